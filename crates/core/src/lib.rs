@@ -5,7 +5,17 @@
 //!
 //! * [`token`] — the NUT tokenizer, one implementation for every config file, the network
 //!   protocol (upsd ⇄ clients) and the driver socket protocol (driver ⇄ upsd).
+//! * [`conf`] — typed parsers for ups.conf, upsd.conf, upsd.users, upsmon.conf,
+//!   upssched.conf, nut.conf and hosts.conf, with file:line errors and warnings.
+//! * [`net`] — the network protocol (RFC 9271, protocol 1.3) as data: requests, replies and
+//!   `ERR` codes, parsed and rendered.
+//! * [`sock`] — the driver socket protocol, both directions.
+//! * [`names`] — `ups.status` tokens and upsmon notification types.
 //!
 //! Bytes come in, typed values come out; the daemons and tools around it only move bytes.
 
+pub mod conf;
+pub mod names;
+pub mod net;
+pub mod sock;
 pub mod token;

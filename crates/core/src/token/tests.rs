@@ -25,7 +25,10 @@ fn words(input: &str) -> Vec<String> {
 
 #[test]
 fn bare_words_and_whitespace() {
-    assert_eq!(words("GET VAR dummy ups.status"), ["GET", "VAR", "dummy", "ups.status"]);
+    assert_eq!(
+        words("GET VAR dummy ups.status"),
+        ["GET", "VAR", "dummy", "ups.status"]
+    );
     assert_eq!(words("  \tGET\x0bVAR\x0c x "), ["GET", "VAR", "x"]);
     assert_eq!(words(""), Vec::<String>::new());
     assert_eq!(words("   "), Vec::<String>::new());
@@ -33,7 +36,10 @@ fn bare_words_and_whitespace() {
 
 #[test]
 fn quotes() {
-    assert_eq!(words(r#"SET VAR ups x "a b c""#), ["SET", "VAR", "ups", "x", "a b c"]);
+    assert_eq!(
+        words(r#"SET VAR ups x "a b c""#),
+        ["SET", "VAR", "ups", "x", "a b c"]
+    );
     assert_eq!(words(r#"x """#), ["x", ""]);
     assert_eq!(words(r#""abc"def"#), ["abc", "def"]);
     assert_eq!(words(r#"ab"cd"#), [r#"ab"cd"#]);
@@ -49,7 +55,10 @@ fn comments() {
     assert_eq!(words("a # b c"), ["a"]);
     assert_eq!(words("# only"), Vec::<String>::new());
     assert_eq!(words(r"a\#b"), ["a#b"]);
-    assert_eq!(split(r#"GET VAR dummy "ups.st#atus""#), Err(TokenError::HashInQuotes));
+    assert_eq!(
+        split(r#"GET VAR dummy "ups.st#atus""#),
+        Err(TokenError::HashInQuotes)
+    );
 }
 
 #[test]
@@ -60,7 +69,10 @@ fn equals_is_its_own_word() {
     assert_eq!(words("a==b"), ["a", "=", "=", "b"]);
     assert_eq!(words(r#"password = "x=y""#), ["password", "=", "x=y"]);
     assert_eq!(words(r"a\=b"), ["a=b"]);
-    assert_eq!(words("GET VAR fake=ups.status"), ["GET", "VAR", "fake", "=", "ups.status"]);
+    assert_eq!(
+        words("GET VAR fake=ups.status"),
+        ["GET", "VAR", "fake", "=", "ups.status"]
+    );
 }
 
 #[test]
@@ -140,7 +152,10 @@ fn text_mode_line_numbers_and_final_line() {
     ];
     assert_eq!(got.len(), want.len());
     for ((gl, gw), (wl, ww)) in got.iter().zip(&want) {
-        assert_eq!((gl, gw), (wl, &ww.iter().map(|s| s.to_string()).collect::<Vec<_>>()));
+        assert_eq!(
+            (gl, gw),
+            (wl, &ww.iter().map(|s| s.to_string()).collect::<Vec<_>>())
+        );
     }
     let lines = tokenize_text(b"a \"open", Limits::default());
     assert_eq!(lines[0].error, Some(TokenError::UnterminatedQuote));
@@ -151,7 +166,10 @@ fn escape_and_quote() {
     assert_eq!(escape("plain"), "plain");
     assert_eq!(escape(r#"a "b" \c #d"#), r#"a \"b\" \\c \#d"#);
     assert_eq!(quote(r#"Test "quoted" UPS"#), r#""Test \"quoted\" UPS""#);
-    assert_eq!(join_words(&["SET", "ups.id", "a b", "", "="]), r#"SET ups.id "a b" "" "=""#);
+    assert_eq!(
+        join_words(&["SET", "ups.id", "a b", "", "="]),
+        r#"SET ups.id "a b" "" "=""#
+    );
 }
 
 fn word_strategy() -> impl Strategy<Value = String> {

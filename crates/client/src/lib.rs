@@ -1,0 +1,1 @@
+//! nut-client: to be written (issue 5).

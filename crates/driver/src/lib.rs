@@ -1,0 +1,1 @@
+//! nut-driver: to be written (issue 3).

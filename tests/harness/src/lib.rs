@@ -1,0 +1,1 @@
+//! nut-harness: to be written (issue 2).
