@@ -1,0 +1,357 @@
+//! Client side: validate and parse the reply to a request the way libupsclient does.
+//!
+//! Sans-IO: feed the reply's lines (as read from the socket, with or without the LF) to a
+//! [`ReplyParser`] made from the request that was sent; it answers `Ok(None)` while it needs
+//! more lines (only LIST replies span several) and `Ok(Some(reply))` when done. Lines are
+//! split with the NUT tokenizer, so quoted values come back unescaped.
+//!
+//! Validation follows libupsclient:
+//! * `ERR <code> …` → [`ReplyError::Server`] for any request (for `GET TRACKING <id>` it is
+//!   the tracking result instead: [`TrackingStatus::Error`]).
+//! * GET: the reply's first words must equal the query words after `GET`, ignoring ASCII
+//!   case (`GET VAR ups x` → `VAR ups x "…"`).
+//! * LIST: the first line must be `BEGIN LIST <query>` (case-insensitive), each item must
+//!   start with the query words (case-insensitive), and the list ends at the first line whose
+//!   first two words are exactly `END LIST` (case-sensitive; the rest is not checked).
+//! * Commands answered with `OK`: the first word must be `OK` (older servers sent plain `OK`
+//!   to PRIMARY/MASTER and `Goodbye...` to LOGOUT; both are accepted).
+
+use thiserror::Error;
+
+use super::errors::ErrCode;
+use super::reply::{ListItem, OkReply, Reply, VarType};
+use super::request::{GetQuery, ListQuery, Request};
+use super::tracking::{TrackingId, TrackingStatus};
+use crate::token::{self, TokenError};
+
+/// Why a reply could not be used.
+#[derive(Clone, Debug, PartialEq, Eq, Error)]
+pub enum ReplyError {
+    /// The server answered `ERR <code>`.
+    #[error("server error {0}")]
+    Server(ErrCode),
+    /// The reply does not match the request (libupsclient's "Protocol error").
+    #[error("protocol error: {0}")]
+    Protocol(String),
+    /// The reply line could not be tokenized.
+    #[error("unparsable reply line: {0}")]
+    Token(#[from] TokenError),
+}
+
+impl ReplyError {
+    fn protocol(what: &str, line: &str) -> Self {
+        ReplyError::Protocol(format!("{what}: {line:?}"))
+    }
+
+    /// The server's error code, if this is an `ERR` reply.
+    pub fn code(&self) -> Option<&ErrCode> {
+        match self {
+            ReplyError::Server(code) => Some(code),
+            _ => None,
+        }
+    }
+}
+
+/// Strip one trailing LF (and a CR before it).
+fn trim_eol(line: &str) -> &str {
+    let line = line.strip_suffix('\n').unwrap_or(line);
+    line.strip_suffix('\r').unwrap_or(line)
+}
+
+/// `Some(code)` if the words are an `ERR` reply.
+fn err_code(words: &[String]) -> Option<ErrCode> {
+    match words {
+        [err, code, ..] if err == "ERR" => Some(ErrCode::parse(code)),
+        [err] if err == "ERR" => Some(ErrCode::Other(String::new())),
+        _ => None,
+    }
+}
+
+/// Whether `words` starts with `prefix`, ignoring ASCII case.
+fn starts_with_words(words: &[String], prefix: &[&str]) -> bool {
+    words.len() >= prefix.len()
+        && words
+            .iter()
+            .zip(prefix)
+            .all(|(w, p)| w.eq_ignore_ascii_case(p))
+}
+
+/// Parse the words after `OK`.
+fn ok_reply(rest: &[String]) -> OkReply {
+    match rest {
+        [] => OkReply::Plain,
+        [w, id, ..] if w == "TRACKING" => OkReply::Tracking(TrackingId::from_wire(id.as_str())),
+        [w] if w == "Goodbye" => OkReply::Goodbye,
+        [w] if w == "PRIMARY-GRANTED" => OkReply::PrimaryGranted,
+        [w] if w == "MASTER-GRANTED" => OkReply::MasterGranted,
+        [w] if w == "FSD-SET" => OkReply::FsdSet,
+        [w] if w == "STARTTLS" => OkReply::StartTls,
+        rest => OkReply::Other(token::join_words(rest)),
+    }
+}
+
+/// Parses the reply to one request, line by line.
+#[derive(Clone, Debug)]
+pub struct ReplyParser {
+    expect: Expect,
+}
+
+#[derive(Clone, Debug)]
+enum Expect {
+    Text,
+    Ok,
+    TrackingMode,
+    Tracking,
+    Get(GetQuery),
+    List(ListCollector),
+    Done,
+}
+
+impl ReplyParser {
+    /// A parser for the reply to `request`.
+    pub fn new(request: &Request) -> Self {
+        let expect = match request {
+            Request::Ver | Request::NetVer | Request::ProtVer | Request::Help => Expect::Text,
+            Request::StartTls
+            | Request::Username(_)
+            | Request::Password(_)
+            | Request::Login { .. }
+            | Request::Logout
+            | Request::Primary { .. }
+            | Request::Master { .. }
+            | Request::Fsd { .. }
+            | Request::SetVar { .. }
+            | Request::SetTracking(_)
+            | Request::InstCmd { .. } => Expect::Ok,
+            Request::Get(GetQuery::TrackingMode) => Expect::TrackingMode,
+            Request::Get(GetQuery::Tracking(_)) => Expect::Tracking,
+            Request::Get(query) => Expect::Get(query.clone()),
+            Request::List(query) => Expect::List(ListCollector::new(query.clone())),
+        };
+        ReplyParser { expect }
+    }
+
+    /// Feed the next reply line (LF optional). `Ok(None)`: more lines needed;
+    /// `Ok(Some(_))`: the reply is complete. After completion or an error, further lines are
+    /// a protocol error.
+    pub fn push_line(&mut self, line: &str) -> Result<Option<Reply>, ReplyError> {
+        let expect = std::mem::replace(&mut self.expect, Expect::Done);
+        let line = trim_eol(line);
+        if let Expect::List(mut collector) = expect {
+            return match collector.push_line(line)? {
+                None => {
+                    self.expect = Expect::List(collector);
+                    Ok(None)
+                }
+                Some(items) => Ok(Some(Reply::List {
+                    query: collector.query,
+                    items,
+                })),
+            };
+        }
+        let words = token::split_line(line)?;
+        if let Expect::Tracking = expect {
+            return TrackingStatus::from_words(&words)
+                .map(|status| Some(Reply::Tracking(status)))
+                .ok_or_else(|| ReplyError::protocol("not a tracking status", line));
+        }
+        if let Some(code) = err_code(&words) {
+            return Err(ReplyError::Server(code));
+        }
+        let reply = match expect {
+            Expect::Text => Reply::Text(line.to_owned()),
+            Expect::Ok => match words.split_first() {
+                Some((ok, rest)) if ok == "OK" => Reply::Ok(ok_reply(rest)),
+                Some((bye, _)) if bye.starts_with("Goodbye") => Reply::Ok(OkReply::Goodbye),
+                _ => return Err(ReplyError::protocol("expected OK", line)),
+            },
+            Expect::TrackingMode => match words.as_slice() {
+                [w] if w.eq_ignore_ascii_case("ON") => Reply::TrackingMode(true),
+                [w] if w.eq_ignore_ascii_case("OFF") => Reply::TrackingMode(false),
+                _ => return Err(ReplyError::protocol("expected ON or OFF", line)),
+            },
+            Expect::Get(query) => parse_get(&query, words, line)?,
+            Expect::Tracking | Expect::List(_) => unreachable!("handled above"),
+            Expect::Done => return Err(ReplyError::protocol("reply already complete", line)),
+        };
+        Ok(Some(reply))
+    }
+}
+
+/// Parse a one-line GET reply after its `ERR` check.
+fn parse_get(query: &GetQuery, words: Vec<String>, line: &str) -> Result<Reply, ReplyError> {
+    let echo = query.words();
+    if !starts_with_words(&words, &echo) {
+        return Err(ReplyError::protocol(
+            "reply does not echo the request",
+            line,
+        ));
+    }
+    let mut words = words.into_iter();
+    let _kind = words.next();
+    let ups = words.next().unwrap_or_default();
+    let mut rest: Vec<String> = words.collect();
+    if let GetQuery::Type { .. } = query {
+        let var = rest.remove(0);
+        let ty = VarType::from_words(&rest)
+            .ok_or_else(|| ReplyError::protocol("bad TYPE words", line))?;
+        return Ok(Reply::Type { ups, var, ty });
+    }
+    let value_at = echo.len() - 2;
+    let Some(value) = rest.get(value_at).cloned() else {
+        return Err(ReplyError::protocol("missing value", line));
+    };
+    let name = || rest.first().cloned().unwrap_or_default();
+    Ok(match query {
+        GetQuery::NumLogins { .. } => Reply::NumLogins {
+            ups,
+            count: value
+                .parse()
+                .map_err(|_| ReplyError::protocol("bad NUMLOGINS count", line))?,
+        },
+        GetQuery::UpsDesc { .. } => Reply::UpsDesc { ups, desc: value },
+        GetQuery::Var { .. } => Reply::Var {
+            ups,
+            var: name(),
+            value,
+        },
+        GetQuery::Desc { .. } => Reply::Desc {
+            ups,
+            var: name(),
+            desc: value,
+        },
+        GetQuery::CmdDesc { .. } => Reply::CmdDesc {
+            ups,
+            cmd: name(),
+            desc: value,
+        },
+        GetQuery::TrackingMode | GetQuery::Tracking(_) | GetQuery::Type { .. } => {
+            unreachable!("handled by the caller")
+        }
+    })
+}
+
+/// Collects the lines of a LIST reply (`BEGIN LIST …`, items, `END LIST …`).
+#[derive(Clone, Debug)]
+pub struct ListCollector {
+    query: ListQuery,
+    state: ListState,
+    items: Vec<ListItem>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListState {
+    Begin,
+    Items,
+    Done,
+}
+
+impl ListCollector {
+    /// A collector for the reply to `LIST <query>`.
+    pub fn new(query: ListQuery) -> Self {
+        ListCollector {
+            query,
+            state: ListState::Begin,
+            items: Vec::new(),
+        }
+    }
+
+    /// The query being collected.
+    pub fn query(&self) -> &ListQuery {
+        &self.query
+    }
+
+    /// Feed the next line (LF optional). `Ok(None)`: more lines needed; `Ok(Some(items))`:
+    /// `END LIST` seen. After completion or an error, further lines are a protocol error.
+    pub fn push_line(&mut self, line: &str) -> Result<Option<Vec<ListItem>>, ReplyError> {
+        let line = trim_eol(line);
+        let state = std::mem::replace(&mut self.state, ListState::Done);
+        let words = token::split_line(line)?;
+        match state {
+            ListState::Done => Err(ReplyError::protocol("list already complete", line)),
+            _ if err_code(&words).is_some() => Err(ReplyError::Server(
+                err_code(&words).unwrap_or(ErrCode::Unknown),
+            )),
+            ListState::Begin => {
+                let query = self.query.words();
+                let ok = words.len() == query.len() + 2
+                    && words[0].eq_ignore_ascii_case("BEGIN")
+                    && words[1].eq_ignore_ascii_case("LIST")
+                    && starts_with_words(&words[2..], &query);
+                if !ok {
+                    return Err(ReplyError::protocol("expected BEGIN LIST", line));
+                }
+                self.state = ListState::Items;
+                Ok(None)
+            }
+            ListState::Items => {
+                if words.len() >= 2 && words[0] == "END" && words[1] == "LIST" {
+                    return Ok(Some(std::mem::take(&mut self.items)));
+                }
+                let item = self.parse_item(words, line)?;
+                self.items.push(item);
+                self.state = ListState::Items;
+                Ok(None)
+            }
+        }
+    }
+
+    fn parse_item(&self, words: Vec<String>, line: &str) -> Result<ListItem, ReplyError> {
+        if !starts_with_words(&words, &self.query.words()) {
+            return Err(ReplyError::protocol(
+                "list item does not echo the query",
+                line,
+            ));
+        }
+        let bad = || ReplyError::protocol("malformed list item", line);
+        let mut it = words.into_iter().skip(1);
+        let mut next = || it.next().ok_or_else(bad);
+        let number = |s: String| s.parse::<i64>().map_err(|_| bad());
+        Ok(match self.query {
+            ListQuery::Ups => ListItem::Ups {
+                name: next()?,
+                desc: next()?,
+            },
+            ListQuery::Var { .. } => ListItem::Var {
+                ups: next()?,
+                var: next()?,
+                value: next()?,
+            },
+            ListQuery::Rw { .. } => ListItem::Rw {
+                ups: next()?,
+                var: next()?,
+                value: next()?,
+            },
+            ListQuery::Cmd { .. } => ListItem::Cmd {
+                ups: next()?,
+                cmd: next()?,
+            },
+            ListQuery::Client { .. } => ListItem::Client {
+                ups: next()?,
+                address: next()?,
+            },
+            ListQuery::Enum { .. } => ListItem::Enum {
+                ups: next()?,
+                var: next()?,
+                value: next()?,
+            },
+            ListQuery::Range { .. } => ListItem::Range {
+                ups: next()?,
+                var: next()?,
+                min: number(next()?)?,
+                max: number(next()?)?,
+            },
+        })
+    }
+}
+
+/// Parse a complete reply given as text (all its lines), for tests and simple callers.
+pub fn parse_reply(request: &Request, text: &str) -> Result<Reply, ReplyError> {
+    let mut parser = ReplyParser::new(request);
+    for line in text.split_inclusive('\n') {
+        if let Some(reply) = parser.push_line(line)? {
+            return Ok(reply);
+        }
+    }
+    Err(ReplyError::Protocol("reply ended early".to_owned()))
+}
