@@ -1,0 +1,123 @@
+//! Writing the stack's config files, readable by daemons that dropped privileges.
+
+use std::fs;
+use std::os::unix::fs::PermissionsExt;
+use std::path::Path;
+
+use nix::unistd::{Gid, Group, Uid, User, chown};
+
+/// One `[name]` section of ups.conf.
+#[derive(Debug, Clone)]
+pub(crate) struct Section {
+    pub name: String,
+    /// `Some(port file)` for a dummy-ups device the harness starts a driver for.
+    pub dummy_port: Option<String>,
+    /// Raw lines appended after the generated ones.
+    pub extra: String,
+}
+
+impl Section {
+    pub fn new(name: &str) -> Section {
+        Section {
+            name: name.to_owned(),
+            dummy_port: None,
+            extra: String::new(),
+        }
+    }
+}
+
+/// The users files default to when the test gives none: an administrator that may do
+/// everything (same credentials as clients-and-users.md §3.2) and a plain upsmon
+/// secondary.
+pub(crate) const DEFAULT_USERS: &str = "\
+[admin]
+\tpassword = adminpass
+\tactions = SET FSD
+\tinstcmds = ALL
+\tupsmon primary
+
+[monuser]
+\tpassword = monpass
+\tupsmon secondary
+";
+
+pub(crate) fn render_ups_conf(global: &str, sections: &[Section]) -> String {
+    let mut out = String::new();
+    push_lines(&mut out, global, "");
+    for s in sections {
+        out.push_str(&format!("\n[{}]\n", s.name));
+        if let Some(port) = &s.dummy_port {
+            out.push_str("\tdriver = dummy-ups\n");
+            out.push_str(&format!("\tport = {port}\n"));
+        }
+        push_lines(&mut out, &s.extra, "\t");
+    }
+    out
+}
+
+pub(crate) fn render_upsd_conf(port: u16, extra: &str) -> String {
+    let mut out = format!("LISTEN 127.0.0.1 {port}\n");
+    push_lines(&mut out, extra, "");
+    out
+}
+
+/// Appends `text` line by line with `indent`, making sure it ends with a newline.
+fn push_lines(out: &mut String, text: &str, indent: &str) {
+    for line in text.lines() {
+        out.push_str(indent);
+        out.push_str(line);
+        out.push('\n');
+    }
+}
+
+/// The `nut` account when we are root (then daemons drop privileges to it and our
+/// files must be theirs); `None` otherwise (daemons keep our identity).
+fn nut_owner() -> Option<(Uid, Gid)> {
+    if !Uid::effective().is_root() {
+        return None;
+    }
+    let user = User::from_name("nut").ok().flatten()?;
+    Some((user.uid, user.gid))
+}
+
+/// Makes `dir` usable by the daemons: mode 0770, owned by `nut` when root.
+pub(crate) fn prepare_dir(dir: &Path) {
+    fs::set_permissions(dir, fs::Permissions::from_mode(0o770))
+        .unwrap_or_else(|e| panic!("nut-harness: chmod {}: {e}", dir.display()));
+    give_to_nut(dir);
+}
+
+/// Writes `dir/name` (mode 0640, owned by `nut` when root). Config files are not
+/// world-readable so that NUT does not warn about it in the logs we compare.
+pub(crate) fn write_file(dir: &Path, name: &str, contents: &[u8]) {
+    let path = dir.join(name);
+    if let Some(parent) = path.parent() {
+        fs::create_dir_all(parent)
+            .unwrap_or_else(|e| panic!("nut-harness: mkdir {}: {e}", parent.display()));
+    }
+    fs::write(&path, contents)
+        .unwrap_or_else(|e| panic!("nut-harness: write {}: {e}", path.display()));
+    fs::set_permissions(&path, fs::Permissions::from_mode(0o640))
+        .unwrap_or_else(|e| panic!("nut-harness: chmod {}: {e}", path.display()));
+    give_to_nut(&path);
+}
+
+fn give_to_nut(path: &Path) {
+    if let Some((uid, gid)) = nut_owner() {
+        chown(path, Some(uid), Some(gid))
+            .unwrap_or_else(|e| panic!("nut-harness: chown nut {}: {e}", path.display()));
+    }
+}
+
+/// Debian 2.8.0's upsmon and upslog write their PID files to /run/nut whatever the
+/// environment says; create it like the package does (0770 root:nut) when missing.
+pub(crate) fn ensure_run_nut() {
+    let dir = Path::new("/run/nut");
+    if dir.is_dir() || !Uid::effective().is_root() {
+        return;
+    }
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("nut-harness: mkdir /run/nut: {e}"));
+    let _ = fs::set_permissions(dir, fs::Permissions::from_mode(0o770));
+    let gid = Group::from_name("nut").ok().flatten().map(|g| g.gid);
+    let _ = chown(dir, Some(Uid::from_raw(0)), gid);
+}

@@ -1,0 +1,462 @@
+//! The stack: config files in a temp dir, dummy-ups drivers, upsd, and any other
+//! daemon a test adds (upsmon, upslog, …).
+
+use std::collections::BTreeMap;
+use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::Duration;
+
+use crate::config::{self, Section};
+use crate::{Conn, Daemon, Impl, STARTUP_TIMEOUT, bin, free_port, wait_until};
+
+/// Describes a stack; [`StackBuilder::start`] brings it up.
+#[derive(Debug, Clone, Default)]
+pub struct StackBuilder {
+    upsd: Option<Impl>,
+    no_upsd: bool,
+    driver: Option<Impl>,
+    sections: Vec<Section>,
+    ups_conf_global: String,
+    upsd_conf: String,
+    upsd_users: Option<String>,
+    files: Vec<(String, Vec<u8>)>,
+    env: Vec<(String, String)>,
+}
+
+impl StackBuilder {
+    /// An empty description: no UPS, no implementation chosen yet.
+    pub fn new() -> StackBuilder {
+        StackBuilder::default()
+    }
+
+    /// Which upsd to run (required unless [`StackBuilder::no_upsd`]).
+    pub fn upsd(mut self, which: Impl) -> Self {
+        self.upsd = Some(which);
+        self
+    }
+
+    /// Run no upsd at all (driver-only tests). [`Stack::start_upsd`] can still start one
+    /// later if [`StackBuilder::upsd`] was also given.
+    pub fn no_upsd(mut self) -> Self {
+        self.no_upsd = true;
+        self
+    }
+
+    /// Which dummy-ups to run (required when there is a [`StackBuilder::dummy`]).
+    pub fn driver(mut self, which: Impl) -> Self {
+        self.driver = Some(which);
+        self
+    }
+
+    /// Adds a `[name]` section with `driver = dummy-ups` and `port = <dev_file_name>`,
+    /// and writes `dev_contents` to that file in the stack dir. The harness starts a
+    /// driver for it.
+    pub fn dummy(mut self, name: &str, dev_file_name: &str, dev_contents: &str) -> Self {
+        self.section_mut(name).dummy_port = Some(dev_file_name.to_owned());
+        self.file(dev_file_name, dev_contents)
+    }
+
+    /// Appends raw lines (e.g. `desc = "x"`) to section `name`, creating the section
+    /// if needed. A section without [`StackBuilder::dummy`] gets no driver started.
+    pub fn ups_section(mut self, name: &str, extra_lines: &str) -> Self {
+        let section = self.section_mut(name);
+        section.extra.push_str(extra_lines);
+        if !section.extra.ends_with('\n') {
+            section.extra.push('\n');
+        }
+        self
+    }
+
+    /// Raw lines for the global part of ups.conf (before the first section).
+    pub fn ups_conf_global(mut self, text: &str) -> Self {
+        self.ups_conf_global.push_str(text);
+        self.ups_conf_global.push('\n');
+        self
+    }
+
+    /// Raw lines appended to upsd.conf after the generated `LISTEN 127.0.0.1 <port>`.
+    pub fn upsd_conf(mut self, extra: &str) -> Self {
+        self.upsd_conf.push_str(extra);
+        self.upsd_conf.push('\n');
+        self
+    }
+
+    /// The whole upsd.users text. Default: `admin`/`adminpass` (actions SET FSD,
+    /// instcmds ALL, upsmon primary) and `monuser`/`monpass` (upsmon secondary).
+    pub fn upsd_users(mut self, text: &str) -> Self {
+        self.upsd_users = Some(text.to_owned());
+        self
+    }
+
+    /// Any other file to write in the stack dir (name may contain `/`).
+    pub fn file(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.files
+            .push((name.to_owned(), contents.as_ref().to_owned()));
+        self
+    }
+
+    /// An extra environment variable for every daemon and [`Stack::command`].
+    pub fn env(mut self, key: &str, value: &str) -> Self {
+        self.env.push((key.to_owned(), value.to_owned()));
+        self
+    }
+
+    fn section_mut(&mut self, name: &str) -> &mut Section {
+        let index = match self.sections.iter().position(|s| s.name == name) {
+            Some(i) => i,
+            None => {
+                self.sections.push(Section::new(name));
+                self.sections.len() - 1
+            }
+        };
+        &mut self.sections[index]
+    }
+
+    /// Writes the config files, starts every driver (waiting for its socket), then upsd
+    /// (waiting for the port and for every driven UPS to have published its data).
+    pub fn start(self) -> Stack {
+        let has_dummies = self.sections.iter().any(|s| s.dummy_port.is_some());
+        let driver = match (self.driver, has_dummies) {
+            (Some(d), _) => d,
+            (None, false) => Impl::Ours,
+            (None, true) => {
+                panic!("nut-harness: StackBuilder has dummy UPSes but no .driver(Impl)")
+            }
+        };
+        assert!(
+            self.upsd.is_some() || self.no_upsd,
+            "nut-harness: StackBuilder needs .upsd(Impl) (or .no_upsd())"
+        );
+        let dir = tempfile::Builder::new()
+            .prefix("nut-harness-")
+            .tempdir()
+            .expect("nut-harness: cannot create a temp dir");
+        config::prepare_dir(dir.path());
+        let port = free_port();
+        for (name, contents) in &self.files {
+            config::write_file(dir.path(), name, contents);
+        }
+        let ups_conf = config::render_ups_conf(&self.ups_conf_global, &self.sections);
+        config::write_file(dir.path(), "ups.conf", ups_conf.as_bytes());
+        let upsd_conf = config::render_upsd_conf(port, &self.upsd_conf);
+        config::write_file(dir.path(), "upsd.conf", upsd_conf.as_bytes());
+        let users = self.upsd_users.as_deref().unwrap_or(config::DEFAULT_USERS);
+        config::write_file(dir.path(), "upsd.users", users.as_bytes());
+
+        let mut stack = Stack {
+            dir,
+            port,
+            upsd_impl: self.upsd,
+            driver_impl: driver,
+            sections: self.sections,
+            env: self.env,
+            upsd: None,
+            upsd_starts: 0,
+            drivers: BTreeMap::new(),
+            all: Vec::new(),
+        };
+        let names: Vec<String> = stack.driven_upses().map(str::to_owned).collect();
+        for name in &names {
+            stack.start_driver(name);
+        }
+        if !self.no_upsd {
+            stack.start_upsd();
+        }
+        stack
+    }
+}
+
+/// A running stack. Dropping it kills every process it started and removes the temp
+/// dir; if the test is failing (panicking), every daemon's output is printed first.
+pub struct Stack {
+    dir: tempfile::TempDir,
+    port: u16,
+    upsd_impl: Option<Impl>,
+    driver_impl: Impl,
+    sections: Vec<Section>,
+    env: Vec<(String, String)>,
+    upsd: Option<Daemon>,
+    upsd_starts: usize,
+    drivers: BTreeMap<String, Daemon>,
+    /// Everything ever started, in order, for logs and cleanup.
+    all: Vec<Daemon>,
+}
+
+impl Stack {
+    /// The temp dir holding configs, sockets and PID files (NUT_CONFPATH = NUT_STATEPATH).
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// upsd's TCP port on 127.0.0.1.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// upsd's address.
+    pub fn addr(&self) -> SocketAddr {
+        SocketAddr::V4(SocketAddrV4::new(Ipv4Addr::LOCALHOST, self.port))
+    }
+
+    /// `"<name>@127.0.0.1:<port>"`, as clients and upsmon.conf MONITOR lines want it.
+    pub fn ups_id(&self, name: &str) -> String {
+        format!("{name}@127.0.0.1:{}", self.port)
+    }
+
+    /// The environment every daemon gets: NUT_CONFPATH, NUT_STATEPATH, NUT_ALTPIDPATH
+    /// (all the stack dir), then the builder's `.env()` pairs.
+    pub fn env_vars(&self) -> Vec<(String, String)> {
+        let dir = self.dir().to_string_lossy().into_owned();
+        let mut vars: Vec<(String, String)> = ["NUT_CONFPATH", "NUT_STATEPATH", "NUT_ALTPIDPATH"]
+            .iter()
+            .map(|k| ((*k).to_owned(), dir.clone()))
+            .collect();
+        vars.extend(self.env.iter().cloned());
+        vars
+    }
+
+    /// A command for program `name` of `which`, with [`Stack::env_vars`] set and the
+    /// stack dir as working directory. Handy for clients: `upsc`, `upsrw`, …
+    pub fn command(&self, which: Impl, name: &str) -> Command {
+        let mut cmd = Command::new(bin(which, name));
+        cmd.envs(self.env_vars()).current_dir(self.dir());
+        cmd
+    }
+
+    /// Writes (or overwrites) a file in the stack dir, readable by the daemons.
+    pub fn write_file(&self, name: &str, contents: impl AsRef<[u8]>) {
+        config::write_file(self.dir(), name, contents.as_ref());
+    }
+
+    /// A fresh raw protocol connection to upsd.
+    pub fn conn(&self) -> Conn {
+        Conn::connect(self.addr())
+    }
+
+    /// Path of the driver socket of UPS `name` (`<dir>/dummy-ups-<name>`).
+    pub fn driver_socket(&self, name: &str) -> PathBuf {
+        self.dir().join(format!("dummy-ups-{name}"))
+    }
+
+    /// The running upsd, if any.
+    pub fn upsd_daemon(&self) -> Option<&Daemon> {
+        self.upsd.as_ref()
+    }
+
+    /// The running driver of UPS `name`, if any.
+    pub fn driver_daemon(&self, name: &str) -> Option<&Daemon> {
+        self.drivers.get(name)
+    }
+
+    fn driven_upses(&self) -> impl Iterator<Item = &str> {
+        self.sections
+            .iter()
+            .filter(|s| s.dummy_port.is_some())
+            .map(|s| s.name.as_str())
+    }
+
+    /// Starts `cmd` with the stack's environment and working directory, except where
+    /// the caller already set them, and records it for logs and cleanup.
+    fn track(&mut self, label: String, mut cmd: Command) -> Daemon {
+        for (key, value) in self.env_vars() {
+            if !cmd.get_envs().any(|(k, _)| k == key.as_str()) {
+                cmd.env(key, value);
+            }
+        }
+        if cmd.get_current_dir().is_none() {
+            cmd.current_dir(self.dir());
+        }
+        let daemon = Daemon::spawn(label, cmd);
+        self.all.push(daemon.clone());
+        daemon
+    }
+
+    /// Kills (SIGKILL) the driver of UPS `name` and reaps it. Its socket file stays
+    /// behind, as after a crash.
+    pub fn kill_driver(&mut self, name: &str) {
+        let daemon = self
+            .drivers
+            .remove(name)
+            .unwrap_or_else(|| panic!("nut-harness: no running driver for UPS {name:?}"));
+        daemon.kill();
+    }
+
+    /// Starts the dummy-ups driver of UPS `name` (foreground, `-a name`) and waits for
+    /// its socket. Does not wait for upsd to pick it up: see [`Stack::wait_ups_ready`].
+    pub fn start_driver(&mut self, name: &str) {
+        assert!(
+            self.sections
+                .iter()
+                .any(|s| s.name == name && s.dummy_port.is_some()),
+            "nut-harness: UPS {name:?} is not a .dummy() of this stack"
+        );
+        assert!(
+            !self.drivers.contains_key(name),
+            "nut-harness: the driver of {name:?} is already running"
+        );
+        let socket = self.driver_socket(name);
+        // A killed driver leaves its socket behind; waiting for the file must see the
+        // new one.
+        let _ = std::fs::remove_file(&socket);
+        let which = self.driver_impl;
+        let mut cmd = Command::new(bin(which, "dummy-ups"));
+        cmd.args(["-F", "-a", name]);
+        let daemon = self.track(format!("dummy-ups[{name}] ({which})"), cmd);
+        wait_until(
+            &format!("driver socket {}", socket.display()),
+            STARTUP_TIMEOUT,
+            || {
+                if socket.exists() {
+                    return Some(());
+                }
+                exited_early(&daemon);
+                None
+            },
+        );
+        self.drivers.insert(name.to_owned(), daemon);
+    }
+
+    /// Starts upsd (foreground, `-F`) and waits until it accepts connections and every
+    /// UPS whose driver is running has published its data.
+    pub fn start_upsd(&mut self) {
+        assert!(self.upsd.is_none(), "nut-harness: upsd is already running");
+        let which = self
+            .upsd_impl
+            .expect("nut-harness: this stack has no .upsd(Impl)");
+        self.upsd_starts += 1;
+        let mut cmd = Command::new(bin(which, "upsd"));
+        cmd.arg("-F");
+        let label = format!("upsd#{} ({which})", self.upsd_starts);
+        let daemon = self.track(label, cmd);
+        let addr = self.addr();
+        wait_until(
+            &format!("upsd to listen on {addr}"),
+            STARTUP_TIMEOUT,
+            || {
+                if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
+                    return Some(());
+                }
+                exited_early(&daemon);
+                None
+            },
+        );
+        self.upsd = Some(daemon);
+        let names: Vec<String> = self.drivers.keys().cloned().collect();
+        for name in names {
+            self.wait_ups_ready(&name);
+        }
+    }
+
+    /// Kills upsd (SIGKILL) and reaps it.
+    pub fn stop_upsd(&mut self) {
+        let daemon = self.upsd.take().expect("nut-harness: upsd is not running");
+        daemon.kill();
+    }
+
+    /// [`Stack::stop_upsd`] then [`Stack::start_upsd`] (same port, same configs).
+    pub fn restart_upsd(&mut self) {
+        self.stop_upsd();
+        self.start_upsd();
+    }
+
+    /// Waits until upsd serves data for UPS `name`: `GET VAR <name> ups.status`
+    /// answers `VAR …` (or `ERR VAR-NOT-SUPPORTED` for a device without a status) rather
+    /// than `ERR DRIVER-NOT-CONNECTED` / `ERR DATA-STALE` or upsd's placeholder `"WAIT"`.
+    pub fn wait_ups_ready(&self, name: &str) {
+        let request = format!("GET VAR {name} ups.status");
+        let upsd = self.upsd.clone();
+        let mut conn: Option<Conn> = None;
+        let mut last = String::new();
+        let ready = crate::poll_until(STARTUP_TIMEOUT, || {
+            if let Some(upsd) = &upsd {
+                exited_early(upsd);
+            }
+            let c = match conn.as_mut() {
+                Some(c) => c,
+                None => conn.insert(Conn::try_connect(self.addr()).ok()?),
+            };
+            c.send_line(&request);
+            match c.try_read_line() {
+                Ok(Some(reply)) => {
+                    // upsd shows a placeholder status "WAIT" until the driver's dump.
+                    let placeholder = reply.ends_with(" ups.status \"WAIT\"");
+                    if (reply.starts_with("VAR ") && !placeholder)
+                        || reply == "ERR VAR-NOT-SUPPORTED"
+                    {
+                        return Some(());
+                    }
+                    last = reply;
+                }
+                _ => conn = None,
+            }
+            None
+        });
+        if ready.is_none() {
+            panic!(
+                "nut-harness: UPS {name:?} never became ready (last reply to {request:?}: \
+                 {last:?}); logs:\n{}",
+                self.logs()
+            );
+        }
+    }
+
+    /// Starts upsmon (foreground, `-F`) of `which` after writing `conf_text` to
+    /// upsmon.conf in the stack dir. Creates /run/nut if missing (2.8.0 writes its PID
+    /// file there regardless of the environment).
+    pub fn upsmon(&mut self, which: Impl, conf_text: &str) -> Daemon {
+        config::ensure_run_nut();
+        self.write_file("upsmon.conf", conf_text);
+        let mut cmd = Command::new(bin(which, "upsmon"));
+        cmd.arg("-F");
+        self.track(format!("upsmon ({which})"), cmd)
+    }
+
+    /// Starts any other program with the stack's environment and working directory,
+    /// tracked for logs and cleanup. Label: the program's file name.
+    pub fn spawn(&mut self, cmd: Command) -> Daemon {
+        let label = Path::new(cmd.get_program())
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_else(|| "program".to_owned());
+        self.track(label, cmd)
+    }
+
+    /// Every daemon's captured output so far, each under a `===== label =====` header,
+    /// in start order.
+    pub fn logs(&self) -> String {
+        self.all
+            .iter()
+            .map(Daemon::labelled_output)
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+}
+
+/// Panics with the daemon's output if it already exited (so a bad config fails fast
+/// with a useful message instead of a timeout).
+fn exited_early(daemon: &Daemon) {
+    if let Some(status) = daemon.try_wait() {
+        panic!(
+            "nut-harness: {} exited early ({status}); output:\n{}",
+            daemon.label(),
+            daemon.output_so_far()
+        );
+    }
+}
+
+impl Drop for Stack {
+    fn drop(&mut self) {
+        for daemon in &self.all {
+            daemon.kill();
+        }
+        if std::thread::panicking() {
+            eprintln!(
+                "----- nut-harness: logs of the stack in {} (port {}) -----\n{}\n----- end of logs -----",
+                self.dir().display(),
+                self.port,
+                self.logs()
+            );
+        }
+    }
+}
