@@ -1,1 +1,46 @@
-//! To be written.
+//! Typed, sans-IO parsers for every NUT config file.
+//!
+//! Each file has one module and one entry point taking the file's bytes and the name to use
+//! in messages; reading the file is the daemon's job:
+//!
+//! | File | Entry point | Result |
+//! |---|---|---|
+//! | ups.conf | [`parse_ups_conf`] | [`UpsConf`] |
+//!
+//! # The shared model
+//!
+//! * **One tokenizer.** Every file is split by [`crate::token::tokenize_text`] with NUT's
+//!   rules (quotes, `\` escapes, `#` comments, `=` as its own word). Tokenizer-level
+//!   problems become diagnostics: a rejected line (`#` inside quotes, unterminated quote) is
+//!   an error; dropped non-ASCII bytes, more than 32 words on a line and words over 512
+//!   characters are warnings (NUT applies the same limits silently).
+//! * **Diagnostics, never silence.** Every problem is a [`Diagnostic`] carrying the file
+//!   name, the 1-based line and what was expected, displayed as `file:line: message`.
+//! * **Errors vs warnings.** An *error* means the file does not say what the daemon needs:
+//!   something NUT treats as fatal, or a line that cannot be understood and whose loss would
+//!   change behaviour (a bad number, a missing argument, an unknown notify type, a section
+//!   without a driver). A *warning* means the line was ignored or adjusted and the result is
+//!   still what the file most likely means: unknown or obsolete directives (NUT logs and
+//!   continues), extra words, a repeated single-valued setting (the later one wins, as in
+//!   NUT), non-ASCII bytes.
+//! * **All problems at once.** Parsers do not stop at the first problem. They return
+//!   `Ok(`[`Parsed`]`)` — the config plus warnings, which the daemon must print — or
+//!   `Err(`[`ConfError`]`)` holding every error and every warning, in line order.
+//! * **NUT's keyword rules.** Keywords keep each file's case sensitivity (e.g. upsd.conf and
+//!   upsmon.conf keywords are case-sensitive except `DEBUG_MIN`); a warning about an unknown
+//!   keyword hints at the right spelling when only the case is wrong.
+//! * **Defaults are named constants** next to each parser (e.g.
+//!   [`ups_conf::DEFAULT_POLLINTERVAL`]).
+
+pub mod diag;
+pub mod ups_conf;
+pub mod ups_id;
+pub mod values;
+
+#[cfg(test)]
+mod testutil;
+
+pub use diag::{ConfError, ConfResult, Diagnostic, Parsed, Severity};
+pub use ups_conf::{UpsConf, parse_ups_conf};
+pub use ups_id::{HostPort, UpsId, UpsIdError};
+pub use values::{CertIdent, Role};
