@@ -98,20 +98,36 @@ pub struct ReplyParser {
 
 #[derive(Clone, Debug)]
 enum Expect {
-    Text,
-    Ok,
-    TrackingMode,
-    Tracking,
-    Get(GetQuery),
+    Single(Single),
     List(ListCollector),
     Done,
+}
+
+/// The kinds of one-line reply.
+#[derive(Clone, Debug)]
+enum Single {
+    /// Free text (VER, HELP, NETVER).
+    Text,
+    /// `OK …`.
+    Ok,
+    /// `ON` / `OFF`.
+    TrackingMode,
+    /// `PENDING` / `SUCCESS` / `ERR …`.
+    Tracking,
+    /// An echoing GET reply.
+    Get(GetQuery),
 }
 
 impl ReplyParser {
     /// A parser for the reply to `request`.
     pub fn new(request: &Request) -> Self {
-        let expect = match request {
-            Request::Ver | Request::NetVer | Request::ProtVer | Request::Help => Expect::Text,
+        let single = match request {
+            Request::List(query) => {
+                return ReplyParser {
+                    expect: Expect::List(ListCollector::new(query.clone())),
+                };
+            }
+            Request::Ver | Request::NetVer | Request::ProtVer | Request::Help => Single::Text,
             Request::StartTls
             | Request::Username(_)
             | Request::Password(_)
@@ -122,13 +138,14 @@ impl ReplyParser {
             | Request::Fsd { .. }
             | Request::SetVar { .. }
             | Request::SetTracking(_)
-            | Request::InstCmd { .. } => Expect::Ok,
-            Request::Get(GetQuery::TrackingMode) => Expect::TrackingMode,
-            Request::Get(GetQuery::Tracking(_)) => Expect::Tracking,
-            Request::Get(query) => Expect::Get(query.clone()),
-            Request::List(query) => Expect::List(ListCollector::new(query.clone())),
+            | Request::InstCmd { .. } => Single::Ok,
+            Request::Get(GetQuery::TrackingMode) => Single::TrackingMode,
+            Request::Get(GetQuery::Tracking(_)) => Single::Tracking,
+            Request::Get(query) => Single::Get(query.clone()),
         };
-        ReplyParser { expect }
+        ReplyParser {
+            expect: Expect::Single(single),
+        }
     }
 
     /// Feed the next reply line (LF optional). `Ok(None)`: more lines needed;
@@ -137,20 +154,25 @@ impl ReplyParser {
     pub fn push_line(&mut self, line: &str) -> Result<Option<Reply>, ReplyError> {
         let expect = std::mem::replace(&mut self.expect, Expect::Done);
         let line = trim_eol(line);
-        if let Expect::List(mut collector) = expect {
-            return match collector.push_line(line)? {
-                None => {
-                    self.expect = Expect::List(collector);
-                    Ok(None)
-                }
-                Some(items) => Ok(Some(Reply::List {
-                    query: collector.query,
-                    items,
-                })),
-            };
-        }
+        let single = match expect {
+            Expect::List(mut collector) => {
+                return match collector.push_line(line)? {
+                    None => {
+                        self.expect = Expect::List(collector);
+                        Ok(None)
+                    }
+                    Some(items) => Ok(Some(Reply::List {
+                        query: collector.query,
+                        items,
+                    })),
+                };
+            }
+            Expect::Done => return Err(ReplyError::protocol("reply already complete", line)),
+            Expect::Single(single) => single,
+        };
         let words = token::split_line(line)?;
-        if let Expect::Tracking = expect {
+        if let Single::Tracking = single {
+            // `ERR …` is the tracking result here, not a failure of the request.
             return TrackingStatus::from_words(&words)
                 .map(|status| Some(Reply::Tracking(status)))
                 .ok_or_else(|| ReplyError::protocol("not a tracking status", line));
@@ -158,75 +180,80 @@ impl ReplyParser {
         if let Some(code) = err_code(&words) {
             return Err(ReplyError::Server(code));
         }
-        let reply = match expect {
-            Expect::Text => Reply::Text(line.to_owned()),
-            Expect::Ok => match words.split_first() {
+        let reply = match single {
+            Single::Text => Reply::Text(line.to_owned()),
+            Single::Ok => match words.split_first() {
                 Some((ok, rest)) if ok == "OK" => Reply::Ok(ok_reply(rest)),
                 Some((bye, _)) if bye.starts_with("Goodbye") => Reply::Ok(OkReply::Goodbye),
                 _ => return Err(ReplyError::protocol("expected OK", line)),
             },
-            Expect::TrackingMode => match words.as_slice() {
+            Single::TrackingMode => match words.as_slice() {
                 [w] if w.eq_ignore_ascii_case("ON") => Reply::TrackingMode(true),
                 [w] if w.eq_ignore_ascii_case("OFF") => Reply::TrackingMode(false),
                 _ => return Err(ReplyError::protocol("expected ON or OFF", line)),
             },
-            Expect::Get(query) => parse_get(&query, words, line)?,
-            Expect::Tracking | Expect::List(_) => unreachable!("handled above"),
-            Expect::Done => return Err(ReplyError::protocol("reply already complete", line)),
+            Single::Get(query) => parse_get(&query, words, line)?,
+            Single::Tracking => return Err(ReplyError::protocol("not a tracking status", line)),
         };
         Ok(Some(reply))
     }
+
+    /// Whether the parser wants no more lines (the reply is complete, or failed).
+    pub fn is_done(&self) -> bool {
+        matches!(self.expect, Expect::Done)
+    }
 }
 
-/// Parse a one-line GET reply after its `ERR` check.
+/// Parse a one-line GET reply after its `ERR` check: the echo of the query words, then the
+/// payload.
 fn parse_get(query: &GetQuery, words: Vec<String>, line: &str) -> Result<Reply, ReplyError> {
-    let echo = query.words();
-    if !starts_with_words(&words, &echo) {
+    if !starts_with_words(&words, &query.words()) {
         return Err(ReplyError::protocol(
             "reply does not echo the request",
             line,
         ));
     }
-    let mut words = words.into_iter();
-    let _kind = words.next();
-    let ups = words.next().unwrap_or_default();
-    let mut rest: Vec<String> = words.collect();
-    if let GetQuery::Type { .. } = query {
-        let var = rest.remove(0);
-        let ty = VarType::from_words(&rest)
-            .ok_or_else(|| ReplyError::protocol("bad TYPE words", line))?;
-        return Ok(Reply::Type { ups, var, ty });
-    }
-    let value_at = echo.len() - 2;
-    let Some(value) = rest.get(value_at).cloned() else {
-        return Err(ReplyError::protocol("missing value", line));
-    };
-    let name = || rest.first().cloned().unwrap_or_default();
+    let missing = || ReplyError::protocol("missing value", line);
+    // The echo check guarantees that the name words exist.
+    let mut it = words.into_iter().skip(1);
+    let ups = it.next().unwrap_or_default();
     Ok(match query {
         GetQuery::NumLogins { .. } => Reply::NumLogins {
             ups,
-            count: value
+            count: it
+                .next()
+                .ok_or_else(missing)?
                 .parse()
                 .map_err(|_| ReplyError::protocol("bad NUMLOGINS count", line))?,
         },
-        GetQuery::UpsDesc { .. } => Reply::UpsDesc { ups, desc: value },
+        GetQuery::UpsDesc { .. } => Reply::UpsDesc {
+            ups,
+            desc: it.next().ok_or_else(missing)?,
+        },
         GetQuery::Var { .. } => Reply::Var {
             ups,
-            var: name(),
-            value,
+            var: it.next().unwrap_or_default(),
+            value: it.next().ok_or_else(missing)?,
         },
+        GetQuery::Type { .. } => {
+            let var = it.next().unwrap_or_default();
+            let rest: Vec<String> = it.collect();
+            let ty = VarType::from_words(&rest)
+                .ok_or_else(|| ReplyError::protocol("bad TYPE words", line))?;
+            Reply::Type { ups, var, ty }
+        }
         GetQuery::Desc { .. } => Reply::Desc {
             ups,
-            var: name(),
-            desc: value,
+            var: it.next().unwrap_or_default(),
+            desc: it.next().ok_or_else(missing)?,
         },
         GetQuery::CmdDesc { .. } => Reply::CmdDesc {
             ups,
-            cmd: name(),
-            desc: value,
+            cmd: it.next().unwrap_or_default(),
+            desc: it.next().ok_or_else(missing)?,
         },
-        GetQuery::TrackingMode | GetQuery::Tracking(_) | GetQuery::Type { .. } => {
-            unreachable!("handled by the caller")
+        GetQuery::TrackingMode | GetQuery::Tracking(_) => {
+            return Err(ReplyError::protocol("not an echoing GET", line));
         }
     })
 }
@@ -267,11 +294,13 @@ impl ListCollector {
         let line = trim_eol(line);
         let state = std::mem::replace(&mut self.state, ListState::Done);
         let words = token::split_line(line)?;
+        if state != ListState::Done {
+            if let Some(code) = err_code(&words) {
+                return Err(ReplyError::Server(code));
+            }
+        }
         match state {
             ListState::Done => Err(ReplyError::protocol("list already complete", line)),
-            _ if err_code(&words).is_some() => Err(ReplyError::Server(
-                err_code(&words).unwrap_or(ErrCode::Unknown),
-            )),
             ListState::Begin => {
                 let query = self.query.words();
                 let ok = words.len() == query.len() + 2

@@ -27,7 +27,14 @@
 //! (tests, proxies); a server does 2, 3, 4 with [`Command::from_word`],
 //! [`Command::check_credentials_present`] and [`Request::parse_args`].
 //!
-//! Names (UPS, variable, command) keep the client's spelling: replies echo them.
+//! Names (UPS, variable, command) keep the client's spelling: replies echo them. Sub-command
+//! words are matched case-insensitively and echoed in canonical upper case (`list var Ups` →
+//! `BEGIN LIST VAR Ups`). One exception upsd makes: `GET VAR <ups> SERVER.VERSION` is answered
+//! with the canonical `server.version` / `server.info` name.
+//!
+//! Arguments beyond those a command uses are ignored, as upsd does, for GET, LIST, SET,
+//! INSTCMD and STARTTLS; VER, NETVER, PROTVER, HELP and LOGOUT take none, and USERNAME,
+//! PASSWORD, LOGIN, PRIMARY, MASTER and FSD exactly one (else `INVALID-ARGUMENT`).
 
 use std::fmt;
 
@@ -543,7 +550,9 @@ impl Request {
             Command::NetVer => none(Request::NetVer),
             Command::ProtVer => none(Request::ProtVer),
             Command::Help => none(Request::Help),
-            Command::StartTls => none(Request::StartTls),
+            // upsd 2.8.0 does not count STARTTLS's arguments (`STARTTLS x` is answered like
+            // `STARTTLS`).
+            Command::StartTls => Ok(Request::StartTls),
             Command::Logout => none(Request::Logout),
             Command::Username => exactly_one().map(Request::Username),
             Command::Password => exactly_one().map(Request::Password),
