@@ -1,0 +1,259 @@
+//! The settings the decision logic needs: [`MonitorConfig`] (the global upsmon.conf
+//! directives) and [`MonitorEntry`] (one `MONITOR` line).
+//!
+//! Reading upsmon.conf is not done here; the parser lives in `nut_core::conf`. Values that NUT
+//! reads with `atoi` and that only make sense as non-negative numbers are `u64` here; the
+//! conversion from the parsed file clamps negatives the way NUT's comparisons would treat them
+//! (a negative `HOSTSYNC` behaves like 0). Settings where NUT gives a negative number a meaning
+//! (`OFFDURATION`, `OVERDURATION`, `SHUTDOWNEXIT`) have their own types.
+
+use std::collections::HashSet;
+
+/// Global upsmon.conf settings used by [`crate::Monitor`]. Durations are whole seconds, as in
+/// the file.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct MonitorConfig {
+    /// `MINSUPPLIES`: the summed power value of healthy UPSes below which the system shuts
+    /// down. 0 makes a monitoring-only instance that never shuts down.
+    pub min_supplies: u32,
+    /// `POLLFREQ`: seconds between polls while nothing is alarming.
+    pub poll_freq: u64,
+    /// `POLLFREQALERT`: seconds between polls while some UPS is on battery, off, on bypass,
+    /// calibrating, overloaded or in alarm.
+    pub poll_freq_alert: u64,
+    /// `HOSTSYNC`: how long a primary waits for its secondaries to log out, and how long a
+    /// secondary waits for the primary to raise FSD once a UPS is on battery and low.
+    pub host_sync: u64,
+    /// `DEADTIME`: how long a UPS may go unanswered while last seen on battery before it is
+    /// treated as on battery and low.
+    pub dead_time: u64,
+    /// `FINALDELAY`: seconds between the SHUTDOWN notification and running SHUTDOWNCMD.
+    pub final_delay: u64,
+    /// `RBWARNTIME`: minimum seconds between two REPLBATT notifications for one UPS.
+    pub rb_warn_time: u64,
+    /// `NOCOMMWARNTIME`: how long a UPS must be unreachable before NOCOMM, and the minimum
+    /// interval between two NOCOMM notifications.
+    pub nocomm_warn_time: u64,
+    /// `OFFDURATION`: how long `OFF` must persist before the UPS counts as not feeding the
+    /// load. `Some(0)`: at once; `None` (a negative value in the file): never.
+    pub off_duration: Option<u64>,
+    /// `OBLBDURATION`: how long `OB LB` must persist before it is critical; 0 means at once.
+    pub oblb_duration: u64,
+    /// `OVERDURATION`: how long `OVER` must have lasted, with the UPS unreachable, before it
+    /// is critical. `None` (a negative value in the file, the default): never.
+    pub over_duration: Option<u64>,
+    /// `ALARMCRITICAL`: whether a UPS last seen in `ALARM` is critical once unreachable.
+    pub alarm_critical: bool,
+    /// `SHUTDOWNEXIT`: what the monitor does after asking for SHUTDOWNCMD.
+    pub shutdown_exit: ShutdownExit,
+}
+
+impl Default for MonitorConfig {
+    /// NUT's built-in defaults (upsmon.conf(5)).
+    fn default() -> Self {
+        Self {
+            // One healthy supply keeps a single-UPS system up.
+            min_supplies: 1,
+            poll_freq: 5,
+            poll_freq_alert: 5,
+            host_sync: 15,
+            // Three default polling intervals.
+            dead_time: 15,
+            final_delay: 5,
+            // Twelve hours.
+            rb_warn_time: 43_200,
+            // Five minutes.
+            nocomm_warn_time: 300,
+            // Some UPSes report OFF for a few seconds before CAL when a calibration starts.
+            off_duration: Some(30),
+            oblb_duration: 0,
+            over_duration: None,
+            alarm_critical: true,
+            shutdown_exit: ShutdownExit::Exit,
+        }
+    }
+}
+
+/// `SHUTDOWNEXIT`: whether upsmon exits after it asked for SHUTDOWNCMD.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ShutdownExit {
+    /// `yes` (or 0, the default): exit at once.
+    #[default]
+    Exit,
+    /// A positive number: keep the upsd sessions alive this many seconds, then exit.
+    After(u64),
+    /// `no` (or a negative number): never exit by itself.
+    Never,
+}
+
+impl ShutdownExit {
+    /// NUT's reading of the numeric form: 0 exits, a negative value never does.
+    pub fn from_secs(secs: i64) -> Self {
+        match u64::try_from(secs) {
+            Ok(0) => Self::Exit,
+            Ok(n) => Self::After(n),
+            Err(_) => Self::Never,
+        }
+    }
+}
+
+/// The role a `MONITOR` line gives this host for that UPS.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Role {
+    /// `primary` (or the legacy `master`): this host sets FSD and waits for secondaries.
+    Primary,
+    /// `secondary` (or the legacy `slave`): this host follows the primary's FSD.
+    Secondary,
+}
+
+impl Role {
+    /// The last word of a MONITOR line, case-insensitively; `None` for anything else.
+    ///
+    /// NUT treats every word other than `primary`/`master` as secondary; the config parser
+    /// decides whether to warn about that.
+    pub fn parse(word: &str) -> Option<Self> {
+        const PRIMARY: [&str; 2] = ["primary", "master"];
+        const SECONDARY: [&str; 2] = ["secondary", "slave"];
+        if PRIMARY.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+            Some(Self::Primary)
+        } else if SECONDARY.iter().any(|w| w.eq_ignore_ascii_case(word)) {
+            Some(Self::Secondary)
+        } else {
+            None
+        }
+    }
+
+    /// The modern keyword.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Primary => "primary",
+            Self::Secondary => "secondary",
+        }
+    }
+}
+
+/// One `MONITOR <system> <powervalue> <user> <password> <role>` line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct MonitorEntry {
+    /// The UPS as written: `ups[@host[:port]]`. Notifications name the UPS this way, and
+    /// upssched matches it against `AT` lines.
+    pub system: String,
+    /// How many of this host's power supplies the UPS feeds; 0 means monitor only.
+    pub power_value: u32,
+    /// upsd user name.
+    pub username: String,
+    /// upsd password.
+    pub password: String,
+    /// Primary or secondary.
+    pub role: Role,
+}
+
+impl MonitorEntry {
+    /// A new entry.
+    pub fn new(
+        system: impl Into<String>,
+        power_value: u32,
+        username: impl Into<String>,
+        password: impl Into<String>,
+        role: Role,
+    ) -> Self {
+        Self {
+            system: system.into(),
+            power_value,
+            username: username.into(),
+            password: password.into(),
+            role,
+        }
+    }
+
+    /// Whether this host is the primary for the UPS.
+    pub fn is_primary(&self) -> bool {
+        self.role == Role::Primary
+    }
+}
+
+/// Why a configuration cannot be used.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The power values of all MONITOR lines add up to less than MINSUPPLIES (NUT: `Fatal
+    /// error: insufficient power configured!`).
+    #[error(
+        "insufficient power configured: sum of power values {total} < MINSUPPLIES {min_supplies}"
+    )]
+    InsufficientPower {
+        /// Sum of the power values.
+        total: u64,
+        /// MINSUPPLIES.
+        min_supplies: u32,
+    },
+}
+
+/// Drop repeated systems (NUT warns `ignoring duplicate UPS` and keeps the first) and check
+/// the power sum.
+pub(crate) fn validate(
+    config: &MonitorConfig,
+    entries: Vec<MonitorEntry>,
+) -> Result<Vec<MonitorEntry>, ConfigError> {
+    let mut seen = HashSet::new();
+    let mut kept = Vec::with_capacity(entries.len());
+    for entry in entries {
+        if seen.insert(entry.system.clone()) {
+            kept.push(entry);
+        } else {
+            tracing::warn!(ups = %entry.system, "ignoring duplicate UPS");
+        }
+    }
+    let total: u64 = kept.iter().map(|e| u64::from(e.power_value)).sum();
+    if total < u64::from(config.min_supplies) {
+        return Err(ConfigError::InsufficientPower {
+            total,
+            min_supplies: config.min_supplies,
+        });
+    }
+    Ok(kept)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn roles_accept_both_vocabularies() {
+        assert_eq!(Role::parse("MASTER"), Some(Role::Primary));
+        assert_eq!(Role::parse("primary"), Some(Role::Primary));
+        assert_eq!(Role::parse("Slave"), Some(Role::Secondary));
+        assert_eq!(Role::parse("secondary"), Some(Role::Secondary));
+        assert_eq!(Role::parse("boss"), None);
+    }
+
+    #[test]
+    fn shutdown_exit_numbers() {
+        assert_eq!(ShutdownExit::from_secs(0), ShutdownExit::Exit);
+        assert_eq!(ShutdownExit::from_secs(-1), ShutdownExit::Never);
+        assert_eq!(ShutdownExit::from_secs(30), ShutdownExit::After(30));
+    }
+
+    #[test]
+    fn validation_drops_duplicates_and_checks_power() {
+        let e = |name: &str, pv| MonitorEntry::new(name, pv, "u", "p", Role::Primary);
+        let kept = validate(
+            &MonitorConfig::default(),
+            vec![e("a", 1), e("a", 5), e("b", 0)],
+        )
+        .expect("valid");
+        assert_eq!(kept, vec![e("a", 1), e("b", 0)]);
+        let config = MonitorConfig {
+            min_supplies: 2,
+            ..MonitorConfig::default()
+        };
+        assert_eq!(
+            validate(&config, vec![e("a", 1)]),
+            Err(ConfigError::InsufficientPower {
+                total: 1,
+                min_supplies: 2
+            })
+        );
+    }
+}

@@ -1,0 +1,26 @@
+//! `nut-upsmon`: upsmon's and upssched's decision logic as deterministic state machines.
+//!
+//! Nothing in this library opens a socket, runs a process or reads a clock: inputs (poll
+//! results, timer expiries, upssched requests) come in together with the current [`Time`],
+//! and the machines answer with actions for a thin shell to carry out. That makes every
+//! shutdown decision testable in virtual time.
+//!
+//! * [`Monitor`] — upsmon: per-UPS state, poll results and time in; notifications, FSD,
+//!   NUMLOGINS queries and the shutdown out (nut-reference.md §6).
+//! * [`notify`] — NOTIFYMSG/NOTIFYFLAG: from a [`Notification`] to text, channels and the
+//!   NOTIFYCMD environment.
+//! * [`upssched`] — the AT-rule matcher and the timer daemon's state machine (§7).
+//! * [`clock`] — the [`Time`] type and NUT's whole-second arithmetic.
+//! * [`config`] — [`MonitorConfig`] (with NUT's defaults) and [`MonitorEntry`].
+//!
+//! The `upsmon` and `upssched` binaries will be thin shells over these types.
+
+pub mod clock;
+pub mod config;
+pub mod monitor;
+pub mod notify;
+pub mod upssched;
+
+pub use clock::Time;
+pub use config::{ConfigError, MonitorConfig, MonitorEntry, Role, ShutdownExit};
+pub use monitor::{Action, Monitor, Notification, PollResult, ShutdownReason, UpsId};

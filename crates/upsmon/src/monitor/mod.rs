@@ -1,0 +1,717 @@
+//! [`Monitor`]: upsmon's decisions as a sans-IO state machine (nut-reference.md §6.3–§6.4, §6.7).
+//!
+//! The monitor owns the polling schedule and the shutdown sequence. It never talks to upsd or
+//! runs anything itself: it asks for work through [`Action`]s and learns the outcome through
+//! [`Monitor::handle_poll`]. Time is always an argument (see [`crate::clock`]).
+//!
+//! Methods come in four groups, as in quinn-proto's `Connection`:
+//!
+//! * getters: [`Monitor::entry`], [`Monitor::ups_ids`], [`Monitor::is_shutting_down`],
+//!   [`Monitor::shutdown_reason`], [`Monitor::poll_interval`];
+//! * input handlers: [`Monitor::handle_poll`] (the reply to a [`Action::Poll`],
+//!   [`Action::SetFsd`] or [`Action::QueryNumLogins`]), [`Monitor::handle_timeout`],
+//!   [`Monitor::handle_parent_gone`];
+//! * commands: [`Monitor::request_fsd`] (`upsmon -c fsd`), [`Monitor::reload`];
+//! * output polls, called after every input or command until they return `None`:
+//!   [`Monitor::poll_action`] then [`Monitor::poll_timeout`].
+//!
+//! # One loop of NUT's upsmon, as data
+//!
+//! NUT polls every UPS in turn, then recalculates (`recalc`), then sleeps POLLFREQ (or
+//! POLLFREQALERT). Here a *round* starts with one [`Action::Poll`] per UPS; when the last of
+//! them has been answered the monitor recalculates and schedules the next round `poll_interval`
+//! later. The shell may answer the polls in any order and concurrently.
+//!
+//! When the healthy power value falls below MINSUPPLIES (or on `-c fsd`) the forced shutdown
+//! starts and status polling stops, as in NUT where `forceshutdown()` never returns:
+//!
+//! 1. [`Action::SetFsd`] for every UPS this host is primary for; each reply
+//!    ([`PollResult::FsdSet`] / [`PollResult::FsdFailed`]) is awaited. A successful one
+//!    notifies FSD for that UPS unless already notified (NUT HEAD; 2.8.0 stays silent).
+//! 2. A primary then waits for its secondaries: [`Action::QueryNumLogins`] for each primary
+//!    UPS every 250 ms until no UPS has more than one login (ourselves) or HOSTSYNC seconds
+//!    have passed; SHUTDOWN_HOSTSYNC is notified after the first round that still saw
+//!    secondaries. A host that is primary for nothing skips this step.
+//! 3. [`Action::AnnounceShutdown`] and the SHUTDOWN notification, then FINALDELAY seconds.
+//! 4. [`Action::Shutdown`] (write POWERDOWNFLAG, run SHUTDOWNCMD: the root parent's job),
+//!    emitted exactly once, then [`Action::Exit`] as SHUTDOWNEXIT says; while lingering, the
+//!    sessions are kept alive with a NUMLOGINS query per UPS every second.
+//!
+//! # Intended differences from NUT (see also [`ups`])
+//!
+//! * Status words are compared as whole words everywhere (NUT clears LB, FSD, CAL, OFF and
+//!   BYPASS after a substring test on the whole status string, so an unknown word such as
+//!   `OFFLINE` could keep OFF set; nut-reference.md §12 item 8).
+//! * CAL is cleared when the word disappears and NOTCAL is notified; in 2.8.0 a single
+//!   calibration made every later `OB LB` non-critical until restart (§12 item 11).
+//! * ECO via the buzzword variables needs a word `ECO` (or `…:ECO`); NUT HEAD's inverted test
+//!   treats any non-empty buzzwords as ECO (§12 item 7).
+//! * The polling interval is derived from the current state (POLLFREQALERT while any UPS is on
+//!   battery, off, bypassed, calibrating, overloaded or in alarm) instead of being latched by
+//!   the last transition of whichever UPS was polled last. An interval of 0 is treated as 1 s.
+//! * A status with no words at all counts as a failed poll, like NUT's empty string.
+//! * The 2.8.0-era notification types (0–10) and the later ones (OFF, BYPASS, ALARM, OTHER,
+//!   SHUTDOWN_HOSTSYNC …) are all produced, as in NUT HEAD.
+
+pub(crate) mod ups;
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use std::fmt;
+
+use nut_core::names::{NotifyType, Status};
+
+use crate::clock::{Time, secs_since};
+use crate::config::{ConfigError, MonitorConfig, MonitorEntry, validate};
+use ups::{StatusInput, Ups};
+
+#[cfg(test)]
+mod tests;
+
+/// How often a primary asks upsd for NUMLOGINS while waiting for its secondaries (NUT's 250 ms
+/// `usleep`).
+const HOSTSYNC_QUERY_MS: u64 = 250;
+/// Minimum seconds between two NOPARENT notifications.
+const NOPARENT_INTERVAL: u64 = 120;
+/// Seconds between keep-alive queries while lingering after SHUTDOWNCMD.
+const LINGER_KEEPALIVE: u64 = 1;
+
+/// Stable handle of one MONITOR entry. Handles are never reused, also across reloads.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct UpsId(u32);
+
+impl fmt::Display for UpsId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "#{}", self.0)
+    }
+}
+
+/// A notification for NOTIFYCMD/syslog/wall; see [`crate::notify`] for turning it into text.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Notification {
+    /// The event.
+    pub kind: NotifyType,
+    /// The UPS as written in MONITOR (`%s` in the message, `UPSNAME` for NOTIFYCMD); `None`
+    /// for events not tied to a UPS (SHUTDOWN, NOPARENT, SHUTDOWN_HOSTSYNC).
+    pub ups: Option<String>,
+    /// The second `%s`: the `ups.alarm` text for ALARM, the unclassified words for OTHER.
+    pub detail: Option<String>,
+}
+
+impl Notification {
+    /// An event about one UPS.
+    pub fn for_ups(kind: NotifyType, ups: &str) -> Self {
+        Self {
+            kind,
+            ups: Some(ups.to_owned()),
+            detail: None,
+        }
+    }
+
+    /// An event about the whole system.
+    pub fn global(kind: NotifyType) -> Self {
+        Self {
+            kind,
+            ups: None,
+            detail: None,
+        }
+    }
+}
+
+impl fmt::Display for Notification {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.kind.name())?;
+        if let Some(ups) = &self.ups {
+            write!(f, " {ups}")?;
+        }
+        if let Some(detail) = &self.detail {
+            write!(f, " [{detail}]")?;
+        }
+        Ok(())
+    }
+}
+
+/// Work the monitor asks the shell to do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[must_use]
+pub enum Action {
+    /// Poll the UPS: (re)connect and log in if needed (USERNAME, PASSWORD, LOGIN, and PRIMARY
+    /// for a primary entry), then `GET VAR <ups> ups.status`, plus `ups.alarm` when the status
+    /// has ALARM and the buzzword variables. Answer with [`Monitor::handle_poll`].
+    Poll(UpsId),
+    /// Notify: syslog / wall / NOTIFYCMD as NOTIFYFLAG says.
+    Notify(Notification),
+    /// Send `FSD <ups>`; answer [`PollResult::FsdSet`] on an `OK` reply, else
+    /// [`PollResult::FsdFailed`].
+    SetFsd(UpsId),
+    /// Send `GET NUMLOGINS <ups>`; answer [`PollResult::NumLogins`], or
+    /// [`PollResult::CommFailure`] if no number came back.
+    QueryNumLogins(UpsId),
+    /// The shutdown is decided: log `Executing automatic power-fail shutdown` at CRIT and
+    /// wall it (NUT does this whatever NOTIFYFLAG says). The SHUTDOWN notification follows.
+    AnnounceShutdown,
+    /// Write POWERDOWNFLAG (if configured) and run SHUTDOWNCMD, as root. Emitted at most once.
+    Shutdown,
+    /// Exit the monitoring process (log `Exiting upsmon program after initiating shutdown`).
+    Exit,
+    /// Close the upsd session for this entry: it was removed by a reload, or its role or
+    /// credentials changed and it must log in again. A later [`Action::Poll`] reconnects.
+    Disconnect(UpsId),
+}
+
+/// The outcome of an [`Action`] that talks to upsd.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PollResult {
+    /// `ups.status` was read.
+    Status {
+        /// The status words.
+        status: Status,
+        /// `ups.alarm`, when the status has ALARM and the variable could be read.
+        alarm: Option<String>,
+        /// `ups.mode.buzzwords` or `experimental.ups.mode.buzzwords`, if either exists.
+        buzzwords: Option<String>,
+    },
+    /// Connecting or the query failed (also: empty reply, unknown UPS, data stale).
+    CommFailure,
+    /// Connected, but USERNAME/PASSWORD/LOGIN was refused. NUT leaves the UPS's state
+    /// untouched in that case (no COMMBAD); it only completes the poll round.
+    NoLogin,
+    /// `NUMLOGINS <ups> <n>`.
+    NumLogins(u32),
+    /// `FSD <ups>` was answered `OK`.
+    FsdSet,
+    /// `FSD <ups>` failed.
+    FsdFailed,
+}
+
+impl PollResult {
+    /// A status reply without `ups.alarm` or buzzwords, parsed from the wire value.
+    pub fn status(value: &str) -> Self {
+        Self::Status {
+            status: Status::parse(value),
+            alarm: None,
+            buzzwords: None,
+        }
+    }
+}
+
+/// Why the forced shutdown started.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShutdownReason {
+    /// The power value of the UPSes that are not critical fell below MINSUPPLIES.
+    TooFewSupplies {
+        /// Summed power value of the healthy UPSes.
+        healthy: u64,
+        /// MINSUPPLIES.
+        required: u32,
+    },
+    /// `upsmon -c fsd` (SIGUSR1).
+    UserRequested,
+}
+
+#[derive(Debug)]
+enum Phase {
+    /// Normal operation: poll rounds.
+    Monitoring {
+        /// When the next round starts; `None` while one is under way.
+        next_round: Option<Time>,
+        /// Polls of the current round not answered yet.
+        pending: BTreeSet<UpsId>,
+    },
+    /// Forced shutdown, step 1: FSD replies outstanding.
+    SettingFsd { pending: BTreeSet<UpsId> },
+    /// Forced shutdown, step 2: waiting for secondaries to log out.
+    HostSync {
+        started: Time,
+        pending: BTreeSet<UpsId>,
+        max_logins: u32,
+        next_query: Option<Time>,
+        announced: bool,
+    },
+    /// Forced shutdown, step 3: FINALDELAY.
+    FinalDelay { until: Time },
+    /// After SHUTDOWNCMD, keeping the upsd sessions alive (SHUTDOWNEXIT no / N).
+    Lingering {
+        until: Option<Time>,
+        next_keepalive: Time,
+    },
+    /// Nothing more will happen.
+    Exited,
+}
+
+/// upsmon's decision logic. See the [module documentation](self).
+#[derive(Debug)]
+pub struct Monitor {
+    config: MonitorConfig,
+    upses: BTreeMap<UpsId, Ups>,
+    next_id: u32,
+    phase: Phase,
+    actions: VecDeque<Action>,
+    reason: Option<ShutdownReason>,
+    last_noparent: Option<Time>,
+}
+
+impl Monitor {
+    /// A monitor for these MONITOR entries; the first poll round is queued at once.
+    ///
+    /// Repeated systems are ignored (NUT keeps the first); a power sum below MINSUPPLIES is an
+    /// error, as NUT's `insufficient power configured` is fatal.
+    pub fn new(
+        config: MonitorConfig,
+        entries: Vec<MonitorEntry>,
+        now: Time,
+    ) -> Result<Self, ConfigError> {
+        let entries = validate(&config, entries)?;
+        let mut monitor = Self {
+            config,
+            upses: BTreeMap::new(),
+            next_id: 0,
+            phase: Phase::Monitoring {
+                next_round: Some(now),
+                pending: BTreeSet::new(),
+            },
+            actions: VecDeque::new(),
+            reason: None,
+            last_noparent: None,
+        };
+        for entry in entries {
+            monitor.add(entry);
+        }
+        monitor.start_round(now);
+        Ok(monitor)
+    }
+
+    fn add(&mut self, entry: MonitorEntry) -> UpsId {
+        let id = UpsId(self.next_id);
+        self.next_id += 1;
+        self.upses.insert(id, Ups::new(entry));
+        id
+    }
+
+    // ---- getters ----
+
+    /// The settings in force.
+    pub fn config(&self) -> &MonitorConfig {
+        &self.config
+    }
+
+    /// The MONITOR entry behind a handle.
+    pub fn entry(&self, id: UpsId) -> Option<&MonitorEntry> {
+        self.upses.get(&id).map(|u| &u.entry)
+    }
+
+    /// All handles, in MONITOR order.
+    pub fn ups_ids(&self) -> impl Iterator<Item = UpsId> + '_ {
+        self.upses.keys().copied()
+    }
+
+    /// The handle of a system name (`ups@host:port` as written in MONITOR).
+    pub fn id_of(&self, system: &str) -> Option<UpsId> {
+        self.upses
+            .iter()
+            .find(|(_, u)| u.entry.system == system)
+            .map(|(id, _)| *id)
+    }
+
+    /// Whether the forced shutdown has started.
+    pub fn is_shutting_down(&self) -> bool {
+        !matches!(self.phase, Phase::Monitoring { .. })
+    }
+
+    /// Why the forced shutdown started, if it did.
+    pub fn shutdown_reason(&self) -> Option<ShutdownReason> {
+        self.reason
+    }
+
+    /// Seconds between the end of one poll round and the start of the next, as things stand.
+    pub fn poll_interval(&self) -> u64 {
+        let alerting = self.upses.values().any(Ups::is_alerting);
+        let mut secs = if alerting {
+            self.config.poll_freq_alert
+        } else {
+            self.config.poll_freq
+        };
+        // While an OB+LB condition waits out OBLBDURATION, poll often enough to act on time.
+        if self.config.oblb_duration > 0 && self.upses.values().any(Ups::oblb_pending) {
+            secs = gcd(self.config.poll_freq_alert, self.config.oblb_duration);
+        }
+        secs.max(1)
+    }
+
+    // ---- output polls ----
+
+    /// The next piece of work, in the order it must be done.
+    pub fn poll_action(&mut self) -> Option<Action> {
+        self.actions.pop_front()
+    }
+
+    /// When [`Monitor::handle_timeout`] must be called next, if ever.
+    pub fn poll_timeout(&self) -> Option<Time> {
+        match &self.phase {
+            Phase::Monitoring { next_round, .. } => *next_round,
+            Phase::SettingFsd { .. } | Phase::Exited => None,
+            Phase::HostSync { next_query, .. } => *next_query,
+            Phase::FinalDelay { until } => Some(*until),
+            Phase::Lingering {
+                until,
+                next_keepalive,
+            } => Some(until.map_or(*next_keepalive, |u| u.min(*next_keepalive))),
+        }
+    }
+
+    // ---- input handlers ----
+
+    /// The deadline from [`Monitor::poll_timeout`] has passed.
+    pub fn handle_timeout(&mut self, now: Time) {
+        match &mut self.phase {
+            Phase::Monitoring { next_round, .. } => {
+                if next_round.is_some_and(|t| t <= now) {
+                    self.start_round(now);
+                }
+            }
+            Phase::HostSync { next_query, .. } => {
+                if next_query.is_some_and(|t| t <= now) {
+                    self.query_logins(now);
+                }
+            }
+            Phase::FinalDelay { until } => {
+                if *until <= now {
+                    self.finish_shutdown(now);
+                }
+            }
+            Phase::Lingering {
+                until,
+                next_keepalive,
+            } => {
+                if until.is_some_and(|t| t <= now) {
+                    self.actions.push_back(Action::Exit);
+                    self.phase = Phase::Exited;
+                } else if *next_keepalive <= now {
+                    *next_keepalive = now.plus_secs(LINGER_KEEPALIVE);
+                    let ids: Vec<UpsId> = self.upses.keys().copied().collect();
+                    self.actions
+                        .extend(ids.into_iter().map(Action::QueryNumLogins));
+                }
+            }
+            Phase::SettingFsd { .. } | Phase::Exited => {}
+        }
+    }
+
+    /// The outcome of a [`Action::Poll`], [`Action::SetFsd`] or [`Action::QueryNumLogins`]
+    /// for `ups`. Results that do not fit the current step (late replies, unknown handles) are
+    /// ignored.
+    pub fn handle_poll(&mut self, now: Time, ups: UpsId, result: PollResult) {
+        match &mut self.phase {
+            Phase::Monitoring { pending, .. } => {
+                let was_pending = pending.remove(&ups);
+                let round_done = was_pending && pending.is_empty();
+                self.apply_poll(now, ups, result);
+                if round_done {
+                    self.end_round(now);
+                }
+            }
+            Phase::SettingFsd { pending } => {
+                if !matches!(result, PollResult::FsdSet | PollResult::FsdFailed)
+                    || !pending.remove(&ups)
+                {
+                    return;
+                }
+                let done = pending.is_empty();
+                let system = self.upses.get(&ups).map(|u| u.entry.system.clone());
+                match result {
+                    PollResult::FsdSet => {
+                        if let Some(u) = self.upses.get_mut(&ups)
+                            && !u.fsd_notified
+                        {
+                            u.fsd_notified = true;
+                            self.actions.push_back(Action::Notify(Notification::for_ups(
+                                NotifyType::Fsd,
+                                &u.entry.system,
+                            )));
+                        }
+                    }
+                    _ => tracing::error!(ups = ?system, "FSD set on UPS failed"),
+                }
+                if done {
+                    self.start_host_sync(now);
+                }
+            }
+            Phase::HostSync {
+                pending,
+                max_logins,
+                ..
+            } => {
+                if !pending.remove(&ups) {
+                    return;
+                }
+                if let PollResult::NumLogins(n) = result {
+                    *max_logins = (*max_logins).max(n);
+                }
+                if pending.is_empty() {
+                    self.host_sync_round_done(now);
+                }
+            }
+            Phase::FinalDelay { .. } | Phase::Lingering { .. } | Phase::Exited => {}
+        }
+    }
+
+    /// The root parent process is gone, so SHUTDOWNCMD can no longer run: notify NOPARENT, at
+    /// most every two minutes.
+    pub fn handle_parent_gone(&mut self, now: Time) {
+        if secs_since(now, self.last_noparent) < NOPARENT_INTERVAL {
+            return;
+        }
+        self.last_noparent = Some(now);
+        tracing::error!("parent died - shutdown impossible");
+        self.actions
+            .push_back(Action::Notify(Notification::global(NotifyType::NoParent)));
+    }
+
+    // ---- commands ----
+
+    /// `upsmon -c fsd`: start the forced shutdown now, whatever the UPSes say.
+    pub fn request_fsd(&mut self, now: Time) {
+        tracing::info!("user requested FSD, initiating forced shutdown");
+        self.force_shutdown(now, ShutdownReason::UserRequested);
+    }
+
+    /// Replace the settings and MONITOR entries (SIGHUP). Entries are matched by system name:
+    /// kept ones keep their state, new ones join the next round, removed ones get
+    /// [`Action::Disconnect`]. A kept entry whose role or credentials changed also gets
+    /// [`Action::Disconnect`] so that it logs in again. On error nothing changes.
+    pub fn reload(
+        &mut self,
+        config: MonitorConfig,
+        entries: Vec<MonitorEntry>,
+    ) -> Result<(), ConfigError> {
+        let entries = validate(&config, entries)?;
+        self.config = config;
+        let removed: Vec<UpsId> = self
+            .upses
+            .iter()
+            .filter(|(_, u)| !entries.iter().any(|e| e.system == u.entry.system))
+            .map(|(id, _)| *id)
+            .collect();
+        for id in removed {
+            if let Some(u) = self.upses.remove(&id) {
+                tracing::info!(ups = %u.entry.system, "no longer monitoring UPS");
+            }
+            if let Phase::Monitoring { pending, .. } = &mut self.phase {
+                pending.remove(&id);
+            }
+            self.actions.push_back(Action::Disconnect(id));
+        }
+        for entry in entries {
+            match self.id_of(&entry.system) {
+                Some(id) => {
+                    let Some(u) = self.upses.get_mut(&id) else {
+                        continue;
+                    };
+                    let relogin = u.entry.role != entry.role
+                        || u.entry.username != entry.username
+                        || u.entry.password != entry.password;
+                    u.entry = entry;
+                    if relogin {
+                        self.actions.push_back(Action::Disconnect(id));
+                    }
+                }
+                None => {
+                    self.add(entry);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    // ---- internals ----
+
+    fn start_round(&mut self, now: Time) {
+        let ids: BTreeSet<UpsId> = self.upses.keys().copied().collect();
+        self.actions.extend(ids.iter().copied().map(Action::Poll));
+        let empty = ids.is_empty();
+        self.phase = Phase::Monitoring {
+            next_round: None,
+            pending: ids,
+        };
+        if empty {
+            self.end_round(now);
+        }
+    }
+
+    fn apply_poll(&mut self, now: Time, id: UpsId, result: PollResult) {
+        let Some(ups) = self.upses.get_mut(&id) else {
+            return;
+        };
+        let mut out = Vec::new();
+        match &result {
+            PollResult::Status {
+                status,
+                alarm,
+                buzzwords,
+            } => ups.apply_status(
+                now,
+                StatusInput {
+                    status,
+                    alarm: alarm.as_deref(),
+                    buzzwords: buzzwords.as_deref(),
+                },
+                &self.config,
+                &mut out,
+            ),
+            PollResult::CommFailure => ups.gone(now, &self.config, &mut out),
+            PollResult::NoLogin
+            | PollResult::NumLogins(_)
+            | PollResult::FsdSet
+            | PollResult::FsdFailed => {}
+        }
+        self.actions.extend(out.into_iter().map(Action::Notify));
+    }
+
+    /// NUT's `recalc`.
+    fn end_round(&mut self, now: Time) {
+        let mut healthy: u64 = 0;
+        for ups in self.upses.values_mut() {
+            ups.promote_if_dead(now, &self.config);
+            // A UPS never heard from counts as healthy.
+            if !ups.is_critical(now, &self.config) {
+                healthy += u64::from(ups.entry.power_value);
+            }
+        }
+        let required = self.config.min_supplies;
+        if healthy < u64::from(required) {
+            tracing::warn!(
+                healthy,
+                required,
+                "too few UPS(es) are healthy, initiating forced shutdown"
+            );
+            self.force_shutdown(now, ShutdownReason::TooFewSupplies { healthy, required });
+            return;
+        }
+        let next = now.plus_secs(self.poll_interval());
+        if let Phase::Monitoring { next_round, .. } = &mut self.phase {
+            *next_round = Some(next);
+        }
+    }
+
+    fn primaries(&self) -> Vec<UpsId> {
+        self.upses
+            .iter()
+            .filter(|(_, u)| u.entry.is_primary())
+            .map(|(id, _)| *id)
+            .collect()
+    }
+
+    /// NUT's `forceshutdown`; a second call is a no-op.
+    fn force_shutdown(&mut self, now: Time, reason: ShutdownReason) {
+        if self.is_shutting_down() {
+            return;
+        }
+        self.reason = Some(reason);
+        let primaries = self.primaries();
+        if primaries.is_empty() {
+            self.do_shutdown(now);
+            return;
+        }
+        self.actions
+            .extend(primaries.iter().copied().map(Action::SetFsd));
+        self.phase = Phase::SettingFsd {
+            pending: primaries.into_iter().collect(),
+        };
+    }
+
+    fn start_host_sync(&mut self, now: Time) {
+        self.phase = Phase::HostSync {
+            started: now,
+            pending: BTreeSet::new(),
+            max_logins: 0,
+            next_query: None,
+            announced: false,
+        };
+        self.query_logins(now);
+    }
+
+    fn query_logins(&mut self, now: Time) {
+        let primaries = self.primaries();
+        self.actions
+            .extend(primaries.iter().copied().map(Action::QueryNumLogins));
+        if let Phase::HostSync {
+            pending,
+            max_logins,
+            next_query,
+            ..
+        } = &mut self.phase
+        {
+            *pending = primaries.into_iter().collect();
+            *max_logins = 0;
+            *next_query = None;
+            if pending.is_empty() {
+                self.host_sync_round_done(now);
+            }
+        }
+    }
+
+    fn host_sync_round_done(&mut self, now: Time) {
+        let Phase::HostSync {
+            started,
+            max_logins,
+            next_query,
+            announced,
+            ..
+        } = &mut self.phase
+        else {
+            return;
+        };
+        // One login is our own.
+        if *max_logins <= 1 {
+            self.do_shutdown(now);
+            return;
+        }
+        if !*announced {
+            *announced = true;
+            self.actions.push_back(Action::Notify(Notification::global(
+                NotifyType::ShutdownHostsync,
+            )));
+        }
+        if now.whole_secs_since(*started) > self.config.host_sync {
+            tracing::info!("host sync timer expired, forcing shutdown");
+            self.do_shutdown(now);
+            return;
+        }
+        *next_query = Some(now.plus_millis(HOSTSYNC_QUERY_MS));
+    }
+
+    /// NUT's `doshutdown`, up to the FINALDELAY sleep.
+    fn do_shutdown(&mut self, now: Time) {
+        tracing::error!("executing automatic power-fail shutdown");
+        self.actions.push_back(Action::AnnounceShutdown);
+        self.actions
+            .push_back(Action::Notify(Notification::global(NotifyType::Shutdown)));
+        self.phase = Phase::FinalDelay {
+            until: now.plus_secs(self.config.final_delay),
+        };
+        if self.config.final_delay == 0 {
+            self.finish_shutdown(now);
+        }
+    }
+
+    fn finish_shutdown(&mut self, now: Time) {
+        self.actions.push_back(Action::Shutdown);
+        self.phase = match self.config.shutdown_exit {
+            crate::config::ShutdownExit::Exit => {
+                self.actions.push_back(Action::Exit);
+                Phase::Exited
+            }
+            crate::config::ShutdownExit::After(secs) => Phase::Lingering {
+                until: Some(now.plus_secs(secs)),
+                next_keepalive: now.plus_secs(LINGER_KEEPALIVE),
+            },
+            crate::config::ShutdownExit::Never => Phase::Lingering {
+                until: None,
+                next_keepalive: now.plus_secs(LINGER_KEEPALIVE),
+            },
+        };
+    }
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}

@@ -1,0 +1,1 @@
+//! upssched (to be written).
