@@ -272,6 +272,18 @@ impl Sink {
         self.warn(l.line, format!("unknown directive {word} (ignored{hint})"));
     }
 
+    /// Report a first word that starts like a `[section]` header but is not one (usually a
+    /// name with a space in it).
+    pub(crate) fn bad_header(&mut self, l: &ConfLine) {
+        self.error(
+            l.line,
+            format!(
+                "'{}' looks like a section header but is not one: write [name] with no spaces",
+                l.rest(0)
+            ),
+        );
+    }
+
     /// Finish: `Ok` with the warnings when there is no error, else every diagnostic.
     pub(crate) fn finish<T>(mut self, config: T) -> ConfResult<T> {
         self.errors.sort_by_key(|d| d.line);
@@ -288,6 +300,11 @@ impl Sink {
             })
         }
     }
+}
+
+/// `[name]` → `name`, as NUT tests it: the first word starts with `[` and ends with `]`.
+pub(crate) fn section_header(word: &str) -> Option<&str> {
+    word.strip_prefix('[')?.strip_suffix(']')
 }
 
 /// Remembers where single-valued settings were first given, to warn when one is repeated.

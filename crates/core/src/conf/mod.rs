@@ -6,6 +6,8 @@
 //! | File | Entry point | Result |
 //! |---|---|---|
 //! | ups.conf | [`parse_ups_conf`] | [`UpsConf`] |
+//! | upsd.conf | [`parse_upsd_conf`] | [`UpsdConf`] |
+//! | upsd.users | [`parse_upsd_users`] | [`UpsdUsers`] |
 //!
 //! # The shared model
 //!
@@ -35,6 +37,8 @@
 pub mod diag;
 pub mod ups_conf;
 pub mod ups_id;
+pub mod upsd_conf;
+pub mod upsd_users;
 pub mod values;
 
 #[cfg(test)]
@@ -43,4 +47,6 @@ mod testutil;
 pub use diag::{ConfError, ConfResult, Diagnostic, Parsed, Severity};
 pub use ups_conf::{UpsConf, parse_ups_conf};
 pub use ups_id::{HostPort, UpsId, UpsIdError};
+pub use upsd_conf::{UpsdConf, parse_upsd_conf};
+pub use upsd_users::{Action, UpsdUsers, User, parse_upsd_users};
 pub use values::{CertIdent, Role};

@@ -17,7 +17,7 @@
 
 use std::collections::BTreeMap;
 
-use super::diag::{ConfLine, ConfResult, Seen, Sink};
+use super::diag::{ConfLine, ConfResult, Seen, Sink, section_header};
 use super::values::{parse_bool, sint, uint};
 
 /// upsdrvctl waits this many seconds for a driver to start (`maxstartdelay`).
@@ -321,13 +321,7 @@ pub fn parse_ups_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Ups
             continue;
         }
         if l.keyword().starts_with('[') {
-            sink.error(
-                l.line,
-                format!(
-                    "'{}' looks like a section header but is not one: write [name] with no spaces",
-                    l.rest(0)
-                ),
-            );
+            sink.bad_header(l);
             continue;
         }
         let Some(entry) = split_entry(l, &mut sink) else {
@@ -345,11 +339,6 @@ pub fn parse_ups_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Ups
         conf.sections.extend(done.finish(&mut sink));
     }
     sink.finish(conf)
-}
-
-/// `[name]` → `name`, as NUT tests it: the first word starts with `[` and ends with `]`.
-pub(crate) fn section_header(word: &str) -> Option<&str> {
-    word.strip_prefix('[')?.strip_suffix(']')
 }
 
 /// Turn a non-header line into an [`Entry`], or warn about why NUT would ignore it.
