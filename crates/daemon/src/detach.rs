@@ -1,0 +1,87 @@
+//! Going to the background without a start-up race.
+//!
+//! [`detach`] forks. The parent waits on a pipe until the child reports [`Readiness::ready`]
+//! (then it exits 0) or [`Readiness::fail`] (then it exits with the child's code); if the child
+//! dies first, the parent exits 1. So `upsd; upsc ups@localhost` in a script, or systemd's
+//! `Type=forking`, never sees a half-started daemon. The child calls `setsid`, moves to `/`, and
+//! keeps its stderr until it is ready, so start-up errors still reach the terminal; only then
+//! are stdin/stdout/stderr pointed at `/dev/null`.
+//!
+//! Must be called before any thread or async runtime exists: `fork` copies only the calling
+//! thread.
+
+use std::fs::File;
+use std::io::{self, Read, Write};
+use std::os::fd::OwnedFd;
+
+use nix::unistd::{ForkResult, chdir, dup2_stderr, dup2_stdin, dup2_stdout, fork, pipe, setsid};
+
+/// The child's handle to report the outcome of its start-up to the waiting parent. In the
+/// foreground ([`Readiness::foreground`]) both calls do nothing, so daemons use one code path.
+#[derive(Debug)]
+pub struct Readiness {
+    pipe: Option<File>,
+}
+
+impl Readiness {
+    /// No parent is waiting (foreground mode).
+    pub fn foreground() -> Self {
+        Self { pipe: None }
+    }
+
+    /// Whether this process was detached by [`detach`].
+    pub fn is_detached(&self) -> bool {
+        self.pipe.is_some()
+    }
+
+    /// Start-up succeeded: release the parent (exit 0) and let go of the terminal.
+    pub fn ready(&mut self) {
+        if let Some(mut pipe) = self.pipe.take() {
+            let _ = pipe.write_all(&[0]);
+            redirect_stdio_to_null();
+        }
+    }
+
+    /// Start-up failed with `code` (already explained on stderr): the parent exits with it.
+    pub fn fail(&mut self, code: u8) {
+        if let Some(mut pipe) = self.pipe.take() {
+            let _ = pipe.write_all(&[code.max(1)]);
+        }
+    }
+}
+
+/// Fork into the background. Returns only in the child; the parent exits when the child reports
+/// its start-up outcome.
+pub fn detach() -> io::Result<Readiness> {
+    let (read_end, write_end): (OwnedFd, OwnedFd) = pipe().map_err(io::Error::from)?;
+    // SAFETY: no other threads exist yet (documented precondition); the child continues as a
+    // normal single-threaded process.
+    match unsafe { fork() }.map_err(io::Error::from)? {
+        ForkResult::Parent { .. } => {
+            drop(write_end);
+            let mut status = [1u8];
+            let mut reader = File::from(read_end);
+            let code = match reader.read(&mut status) {
+                Ok(1) => status[0],
+                _ => 1,
+            };
+            std::process::exit(i32::from(code));
+        }
+        ForkResult::Child => {
+            drop(read_end);
+            setsid().map_err(io::Error::from)?;
+            chdir("/").map_err(io::Error::from)?;
+            Ok(Readiness {
+                pipe: Some(File::from(write_end)),
+            })
+        }
+    }
+}
+
+fn redirect_stdio_to_null() {
+    if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
+        let _ = dup2_stdin(&null);
+        let _ = dup2_stdout(&null);
+        let _ = dup2_stderr(&null);
+    }
+}

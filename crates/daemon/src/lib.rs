@@ -1,0 +1,31 @@
+//! `nut-daemon`: the plumbing every nut-rs daemon shares, written once so that every daemon
+//! (each driver, upsd, upsmon, upssched, upslog) behaves the same way.
+//!
+//! NUT's own daemons each carry their own copy of this logic, and that is where its long-lived
+//! service-manager problems come from: `/run/nut` missing for the client package, a PID file
+//! that holds a forked child's PID, PID files left behind, a start-up race between the parent
+//! exiting and the daemon being ready. Here:
+//!
+//! * [`paths`] — NUT's directories and their environment overrides (`NUT_CONFPATH`,
+//!   `NUT_STATEPATH`, `NUT_ALTPIDPATH`, `NUT_PIDPATH`), and creating a missing runtime
+//!   directory with the right owner and mode.
+//! * [`pidfile`] — PID files written in one write and `flock`ed for the daemon's whole life: a
+//!   second instance is refused with one clear line naming the running PID, a stale file is
+//!   silently replaced, the file is removed at exit. [`pidfile::signal_running`] implements
+//!   `-c reload|stop`.
+//! * [`detach`] — NUT's default background mode: fork, `setsid`, `chdir /`, stdio to
+//!   `/dev/null`; the parent exits only once the daemon says it is ready (or exits with the
+//!   daemon's start-up failure code), so there is no start-up race. Call it before any async
+//!   runtime or thread exists.
+//! * [`notify`] — systemd `sd_notify` (`READY=1`, `RELOADING=1`, `STOPPING=1`, `MAINPID=`,
+//!   watchdog), a no-op when `NOTIFY_SOCKET` is unset.
+//! * [`log`] — NUT-style logging: plain lines on stderr in the foreground (with NUT's
+//!   relative timestamps and `[D<n>]` tags when debugging), syslog when detached.
+//! * [`control`] — the `-c <command>` argument shared by the daemons.
+
+pub mod control;
+pub mod detach;
+pub mod log;
+pub mod notify;
+pub mod paths;
+pub mod pidfile;

@@ -1,0 +1,101 @@
+//! systemd notifications (`Type=notify` units). Every call is a no-op unless systemd (or a test
+//! acting as systemd) set `NOTIFY_SOCKET`, and a failure to notify never stops a daemon.
+
+use sd_notify::NotifyState;
+
+fn send(states: &[NotifyState<'_>]) {
+    if std::env::var_os("NOTIFY_SOCKET").is_none() {
+        return;
+    }
+    if let Err(e) = sd_notify::notify(states) {
+        tracing::debug!(error = %e, "sd_notify failed");
+    }
+}
+
+/// `READY=1` with a status line.
+pub fn ready(status: &str) {
+    send(&[NotifyState::Ready, NotifyState::Status(status)]);
+}
+
+/// `READY=1` plus `MAINPID=<pid>`: the process systemd must supervise is not the one
+/// notifying (upsmon's privileged parent is the main process; its child does the work).
+pub fn ready_with_main_pid(pid: u32, status: &str) {
+    send(&[
+        NotifyState::MainPid(pid),
+        NotifyState::Ready,
+        NotifyState::Status(status),
+    ]);
+}
+
+/// `RELOADING=1` (with the monotonic timestamp systemd ≥ 253 wants), before re-reading config.
+pub fn reloading() {
+    let usec = monotonic_usec();
+    send(&[NotifyState::Reloading, NotifyState::MonotonicUsec(usec)]);
+}
+
+/// `READY=1` again after a reload.
+pub fn reloaded(status: &str) {
+    ready(status);
+}
+
+/// `STOPPING=1`, at the start of a clean shutdown.
+pub fn stopping() {
+    send(&[NotifyState::Stopping]);
+}
+
+/// `WATCHDOG=1`.
+pub fn watchdog() {
+    send(&[NotifyState::Watchdog]);
+}
+
+/// The watchdog interval systemd asked for, if any (half of it is the usual ping period).
+pub fn watchdog_interval() -> Option<std::time::Duration> {
+    let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
+    if let Ok(pid) = std::env::var("WATCHDOG_PID")
+        && pid.parse::<u32>().ok()? != std::process::id()
+    {
+        return None;
+    }
+    Some(std::time::Duration::from_micros(usec))
+}
+
+fn monotonic_usec() -> i128 {
+    nix::time::clock_gettime(nix::time::ClockId::CLOCK_MONOTONIC)
+        .map(|ts| i128::from(ts.tv_sec()) * 1_000_000 + i128::from(ts.tv_nsec()) / 1_000)
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::net::UnixDatagram;
+
+    use super::*;
+
+    #[test]
+    fn notifications_reach_the_socket() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("notify.sock");
+        let sock = UnixDatagram::bind(&path).unwrap();
+        // SAFETY: this test binary sets NOTIFY_SOCKET in this one test only.
+        unsafe { std::env::set_var("NOTIFY_SOCKET", &path) };
+        ready("serving");
+        reloading();
+        stopping();
+        unsafe { std::env::remove_var("NOTIFY_SOCKET") };
+        let mut buf = [0u8; 512];
+        let mut got = Vec::new();
+        for _ in 0..3 {
+            let n = sock.recv(&mut buf).unwrap();
+            got.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        assert!(
+            got[0].contains("READY=1") && got[0].contains("STATUS=serving"),
+            "{got:?}"
+        );
+        assert!(
+            got[1].contains("RELOADING=1") && got[1].contains("MONOTONIC_USEC="),
+            "{got:?}"
+        );
+        assert!(got[2].contains("STOPPING=1"), "{got:?}");
+    }
+}
