@@ -294,10 +294,10 @@ impl ListCollector {
         let line = trim_eol(line);
         let state = std::mem::replace(&mut self.state, ListState::Done);
         let words = token::split_line(line)?;
-        if state != ListState::Done {
-            if let Some(code) = err_code(&words) {
-                return Err(ReplyError::Server(code));
-            }
+        if state != ListState::Done
+            && let Some(code) = err_code(&words)
+        {
+            return Err(ReplyError::Server(code));
         }
         match state {
             ListState::Done => Err(ReplyError::protocol("list already complete", line)),

@@ -23,9 +23,10 @@
 //!    `CMD-NOT-SUPPORTED` → `ACCESS-DENIED`; `LOGIN`: `ALREADY-LOGGED-IN` → `UNKNOWN-UPS` →
 //!    `ACCESS-DENIED`; `USERNAME`/`PASSWORD`: `ALREADY-SET-*` (after the argument count).
 //!
-//! [`Request::parse`] does steps 2 and 4 in one go for callers without credentials state
-//! (tests, proxies); a server does 2, 3, 4 with [`Command::from_word`],
-//! [`Command::check_credentials_present`] and [`Request::parse_args`].
+//! A server does steps 2–4 in one call with [`Request::parse_with_credentials`] (or step by
+//! step with [`Command::from_word`], [`Command::check_credentials_present`] and
+//! [`Request::parse_args`]); [`Request::parse`] does steps 2 and 4 only, for callers without
+//! credentials state (tests, proxies).
 //!
 //! Names (UPS, variable, command) keep the client's spelling: replies echo them. Sub-command
 //! words are matched case-insensitively and echoed in canonical upper case (`list var Ups` →
@@ -528,6 +529,23 @@ impl Request {
             .first()
             .and_then(|w| Command::from_word(w.as_ref()))
             .ok_or(ErrCode::UnknownCommand)?;
+        Request::parse_args(command, &words[1..])
+    }
+
+    /// Parse a tokenized request line the way upsd does for a connection that has (or has
+    /// not yet) sent USERNAME and PASSWORD: steps 2, 3 and 4 of the
+    /// [module's check order](self), so `SET` alone before USERNAME gives
+    /// `USERNAME-REQUIRED`, not `INVALID-ARGUMENT`.
+    pub fn parse_with_credentials<S: AsRef<str>>(
+        words: &[S],
+        has_username: bool,
+        has_password: bool,
+    ) -> Result<Request, ErrCode> {
+        let command = words
+            .first()
+            .and_then(|w| Command::from_word(w.as_ref()))
+            .ok_or(ErrCode::UnknownCommand)?;
+        command.check_credentials_present(has_username, has_password)?;
         Request::parse_args(command, &words[1..])
     }
 
