@@ -114,12 +114,18 @@ mod tests {
 
     #[test]
     fn literal_text_is_unchanged() {
-        assert_eq!(expand(r#"GET VAR "a\"b" #c"#).unwrap(), br#"GET VAR "a\"b" #c"#);
+        assert_eq!(
+            expand(r#"GET VAR "a\"b" #c"#).unwrap(),
+            br#"GET VAR "a\"b" #c"#
+        );
     }
 
     #[test]
     fn groups_expand() {
-        assert_eq!(expand("a{CR}{LF}{x00}{xff}{TAB}").unwrap(), b"a\r\n\x00\xff\t");
+        assert_eq!(
+            expand("a{CR}{LF}{x00}{xff}{TAB}").unwrap(),
+            b"a\r\n\x00\xff\t"
+        );
         assert_eq!(expand("{rep 3 ab}").unwrap(), b"ababab");
         assert_eq!(expand("{words 3 w}").unwrap(), b"w1 w2 w3");
     }
