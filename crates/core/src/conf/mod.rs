@@ -8,6 +8,7 @@
 //! | ups.conf | [`parse_ups_conf`] | [`UpsConf`] |
 //! | upsd.conf | [`parse_upsd_conf`] | [`UpsdConf`] |
 //! | upsd.users | [`parse_upsd_users`] | [`UpsdUsers`] |
+//! | upsmon.conf | [`parse_upsmon_conf`] | [`UpsmonConf`] |
 //!
 //! # The shared model
 //!
@@ -39,6 +40,7 @@ pub mod ups_conf;
 pub mod ups_id;
 pub mod upsd_conf;
 pub mod upsd_users;
+pub mod upsmon_conf;
 pub mod values;
 
 #[cfg(test)]
@@ -49,4 +51,5 @@ pub use ups_conf::{UpsConf, parse_ups_conf};
 pub use ups_id::{HostPort, UpsId, UpsIdError};
 pub use upsd_conf::{UpsdConf, parse_upsd_conf};
 pub use upsd_users::{Action, UpsdUsers, User, parse_upsd_users};
+pub use upsmon_conf::{Monitor, UpsmonConf, parse_upsmon_conf};
 pub use values::{CertIdent, Role};
