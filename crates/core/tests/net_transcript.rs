@@ -203,6 +203,18 @@ fn get_var_type_desc() {
         "VAR anything server.version \"2.8.0\"\n",
         var("anything", "server.version", reply::UPSD_VERSION),
     );
+    assert_eq!(
+        reply::server_var("SERVER.VERSION"),
+        Some(Ok("server.version"))
+    );
+    assert_eq!(reply::server_var("Server.Info"), Some(Ok("server.info")));
+    assert_eq!(
+        reply::server_var("server.foo"),
+        Some(Err(ErrCode::VarNotSupported))
+    );
+    assert_eq!(reply::server_var("ups.status"), None);
+    assert_eq!(reply::server_var("serv"), None);
+    assert_eq!(reply::server_var("servér.x"), None);
     // Verified on 2.8.0: server.* names are answered in canonical spelling.
     exchange(
         ANON,

@@ -11,7 +11,8 @@
 //! * GET: the reply's first words must equal the query words after `GET`, ignoring ASCII
 //!   case (`GET VAR ups x` → `VAR ups x "…"`).
 //! * LIST: the first line must be `BEGIN LIST <query>` (case-insensitive), each item must
-//!   start with the query words (case-insensitive), and the list ends at the first line whose
+//!   start with the query words (case-insensitive; a mismatch is a protocol error, which
+//!   `upsc` silently treats as the end of the list), and the list ends at the first line whose
 //!   first two words are exactly `END LIST` (case-sensitive; the rest is not checked).
 //! * Commands answered with `OK`: the first word must be `OK` (older servers sent plain `OK`
 //!   to PRIMARY/MASTER and `Goodbye...` to LOGOUT; both are accepted).
@@ -303,7 +304,8 @@ impl ListCollector {
             ListState::Done => Err(ReplyError::protocol("list already complete", line)),
             ListState::Begin => {
                 let query = self.query.words();
-                let ok = words.len() == query.len() + 2
+                // Like libupsclient, words after the query are not checked.
+                let ok = words.len() >= query.len() + 2
                     && words[0].eq_ignore_ascii_case("BEGIN")
                     && words[1].eq_ignore_ascii_case("LIST")
                     && starts_with_words(&words[2..], &query);

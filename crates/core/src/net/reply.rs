@@ -6,6 +6,11 @@
 //! `write_*` free functions take borrowed names and values (no allocation beyond the buffer);
 //! [`Reply::write_to`] renders an owned reply through the same functions.
 //!
+//! Names: upsd echoes the UPS and variable names as the client spelled them
+//! (`GET VAR DUMMY UPS.STATUS` → `VAR DUMMY UPS.STATUS "OL"`), except for `server.*`
+//! variables ([`server_var`]), `LIST CLIENT` items (canonical UPS name) and list items, whose
+//! variable/command names come from the driver.
+//!
 //! Quoting: values and descriptions are always written as `"…"` with `\`, `"` and `#`
 //! escaped (NUT's `pconf_encode`). Names (UPS, variable, command) are echoed raw, as the
 //! client spelled them, like upsd's `%s`. Descriptions from cmdvartab are escaped too, where
@@ -37,6 +42,26 @@ pub const DESC_UNAVAILABLE: &str = "Description unavailable";
 /// `Network UPS Tools upsd <version> - <url>`: the `VER` reply and the `server.info` value.
 pub fn server_info(version: &str, url: &str) -> String {
     format!("Network UPS Tools upsd {version} - {url}")
+}
+
+/// How upsd answers `GET VAR <ups> <var>` when `<var>` starts with `server.` (any case): it
+/// ignores the UPS name entirely (it need not exist) and answers from itself. Returns the
+/// canonical variable name to put in the reply (`server.info` / `server.version`, even when
+/// the client wrote `SERVER.VERSION`), `Err(VAR-NOT-SUPPORTED)` for any other `server.*`, or
+/// `None` when `var` is not a `server.*` name (a normal lookup). The values are
+/// [`server_info`] and the version.
+pub fn server_var(var: &str) -> Option<Result<&'static str, ErrCode>> {
+    let prefix = var.get(..7)?;
+    if !prefix.eq_ignore_ascii_case("server.") {
+        return None;
+    }
+    Some(if var.eq_ignore_ascii_case("server.info") {
+        Ok("server.info")
+    } else if var.eq_ignore_ascii_case("server.version") {
+        Ok("server.version")
+    } else {
+        Err(ErrCode::VarNotSupported)
+    })
 }
 
 /// The `OK` family.
