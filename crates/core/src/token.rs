@@ -125,6 +125,9 @@ pub struct Tokenizer {
     limits: Limits,
     state: State,
     word: String,
+    /// Whether the current word consumed any byte, kept or dropped by the filter. A bare word
+    /// that consumed nothing can only come from a `\` + LF continuation at a word start.
+    word_touched: bool,
     words: Vec<String>,
     error: Option<TokenError>,
     discarded: usize,
@@ -149,6 +152,7 @@ impl Tokenizer {
             limits,
             state: State::WordStart,
             word: String::new(),
+            word_touched: false,
             words: Vec::new(),
             error: None,
             discarded: 0,
@@ -187,6 +191,7 @@ impl Tokenizer {
                     limit: self.limits.max_line_bytes.unwrap_or_default(),
                 });
                 self.word.clear();
+                self.word_touched = false;
                 self.words.clear();
             }
             // Whatever the state, a raw LF ends an over-long line so that a peer cannot keep
@@ -297,6 +302,7 @@ impl Tokenizer {
     }
 
     fn add_char(&mut self, ch: u8) {
+        self.word_touched = true;
         if !(0x20..=0x7f).contains(&ch) {
             self.discarded += 1;
             return;
@@ -306,15 +312,17 @@ impl Tokenizer {
         }
     }
 
-    /// A bare word that collected nothing (only possible after a `\` + LF continuation at a
-    /// word start) is not a word: NUT emits an empty argument here, we do not.
+    /// A bare word that consumed no byte at all (only possible after a `\` + LF continuation
+    /// at a word start) is not a word: NUT emits an empty argument here, we do not. A word of
+    /// bytes that were all dropped by the filter is still an (empty) word, as in NUT.
     fn end_bare_word(&mut self) {
-        if !self.word.is_empty() {
+        if self.word_touched {
             self.end_word();
         }
     }
 
     fn end_word(&mut self) {
+        self.word_touched = false;
         let word = std::mem::take(&mut self.word);
         if self.words.len() < self.limits.max_args {
             self.words.push(word);
@@ -323,6 +331,7 @@ impl Tokenizer {
 
     fn fail(&mut self, error: TokenError) {
         self.error = Some(error);
+        self.word_touched = false;
         self.word.clear();
         self.words.clear();
         self.state = State::Comment;
@@ -341,6 +350,7 @@ impl Tokenizer {
             discarded: std::mem::take(&mut self.discarded),
         };
         self.word.clear();
+        self.word_touched = false;
         self.state = State::WordStart;
         self.line_bytes = 0;
         line

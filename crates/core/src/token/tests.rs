@@ -120,6 +120,11 @@ fn invalid_bytes_are_dropped_and_counted() {
     assert_eq!(lines[0].words, ["ab"]);
     let lines = Tokenizer::default().push_slice(b"a\x7fb\n");
     assert_eq!(lines[0].words, ["a\x7fb"]);
+    // A bare word whose bytes were all dropped is still a word, an empty one (as in NUT).
+    let lines = Tokenizer::default().push_slice(b"GET VAR \xc3\xa9 x\n");
+    assert_eq!(lines[0].words, ["GET", "VAR", "", "x"]);
+    let lines = Tokenizer::default().push_slice(b"a \\\x01 b\n");
+    assert_eq!(lines[0].words, ["a", "", "b"]);
 }
 
 #[test]
