@@ -9,6 +9,7 @@
 //! | upsd.conf | [`parse_upsd_conf`] | [`UpsdConf`] |
 //! | upsd.users | [`parse_upsd_users`] | [`UpsdUsers`] |
 //! | upsmon.conf | [`parse_upsmon_conf`] | [`UpsmonConf`] |
+//! | upssched.conf | [`parse_upssched_conf`] | [`UpsschedConf`] |
 //!
 //! # The shared model
 //!
@@ -41,6 +42,7 @@ pub mod ups_id;
 pub mod upsd_conf;
 pub mod upsd_users;
 pub mod upsmon_conf;
+pub mod upssched_conf;
 pub mod values;
 
 #[cfg(test)]
@@ -52,4 +54,5 @@ pub use ups_id::{HostPort, UpsId, UpsIdError};
 pub use upsd_conf::{UpsdConf, parse_upsd_conf};
 pub use upsd_users::{Action, UpsdUsers, User, parse_upsd_users};
 pub use upsmon_conf::{Monitor, UpsmonConf, parse_upsmon_conf};
+pub use upssched_conf::{UpsschedConf, parse_upssched_conf};
 pub use values::{CertIdent, Role};
