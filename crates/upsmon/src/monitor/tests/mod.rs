@@ -1,1 +1,6 @@
-//! Scenario tests for the monitor.
+//! Monitor tests in virtual time: the [`sim::World`] harness, the issue 6 scenarios, and a
+//! property test of the shutdown invariant.
+
+mod invariants;
+mod scenarios;
+mod sim;
