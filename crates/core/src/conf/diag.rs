@@ -29,12 +29,14 @@ impl fmt::Display for Severity {
     }
 }
 
-/// One problem found in a config file. Displays as `<file>:<line>: <message>`.
+/// One problem found in a config file. Displays as `<file>:<line>: <message>`, or
+/// `<file>: <message>` for a problem with the file as a whole (line 0).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Diagnostic {
     /// The file name exactly as the caller passed it to the parser.
     pub file: String,
-    /// 1-based line number (for a logical line spanning several physical lines, the first).
+    /// 1-based line number (for a logical line spanning several physical lines, the first);
+    /// 0 when the problem concerns the whole file (e.g. a required setting is missing).
     pub line: usize,
     /// Warning or error.
     pub severity: Severity,
@@ -51,7 +53,11 @@ impl Diagnostic {
 
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        if self.line == 0 {
+            write!(f, "{}: {}", self.file, self.message)
+        } else {
+            write!(f, "{}:{}: {}", self.file, self.line, self.message)
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 //! | upsd.users | [`parse_upsd_users`] | [`UpsdUsers`] |
 //! | upsmon.conf | [`parse_upsmon_conf`] | [`UpsmonConf`] |
 //! | upssched.conf | [`parse_upssched_conf`] | [`UpsschedConf`] |
+//! | nut.conf | [`parse_nut_conf`] | [`NutConf`] |
 //!
 //! # The shared model
 //!
@@ -37,6 +38,7 @@
 //!   [`ups_conf::DEFAULT_POLLINTERVAL`]).
 
 pub mod diag;
+pub mod nut_conf;
 pub mod ups_conf;
 pub mod ups_id;
 pub mod upsd_conf;
@@ -49,6 +51,7 @@ pub mod values;
 mod testutil;
 
 pub use diag::{ConfError, ConfResult, Diagnostic, Parsed, Severity};
+pub use nut_conf::{Mode, NutConf, parse_nut_conf};
 pub use ups_conf::{UpsConf, parse_ups_conf};
 pub use ups_id::{HostPort, UpsId, UpsIdError};
 pub use upsd_conf::{UpsdConf, parse_upsd_conf};
