@@ -11,6 +11,8 @@
 //! | upsmon.conf | [`parse_upsmon_conf`] | [`UpsmonConf`] |
 //! | upssched.conf | [`parse_upssched_conf`] | [`UpsschedConf`] |
 //! | nut.conf | [`parse_nut_conf`] | [`NutConf`] |
+//! | hosts.conf | [`parse_hosts_conf`] | [`HostsConf`] |
+//! | cmdvartab | [`parse_cmdvartab`] | [`CmdVarTab`] |
 //!
 //! # The shared model
 //!
@@ -37,7 +39,9 @@
 //! * **Defaults are named constants** next to each parser (e.g.
 //!   [`ups_conf::DEFAULT_POLLINTERVAL`]).
 
+pub mod cmdvartab;
 pub mod diag;
+pub mod hosts_conf;
 pub mod nut_conf;
 pub mod ups_conf;
 pub mod ups_id;
@@ -50,7 +54,9 @@ pub mod values;
 #[cfg(test)]
 mod testutil;
 
+pub use cmdvartab::{CmdVarTab, parse_cmdvartab};
 pub use diag::{ConfError, ConfResult, Diagnostic, Parsed, Severity};
+pub use hosts_conf::{HostsConf, parse_hosts_conf};
 pub use nut_conf::{Mode, NutConf, parse_nut_conf};
 pub use ups_conf::{UpsConf, parse_ups_conf};
 pub use ups_id::{HostPort, UpsId, UpsIdError};
