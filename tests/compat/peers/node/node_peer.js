@@ -3,7 +3,7 @@
 // usage: node node_peer.js HOST PORT
 //
 // Prints one JSON object per line: {"step": NAME, "ok": RESULT} or {"step": NAME, "err": TEXT}.
-// Judging is left to the Rust test (tests/compat/tests/clients_real.rs), which owns the fixture.
+// Judging is left to the Rust test (tests/compat/tests/real_scripted.rs), which owns the fixture.
 'use strict';
 
 const Nut = require('node-nut');

@@ -4,7 +4,7 @@
 # usage: perl upsnut_peer.pl HOST PORT
 #
 # Prints one JSON object per line: {"step": NAME, "ok": RESULT} or {"step": NAME, "err": TEXT}.
-# Judging is left to the Rust test (tests/compat/tests/clients_real.rs), which owns the fixture.
+# Judging is left to the Rust test (tests/compat/tests/real_scripted.rs), which owns the fixture.
 use strict;
 use warnings;
 use JSON::PP;

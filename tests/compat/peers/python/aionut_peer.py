@@ -1,18 +1,20 @@
 """Drive aionut (Home Assistant's NUT client) against a upsd and report what it saw.
 
-usage: aionut_peer.py HOST PORT
+usage: aionut_peer.py HOST PORT SIGNAL_DIR
 
 Prints one JSON object per line: {"step": NAME, "ok": RESULT} or {"step": NAME, "exc": CLASS, "msg": TEXT}.
-Judging is left to the Rust test (tests/compat/tests/clients_real.rs), which owns the fixture.
+Judging is left to the Rust test (tests/compat/tests/real_scripted.rs), which owns the fixture.
 
 Two pauses let the test change the server under a live, persistent client: after {"step": "pause-drop"}
-the test restarts upsd (so the client's connection dies) and writes a line to our stdin; after
-{"step": "pause-stale"} it makes the `dummy` driver stale and writes another line.
+the test restarts upsd (so the client's connection dies) and creates SIGNAL_DIR/pause-drop; after
+{"step": "pause-stale"} it makes the `dummy` driver stale and creates SIGNAL_DIR/pause-stale.
 """
 
 import asyncio
 import json
+import os
 import sys
+import time
 
 from aionut import AIONUTClient
 
@@ -29,14 +31,16 @@ async def step(name, coro):
         emit({"step": name, "exc": type(ex).__name__, "msg": str(ex)})
 
 
-async def wait_for_test(name):
+async def wait_for_test(signal_dir, name):
     emit({"step": name})
-    line = await asyncio.get_running_loop().run_in_executor(None, sys.stdin.readline)
-    if not line:
-        raise SystemExit("stdin closed while waiting at " + name)
+    deadline = time.monotonic() + 120
+    while not os.path.exists(os.path.join(signal_dir, name)):
+        if time.monotonic() > deadline:
+            raise SystemExit("the test never released " + name)
+        await asyncio.sleep(0.02)
 
 
-async def main(host, port):
+async def main(host, port, signal_dir):
     anon = AIONUTClient(host, port, None, None, 5, True)
     await step("list_ups", anon.list_ups())
     await step("description", anon.description("dummy"))
@@ -55,11 +59,11 @@ async def main(host, port):
 
     # The same persistent client must survive the server dropping its connection: aionut retries once.
     writer_before = id(anon._writer)
-    await wait_for_test("pause-drop")
+    await wait_for_test(signal_dir, "pause-drop")
     await step("list_ups_after_drop", anon.list_ups())
     emit({"step": "reconnected", "ok": id(anon._writer) != writer_before})
 
-    await wait_for_test("pause-stale")
+    await wait_for_test(signal_dir, "pause-stale")
     await step("list_vars_stale", anon.list_vars("dummy"))
     await step("list_ups_stale", anon.list_ups())
     anon.shutdown()
@@ -67,4 +71,4 @@ async def main(host, port):
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1], int(sys.argv[2])))
+    asyncio.run(main(sys.argv[1], int(sys.argv[2]), sys.argv[3]))
