@@ -1,0 +1,298 @@
+//! rustls setup for STARTTLS, shared by both clients: the client configuration for a
+//! [`TlsMode`], and what a `STARTTLS` reply means for that mode.
+//!
+//! The crypto provider is always ring, passed explicitly (never the process default), so an
+//! application that also links aws-lc-rs cannot make us panic.
+
+use std::fmt;
+use std::path::Path;
+use std::sync::Arc;
+
+use rustls::client::WebPkiServerVerifier;
+use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+use rustls::crypto::{CryptoProvider, WebPkiSupportedAlgorithms};
+use rustls::{ClientConfig, DigitallySignedStruct, RootCertStore, SignatureScheme};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName, UnixTime};
+
+use crate::config::{TlsMode, TlsOptions};
+use crate::error::{Error, Result};
+use crate::proto;
+
+/// What to do after the `STARTTLS` exchange.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum StartTls {
+    /// The server said `OK STARTTLS`: hand the socket to the TLS handshake now.
+    Handshake,
+    /// The server cannot do TLS and the mode allows clear text.
+    StayPlain,
+}
+
+/// Decide from the STARTTLS result whether to handshake, stay in clear text or fail.
+pub(crate) fn after_starttls(mode: &TlsMode, result: Result<()>) -> Result<StartTls> {
+    match (result, mode) {
+        (Ok(()), _) => Ok(StartTls::Handshake),
+        (Err(Error::Server { code, .. }), TlsMode::Opportunistic)
+            if proto::starttls_unsupported(&code) =>
+        {
+            Ok(StartTls::StayPlain)
+        }
+        (Err(Error::Server { line, .. }), TlsMode::Required(_)) => {
+            Err(Error::TlsUnavailable { reply: line })
+        }
+        (Err(other), _) => Err(other),
+    }
+}
+
+/// The ring provider, explicitly.
+fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+fn tls_error(what: impl fmt::Display) -> Error {
+    Error::Tls(what.to_string())
+}
+
+/// The rustls client configuration and the name to verify for a TLS-using mode.
+pub(crate) fn client_setup(
+    mode: &TlsMode,
+    host: &str,
+) -> Result<(Arc<ClientConfig>, ServerName<'static>)> {
+    let provider = provider();
+    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?;
+    let (config, name) = match mode {
+        TlsMode::Disabled => return Err(tls_error("TLS is disabled")),
+        TlsMode::Opportunistic => {
+            let verifier = AcceptAny::new(&provider);
+            let config = builder
+                .dangerous()
+                .with_custom_certificate_verifier(Arc::new(verifier))
+                .with_no_client_auth();
+            (config, host)
+        }
+        TlsMode::Required(options) => {
+            let name = options.server_name.as_deref().unwrap_or(host);
+            let config = if options.danger_accept_any_certificate {
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(AcceptAny::new(&provider)))
+                    .with_no_client_auth()
+            } else if let Some(pin) = &options.pinned_certificate {
+                let pinned = load_certs(pin)?;
+                builder
+                    .dangerous()
+                    .with_custom_certificate_verifier(Arc::new(Pinned {
+                        pinned,
+                        algorithms: provider.signature_verification_algorithms,
+                    }))
+                    .with_no_client_auth()
+            } else {
+                let roots = trust_anchors(options)?;
+                let verifier = WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    Arc::clone(&provider),
+                )
+                .build()
+                .map_err(tls_error)?;
+                builder.with_webpki_verifier(verifier).with_no_client_auth()
+            };
+            (config, name)
+        }
+    };
+    let name = ServerName::try_from(name.to_owned())
+        .map_err(|e| tls_error(format!("invalid server name {name:?}: {e}")))?;
+    Ok((Arc::new(config), name))
+}
+
+/// Every certificate in a PEM file.
+fn load_certs(path: &Path) -> Result<Vec<CertificateDer<'static>>> {
+    let certs = CertificateDer::pem_file_iter(path)
+        .and_then(|iter| iter.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| {
+            tls_error(format!(
+                "cannot read certificates from {}: {e}",
+                path.display()
+            ))
+        })?;
+    if certs.is_empty() {
+        return Err(tls_error(format!("no certificate in {}", path.display())));
+    }
+    Ok(certs)
+}
+
+/// The CA certificates of [`TlsOptions::ca_file`] and [`TlsOptions::ca_dir`].
+fn trust_anchors(options: &TlsOptions) -> Result<RootCertStore> {
+    let mut certs = Vec::new();
+    if let Some(file) = &options.ca_file {
+        certs.extend(load_certs(file)?);
+    }
+    if let Some(dir) = &options.ca_dir {
+        let entries = std::fs::read_dir(dir)
+            .map_err(|e| tls_error(format!("cannot read CA directory {}: {e}", dir.display())))?;
+        let mut paths: Vec<_> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+        paths.sort();
+        for path in paths.iter().filter(|p| p.is_file()) {
+            // Hash links, CRLs and other files without certificates are skipped.
+            if let Ok(found) = load_certs(path) {
+                certs.extend(found);
+            }
+        }
+    }
+    if certs.is_empty() {
+        return Err(tls_error(
+            "TLS verification needs a CA file, a CA directory or a pinned certificate",
+        ));
+    }
+    let mut roots = RootCertStore::empty();
+    for cert in certs {
+        roots
+            .add(cert)
+            .map_err(|e| tls_error(format!("unusable CA certificate: {e}")))?;
+    }
+    Ok(roots)
+}
+
+/// Accepts any server certificate but still checks the handshake signatures, so the session
+/// is encrypted to whoever holds the presented key (opportunistic TLS).
+#[derive(Debug)]
+struct AcceptAny {
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl AcceptAny {
+    fn new(provider: &CryptoProvider) -> Self {
+        AcceptAny {
+            algorithms: provider.signature_verification_algorithms,
+        }
+    }
+}
+
+impl ServerCertVerifier for AcceptAny {
+    fn verify_server_cert(
+        &self,
+        _end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        Ok(ServerCertVerified::assertion())
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+/// Accepts exactly the pinned certificate(s) as end entity.
+#[derive(Debug)]
+struct Pinned {
+    pinned: Vec<CertificateDer<'static>>,
+    algorithms: WebPkiSupportedAlgorithms,
+}
+
+impl ServerCertVerifier for Pinned {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        _intermediates: &[CertificateDer<'_>],
+        _server_name: &ServerName<'_>,
+        _ocsp_response: &[u8],
+        _now: UnixTime,
+    ) -> Result<ServerCertVerified, rustls::Error> {
+        if self
+            .pinned
+            .iter()
+            .any(|pin| pin.as_ref() == end_entity.as_ref())
+        {
+            Ok(ServerCertVerified::assertion())
+        } else {
+            Err(rustls::Error::General(
+                "server certificate does not match the pinned certificate".into(),
+            ))
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &DigitallySignedStruct,
+    ) -> Result<HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+        self.algorithms.supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use nut_core::net::ErrCode;
+
+    use super::*;
+
+    fn refused(code: ErrCode) -> Result<()> {
+        Err(Error::Server {
+            line: format!("ERR {code}"),
+            code,
+        })
+    }
+
+    #[test]
+    fn starttls_outcomes() {
+        let opportunistic = TlsMode::Opportunistic;
+        let required = TlsMode::Required(TlsOptions::default());
+        assert_eq!(
+            after_starttls(&opportunistic, Ok(())).unwrap(),
+            StartTls::Handshake
+        );
+        assert_eq!(
+            after_starttls(&opportunistic, refused(ErrCode::FeatureNotConfigured)).unwrap(),
+            StartTls::StayPlain
+        );
+        // A server that refuses must never downgrade a TLS-required connection.
+        let err = after_starttls(&required, refused(ErrCode::FeatureNotConfigured)).unwrap_err();
+        assert!(
+            matches!(err, Error::TlsUnavailable { ref reply } if reply == "ERR FEATURE-NOT-CONFIGURED")
+        );
+        // Other errors are errors even when opportunistic.
+        assert!(after_starttls(&opportunistic, refused(ErrCode::AlreadySslMode)).is_err());
+    }
+
+    #[test]
+    fn required_without_trust_anchor_is_an_error() {
+        let err = client_setup(&TlsMode::Required(TlsOptions::default()), "h").unwrap_err();
+        assert!(err.to_string().contains("CA file"), "{err}");
+    }
+}
