@@ -1,0 +1,202 @@
+//! upsd's command line (getopt style, `+h46p:qr:i:fu:Vc:P:DFB`).
+
+/// What the command line asks for.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Options {
+    /// `-D` count: debug level (implies foreground).
+    pub debug: u8,
+    /// `-F` count: 1 = foreground without PID file, 2 = foreground with PID file.
+    pub foreground: u8,
+    /// `-B`: background even when debugging.
+    pub background: bool,
+    /// `-q` count.
+    pub quiet: u8,
+    /// `-u <user>`.
+    pub user: Option<String>,
+    /// `-r <dir>`.
+    pub chroot: Option<String>,
+    /// `-4` / `-6`: only that address family for default listeners.
+    pub family: Option<Family>,
+    /// `-c <command>`: signal a running upsd.
+    pub signal: Option<SignalCommand>,
+    /// `-P <pid>`: whom `-c` signals (instead of the PID file).
+    pub pid: Option<i32>,
+    /// `-h`.
+    pub help: bool,
+    /// `-V`.
+    pub version: bool,
+}
+
+/// `-4` / `-6`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Family {
+    /// IPv4 only.
+    V4,
+    /// IPv6 only.
+    V6,
+}
+
+/// `-c reload|stop`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SignalCommand {
+    /// SIGHUP.
+    Reload,
+    /// SIGTERM.
+    Stop,
+}
+
+/// A command line upsd refuses.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CliError {
+    /// An option upsd does not know, or one missing its value.
+    #[error("{0}")]
+    Usage(String),
+    /// `-p` / `-i`.
+    #[error(
+        "Specifying a listening addresses with '-i <address>' and '-p <port>' is deprecated \
+         and no longer supported - use LISTEN in upsd.conf instead"
+    )]
+    Obsolete,
+    /// `-c` with an unknown word.
+    #[error("Unrecognized command [{0}]")]
+    BadCommand(String),
+}
+
+impl Options {
+    /// Parse the arguments after the program name.
+    pub fn parse<I, S>(args: I) -> Result<Options, CliError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
+        let mut o = Options::default();
+        let mut i = 0;
+        while i < args.len() {
+            let arg = &args[i];
+            i += 1;
+            if arg == "--" {
+                break;
+            }
+            let Some(flags) = arg.strip_prefix('-').filter(|f| !f.is_empty()) else {
+                // "+" in the optstring: stop at the first non-option.
+                break;
+            };
+            let mut chars = flags.char_indices();
+            while let Some((pos, c)) = chars.next() {
+                let takes_value = matches!(c, 'p' | 'r' | 'i' | 'u' | 'c' | 'P');
+                let value = if takes_value {
+                    let rest = &flags[pos + c.len_utf8()..];
+                    let v = if rest.is_empty() {
+                        let v = args.get(i).cloned().ok_or_else(|| {
+                            CliError::Usage(format!("option requires an argument -- '{c}'"))
+                        })?;
+                        i += 1;
+                        v
+                    } else {
+                        rest.to_owned()
+                    };
+                    Some(v)
+                } else {
+                    None
+                };
+                match (c, value) {
+                    ('D', _) => o.debug = o.debug.saturating_add(1),
+                    ('F', _) => o.foreground = o.foreground.saturating_add(1),
+                    ('B', _) => o.background = true,
+                    ('q', _) => o.quiet = o.quiet.saturating_add(1),
+                    ('h', _) => o.help = true,
+                    ('V', _) => o.version = true,
+                    ('4', _) => o.family = Some(Family::V4),
+                    ('6', _) => o.family = Some(Family::V6),
+                    ('f', _) => {}
+                    ('p' | 'i', _) => return Err(CliError::Obsolete),
+                    ('u', v) => o.user = v,
+                    ('r', v) => o.chroot = v,
+                    ('P', Some(v)) => {
+                        o.pid = Some(v.trim().parse().map_err(|_| {
+                            CliError::Usage(format!("Invalid PID number: {v}"))
+                        })?);
+                    }
+                    ('c', Some(v)) => o.signal = Some(parse_command(&v)?),
+                    (other, _) => {
+                        return Err(CliError::Usage(format!("invalid option -- '{other}'")));
+                    }
+                }
+                if takes_value {
+                    break;
+                }
+            }
+        }
+        Ok(o)
+    }
+
+    /// Whether upsd stays in the foreground.
+    pub fn is_foreground(&self) -> bool {
+        (self.foreground > 0 || self.debug > 0) && !self.background
+    }
+
+    /// Whether a PID file is written (backgrounded, or `-FF`).
+    pub fn writes_pid_file(&self) -> bool {
+        !self.is_foreground() || self.foreground >= 2
+    }
+}
+
+/// upsd accepts any prefix of the command words (`-c rel`).
+fn parse_command(word: &str) -> Result<SignalCommand, CliError> {
+    if !word.is_empty() && "reload".starts_with(word) {
+        Ok(SignalCommand::Reload)
+    } else if !word.is_empty() && "stop".starts_with(word) {
+        Ok(SignalCommand::Stop)
+    } else {
+        Err(CliError::BadCommand(word.to_owned()))
+    }
+}
+
+/// The `-h` text.
+pub const USAGE: &str = "\
+usage: upsd [OPTIONS]
+
+  -c <command>\tsend <command> via signal to background process
+\t\tcommands:
+\t\t - reload: reread configuration files
+\t\t - stop: stop process and exit
+  -P <pid>\tsend the signal above to specified PID (bypassing PID file)
+  -D\t\traise debugging level (and stay foreground by default)
+  -F\t\tstay foregrounded even if no debugging is enabled
+  -FF\t\tstay foregrounded and still save the PID file
+  -B\t\tstay backgrounded even if debugging is bumped
+  -q\t\traise log level threshold
+  -h\t\tdisplay this help
+  -r <dir>\tchroots to <dir>
+  -u <user>\tswitch to <user> (if started as root)
+  -V\t\tdisplay the version of this software
+  -4\t\tIPv4 only
+  -6\t\tIPv6 only
+";
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn combined_flags_and_values() {
+        let o = Options::parse(["-FF", "-DD", "-u", "nut", "-crel", "-P", "42"]).unwrap();
+        assert_eq!(o.foreground, 2);
+        assert_eq!(o.debug, 2);
+        assert_eq!(o.user.as_deref(), Some("nut"));
+        assert_eq!(o.signal, Some(SignalCommand::Reload));
+        assert_eq!(o.pid, Some(42));
+        assert!(o.is_foreground() && o.writes_pid_file());
+        let o = Options::parse(["-F"]).unwrap();
+        assert!(o.is_foreground() && !o.writes_pid_file());
+        assert!(Options::parse::<[&str; 0], &str>([]).unwrap().writes_pid_file());
+        assert_eq!(Options::parse(["-p", "1"]), Err(CliError::Obsolete));
+        assert_eq!(
+            Options::parse(["-c", "bogus"]),
+            Err(CliError::BadCommand("bogus".into()))
+        );
+        assert!(Options::parse(["-x"]).is_err());
+        assert!(Options::parse(["-u"]).is_err());
+    }
+}

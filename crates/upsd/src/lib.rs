@@ -1,0 +1,48 @@
+//! `nut-upsd`: upsd, the NUT data server, as a library with a thin binary.
+//!
+//! ```text
+//!  TCP/TLS clients ──lines──▶ Session (per client) ──▶ reply bytes (one write per batch)
+//!                                  │  ▲
+//!                                  ▼  │ queries, LOGIN counts, tracking ids, FSD latch
+//!  driver sockets ──lines──▶     Server (UPS table, users, driver mirrors, timers)
+//!                  ◀─ DUMPALL, PING, SET, INSTCMD ─┘
+//! ```
+//!
+//! [`session`] and [`server`] are sans-IO: they see tokenized lines and `Instant`s, never a
+//! socket or a clock, and are unit-tested as transcripts. [`shell`] is the tokio
+//! (current-thread) runtime around them: listeners, client tasks, driver-socket tasks,
+//! STARTTLS, signals and reload. [`cli`] and [`daemon`] hold the command line and process
+//! plumbing (PID file, privileges, sd_notify).
+//!
+//! # Request line limit
+//!
+//! A request line may hold at most [`MAX_REQUEST_LINE`] bytes (before its LF). A longer line
+//! is answered `ERR INVALID-ARGUMENT` once its LF arrives; its bytes are never stored, so a
+//! client cannot make the server hold more than a few KiB per connection. (upsd 2.8.0
+//! truncates each word at 512 bytes and goes on; a 1 MiB line there gets whatever the
+//! truncated words mean.)
+//!
+//! # Deliberate differences from upsd 2.8.0
+//!
+//! * `INSTCMD <ups> <cmd> <param>`: the parameter is forwarded to the driver quoted, so a
+//!   parameter with spaces stays one argument (reference §12 item 2).
+//! * `SET VAR` on a variable with ranges: the value must be a whole decimal number inside a
+//!   range (upsd uses `atoi`, accepting `12abc` as 12 and `130.5` as 130) (§12 item 5).
+//! * `GET TYPE` keeps upsd's `NUMBER` for variables without the STRING flag (§12 item 4):
+//!   clients decide on it, so it is not changed.
+//! * Over-long request lines, see above.
+
+pub mod cli;
+pub mod conf;
+pub mod daemon;
+pub mod logging;
+pub mod server;
+pub mod session;
+pub mod shell;
+pub mod ups;
+
+pub use server::{Server, Settings};
+pub use session::{Session, SessionAction};
+
+/// The longest request line accepted, in bytes before the LF (see the crate docs).
+pub const MAX_REQUEST_LINE: usize = 8192;

@@ -1,0 +1,681 @@
+//! The server state shared by every client session: the UPS table, users, descriptions,
+//! connected clients (for `LIST CLIENT`), tracking results, and the driver links.
+//!
+//! Sans-IO: the shell feeds it driver lines, connection changes and the time, and drains
+//! what it produced with the `poll_*` methods:
+//!
+//! * [`Server::poll_driver_transmit`] — lines to write to a driver socket;
+//! * [`Server::poll_event`] — driver tasks to start/stop, clients to disconnect;
+//! * [`Server::poll_log`] — log lines;
+//! * [`Server::poll_timeout`] — when [`Server::handle_timeout`] must run next.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::net::IpAddr;
+use std::time::{Duration, Instant};
+
+use nut_core::net::{TrackingId, TrackingStatus};
+use nut_core::sock::mirror::Applied;
+use nut_core::sock::{DriverMsg, ServerMsg};
+
+use crate::conf::{Descriptions, Users};
+use crate::ups::{CONNECT_FAILURE_LOG_INTERVAL, Link, Ups, UpsDef, UpsKey};
+
+/// Settings that come from upsd.conf and the environment.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Settings {
+    /// MAXAGE.
+    pub maxage: Duration,
+    /// TRACKINGDELAY.
+    pub tracking_delay: Duration,
+    /// Whether STARTTLS can be offered (a usable certificate is loaded).
+    pub tls_available: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            maxage: Duration::from_secs(crate::conf::upsd_conf::DEFAULT_MAXAGE),
+            tracking_delay: Duration::from_secs(crate::conf::upsd_conf::DEFAULT_TRACKINGDELAY),
+            tls_available: false,
+        }
+    }
+}
+
+/// A connected client's handle.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientId(pub u64);
+
+/// How important a log line is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Level {
+    /// Always logged.
+    Info,
+    /// Debug level n (shown with `-D` repeated n times).
+    Debug(u8),
+}
+
+/// A log line for the shell to print.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LogLine {
+    /// Importance.
+    pub level: Level,
+    /// The text.
+    pub text: String,
+}
+
+/// Something the shell has to carry out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum ServerEvent {
+    /// Start a driver connection task for this UPS (socket file name in STATEPATH).
+    StartDriver(UpsKey, String),
+    /// Stop the driver connection task of this UPS (removed, or its socket name changed).
+    StopDriver(UpsKey),
+    /// Disconnect this client (its UPS was removed).
+    KickClient(ClientId),
+}
+
+#[derive(Clone, Debug)]
+struct ClientInfo {
+    addr: IpAddr,
+    login: Option<UpsKey>,
+}
+
+#[derive(Clone, Debug)]
+struct TrackingEntry {
+    status: TrackingStatus,
+    created: Instant,
+}
+
+/// The whole server state.
+#[derive(Debug)]
+pub struct Server {
+    settings: Settings,
+    /// In `LIST UPS` order.
+    upses: Vec<Ups>,
+    next_ups: u64,
+    users: Users,
+    descriptions: Descriptions,
+    /// Keyed by connection order, so iterating backwards gives newest first.
+    clients: BTreeMap<ClientId, ClientInfo>,
+    next_client: u64,
+    tracking: HashMap<TrackingId, TrackingEntry>,
+    rng_state: u64,
+    transmits: VecDeque<(UpsKey, String)>,
+    events: VecDeque<ServerEvent>,
+    logs: VecDeque<LogLine>,
+}
+
+impl Server {
+    /// A server for the UPSes of ups.conf in file order. Emits a
+    /// [`ServerEvent::StartDriver`] for each. `seed` feeds the tracking-id generator.
+    pub fn new(
+        settings: Settings,
+        upses: Vec<UpsDef>,
+        users: Users,
+        descriptions: Descriptions,
+        seed: u64,
+    ) -> Server {
+        let mut server = Server {
+            settings,
+            upses: Vec::new(),
+            next_ups: 0,
+            users,
+            descriptions,
+            clients: BTreeMap::new(),
+            next_client: 0,
+            tracking: HashMap::new(),
+            rng_state: seed,
+            transmits: VecDeque::new(),
+            events: VecDeque::new(),
+            logs: VecDeque::new(),
+        };
+        for def in upses {
+            let ups = server.new_ups(def);
+            server.upses.push(ups);
+        }
+        server
+    }
+
+    fn new_ups(&mut self, def: UpsDef) -> Ups {
+        let key = UpsKey(self.next_ups);
+        self.next_ups += 1;
+        self.events
+            .push_back(ServerEvent::StartDriver(key, def.socket_name()));
+        Ups::new(key, def)
+    }
+
+    // ---- getters --------------------------------------------------------------------------
+
+    /// The settings.
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// The users.
+    pub fn users(&self) -> &Users {
+        &self.users
+    }
+
+    /// The cmdvartab descriptions.
+    pub fn descriptions(&self) -> &Descriptions {
+        &self.descriptions
+    }
+
+    /// Every UPS in `LIST UPS` order.
+    pub fn upses(&self) -> &[Ups] {
+        &self.upses
+    }
+
+    /// A UPS by name, ignoring ASCII case.
+    pub fn find(&self, name: &str) -> Option<&Ups> {
+        self.upses
+            .iter()
+            .find(|u| u.def.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A UPS by name, ignoring ASCII case.
+    pub fn find_mut(&mut self, name: &str) -> Option<&mut Ups> {
+        self.upses
+            .iter_mut()
+            .find(|u| u.def.name.eq_ignore_ascii_case(name))
+    }
+
+    /// A UPS by handle.
+    pub fn ups(&self, key: UpsKey) -> Option<&Ups> {
+        self.upses.iter().find(|u| u.key == key)
+    }
+
+    fn ups_mut(&mut self, key: UpsKey) -> Option<&mut Ups> {
+        self.upses.iter_mut().find(|u| u.key == key)
+    }
+
+    /// Number of connected clients.
+    pub fn client_count(&self) -> usize {
+        self.clients.len()
+    }
+
+    /// The addresses of the clients logged into `key`, newest connection first.
+    pub fn clients_of(&self, key: UpsKey) -> impl Iterator<Item = IpAddr> + '_ {
+        self.clients
+            .values()
+            .rev()
+            .filter(move |c| c.login == Some(key))
+            .map(|c| c.addr)
+    }
+
+    // ---- clients --------------------------------------------------------------------------
+
+    /// Register a new client connection.
+    pub fn client_connected(&mut self, addr: IpAddr) -> ClientId {
+        let id = ClientId(self.next_client);
+        self.next_client += 1;
+        self.clients.insert(id, ClientInfo { addr, login: None });
+        id
+    }
+
+    /// Forget a client; its LOGIN no longer counts.
+    pub fn client_disconnected(&mut self, id: ClientId) {
+        if let Some(info) = self.clients.remove(&id)
+            && let Some(key) = info.login
+            && let Some(ups) = self.ups_mut(key)
+        {
+            ups.numlogins = ups.numlogins.saturating_sub(1);
+        }
+    }
+
+    /// Record a client's LOGIN and count it.
+    pub(crate) fn client_login(&mut self, id: ClientId, key: UpsKey) {
+        if let Some(info) = self.clients.get_mut(&id) {
+            info.login = Some(key);
+        }
+        if let Some(ups) = self.ups_mut(key) {
+            ups.numlogins += 1;
+        }
+    }
+
+    /// Set the FSD latch of a UPS.
+    pub(crate) fn set_fsd(&mut self, key: UpsKey) {
+        if let Some(ups) = self.ups_mut(key) {
+            ups.fsd = true;
+        }
+    }
+
+    // ---- tracking -------------------------------------------------------------------------
+
+    /// A fresh tracking id, recorded as PENDING.
+    pub(crate) fn new_tracking(&mut self, now: Instant) -> TrackingId {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_random().to_le_bytes());
+        bytes[8..].copy_from_slice(&self.next_random().to_le_bytes());
+        let id = TrackingId::new_v4(bytes);
+        self.tracking.insert(
+            id.clone(),
+            TrackingEntry {
+                status: TrackingStatus::Pending,
+                created: now,
+            },
+        );
+        id
+    }
+
+    /// The status of a tracking id (`ERR UNKNOWN` when unknown or expired).
+    pub(crate) fn tracking_status(&self, id: &TrackingId, now: Instant) -> TrackingStatus {
+        match self.tracking.get(id) {
+            Some(e) if now.saturating_duration_since(e.created) <= self.settings.tracking_delay => {
+                e.status.clone()
+            }
+            _ => TrackingStatus::unknown_id(),
+        }
+    }
+
+    fn next_random(&mut self) -> u64 {
+        // splitmix64: ids only need to be unique and unguessable enough for a LAN protocol
+        // whose commands need a password anyway; the seed comes from the OS.
+        self.rng_state = self.rng_state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.rng_state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    // ---- driver links ---------------------------------------------------------------------
+
+    /// Queue a message for a UPS's driver.
+    pub(crate) fn send_to_driver(&mut self, key: UpsKey, msg: &ServerMsg) {
+        self.transmits.push_back((key, msg.to_line()));
+    }
+
+    /// The driver socket of `key` is connected: ask for a full dump and show `WAIT` until
+    /// it arrives.
+    pub fn driver_connected(&mut self, key: UpsKey, socket: &str, now: Instant) {
+        let Some(ups) = self.ups_mut(key) else { return };
+        ups.data.clear();
+        ups.data.apply(DriverMsg::SetInfo {
+            var: "ups.status".into(),
+            value: "WAIT".into(),
+        });
+        ups.link = Link::Up {
+            last_heard: now,
+            last_ping: now,
+        };
+        ups.last_connect_failure_log = None;
+        let text = format!("Connected to UPS [{}]: {socket}", ups.def.name);
+        self.log(Level::Info, text);
+        self.send_to_driver(key, &ServerMsg::DumpAll);
+    }
+
+    /// Connecting to the driver socket of `key` failed (logged at most every 5 minutes).
+    pub fn driver_connect_failed(&mut self, key: UpsKey, path: &str, error: &str, now: Instant) {
+        let Some(ups) = self.ups_mut(key) else { return };
+        let due = ups
+            .last_connect_failure_log
+            .is_none_or(|t| now.saturating_duration_since(t) >= CONNECT_FAILURE_LOG_INTERVAL);
+        if due {
+            ups.last_connect_failure_log = Some(now);
+            let text = format!("Can't connect to UPS [{}] ({path}): {error}", ups.def.name);
+            self.log(Level::Info, text);
+        }
+    }
+
+    /// The driver socket of `key` closed: its data is gone (FSD latch and LOGINs stay).
+    pub fn driver_disconnected(&mut self, key: UpsKey, now: Instant) {
+        let Some(ups) = self.ups_mut(key) else { return };
+        if ups.link == Link::Down {
+            return;
+        }
+        ups.link = Link::Down;
+        ups.data.clear();
+        let text = format!(
+            "sstate_dead: connection to driver socket for UPS [{}] lost",
+            ups.def.name
+        );
+        self.log(Level::Debug(1), text);
+        self.check_health(now);
+    }
+
+    /// One tokenized line from the driver of `key`.
+    pub fn driver_line<S: AsRef<str>>(&mut self, key: UpsKey, words: &[S], now: Instant) {
+        let Ok(msg) = DriverMsg::parse(words) else {
+            // upsd ignores what it does not understand (and it does not count as news).
+            return;
+        };
+        let Some(ups) = self.ups_mut(key) else { return };
+        if let Link::Up { last_heard, .. } = &mut ups.link {
+            *last_heard = now;
+        }
+        if let Applied::Tracking { id, status } = ups.data.apply(msg) {
+            let id = TrackingId::from_wire(id);
+            if let Some(entry) = self.tracking.get_mut(&id) {
+                entry.status = TrackingStatus::from_driver_result(i64::from(status.code()));
+                let text = format!("tracking ID: {id}\tresult: {}", entry.status);
+                self.log(Level::Debug(1), text);
+            }
+        }
+        self.check_health(now);
+    }
+
+    // ---- time -----------------------------------------------------------------------------
+
+    /// Send PINGs that are due, log stale/fresh transitions, expire tracking entries.
+    pub fn handle_timeout(&mut self, now: Instant) {
+        let third = self.settings.maxage / 3;
+        let mut pings = Vec::new();
+        for ups in &mut self.upses {
+            if let Link::Up {
+                last_heard,
+                last_ping,
+            } = &mut ups.link
+                && now.saturating_duration_since(*last_heard) > third
+                && now.saturating_duration_since(*last_ping) > third
+            {
+                *last_ping = now;
+                pings.push(ups.key);
+            }
+        }
+        for key in pings {
+            self.send_to_driver(key, &ServerMsg::Ping);
+        }
+        let delay = self.settings.tracking_delay;
+        self.tracking
+            .retain(|_, e| now.saturating_duration_since(e.created) <= delay);
+        self.check_health(now);
+    }
+
+    /// When [`Server::handle_timeout`] should run next.
+    pub fn poll_timeout(&self) -> Option<Instant> {
+        let third = self.settings.maxage / 3;
+        let stale_after = self.settings.maxage + Duration::from_secs(1);
+        let tick = Duration::from_millis(1);
+        let drivers = self.upses.iter().filter_map(|ups| match ups.link {
+            Link::Up {
+                last_heard,
+                last_ping,
+            } => {
+                let ping = last_heard.max(last_ping) + third + tick;
+                let stale = last_heard + stale_after + tick;
+                Some(if ups.reported_dead { ping } else { ping.min(stale) })
+            }
+            Link::Down => None,
+        });
+        let tracking = self
+            .tracking
+            .values()
+            .map(|e| e.created + self.settings.tracking_delay + tick);
+        drivers.chain(tracking).min()
+    }
+
+    fn check_health(&mut self, now: Instant) {
+        let maxage = self.settings.maxage;
+        let mut lines = Vec::new();
+        for ups in &mut self.upses {
+            let dead = ups.availability(now, maxage).is_err();
+            if dead != ups.reported_dead {
+                ups.reported_dead = dead;
+                lines.push(if dead {
+                    format!("Data for UPS [{}] is stale - check driver", ups.def.name)
+                } else {
+                    format!("UPS [{}] data is no longer stale", ups.def.name)
+                });
+            }
+        }
+        for text in lines {
+            self.log(Level::Info, text);
+        }
+    }
+
+    // ---- reload ---------------------------------------------------------------------------
+
+    /// Apply re-read configuration: new UPSes are put first (as upsd does), known ones get
+    /// their new `desc` (and a new driver connection if the socket name changed), vanished
+    /// ones are removed after their logged-in clients are disconnected. Users,
+    /// descriptions and settings are replaced.
+    pub fn reload(
+        &mut self,
+        settings: Settings,
+        defs: Vec<UpsDef>,
+        users: Users,
+        descriptions: Descriptions,
+    ) {
+        self.settings = settings;
+        self.users = users;
+        self.descriptions = descriptions;
+        // Removed UPSes.
+        let removed: Vec<UpsKey> = self
+            .upses
+            .iter()
+            .filter(|u| !defs.iter().any(|d| d.name == u.def.name))
+            .map(|u| u.key)
+            .collect();
+        for key in removed {
+            let kicked: Vec<ClientId> = self
+                .clients
+                .iter()
+                .filter(|(_, c)| c.login == Some(key))
+                .map(|(id, _)| *id)
+                .collect();
+            for id in kicked {
+                if let Some(c) = self.clients.get_mut(&id) {
+                    c.login = None;
+                }
+                self.events.push_back(ServerEvent::KickClient(id));
+            }
+            if let Some(pos) = self.upses.iter().position(|u| u.key == key) {
+                let ups = self.upses.remove(pos);
+                self.log(Level::Info, format!("Deleting UPS [{}]", ups.def.name));
+            }
+            self.events.push_back(ServerEvent::StopDriver(key));
+        }
+        // Updated and new UPSes.
+        let mut added = Vec::new();
+        for def in defs {
+            match self.upses.iter_mut().find(|u| u.def.name == def.name) {
+                Some(ups) => {
+                    let socket_changed = ups.def.socket_name() != def.socket_name();
+                    ups.def = def;
+                    if socket_changed {
+                        let key = ups.key;
+                        ups.link = Link::Down;
+                        ups.data.clear();
+                        let socket = ups.def.socket_name();
+                        self.events.push_back(ServerEvent::StopDriver(key));
+                        self.events.push_back(ServerEvent::StartDriver(key, socket));
+                    }
+                }
+                None => added.push(def),
+            }
+        }
+        // Each new one is prepended in file order, so the last new one ends up first.
+        for def in added {
+            let ups = self.new_ups(def);
+            self.upses.insert(0, ups);
+        }
+    }
+
+    // ---- output ---------------------------------------------------------------------------
+
+    pub(crate) fn log(&mut self, level: Level, text: String) {
+        self.logs.push_back(LogLine { level, text });
+    }
+
+    /// Next line to write to a driver socket.
+    pub fn poll_driver_transmit(&mut self) -> Option<(UpsKey, String)> {
+        self.transmits.pop_front()
+    }
+
+    /// Next action for the shell.
+    pub fn poll_event(&mut self) -> Option<ServerEvent> {
+        self.events.pop_front()
+    }
+
+    /// Next log line.
+    pub fn poll_log(&mut self) -> Option<LogLine> {
+        self.logs.pop_front()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::net::Ipv4Addr;
+
+    fn def(name: &str) -> UpsDef {
+        UpsDef {
+            name: name.into(),
+            driver: "dummy-ups".into(),
+            desc: None,
+        }
+    }
+
+    fn server(names: &[&str]) -> Server {
+        let defs = names.iter().map(|n| def(n)).collect();
+        Server::new(
+            Settings::default(),
+            defs,
+            Users::default(),
+            Descriptions::default(),
+            7,
+        )
+    }
+
+    fn words(line: &str) -> Vec<String> {
+        nut_core::token::split_line(line).unwrap()
+    }
+
+    #[test]
+    fn start_events_in_file_order() {
+        let mut s = server(&["a", "b"]);
+        assert_eq!(
+            s.poll_event(),
+            Some(ServerEvent::StartDriver(UpsKey(0), "dummy-ups-a".into()))
+        );
+        assert_eq!(
+            s.poll_event(),
+            Some(ServerEvent::StartDriver(UpsKey(1), "dummy-ups-b".into()))
+        );
+        assert_eq!(s.poll_event(), None);
+    }
+
+    #[test]
+    fn driver_lifecycle_wait_dump_stale_and_back() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let key = UpsKey(0);
+        let maxage = s.settings().maxage;
+        assert_eq!(
+            s.find("A").unwrap().availability(t0, maxage),
+            Err(nut_core::net::ErrCode::DriverNotConnected)
+        );
+        s.driver_connected(key, "dummy-ups-a", t0);
+        assert_eq!(
+            s.poll_driver_transmit(),
+            Some((key, "DUMPALL\n".to_owned()))
+        );
+        assert_eq!(s.find("a").unwrap().data.value("ups.status"), Some("WAIT"));
+        s.driver_line(key, &words("SETINFO ups.status \"OL\""), t0);
+        s.driver_line(key, &words("DATAOK"), t0);
+        s.driver_line(key, &words("DUMPDONE"), t0);
+        assert_eq!(s.find("a").unwrap().data.value("ups.status"), Some("OL"));
+        assert!(s.find("a").unwrap().availability(t0, maxage).is_ok());
+        // Silence: a PING after MAXAGE/3, stale after MAXAGE+1.
+        let t = t0 + Duration::from_secs(6);
+        assert!(s.poll_timeout().unwrap() <= t);
+        s.handle_timeout(t);
+        assert_eq!(s.poll_driver_transmit(), Some((key, "PING\n".to_owned())));
+        s.handle_timeout(t + Duration::from_secs(1));
+        assert_eq!(s.poll_driver_transmit(), None, "one PING per MAXAGE/3");
+        let at_limit = t0 + Duration::from_secs(16);
+        assert!(s.find("a").unwrap().availability(at_limit, maxage).is_ok());
+        let late = t0 + Duration::from_millis(16_500);
+        s.handle_timeout(late);
+        assert_eq!(
+            s.find("a").unwrap().availability(late, maxage),
+            Err(nut_core::net::ErrCode::DataStale)
+        );
+        while let Some(l) = s.poll_log() {
+            if l.text.contains("is stale") {
+                assert_eq!(l.text, "Data for UPS [a] is stale - check driver");
+            }
+        }
+        s.driver_line(key, &words("PONG"), late);
+        assert!(s.find("a").unwrap().availability(late, maxage).is_ok());
+        let logs: Vec<String> = std::iter::from_fn(|| s.poll_log()).map(|l| l.text).collect();
+        assert_eq!(logs, ["UPS [a] data is no longer stale"]);
+        // The driver says stale.
+        s.driver_line(key, &words("DATASTALE"), late);
+        assert_eq!(
+            s.find("a").unwrap().availability(late, maxage),
+            Err(nut_core::net::ErrCode::DataStale)
+        );
+        // Unknown lines are not news.
+        s.driver_line(key, &words("BOGUS"), late + Duration::from_secs(30));
+        s.driver_disconnected(key, late);
+        assert!(s.find("a").unwrap().data.var_count() == 0);
+    }
+
+    #[test]
+    fn list_client_is_newest_first_and_logins_count() {
+        let mut s = server(&["a"]);
+        let ip = |n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n));
+        let c1 = s.client_connected(ip(1));
+        let c2 = s.client_connected(ip(2));
+        let c3 = s.client_connected(ip(3));
+        s.client_login(c1, UpsKey(0));
+        s.client_login(c3, UpsKey(0));
+        assert_eq!(s.clients_of(UpsKey(0)).collect::<Vec<_>>(), [ip(3), ip(1)]);
+        assert_eq!(s.find("a").unwrap().numlogins, 2);
+        s.client_disconnected(c3);
+        s.client_disconnected(c2);
+        assert_eq!(s.find("a").unwrap().numlogins, 1);
+    }
+
+    #[test]
+    fn reload_adds_first_updates_and_removes() {
+        let mut s = server(&["a", "b"]);
+        while s.poll_event().is_some() {}
+        let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        s.client_login(c, UpsKey(1));
+        let mut a = def("a");
+        a.desc = Some("new".into());
+        s.reload(
+            Settings::default(),
+            vec![a, def("c"), def("d")],
+            Users::default(),
+            Descriptions::default(),
+        );
+        let names: Vec<&str> = s.upses().iter().map(Ups::name).collect();
+        assert_eq!(names, ["d", "c", "a"]);
+        assert_eq!(s.find("a").unwrap().def.desc.as_deref(), Some("new"));
+        let events: Vec<ServerEvent> = std::iter::from_fn(|| s.poll_event()).collect();
+        assert_eq!(
+            events,
+            [
+                ServerEvent::KickClient(c),
+                ServerEvent::StopDriver(UpsKey(1)),
+                ServerEvent::StartDriver(UpsKey(2), "dummy-ups-c".into()),
+                ServerEvent::StartDriver(UpsKey(3), "dummy-ups-d".into()),
+            ]
+        );
+    }
+
+    #[test]
+    fn tracking_results_and_expiry() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let id = s.new_tracking(t0);
+        assert!(id.is_well_formed());
+        assert_eq!(s.tracking_status(&id, t0), TrackingStatus::Pending);
+        s.driver_connected(UpsKey(0), "x", t0);
+        let lower = id.as_str().to_ascii_lowercase();
+        s.driver_line(UpsKey(0), &["TRACKING", lower.as_str(), "3"], t0);
+        assert_eq!(
+            s.tracking_status(&id, t0),
+            TrackingStatus::Error(nut_core::net::ErrCode::Failed)
+        );
+        let later = t0 + Duration::from_secs(3601);
+        assert_eq!(s.tracking_status(&id, later), TrackingStatus::unknown_id());
+        s.handle_timeout(later);
+        assert!(s.tracking.is_empty());
+        let other = s.new_tracking(t0);
+        assert_ne!(other, id);
+    }
+}

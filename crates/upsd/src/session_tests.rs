@@ -1,0 +1,318 @@
+//! Transcript tests of [`Session`] against a [`Server`] fed with driver lines.
+
+use std::net::{IpAddr, Ipv4Addr};
+use std::time::{Duration, Instant};
+
+use nut_core::token::{Limits, Tokenizer};
+
+use super::*;
+use crate::conf::{Descriptions, parse_users};
+use crate::server::Settings;
+use crate::ups::UpsDef;
+
+const USERS: &[u8] = b"[admin]\n password = adminpass\n actions = SET FSD\n instcmds = ALL\n\
+    [mon]\n password = monpass\n upsmon primary\n[sec]\n password = s\n upsmon secondary\n\
+    [nobody]\n password = x\n";
+
+const DUMP: &str = "SETINFO battery.charge \"90\"\nSETFLAGS battery.charge RW\n\
+    SETINFO driver.name \"dummy-ups\"\n\
+    SETINFO ups.id \"myid\"\nSETAUX ups.id 16\nSETFLAGS ups.id RW STRING\n\
+    SETINFO ups.status \"OL CHRG\"\nSETAUX ups.status 32\nSETFLAGS ups.status RW STRING\n\
+    SETINFO input.transfer.low \"100\"\nADDENUM input.transfer.low \"100\"\n\
+    ADDENUM input.transfer.low \"95\"\nSETFLAGS input.transfer.low RW\n\
+    SETINFO input.transfer.high \"125\"\nADDRANGE input.transfer.high 120 130\n\
+    SETFLAGS input.transfer.high RW\nSETINFO ups.mfr \"Acme \\\"Power\\\"\"\n\
+    ADDCMD load.off\nADDCMD beeper.enable\nDATAOK\nDUMPDONE\n";
+
+struct Fixture {
+    server: Server,
+    now: Instant,
+}
+
+impl Fixture {
+    fn new() -> Fixture {
+        let (users, _) = parse_users(USERS);
+        let defs = vec![
+            UpsDef {
+                name: "dummy".into(),
+                driver: "dummy-ups".into(),
+                desc: Some("Test \"quoted\" UPS".into()),
+            },
+            UpsDef {
+                name: "seq".into(),
+                driver: "dummy-ups".into(),
+                desc: None,
+            },
+        ];
+        let descs = Descriptions::parse(
+            b"VARDESC ups.status \"UPS status\"\nCMDDESC load.off \"Turn off the load immediately\"\n",
+        );
+        let mut server = Server::new(Settings::default(), defs, users, descs, 1);
+        let now = Instant::now();
+        let key = server.find("dummy").map(|u| u.key).unwrap();
+        server.driver_connected(key, "dummy-ups-dummy", now);
+        let mut tok = Tokenizer::new(Limits::default());
+        for line in tok.push_slice(DUMP.as_bytes()) {
+            server.driver_line(key, &line.words, now);
+        }
+        while server.poll_driver_transmit().is_some() {}
+        Fixture { server, now }
+    }
+
+    fn session(&mut self) -> Session {
+        Session::new(
+            &mut self.server,
+            IpAddr::V4(Ipv4Addr::LOCALHOST),
+            self.now,
+        )
+    }
+
+    /// Send raw bytes; return everything the session wrote.
+    fn send(&mut self, session: &mut Session, bytes: &str) -> String {
+        let mut tok = Tokenizer::new(Limits {
+            max_line_bytes: Some(crate::MAX_REQUEST_LINE),
+            ..Limits::default()
+        });
+        let mut out = String::new();
+        for line in tok.push_slice(bytes.as_bytes()) {
+            let _ = session.handle_line(self.now, &line, &mut self.server, &mut out);
+        }
+        out
+    }
+
+    fn req(&mut self, session: &mut Session, line: &str) -> String {
+        self.send(session, &format!("{line}\n"))
+    }
+}
+
+#[test]
+fn basic_replies() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    assert_eq!(
+        f.req(&mut s, "VER"),
+        "Network UPS Tools upsd 2.8.0 - http://www.networkupstools.org/\n"
+    );
+    assert_eq!(f.req(&mut s, "VER extra"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(f.req(&mut s, "protver"), "1.3\n");
+    assert_eq!(f.req(&mut s, ""), "ERR UNKNOWN-COMMAND\n");
+    assert_eq!(f.req(&mut s, "FOO"), "ERR UNKNOWN-COMMAND\n");
+    assert_eq!(
+        f.req(&mut s, "LIST UPS"),
+        "BEGIN LIST UPS\nUPS dummy \"Test \\\"quoted\\\" UPS\"\n\
+         UPS seq \"Description unavailable\"\nEND LIST UPS\n"
+    );
+    assert_eq!(f.req(&mut s, "GET UPSDESC seq"), "UPSDESC seq \"Unavailable\"\n");
+    assert_eq!(f.req(&mut s, "GET UPSDESC nosuch"), "ERR UNKNOWN-UPS\n");
+    assert_eq!(
+        f.req(&mut s, "GET VAR DUMMY ups.status"),
+        "VAR DUMMY ups.status \"OL CHRG\"\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET VAR x SERVER.Version"),
+        "VAR x server.version \"2.8.0\"\n"
+    );
+    assert_eq!(f.req(&mut s, "GET VAR x server.foo"), "ERR VAR-NOT-SUPPORTED\n");
+    assert_eq!(f.req(&mut s, "GET VAR seq ups.status"), "ERR DRIVER-NOT-CONNECTED\n");
+    assert_eq!(
+        f.req(&mut s, "GET TYPE dummy ups.status"),
+        "TYPE dummy ups.status RW STRING:32\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET TYPE dummy driver.name"),
+        "TYPE dummy driver.name NUMBER\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET TYPE dummy input.transfer.low"),
+        "TYPE dummy input.transfer.low RW ENUM NUMBER\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET DESC dummy nosuch"),
+        "DESC dummy nosuch \"Description unavailable\"\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET CMDDESC dummy load.off"),
+        "CMDDESC dummy load.off \"Turn off the load immediately\"\n"
+    );
+    assert_eq!(f.req(&mut s, "GET TRACKING"), "OFF\n");
+    assert_eq!(f.req(&mut s, "GET TRACKING abc"), "ERR FEATURE-NOT-CONFIGURED\n");
+    assert_eq!(f.req(&mut s, "STARTTLS"), "ERR FEATURE-NOT-CONFIGURED\n");
+    assert_eq!(
+        f.req(&mut s, "LIST CMD Dummy"),
+        "BEGIN LIST CMD Dummy\nCMD Dummy beeper.enable\nCMD Dummy load.off\nEND LIST CMD Dummy\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "LIST RANGE dummy input.transfer.high"),
+        "BEGIN LIST RANGE dummy input.transfer.high\n\
+         RANGE dummy input.transfer.high \"120\" \"130\"\n\
+         END LIST RANGE dummy input.transfer.high\n"
+    );
+    assert_eq!(f.req(&mut s, "LIST ENUM dummy nosuch"), "ERR VAR-NOT-SUPPORTED\n");
+    assert_eq!(f.req(&mut s, "LIST VAR seq"), "ERR DRIVER-NOT-CONNECTED\n");
+}
+
+#[test]
+fn parse_errors_get_no_reply_and_long_lines_an_error() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    assert_eq!(f.req(&mut s, "GET VAR dummy \"ups.st#atus\""), "");
+    let long = format!("GET VAR dummy {}", "a".repeat(1 << 20));
+    assert_eq!(f.req(&mut s, &long), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(
+        f.send(&mut s, "GET VAR du\u{1}mmy ups.status\n"),
+        "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+}
+
+#[test]
+fn authentication_order() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    assert_eq!(f.req(&mut s, "LOGIN dummy"), "ERR USERNAME-REQUIRED\n");
+    assert_eq!(f.req(&mut s, "SET"), "ERR USERNAME-REQUIRED\n");
+    assert_eq!(f.req(&mut s, "USERNAME"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(f.req(&mut s, "USERNAME admin"), "OK\n");
+    assert_eq!(f.req(&mut s, "LOGIN dummy"), "ERR PASSWORD-REQUIRED\n");
+    assert_eq!(f.req(&mut s, "USERNAME admin2"), "ERR ALREADY-SET-USERNAME\n");
+    assert_eq!(f.req(&mut s, "PASSWORD wrong"), "OK\n");
+    assert_eq!(f.req(&mut s, "PASSWORD again"), "ERR ALREADY-SET-PASSWORD\n");
+    assert_eq!(f.req(&mut s, "SET VAR dummy ups.id \"x\""), "ERR ACCESS-DENIED\n");
+    assert_eq!(f.req(&mut s, "SET VAR seq ups.id \"x\""), "ERR DRIVER-NOT-CONNECTED\n");
+    assert_eq!(f.req(&mut s, "SET VAR nosuch ups.id \"x\""), "ERR UNKNOWN-UPS\n");
+    assert_eq!(f.req(&mut s, "INSTCMD dummy nosuch"), "ERR CMD-NOT-SUPPORTED\n");
+    assert_eq!(f.req(&mut s, "INSTCMD dummy load.off"), "ERR ACCESS-DENIED\n");
+}
+
+#[test]
+fn admin_set_and_instcmd_with_tracking() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    f.req(&mut s, "USERNAME admin");
+    f.req(&mut s, "PASSWORD adminpass");
+    let key = f.server.find("dummy").unwrap().key;
+    let r = |f: &mut Fixture, s: &mut Session, l: &str| f.req(s, l);
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy ups.id \"this string is longer than sixteen\""),
+        "ERR TOO-LONG\n"
+    );
+    assert_eq!(r(&mut f, &mut s, "SET VAR dummy driver.name x"), "ERR READONLY\n");
+    assert_eq!(r(&mut f, &mut s, "SET VAR dummy nosuch x"), "ERR VAR-NOT-SUPPORTED\n");
+    assert_eq!(r(&mut f, &mut s, "SET VAR dummy ups.id"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy input.transfer.low 99"),
+        "ERR INVALID-VALUE\n"
+    );
+    assert_eq!(r(&mut f, &mut s, "SET VAR dummy input.transfer.low 95"), "OK\n");
+    assert_eq!(
+        f.server.poll_driver_transmit(),
+        Some((key, "SET input.transfer.low \"95\"\n".into()))
+    );
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy input.transfer.high 131"),
+        "ERR INVALID-VALUE\n"
+    );
+    assert_eq!(r(&mut f, &mut s, "SET VAR dummy input.transfer.high 125.9"), "OK\n");
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy input.transfer.high 12abc"),
+        "ERR INVALID-VALUE\n",
+        "deliberate fix: no atoi"
+    );
+    assert_eq!(r(&mut f, &mut s, "SET VAR dummy battery.charge abc"), "OK\n");
+    assert_eq!(r(&mut f, &mut s, "SET TRACKING maybe"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(r(&mut f, &mut s, "SET TRACKING on"), "OK\n");
+    assert_eq!(r(&mut f, &mut s, "GET TRACKING"), "ON\n");
+    while f.server.poll_driver_transmit().is_some() {}
+    let reply = r(&mut f, &mut s, "INSTCMD dummy load.off \"a b\"");
+    let id = reply
+        .strip_prefix("OK TRACKING ")
+        .and_then(|r| r.strip_suffix('\n'))
+        .unwrap()
+        .to_owned();
+    assert_eq!(
+        f.server.poll_driver_transmit(),
+        Some((key, format!("INSTCMD load.off \"a b\" TRACKING {id}\n"))),
+        "deliberate fix: the parameter stays one word"
+    );
+    assert_eq!(r(&mut f, &mut s, &format!("GET TRACKING {id}")), "PENDING\n");
+    f.server
+        .driver_line(key, &["TRACKING", id.as_str(), "0"], f.now);
+    let lower = id.to_ascii_lowercase();
+    assert_eq!(r(&mut f, &mut s, &format!("GET TRACKING {lower}")), "SUCCESS\n");
+    assert_eq!(r(&mut f, &mut s, "GET TRACKING nonexistent"), "ERR UNKNOWN\n");
+    assert_eq!(r(&mut f, &mut s, "SET TRACKING OFF"), "OK\n");
+    assert_eq!(r(&mut f, &mut s, "INSTCMD dummy LOAD.OFF"), "OK\n");
+    assert_eq!(r(&mut f, &mut s, "LOGIN dummy"), "ERR ACCESS-DENIED\n");
+    assert_eq!(r(&mut f, &mut s, "FSD dummy"), "OK FSD-SET\n");
+    assert_eq!(
+        r(&mut f, &mut s, "GET VAR dummy ups.status"),
+        "VAR dummy ups.status \"FSD OL CHRG\"\n"
+    );
+    assert!(r(&mut f, &mut s, "LIST VAR dummy").contains("VAR dummy ups.status \"FSD OL CHRG\"\n"));
+    assert!(r(&mut f, &mut s, "LIST RW dummy").contains("RW dummy ups.status \"OL CHRG\"\n"));
+    assert_eq!(f.send(&mut s, "LOGOUT\nVER\n"), "OK Goodbye\n");
+    assert!(s.is_closing());
+}
+
+#[test]
+fn logins_primary_and_list_client() {
+    let mut f = Fixture::new();
+    let mut a = f.session();
+    let mut b = f.session();
+    f.send(&mut a, "USERNAME mon\nPASSWORD monpass\n");
+    assert_eq!(f.req(&mut a, "LOGIN dummy"), "OK\n");
+    assert_eq!(f.req(&mut a, "LOGIN seq"), "ERR ALREADY-LOGGED-IN\n");
+    assert_eq!(f.req(&mut a, "PRIMARY dummy"), "OK PRIMARY-GRANTED\n");
+    assert_eq!(f.req(&mut a, "MASTER dummy"), "OK MASTER-GRANTED\n");
+    assert_eq!(f.req(&mut a, "PRIMARY nosuch"), "ERR UNKNOWN-UPS\n");
+    f.send(&mut b, "USERNAME sec\nPASSWORD s\n");
+    assert_eq!(f.req(&mut b, "LOGIN DUMMY"), "OK\n");
+    assert_eq!(f.req(&mut b, "PRIMARY dummy"), "ERR ACCESS-DENIED\n");
+    assert_eq!(f.req(&mut b, "FSD dummy"), "ERR ACCESS-DENIED\n");
+    assert_eq!(f.req(&mut b, "GET NUMLOGINS dummy"), "NUMLOGINS dummy 2\n");
+    assert_eq!(
+        f.req(&mut b, "LIST CLIENT DUMMY"),
+        "BEGIN LIST CLIENT DUMMY\nCLIENT dummy 127.0.0.1\nCLIENT dummy 127.0.0.1\n\
+         END LIST CLIENT DUMMY\n"
+    );
+    b.handle_close(&mut f.server);
+    assert_eq!(f.req(&mut a, "GET NUMLOGINS dummy"), "NUMLOGINS dummy 1\n");
+    // LOGIN needs no availability.
+    let mut c = f.session();
+    f.send(&mut c, "USERNAME sec\nPASSWORD s\n");
+    assert_eq!(f.req(&mut c, "LOGIN seq"), "OK\n");
+}
+
+#[test]
+fn stale_data_answers() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    let key = f.server.find("dummy").unwrap().key;
+    f.server.driver_line(key, &["DATASTALE"], f.now);
+    for line in ["GET VAR dummy ups.status", "LIST VAR dummy", "GET NUMLOGINS dummy"] {
+        assert_eq!(f.req(&mut s, line), "ERR DATA-STALE\n", "{line}");
+    }
+    assert_eq!(
+        f.req(&mut s, "LIST CLIENT dummy"),
+        "BEGIN LIST CLIENT dummy\nEND LIST CLIENT dummy\n"
+    );
+    f.server.driver_line(key, &["DATAOK"], f.now);
+    assert_eq!(
+        f.req(&mut s, "GET VAR dummy ups.status"),
+        "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+    assert_eq!(s.poll_timeout(), f.now + Duration::from_secs(60));
+}
+
+#[test]
+fn range_check() {
+    use nut_core::sock::Range;
+    let r = [Range { min: 120, max: 130 }, Range { min: 135, max: 140 }];
+    assert!(in_ranges("125.9", &r));
+    assert!(in_ranges("137", &r));
+    assert!(in_ranges(" 130", &r));
+    assert!(!in_ranges("130.5", &r));
+    assert!(!in_ranges("131", &r));
+    assert!(!in_ranges("", &r));
+    assert!(!in_ranges("1e2", &r));
+    assert!(!in_ranges("-", &r));
+}

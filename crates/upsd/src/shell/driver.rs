@@ -1,0 +1,99 @@
+//! One task per UPS: connect to the driver's Unix socket, feed its lines to the server, write
+//! what the server queued for it, and reconnect when the driver goes away.
+
+use std::rc::Rc;
+use std::time::Duration;
+
+use nut_core::token::{Limits, Tokenizer};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::UnixStream;
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::Shared;
+use crate::ups::UpsKey;
+
+/// Pause between connection attempts to a driver that is not there.
+const RECONNECT_PAUSE: Duration = Duration::from_secs(1);
+
+pub(super) async fn run(
+    shared: Rc<Shared>,
+    key: UpsKey,
+    socket: String,
+    mut rx: mpsc::UnboundedReceiver<String>,
+) {
+    let path = shared.statepath.join(&socket);
+    let shown = path.display().to_string();
+    loop {
+        match UnixStream::connect(&path).await {
+            Ok(stream) => {
+                shared
+                    .server
+                    .borrow_mut()
+                    .driver_connected(key, &socket, Instant::now().into_std());
+                // DUMPALL is queued now; drain it into our channel before reading.
+                shared.pump();
+                serve(&shared, key, stream, &mut rx).await;
+                shared
+                    .server
+                    .borrow_mut()
+                    .driver_disconnected(key, Instant::now().into_std());
+                shared.pump();
+            }
+            Err(e) => {
+                shared.server.borrow_mut().driver_connect_failed(
+                    key,
+                    &shown,
+                    &e.to_string(),
+                    Instant::now().into_std(),
+                );
+                shared.pump();
+            }
+        }
+        // Whatever was queued for a dead connection is void (the next dump starts afresh).
+        while rx.try_recv().is_ok() {}
+        tokio::time::sleep(RECONNECT_PAUSE).await;
+    }
+}
+
+async fn serve(
+    shared: &Rc<Shared>,
+    key: UpsKey,
+    mut stream: UnixStream,
+    rx: &mut mpsc::UnboundedReceiver<String>,
+) {
+    let mut tok = Tokenizer::new(Limits::default());
+    let mut buf = vec![0u8; 16 * 1024];
+    let mut pending = String::new();
+    loop {
+        tokio::select! {
+            read = stream.read(&mut buf) => {
+                let n = match read {
+                    Ok(0) | Err(_) => return,
+                    Ok(n) => n,
+                };
+                let now = Instant::now().into_std();
+                {
+                    let mut server = shared.server.borrow_mut();
+                    for line in tok.push_slice(&buf[..n]) {
+                        if line.error.is_none() {
+                            server.driver_line(key, &line.words, now);
+                        }
+                    }
+                }
+                shared.pump();
+            }
+            msg = rx.recv() => {
+                let Some(line) = msg else { return };
+                pending.push_str(&line);
+                while let Ok(more) = rx.try_recv() {
+                    pending.push_str(&more);
+                }
+                if stream.write_all(pending.as_bytes()).await.is_err() {
+                    return;
+                }
+                pending.clear();
+            }
+        }
+    }
+}

@@ -1,0 +1,171 @@
+//! The tokio shell around [`Server`] and [`crate::Session`]: a current-thread runtime where
+//! every task shares the server through `Rc<RefCell<_>>` (one thread, no locks). After each
+//! change the task calls [`Shared::pump`], which carries out what the server queued:
+//! driver writes, driver tasks to start or stop, clients to kick, log lines.
+
+mod client;
+mod driver;
+pub mod listen;
+pub mod tls;
+
+use std::cell::{Cell, RefCell};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, mpsc};
+use tokio::task::JoinHandle;
+use tokio::time::Instant;
+
+use crate::logging;
+use crate::server::{ClientId, Server, ServerEvent};
+use crate::ups::UpsKey;
+
+/// How often the server's timers are looked at even when nothing is due (upsd: 2 s).
+const HOUSEKEEPING_MAX_SLEEP: Duration = Duration::from_secs(2);
+
+struct DriverHandle {
+    tx: mpsc::UnboundedSender<String>,
+    task: JoinHandle<()>,
+}
+
+/// What every task of the shell shares.
+pub struct Shared {
+    server: RefCell<Server>,
+    statepath: PathBuf,
+    tls: RefCell<Option<tokio_rustls::TlsAcceptor>>,
+    maxconn: Cell<usize>,
+    drivers: RefCell<HashMap<UpsKey, DriverHandle>>,
+    kicks: RefCell<HashMap<ClientId, Rc<Notify>>>,
+}
+
+impl Shared {
+    /// Carry out everything the server queued.
+    pub fn pump(self: &Rc<Self>) {
+        loop {
+            let (transmit, event, log) = {
+                let mut s = self.server.borrow_mut();
+                (s.poll_driver_transmit(), s.poll_event(), s.poll_log())
+            };
+            if transmit.is_none() && event.is_none() && log.is_none() {
+                break;
+            }
+            if let Some(line) = log {
+                logging::line(&line);
+            }
+            if let Some((key, line)) = transmit
+                && let Some(handle) = self.drivers.borrow().get(&key)
+            {
+                // A closed channel means the task is gone; the UPS is shown as down anyway.
+                let _ = handle.tx.send(line);
+            }
+            match event {
+                Some(ServerEvent::StartDriver(key, socket)) => self.start_driver(key, socket),
+                Some(ServerEvent::StopDriver(key)) => {
+                    if let Some(handle) = self.drivers.borrow_mut().remove(&key) {
+                        handle.task.abort();
+                    }
+                }
+                Some(ServerEvent::KickClient(id)) => {
+                    if let Some(kick) = self.kicks.borrow().get(&id) {
+                        kick.notify_one();
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
+    fn start_driver(self: &Rc<Self>, key: UpsKey, socket: String) {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let task = tokio::task::spawn_local(driver::run(self.clone(), key, socket, rx));
+        if let Some(old) = self
+            .drivers
+            .borrow_mut()
+            .insert(key, DriverHandle { tx, task })
+        {
+            old.task.abort();
+        }
+    }
+
+    /// Replace the state after a reload (SIGHUP).
+    pub fn reload(self: &Rc<Self>, apply: impl FnOnce(&mut Server)) {
+        apply(&mut self.server.borrow_mut());
+        self.pump();
+    }
+}
+
+/// Everything the shell needs to start.
+pub struct ShellConfig {
+    /// The initial server state.
+    pub server: Server,
+    /// Bound listeners.
+    pub listeners: Vec<std::net::TcpListener>,
+    /// Where driver sockets live.
+    pub statepath: PathBuf,
+    /// TLS, when CERTFILE is set.
+    pub tls: Option<Arc<rustls::ServerConfig>>,
+    /// Maximum simultaneous clients.
+    pub maxconn: usize,
+}
+
+/// What ended [`run`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Exit {
+    /// SIGTERM / SIGINT / SIGQUIT.
+    Signal(i32),
+}
+
+/// Hooks the daemon provides for the run loop.
+pub trait Control {
+    /// SIGHUP: re-read the configuration and apply it to the server.
+    fn reload(&mut self, server: &mut Server);
+    /// Called once everything listens and the drivers are being connected.
+    fn ready(&mut self);
+}
+
+/// Run the server until a terminating signal. Must be called inside a `LocalSet`.
+pub async fn run(config: ShellConfig, control: &mut dyn Control) -> std::io::Result<Exit> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let shared = Rc::new(Shared {
+        server: RefCell::new(config.server),
+        statepath: config.statepath,
+        tls: RefCell::new(config.tls.map(tokio_rustls::TlsAcceptor::from)),
+        maxconn: Cell::new(config.maxconn),
+        drivers: RefCell::new(HashMap::new()),
+        kicks: RefCell::new(HashMap::new()),
+    });
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    for listener in config.listeners {
+        let listener = tokio::net::TcpListener::from_std(listener)?;
+        tokio::task::spawn_local(client::accept_loop(shared.clone(), listener));
+    }
+    shared.pump();
+    control.ready();
+    loop {
+        let deadline = {
+            let now = Instant::now();
+            let next = shared.server.borrow().poll_timeout().map(Instant::from_std);
+            next.unwrap_or(now + HOUSEKEEPING_MAX_SLEEP)
+                .min(now + HOUSEKEEPING_MAX_SLEEP)
+        };
+        tokio::select! {
+            _ = tokio::time::sleep_until(deadline) => {
+                shared.server.borrow_mut().handle_timeout(Instant::now().into_std());
+                shared.pump();
+            }
+            _ = hup.recv() => {
+                logging::info("SIGHUP: reloading configuration");
+                shared.reload(|s| control.reload(s));
+            }
+            _ = term.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
+            _ = int.recv() => return Ok(Exit::Signal(libc::SIGINT)),
+            _ = quit.recv() => return Ok(Exit::Signal(libc::SIGQUIT)),
+        }
+    }
+}
