@@ -9,6 +9,11 @@
 
 use std::collections::HashSet;
 
+use nut_core::conf::{UpsmonConf, upsmon_conf};
+
+/// The role a MONITOR line gives this host for a UPS (shared with the config parser).
+pub use nut_core::conf::Role;
+
 /// Global upsmon.conf settings used by [`crate::Monitor`]. Durations are whole seconds, as in
 /// the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -98,43 +103,8 @@ impl ShutdownExit {
     }
 }
 
-/// The role a `MONITOR` line gives this host for that UPS.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
-pub enum Role {
-    /// `primary` (or the legacy `master`): this host sets FSD and waits for secondaries.
-    Primary,
-    /// `secondary` (or the legacy `slave`): this host follows the primary's FSD.
-    Secondary,
-}
-
-impl Role {
-    /// The last word of a MONITOR line, case-insensitively; `None` for anything else.
-    ///
-    /// NUT treats every word other than `primary`/`master` as secondary; the config parser
-    /// decides whether to warn about that.
-    pub fn parse(word: &str) -> Option<Self> {
-        const PRIMARY: [&str; 2] = ["primary", "master"];
-        const SECONDARY: [&str; 2] = ["secondary", "slave"];
-        if PRIMARY.iter().any(|w| w.eq_ignore_ascii_case(word)) {
-            Some(Self::Primary)
-        } else if SECONDARY.iter().any(|w| w.eq_ignore_ascii_case(word)) {
-            Some(Self::Secondary)
-        } else {
-            None
-        }
-    }
-
-    /// The modern keyword.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Primary => "primary",
-            Self::Secondary => "secondary",
-        }
-    }
-}
-
 /// One `MONITOR <system> <powervalue> <user> <password> <role>` line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct MonitorEntry {
     /// The UPS as written: `ups[@host[:port]]`. Notifications name the UPS this way, and
     /// upssched matches it against `AT` lines.
@@ -147,6 +117,19 @@ pub struct MonitorEntry {
     pub password: String,
     /// Primary or secondary.
     pub role: Role,
+}
+
+impl std::fmt::Debug for MonitorEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // Passwords stay out of logs.
+        f.debug_struct("MonitorEntry")
+            .field("system", &self.system)
+            .field("power_value", &self.power_value)
+            .field("username", &self.username)
+            .field("password", &"<hidden>")
+            .field("role", &self.role)
+            .finish()
+    }
 }
 
 impl MonitorEntry {
@@ -171,6 +154,49 @@ impl MonitorEntry {
     pub fn is_primary(&self) -> bool {
         self.role == Role::Primary
     }
+}
+
+impl From<&UpsmonConf> for MonitorConfig {
+    /// The decision-relevant settings of a parsed upsmon.conf.
+    fn from(conf: &UpsmonConf) -> Self {
+        let non_negative = |v: i32| u64::try_from(v).ok();
+        Self {
+            min_supplies: conf.minsupplies,
+            poll_freq: u64::from(conf.pollfreq),
+            poll_freq_alert: u64::from(conf.pollfreqalert),
+            host_sync: u64::from(conf.hostsync),
+            dead_time: u64::from(conf.deadtime),
+            final_delay: u64::from(conf.finaldelay),
+            rb_warn_time: u64::from(conf.rbwarntime),
+            nocomm_warn_time: u64::from(conf.nocommwarntime),
+            off_duration: non_negative(conf.offduration),
+            oblb_duration: u64::from(conf.oblbduration),
+            over_duration: non_negative(conf.overduration),
+            alarm_critical: conf.alarmcritical,
+            shutdown_exit: match conf.shutdownexit {
+                upsmon_conf::ShutdownExit::Exit => ShutdownExit::Exit,
+                upsmon_conf::ShutdownExit::Never => ShutdownExit::Never,
+                upsmon_conf::ShutdownExit::Linger(secs) => ShutdownExit::from_secs(i64::from(secs)),
+            },
+        }
+    }
+}
+
+impl From<&upsmon_conf::Monitor> for MonitorEntry {
+    fn from(m: &upsmon_conf::Monitor) -> Self {
+        Self::new(
+            m.system.clone(),
+            m.power_value,
+            m.user.clone(),
+            m.password.clone(),
+            m.role,
+        )
+    }
+}
+
+/// The MONITOR entries of a parsed upsmon.conf, in file order.
+pub fn entries_from(conf: &UpsmonConf) -> Vec<MonitorEntry> {
+    conf.monitors.iter().map(MonitorEntry::from).collect()
 }
 
 /// Why a configuration cannot be used.
@@ -220,12 +246,35 @@ mod tests {
     use super::*;
 
     #[test]
-    fn roles_accept_both_vocabularies() {
-        assert_eq!(Role::parse("MASTER"), Some(Role::Primary));
-        assert_eq!(Role::parse("primary"), Some(Role::Primary));
-        assert_eq!(Role::parse("Slave"), Some(Role::Secondary));
-        assert_eq!(Role::parse("secondary"), Some(Role::Secondary));
-        assert_eq!(Role::parse("boss"), None);
+    fn from_parsed_upsmon_conf() {
+        let text = "MONITOR ups@h:3493 2 mon pw master\nMINSUPPLIES 2\nOFFDURATION -1\n\
+                    OVERDURATION 20\nSHUTDOWNEXIT 10\nHOSTSYNC 7\nPOLLFREQALERT 2\n";
+        let parsed = nut_core::conf::parse_upsmon_conf(text, "upsmon.conf").expect("parses");
+        let conf = &parsed.config;
+        let config = MonitorConfig::from(conf);
+        assert_eq!(config.min_supplies, 2);
+        assert_eq!(config.off_duration, None);
+        assert_eq!(config.over_duration, Some(20));
+        assert_eq!(config.shutdown_exit, ShutdownExit::After(10));
+        assert_eq!(config.host_sync, 7);
+        assert_eq!(config.poll_freq_alert, 2);
+        assert_eq!(config.poll_freq, 5);
+        assert_eq!(
+            entries_from(conf),
+            vec![MonitorEntry::new(
+                "ups@h:3493",
+                2,
+                "mon",
+                "pw",
+                Role::Primary
+            )]
+        );
+        assert_eq!(
+            MonitorConfig::from(&UpsmonConf::default()),
+            MonitorConfig::default(),
+            "both sides agree on NUT's defaults"
+        );
+        assert!(!format!("{:?}", entries_from(conf)).contains("pw\""));
     }
 
     #[test]

@@ -22,5 +22,5 @@ pub mod notify;
 pub mod upssched;
 
 pub use clock::Time;
-pub use config::{ConfigError, MonitorConfig, MonitorEntry, Role, ShutdownExit};
+pub use config::{ConfigError, MonitorConfig, MonitorEntry, Role, ShutdownExit, entries_from};
 pub use monitor::{Action, Monitor, Notification, PollResult, ShutdownReason, UpsId};

@@ -12,6 +12,7 @@
 //! template to `snprintf`, so any other conversion (`%d` …) is undefined behaviour there; here
 //! it is copied through as written.
 
+use nut_core::conf::UpsmonConf;
 use nut_core::names::{NotifyFlags, NotifyType};
 
 use crate::monitor::Notification;
@@ -92,6 +93,20 @@ impl NotifyTable {
                 ("UPSNAME", n.ups.clone().unwrap_or_default()),
             ],
         })
+    }
+}
+
+impl From<&UpsmonConf> for NotifyTable {
+    /// NOTIFYMSG and NOTIFYFLAG lines of a parsed upsmon.conf over NUT's defaults.
+    fn from(conf: &UpsmonConf) -> Self {
+        let mut table = Self::new();
+        for kind in NotifyType::ALL.iter().copied() {
+            if let Some(msg) = conf.notify_messages.get(&kind) {
+                table.set_message(kind, msg.clone());
+            }
+            table.set_flags(kind, conf.notify_flags(kind));
+        }
+        table
     }
 }
 
@@ -177,6 +192,20 @@ mod tests {
         let d = table.dispatch(&n).expect("dispatched");
         assert_eq!(d.message, "Auto logout and shutdown proceeding");
         assert_eq!(d.env[1], ("UPSNAME", String::new()));
+    }
+
+    #[test]
+    fn from_parsed_upsmon_conf() {
+        let text = "NOTIFYMSG onbatt \"power out on %s\"\nNOTIFYFLAG ONLINE SYSLOG+EXEC\n";
+        let parsed = nut_core::conf::parse_upsmon_conf(text, "upsmon.conf").expect("parses");
+        let table = NotifyTable::from(&parsed.config);
+        assert_eq!(
+            table.message(&Notification::for_ups(NotifyType::OnBatt, "u")),
+            "power out on u"
+        );
+        let online = table.flags(NotifyType::Online);
+        assert!(online.syslog && online.exec && !online.wall);
+        assert_eq!(table.flags(NotifyType::LowBatt), NotifyFlags::DEFAULT);
     }
 
     #[test]
