@@ -686,7 +686,7 @@ mod tests {
             "SET VAR ups ups.id \"a \\\"b\\\"\"\n"
         );
         assert_eq!(username("a b").line(), "USERNAME \"a b\"\n");
-        assert_eq!(password("p#w").line(), "PASSWORD \"p\\\\#w\"\n");
+        assert_eq!(password("p#w").line(), "PASSWORD \"p\\#w\"\n");
         assert_eq!(
             instcmd("u", "load.off", None).line(),
             "INSTCMD u load.off\n"
