@@ -637,7 +637,7 @@ macro_rules! command_methods {
         }
         /// `INSTCMD <ups> <cmd> [<param>]`; the tracking id when tracking is on.
         pub $($async)? fn instcmd(
-        assert_eq!(password("p#w").line(), "PASSWORD \"p\\#w\"\n");
+            &mut self,
             ups: &str,
             cmd: &str,
             param: Option<&str>,
