@@ -102,6 +102,12 @@ pub(crate) fn write_file(dir: &Path, name: &str, contents: &[u8]) {
     give_to_nut(&path);
 }
 
+/// Adds execute permission for owner and group (0750).
+pub(crate) fn make_executable(path: &Path) {
+    fs::set_permissions(path, fs::Permissions::from_mode(0o750))
+        .unwrap_or_else(|e| panic!("nut-harness: chmod +x {}: {e}", path.display()));
+}
+
 fn give_to_nut(path: &Path) {
     if let Some((uid, gid)) = nut_owner() {
         chown(path, Some(uid), Some(gid))

@@ -31,6 +31,9 @@ mod conn;
 mod process;
 mod stack;
 
+/// Signals for [`Daemon::signal`] (re-exported so tests need no nix dependency).
+pub use nix::sys::signal::Signal;
+
 pub use conn::Conn;
 pub use process::Daemon;
 pub use stack::{Stack, StackBuilder};

@@ -20,8 +20,10 @@ pub struct StackBuilder {
     ups_conf_global: String,
     upsd_conf: String,
     upsd_users: Option<String>,
-    files: Vec<(String, Vec<u8>)>,
+    files: Vec<(String, Vec<u8>, bool)>,
     env: Vec<(String, String)>,
+    upsd_args: Vec<String>,
+    driver_args: Vec<String>,
 }
 
 impl StackBuilder {
@@ -92,7 +94,27 @@ impl StackBuilder {
     /// Any other file to write in the stack dir (name may contain `/`).
     pub fn file(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
         self.files
-            .push((name.to_owned(), contents.as_ref().to_owned()));
+            .push((name.to_owned(), contents.as_ref().to_owned(), false));
+        self
+    }
+
+    /// Like [`StackBuilder::file`] but executable (NOTIFYCMD, SHUTDOWNCMD, CMDSCRIPT…).
+    pub fn executable(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        self.files
+            .push((name.to_owned(), contents.as_ref().to_owned(), true));
+        self
+    }
+
+    /// Extra command-line arguments for upsd, after `-F` (e.g. `-D`, `-4`).
+    pub fn upsd_args(mut self, args: &[&str]) -> Self {
+        self.upsd_args.extend(args.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    /// Extra command-line arguments for every dummy-ups, after `-F -a <name>`.
+    pub fn driver_args(mut self, args: &[&str]) -> Self {
+        self.driver_args
+            .extend(args.iter().map(|a| (*a).to_owned()));
         self
     }
 
@@ -134,13 +156,14 @@ impl StackBuilder {
             .expect("nut-harness: cannot create a temp dir");
         config::prepare_dir(dir.path());
         let port = free_port();
-        for (name, contents) in &self.files {
+        for (name, contents, executable) in &self.files {
             config::write_file(dir.path(), name, contents);
+            if *executable {
+                config::make_executable(&dir.path().join(name));
+            }
         }
         let ups_conf = config::render_ups_conf(&self.ups_conf_global, &self.sections);
         config::write_file(dir.path(), "ups.conf", ups_conf.as_bytes());
-        let upsd_conf = config::render_upsd_conf(port, &self.upsd_conf);
-        config::write_file(dir.path(), "upsd.conf", upsd_conf.as_bytes());
         let users = self.upsd_users.as_deref().unwrap_or(config::DEFAULT_USERS);
         config::write_file(dir.path(), "upsd.users", users.as_bytes());
 
@@ -151,17 +174,21 @@ impl StackBuilder {
             driver_impl: driver,
             sections: self.sections,
             env: self.env,
+            upsd_conf_extra: self.upsd_conf,
+            upsd_args: self.upsd_args,
+            driver_args: self.driver_args,
             upsd: None,
             upsd_starts: 0,
             drivers: BTreeMap::new(),
             all: Vec::new(),
         };
+        stack.write_upsd_conf();
         let names: Vec<String> = stack.driven_upses().map(str::to_owned).collect();
         for name in &names {
             stack.start_driver(name);
         }
         if !self.no_upsd {
-            stack.start_upsd();
+            stack.start_upsd_inner(true);
         }
         stack
     }
@@ -176,6 +203,9 @@ pub struct Stack {
     driver_impl: Impl,
     sections: Vec<Section>,
     env: Vec<(String, String)>,
+    upsd_conf_extra: String,
+    upsd_args: Vec<String>,
+    driver_args: Vec<String>,
     upsd: Option<Daemon>,
     upsd_starts: usize,
     drivers: BTreeMap<String, Daemon>,
@@ -227,6 +257,12 @@ impl Stack {
     /// Writes (or overwrites) a file in the stack dir, readable by the daemons.
     pub fn write_file(&self, name: &str, contents: impl AsRef<[u8]>) {
         config::write_file(self.dir(), name, contents.as_ref());
+    }
+
+    /// Writes an executable file (mode 0750) in the stack dir.
+    pub fn write_executable(&self, name: &str, contents: impl AsRef<[u8]>) {
+        self.write_file(name, contents);
+        config::make_executable(&self.dir().join(name));
     }
 
     /// A fresh raw protocol connection to upsd.
@@ -301,7 +337,7 @@ impl Stack {
         let _ = std::fs::remove_file(&socket);
         let which = self.driver_impl;
         let mut cmd = Command::new(bin(which, "dummy-ups"));
-        cmd.args(["-F", "-a", name]);
+        cmd.args(["-F", "-a", name]).args(&self.driver_args);
         let daemon = self.track(format!("dummy-ups[{name}] ({which})"), cmd);
         wait_until(
             &format!("driver socket {}", socket.display()),
@@ -320,32 +356,71 @@ impl Stack {
     /// Starts upsd (foreground, `-F`) and waits until it accepts connections and every
     /// UPS whose driver is running has published its data.
     pub fn start_upsd(&mut self) {
+        self.start_upsd_inner(false);
+    }
+
+    /// `may_move`: on the very first start, the free port may have been taken by someone
+    /// else in the meantime; then pick another one and rewrite upsd.conf.
+    fn start_upsd_inner(&mut self, may_move: bool) {
         assert!(self.upsd.is_none(), "nut-harness: upsd is already running");
+        let attempts = if may_move { 3 } else { 1 };
+        for attempt in 1..=attempts {
+            match self.launch_upsd() {
+                Ok(daemon) => {
+                    self.upsd = Some(daemon);
+                    break;
+                }
+                Err(daemon) => {
+                    let stolen =
+                        TcpStream::connect_timeout(&self.addr(), Duration::from_secs(1)).is_ok();
+                    if !(stolen && attempt < attempts) {
+                        exited_early(&daemon);
+                    }
+                    self.port = free_port();
+                    self.write_upsd_conf();
+                }
+            }
+        }
+        let names: Vec<String> = self.drivers.keys().cloned().collect();
+        for name in names {
+            self.wait_ups_ready(&name);
+        }
+    }
+
+    /// Starts upsd and waits for its port; `Err` if it exited before listening.
+    fn launch_upsd(&mut self) -> Result<Daemon, Daemon> {
         let which = self
             .upsd_impl
             .expect("nut-harness: this stack has no .upsd(Impl)");
         self.upsd_starts += 1;
         let mut cmd = Command::new(bin(which, "upsd"));
-        cmd.arg("-F");
+        cmd.arg("-F").args(&self.upsd_args);
         let label = format!("upsd#{} ({which})", self.upsd_starts);
         let daemon = self.track(label, cmd);
         let addr = self.addr();
-        wait_until(
+        let listening = wait_until(
             &format!("upsd to listen on {addr}"),
             STARTUP_TIMEOUT,
             || {
-                if TcpStream::connect_timeout(&addr, Duration::from_secs(1)).is_ok() {
-                    return Some(());
+                if daemon.try_wait().is_some() {
+                    return Some(false);
                 }
-                exited_early(&daemon);
-                None
+                TcpStream::connect_timeout(&addr, Duration::from_secs(1))
+                    .is_ok()
+                    .then_some(true)
             },
         );
-        self.upsd = Some(daemon);
-        let names: Vec<String> = self.drivers.keys().cloned().collect();
-        for name in names {
-            self.wait_ups_ready(&name);
+        // Someone else may be answering on the port while our upsd died.
+        if listening && daemon.try_wait().is_none() {
+            Ok(daemon)
+        } else {
+            Err(daemon)
         }
+    }
+
+    fn write_upsd_conf(&self) {
+        let text = config::render_upsd_conf(self.port, &self.upsd_conf_extra);
+        config::write_file(self.dir(), "upsd.conf", text.as_bytes());
     }
 
     /// Kills upsd (SIGKILL) and reaps it.

@@ -163,3 +163,73 @@ fn a_broken_config_fails_fast_with_the_daemon_output() {
         .ups_section("broken", "port = nothing")
         .start();
 }
+
+#[test]
+fn debian_upsmon_logs_in_and_runs_notify_scripts() {
+    let mut stack = debian_stack();
+    stack.write_executable(
+        "notify.sh",
+        "#!/bin/sh\necho \"$NOTIFYTYPE $UPSNAME\" >> notify.log\n",
+    );
+    let dir = stack.dir().display().to_string();
+    let conf = format!(
+        "MONITOR {} 1 admin adminpass primary\n\
+         MINSUPPLIES 1\n\
+         SHUTDOWNCMD \"/bin/true\"\n\
+         NOTIFYCMD {dir}/notify.sh\n\
+         NOTIFYFLAG ONBATT SYSLOG+EXEC\n\
+         POLLFREQ 1\nPOLLFREQALERT 1\n",
+        stack.ups_id("dummy")
+    );
+    let upsmon = stack.upsmon(Impl::Debian, &conf);
+    let mut conn = stack.conn();
+    wait_until("upsmon to log in", Duration::from_secs(30), || {
+        (conn.request("GET NUMLOGINS dummy") == ["NUMLOGINS dummy 1"]).then_some(())
+    });
+    // Going on battery makes upsmon run the script (as the unprivileged user nut, in a
+    // dir the harness handed to nut).
+    let mut admin = stack.conn();
+    assert_eq!(admin.request("USERNAME admin"), ["OK"]);
+    assert_eq!(admin.request("PASSWORD adminpass"), ["OK"]);
+    assert_eq!(admin.request("SET VAR dummy ups.status \"OB\""), ["OK"]);
+    let log = stack.dir().join("notify.log");
+    let expected = format!("ONBATT {}", stack.ups_id("dummy"));
+    wait_until("the ONBATT notification", Duration::from_secs(30), || {
+        std::fs::read_to_string(&log)
+            .ok()
+            .filter(|t| t.contains(&expected))
+    });
+    assert!(upsmon.is_running(), "{}", upsmon.output_so_far());
+
+    // upsmon forks an unprivileged child: the whole process group must die with the stack.
+    let group = upsmon.pid();
+    assert!(
+        group_members(group).len() >= 2,
+        "upsmon runs as parent + child"
+    );
+    drop(upsmon);
+    drop(stack);
+    assert_eq!(group_members(group), Vec::<u32>::new());
+}
+
+/// Live (non-zombie) processes whose process group is `pgid`.
+fn group_members(pgid: u32) -> Vec<u32> {
+    let mut pids = Vec::new();
+    for entry in std::fs::read_dir("/proc").expect("read /proc").flatten() {
+        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // Fields after the parenthesised command name: state ppid pgrp …
+        let Some(rest) = stat.rsplit_once(')').map(|(_, r)| r) else {
+            continue;
+        };
+        let fields: Vec<&str> = rest.split_whitespace().collect();
+        if fields.len() > 2 && fields[0] != "Z" && fields[2] == pgid.to_string() {
+            pids.push(pid);
+        }
+    }
+    pids
+}
