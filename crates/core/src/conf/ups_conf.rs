@@ -282,9 +282,10 @@ pub fn parse_ups_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Ups
     let (mut sink, lines) = Sink::read(text.as_ref(), file_name);
     let mut conf = UpsConf::default();
     let mut global_seen = Seen::default();
-    // The section being filled; `None` before the first header and inside a duplicate.
+    // The section being filled; `None` before the first header and while skipping the body
+    // of a duplicate or malformed section header.
     let mut current: Option<Builder> = None;
-    let mut in_duplicate = false;
+    let mut skipping = false;
     let mut first_line: BTreeMap<String, usize> = BTreeMap::new();
 
     for l in &lines {
@@ -298,13 +299,13 @@ pub fn parse_ups_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Ups
                     format!("words after the section header ignored: {}", l.rest(1)),
                 );
             }
-            in_duplicate = false;
+            skipping = false;
             if name.is_empty() || name.contains('/') {
                 sink.error(
                     l.line,
                     format!("bad section name [{name}]: it must be non-empty and contain no '/'"),
                 );
-                in_duplicate = true;
+                skipping = true;
             } else if let Some(first) = first_line.get(name) {
                 sink.error(
                     l.line,
@@ -313,7 +314,7 @@ pub fn parse_ups_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Ups
                          NUT would merge the two, give each UPS its own name"
                     ),
                 );
-                in_duplicate = true;
+                skipping = true;
             } else {
                 first_line.insert(name.to_owned(), l.line);
                 current = Some(Builder::new(name.to_owned(), l.line));
@@ -321,13 +322,19 @@ pub fn parse_ups_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Ups
             continue;
         }
         if l.keyword().starts_with('[') {
+            // Which section the following lines belong to is unknown: skip them rather than
+            // pile them onto the previous UPS.
+            if let Some(done) = current.take() {
+                conf.sections.extend(done.finish(&mut sink));
+            }
+            skipping = true;
             sink.bad_header(l);
             continue;
         }
         let Some(entry) = split_entry(l, &mut sink) else {
             continue;
         };
-        if in_duplicate {
+        if skipping {
             continue;
         }
         match current.as_mut() {
@@ -458,12 +465,30 @@ fn global_entry(g: &mut UpsGlobal, seen: &mut Seen, e: Entry, sink: &mut Sink) {
         _ if folded == "statepath" => g.statepath = need_value(sink, &e, "directory"),
         _ if folded == "debug_min" => g.debug_min = number(sink, &e, 0),
         _ if folded == "libusb_debug" => g.libusb_debug = number(sink, &e, 0),
-        _ => sink.warn(
-            e.line,
-            format!(
-                "unknown global directive {key} (ignored; driver options belong in a [section])"
-            ),
-        ),
+        _ => {
+            let known = [
+                "chroot",
+                "driverpath",
+                "maxstartdelay",
+                "maxretry",
+                "retrydelay",
+                "nowait",
+                "pollinterval",
+                "synchronous",
+                "user",
+                "group",
+                "reconnect_max_tries",
+                "reconnect_report_freq",
+            ];
+            let hint = match known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+                Some(k) => format!("keys are case-sensitive, did you mean {k}?"),
+                None => "driver options belong in a [section]".to_owned(),
+            };
+            sink.warn(
+                e.line,
+                format!("unknown global directive {key} (ignored; {hint})"),
+            );
+        }
     }
     g.entries.push(e);
 }
@@ -527,6 +552,18 @@ impl Builder {
                 number(sink, &e, 0);
             }
             _ => {
+                if let Some(meant) = GENERIC_SECTION_KEYS
+                    .iter()
+                    .find(|k| k.eq_ignore_ascii_case(key))
+                {
+                    sink.warn(
+                        e.line,
+                        format!(
+                            "keys are case-sensitive: {key} is not {meant} \
+                             (kept as an option for the driver, which will likely reject it)"
+                        ),
+                    );
+                }
                 for (prefix, map) in [
                     ("override.", &mut s.overrides),
                     ("default.", &mut s.defaults),

@@ -140,9 +140,10 @@ impl User {
 pub fn parse_upsd_users(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<UpsdUsers> {
     let (mut sink, lines) = Sink::read(text.as_ref(), file_name);
     let mut users = UpsdUsers::default();
-    // Index of the user being filled; `None` before the first section and in a duplicate.
+    // Index of the user being filled; `None` before the first section and while skipping a
+    // duplicate or malformed section.
     let mut current: Option<usize> = None;
-    let mut in_duplicate = false;
+    let mut skipping = false;
     let mut state = LineState::default();
     for l in &lines {
         if l.keyword().eq_ignore_ascii_case("user") {
@@ -161,7 +162,7 @@ pub fn parse_upsd_users(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<U
                 );
             }
             current = None;
-            in_duplicate = true;
+            skipping = true;
             state = LineState::default();
             if name.is_empty() {
                 sink.error(l.line, "empty user name []");
@@ -176,11 +177,15 @@ pub fn parse_upsd_users(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<U
             } else {
                 users.users.push(User::new(name.to_owned(), l.line));
                 current = Some(users.users.len() - 1);
-                in_duplicate = false;
+                skipping = false;
             }
             continue;
         }
         if l.keyword().starts_with('[') {
+            // Whose settings follow is unknown: skip them rather than give them to the
+            // previous user.
+            current = None;
+            skipping = true;
             sink.bad_header(l);
             continue;
         }
@@ -196,7 +201,7 @@ pub fn parse_upsd_users(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<U
                 values,
                 &mut sink,
             ),
-            None if in_duplicate => {}
+            None if skipping => {}
             None => sink.warn(l.line, format!("{key} outside a [user] section (ignored)")),
         }
     }

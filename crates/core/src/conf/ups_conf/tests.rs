@@ -125,19 +125,20 @@ fn nut_ignores_these_we_warn() {
 #[test]
 fn other_warnings() {
     let (conf, w) = warnings(parse(
-        "foo = 1\nnowait = no\n[u] extra\ndriver = d\nport = p\nport = q\nnolock = no\nsddelay = 5\n\
+        "foo = 1\nMaxRetry = 2\nnowait = no\n[u] extra\ndriver = d\nport = p\nport = q\nnolock = no\nsddelay = 5\n\
          desc = \"caf\u{e9}\"\n",
     ));
     assert_eq!(
         w,
         [
             "ups.conf:1: unknown global directive foo (ignored; driver options belong in a [section])",
-            "ups.conf:2: nowait is a flag: the value 'no' is ignored and the flag is set; write nowait alone",
-            "ups.conf:3: words after the section header ignored: extra",
-            "ups.conf:6: port already set at line 5; this later value wins",
-            "ups.conf:7: nolock is a flag: the value 'no' is ignored and the flag is set; write nolock alone",
-            "ups.conf:8: sddelay is obsolete and ignored by drivers",
-            "ups.conf:9: 2 byte(s) outside 0x20-0x7F dropped (NUT keeps only plain ASCII)",
+            "ups.conf:2: unknown global directive MaxRetry (ignored; keys are case-sensitive, did you mean maxretry?)",
+            "ups.conf:3: nowait is a flag: the value 'no' is ignored and the flag is set; write nowait alone",
+            "ups.conf:4: words after the section header ignored: extra",
+            "ups.conf:7: port already set at line 6; this later value wins",
+            "ups.conf:8: nolock is a flag: the value 'no' is ignored and the flag is set; write nolock alone",
+            "ups.conf:9: sddelay is obsolete and ignored by drivers",
+            "ups.conf:10: 2 byte(s) outside 0x20-0x7F dropped (NUT keeps only plain ASCII)",
         ]
     );
     let u = &conf.sections[0];
@@ -158,9 +159,15 @@ fn missing_driver_or_port() {
         ]
     );
     // Keys are case-sensitive: `Driver` is a driver-specific option, not the driver.
+    let e = parse("[a]\nDriver = d\nport = p\n").unwrap_err();
     assert_eq!(
-        errors(parse("[a]\nDriver = d\nport = p\n")),
-        ["ups.conf:1: section [a] has no driver: add driver = <driver name>"]
+        e.to_string(),
+        "ups.conf:1: section [a] has no driver: add driver = <driver name>"
+    );
+    assert_eq!(
+        e.warnings[0].to_string(),
+        "ups.conf:2: keys are case-sensitive: Driver is not driver (kept as an option for the \
+         driver, which will likely reject it)"
     );
 }
 
@@ -252,4 +259,15 @@ fn crlf_and_continuations() {
     assert_eq!(u.port, "p");
     assert_eq!(u.desc.as_deref(), Some("ab"));
     assert_eq!(u.entries[2].line, 5);
+}
+
+#[test]
+fn lines_after_a_malformed_header_are_skipped() {
+    // Without the skip, `port = q` would land in [a] and quietly replace its port.
+    let e = parse("[a]\ndriver = d\nport = p\n[my ups]\ndriver = e\nport = q\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "ups.conf:4: '[my ups]' looks like a section header but is not one: write [name] with no spaces"
+    );
+    assert!(e.warnings.is_empty(), "{:?}", e.warnings);
 }

@@ -127,3 +127,13 @@ fn errors_for_lines_that_would_lock_users_out() {
         ]
     );
 }
+
+#[test]
+fn settings_after_a_malformed_header_are_skipped() {
+    let e = parse("[a]\npassword = p\n[b c]\npassword = q\n").unwrap_err();
+    assert_eq!(
+        e.to_string(),
+        "upsd.users:3: '[b c]' looks like a section header but is not one: write [name] with no spaces"
+    );
+    assert!(e.warnings.is_empty(), "{:?}", e.warnings);
+}

@@ -150,7 +150,7 @@ fn ignored_lines_are_warned() {
     assert_eq!(c.monitors.len(), 1);
     assert_eq!(c.monitors[0].role, Role::Primary);
     assert_eq!(c.pollfreq, 6);
-    assert_eq!(c.notify_flags(NotifyType::OnBatt).exec, true);
+    assert!(c.notify_flags(NotifyType::OnBatt).exec);
 }
 
 #[test]
