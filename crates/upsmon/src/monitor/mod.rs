@@ -37,7 +37,7 @@
 //!    emitted exactly once, then [`Action::Exit`] as SHUTDOWNEXIT says; while lingering, the
 //!    sessions are kept alive with a NUMLOGINS query per UPS every second.
 //!
-//! # Intended differences from NUT (see also [`ups`])
+//! # Intended differences from NUT
 //!
 //! * Status words are compared as whole words everywhere (NUT clears LB, FSD, CAL, OFF and
 //!   BYPASS after a substring test on the whole status string, so an unknown word such as
@@ -48,10 +48,16 @@
 //!   treats any non-empty buzzwords as ECO (§12 item 7).
 //! * The polling interval is derived from the current state (POLLFREQALERT while any UPS is on
 //!   battery, off, bypassed, calibrating, overloaded or in alarm) instead of being latched by
-//!   the last transition of whichever UPS was polled last. An interval of 0 is treated as 1 s.
+//!   the last transition of whichever UPS was polled last. POLLFREQ applies from the first
+//!   round (2.8.0, observed: its built-in 5 s until the first OL/OB transition, whatever
+//!   POLLFREQ says). An interval of 0 is treated as 1 s.
 //! * A status with no words at all counts as a failed poll, like NUT's empty string.
 //! * The 2.8.0-era notification types (0–10) and the later ones (OFF, BYPASS, ALARM, OTHER,
-//!   SHUTDOWN_HOSTSYNC …) are all produced, as in NUT HEAD.
+//!   SHUTDOWN_HOSTSYNC …) are all produced, and OFF (after OFFDURATION), and BYPASS / CAL /
+//!   ALARM / OVER on a UPS that stopped answering, are critical, as in NUT HEAD; 2.8.0 ignores
+//!   all of these.
+//! * A primary that set FSD itself notifies FSD for that UPS (NUT HEAD); 2.8.0 does not
+//!   (observed: ONBATT, LOWBATT, SHUTDOWN).
 
 pub(crate) mod ups;
 
