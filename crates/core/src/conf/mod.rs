@@ -38,6 +38,31 @@
 //!   keyword hints at the right spelling when only the case is wrong.
 //! * **Defaults are named constants** next to each parser (e.g.
 //!   [`ups_conf::DEFAULT_POLLINTERVAL`]).
+//! * A problem with the file as a whole (only nut.conf's missing `MODE`) has line 0 and
+//!   displays as `file: message`.
+//!
+//! [`ups_id`] parses `upsname[@host[:port]]` for the config files and for the clients.
+//!
+//! # Using a parser
+//!
+//! ```
+//! use nut_core::conf;
+//!
+//! let text = "MONITOR myups@localhost 1 monuser secret primary\nPOLLFREQ 10\nFOO bar\n";
+//! match conf::parse_upsmon_conf(text, "/etc/nut/upsmon.conf") {
+//!     Ok(parsed) => {
+//!         for warning in &parsed.warnings {
+//!             eprintln!("warning: {warning}");
+//!         }
+//!         assert_eq!(parsed.config.pollfreq, 10);
+//!         assert_eq!(
+//!             parsed.warnings[0].to_string(),
+//!             "/etc/nut/upsmon.conf:3: unknown directive FOO (ignored)"
+//!         );
+//!     }
+//!     Err(e) => panic!("{e}"), // every error, one `file:line: message` per line
+//! }
+//! ```
 
 pub mod cmdvartab;
 pub mod diag;

@@ -55,6 +55,23 @@ pub const GENERIC_SECTION_KEYS: &[&str] = &[
     "sddelay",
 ];
 
+/// Case-sensitive global keys (`statepath`, `debug_min` and `LIBUSB_DEBUG` are matched
+/// case-insensitively and so never need a case hint).
+const GLOBAL_KEYS: &[&str] = &[
+    "chroot",
+    "driverpath",
+    "maxstartdelay",
+    "maxretry",
+    "retrydelay",
+    "nowait",
+    "pollinterval",
+    "synchronous",
+    "user",
+    "group",
+    "reconnect_max_tries",
+    "reconnect_report_freq",
+];
+
 /// Whether `key` is handled by the driver core rather than by a specific driver.
 pub fn is_generic_key(key: &str) -> bool {
     GENERIC_SECTION_KEYS.contains(&key)
@@ -466,21 +483,7 @@ fn global_entry(g: &mut UpsGlobal, seen: &mut Seen, e: Entry, sink: &mut Sink) {
         _ if folded == "debug_min" => g.debug_min = number(sink, &e, 0),
         _ if folded == "libusb_debug" => g.libusb_debug = number(sink, &e, 0),
         _ => {
-            let known = [
-                "chroot",
-                "driverpath",
-                "maxstartdelay",
-                "maxretry",
-                "retrydelay",
-                "nowait",
-                "pollinterval",
-                "synchronous",
-                "user",
-                "group",
-                "reconnect_max_tries",
-                "reconnect_report_freq",
-            ];
-            let hint = match known.iter().find(|k| k.eq_ignore_ascii_case(key)) {
+            let hint = match GLOBAL_KEYS.iter().find(|k| k.eq_ignore_ascii_case(key)) {
                 Some(k) => format!("keys are case-sensitive, did you mean {k}?"),
                 None => "driver options belong in a [section]".to_owned(),
             };
