@@ -4,3 +4,4 @@
 mod invariants;
 mod scenarios;
 mod sim;
+mod transitions;

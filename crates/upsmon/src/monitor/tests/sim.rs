@@ -303,3 +303,18 @@ pub fn entry(system: &str, power_value: u32, role: Role) -> MonitorEntry {
 pub fn config() -> MonitorConfig {
     MonitorConfig::default()
 }
+
+/// The UPS of the single-UPS tests.
+pub const UPS: &str = "ups@localhost";
+
+/// A world with one UPS in `status` and one host monitoring it.
+pub fn single(role: Role, cfg: MonitorConfig, status: &str) -> World {
+    let mut w = World::new().ups(UPS, status);
+    w.add_host("host", cfg, vec![entry(UPS, 1, role)]);
+    w
+}
+
+/// The first host's events.
+pub fn events(w: &World) -> Vec<String> {
+    w.hosts[0].events()
+}
