@@ -6,6 +6,7 @@ use super::{CmdStatus, DriverMsg, Range, Var};
 
 /// What a driver message did to the mirror, for the messages a client must act on.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Applied {
     /// The state tree or freshness was updated (or the update was a no-op).
     State,
@@ -24,6 +25,8 @@ pub enum Applied {
     Pid(i64),
     /// `OK Goodbye`: the driver will close the connection.
     Goodbye,
+    /// `ERR <code>`: the driver did not understand a line we sent.
+    Error(String),
 }
 
 /// A mirror of one driver's state tree, the way upsd keeps it (reference §3.2, §3.4).
@@ -105,6 +108,7 @@ impl DriverState {
             DriverMsg::Tracking { id, status } => return Applied::Tracking { id, status },
             DriverMsg::Pid { pid } => return Applied::Pid(pid),
             DriverMsg::Goodbye => return Applied::Goodbye,
+            DriverMsg::Error { code } => return Applied::Error(code),
         }
         Applied::State
     }

@@ -8,6 +8,7 @@ use crate::token::{push_quoted, push_word};
 
 /// A line a driver sends to its socket clients (reference §3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum DriverMsg {
     /// `SETINFO <var> "<value>"`: create or update a variable.
     SetInfo {
@@ -99,11 +100,18 @@ pub enum DriverMsg {
     },
     /// `OK Goodbye` (reply to LOGOUT, NUT 2.8.3+).
     Goodbye,
+    /// `ERR <code>`: nut-rs drivers answer a line they cannot understand with this
+    /// (`UNKNOWN-COMMAND` or `INVALID-ARGUMENT`); NUT drivers only log such lines.
+    Error {
+        /// The error code word.
+        code: String,
+    },
 }
 
 /// A line a socket client (upsd, upsdrvctl, a debugging tool) sends to a driver
 /// (reference §3.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ServerMsg {
     /// `DUMPALL`: send the whole state tree, then `DUMPDONE`.
     DumpAll,
@@ -208,7 +216,10 @@ fn need<S: AsRef<str>>(words: &[S], command: &'static str, min: usize) -> Result
 }
 
 fn word<S: AsRef<str>>(words: &[S], i: usize) -> String {
-    words.get(i).map(|w| w.as_ref().to_owned()).unwrap_or_default()
+    words
+        .get(i)
+        .map(|w| w.as_ref().to_owned())
+        .unwrap_or_default()
 }
 
 impl DriverMsg {
@@ -312,6 +323,12 @@ impl DriverMsg {
             "OK" if words.len() >= 2 && words[1].as_ref().eq_ignore_ascii_case("Goodbye") => {
                 Self::Goodbye
             }
+            "ERR" => {
+                need(words, "ERR", 2)?;
+                Self::Error {
+                    code: word(words, 1),
+                }
+            }
             _ => {
                 return Err(ParseError::UnknownCommand {
                     command: first.as_ref().to_owned(),
@@ -323,9 +340,8 @@ impl DriverMsg {
 
     /// Parse a raw line (without its LF) with the NUT tokenizer.
     pub fn parse_line(line: &str) -> Result<Self, ParseError> {
-        let words = crate::token::split_line(line).map_err(|_| ParseError::Malformed {
-            command: "line",
-        })?;
+        let words = crate::token::split_line(line)
+            .map_err(|_| ParseError::Malformed { command: "line" })?;
         Self::parse(&words)
     }
 
@@ -397,6 +413,7 @@ impl fmt::Display for DriverMsg {
             }
             Self::Pid { pid } => out.push_str(&format!("PID {pid}")),
             Self::Goodbye => out.push_str("OK Goodbye"),
+            Self::Error { code } => with_name(&mut out, "ERR", code),
         }
         f.write_str(&out)
     }
@@ -467,9 +484,8 @@ impl ServerMsg {
 
     /// Parse a raw line (without its LF) with the NUT tokenizer.
     pub fn parse_line(line: &str) -> Result<Self, ParseError> {
-        let words = crate::token::split_line(line).map_err(|_| ParseError::Malformed {
-            command: "line",
-        })?;
+        let words = crate::token::split_line(line)
+            .map_err(|_| ParseError::Malformed { command: "line" })?;
         Self::parse(&words)
     }
 

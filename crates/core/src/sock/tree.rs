@@ -277,7 +277,11 @@ impl StateTree {
         for v in self.vars.iter() {
             dump_var(v, &mut out);
         }
-        out.extend(self.cmds.iter().map(|c| DriverMsg::AddCmd { cmd: c.to_owned() }));
+        out.extend(
+            self.cmds
+                .iter()
+                .map(|c| DriverMsg::AddCmd { cmd: c.to_owned() }),
+        );
         if !self.stale {
             out.push(DriverMsg::DataOk);
         }
