@@ -10,7 +10,10 @@
 //! * [`notify`] — NOTIFYMSG/NOTIFYFLAG: from a [`Notification`] to text, channels and the
 //!   NOTIFYCMD environment.
 //! * [`upssched`] — the AT-rule matcher and the timer daemon's state machine (§7).
-//! * [`clock`] — the [`Time`] type and NUT's whole-second arithmetic.
+//! * [`clock`] — the [`Time`] type: milliseconds since an epoch the caller picks (a
+//!   monotonic start instant in the daemons, zero in tests). Every "N seconds have passed"
+//!   decision uses NUT's whole-second `time_t` arithmetic, so thresholds trip on the same
+//!   poll as in NUT.
 //! * [`config`] — [`MonitorConfig`] (with NUT's defaults) and [`MonitorEntry`].
 //!
 //! The `upsmon` and `upssched` binaries will be thin shells over these types.
