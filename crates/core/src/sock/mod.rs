@@ -23,6 +23,9 @@ mod var;
 pub mod mirror;
 pub mod tree;
 
+#[cfg(test)]
+mod tests;
+
 pub use flags::VarFlags;
 pub use msg::{DriverMsg, ParseError, ServerMsg};
 pub use status::CmdStatus;

@@ -136,17 +136,16 @@ impl StateTree {
         true
     }
 
-    /// Replace the wire-visible flags (RW/STRING/NUMBER). The immutable mark is kept: only
-    /// [`del_flags`](Self::del_flags) clears it.
+    /// Replace the flags. Refused on an immutable variable (as NUT's `dstate_setflags`): an
+    /// `override.*` value keeps the flags the framework gave it.
     pub fn set_flags(&mut self, name: &str, flags: VarFlags) -> bool {
         let Some(v) = self.vars.get(name) else {
             return false;
         };
-        let new = VarFlags {
-            immutable: v.flags.immutable || flags.immutable,
-            ..flags
-        };
-        self.replace_flags(name, new)
+        if v.flags.immutable {
+            return false;
+        }
+        self.replace_flags(name, flags)
     }
 
     /// Add flags to the current ones.
