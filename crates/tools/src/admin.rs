@@ -1,0 +1,175 @@
+//! What upscmd and upsrw share: asking for credentials, sending them, the `-t` timeout and
+//! reporting the (optionally tracked) result of INSTCMD / SET VAR the way NUT 2.8 does.
+
+use std::time::{Duration, Instant};
+
+use nut_client::blocking::Client;
+use nut_client::{Error, TrackingId, TrackingStatus};
+
+use crate::common::{Io, current_user_name, prompt_password, read_stdin_line};
+
+/// NUT's default for `-t`: seconds to wait for a tracked command's result.
+pub const DEFAULT_TRACKING_TIMEOUT: u32 = 10;
+
+/// A fatal error: the message to print on stderr, exit code 1.
+pub type Fatal = String;
+
+/// Parse `-t` like NUT's `str_to_uint`, with its error text.
+pub fn parse_timeout(text: &str) -> Result<u32, Fatal> {
+    let prefix = "Could not convert the provided value for timeout ('-t' option) to unsigned int";
+    if text.is_empty() || !text.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(format!("{prefix}: Invalid argument"));
+    }
+    text.parse()
+        .map_err(|_| format!("{prefix}: Numerical result out of range"))
+}
+
+/// What to do at end of input on the username prompt: upscmd gives up, upsrw takes the
+/// default name.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OnEof {
+    /// `Error reading from stdin!`
+    Fail,
+    /// Use the login name.
+    UseDefault,
+}
+
+/// Ask `Username (<login>): ` on stdout and read the answer; an empty answer means the login
+/// name.
+pub fn ask_username(io: &mut Io<'_>, on_eof: OnEof) -> Result<String, Fatal> {
+    let login = current_user_name();
+    match &login {
+        Some(name) => io.out(&format!("Username ({name}): ")),
+        None => io.out("Username: "),
+    }
+    let answer = match read_stdin_line() {
+        Some(answer) => answer,
+        None if on_eof == OnEof::Fail => return Err("Error reading from stdin!".into()),
+        None => String::new(),
+    };
+    if !answer.is_empty() {
+        return Ok(answer);
+    }
+    login.ok_or_else(|| "No username available - even tried getpwuid".into())
+}
+
+/// Ask for the password (see [`prompt_password`]).
+pub fn ask_password() -> String {
+    prompt_password("Password: ")
+}
+
+/// Send USERNAME and PASSWORD. Like NUT's tools, a server's `ERR` to either is not fatal
+/// (the privileged command that follows reports the problem); a broken connection is. An
+/// empty password is not sent, so the server answers `PASSWORD-REQUIRED` rather than
+/// checking an empty one.
+pub fn send_credentials(client: &mut Client, username: &str, password: &str) -> Result<(), Fatal> {
+    match client.username(username) {
+        Ok(()) | Err(Error::Server { .. }) => {}
+        Err(e) => return Err(format!("Set username failed: {}", e.client_message())),
+    }
+    if password.is_empty() {
+        return Ok(());
+    }
+    match client.password(password) {
+        Ok(()) | Err(Error::Server { .. }) => Ok(()),
+        Err(e) => Err(format!("Set password failed: {}", e.client_message())),
+    }
+}
+
+/// `SET TRACKING ON`, with NUT's messages (`what`: "command" or "set variable").
+pub fn enable_tracking(client: &mut Client, what: &str) -> Result<(), Fatal> {
+    match client.set_tracking(true) {
+        Ok(()) => Ok(()),
+        Err(Error::Server { line, .. }) => Err(format!(
+            "Enabling {what} status tracking failed. upsd answered: {line}"
+        )),
+        Err(e) => Err(format!(
+            "Enabling {what} status tracking failed: {}",
+            e.client_message()
+        )),
+    }
+}
+
+/// Report the reply to INSTCMD / SET VAR: `Unexpected response from upsd: <line>` for an
+/// `ERR`; else the `OK` line, or — with tracking — the final tracking status, on stderr.
+/// `failed`: NUT's prefix for a broken connection ("Instant command failed").
+pub fn report(
+    client: &mut Client,
+    io: &mut Io<'_>,
+    result: nut_client::Result<Option<TrackingId>>,
+    tracking: bool,
+    timeout: u32,
+    failed: &str,
+) -> Result<(), Fatal> {
+    let id = match result {
+        Ok(id) => id,
+        Err(Error::Server { line, .. }) => {
+            return Err(format!("Unexpected response from upsd: {line}"));
+        }
+        Err(e) => return Err(format!("{failed}: {}", e.client_message())),
+    };
+    let id = match (tracking, id) {
+        (true, Some(id)) => id,
+        (_, id) => {
+            match id {
+                Some(id) => io.errln(&format!("OK TRACKING {id}")),
+                None => io.errln("OK"),
+            }
+            return Ok(());
+        }
+    };
+    let status = wait_tracking(client, &id, timeout)?;
+    io.errln(&status.to_string());
+    Ok(())
+}
+
+/// Poll `GET TRACKING <id>` once a second until it is no longer PENDING; NUT's timeout error
+/// when `timeout` seconds pass first.
+fn wait_tracking(
+    client: &mut Client,
+    id: &TrackingId,
+    timeout: u32,
+) -> Result<TrackingStatus, Fatal> {
+    let start = Instant::now();
+    let limit = Duration::from_secs(u64::from(timeout));
+    loop {
+        if start.elapsed() >= limit {
+            return Err("Can't receive status tracking information: timeout".into());
+        }
+        let status = client.tracking_status(id).map_err(|e| {
+            format!(
+                "Can't receive status tracking information: {}",
+                e.client_message()
+            )
+        })?;
+        if status.is_final() {
+            return Ok(status);
+        }
+        std::thread::sleep(nut_client::proto::TRACKING_POLL_INTERVAL);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn timeout_option() {
+        assert_eq!(parse_timeout("5"), Ok(5));
+        assert!(
+            parse_timeout("abc")
+                .unwrap_err()
+                .ends_with(": Invalid argument")
+        );
+        assert!(
+            parse_timeout("-1")
+                .unwrap_err()
+                .ends_with(": Invalid argument")
+        );
+        assert!(
+            parse_timeout("99999999999")
+                .unwrap_err()
+                .ends_with(": Numerical result out of range")
+        );
+    }
+}

@@ -1,0 +1,5 @@
+//! `upsrw`: see [`nut_tools::upsrw`].
+
+fn main() -> std::process::ExitCode {
+    nut_tools::upsrw::main()
+}

@@ -1,0 +1,403 @@
+//! `upslog`: poll UPSes at an interval and append one formatted line per UPS to a log file
+//! (or stdout).
+//!
+//! NUT 2.8.0's options (`-s`, `-l`, `-i`, `-f`, `-u`, `-p`, `-F`, `-B`, `-V`, `-h` and the
+//! old positional form `<ups> <logfile> <interval> [<format>…]`), plus NUT 2.8.1+'s `-m
+//! ups,logfile` (several UPSes, each to its own file) and 2.8.3+'s `-N` (prefix every line
+//! with `%UPSHOST%` and a TAB). SIGHUP reopens the log files (logrotate), SIGUSR1 logs at
+//! once, SIGINT/SIGQUIT/SIGTERM exit. The PID file is written as NUT does.
+
+pub mod format;
+mod sys;
+
+use std::fs::{File, OpenOptions};
+use std::io::Write;
+use std::process::ExitCode;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use nut_client::UpsId;
+use nut_client::blocking::Client;
+
+use crate::common::{Io, VERSION, connect, parse_ups, prog_name};
+use crate::getopt::{Opt, getopt};
+use format::{Context, DEFAULT_FORMAT, Piece};
+
+/// The user NUT's Debian build switches to when started as root.
+const DEFAULT_USER: &str = "nut";
+/// Above this interval the connection is closed between polls, as NUT does.
+const KEEP_CONNECTED_MAX_INTERVAL: u64 = 30;
+
+fn help(io: &mut Io<'_>, prog: &str) {
+    io.out(&format!(
+        "UPS status logger.\n\
+         \n\
+         usage: {prog} [OPTIONS]\n\
+         \n\
+         \x20 -f <format>\t- line format, see below\n\
+         \t\t- quote it (-f \"<format>\") so the shell keeps it in one piece\n\
+         \x20 -i <interval>\t- seconds between two polls (default 30)\n\
+         \x20 -l <logfile>\t- file to append to, or - for stdout (then in the foreground)\n\
+         \x20 -F\t\t- stay in the foreground even when logging to a file\n\
+         \x20 -B\t\t- go to the background even when logging to stdout\n\
+         \x20 -p <pidbase>  - base name of the PID file (default \"{prog}\")\n\
+         \x20 -s <ups>\t- the UPS to log, <upsname>[@<host>[:<port>]]\n\
+         \x20       \t- e.g. -s myups@server\n\
+         \x20 -m <ups,file>\t- log <ups> to <file>; repeat for several UPSes\n\
+         \t\t  (-s and -l are then ignored; - is stdout)\n\
+         \x20 -N\t\t- start every line with %UPSHOST% and a TAB\n\
+         \x20 -u <user>\t- user to run as when started as root\n\
+         \n\
+         Format escapes:\n\
+         \t%% a single %\n\
+         \t%t a TAB\n\
+         \t%TIME format% the local time, strftime format with @ instead of %\n\
+         \t%ETIME% seconds since the epoch\n\
+         \t%HOST% the local host name\n\
+         \t%UPSHOST% the UPS as given with -s or -m\n\
+         \t%PID% the process id of upslog\n\
+         \t%VAR varname% the value of UPS variable varname\n\
+         \n\
+         Default format:\n\
+         {DEFAULT_FORMAT}\n"
+    ));
+}
+
+/// One UPS to log.
+struct Target {
+    /// The identifier as given (for messages and `%UPSHOST%`).
+    spec: String,
+    id: UpsId,
+    log_name: String,
+    log: Option<File>,
+    client: Option<Client>,
+}
+
+impl Target {
+    fn write_line(&mut self, line: &str) {
+        let text = format!("{line}\n");
+        match &mut self.log {
+            Some(file) => {
+                let _ = file.write_all(text.as_bytes()).and_then(|()| file.flush());
+            }
+            None => {
+                let mut out = std::io::stdout();
+                let _ = out.write_all(text.as_bytes()).and_then(|()| out.flush());
+            }
+        }
+    }
+}
+
+struct Settings {
+    interval: u64,
+    format: String,
+    user: String,
+    pid_base: String,
+    foreground: Option<bool>,
+    prefix_upshost: bool,
+    targets: Vec<(String, String)>,
+}
+
+enum Parsed {
+    Run(Settings),
+    Exit(u8),
+}
+
+fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
+    let (opts, rest) = getopt(
+        prog,
+        argv.get(1..).unwrap_or_default(),
+        "hs:l:i:f:u:Vp:FBm:N",
+    );
+    let mut settings = Settings {
+        interval: 30,
+        format: DEFAULT_FORMAT.to_owned(),
+        user: DEFAULT_USER.to_owned(),
+        pid_base: prog.to_owned(),
+        foreground: None,
+        prefix_upshost: false,
+        targets: Vec::new(),
+    };
+    let (mut monhost, mut logfile) = (None, None);
+    for opt in opts {
+        match opt {
+            Opt::Flag('h', _) => {
+                help(io, prog);
+                return Parsed::Exit(0);
+            }
+            Opt::Flag('m', Some(tuple)) => {
+                let parts: Vec<&str> = tuple.split(',').collect();
+                let [ups, file] = parts.as_slice() else {
+                    io.errln(
+                        "Argument '-m upsspec,logfile' requires exactly 2 components in the tuple",
+                    );
+                    return Parsed::Exit(1);
+                };
+                settings
+                    .targets
+                    .push(((*ups).to_owned(), (*file).to_owned()));
+            }
+            Opt::Flag('s', value) => monhost = value,
+            Opt::Flag('l', value) => logfile = value,
+            Opt::Flag('i', Some(value)) => {
+                settings.interval = u64::try_from(crate::common::atoi(&value)).unwrap_or(0)
+            }
+            Opt::Flag('f', Some(value)) => settings.format = value,
+            Opt::Flag('u', Some(value)) => settings.user = value,
+            Opt::Flag('p', Some(value)) => settings.pid_base = value,
+            Opt::Flag('F', _) => settings.foreground = Some(true),
+            Opt::Flag('B', _) => settings.foreground = Some(false),
+            Opt::Flag('N', _) => settings.prefix_upshost = true,
+            Opt::Flag('V', _) => return Parsed::Exit(0),
+            // NUT 2.8.0 reports an unknown option and carries on.
+            Opt::Invalid(message) => io.errln(&message),
+            Opt::Flag(..) => {}
+        }
+    }
+    // The old form: <ups> <logfile> <interval> [<format words>…].
+    match rest.len() {
+        0 => {}
+        1 | 2 => {
+            help(io, prog);
+            return Parsed::Exit(0);
+        }
+        _ => {
+            monhost = Some(rest[0].clone());
+            logfile = Some(rest[1].clone());
+            settings.interval = u64::try_from(crate::common::atoi(&rest[2])).unwrap_or(0);
+            if rest.len() > 3 {
+                settings.format = rest[3..].iter().map(|w| format!("{w} ")).collect();
+            }
+        }
+    }
+    if settings.targets.is_empty() {
+        let Some(monhost) = monhost else {
+            io.errln("No UPS defined for monitoring - use -s <system>");
+            return Parsed::Exit(1);
+        };
+        let Some(logfile) = logfile else {
+            io.errln("No filename defined for logging - use -l <file>");
+            return Parsed::Exit(1);
+        };
+        settings.targets.push((monhost, logfile));
+    }
+    if settings.prefix_upshost {
+        settings.format = format!("%UPSHOST%%t{}", settings.format);
+    }
+    Parsed::Run(settings)
+}
+
+/// Run upslog with `argv` (program name first); returns the exit code.
+pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
+    let prog = prog_name(argv.first().map(String::as_str), "upslog");
+    io.out(&format!("Network UPS Tools {prog} {VERSION}\n"));
+    let settings = match parse(argv, io, &prog) {
+        Parsed::Run(settings) => settings,
+        Parsed::Exit(code) => return code,
+    };
+    let mut targets = Vec::new();
+    for (spec, log_name) in &settings.targets {
+        io.out(&format!(
+            "logging status of {spec} to {log_name} ({}s intervals)\n",
+            settings.interval
+        ));
+        let id = match parse_ups(Some(spec)) {
+            Ok(id) => id,
+            Err(line) => {
+                if let Some(line) = line {
+                    io.errln(&line);
+                }
+                io.errln(
+                    "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]\n",
+                );
+                return 1;
+            }
+        };
+        let client = match connect(id.host_or_default(), id.port_or_default()) {
+            Ok(client) => Some(client),
+            Err(e) => {
+                io.errln(&format!(
+                    "Warning: initial connect failed: {}",
+                    e.client_message()
+                ));
+                None
+            }
+        };
+        let log = if log_name == "-" {
+            None
+        } else {
+            match OpenOptions::new().append(true).create(true).open(log_name) {
+                Ok(file) => Some(file),
+                Err(e) => {
+                    io.errln(&format!(
+                        "could not open logfile {log_name}: {}",
+                        sys::strerror(&e)
+                    ));
+                    return 1;
+                }
+            }
+        };
+        targets.push(Target {
+            spec: spec.clone(),
+            id,
+            log_name: log_name.clone(),
+            log,
+            client,
+        });
+    }
+    let user = match sys::lookup_user(&settings.user) {
+        Ok(user) => user,
+        Err(message) => {
+            io.errln(&message);
+            return 1;
+        }
+    };
+    let foreground = settings
+        .foreground
+        .unwrap_or_else(|| targets.first().is_some_and(|t| t.log.is_none()));
+    if !foreground && let Err(message) = sys::background() {
+        io.errln(&message);
+        return 1;
+    }
+    if let Err(message) = sys::block_signals() {
+        io.errln(&message);
+        return 1;
+    }
+    if let Err(message) = sys::write_pid_file(&sys::pid_file_path(&settings.pid_base)) {
+        io.errln(&message);
+    }
+    if let Some(user) = user
+        && let Err(message) = sys::become_user(&user)
+    {
+        io.errln(&message);
+        return 1;
+    }
+    let pieces = format::compile(&settings.format);
+    let exit_signal = poll_loop(&mut targets, &pieces, settings.interval, io);
+    io.errln(&format!("Signal {exit_signal}: exiting"));
+    for target in targets {
+        if let Some(client) = target.client {
+            client.close();
+        }
+    }
+    0
+}
+
+/// Poll every target, then wait for the next tick or a signal; returns the signal that
+/// ended it.
+fn poll_loop(targets: &mut [Target], pieces: &[Piece], interval: u64, io: &mut Io<'_>) -> i32 {
+    let period = Duration::from_secs(interval);
+    loop {
+        let started = Instant::now();
+        for target in targets.iter_mut() {
+            poll(target, pieces, interval);
+        }
+        let next = started + period;
+        loop {
+            let left = next.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                break;
+            }
+            match sys::wait_signal(left) {
+                None => {}
+                Some(sys::SignalAction::Exit(signal)) => return signal,
+                Some(sys::SignalAction::LogNow) => break,
+                Some(sys::SignalAction::Reopen) => {
+                    io.errln(&format!("Signal {}: reopening log file", libc::SIGHUP));
+                    reopen(targets, io);
+                }
+            }
+        }
+    }
+}
+
+fn reopen(targets: &mut [Target], io: &mut Io<'_>) {
+    for target in targets.iter_mut().filter(|t| t.log.is_some()) {
+        match OpenOptions::new()
+            .append(true)
+            .create(true)
+            .open(&target.log_name)
+        {
+            Ok(file) => target.log = Some(file),
+            Err(e) => io.errln(&format!(
+                "could not reopen logfile {}: {}",
+                target.log_name,
+                sys::strerror(&e)
+            )),
+        }
+    }
+}
+
+/// Log one line for `target`, reconnecting first if needed.
+fn poll(target: &mut Target, pieces: &[Piece], interval: u64) {
+    if target.client.is_none() {
+        target.client = connect(target.id.host_or_default(), target.id.port_or_default()).ok();
+    }
+    let mut ctx = Live {
+        client: target.client.take(),
+        ups: &target.id.name,
+    };
+    let line = format::render(pieces, &target.spec, &mut ctx);
+    target.client = ctx.client;
+    target.write_line(&line);
+    if interval > KEEP_CONNECTED_MAX_INTERVAL
+        && let Some(client) = target.client.take()
+    {
+        client.close();
+    }
+}
+
+/// The real world for [`format::render`].
+struct Live<'a> {
+    client: Option<Client>,
+    ups: &'a str,
+}
+
+fn epoch_now() -> i64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
+}
+
+impl Context for Live<'_> {
+    fn hostname(&mut self) -> String {
+        sys::hostname()
+    }
+
+    fn pid(&mut self) -> u32 {
+        std::process::id()
+    }
+
+    fn epoch_seconds(&mut self) -> i64 {
+        epoch_now()
+    }
+
+    fn strftime(&mut self, format: &str) -> String {
+        sys::strftime_local(format, epoch_now())
+    }
+
+    fn var(&mut self, name: &str) -> Option<String> {
+        let client = self.client.as_mut()?;
+        match client.get_var(self.ups, name) {
+            Ok(value) => Some(value),
+            Err(e) => {
+                if e.is_connection_lost() {
+                    // Reconnect on the next poll.
+                    self.client = None;
+                }
+                None
+            }
+        }
+    }
+}
+
+/// The `upslog` binary.
+pub fn main() -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
+    let mut io = Io {
+        out: &mut out,
+        err: &mut err,
+    };
+    ExitCode::from(run(&argv, &mut io))
+}
