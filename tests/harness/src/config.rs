@@ -87,6 +87,12 @@ pub(crate) fn prepare_dir(dir: &Path) {
     give_to_nut(dir);
 }
 
+/// Creates `dir` (and parents) usable by the daemons, like [`prepare_dir`].
+pub(crate) fn make_dir(dir: &Path) {
+    fs::create_dir_all(dir).unwrap_or_else(|e| panic!("nut-harness: mkdir {}: {e}", dir.display()));
+    prepare_dir(dir);
+}
+
 /// Writes `dir/name` (mode 0640, owned by `nut` when root). Config files are not
 /// world-readable so that NUT does not warn about it in the logs we compare.
 pub(crate) fn write_file(dir: &Path, name: &str, contents: &[u8]) {

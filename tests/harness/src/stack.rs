@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::net::{Ipv4Addr, SocketAddr, SocketAddrV4, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::config::{self, Section};
@@ -91,8 +92,14 @@ impl StackBuilder {
         self
     }
 
-    /// Any other file to write in the stack dir (name may contain `/`).
+    /// Any other file to write in the stack dir (name may contain `/`). Not ups.conf,
+    /// upsd.conf or upsd.users: the harness generates those (see the dedicated methods).
     pub fn file(mut self, name: &str, contents: impl AsRef<[u8]>) -> Self {
+        assert!(
+            !matches!(name, "ups.conf" | "upsd.conf" | "upsd.users"),
+            "nut-harness: {name} is generated; use .ups_section/.ups_conf_global/.upsd_conf/\
+             .upsd_users, or Stack::write_file after start"
+        );
         self.files
             .push((name.to_owned(), contents.as_ref().to_owned(), false));
         self
@@ -181,6 +188,7 @@ impl StackBuilder {
             upsd_starts: 0,
             drivers: BTreeMap::new(),
             all: Vec::new(),
+            private_runs: AtomicUsize::new(0),
         };
         stack.write_upsd_conf();
         let names: Vec<String> = stack.driven_upses().map(str::to_owned).collect();
@@ -211,6 +219,8 @@ pub struct Stack {
     drivers: BTreeMap<String, Daemon>,
     /// Everything ever started, in order, for logs and cleanup.
     all: Vec<Daemon>,
+    /// Counter for [`Stack::with_private_run_nut`] directories.
+    private_runs: AtomicUsize,
 }
 
 impl Stack {
@@ -477,14 +487,47 @@ impl Stack {
     }
 
     /// Starts upsmon (foreground, `-F`) of `which` after writing `conf_text` to
-    /// upsmon.conf in the stack dir. Creates /run/nut if missing (2.8.0 writes its PID
-    /// file there regardless of the environment).
+    /// upsmon.conf in the stack dir, with a private /run/nut (see
+    /// [`Stack::with_private_run_nut`]) so that upsmons of parallel tests do not see each
+    /// other's PID files.
     pub fn upsmon(&mut self, which: Impl, conf_text: &str) -> Daemon {
-        config::ensure_run_nut();
         self.write_file("upsmon.conf", conf_text);
         let mut cmd = Command::new(bin(which, "upsmon"));
         cmd.arg("-F");
+        let cmd = self.with_private_run_nut(cmd);
         self.track(format!("upsmon ({which})"), cmd)
+    }
+
+    /// Wraps `cmd` so that it sees a fresh `<stack dir>/run-nut-<n>` as /run/nut, in a
+    /// private mount namespace (`unshare --mount`; the program keeps its pid). Debian
+    /// 2.8.0's upsmon and upslog write their PID files to /run/nut whatever the environment
+    /// says, and refuse to start while the PID in there is alive. Without root (no mount
+    /// namespaces) `cmd` is returned unchanged and /run/nut is shared.
+    pub fn with_private_run_nut(&self, cmd: Command) -> Command {
+        if !nix::unistd::Uid::effective().is_root() {
+            return cmd;
+        }
+        config::ensure_run_nut();
+        let n = self.private_runs.fetch_add(1, Ordering::Relaxed);
+        let run_dir = self.dir().join(format!("run-nut-{n}"));
+        config::make_dir(&run_dir);
+        let mut wrapped = Command::new("unshare");
+        wrapped
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg(r#"mount --bind "$0" /run/nut && exec "$@""#)
+            .arg(&run_dir)
+            .arg(cmd.get_program())
+            .args(cmd.get_args());
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        if let Some(dir) = cmd.get_current_dir() {
+            wrapped.current_dir(dir);
+        }
+        wrapped
     }
 
     /// Starts any other program with the stack's environment and working directory,
@@ -495,6 +538,11 @@ impl Stack {
             .map(|n| n.to_string_lossy().into_owned())
             .unwrap_or_else(|| "program".to_owned());
         self.track(label, cmd)
+    }
+
+    /// [`Stack::spawn`] with an explicit label for the logs (e.g. `"upslog (debian)"`).
+    pub fn spawn_as(&mut self, label: &str, cmd: Command) -> Daemon {
+        self.track(label.to_owned(), cmd)
     }
 
     /// Every daemon's captured output so far, each under a `===== label =====` header,

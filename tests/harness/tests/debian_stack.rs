@@ -200,6 +200,8 @@ fn debian_upsmon_logs_in_and_runs_notify_scripts() {
             .filter(|t| t.contains(&expected))
     });
     assert!(upsmon.is_running(), "{}", upsmon.output_so_far());
+    // 2.8.0 wrote its PID file to "/run/nut", which was the stack's private directory.
+    assert!(stack.dir().join("run-nut-0/upsmon.pid").exists());
 
     // upsmon forks an unprivileged child: the whole process group must die with the stack.
     let group = upsmon.pid();
