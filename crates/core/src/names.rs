@@ -259,19 +259,21 @@ impl NotifyFlags {
         exec: false,
     };
 
-    /// Parse `FLAG[+FLAG…]` (case-sensitive, as NUT). Returns the offending word on error.
+    /// Parse `FLAG[+FLAG…]` (case-sensitive, as NUT). `IGNORE` anywhere wins over the other
+    /// flags, as in NUT. Returns the offending word on error.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let mut flags = Self::IGNORE;
+        let mut ignore = false;
         for word in spec.split('+') {
             match word {
                 "SYSLOG" => flags.syslog = true,
                 "WALL" => flags.wall = true,
                 "EXEC" => flags.exec = true,
-                "IGNORE" => {}
+                "IGNORE" => ignore = true,
                 other => return Err(other.to_owned()),
             }
         }
-        Ok(flags)
+        Ok(if ignore { Self::IGNORE } else { flags })
     }
 }
 
@@ -316,6 +318,7 @@ mod tests {
             })
         );
         assert_eq!(NotifyFlags::parse("IGNORE"), Ok(NotifyFlags::IGNORE));
+        assert_eq!(NotifyFlags::parse("SYSLOG+IGNORE"), Ok(NotifyFlags::IGNORE));
         assert_eq!(NotifyFlags::parse("syslog"), Err("syslog".into()));
     }
 }
