@@ -1,0 +1,403 @@
+//! NUT's common driver command line (reference §8.1), parsed like `getopt` with the
+//! option string `+a:s:kDFBd:hx:Lqr:u:g:Vi:c:P:`: options may be grouped (`-DDa ups`), an
+//! option's argument may be attached (`-aups`) or separate, and parsing stops at the first
+//! non-option word. Options act in order: `-h`, `-V` and `-L` end parsing where they stand.
+
+use std::fmt;
+
+/// Which configuration the driver runs with.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Target {
+    /// `-a <id>`: the ups.conf section `<id>`.
+    Section(String),
+    /// `-s <id>`: no ups.conf; `-x` arguments only.
+    Standalone(String),
+}
+
+impl Target {
+    /// The UPS name.
+    pub fn name(&self) -> &str {
+        match self {
+            Self::Section(n) | Self::Standalone(n) => n,
+        }
+    }
+}
+
+/// What the invocation asks for, when it is not a normal run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    /// Serve the UPS (the normal case; `-k` and `-d` are variations of it).
+    Run,
+    /// `-h`.
+    Help,
+    /// `-V`.
+    Version,
+    /// `-L`.
+    ListVars,
+}
+
+/// A command for an already running driver (`-c`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Signal {
+    /// `reload`: SIGHUP.
+    Reload,
+    /// `reload-or-exit`: SIGUSR1.
+    ReloadOrExit,
+    /// `reload-or-restart`: SIGUSR2.
+    ReloadOrRestart,
+    /// `reload-or-error`: SIGHUP (the result is only visible in the driver's log).
+    ReloadOrError,
+    /// `exit`: SIGTERM.
+    Exit,
+}
+
+impl Signal {
+    /// Parse a `-c` word.
+    pub fn parse(word: &str) -> Option<Self> {
+        Some(match word {
+            "reload" => Self::Reload,
+            "reload-or-exit" => Self::ReloadOrExit,
+            "reload-or-restart" => Self::ReloadOrRestart,
+            "reload-or-error" => Self::ReloadOrError,
+            "exit" => Self::Exit,
+            _ => return None,
+        })
+    }
+}
+
+/// The parsed command line.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Cli {
+    /// What to do.
+    pub action: Action,
+    /// `-a` / `-s` (the last one wins).
+    pub target: Option<Target>,
+    /// `-D` count.
+    pub debug: u32,
+    /// `-d <n>`: dump the tree after `n` update loops and exit.
+    pub dump_after: Option<u32>,
+    /// `-F` count (1: foreground; 2: foreground with PID file).
+    pub foreground: u32,
+    /// `-B`: background even when debugging.
+    pub background: bool,
+    /// `-q` count.
+    pub quiet: u32,
+    /// `-k`: kill power.
+    pub kill_power: bool,
+    /// `-r <dir>`.
+    pub chroot: Option<String>,
+    /// `-u <user>`.
+    pub user: Option<String>,
+    /// `-g <group>`.
+    pub group: Option<String>,
+    /// `-x var=val` / `-x flag`, in order.
+    pub extra: Vec<(String, Option<String>)>,
+    /// `-i <seconds>`.
+    pub pollinterval: Option<u32>,
+    /// `-c <command>`.
+    pub signal: Option<Signal>,
+    /// `-P <pid>`: signal this process instead of the one in the PID file.
+    pub pid: Option<i32>,
+}
+
+impl Default for Cli {
+    fn default() -> Self {
+        Self {
+            action: Action::Run,
+            target: None,
+            debug: 0,
+            dump_after: None,
+            foreground: 0,
+            background: false,
+            quiet: 0,
+            kill_power: false,
+            chroot: None,
+            user: None,
+            group: None,
+            extra: Vec::new(),
+            pollinterval: None,
+            signal: None,
+            pid: None,
+        }
+    }
+}
+
+/// A command-line error: the lines to print on stderr; the exit status is 1.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct CliError {
+    /// Message lines, NUT's wording.
+    pub lines: Vec<String>,
+}
+
+impl CliError {
+    fn new(lines: impl IntoIterator<Item = String>) -> Self {
+        Self {
+            lines: lines.into_iter().collect(),
+        }
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.lines.join("\n"))
+    }
+}
+
+impl std::error::Error for CliError {}
+
+const WITH_ARG: &[u8] = b"asdxrugicP";
+const NO_ARG: &[u8] = b"kDFBhLqV";
+
+/// C `atoi`: leading digits (after optional whitespace and sign), 0 when none.
+fn atoi(text: &str) -> i64 {
+    let t = text.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let n = digits
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .fold(0i64, |n, b| {
+            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
+        });
+    if neg { -n } else { n }
+}
+
+/// Split `-x` text into name and optional value (`var=val`; a lone word is a flag).
+fn split_extra(text: &str) -> (String, Option<String>) {
+    match text.split_once('=') {
+        Some((k, v)) => (k.to_owned(), Some(v.to_owned())),
+        None => (text.to_owned(), None),
+    }
+}
+
+/// Parse `args` (without the program name). `prog` is `argv[0]`, used in getopt's messages.
+pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
+    let mut cli = Cli::default();
+    let unknown = |line: String| {
+        CliError::new([
+            line,
+            "Error: unknown option -?. Try -h for help.".to_owned(),
+        ])
+    };
+    let mut i = 0;
+    while i < args.len() {
+        let arg = &args[i];
+        i += 1;
+        if arg == "--" {
+            break;
+        }
+        let Some(opts) = arg.strip_prefix('-').filter(|o| !o.is_empty()) else {
+            // '+' in the option string: the first non-option ends option parsing.
+            i -= 1;
+            break;
+        };
+        let bytes = opts.as_bytes();
+        let mut j = 0;
+        while j < bytes.len() {
+            let c = bytes[j];
+            j += 1;
+            if NO_ARG.contains(&c) {
+                match c {
+                    b'k' => cli.kill_power = true,
+                    b'D' => cli.debug += 1,
+                    b'F' => cli.foreground += 1,
+                    b'B' => cli.background = true,
+                    b'q' => cli.quiet += 1,
+                    b'h' => {
+                        cli.action = Action::Help;
+                        return Ok(cli);
+                    }
+                    b'L' => {
+                        cli.action = Action::ListVars;
+                        return Ok(cli);
+                    }
+                    _ => {
+                        cli.action = Action::Version;
+                        return Ok(cli);
+                    }
+                }
+                continue;
+            }
+            if !WITH_ARG.contains(&c) {
+                return Err(unknown(format!("{prog}: invalid option -- '{}'", c as char)));
+            }
+            let value = if j < bytes.len() {
+                let v = opts[j..].to_owned();
+                j = bytes.len();
+                v
+            } else if i < args.len() {
+                i += 1;
+                args[i - 1].clone()
+            } else {
+                return Err(unknown(format!(
+                    "{prog}: option requires an argument -- '{}'",
+                    c as char
+                )));
+            };
+            match c {
+                b'a' => cli.target = Some(Target::Section(value)),
+                b's' => cli.target = Some(Target::Standalone(value)),
+                b'd' => {
+                    cli.dump_after = Some(u32::try_from(atoi(&value).max(0)).unwrap_or(u32::MAX))
+                }
+                b'x' => cli.extra.push(split_extra(&value)),
+                b'r' => cli.chroot = Some(value),
+                b'u' => cli.user = Some(value),
+                b'g' => cli.group = Some(value),
+                b'i' => {
+                    let n = atoi(&value);
+                    if n <= 0 {
+                        return Err(CliError::new([format!(
+                            "Error: command-line: invalid pollinterval: {n}"
+                        )]));
+                    }
+                    cli.pollinterval = Some(u32::try_from(n).unwrap_or(u32::MAX));
+                }
+                b'c' => {
+                    let Some(sig) = Signal::parse(&value) else {
+                        return Err(CliError::new([format!(
+                            "Error: unknown command '{value}' for -c (expected reload, \
+                             reload-or-exit, reload-or-restart, reload-or-error or exit). \
+                             Try -h for help."
+                        )]));
+                    };
+                    cli.signal = Some(sig);
+                }
+                _ => {
+                    let pid = atoi(&value);
+                    if pid <= 0 {
+                        return Err(CliError::new([format!(
+                            "Error: invalid PID for -P: {value}"
+                        )]));
+                    }
+                    cli.pid = Some(i32::try_from(pid).unwrap_or(i32::MAX));
+                }
+            }
+        }
+    }
+    if i < args.len() {
+        return Err(CliError::new([
+            "Error: too many non-option arguments. Try -h for help.".to_owned(),
+        ]));
+    }
+    if cli.target.is_none() {
+        return Err(CliError::new([
+            "Error: specifying '-a id' or '-s id' is now mandatory. Try -h for help.".to_owned(),
+        ]));
+    }
+    Ok(cli)
+}
+
+/// The `-h` text: common options, then the driver's own variables.
+pub fn help_text(prog: &str, driver_vars: &[crate::VarDecl]) -> String {
+    let mut out = format!(
+        "usage: {prog} (-a <id>|-s <id>) [OPTIONS]\n\
+  -a <id>        - configure from the ups.conf section <id>\n\
+                 - note: -x given after -a overrides ups.conf settings\n\
+\n\
+  -s <id>        - configure from the command line only\n\
+                 - note: give every driver parameter with -x\n\
+                 - note: at least 'port' must be set\n\
+                 - note: '-d 1' with NUT_STATEPATH=/tmp explores a device from an\n\
+                   unprivileged account\n\
+\n\
+  -V             - print the version and exit\n\
+  -L             - list this driver's variables in a parseable form\n\
+  -D             - raise the debug level (and stay in the foreground)\n\
+  -d <count>     - print the data after <count> update loops and exit\n\
+  -F             - stay in the foreground even without debugging\n\
+  -FF            - stay in the foreground and still write the PID file\n\
+  -B             - go to the background even when debugging\n\
+  -q             - raise the log level threshold\n\
+  -h             - show this help\n\
+  -k             - force shutdown (kill power)\n\
+  -i <int>       - poll interval in seconds\n\
+  -r <dir>       - chroot to <dir>\n\
+  -u <user>      - run as <user> (when started as root)\n\
+  -g <group>     - give the socket to <group> (when started as root)\n\
+  -x <var>=<val> - set driver variable <var> to <val>\n\
+                 - example: -x cable=940-0095B\n\
+  -c <command>   - send <command> to the running driver: reload, reload-or-exit,\n\
+                   reload-or-restart, reload-or-error, exit\n\
+  -P <pid>       - with -c: signal this process instead of the PID file's\n"
+    );
+    if !driver_vars.is_empty() {
+        out.push_str("\nAcceptable values for -x or ups.conf in this driver:\n\n");
+        for v in driver_vars {
+            match v.kind {
+                crate::VarKind::Value => {
+                    out.push_str(&format!("{} : -x {}=<value>\n", v.desc, v.name))
+                }
+                crate::VarKind::Flag => out.push_str(&format!("{} : -x {}\n", v.desc, v.name)),
+            }
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn p(args: &str) -> Result<Cli, CliError> {
+        let args: Vec<String> = args.split_whitespace().map(str::to_owned).collect();
+        parse("/lib/nut/dummy-ups", &args)
+    }
+
+    #[test]
+    fn grouped_and_attached_options() {
+        let cli = p("-DDa ups -x port=a.dev -xmode -FF -i 5").unwrap();
+        assert_eq!(cli.debug, 2);
+        assert_eq!(cli.target, Some(Target::Section("ups".into())));
+        assert_eq!(
+            cli.extra,
+            vec![
+                ("port".into(), Some("a.dev".into())),
+                ("mode".into(), None)
+            ]
+        );
+        assert_eq!(cli.foreground, 2);
+        assert_eq!(cli.pollinterval, Some(5));
+        let cli = p("-aups -cexit").unwrap();
+        assert_eq!(cli.target.unwrap().name(), "ups");
+        assert_eq!(cli.signal, Some(Signal::Exit));
+    }
+
+    #[test]
+    fn nut_error_messages() {
+        assert_eq!(
+            p("").unwrap_err().lines,
+            ["Error: specifying '-a id' or '-s id' is now mandatory. Try -h for help."]
+        );
+        assert_eq!(
+            p("-Z").unwrap_err().lines,
+            [
+                "/lib/nut/dummy-ups: invalid option -- 'Z'",
+                "Error: unknown option -?. Try -h for help."
+            ]
+        );
+        assert_eq!(
+            p("-a").unwrap_err().lines[0],
+            "/lib/nut/dummy-ups: option requires an argument -- 'a'"
+        );
+        assert_eq!(
+            p("-a u extra").unwrap_err().lines,
+            ["Error: too many non-option arguments. Try -h for help."]
+        );
+        assert_eq!(
+            p("-a u -i abc").unwrap_err().lines,
+            ["Error: command-line: invalid pollinterval: 0"]
+        );
+    }
+
+    #[test]
+    fn terminal_options_act_where_they_stand() {
+        assert_eq!(p("-h -Z").unwrap().action, Action::Help);
+        assert!(p("-Z -h").is_err());
+        assert_eq!(p("-V").unwrap().action, Action::Version);
+        assert_eq!(p("-L").unwrap().action, Action::ListVars);
+    }
+}
