@@ -1,0 +1,451 @@
+//! The monitoring process: the decision logic ([`Monitor`]) wired to upsd sessions,
+//! notifications, signals, the privileged parent and the clock.
+//!
+//! Everything runs on one current-thread runtime. The loop carries out the monitor's actions,
+//! then waits for whichever comes first: a session's reply, the monitor's next deadline, a
+//! signal, the parent's death, or a watchdog tick.
+
+use std::collections::BTreeMap;
+use std::fs::File;
+use std::os::fd::OwnedFd;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use nut_daemon::detach::Readiness;
+use nut_upsmon::{Action, Monitor, PollResult, Time, UpsId};
+use tokio::io::AsyncReadExt;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::mpsc;
+use tokio::time::Instant;
+
+use super::cli::Family;
+use super::notifier::Notifier;
+use super::privsep::{self, ToParent};
+use super::session::{self, Reach, Request};
+use super::settings::{self, Settings};
+
+/// Who carries out SHUTDOWNCMD and talks to the service manager.
+pub enum Supervisor {
+    /// The privileged parent, over the request pipe.
+    Parent {
+        /// The request pipe.
+        pipe: File,
+    },
+    /// This process itself (`upsmon -p`).
+    Direct {
+        /// SHUTDOWNCMD.
+        shutdowncmd: Option<String>,
+        /// POWERDOWNFLAG.
+        powerdownflag: Option<PathBuf>,
+        /// Release a waiting launcher once ready.
+        readiness: Readiness,
+    },
+}
+
+impl Supervisor {
+    fn tell(&mut self, request: ToParent) {
+        match self {
+            Self::Parent { pipe, .. } => {
+                if !privsep::send(pipe, request) && request == ToParent::Shutdown {
+                    tracing::error!("Unable to call parent pipe for shutdown");
+                }
+            }
+            Self::Direct { readiness, .. } => match request {
+                ToParent::Ready => {
+                    nut_daemon::notify::ready("monitoring");
+                    readiness.ready();
+                }
+                ToParent::Reloading => nut_daemon::notify::reloading(),
+                ToParent::Reloaded => nut_daemon::notify::reloaded("monitoring"),
+                ToParent::Stopping => nut_daemon::notify::stopping(),
+                ToParent::Watchdog => nut_daemon::notify::watchdog(),
+                ToParent::Shutdown => {}
+            },
+        }
+    }
+
+    async fn shutdown(&mut self) {
+        match self {
+            Self::Parent { .. } => self.tell(ToParent::Shutdown),
+            Self::Direct {
+                shutdowncmd,
+                powerdownflag,
+                ..
+            } => {
+                if !nix::unistd::geteuid().is_root() {
+                    tracing::warn!("Not root, shutdown may fail");
+                }
+                let cmd = shutdowncmd.clone();
+                let flag = powerdownflag.clone();
+                let _ = tokio::task::spawn_blocking(move || {
+                    privsep::run_shutdown(cmd.as_deref(), flag.as_deref());
+                })
+                .await;
+            }
+        }
+    }
+
+    fn is_split(&self) -> bool {
+        matches!(self, Self::Parent { .. })
+    }
+}
+
+/// What the monitoring process starts with.
+pub struct Start {
+    /// upsmon.conf.
+    pub settings: Settings,
+    /// Carries out SHUTDOWNCMD.
+    pub supervisor: Supervisor,
+    /// Connect / I/O timeout.
+    pub timeout: Duration,
+    /// `-4` / `-6`.
+    pub family: Option<Family>,
+    /// systemd's watchdog interval, if it asked for one.
+    pub watchdog: Option<Duration>,
+    /// The parent's pipe whose EOF means it died (split mode).
+    pub lifeline: Option<OwnedFd>,
+    /// Whether the process was detached by a parent that is not the service manager's
+    /// process (its stdio then goes to /dev/null once ready).
+    pub detached_child: bool,
+}
+
+/// Build the runtime and run until exit; returns the exit code.
+pub fn main(start: Start) -> u8 {
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            tracing::error!("Can't start the runtime: {e}");
+            return 1;
+        }
+    };
+    runtime.block_on(run(start))
+}
+
+struct Shell {
+    settings: Settings,
+    supervisor: Supervisor,
+    timeout: Duration,
+    family: Option<Family>,
+    epoch: Instant,
+    monitor: Monitor,
+    sessions: BTreeMap<UpsId, session::Handle>,
+    results: mpsc::UnboundedSender<(UpsId, PollResult)>,
+    notifier: Notifier,
+}
+
+impl Shell {
+    fn now(&self) -> Time {
+        Time::from_duration(self.epoch.elapsed())
+    }
+
+    fn reach(&self, system: &str) -> Option<(settings::Target, Reach)> {
+        let target = self.settings.target(system)?.clone();
+        let tls = self
+            .settings
+            .tls
+            .mode_for(target.id.host_or_default(), target.id.port_or_default());
+        Some((
+            target,
+            Reach {
+                tls,
+                timeout: self.timeout,
+                family: self.family,
+                log_throttle: self.settings.pollfail_log_throttle_max,
+            },
+        ))
+    }
+
+    /// Hand a request to the session of `id`, starting it if needed.
+    fn send(&mut self, id: UpsId, request: Request) {
+        if !self.sessions.contains_key(&id) {
+            let found = self
+                .monitor
+                .entry(id)
+                .map(|e| e.system.clone())
+                .and_then(|system| self.reach(&system));
+            let Some((target, reach)) = found else {
+                // Cannot happen: every monitor entry comes from the settings.
+                let now = self.now();
+                let failure = match request {
+                    Request::SetFsd => PollResult::FsdFailed,
+                    _ => PollResult::CommFailure,
+                };
+                self.monitor.handle_poll(now, id, failure);
+                return;
+            };
+            let handle = session::spawn(id, target, reach, self.results.clone());
+            self.sessions.insert(id, handle);
+        }
+        if let Some(handle) = self.sessions.get(&id) {
+            handle.send(request);
+        }
+    }
+
+    /// Carry out every pending action. Returns `true` when the monitor asked to exit.
+    async fn act(&mut self) -> bool {
+        while let Some(action) = self.monitor.poll_action() {
+            match action {
+                Action::Poll(id) => self.send(id, Request::Poll),
+                Action::SetFsd(id) => self.send(id, Request::SetFsd),
+                Action::QueryNumLogins(id) => self.send(id, Request::NumLogins),
+                Action::Notify(n) => self.notifier.notify(&n),
+                Action::AnnounceShutdown => {
+                    // The monitor has logged it already.
+                    self.notifier
+                        .wall("Executing automatic power-fail shutdown");
+                }
+                Action::Shutdown => self.supervisor.shutdown().await,
+                Action::Disconnect(id) => {
+                    if let Some(handle) = self.sessions.remove(&id) {
+                        tokio::spawn(handle.close());
+                    }
+                }
+                Action::Exit => {
+                    tracing::info!("Exiting upsmon program after initiating shutdown");
+                    return true;
+                }
+            }
+        }
+        false
+    }
+
+    fn reload(&mut self) {
+        tracing::info!("Reloading configuration");
+        self.supervisor.tell(ToParent::Reloading);
+        match settings::load(&self.settings.path) {
+            Ok((new, warnings)) => {
+                for w in warnings {
+                    tracing::warn!("{w}");
+                }
+                if self.supervisor.is_split() {
+                    for directive in self.settings.parent_only_changes(&new) {
+                        tracing::warn!("Warning: {directive} redefined in split-process mode!");
+                        tracing::warn!("You must restart upsmon for this change to work");
+                    }
+                }
+                match self.monitor.reload(new.monitor.clone(), new.entries()) {
+                    Ok(()) => {
+                        self.notifier
+                            .reconfigure(new.notify.clone(), new.notifycmd.clone());
+                        if let Supervisor::Direct {
+                            shutdowncmd,
+                            powerdownflag,
+                            ..
+                        } = &mut self.supervisor
+                        {
+                            shutdowncmd.clone_from(&new.shutdowncmd);
+                            powerdownflag.clone_from(&new.powerdownflag);
+                        }
+                        self.settings = new;
+                    }
+                    Err(e) => tracing::error!("Not reloading {}: {e}", new.path.display()),
+                }
+            }
+            Err(e) => tracing::error!("Not reloading: {e}"),
+        }
+        self.supervisor.tell(ToParent::Reloaded);
+    }
+
+    async fn close_sessions(&mut self) {
+        let sessions = std::mem::take(&mut self.sessions);
+        for (_, handle) in sessions {
+            handle.close().await;
+        }
+    }
+}
+
+async fn run(start: Start) -> u8 {
+    let epoch = Instant::now();
+    let monitor = match Monitor::new(
+        start.settings.monitor.clone(),
+        start.settings.entries(),
+        Time::ZERO,
+    ) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!("{e}");
+            return 1;
+        }
+    };
+    let (results_tx, mut results) = mpsc::unbounded_channel();
+    let notifier = Notifier::new(
+        start.settings.notify.clone(),
+        start.settings.notifycmd.clone(),
+    );
+    let mut signals = match Signals::new() {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::error!("Can't set up signal handling: {e}");
+            return 1;
+        }
+    };
+    let mut shell = Shell {
+        settings: start.settings,
+        supervisor: start.supervisor,
+        timeout: start.timeout,
+        family: start.family,
+        epoch,
+        monitor,
+        sessions: BTreeMap::new(),
+        results: results_tx,
+        notifier,
+    };
+    let parent_gone = parent_death(start.lifeline);
+    tokio::pin!(parent_gone);
+    let mut parent_is_gone = false;
+    let mut watchdog = start.watchdog.map(|every| {
+        let mut tick = tokio::time::interval((every / 2).max(Duration::from_millis(100)));
+        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        tick
+    });
+
+    shell.supervisor.tell(ToParent::Ready);
+    if start.detached_child {
+        stdio_to_null();
+    }
+
+    loop {
+        if shell.act().await {
+            break;
+        }
+        let deadline = shell
+            .monitor
+            .poll_timeout()
+            .map(|t| epoch + t.as_duration());
+        tokio::select! {
+            Some((id, result)) = results.recv() => {
+                let now = shell.now();
+                shell.monitor.handle_poll(now, id, result);
+            }
+            () = sleep_until(deadline) => {
+                let now = shell.now();
+                shell.monitor.handle_timeout(now);
+            }
+            () = &mut parent_gone, if !parent_is_gone => {
+                parent_is_gone = true;
+            }
+            () = tick(&mut watchdog) => shell.supervisor.tell(ToParent::Watchdog),
+            signal = signals.next() => match signal {
+                Sig::Stop(n) => {
+                    tracing::info!("Signal {n}: exiting");
+                    shell.supervisor.tell(ToParent::Stopping);
+                    break;
+                }
+                Sig::Reload => shell.reload(),
+                Sig::Fsd => {
+                    tracing::info!("Signal 10: User requested FSD");
+                    tracing::info!("Got an FSD signal, initiating forced shutdown");
+                    let now = shell.now();
+                    shell.monitor.request_fsd(now);
+                }
+            },
+        }
+        if parent_is_gone {
+            // The monitor limits NOPARENT to one every two minutes.
+            let now = shell.now();
+            shell.monitor.handle_parent_gone(now);
+        }
+    }
+    shell.close_sessions().await;
+    shell.notifier.flush(FLUSH_LIMIT).await;
+    0
+}
+
+/// How long an exiting upsmon waits for queued NOTIFYCMDs to start.
+const FLUSH_LIMIT: Duration = Duration::from_secs(15);
+
+async fn sleep_until(deadline: Option<Instant>) {
+    match deadline {
+        Some(d) => tokio::time::sleep_until(d).await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
+    match watchdog {
+        Some(t) => {
+            t.tick().await;
+        }
+        None => std::future::pending().await,
+    }
+}
+
+/// Resolves when the parent's end of the lifeline closes (never without a parent).
+async fn parent_death(lifeline: Option<OwnedFd>) {
+    let Some(fd) = lifeline else {
+        return std::future::pending().await;
+    };
+    let Ok(mut pipe) = tokio::net::unix::pipe::Receiver::from_owned_fd(fd) else {
+        return std::future::pending().await;
+    };
+    let mut buf = [0u8; 16];
+    loop {
+        match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => {
+                tracing::error!("Parent died - shutdown impossible");
+                return;
+            }
+            Ok(_) => {}
+        }
+    }
+}
+
+/// The signals the monitoring process reacts to.
+enum Sig {
+    /// SIGTERM, SIGINT, SIGQUIT (with the number, for the log line).
+    Stop(i32),
+    /// SIGHUP.
+    Reload,
+    /// SIGUSR1.
+    Fsd,
+}
+
+struct Signals {
+    term: tokio::signal::unix::Signal,
+    int: tokio::signal::unix::Signal,
+    quit: tokio::signal::unix::Signal,
+    hup: tokio::signal::unix::Signal,
+    usr1: tokio::signal::unix::Signal,
+    usr2: tokio::signal::unix::Signal,
+}
+
+impl Signals {
+    fn new() -> std::io::Result<Self> {
+        Ok(Self {
+            term: signal(SignalKind::terminate())?,
+            int: signal(SignalKind::interrupt())?,
+            quit: signal(SignalKind::quit())?,
+            hup: signal(SignalKind::hangup())?,
+            usr1: signal(SignalKind::user_defined1())?,
+            usr2: signal(SignalKind::user_defined2())?,
+        })
+    }
+
+    async fn next(&mut self) -> Sig {
+        loop {
+            tokio::select! {
+                _ = self.term.recv() => return Sig::Stop(libc::SIGTERM),
+                _ = self.int.recv() => return Sig::Stop(libc::SIGINT),
+                _ = self.quit.recv() => return Sig::Stop(libc::SIGQUIT),
+                _ = self.hup.recv() => return Sig::Reload,
+                _ = self.usr1.recv() => return Sig::Fsd,
+                // Ignored, as in NUT.
+                _ = self.usr2.recv() => {}
+            }
+        }
+    }
+}
+
+/// A detached child lets go of the terminal once it is ready (the parent's launcher has
+/// already returned).
+fn stdio_to_null() {
+    use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout};
+    if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
+        let _ = dup2_stdin(&null);
+        let _ = dup2_stdout(&null);
+        let _ = dup2_stderr(&null);
+    }
+}
