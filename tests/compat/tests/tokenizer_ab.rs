@@ -20,6 +20,7 @@ use nut_core::token::{self, Limits, Tokenizer};
 use nut_harness::{Impl, Stack, StackBuilder};
 
 const CORPUS: &str = include_str!("../corpus/tokenizer.txt");
+const DESC_CORPUS: &str = include_str!("../corpus/ups_conf_desc.txt");
 
 const DUMMY_DEV: &str = "ups.status: OL\nbattery.charge: 100\nups.mfr: ACME\n";
 const UPS1_DEV: &str = "ups.status: OB DISCHRG\n";
@@ -68,10 +69,10 @@ enum Expect {
     Pending(String),
 }
 
-fn corpus() -> Vec<Case> {
+fn corpus(text: &str) -> Vec<Case> {
     let mut cases = Vec::new();
     let mut expect = Expect::Agree;
-    for (i, text) in CORPUS.lines().enumerate() {
+    for (i, text) in text.lines().enumerate() {
         if text.trim().is_empty() && !text.is_empty() {
             panic!(
                 "corpus line {}: whitespace-only line; write {{SP}}/{{TAB}}",
@@ -442,20 +443,32 @@ fn start_debian() -> Stack {
 
 #[test]
 fn our_tokenizer_splits_network_lines_like_debian_upsd() {
-    let cases = corpus();
+    let cases = corpus(CORPUS);
     assert!(cases.len() >= 100, "corpus has only {} cases", cases.len());
     let stack = start_debian();
     let model = Model::new();
+    let outcomes = cases
+        .iter()
+        .map(|case| {
+            let debian = ask_debian(&stack, &case.bytes);
+            let (ours, splits) = predict(&model, &case.bytes);
+            (debian, ours, format!("{splits:?}"))
+        })
+        .collect();
+    judge("network lines", &cases, outcomes);
+}
+
+/// Compares per case (Debian's bytes, our predicted bytes, our split for the report) and
+/// fails with a precise report on unexpected agreement or disagreement.
+fn judge(what: &str, cases: &[Case], outcomes: Vec<(Vec<u8>, Vec<u8>, String)>) {
     let mut failures = Vec::new();
     let mut deliberate = 0;
     let mut pending = Vec::new();
-    for case in &cases {
-        let debian = ask_debian(&stack, &case.bytes);
-        let (ours, splits) = predict(&model, &case.bytes);
+    for (case, (debian, ours, splits)) in cases.iter().zip(outcomes) {
         let same = debian == ours;
         let describe = || {
             format!(
-                "corpus line {}: {}\n  input bytes: {}\n  our split:   {splits:?}\n  \
+                "corpus line {}: {}\n  input bytes: {}\n  our split:   {splits}\n  \
                  debian said: {}\n  we predict:  {}",
                 case.line,
                 case.text,
@@ -482,18 +495,102 @@ fn our_tokenizer_splits_network_lines_like_debian_upsd() {
     }
     assert!(
         failures.is_empty(),
-        "{} of {} cases failed ({deliberate} deliberate differences confirmed):\n\n{}",
+        "{what}: {} of {} cases failed ({deliberate} deliberate differences confirmed):\n\n{}",
         failures.len(),
         cases.len(),
         failures.join("\n\n")
     );
     eprintln!(
-        "tokenizer A/B: {} cases agree with Debian's upsd, {deliberate} deliberate differences, \
-         {} known disagreements pending a decision:\n{}",
+        "tokenizer A/B ({what}): {} cases agree with Debian, {deliberate} deliberate \
+         differences, {} known disagreements pending a decision{}{}",
         cases.len() - deliberate - pending.len(),
         pending.len(),
+        if pending.is_empty() { "" } else { ":\n" },
         pending.join("\n\n")
     );
+}
+
+/// One ups.conf section per case, its last line being the case: `(section name, bytes)`.
+fn desc_sections(cases: &[Case]) -> Vec<(String, Vec<u8>)> {
+    cases
+        .iter()
+        .enumerate()
+        .map(|(i, case)| {
+            let name = format!("u{i:03}");
+            let mut bytes = format!("[{name}]\n\tdriver = dummy-ups\n\tport = none\n").into_bytes();
+            bytes.extend_from_slice(&case.bytes);
+            (name, bytes)
+        })
+        .collect()
+}
+
+/// `GET UPSDESC <section>` replies as our tokenizer reads `ups_conf`: the last `desc` of
+/// each section (keys are case-sensitive in ups.conf), cut at 512 bytes like upsd's replies.
+/// Also returns each section's lines as we split them, for the report.
+fn predict_upsdesc(ups_conf: &[u8]) -> BTreeMap<String, (Vec<u8>, String)> {
+    let mut upses: Vec<(String, Option<String>, Vec<Vec<String>>)> = Vec::new();
+    for line in token::tokenize_text(ups_conf, Limits::default()) {
+        let Ok(words) = line.into_result() else {
+            continue;
+        };
+        if let [section] = words.as_slice()
+            && section.len() >= 2
+            && section.starts_with('[')
+            && section.ends_with(']')
+        {
+            upses.push((section[1..section.len() - 1].to_owned(), None, Vec::new()));
+            continue;
+        }
+        let Some((_, desc, lines)) = upses.last_mut() else {
+            continue;
+        };
+        if let [key, eq, value, ..] = words.as_slice()
+            && key == "desc"
+            && eq == "="
+        {
+            *desc = Some(value.clone());
+        }
+        lines.push(words);
+    }
+    upses
+        .into_iter()
+        .map(|(name, desc, lines)| {
+            let desc = desc.as_deref().unwrap_or("Unavailable");
+            let mut bytes = format!("UPSDESC {name} {}\n", token::quote(desc)).into_bytes();
+            bytes.truncate(REPLY_MAX);
+            (name, (bytes, format!("{lines:?}")))
+        })
+        .collect()
+}
+
+#[test]
+fn our_tokenizer_reads_ups_conf_like_debian_upsd() {
+    let cases = corpus(DESC_CORPUS);
+    let sections = desc_sections(&cases);
+    let mut builder = StackBuilder::new().upsd(Impl::Debian);
+    for (_, bytes) in &sections {
+        builder = builder.ups_conf_append(bytes);
+    }
+    let stack = builder.start();
+    let ups_conf = std::fs::read(stack.dir().join("ups.conf")).expect("read ups.conf back");
+    let ours = predict_upsdesc(&ups_conf);
+    assert_eq!(
+        ours.len(),
+        sections.len(),
+        "we read sections {:?}",
+        ours.keys()
+    );
+
+    // One connection per question: a reply cut at 512 bytes loses its LF.
+    let outcomes = sections
+        .iter()
+        .map(|(name, _)| {
+            let debian = ask_debian(&stack, format!("GET UPSDESC {name}\n").as_bytes());
+            let (predicted, lines) = ours.get(name).cloned().unwrap_or_default();
+            (debian, predicted, lines)
+        })
+        .collect();
+    judge("ups.conf", &cases, outcomes);
 }
 
 #[test]

@@ -19,6 +19,7 @@ pub struct StackBuilder {
     driver: Option<Impl>,
     sections: Vec<Section>,
     ups_conf_global: String,
+    ups_conf_tail: Vec<u8>,
     upsd_conf: String,
     upsd_users: Option<String>,
     files: Vec<(String, Vec<u8>, bool)>,
@@ -75,6 +76,13 @@ impl StackBuilder {
     pub fn ups_conf_global(mut self, text: &str) -> Self {
         self.ups_conf_global.push_str(text);
         self.ups_conf_global.push('\n');
+        self
+    }
+
+    /// Bytes appended verbatim at the very end of ups.conf, after every generated section
+    /// (for config-parsing tests: no indentation or newline is added).
+    pub fn ups_conf_append(mut self, bytes: impl AsRef<[u8]>) -> Self {
+        self.ups_conf_tail.extend_from_slice(bytes.as_ref());
         self
     }
 
@@ -169,8 +177,10 @@ impl StackBuilder {
                 config::make_executable(&dir.path().join(name));
             }
         }
-        let ups_conf = config::render_ups_conf(&self.ups_conf_global, &self.sections);
-        config::write_file(dir.path(), "ups.conf", ups_conf.as_bytes());
+        let mut ups_conf =
+            config::render_ups_conf(&self.ups_conf_global, &self.sections).into_bytes();
+        ups_conf.extend_from_slice(&self.ups_conf_tail);
+        config::write_file(dir.path(), "ups.conf", &ups_conf);
         let users = self.upsd_users.as_deref().unwrap_or(config::DEFAULT_USERS);
         config::write_file(dir.path(), "upsd.users", users.as_bytes());
 
