@@ -114,9 +114,10 @@ impl Options {
                     ('u', v) => o.user = v,
                     ('r', v) => o.chroot = v,
                     ('P', Some(v)) => {
-                        o.pid = Some(v.trim().parse().map_err(|_| {
-                            CliError::Usage(format!("Invalid PID number: {v}"))
-                        })?);
+                        o.pid =
+                            Some(v.trim().parse().map_err(|_| {
+                                CliError::Usage(format!("Invalid PID number: {v}"))
+                            })?);
                     }
                     ('c', Some(v)) => o.signal = Some(parse_command(&v)?),
                     (other, _) => {
@@ -190,7 +191,11 @@ mod tests {
         assert!(o.is_foreground() && o.writes_pid_file());
         let o = Options::parse(["-F"]).unwrap();
         assert!(o.is_foreground() && !o.writes_pid_file());
-        assert!(Options::parse::<[&str; 0], &str>([]).unwrap().writes_pid_file());
+        assert!(
+            Options::parse::<[&str; 0], &str>([])
+                .unwrap()
+                .writes_pid_file()
+        );
         assert_eq!(Options::parse(["-p", "1"]), Err(CliError::Obsolete));
         assert_eq!(
             Options::parse(["-c", "bogus"]),

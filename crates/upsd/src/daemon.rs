@@ -42,7 +42,11 @@ pub struct Paths {
 impl Paths {
     /// From the environment (and upsd.conf's STATEPATH, which the environment overrides).
     pub fn from_env(conf: Option<&UpsdConf>) -> Paths {
-        let env = |k: &str| std::env::var_os(k).filter(|v| !v.is_empty()).map(PathBuf::from);
+        let env = |k: &str| {
+            std::env::var_os(k)
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        };
         let confpath = env("NUT_CONFPATH").unwrap_or_else(|| DEFAULT_CONFPATH.into());
         let statepath = env("NUT_STATEPATH")
             .or_else(|| conf.and_then(|c| c.statepath.as_ref().map(PathBuf::from)))
@@ -78,7 +82,10 @@ pub fn main() -> i32 {
         return 0;
     }
     if options.version {
-        println!("Network UPS Tools upsd {}", nut_core::net::reply::UPSD_VERSION);
+        println!(
+            "Network UPS Tools upsd {}",
+            nut_core::net::reply::UPSD_VERSION
+        );
         return 0;
     }
     match run(options) {
@@ -136,7 +143,9 @@ fn run(options: Options) -> Result<i32> {
     let loaded = load_reloadable(&paths, &conf)?;
     if loaded.defs.is_empty() {
         if conf.allow_no_device.unwrap_or(false) {
-            logging::info("Normally at least one UPS must be defined in ups.conf, currently there are none (please configure the file and reload the service)");
+            logging::info(
+                "Normally at least one UPS must be defined in ups.conf, currently there are none (please configure the file and reload the service)",
+            );
         } else {
             bail!("at least one UPS must be defined in ups.conf");
         }
@@ -165,7 +174,13 @@ fn run(options: Options) -> Result<i32> {
         tls_available: tls.is_some(),
     };
     let seed = rand::random::<u64>();
-    let server = Server::new(settings, loaded.defs, loaded.users, loaded.descriptions, seed);
+    let server = Server::new(
+        settings,
+        loaded.defs,
+        loaded.users,
+        loaded.descriptions,
+        seed,
+    );
     let shell_config = ShellConfig {
         server,
         listeners: bound.listeners,
@@ -178,7 +193,10 @@ fn run(options: Options) -> Result<i32> {
         .build()
         .context("cannot start the runtime")?;
     let local = tokio::task::LocalSet::new();
-    let mut control = Reloader { paths, tls_on: shell_config.tls.is_some() };
+    let mut control = Reloader {
+        paths,
+        tls_on: shell_config.tls.is_some(),
+    };
     let exit = local.block_on(&runtime, shell::run(shell_config, &mut control))?;
     let shell::Exit::Signal(sig) = exit;
     notify(&[sd_notify::NotifyState::Stopping]);
@@ -259,10 +277,7 @@ struct Reloader {
 
 impl Control for Reloader {
     fn reload(&mut self, server: &mut Server) {
-        notify(&[
-            sd_notify::NotifyState::Reloading,
-            monotonic_now(),
-        ]);
+        notify(&[sd_notify::NotifyState::Reloading, monotonic_now()]);
         let conf_path = self.paths.confpath.join("upsd.conf");
         let conf = match std::fs::read(&conf_path) {
             Ok(text) => {
@@ -272,7 +287,10 @@ impl Control for Reloader {
                 conf
             }
             Err(e) => {
-                logging::info(&format!("Can't open {}: {e}; keeping the old configuration", conf_path.display()));
+                logging::info(&format!(
+                    "Can't open {}: {e}; keeping the old configuration",
+                    conf_path.display()
+                ));
                 notify(&[sd_notify::NotifyState::Ready]);
                 return;
             }
@@ -289,7 +307,9 @@ impl Control for Reloader {
                 };
                 server.reload(settings, loaded.defs, loaded.users, loaded.descriptions);
             }
-            Err(e) => logging::info(&format!("Reload failed, keeping the old configuration: {e:#}")),
+            Err(e) => logging::info(&format!(
+                "Reload failed, keeping the old configuration: {e:#}"
+            )),
         }
         notify(&[sd_notify::NotifyState::Ready]);
     }
@@ -325,7 +345,11 @@ fn report_config_problems(problems: &[String]) {
 /// ALLOW_NO_DEVICE / ALLOW_NOT_ALL_LISTENERS from the environment win over the file.
 fn apply_env_overrides(conf: &mut UpsdConf) {
     use crate::conf::upsd_conf::parse_allow;
-    if let Some(v) = std::env::var("ALLOW_NO_DEVICE").ok().as_deref().and_then(parse_allow) {
+    if let Some(v) = std::env::var("ALLOW_NO_DEVICE")
+        .ok()
+        .as_deref()
+        .and_then(parse_allow)
+    {
         conf.allow_no_device = Some(v);
     }
     if let Some(v) = std::env::var("ALLOW_NOT_ALL_LISTENERS")
@@ -435,8 +459,12 @@ fn signal_running(paths: &Paths, pid: Option<i32>, command: SignalCommand) -> Re
         Some(pid) => pid,
         None => {
             let path = paths.pid_file();
-            let text = std::fs::read_to_string(&path)
-                .with_context(|| format!("Failed to signal the currently running daemon (PID file {})", path.display()))?;
+            let text = std::fs::read_to_string(&path).with_context(|| {
+                format!(
+                    "Failed to signal the currently running daemon (PID file {})",
+                    path.display()
+                )
+            })?;
             text.trim()
                 .parse()
                 .with_context(|| format!("invalid PID in {}", path.display()))?

@@ -393,7 +393,11 @@ impl Server {
             } => {
                 let ping = last_heard.max(last_ping) + third + tick;
                 let stale = last_heard + stale_after + tick;
-                Some(if ups.reported_dead { ping } else { ping.min(stale) })
+                Some(if ups.reported_dead {
+                    ping
+                } else {
+                    ping.min(stale)
+                })
             }
             Link::Down => None,
         });
@@ -598,7 +602,9 @@ mod tests {
         }
         s.driver_line(key, &words("PONG"), late);
         assert!(s.find("a").unwrap().availability(late, maxage).is_ok());
-        let logs: Vec<String> = std::iter::from_fn(|| s.poll_log()).map(|l| l.text).collect();
+        let logs: Vec<String> = std::iter::from_fn(|| s.poll_log())
+            .map(|l| l.text)
+            .collect();
         assert_eq!(logs, ["UPS [a] data is no longer stale"]);
         // The driver says stale.
         s.driver_line(key, &words("DATASTALE"), late);

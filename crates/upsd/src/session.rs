@@ -78,7 +78,8 @@ impl Session {
         self.tls
     }
 
-    /// Whether LOGOUT was received.
+    /// Whether LOGOUT was received. upsd still answers the rest of what it already read
+    /// from the socket, then closes; the shell does the same.
     pub fn is_closing(&self) -> bool {
         self.closing
     }
@@ -114,9 +115,6 @@ impl Session {
         out: &mut String,
     ) -> Option<SessionAction> {
         self.last_heard = now;
-        if self.closing {
-            return None;
-        }
         match &line.error {
             Some(TokenError::LineTooLong { .. }) => {
                 // A deliberate difference: upsd truncates words and carries on; we refuse
@@ -222,6 +220,9 @@ impl Session {
                 reply::write_ok(out);
             }
             Request::InstCmd { ups, cmd, param } => {
+                // upsd passes a parameter only when it is the last word: with more words
+                // after it, the command goes to the driver without one.
+                let param = param.filter(|_| words.len() == 4);
                 self.instcmd(now, &ups, &cmd, param.as_deref(), server, out)?;
             }
         }
@@ -253,7 +254,11 @@ impl Session {
         server.find(name).ok_or(ErrCode::UnknownUps)
     }
 
-    fn find_available<'s>(server: &'s Server, name: &str, now: Instant) -> Result<&'s Ups, ErrCode> {
+    fn find_available<'s>(
+        server: &'s Server,
+        name: &str,
+        now: Instant,
+    ) -> Result<&'s Ups, ErrCode> {
         let ups = Self::find(server, name)?;
         ups.availability(now, server.settings().maxage)?;
         Ok(ups)
@@ -261,7 +266,11 @@ impl Session {
 
     // ---- commands -------------------------------------------------------------------------
 
-    fn starttls(&mut self, server: &Server, out: &mut String) -> Result<Option<SessionAction>, ErrCode> {
+    fn starttls(
+        &mut self,
+        server: &Server,
+        out: &mut String,
+    ) -> Result<Option<SessionAction>, ErrCode> {
         if self.tls {
             return Err(ErrCode::AlreadySslMode);
         }
@@ -535,9 +544,13 @@ impl Session {
                 tracking: tracking.as_ref().map(|t| t.as_str().to_owned()),
             },
         );
-        let mut text = format!("Instant command: {}@{} did {cmd}", self.user_label(), self.addr);
+        let mut text = format!(
+            "Instant command: {}@{} did {cmd}",
+            self.user_label(),
+            self.addr
+        );
         if let Some(p) = param {
-            let _ = write!(text, " with value \"{p}\"");
+            let _ = write!(text, " with value {p}");
         }
         let _ = write!(
             text,

@@ -60,11 +60,7 @@ impl Fixture {
     }
 
     fn session(&mut self) -> Session {
-        Session::new(
-            &mut self.server,
-            IpAddr::V4(Ipv4Addr::LOCALHOST),
-            self.now,
-        )
+        Session::new(&mut self.server, IpAddr::V4(Ipv4Addr::LOCALHOST), self.now)
     }
 
     /// Send raw bytes; return everything the session wrote.
@@ -102,7 +98,10 @@ fn basic_replies() {
         "BEGIN LIST UPS\nUPS dummy \"Test \\\"quoted\\\" UPS\"\n\
          UPS seq \"Description unavailable\"\nEND LIST UPS\n"
     );
-    assert_eq!(f.req(&mut s, "GET UPSDESC seq"), "UPSDESC seq \"Unavailable\"\n");
+    assert_eq!(
+        f.req(&mut s, "GET UPSDESC seq"),
+        "UPSDESC seq \"Unavailable\"\n"
+    );
     assert_eq!(f.req(&mut s, "GET UPSDESC nosuch"), "ERR UNKNOWN-UPS\n");
     assert_eq!(
         f.req(&mut s, "GET VAR DUMMY ups.status"),
@@ -112,8 +111,14 @@ fn basic_replies() {
         f.req(&mut s, "GET VAR x SERVER.Version"),
         "VAR x server.version \"2.8.0\"\n"
     );
-    assert_eq!(f.req(&mut s, "GET VAR x server.foo"), "ERR VAR-NOT-SUPPORTED\n");
-    assert_eq!(f.req(&mut s, "GET VAR seq ups.status"), "ERR DRIVER-NOT-CONNECTED\n");
+    assert_eq!(
+        f.req(&mut s, "GET VAR x server.foo"),
+        "ERR VAR-NOT-SUPPORTED\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET VAR seq ups.status"),
+        "ERR DRIVER-NOT-CONNECTED\n"
+    );
     assert_eq!(
         f.req(&mut s, "GET TYPE dummy ups.status"),
         "TYPE dummy ups.status RW STRING:32\n"
@@ -135,7 +140,10 @@ fn basic_replies() {
         "CMDDESC dummy load.off \"Turn off the load immediately\"\n"
     );
     assert_eq!(f.req(&mut s, "GET TRACKING"), "OFF\n");
-    assert_eq!(f.req(&mut s, "GET TRACKING abc"), "ERR FEATURE-NOT-CONFIGURED\n");
+    assert_eq!(
+        f.req(&mut s, "GET TRACKING abc"),
+        "ERR FEATURE-NOT-CONFIGURED\n"
+    );
     assert_eq!(f.req(&mut s, "STARTTLS"), "ERR FEATURE-NOT-CONFIGURED\n");
     assert_eq!(
         f.req(&mut s, "LIST CMD Dummy"),
@@ -147,7 +155,10 @@ fn basic_replies() {
          RANGE dummy input.transfer.high \"120\" \"130\"\n\
          END LIST RANGE dummy input.transfer.high\n"
     );
-    assert_eq!(f.req(&mut s, "LIST ENUM dummy nosuch"), "ERR VAR-NOT-SUPPORTED\n");
+    assert_eq!(
+        f.req(&mut s, "LIST ENUM dummy nosuch"),
+        "ERR VAR-NOT-SUPPORTED\n"
+    );
     assert_eq!(f.req(&mut s, "LIST VAR seq"), "ERR DRIVER-NOT-CONNECTED\n");
 }
 
@@ -173,14 +184,35 @@ fn authentication_order() {
     assert_eq!(f.req(&mut s, "USERNAME"), "ERR INVALID-ARGUMENT\n");
     assert_eq!(f.req(&mut s, "USERNAME admin"), "OK\n");
     assert_eq!(f.req(&mut s, "LOGIN dummy"), "ERR PASSWORD-REQUIRED\n");
-    assert_eq!(f.req(&mut s, "USERNAME admin2"), "ERR ALREADY-SET-USERNAME\n");
+    assert_eq!(
+        f.req(&mut s, "USERNAME admin2"),
+        "ERR ALREADY-SET-USERNAME\n"
+    );
     assert_eq!(f.req(&mut s, "PASSWORD wrong"), "OK\n");
-    assert_eq!(f.req(&mut s, "PASSWORD again"), "ERR ALREADY-SET-PASSWORD\n");
-    assert_eq!(f.req(&mut s, "SET VAR dummy ups.id \"x\""), "ERR ACCESS-DENIED\n");
-    assert_eq!(f.req(&mut s, "SET VAR seq ups.id \"x\""), "ERR DRIVER-NOT-CONNECTED\n");
-    assert_eq!(f.req(&mut s, "SET VAR nosuch ups.id \"x\""), "ERR UNKNOWN-UPS\n");
-    assert_eq!(f.req(&mut s, "INSTCMD dummy nosuch"), "ERR CMD-NOT-SUPPORTED\n");
-    assert_eq!(f.req(&mut s, "INSTCMD dummy load.off"), "ERR ACCESS-DENIED\n");
+    assert_eq!(
+        f.req(&mut s, "PASSWORD again"),
+        "ERR ALREADY-SET-PASSWORD\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "SET VAR dummy ups.id \"x\""),
+        "ERR ACCESS-DENIED\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "SET VAR seq ups.id \"x\""),
+        "ERR DRIVER-NOT-CONNECTED\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "SET VAR nosuch ups.id \"x\""),
+        "ERR UNKNOWN-UPS\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "INSTCMD dummy nosuch"),
+        "ERR CMD-NOT-SUPPORTED\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "INSTCMD dummy load.off"),
+        "ERR ACCESS-DENIED\n"
+    );
 }
 
 #[test]
@@ -192,17 +224,33 @@ fn admin_set_and_instcmd_with_tracking() {
     let key = f.server.find("dummy").unwrap().key;
     let r = |f: &mut Fixture, s: &mut Session, l: &str| f.req(s, l);
     assert_eq!(
-        r(&mut f, &mut s, "SET VAR dummy ups.id \"this string is longer than sixteen\""),
+        r(
+            &mut f,
+            &mut s,
+            "SET VAR dummy ups.id \"this string is longer than sixteen\""
+        ),
         "ERR TOO-LONG\n"
     );
-    assert_eq!(r(&mut f, &mut s, "SET VAR dummy driver.name x"), "ERR READONLY\n");
-    assert_eq!(r(&mut f, &mut s, "SET VAR dummy nosuch x"), "ERR VAR-NOT-SUPPORTED\n");
-    assert_eq!(r(&mut f, &mut s, "SET VAR dummy ups.id"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy driver.name x"),
+        "ERR READONLY\n"
+    );
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy nosuch x"),
+        "ERR VAR-NOT-SUPPORTED\n"
+    );
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy ups.id"),
+        "ERR INVALID-ARGUMENT\n"
+    );
     assert_eq!(
         r(&mut f, &mut s, "SET VAR dummy input.transfer.low 99"),
         "ERR INVALID-VALUE\n"
     );
-    assert_eq!(r(&mut f, &mut s, "SET VAR dummy input.transfer.low 95"), "OK\n");
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy input.transfer.low 95"),
+        "OK\n"
+    );
     assert_eq!(
         f.server.poll_driver_transmit(),
         Some((key, "SET input.transfer.low \"95\"\n".into()))
@@ -211,14 +259,23 @@ fn admin_set_and_instcmd_with_tracking() {
         r(&mut f, &mut s, "SET VAR dummy input.transfer.high 131"),
         "ERR INVALID-VALUE\n"
     );
-    assert_eq!(r(&mut f, &mut s, "SET VAR dummy input.transfer.high 125.9"), "OK\n");
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy input.transfer.high 125.9"),
+        "OK\n"
+    );
     assert_eq!(
         r(&mut f, &mut s, "SET VAR dummy input.transfer.high 12abc"),
         "ERR INVALID-VALUE\n",
         "deliberate fix: no atoi"
     );
-    assert_eq!(r(&mut f, &mut s, "SET VAR dummy battery.charge abc"), "OK\n");
-    assert_eq!(r(&mut f, &mut s, "SET TRACKING maybe"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(
+        r(&mut f, &mut s, "SET VAR dummy battery.charge abc"),
+        "OK\n"
+    );
+    assert_eq!(
+        r(&mut f, &mut s, "SET TRACKING maybe"),
+        "ERR INVALID-ARGUMENT\n"
+    );
     assert_eq!(r(&mut f, &mut s, "SET TRACKING on"), "OK\n");
     assert_eq!(r(&mut f, &mut s, "GET TRACKING"), "ON\n");
     while f.server.poll_driver_transmit().is_some() {}
@@ -233,12 +290,21 @@ fn admin_set_and_instcmd_with_tracking() {
         Some((key, format!("INSTCMD load.off \"a b\" TRACKING {id}\n"))),
         "deliberate fix: the parameter stays one word"
     );
-    assert_eq!(r(&mut f, &mut s, &format!("GET TRACKING {id}")), "PENDING\n");
+    assert_eq!(
+        r(&mut f, &mut s, &format!("GET TRACKING {id}")),
+        "PENDING\n"
+    );
     f.server
         .driver_line(key, &["TRACKING", id.as_str(), "0"], f.now);
     let lower = id.to_ascii_lowercase();
-    assert_eq!(r(&mut f, &mut s, &format!("GET TRACKING {lower}")), "SUCCESS\n");
-    assert_eq!(r(&mut f, &mut s, "GET TRACKING nonexistent"), "ERR UNKNOWN\n");
+    assert_eq!(
+        r(&mut f, &mut s, &format!("GET TRACKING {lower}")),
+        "SUCCESS\n"
+    );
+    assert_eq!(
+        r(&mut f, &mut s, "GET TRACKING nonexistent"),
+        "ERR UNKNOWN\n"
+    );
     assert_eq!(r(&mut f, &mut s, "SET TRACKING OFF"), "OK\n");
     assert_eq!(r(&mut f, &mut s, "INSTCMD dummy LOAD.OFF"), "OK\n");
     assert_eq!(r(&mut f, &mut s, "LOGIN dummy"), "ERR ACCESS-DENIED\n");
@@ -249,7 +315,7 @@ fn admin_set_and_instcmd_with_tracking() {
     );
     assert!(r(&mut f, &mut s, "LIST VAR dummy").contains("VAR dummy ups.status \"FSD OL CHRG\"\n"));
     assert!(r(&mut f, &mut s, "LIST RW dummy").contains("RW dummy ups.status \"OL CHRG\"\n"));
-    assert_eq!(f.send(&mut s, "LOGOUT\nVER\n"), "OK Goodbye\n");
+    assert_eq!(f.send(&mut s, "LOGOUT\nNETVER\n"), "OK Goodbye\n1.3\n");
     assert!(s.is_closing());
 }
 
@@ -288,7 +354,11 @@ fn stale_data_answers() {
     let mut s = f.session();
     let key = f.server.find("dummy").unwrap().key;
     f.server.driver_line(key, &["DATASTALE"], f.now);
-    for line in ["GET VAR dummy ups.status", "LIST VAR dummy", "GET NUMLOGINS dummy"] {
+    for line in [
+        "GET VAR dummy ups.status",
+        "LIST VAR dummy",
+        "GET NUMLOGINS dummy",
+    ] {
         assert_eq!(f.req(&mut s, line), "ERR DATA-STALE\n", "{line}");
     }
     assert_eq!(

@@ -36,12 +36,16 @@ impl Descriptions {
 
     /// The description of a variable.
     pub fn var(&self, name: &str) -> Option<&str> {
-        self.vars.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.vars
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 
     /// The description of an instant command.
     pub fn cmd(&self, name: &str) -> Option<&str> {
-        self.cmds.get(&name.to_ascii_lowercase()).map(String::as_str)
+        self.cmds
+            .get(&name.to_ascii_lowercase())
+            .map(String::as_str)
     }
 }
 

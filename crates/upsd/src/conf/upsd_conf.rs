@@ -199,7 +199,10 @@ fn apply_directive(conf: &mut UpsdConf, w: &[String], problems: &mut Vec<String>
         ("DISABLE_WEAK_SSL", 2) => match parse_bool(&w[1]) {
             Some(v) => conf.disable_weak_ssl = v,
             None => {
-                problems.push(format!("DISABLE_WEAK_SSL has non boolean value ({})!", w[1]));
+                problems.push(format!(
+                    "DISABLE_WEAK_SSL has non boolean value ({})!",
+                    w[1]
+                ));
                 return true;
             }
         },

@@ -167,9 +167,18 @@ mod tests {
         let a = Permission::Action;
         assert!(users.allows("admin", "secret", a("set")));
         assert!(users.allows("admin", "secret", a("FSD")));
-        assert!(!users.allows("admin", "other", a("SET")), "duplicate section ignored");
-        assert!(!users.allows("admin", "Secret", a("SET")), "password is case-sensitive");
-        assert!(!users.allows("Admin", "secret", a("SET")), "user is case-sensitive");
+        assert!(
+            !users.allows("admin", "other", a("SET")),
+            "duplicate section ignored"
+        );
+        assert!(
+            !users.allows("admin", "Secret", a("SET")),
+            "password is case-sensitive"
+        );
+        assert!(
+            !users.allows("Admin", "secret", a("SET")),
+            "user is case-sensitive"
+        );
         assert!(users.allows("admin", "secret", Permission::InstCmd("anything")));
         assert!(!users.allows("admin", "secret", a("LOGIN")));
         assert!(users.allows("mon", "pass", a("login")));

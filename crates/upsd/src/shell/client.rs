@@ -77,7 +77,11 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
 
 async fn client_task(shared: Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
     let ip = peer.ip();
-    let mut session = Session::new(&mut shared.server.borrow_mut(), ip, Instant::now().into_std());
+    let mut session = Session::new(
+        &mut shared.server.borrow_mut(),
+        ip,
+        Instant::now().into_std(),
+    );
     let kick = Rc::new(Notify::new());
     shared.kicks.borrow_mut().insert(session.id(), kick.clone());
     logging::debug(2, &format!("Connect from {ip}"));
@@ -112,7 +116,7 @@ async fn client_task(shared: Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
 }
 
 /// Feed `bytes` to the session, line by line, appending replies to `out`. Stops at
-/// STARTTLS or LOGOUT.
+/// STARTTLS; after LOGOUT the rest of `bytes` is still answered (as upsd does).
 fn process(
     shared: &Rc<Shared>,
     session: &mut Session,
@@ -129,10 +133,8 @@ fn process(
             let Some(line) = tok.push(b) else { continue };
             match session.handle_line(now, &line, &mut server, out) {
                 None => {}
-                Some(SessionAction::Close) => {
-                    step = Step::Close;
-                    break;
-                }
+                // LOGOUT: upsd answers what is left of this read, then closes.
+                Some(SessionAction::Close) => step = Step::Close,
                 Some(SessionAction::StartTls) => {
                     step = Step::StartTls {
                         clean: i + 1 == bytes.len() && !tok.is_mid_line(),

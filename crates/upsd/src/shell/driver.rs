@@ -27,10 +27,11 @@ pub(super) async fn run(
     loop {
         match UnixStream::connect(&path).await {
             Ok(stream) => {
-                shared
-                    .server
-                    .borrow_mut()
-                    .driver_connected(key, &socket, Instant::now().into_std());
+                shared.server.borrow_mut().driver_connected(
+                    key,
+                    &socket,
+                    Instant::now().into_std(),
+                );
                 // DUMPALL is queued now; drain it into our channel before reading.
                 shared.pump();
                 serve(&shared, key, stream, &mut rx).await;

@@ -63,7 +63,11 @@ fn expand(listen: &[Listen], family: Option<Family>) -> Vec<(String, SocketAddr,
             }
         };
         if addrs.is_empty() {
-            out.push((l.addr.clone(), SocketAddr::from(([0, 0, 0, 0], 0)), optional));
+            out.push((
+                l.addr.clone(),
+                SocketAddr::from(([0, 0, 0, 0], 0)),
+                optional,
+            ));
             continue;
         }
         for ip in addrs.into_iter().filter(wanted) {
@@ -114,9 +118,9 @@ pub fn bind_all(listen: &[Listen], family: Option<Family>) -> Bound {
                 bound.some_failed |= !optional;
             }
             None => {
-                bound
-                    .messages
-                    .push(format!("not listening on {name}: cannot resolve the address"));
+                bound.messages.push(format!(
+                    "not listening on {name}: cannot resolve the address"
+                ));
                 bound.some_failed |= !optional;
             }
         }
@@ -135,8 +139,14 @@ mod tests {
             port: 1,
         }];
         let all: Vec<SocketAddr> = expand(&l, None).into_iter().map(|e| e.1).collect();
-        assert_eq!(all, ["[::]:1".parse().unwrap(), "0.0.0.0:1".parse().unwrap()]);
-        let v4: Vec<SocketAddr> = expand(&l, Some(Family::V4)).into_iter().map(|e| e.1).collect();
+        assert_eq!(
+            all,
+            ["[::]:1".parse().unwrap(), "0.0.0.0:1".parse().unwrap()]
+        );
+        let v4: Vec<SocketAddr> = expand(&l, Some(Family::V4))
+            .into_iter()
+            .map(|e| e.1)
+            .collect();
         assert_eq!(v4, ["0.0.0.0:1".parse().unwrap()]);
         assert_eq!(expand(&[], None).len(), 2);
     }
