@@ -65,7 +65,11 @@ fn fail(io: &mut Io<'_>, json: bool, message: &str) -> u8 {
 /// Run upsc with `argv` (program name first); returns the exit code.
 pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     let prog = prog_name(argv.first().map(String::as_str), "upsc");
-    let (opts, rest) = getopt(argv.first().map(String::as_str).unwrap_or(&prog), argv.get(1..).unwrap_or_default(), "hlLcVj");
+    let (opts, rest) = getopt(
+        argv.first().map(String::as_str).unwrap_or(&prog),
+        argv.get(1..).unwrap_or_default(),
+        "hlLcVj",
+    );
     let mut mode = Mode::default();
     for opt in opts {
         match opt {

@@ -52,7 +52,11 @@ enum Parsed {
 }
 
 fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
-    let (opts, rest) = getopt(argv.first().map(String::as_str).unwrap_or(prog), argv.get(1..).unwrap_or_default(), "lhu:p:t:wVj");
+    let (opts, rest) = getopt(
+        argv.first().map(String::as_str).unwrap_or(prog),
+        argv.get(1..).unwrap_or_default(),
+        "lhu:p:t:wVj",
+    );
     let mut options = Options::default();
     for opt in opts {
         match opt {

@@ -50,7 +50,11 @@ struct Options {
 /// Run upsrw with `argv` (program name first); returns the exit code.
 pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     let prog = prog_name(argv.first().map(String::as_str), "upsrw");
-    let (opts, rest) = getopt(argv.first().map(String::as_str).unwrap_or(&prog), argv.get(1..).unwrap_or_default(), "hls:p:t:u:wVj");
+    let (opts, rest) = getopt(
+        argv.first().map(String::as_str).unwrap_or(&prog),
+        argv.get(1..).unwrap_or_default(),
+        "hls:p:t:u:wVj",
+    );
     let mut options = Options::default();
     for opt in opts {
         match opt {

@@ -264,7 +264,7 @@ fn upscmd_invocations(upsd: Impl) {
         v.iter().map(String::as_str).collect()
     }
 
-    let r = same_code(&stack, 0, "upscmd", &["-l", &dummy]);
+    let r = same_code(&stack, 0, "upscmd", &["-l", dummy]);
     assert!(
         r.stdout
             .starts_with("Instant commands supported on UPS [dummy]:\n\nload.off - "),
@@ -283,21 +283,21 @@ fn upscmd_invocations(upsd: Impl) {
         &stack,
         0,
         "upscmd",
-        &args(&with_admin(&[&dummy, "load.off"])),
+        &args(&with_admin(&[dummy, "load.off"])),
     );
     assert_eq!(r.stderr, "OK\n");
     same_code(
         &stack,
         0,
         "upscmd",
-        &args(&with_admin(&[&dummy, "load.off", "5"])),
+        &args(&with_admin(&[dummy, "load.off", "5"])),
     );
     // With tracking: Debian's dummy-ups answers "unknown" for load.off.
     let r = same_code(
         &stack,
         0,
         "upscmd",
-        &args(&with_admin(&["-w", &dummy, "load.off"])),
+        &args(&with_admin(&["-w", dummy, "load.off"])),
     );
     assert_eq!(r.stderr, "ERR UNKNOWN\n");
 
@@ -306,7 +306,7 @@ fn upscmd_invocations(upsd: Impl) {
         &stack,
         1,
         "upscmd",
-        &["-u", "admin", "-p", "wrong", &dummy, "load.off"],
+        &["-u", "admin", "-p", "wrong", dummy, "load.off"],
     );
     assert_eq!(
         r.stderr,
@@ -316,7 +316,7 @@ fn upscmd_invocations(upsd: Impl) {
         &stack,
         1,
         "upscmd",
-        &["-u", "monuser", "-p", "monpass", &dummy, "load.off"],
+        &["-u", "monuser", "-p", "monpass", dummy, "load.off"],
     );
     assert_eq!(
         r.stderr,
@@ -326,7 +326,7 @@ fn upscmd_invocations(upsd: Impl) {
         &stack,
         1,
         "upscmd",
-        &args(&with_admin(&[&dummy, "no.such.cmd"])),
+        &args(&with_admin(&[dummy, "no.such.cmd"])),
     );
     same_code(
         &stack,
@@ -340,24 +340,19 @@ fn upscmd_invocations(upsd: Impl) {
         "upscmd",
         &args(&with_admin(&[&stack.ups_id("nodrv"), "load.off"])),
     );
-    same_code(&stack, 1, "upscmd", &args(&with_admin(&[&dummy, "nodot"])));
+    same_code(&stack, 1, "upscmd", &args(&with_admin(&[dummy, "nodot"])));
     same_code(
         &stack,
         1,
         "upscmd",
         &args(&with_admin(&["dummy@", "load.off"])),
     );
-    same_code(
-        &stack,
-        1,
-        "upscmd",
-        &["-t", "abc", "-w", &dummy, "load.off"],
-    );
+    same_code(&stack, 1, "upscmd", &["-t", "abc", "-w", dummy, "load.off"]);
     // Prompts with stdin at end of input: no username → error; no password → empty.
-    same_code(&stack, 1, "upscmd", &[&dummy, "load.off"]);
-    same_code(&stack, 1, "upscmd", &["-u", "admin", &dummy, "load.off"]);
+    same_code(&stack, 1, "upscmd", &[dummy, "load.off"]);
+    same_code(&stack, 1, "upscmd", &["-u", "admin", dummy, "load.off"]);
     // Usage (exit 0): no arguments, or a UPS without a command.
-    for usage in [&[][..], &args(&with_admin(&[&dummy]))[..]] {
+    for usage in [&[][..], &args(&with_admin(&[dummy]))[..]] {
         let debian = run(&stack, Impl::Debian, "upscmd", usage);
         let ours = run(&stack, Impl::Ours, "upscmd", usage);
         assert_eq!(
@@ -497,7 +492,10 @@ fn members_in_order(outcome: &Outcome) -> Vec<(String, String)> {
             let member = format!("{{{}}}", l.trim_end_matches(','));
             let value: serde_json::Value = serde_json::from_str(&member)
                 .unwrap_or_else(|e| panic!("bad member line {l:?}: {e}"));
-            let (k, v) = value.as_object().and_then(|o| o.iter().next()).expect("one member");
+            let (k, v) = value
+                .as_object()
+                .and_then(|o| o.iter().next())
+                .expect("one member");
             (k.clone(), v.as_str().unwrap_or_default().to_owned())
         })
         .collect()
