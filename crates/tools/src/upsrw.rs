@@ -366,3 +366,50 @@ pub fn main() -> ExitCode {
     };
     ExitCode::from(run(&argv, &mut io))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The ENUM and RANGE layouts of upsrw 2.8.0 (no `Value:` line; `SELECTED` on the
+    /// current option; a range is selected by the integer part of the value).
+    #[test]
+    fn enum_and_range_layouts() {
+        let shown = Shown::Enum {
+            kind: Some(ValueKind::Number),
+            options: vec!["100".into(), "95".into()],
+            value: "95".into(),
+        };
+        assert_eq!(
+            render_text("input.transfer.low", "Low voltage transfer point (V)", &shown),
+            "[input.transfer.low]\nLow voltage transfer point (V)\nType: ENUM NUMBER\n\
+             Option: \"100\"\nOption: \"95\" SELECTED\n\n"
+        );
+        let shown = Shown::Enum {
+            kind: Some(ValueKind::String { max_len: 8 }),
+            options: vec!["on".into()],
+            value: "off".into(),
+        };
+        assert_eq!(
+            render_text("x.y", "d", &shown),
+            "[x.y]\nd\nType: ENUM STRING\nMaximum length: 8\nOption: \"on\"\n\n"
+        );
+        let shown = Shown::Range {
+            ranges: vec![Range { min: 120, max: 130 }, Range { min: 135, max: 140 }],
+            value: "125.9".into(),
+        };
+        assert_eq!(
+            render_text("input.transfer.high", "High", &shown),
+            "[input.transfer.high]\nHigh\nType: RANGE NUMBER\n\
+             Option: \"120-130\" SELECTED\nOption: \"135-140\"\n\n"
+        );
+        assert_eq!(
+            render_text("a.b", "d", &Shown::UnknownType),
+            "[a.b]\nd\nUnknown type\n\n"
+        );
+        let json = render_json("a.b".into(), "d".into(), shown).to_pretty();
+        let parsed: serde_json::Value = serde_json::from_str(&json).expect("JSON");
+        assert_eq!(parsed["ranges"][1]["max"], 140);
+        assert_eq!(parsed["type"], "RANGE NUMBER");
+    }
+}
