@@ -619,6 +619,8 @@ fn start_upslog(stack: &mut Stack, which: Impl, log: &Path, format: &str) -> nut
     cmd.args(["-F", "-i", "1", "-s", &stack.ups_id("seq"), "-l"])
         .arg(log)
         .args(["-f", format])
+        .arg("-p")
+        .arg(log.with_extension("pid"))
         .envs(stack.env_vars())
         .current_dir(stack.dir());
     let cmd = stack.with_private_run_nut(cmd);
@@ -670,6 +672,11 @@ fn upslog_seq_run(upsd: Impl) {
             assert!(ok, "{which} upslog wrote {line:?}");
         }
     }
+    // An absolute -p is the PID file itself.
+    for ((which, log), (_, daemon)) in logs.iter().zip(&daemons) {
+        let pid = read(&log.with_extension("pid"));
+        assert_eq!(pid, format!("{}\n", daemon.pid()), "{which} PID file");
+    }
     // logrotate: move the file away, SIGHUP, a new file appears.
     for ((which, log), (_, daemon)) in logs.iter().zip(&daemons) {
         std::fs::rename(log, log.with_extension("old")).expect("rotate log");
@@ -690,6 +697,44 @@ fn upslog_seq_run(upsd: Impl) {
             "{which}: {output}"
         );
     }
+    // Several UPSes, each to its own file (-m, NUT 2.8.1+; ours only).
+    let (seq_log, dummy_log) = (
+        stack.dir().join("m-seq.log"),
+        stack.dir().join("m-dummy.log"),
+    );
+    let mut cmd = Command::new(nut_harness::bin(Impl::Ours, "upslog"));
+    cmd.args([
+        "-F",
+        "-i",
+        "1",
+        "-f",
+        "%UPSHOST% %VAR battery.charge%",
+        "-m",
+    ])
+    .arg(format!("{},{}", stack.ups_id("seq"), seq_log.display()))
+    .arg("-m")
+    .arg(format!("{},{}", stack.ups_id("dummy"), dummy_log.display()))
+    .envs(stack.env_vars())
+    .current_dir(stack.dir());
+    let cmd = stack.with_private_run_nut(cmd);
+    let multi = stack.spawn_as("upslog -m (ours)", cmd);
+    let first_line = |path: &Path| {
+        poll_until(Duration::from_secs(30), || {
+            read(path).lines().next().map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no line in {}", path.display()))
+    };
+    assert_eq!(
+        first_line(&dummy_log),
+        format!("{} 100", stack.ups_id("dummy"))
+    );
+    let seq_line = first_line(&seq_log);
+    assert!(
+        seq_line.starts_with(&format!("{} ", stack.ups_id("seq"))),
+        "{seq_line}"
+    );
+    multi.kill();
+
     // The default format: date and time, then the same fields.
     let default_log = stack.dir().join("default-ours.log");
     let daemon = start_upslog_default(&mut stack, &default_log);
