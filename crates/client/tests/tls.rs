@@ -66,7 +66,11 @@ impl Pki {
 
 /// Serve one connection: STARTTLS (accepted when `tls` is Some), then VER/LOGOUT.
 fn serve_one(tls: Option<Arc<ServerConfig>>) -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+    serve_one_on("127.0.0.1:0", tls)
+}
+
+fn serve_one_on(bind: &str, tls: Option<Arc<ServerConfig>>) -> u16 {
+    let listener = TcpListener::bind(bind).expect("bind");
     let port = listener.local_addr().expect("addr").port();
     std::thread::spawn(move || {
         let Ok((tcp, _)) = listener.accept() else {
@@ -264,5 +268,15 @@ fn opportunistic_tls_both_ways() {
     let mut client =
         nut_client::blocking::Client::connect(&options(port, TlsMode::Opportunistic)).expect("tls");
     assert!(client.is_tls());
+    assert_eq!(client.ver().expect("VER"), VER_TEXT);
+}
+
+#[test]
+fn bracketed_ipv6_identifier() {
+    let port = serve_one_on("[::1]:0", None);
+    let id = nut_client::UpsId::parse(&format!("ups@[::1]:{port}")).expect("identifier");
+    let options = ConnectOptions::for_ups(&id);
+    assert_eq!(options.host, "::1");
+    let mut client = nut_client::blocking::Client::connect(&options).expect("connect over IPv6");
     assert_eq!(client.ver().expect("VER"), VER_TEXT);
 }
