@@ -381,7 +381,11 @@ mod tests {
             value: "95".into(),
         };
         assert_eq!(
-            render_text("input.transfer.low", "Low voltage transfer point (V)", &shown),
+            render_text(
+                "input.transfer.low",
+                "Low voltage transfer point (V)",
+                &shown
+            ),
             "[input.transfer.low]\nLow voltage transfer point (V)\nType: ENUM NUMBER\n\
              Option: \"100\"\nOption: \"95\" SELECTED\n\n"
         );

@@ -104,7 +104,7 @@ enum Parsed {
 
 fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
     let (opts, rest) = getopt(
-        prog,
+        argv.first().map(String::as_str).unwrap_or(prog),
         argv.get(1..).unwrap_or_default(),
         "hs:l:i:f:u:Vp:FBm:N",
     );
