@@ -285,7 +285,8 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
 /// Poll every target, then wait for the next tick or a signal; returns the signal that
 /// ended it.
 fn poll_loop(targets: &mut [Target], pieces: &[Piece], interval: u64, io: &mut Io<'_>) -> i32 {
-    let period = Duration::from_secs(interval);
+    // NUT spins on `-i 0` (or a non-number); one poll per second is the least we do.
+    let period = Duration::from_secs(interval.max(1));
     loop {
         let started = Instant::now();
         for target in targets.iter_mut() {
