@@ -200,7 +200,3 @@ async fn connect_tcp(options: &ConnectOptions) -> Result<TcpStream> {
         }),
     }
 }
-
-// Used by the generated methods.
-#[allow(unused_imports)]
-use {Range as _, UpsEntry as _, VarType as _, Variable as _};
