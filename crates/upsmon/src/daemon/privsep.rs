@@ -25,11 +25,12 @@ use std::os::fd::{AsFd, OwnedFd};
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
+use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::signal::{SigSet, Signal, kill};
-use nix::sys::signalfd::SignalFd;
+use nix::sys::signalfd::{SfdFlags, SignalFd};
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, pipe};
+use nix::unistd::{ForkResult, Pid, fork, pipe2};
 use nut_daemon::detach::Readiness;
 
 use super::powerflag;
@@ -92,8 +93,11 @@ pub enum Split {
 
 /// Fork. Must be called while the process has a single thread.
 pub fn split() -> io::Result<Split> {
-    let (up_read, up_write) = pipe().map_err(io::Error::from)?;
-    let (down_read, down_write) = pipe().map_err(io::Error::from)?;
+    // Close-on-exec: NOTIFYCMD and SHUTDOWNCMD must not inherit the pipes (a notifier that
+    // stays around, like upssched's timer daemon, would otherwise keep them open and hide
+    // the child's exit from the parent).
+    let (up_read, up_write) = pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
+    let (down_read, down_write) = pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
     // SAFETY: documented precondition: no other thread exists, so the child is a faithful
     // single-threaded copy.
     match unsafe { fork() }.map_err(io::Error::from)? {
@@ -288,7 +292,7 @@ fn relay_signals() -> nix::Result<SignalFd> {
         set.add(s);
     }
     set.thread_block()?;
-    SignalFd::new(&set)
+    SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
 }
 
 /// Write POWERDOWNFLAG (if configured) and run SHUTDOWNCMD (if configured) through the shell,

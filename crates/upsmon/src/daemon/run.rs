@@ -124,6 +124,41 @@ pub fn main(start: Start) -> u8 {
     runtime.block_on(run(start))
 }
 
+/// Replies held back until every earlier request has been answered, so that the monitor sees
+/// outcomes in the order it asked (NUT polls its UPSes one after the other; ours are polled
+/// at the same time, but notifications still come out in MONITOR order).
+#[derive(Default)]
+struct InOrder {
+    next_seq: u64,
+    waiting: BTreeMap<u64, Option<(UpsId, PollResult)>>,
+}
+
+impl InOrder {
+    fn ticket(&mut self) -> u64 {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.waiting.insert(seq, None);
+        seq
+    }
+
+    /// Record a reply; return the replies that can now be delivered, in order.
+    fn arrived(&mut self, seq: u64, id: UpsId, result: PollResult) -> Vec<(UpsId, PollResult)> {
+        if let Some(slot) = self.waiting.get_mut(&seq) {
+            *slot = Some((id, result));
+        }
+        let mut ready = Vec::new();
+        while let Some(entry) = self.waiting.first_entry() {
+            if entry.get().is_none() {
+                break;
+            }
+            if let Some(reply) = entry.remove() {
+                ready.push(reply);
+            }
+        }
+        ready
+    }
+}
+
 struct Shell {
     settings: Settings,
     supervisor: Supervisor,
@@ -132,7 +167,8 @@ struct Shell {
     epoch: Instant,
     monitor: Monitor,
     sessions: BTreeMap<UpsId, session::Handle>,
-    results: mpsc::UnboundedSender<(UpsId, PollResult)>,
+    results: mpsc::UnboundedSender<session::Reply>,
+    in_order: InOrder,
     notifier: Notifier,
 }
 
@@ -160,27 +196,37 @@ impl Shell {
 
     /// Hand a request to the session of `id`, starting it if needed.
     fn send(&mut self, id: UpsId, request: Request) {
+        let seq = self.in_order.ticket();
         if !self.sessions.contains_key(&id) {
+            // Every monitor entry comes from the settings, so the target is always found.
             let found = self
                 .monitor
                 .entry(id)
                 .map(|e| e.system.clone())
                 .and_then(|system| self.reach(&system));
-            let Some((target, reach)) = found else {
-                // Cannot happen: every monitor entry comes from the settings.
-                let now = self.now();
-                let failure = match request {
-                    Request::SetFsd => PollResult::FsdFailed,
-                    _ => PollResult::CommFailure,
-                };
-                self.monitor.handle_poll(now, id, failure);
-                return;
-            };
-            let handle = session::spawn(id, target, reach, self.results.clone());
-            self.sessions.insert(id, handle);
+            if let Some((target, reach)) = found {
+                let handle = session::spawn(id, target, reach, self.results.clone());
+                self.sessions.insert(id, handle);
+            }
         }
-        if let Some(handle) = self.sessions.get(&id) {
-            handle.send(request);
+        let sent = self
+            .sessions
+            .get(&id)
+            .is_some_and(|handle| handle.send(seq, request));
+        if !sent {
+            let failure = match request {
+                Request::SetFsd => PollResult::FsdFailed,
+                _ => PollResult::CommFailure,
+            };
+            self.deliver(seq, id, failure);
+        }
+    }
+
+    /// A session's reply, passed on to the monitor in request order.
+    fn deliver(&mut self, seq: u64, id: UpsId, result: PollResult) {
+        for (id, result) in self.in_order.arrived(seq, id, result) {
+            let now = self.now();
+            self.monitor.handle_poll(now, id, result);
         }
     }
 
@@ -291,6 +337,7 @@ async fn run(start: Start) -> u8 {
         monitor,
         sessions: BTreeMap::new(),
         results: results_tx,
+        in_order: InOrder::default(),
         notifier,
     };
     let parent_gone = parent_death(start.lifeline);
@@ -316,10 +363,7 @@ async fn run(start: Start) -> u8 {
             .poll_timeout()
             .map(|t| epoch + t.as_duration());
         tokio::select! {
-            Some((id, result)) = results.recv() => {
-                let now = shell.now();
-                shell.monitor.handle_poll(now, id, result);
-            }
+            Some((seq, id, result)) = results.recv() => shell.deliver(seq, id, result),
             () = sleep_until(deadline) => {
                 let now = shell.now();
                 shell.monitor.handle_timeout(now);
@@ -447,5 +491,40 @@ fn stdio_to_null() {
         let _ = dup2_stdin(&null);
         let _ = dup2_stdout(&null);
         let _ = dup2_stderr(&null);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn replies_are_delivered_in_request_order() {
+        let mut order = InOrder::default();
+        let (a, b, c) = (order.ticket(), order.ticket(), order.ticket());
+        let id = |m: &Monitor, i: usize| m.ups_ids().nth(i).expect("entry");
+        let entries = vec![
+            nut_upsmon::MonitorEntry::new("a@h", 1, "u", "p", nut_upsmon::Role::Primary),
+            nut_upsmon::MonitorEntry::new("b@h", 1, "u", "p", nut_upsmon::Role::Primary),
+        ];
+        let monitor =
+            Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
+        let (ua, ub) = (id(&monitor, 0), id(&monitor, 1));
+        // The last reply first: held back.
+        assert!(order.arrived(c, ub, PollResult::NumLogins(3)).is_empty());
+        assert!(order.arrived(b, ub, PollResult::NumLogins(2)).is_empty());
+        // The first one releases all three, in order.
+        let out = order.arrived(a, ua, PollResult::NumLogins(1));
+        assert_eq!(
+            out,
+            vec![
+                (ua, PollResult::NumLogins(1)),
+                (ub, PollResult::NumLogins(2)),
+                (ub, PollResult::NumLogins(3)),
+            ]
+        );
+        assert!(order.waiting.is_empty());
+        // A reply for an unknown ticket is dropped.
+        assert!(order.arrived(99, ua, PollResult::FsdSet).is_empty());
     }
 }

@@ -50,14 +50,18 @@ pub struct Handle {
 }
 
 enum Msg {
-    Request(Request),
+    Request(u64, Request),
     Close,
 }
 
+/// A reply: the request's sequence number, the UPS, the outcome.
+pub type Reply = (u64, UpsId, PollResult);
+
 impl Handle {
-    /// Queue a request; its result arrives on the results channel given to [`spawn`].
-    pub fn send(&self, request: Request) {
-        let _ = self.requests.send(Msg::Request(request));
+    /// Queue a request tagged `seq`; its result arrives on the results channel given to
+    /// [`spawn`]. Returns `false` if the task is gone (then no reply will come).
+    pub fn send(&self, seq: u64, request: Request) -> bool {
+        self.requests.send(Msg::Request(seq, request)).is_ok()
     }
 
     /// Say `LOGOUT` after the queued requests and end the task; resolves when it is done.
@@ -72,7 +76,7 @@ pub fn spawn(
     id: UpsId,
     target: Target,
     reach: Reach,
-    results: mpsc::UnboundedSender<(UpsId, PollResult)>,
+    results: mpsc::UnboundedSender<Reply>,
 ) -> Handle {
     let (tx, mut rx) = mpsc::unbounded_channel();
     let done = tokio::spawn(async move {
@@ -85,9 +89,9 @@ pub fn spawn(
         };
         while let Some(msg) = rx.recv().await {
             match msg {
-                Msg::Request(request) => {
+                Msg::Request(seq, request) => {
                     let result = session.handle(request).await;
-                    if results.send((id, result)).is_err() {
+                    if results.send((seq, id, result)).is_err() {
                         break;
                     }
                 }

@@ -80,6 +80,7 @@ pub struct Upsmon {
     /// POWERDOWNFLAG.
     pub flag: PathBuf,
     port: u16,
+    body: String,
 }
 
 /// The lines every scenario config ends with: NOTIFYCMD, SHUTDOWNCMD, POWERDOWNFLAG, fast
@@ -129,6 +130,7 @@ pub fn start_with_args(
     let body = body.replace("{port}", &port.to_string());
     let conf = format!("{body}\n{}", standard_lines(&conf_dir, &shutdowns, &flag));
     stack.write_file(&format!("{tag}-conf/upsmon.conf"), conf);
+    let body = body.to_owned();
     stack.write_executable(
         &format!("{tag}-conf/notify.sh"),
         format!(
@@ -149,6 +151,7 @@ pub fn start_with_args(
         shutdowns,
         flag,
         port,
+        body,
     }
 }
 
@@ -275,6 +278,33 @@ impl Upsmon {
     /// Wait until the monitor printed `needle`.
     pub fn wait_printed(&self, needle: &str) {
         self.daemon.wait_output(needle, STEP);
+    }
+
+    /// Rewrite upsmon.conf with `extra` lines after the usual ones (later lines win).
+    pub fn rewrite_conf(&self, stack: &Stack, extra: &str) {
+        let conf = format!(
+            "{}\n{}{extra}\n",
+            self.body,
+            standard_lines(&self.conf_dir, &self.shutdowns, &self.flag)
+        );
+        stack.write_file(&format!("{}-conf/upsmon.conf", self.tag), conf);
+    }
+
+    /// The PID files in the private /run/nut directories of the stack.
+    pub fn pid_files(stack: &Stack) -> Vec<PathBuf> {
+        let mut found = Vec::new();
+        for entry in std::fs::read_dir(stack.dir())
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let pid = entry.path().join("upsmon.pid");
+            if name.starts_with("run-nut-") && pid.exists() {
+                found.push(pid);
+            }
+        }
+        found
     }
 
     /// `upsmon <tag> (<impl>)`.
