@@ -219,8 +219,9 @@ impl<'a> Service<'a> {
         env
     }
 
-    /// The command of `Exec<kind>=` number `index`, ready to spawn.
-    pub fn command(&self, key: &str, index: usize) -> Command {
+    /// The words and environment of `Exec<kind>=` number `index`, expanded as systemd
+    /// expands them, programs mapped to the workspace's builds.
+    pub fn command_words(&self, key: &str, index: usize) -> (Vec<String>, Vec<(String, String)>) {
         let lines = self.unit.all("Service", key);
         let line = lines
             .get(index)
@@ -232,14 +233,27 @@ impl<'a> Service<'a> {
             .map(|w| self.unit.specifiers(w))
             .collect();
         let env = self.env();
-        let words: Vec<String> = expand_env(&words, &env)
+        let words = expand_env(&words, &env)
             .iter()
             .map(|w| self.root.map(w))
             .collect();
+        let env = env.into_iter().filter(|(k, _)| k != "MAINPID").collect();
+        (words, env)
+    }
+
+    /// The command of `Exec<kind>=` number `index`, ready to spawn.
+    pub fn command(&self, key: &str, index: usize) -> Command {
+        let (words, env) = self.command_words(key, index);
+        self.build(&words, &env)
+    }
+
+    /// A command with the unit's process settings: a clean environment, `/` as working
+    /// directory, `Group=` (as root), umask 022.
+    pub fn build(&self, words: &[String], env: &[(String, String)]) -> Command {
         let mut cmd = Command::new(&words[0]);
         cmd.args(&words[1..])
             .env_clear()
-            .envs(env.iter().filter(|(k, _)| k != "MAINPID").cloned())
+            .envs(env.iter().cloned())
             .current_dir("/");
         let group = self
             .unit
@@ -284,6 +298,32 @@ impl<'a> Service<'a> {
             self.unit.name
         );
         let daemon = Daemon::spawn(self.unit.name.clone(), self.command("ExecStart", 0));
+        self.main = Some(daemon.clone());
+        daemon
+    }
+
+    /// Like [`Service::start`], with the watchdog configured (`WatchdogSec=` in a drop-in):
+    /// systemd then sets `WATCHDOG_USEC` and `WATCHDOG_PID` (the main PID, known here only
+    /// after the fork, so a shell sets it and `exec`s the command: same PID).
+    pub fn start_with_watchdog(&mut self, usec: u64) -> Daemon {
+        let (words, mut env) = self.command_words("ExecStart", 0);
+        env.push(("WATCHDOG_USEC".into(), usec.to_string()));
+        let mut wrapped: Vec<String> = [
+            "/bin/sh",
+            "-c",
+            "WATCHDOG_PID=$$; export WATCHDOG_PID; exec \"$@\"",
+            "watchdog",
+        ]
+        .map(str::to_owned)
+        .to_vec();
+        wrapped.extend(words);
+        let (status, output) = self.condition();
+        assert!(
+            status.success(),
+            "{}: ExecCondition: {output}",
+            self.unit.name
+        );
+        let daemon = Daemon::spawn(self.unit.name.clone(), self.build(&wrapped, &env));
         self.main = Some(daemon.clone());
         daemon
     }
