@@ -93,13 +93,16 @@ fn demo(duration: Option<Duration>) -> Result<()> {
     let mut upsmon_exit_reported = false;
     let mut last_poll = Instant::now() - Duration::from_secs(1);
     while !STOP.load(Ordering::SeqCst) && duration.is_none_or(|d| start.elapsed() < d) {
-        if last_poll.elapsed() >= Duration::from_millis(500) {
+        // upsmon reacts to what upsd already serves: when it has notified something new, read
+        // the UPS first so that the timeline shows the cause before the reaction.
+        let events = std::fs::read_to_string(&events_path).unwrap_or_default();
+        if timeline.has_new_events(&events) || last_poll.elapsed() >= Duration::from_millis(500) {
             last_poll = Instant::now();
             if let Some(vars) = stack.upsc_all() {
                 timeline.observe_vars(vars);
             }
         }
-        timeline.observe_events(&std::fs::read_to_string(&events_path).unwrap_or_default());
+        timeline.observe_events(&events);
         if !upsmon_exit_reported && !stack.is_running("upsmon") {
             upsmon_exit_reported = true;
             timeline.print(

@@ -111,6 +111,11 @@ impl Timeline {
         println!("{:>19} upsc {UPS}: {view}", "");
     }
 
+    /// Whether the events log holds lines not printed yet.
+    pub fn has_new_events(&self, log: &str) -> bool {
+        log.lines().count() > self.events_seen
+    }
+
     /// Print new lines of the events log (NOTIFYCMD and SHUTDOWNCMD output).
     pub fn observe_events(&mut self, log: &str) {
         let lines: Vec<&str> = log.lines().collect();
