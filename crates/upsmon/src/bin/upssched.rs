@@ -1,5 +1,9 @@
-//! `upssched`: upsmon's timer helper (to be written).
+//! `upssched`: upsmon's timer helper. The process shell lives in `src/upssched_daemon`; the
+//! rule matching and the timer state machine in `nut_upsmon::upssched`.
+
+#[path = "../upssched_daemon/mod.rs"]
+mod upssched_daemon;
 
 fn main() -> std::process::ExitCode {
-    std::process::ExitCode::FAILURE
+    upssched_daemon::main()
 }

@@ -122,6 +122,29 @@ pub fn start_with_args(
     body: &str,
     args: &[&str],
 ) -> Upsmon {
+    start_full(stack, which, tag, body, args, None)
+}
+
+/// [`start`] whose notify script, after recording the event, hands it on to `chain` (run as
+/// `<chain> "<message>"` with the same environment, e.g. upssched).
+pub fn start_chained(
+    stack: &mut Stack,
+    which: Impl,
+    tag: &str,
+    body: &str,
+    chain: &std::path::Path,
+) -> Upsmon {
+    start_full(stack, which, tag, body, &[], Some(chain))
+}
+
+fn start_full(
+    stack: &mut Stack,
+    which: Impl,
+    tag: &str,
+    body: &str,
+    args: &[&str],
+    chain: Option<&std::path::Path>,
+) -> Upsmon {
     let conf_dir = stack.dir().join(format!("{tag}-conf"));
     let events = stack.dir().join(format!("{tag}-events.log"));
     let shutdowns = stack.dir().join(format!("{tag}-shutdowns.log"));
@@ -134,8 +157,9 @@ pub fn start_with_args(
     stack.write_executable(
         &format!("{tag}-conf/notify.sh"),
         format!(
-            "#!/bin/sh\nprintf '%s %s|%s\\n' \"$NOTIFYTYPE\" \"$UPSNAME\" \"$1\" >> {}\n",
-            events.display()
+            "#!/bin/sh\nprintf '%s %s|%s\\n' \"$NOTIFYTYPE\" \"$UPSNAME\" \"$1\" >> {}\n{}",
+            events.display(),
+            chain.map_or(String::new(), |c| format!("exec {} \"$1\"\n", c.display()))
         ),
     );
     let mut cmd = Command::new(bin(which, "upsmon"));
@@ -258,11 +282,9 @@ impl Upsmon {
 
     /// Run `upsmon <args>` (e.g. `-c reload`, `-K`) to completion.
     pub fn run(&self, args: &[&str]) -> Output {
-        let output = self
-            .command(args)
+        self.command(args)
             .output()
-            .unwrap_or_else(|e| panic!("{}: cannot run upsmon {args:?}: {e}", self.label()));
-        output
+            .unwrap_or_else(|e| panic!("{}: cannot run upsmon {args:?}: {e}", self.label()))
     }
 
     /// `upsmon -K`'s exit code.
