@@ -1,0 +1,512 @@
+//! Our upsmon as a process: privilege separation, the PID file, sd_notify, background mode,
+//! `-p`, `-c`, `-K`, start-up checks, and what happens when either process dies. Each test
+//! runs the binary against Debian's upsd and dummy-ups (nut-harness). Start-up checks are
+//! compared with Debian's upsmon.
+
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
+
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use nut_harness::{Daemon, Impl, Stack, StackBuilder, bin, poll_until, wait_until};
+
+const STEP: Duration = Duration::from_secs(30);
+
+fn upsmon() -> PathBuf {
+    PathBuf::from(env!("CARGO_BIN_EXE_upsmon"))
+}
+
+fn stack() -> Stack {
+    StackBuilder::new()
+        .upsd(Impl::Debian)
+        .driver(Impl::Debian)
+        .dummy(
+            "dummy",
+            "dummy.dev",
+            "ups.status: OL\nbattery.charge: 100\n",
+        )
+        .start()
+}
+
+/// One of our upsmons: config dir, PID dir, events file, shutdown log.
+struct Mon {
+    conf: PathBuf,
+    run: PathBuf,
+    events: PathBuf,
+    shutdowns: PathBuf,
+}
+
+impl Mon {
+    /// Write the config (`body` + NOTIFYCMD/SHUTDOWNCMD/fast polling/EXEC everywhere).
+    fn new(stack: &Stack, tag: &str, body: &str) -> Mon {
+        let dir = stack.dir();
+        let mon = Mon {
+            conf: dir.join(format!("{tag}-conf")),
+            run: dir.join(format!("{tag}-run")),
+            events: dir.join(format!("{tag}-events.log")),
+            shutdowns: dir.join(format!("{tag}-shutdowns.log")),
+        };
+        let mut conf = body.replace("{port}", &stack.port().to_string());
+        conf.push_str(&format!(
+            "\nNOTIFYCMD {}/notify.sh\nSHUTDOWNCMD \"id -u >> {}\"\nPOWERDOWNFLAG {}/{tag}-killpower\n\
+             POLLFREQ 1\nPOLLFREQALERT 1\nFINALDELAY 0\nHOSTSYNC 2\n",
+            mon.conf.display(),
+            mon.shutdowns.display(),
+            dir.display()
+        ));
+        for t in [
+            "ONLINE", "ONBATT", "LOWBATT", "FSD", "SHUTDOWN", "NOPARENT", "COMMBAD",
+        ] {
+            conf.push_str(&format!("NOTIFYFLAG {t} SYSLOG+EXEC\n"));
+        }
+        stack.write_file(&format!("{tag}-conf/upsmon.conf"), conf);
+        stack.write_executable(
+            &format!("{tag}-conf/notify.sh"),
+            format!(
+                "#!/bin/sh\necho \"$NOTIFYTYPE $(id -u)\" >> {}\n",
+                mon.events.display()
+            ),
+        );
+        mon
+    }
+
+    fn command(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::new(upsmon());
+        cmd.args(args)
+            .env("NUT_CONFPATH", &self.conf)
+            .env("NUT_PIDPATH", &self.run)
+            .env_remove("NOTIFY_SOCKET");
+        cmd
+    }
+
+    fn spawn(&self, stack: &mut Stack, label: &str, args: &[&str]) -> Daemon {
+        let cmd = self.command(args);
+        stack.spawn_as(label, cmd)
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.command(args)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run upsmon")
+    }
+
+    fn pid_file(&self) -> PathBuf {
+        self.run.join("upsmon.pid")
+    }
+
+    fn pid_in_file(&self) -> Option<i32> {
+        std::fs::read_to_string(self.pid_file())
+            .ok()?
+            .trim()
+            .parse()
+            .ok()
+    }
+
+    fn events(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.events)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Wait for an event line starting with `kind `; returns the line.
+    fn wait_event(&self, kind: &str) -> String {
+        let prefix = format!("{kind} ");
+        wait_until(&format!("{kind} notification"), STEP, || {
+            self.events().into_iter().find(|l| l.starts_with(&prefix))
+        })
+    }
+
+    fn shutdown_uids(&self) -> Vec<String> {
+        std::fs::read_to_string(&self.shutdowns)
+            .unwrap_or_default()
+            .lines()
+            .map(str::to_owned)
+            .collect()
+    }
+}
+
+const PRIMARY: &str = "MONITOR dummy@127.0.0.1:{port} 1 admin adminpass primary\n";
+
+fn set_status(stack: &Stack, status: &str) {
+    let mut c = stack.conn();
+    assert_eq!(c.request("USERNAME admin"), ["OK"]);
+    assert_eq!(c.request("PASSWORD adminpass"), ["OK"]);
+    assert_eq!(
+        c.request(&format!("SET VAR dummy ups.status \"{status}\"")),
+        ["OK"]
+    );
+}
+
+fn wait_logins(stack: &Stack, n: u32) {
+    wait_until(&format!("{n} login(s) on dummy"), STEP, || {
+        let reply = stack.conn().request("GET NUMLOGINS dummy");
+        let count: u32 = reply
+            .first()
+            .and_then(|l| l.rsplit(' ').next())
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(0);
+        (count >= n).then_some(())
+    });
+}
+
+/// Children of `pid` (from /proc).
+fn children(pid: u32) -> Vec<u32> {
+    let mut found = Vec::new();
+    for entry in std::fs::read_dir("/proc").into_iter().flatten().flatten() {
+        let Ok(child) = entry.file_name().to_string_lossy().parse::<u32>() else {
+            continue;
+        };
+        let Ok(stat) = std::fs::read_to_string(entry.path().join("stat")) else {
+            continue;
+        };
+        // pid (comm) state ppid ...: comm may hold spaces, so split after the last ')'.
+        let ppid = stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().nth(1))
+            .and_then(|p| p.parse::<u32>().ok());
+        if ppid == Some(pid) {
+            found.push(child);
+        }
+    }
+    found
+}
+
+/// Real uid of a process.
+fn uid_of(pid: u32) -> Option<u32> {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix("Uid:"))?
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
+}
+
+fn nut_uid() -> u32 {
+    nix::unistd::User::from_name("nut")
+        .ok()
+        .flatten()
+        .map(|u| u.uid.as_raw())
+        .expect("the nut user exists (Debian's nut-client package creates it)")
+}
+
+fn alive(pid: i32) -> bool {
+    kill(Pid::from_raw(pid), None).is_ok() && {
+        // A zombie is not alive for our purpose.
+        std::fs::read_to_string(format!("/proc/{pid}/stat"))
+            .map(|s| {
+                !s.rsplit_once(')')
+                    .is_some_and(|(_, r)| r.trim_start().starts_with('Z'))
+            })
+            .unwrap_or(false)
+    }
+}
+
+#[test]
+fn split_processes_pid_file_and_privileges() {
+    let mut stack = stack();
+    let mon = Mon::new(&stack, "split", PRIMARY);
+    let daemon = mon.spawn(&mut stack, "upsmon split", &["-F"]);
+    wait_logins(&stack, 1);
+    let parent = daemon.pid();
+    // The PID file names the process we started (the privileged parent).
+    assert_eq!(mon.pid_in_file(), Some(i32::try_from(parent).unwrap()));
+    assert_eq!(uid_of(parent), Some(0), "the parent stays root");
+    let kids = children(parent);
+    assert_eq!(kids.len(), 1, "one monitoring child: {kids:?}");
+    assert_eq!(uid_of(kids[0]), Some(nut_uid()), "the child runs as nut");
+    // NOTIFYCMD runs as the unprivileged user, SHUTDOWNCMD as root.
+    set_status(&stack, "OB");
+    let onbatt = mon.wait_event("ONBATT");
+    assert_eq!(onbatt, format!("ONBATT {}", nut_uid()));
+    set_status(&stack, "OB LB");
+    let shutdown = wait_until("SHUTDOWNCMD", STEP, || {
+        let uids = mon.shutdown_uids();
+        (!uids.is_empty()).then_some(uids)
+    });
+    assert_eq!(shutdown, ["0"]);
+    let status = daemon.wait_exit(STEP);
+    assert!(status.success(), "{status}\n{}", daemon.output_so_far());
+    assert!(!mon.pid_file().exists(), "upsmon.pid removed at exit");
+}
+
+#[test]
+fn control_commands_go_through_the_parent() {
+    let mut stack = stack();
+    let mon = Mon::new(&stack, "control", PRIMARY);
+    let daemon = mon.spawn(&mut stack, "upsmon control", &["-F"]);
+    wait_logins(&stack, 1);
+    // A second instance is refused while the first runs.
+    let second = mon.run(&["-F"]);
+    assert_eq!(second.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&second.stderr)
+            .contains("A previous upsmon instance is already running"),
+        "{second:?}"
+    );
+    let reload = mon.run(&["-c", "reload"]);
+    assert_eq!(reload.status.code(), Some(0), "{reload:?}");
+    daemon.wait_output("Reloading configuration", STEP);
+    let stop = mon.run(&["-c", "stop"]);
+    assert_eq!(stop.status.code(), Some(0), "{stop:?}");
+    let status = daemon.wait_exit(STEP);
+    assert!(status.success(), "{status}");
+    assert!(!mon.pid_file().exists());
+    // Nothing to signal any more.
+    let again = mon.run(&["-c", "stop"]);
+    assert_eq!(again.status.code(), Some(1));
+    assert!(
+        String::from_utf8_lossy(&again.stderr)
+            .contains("Failed to signal the currently running daemon (if any)")
+    );
+    assert!(mon.shutdown_uids().is_empty());
+}
+
+/// What systemd would receive: each datagram with its sender's PID.
+fn notifications(sock: &UnixDatagram) -> Vec<(i32, String)> {
+    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
+    use std::io::IoSliceMut;
+    use std::os::fd::AsRawFd;
+    let mut out = Vec::new();
+    loop {
+        let mut buf = [0u8; 1024];
+        let mut iov = [IoSliceMut::new(&mut buf)];
+        let mut cmsg = nix::cmsg_space!(nix::sys::socket::UnixCredentials);
+        let msg = match recvmsg::<()>(
+            sock.as_raw_fd(),
+            &mut iov,
+            Some(&mut cmsg),
+            MsgFlags::MSG_DONTWAIT,
+        ) {
+            Ok(m) => m,
+            Err(_) => break,
+        };
+        let mut pid = 0;
+        if let Ok(cmsgs) = msg.cmsgs() {
+            for c in cmsgs {
+                if let ControlMessageOwned::ScmCredentials(cred) = c {
+                    pid = cred.pid();
+                }
+            }
+        }
+        let n = msg.bytes;
+        out.push((pid, String::from_utf8_lossy(&buf[..n]).into_owned()));
+    }
+    out
+}
+
+fn wait_notification(sock: &UnixDatagram, seen: &mut Vec<(i32, String)>, what: &str) -> i32 {
+    wait_until(&format!("sd_notify {what}"), STEP, || {
+        seen.extend(notifications(sock));
+        seen.iter()
+            .find(|(_, m)| m.lines().any(|l| l == what))
+            .map(|(pid, _)| *pid)
+    })
+}
+
+#[test]
+fn sd_notify_comes_from_the_main_process() {
+    let mut stack = stack();
+    let mon = Mon::new(&stack, "notify", PRIMARY);
+    let socket = stack.dir().join("notify.sock");
+    let sock = UnixDatagram::bind(&socket).expect("bind notify socket");
+    nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::PassCred, &true)
+        .expect("SO_PASSCRED");
+    let mut cmd = mon.command(&["-F"]);
+    cmd.env("NOTIFY_SOCKET", &socket);
+    let daemon = stack.spawn_as("upsmon notify", cmd);
+    let main = i32::try_from(daemon.pid()).unwrap();
+    let mut seen = Vec::new();
+    assert_eq!(wait_notification(&sock, &mut seen, "READY=1"), main);
+    seen.clear();
+    assert_eq!(mon.run(&["-c", "reload"]).status.code(), Some(0));
+    assert_eq!(wait_notification(&sock, &mut seen, "RELOADING=1"), main);
+    let ready_again = wait_until("READY=1 after the reload", STEP, || {
+        seen.extend(notifications(&sock));
+        let reloading = seen.iter().position(|(_, m)| m.contains("RELOADING=1"))?;
+        seen[reloading..]
+            .iter()
+            .find(|(_, m)| m.lines().any(|l| l == "READY=1"))
+            .map(|(pid, _)| *pid)
+    });
+    assert_eq!(ready_again, main);
+    assert_eq!(mon.run(&["-c", "stop"]).status.code(), Some(0));
+    assert_eq!(wait_notification(&sock, &mut seen, "STOPPING=1"), main);
+    daemon.wait_exit(STEP);
+}
+
+/// Kills a detached upsmon (it left the harness's process group) if the test fails.
+struct Detached(Option<i32>);
+
+impl Drop for Detached {
+    fn drop(&mut self) {
+        if let Some(pid) = self.0 {
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+        }
+    }
+}
+
+#[test]
+fn background_mode_returns_once_ready() {
+    let stack = stack();
+    let mon = Mon::new(&stack, "bg", PRIMARY);
+    let launcher = mon.run(&[]);
+    assert_eq!(launcher.status.code(), Some(0), "{launcher:?}");
+    // The launcher returned after start-up: the PID file is there already.
+    let pid = mon
+        .pid_in_file()
+        .expect("upsmon.pid written before the launcher returns");
+    let mut guard = Detached(Some(pid));
+    assert!(alive(pid));
+    wait_logins(&stack, 1);
+    assert_eq!(mon.run(&["-c", "stop"]).status.code(), Some(0));
+    let gone = poll_until(STEP, || (!alive(pid)).then_some(()));
+    assert!(gone.is_some(), "upsmon {pid} still running after -c stop");
+    guard.0 = None;
+    assert!(!mon.pid_file().exists());
+}
+
+#[test]
+fn single_process_mode_runs_shutdowncmd_itself() {
+    let mut stack = stack();
+    let mon = Mon::new(&stack, "single", PRIMARY);
+    let daemon = mon.spawn(&mut stack, "upsmon -p", &["-F", "-p"]);
+    wait_logins(&stack, 1);
+    assert!(
+        children(daemon.pid()).is_empty(),
+        "no separate child with -p"
+    );
+    assert!(
+        daemon
+            .output_so_far()
+            .contains("Warning: running as one big root process by request (upsmon -p)")
+    );
+    set_status(&stack, "OB LB");
+    let uids = wait_until("SHUTDOWNCMD", STEP, || {
+        let uids = mon.shutdown_uids();
+        (!uids.is_empty()).then_some(uids)
+    });
+    assert_eq!(uids, ["0"]);
+    assert!(daemon.wait_exit(STEP).success());
+    // With -p, notifiers run as root too.
+    assert!(
+        mon.events().iter().any(|e| e == "LOWBATT 0"),
+        "{:?}",
+        mon.events()
+    );
+}
+
+#[test]
+fn parent_death_is_reported_as_noparent() {
+    let mut stack = stack();
+    let mon = Mon::new(&stack, "orphan", PRIMARY);
+    let daemon = mon.spawn(&mut stack, "upsmon orphan", &["-F"]);
+    wait_logins(&stack, 1);
+    let parent = daemon.pid();
+    let kids = children(parent);
+    assert_eq!(kids.len(), 1);
+    kill(
+        Pid::from_raw(i32::try_from(parent).unwrap()),
+        Signal::SIGKILL,
+    )
+    .expect("kill parent");
+    mon.wait_event("NOPARENT");
+    assert!(
+        alive(i32::try_from(kids[0]).unwrap()),
+        "the child keeps monitoring"
+    );
+    let _ = kill(
+        Pid::from_raw(i32::try_from(kids[0]).unwrap()),
+        Signal::SIGKILL,
+    );
+}
+
+#[test]
+fn child_death_ends_the_parent() {
+    let mut stack = stack();
+    let mon = Mon::new(&stack, "bereaved", PRIMARY);
+    let daemon = mon.spawn(&mut stack, "upsmon bereaved", &["-F"]);
+    wait_logins(&stack, 1);
+    let kids = children(daemon.pid());
+    assert_eq!(kids.len(), 1);
+    kill(
+        Pid::from_raw(i32::try_from(kids[0]).unwrap()),
+        Signal::SIGKILL,
+    )
+    .expect("kill child");
+    let status = daemon.wait_exit(STEP);
+    assert_eq!(status.code(), Some(1), "{}", daemon.output_so_far());
+    assert!(!mon.pid_file().exists());
+    assert!(
+        mon.shutdown_uids().is_empty(),
+        "no shutdown without the child asking"
+    );
+}
+
+/// Run ours and Debian's with the same config directory (Debian only reads it).
+fn both(conf: &Path, args: &[&str]) -> (Output, Output) {
+    let run = |program: PathBuf| {
+        Command::new(program)
+            .args(args)
+            .env("NUT_CONFPATH", conf)
+            .env("NUT_PIDPATH", conf)
+            .stdin(Stdio::null())
+            .output()
+            .expect("run upsmon")
+    };
+    (run(upsmon()), run(bin(Impl::Debian, "upsmon")))
+}
+
+fn stdout(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stdout).into_owned()
+}
+
+#[test]
+fn startup_checks_and_killpower_like_nut() {
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path();
+    let write = |text: &str| std::fs::write(conf.join("upsmon.conf"), text).unwrap();
+
+    write("MONITOR ups@127.0.0.1:9 1 u p primary\nMINSUPPLIES 2\n");
+    let (ours, debian) = both(conf, &["-F"]);
+    assert_eq!(ours.status.code(), Some(1));
+    assert_eq!(debian.status.code(), Some(1));
+    assert_eq!(stdout(&ours), stdout(&debian), "insufficient power");
+    assert!(stdout(&ours).contains("Sum of power values........: 1\n"));
+
+    let flag = conf.join("killpower");
+    write(&format!(
+        "MONITOR ups@127.0.0.1:9 1 u p primary\nPOWERDOWNFLAG {}\n",
+        flag.display()
+    ));
+    for (content, want) in [
+        (None, 1),
+        (Some("upsmon-shutdown-file"), 0),
+        (Some("upsmon-shutdown-file\n"), 0),
+        (Some("something else\n"), 1),
+    ] {
+        match content {
+            Some(c) => std::fs::write(&flag, c).unwrap(),
+            None => {
+                let _ = std::fs::remove_file(&flag);
+            }
+        }
+        let (ours, debian) = both(conf, &["-K"]);
+        assert_eq!(ours.status.code(), Some(want), "ours -K with {content:?}");
+        assert_eq!(
+            debian.status.code(),
+            Some(want),
+            "debian -K with {content:?}"
+        );
+    }
+    write("MONITOR ups@127.0.0.1:9 1 u p primary\n");
+    let (ours, debian) = both(conf, &["-K"]);
+    assert_eq!(ours.status.code(), Some(1), "no POWERDOWNFLAG");
+    assert_eq!(debian.status.code(), Some(1));
+}
