@@ -94,6 +94,23 @@ fn upssched() -> u8 {
     };
     nut_daemon::log::init("upssched", args.debug, target);
 
+    // As NUT: the environment is checked before the configuration is read.
+    let event = if args.list {
+        None
+    } else {
+        let (Ok(ups), Ok(notify_type)) = (std::env::var("UPSNAME"), std::env::var("NOTIFYTYPE"))
+        else {
+            println!("Error: UPSNAME and NOTIFYTYPE must be set.");
+            println!("This program should only be run from upsmon.");
+            return 1;
+        };
+        Some(Event::new(
+            notify_type,
+            ups,
+            args.message.clone().unwrap_or_default(),
+        ))
+    };
+
     let path = paths::conf_file("upssched.conf");
     let conf = match load(&path) {
         Ok(c) => c,
@@ -113,16 +130,9 @@ fn upssched() -> u8 {
         debug: args.debug > 0,
     };
 
-    if args.list {
+    let Some(event) = event else {
         return client::list(&daemon);
-    }
-
-    let (Ok(ups), Ok(notify_type)) = (std::env::var("UPSNAME"), std::env::var("NOTIFYTYPE")) else {
-        eprintln!("Error: UPSNAME and NOTIFYTYPE must be set.");
-        eprintln!("This program should only be run from upsmon.");
-        return 1;
     };
-    let event = Event::new(notify_type, ups, args.message.unwrap_or_default());
     let mut code = 0;
     for step in plan(&conf, &event) {
         match step {
