@@ -1,6 +1,7 @@
 //! Issue 4 acceptance, part 2: third-party clients in other languages, driven by the
 //! scripts in `tests/compat/peers/` and installed by `.ci/peers.sh`: PyPI pynutclient's
-//! bundled `test_nutclient.py` (anonymous and with credentials), aionut (Home Assistant),
+//! bundled `test_nutclient.py` (anonymous, with credentials, and with STARTTLS refused),
+//! aionut (Home Assistant),
 //! npm node-nut, and Perl UPS::Nut. Each runs against Debian's upsd and against ours.
 //!
 //! The scripts report what the client library returned, one JSON object per step; the
@@ -19,6 +20,7 @@ use serde_json::{Value, json};
 both_impls!(
     pynutclient_anonymous,
     pynutclient_admin,
+    pynutclient_starttls_fallback,
     aionut,
     node_nut,
     ups_nut_perl
@@ -122,6 +124,32 @@ fn pynutclient_admin(which: Impl) {
             out.contains(expected),
             "test_nutclient.py output lacks {expected:?}:\n{out}"
         );
+    }
+}
+
+/// NUT_SSL=true (not forced): the client opens with STARTTLS; a server without CERTFILE
+/// must answer ERR FEATURE-NOT-CONFIGURED, after which PyNUT carries on in plain text and
+/// the whole script must still pass.
+fn pynutclient_starttls_fallback(which: Impl) {
+    let stack = stack(which);
+    let script = venv_package_file("PyNUTClient/test_nutclient.py");
+    let mut cmd = Command::new(venv_python());
+    cmd.arg(&script)
+        .current_dir(script.parent().expect("script dir"))
+        .env("NUT_HOST", "127.0.0.1")
+        .env("NUT_PORT", stack.port().to_string())
+        .env("NUT_SSL", "true")
+        .env("DEBUG", "true");
+    let r = run(cmd, Duration::from_secs(60));
+    r.assert_code(0, "test_nutclient.py with NUT_SSL=true");
+    let out = strip_ansi(&r.stdout);
+    assert!(!out.contains("TEST-CASE FAILED"), "{out}");
+    for expected in [
+        "[DEBUG] STARTTLS failed: b'ERR FEATURE-NOT-CONFIGURED\\n'",
+        "[DEBUG] STARTTLS failed, but not forced, continuing insecurely",
+        "{b'dummy': b'Test device', b'UPS1': b'Second test device'}",
+    ] {
+        assert!(out.contains(expected), "output lacks {expected:?}:\n{out}");
     }
 }
 
