@@ -1,8 +1,8 @@
 //! Issue 4 acceptance, part 2: third-party clients in other languages, driven by the
 //! scripts in `tests/compat/peers/` and installed by `.ci/peers.sh`: PyPI pynutclient's
 //! bundled `test_nutclient.py` (anonymous, with credentials, and with STARTTLS refused),
-//! aionut (Home Assistant),
-//! npm node-nut, and Perl UPS::Nut. Each runs against Debian's upsd and against ours.
+//! aionut (Home Assistant), npm node-nut, and Perl UPS::Nut. Each runs against Debian's
+//! upsd and against ours.
 //!
 //! The scripts report what the client library returned, one JSON object per step; the
 //! expectations (observed with Debian's upsd) live here, next to the fixture.
