@@ -919,3 +919,36 @@ fn s9b_upssched_cancel_timer_matched() {
     let onbatt = debian.iter().filter(|l| l.starts_with("onbatt")).count();
     assert_eq!(onbatt, 2, "debian: {debian:?}");
 }
+
+// ---- refused login -----------------------------------------------------------------------------
+
+fn refused_login(which: Impl) -> (Vec<String>, String) {
+    let mut stack = stack(&["dummy", "marker"]);
+    let mon = start(
+        &mut stack,
+        which,
+        "primary",
+        "MONITOR dummy@127.0.0.1:{port} 1 admin wrongpass primary\n\
+         MONITOR marker@127.0.0.1:{port} 0 monuser monpass secondary\nHOSTSYNC 3\n",
+    );
+    wait_logins(&stack, "marker", 1);
+    set_status(&stack, "dummy", "OB");
+    barrier(&stack, &[&mon], "marker");
+    barrier(&stack, &[&mon], "marker");
+    (mon.events_without("marker"), mon.daemon.output_so_far())
+}
+
+/// A refused LOGIN is logged once; the connection stays and the status is still watched
+/// (reading it needs no login), as NUT does.
+#[test]
+fn s10_refused_login_still_monitors() {
+    let (ours, debian) = both(refused_login);
+    for (who, (events, output)) in [("ours", &ours), ("debian", &debian)] {
+        assert_eq!(events, &strings(&["ONBATT dummy"]), "{who}: {output}");
+        assert_eq!(
+            output.matches("Login on UPS [dummy@").count(),
+            1,
+            "{who}: {output}"
+        );
+    }
+}

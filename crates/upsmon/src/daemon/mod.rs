@@ -89,6 +89,9 @@ fn upsmon() -> u8 {
     for w in &warnings {
         eprintln!("{w}");
     }
+    for note in &settings.ignored {
+        eprintln!("Warning: {note}");
+    }
 
     let foreground = cli.stays_foreground() || cli.check_killpower;
     let debug = cli.debug.max(settings.debug_min);

@@ -266,6 +266,9 @@ impl Shell {
                 for w in warnings {
                     tracing::warn!("{w}");
                 }
+                for note in &new.ignored {
+                    tracing::warn!("Warning: {note}");
+                }
                 if self.supervisor.is_split() {
                     for directive in self.settings.parent_only_changes(&new) {
                         tracing::warn!("Warning: {directive} redefined in split-process mode!");

@@ -117,8 +117,8 @@ const BUZZWORD_VARS: [&str; 2] = ["ups.mode.buzzwords", "experimental.ups.mode.b
 enum SetupError {
     /// No connection (refused, timed out, TLS failure…).
     Connect,
-    /// Connected, but the login was refused.
-    Login,
+    /// Connected, but the login was refused; the connection is still usable for reading.
+    Login(Client),
 }
 
 struct Session {
@@ -149,12 +149,13 @@ impl Session {
                         _ => PollResult::CommFailure,
                     };
                 }
-                Err(SetupError::Login) => {
-                    return match request {
-                        Request::Poll => PollResult::NoLogin,
-                        Request::SetFsd => PollResult::FsdFailed,
-                        Request::NumLogins => PollResult::CommFailure,
-                    };
+                Err(SetupError::Login(client)) => {
+                    // As NUT: the connection stays and later polls read the status (which
+                    // needs no login); only this round goes without one.
+                    self.client = Some(client);
+                    if request == Request::Poll {
+                        return PollResult::NoLogin;
+                    }
                 }
             }
         }
@@ -202,16 +203,16 @@ impl Session {
         let entry = &self.target.entry;
         if let Err(e) = client.username(&entry.username).await {
             tracing::error!("Set username on [{sys}] failed: {}", e.client_message());
-            return Err(setup_error(&e));
+            return Err(setup_error(e, client));
         }
         if let Err(e) = client.password(&entry.password).await {
             tracing::error!("Set password on [{sys}] failed: {}", e.client_message());
-            return Err(setup_error(&e));
+            return Err(setup_error(e, client));
         }
         let ups = self.ups().to_owned();
         if let Err(e) = client.login(&ups).await {
             tracing::error!("Login on UPS [{sys}] failed - got [{}]", reply_text(&e));
-            return Err(setup_error(&e));
+            return Err(setup_error(e, client));
         }
         if entry.is_primary() {
             let granted = match client.primary(&ups).await {
@@ -381,9 +382,9 @@ impl Session {
     }
 }
 
-fn setup_error(e: &Error) -> SetupError {
+fn setup_error(e: Error, client: Client) -> SetupError {
     if matches!(e, Error::Server { .. }) {
-        SetupError::Login
+        SetupError::Login(client)
     } else {
         SetupError::Connect
     }

@@ -44,6 +44,8 @@ pub struct Settings {
     pub debug_min: u8,
     /// POLLFAIL_LOG_THROTTLE_MAX: -1 logs every failed poll, 0 only changes, N every Nth.
     pub pollfail_log_throttle_max: i32,
+    /// Directives that are understood but cannot be honoured, with why.
+    pub ignored: Vec<&'static str>,
 }
 
 /// Why upsmon.conf could not be used.
@@ -122,6 +124,7 @@ impl Settings {
                 .debug_min
                 .map_or(0, |d| u8::try_from(d).unwrap_or(u8::MAX)),
             pollfail_log_throttle_max: conf.pollfail_log_throttle_max,
+            ignored: ignored_directives(conf),
         }
     }
 
@@ -153,10 +156,14 @@ impl Settings {
                     Role::Primary => "primary",
                     Role::Secondary => "secondary",
                 };
-                format!(
-                    "UPS: {} ({role}) (power value {})",
-                    t.entry.system, t.entry.power_value
-                )
+                if t.entry.power_value == 0 {
+                    format!("UPS: {} (monitoring only)", t.entry.system)
+                } else {
+                    format!(
+                        "UPS: {} ({role}) (power value {})",
+                        t.entry.system, t.entry.power_value
+                    )
+                }
             })
             .collect();
         if let Some(flag) = &self.powerdownflag {
@@ -192,6 +199,21 @@ impl Settings {
         }
         changed
     }
+}
+
+/// Warnings for TLS directives of NUT's NSS and client-certificate builds.
+fn ignored_directives(conf: &UpsmonConf) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    if conf.certident.is_some() {
+        out.push(
+            "CERTIDENT names a certificate in an NSS database, which nut-rs does not use \
+             (CERTPATH holds PEM CA certificates): ignored",
+        );
+    }
+    if conf.certfile.is_some() {
+        out.push("CERTFILE: client certificates are not supported yet: ignored");
+    }
+    out
 }
 
 /// A configured command as one shell command line. A single word is used as written (NUT ≤
@@ -297,6 +319,7 @@ mod tests {
     fn startup_description_and_power_check() {
         let s = settings(
             "MONITOR a@h 2 u p primary\nMONITOR b@h:1234 1 u p slave\nMINSUPPLIES 4\n\
+             MONITOR c@h 0 u p primary\n\
              POWERDOWNFLAG /etc/killpower\nSHUTDOWNCMD \"/sbin/shutdown -h now\"\n",
         );
         assert_eq!(
@@ -304,6 +327,7 @@ mod tests {
             [
                 "UPS: a@h (primary) (power value 2)",
                 "UPS: b@h:1234 (secondary) (power value 1)",
+                "UPS: c@h (monitoring only)",
                 "Using power down flag file /etc/killpower"
             ]
         );
@@ -313,6 +337,13 @@ mod tests {
         assert_eq!(s.shutdowncmd.as_deref(), Some("/sbin/shutdown -h now"));
         assert_eq!(s.targets[1].id.port, Some(1234));
         assert_eq!(s.targets[1].id.name, "b");
+    }
+
+    #[test]
+    fn nss_and_client_certificate_directives_are_reported() {
+        assert!(settings("").ignored.is_empty());
+        let s = settings("CERTIDENT \"my cert\" secret\nCERTFILE /etc/nut/client.pem\n");
+        assert_eq!(s.ignored.len(), 2);
     }
 
     #[test]
