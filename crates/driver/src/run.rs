@@ -301,15 +301,12 @@ fn publish_framework_vars(info: &DriverInfo, cfg: &DriverConfig, state: &mut Sta
     state.set_ignorelb(cfg.ignorelb);
 }
 
-/// After the first update: `device.mfr/model/serial` default to the `ups.*` ones.
+/// After the first update, `device.mfr/model/serial` take the `ups.*` values when those
+/// exist (NUT 2.8.0 copies them over whatever the driver published as `device.*`).
 fn copy_device_info(state: &mut State) {
     for what in ["mfr", "model", "serial"] {
-        let device = format!("device.{what}");
-        if state.get(&device).is_some() {
-            continue;
-        }
         if let Some(v) = state.get(&format!("ups.{what}")).map(str::to_owned) {
-            state.set_info(&device, &v);
+            state.set_info(&format!("device.{what}"), &v);
         }
     }
 }

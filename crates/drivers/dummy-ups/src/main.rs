@@ -127,8 +127,10 @@ impl Driver for DummyUps {
             Engine::Sim(sim) => sim.start(Instant::now(), state)?,
             Engine::Repeater(r) => r.start(state).await?,
         }
-        state.add_cmd("load.off");
-        state.data_ok();
+        if matches!(self.engine, Engine::Sim(_)) {
+            state.add_cmd("load.off");
+            state.data_ok();
+        }
         Ok(())
     }
 

@@ -1,28 +1,289 @@
-//! Repeater mode: mirror a UPS served by a remote upsd (to be written).
+//! Repeater mode: mirror a UPS of a remote upsd (`port = ups@host[:port]`), the proxy of
+//! the NUT FAQ, with three improvements over NUT 2.8.0's repeater (which copies every value
+//! as a 32-character RW string, offers only `load.off` and forwards nothing):
+//!
+//! * types are mirrored: RW, STRING length, enums and ranges as the remote upsd reports
+//!   them, and the remote UPS's instant commands;
+//! * SET and INSTCMD are forwarded to the remote upsd, logged in with the section's
+//!   `username`/`password`, and their tracked result becomes the local result;
+//! * while the remote upsd cannot be reached the data is marked stale (NUT keeps serving
+//!   the last values as fresh); it reconnects at every poll.
 
-use std::time::Instant;
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::{Duration, Instant};
 
-use nut_driver::{CmdStatus, DriverConfig, DriverError, State};
+use nut_client::aio::Client;
+use nut_client::{ConnectOptions, ErrCode, Error, TrackingStatus, UpsId, ValueKind};
+use nut_driver::{CmdStatus, DriverConfig, DriverError, State, VarFlags};
+
+/// Bound on every exchange with the remote upsd, so a hung server cannot freeze the driver.
+const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// How long a forwarded SET/INSTCMD may take to report its result.
+const TRACKING_TIMEOUT: Duration = Duration::from_secs(10);
+/// Minimum time between two "can't reach" log lines.
+const LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// The repeater.
-pub struct Repeater {}
+pub struct Repeater {
+    target: UpsId,
+    options: ConnectOptions,
+    username: Option<String>,
+    password: Option<String>,
+    strict_start: bool,
+    client: Option<Client>,
+    tracking: bool,
+    /// Lower-cased names of the variables taken from the remote, with their value.
+    mirrored: BTreeMap<String, String>,
+    commands: BTreeSet<String>,
+    last_complaint: Option<Instant>,
+}
+
+fn describe(e: &Error) -> String {
+    e.client_message()
+}
 
 impl Repeater {
-    pub fn new(_cfg: &DriverConfig) -> Result<Self, DriverError> {
-        Err(DriverError::new("repeater mode is not implemented yet"))
+    /// Check the port and the options.
+    pub fn new(cfg: &DriverConfig) -> Result<Self, DriverError> {
+        let target = UpsId::parse(&cfg.port).map_err(|_| {
+            DriverError::new(
+                "Error: invalid UPS definition.\nRequired format: upsname[@hostname[:port]]",
+            )
+        })?;
+        let options = ConnectOptions::for_ups(&target)
+            .connect_timeout(Some(IO_TIMEOUT))
+            .io_timeout(Some(IO_TIMEOUT));
+        Ok(Self {
+            target,
+            options,
+            username: cfg.value("username").map(str::to_owned),
+            password: cfg.value("password").map(str::to_owned),
+            strict_start: !cfg.flag("repeater_disable_strict_start"),
+            client: None,
+            tracking: false,
+            mirrored: BTreeMap::new(),
+            commands: BTreeSet::new(),
+            last_complaint: None,
+        })
     }
 
-    pub async fn start(&mut self, _state: &mut State) -> Result<(), DriverError> {
+    /// Connect and copy the remote UPS. Failing is fatal unless
+    /// `repeater_disable_strict_start` is set.
+    pub async fn start(&mut self, state: &mut State) -> Result<(), DriverError> {
+        match self.refresh(state).await {
+            Ok(()) => Ok(()),
+            Err(e) if self.strict_start => Err(DriverError::new(format!(
+                "Error: {}. Any errors encountered starting the repeater mode result in \
+                 driver termination, perhaps you want to set the \
+                 'repeater_disable_strict_start' option?",
+                describe(&e)
+            ))),
+            Err(e) => {
+                nut_driver::warning!("Warning: {}", describe(&e));
+                state.data_stale();
+                Ok(())
+            }
+        }
+    }
+
+    /// One poll: reconnect if needed, copy the remote variables.
+    pub async fn update(&mut self, now: Instant, state: &mut State) {
+        match self.refresh(state).await {
+            Ok(()) => state.data_ok(),
+            Err(e) => {
+                self.client = None;
+                state.data_stale();
+                if self
+                    .last_complaint
+                    .is_none_or(|t| now.duration_since(t) >= LOG_EVERY)
+                {
+                    nut_driver::notice!(
+                        "Can't get data of {}@{}:{}: {} (will retry)",
+                        self.target.name,
+                        self.target.host_or_default(),
+                        self.target.port_or_default(),
+                        describe(&e)
+                    );
+                    self.last_complaint = Some(now);
+                }
+            }
+        }
+    }
+
+    async fn connect(&mut self) -> Result<(), Error> {
+        let mut client = Client::connect(&self.options).await?;
+        if let Some(user) = &self.username {
+            client.username(user).await?;
+            if let Some(pass) = &self.password {
+                client.password(pass).await?;
+            }
+        }
+        self.tracking = client.set_tracking(true).await.is_ok();
+        nut_driver::debug!(
+            1,
+            "Connected to {}@{}",
+            self.target.name,
+            self.target.host_or_default()
+        );
+        if self.last_complaint.take().is_some() {
+            nut_driver::notice!(
+                "Reconnected to {}@{}",
+                self.target.name,
+                self.target.host_or_default()
+            );
+        }
+        self.client = Some(client);
+        // Types and commands are read again on every connection: the remote may have
+        // changed while we were away.
+        self.mirrored.clear();
         Ok(())
     }
 
-    pub async fn update(&mut self, _now: Instant, _state: &mut State) {}
-
-    pub async fn instcmd(&mut self, _cmd: &str, _param: Option<&str>) -> CmdStatus {
-        CmdStatus::Unknown
+    async fn refresh(&mut self, state: &mut State) -> Result<(), Error> {
+        let fresh = self.client.is_none();
+        if fresh {
+            self.connect().await?;
+        }
+        let ups = self.target.name.clone();
+        let Some(client) = self.client.as_mut() else {
+            return Err(Error::Disconnected);
+        };
+        let vars = client.list_vars(&ups).await?;
+        let mut seen = BTreeMap::new();
+        let mut new_names = Vec::new();
+        for v in vars {
+            if v.name.starts_with("driver.") {
+                continue;
+            }
+            let key = v.name.to_ascii_lowercase();
+            if !self.mirrored.contains_key(&key) {
+                new_names.push(v.name.clone());
+            }
+            state.set_info(&v.name, &v.value);
+            seen.insert(key, v.name);
+        }
+        for (key, name) in &self.mirrored {
+            if !seen.contains_key(key) {
+                state.del_info(name);
+            }
+        }
+        for name in &new_names {
+            let t = client.get_type(&ups, name).await?;
+            let mut flags = VarFlags::NONE;
+            flags.rw = t.rw;
+            let mut aux = 0;
+            if let Some(ValueKind::String { max_len }) = t.kind {
+                flags.string = true;
+                aux = max_len;
+            }
+            state.set_flags(name, flags);
+            state.set_aux(name, aux);
+            if t.enumerated {
+                for e in client.list_enum(&ups, name).await? {
+                    state.add_enum(name, &e);
+                }
+            }
+            if t.range {
+                for r in client.list_range(&ups, name).await? {
+                    state.add_range(name, r.min, r.max);
+                }
+            }
+        }
+        if fresh {
+            let remote: BTreeSet<String> = client.list_commands(&ups).await?.into_iter().collect();
+            for gone in self.commands.difference(&remote) {
+                state.del_cmd(gone);
+            }
+            for cmd in &remote {
+                state.add_cmd(cmd);
+            }
+            self.commands = remote;
+        }
+        self.mirrored = seen;
+        Ok(())
     }
 
-    pub async fn set_var(&mut self, _var: &str, _value: &str) -> CmdStatus {
-        CmdStatus::Unknown
+    fn status_of(&mut self, result: Result<Option<TrackingStatus>, Error>) -> CmdStatus {
+        match result {
+            Ok(None) => CmdStatus::Handled,
+            Ok(Some(TrackingStatus::Success)) => CmdStatus::Handled,
+            Ok(Some(TrackingStatus::Pending)) => CmdStatus::Unknown,
+            Ok(Some(TrackingStatus::Error(code))) => map_code(&code),
+            Err(Error::Server { code, .. }) => {
+                if matches!(
+                    code,
+                    ErrCode::UsernameRequired | ErrCode::PasswordRequired | ErrCode::AccessDenied
+                ) {
+                    nut_driver::notice!(
+                        "The remote upsd refused: {} (set username and password for this \
+                         UPS in ups.conf)",
+                        code.as_str()
+                    );
+                }
+                map_code(&code)
+            }
+            Err(e) => {
+                nut_driver::notice!("Forwarding to the remote upsd failed: {}", describe(&e));
+                self.client = None;
+                CmdStatus::Failed
+            }
+        }
+    }
+
+    async fn forward(
+        &mut self,
+        what: Forward<'_>,
+    ) -> Result<Option<TrackingStatus>, Error> {
+        if self.client.is_none() {
+            self.connect().await?;
+        }
+        let ups = self.target.name.clone();
+        let tracking = self.tracking;
+        let Some(client) = self.client.as_mut() else {
+            return Err(Error::Disconnected);
+        };
+        let id = match what {
+            Forward::Set(var, value) => client.set_var(&ups, var, value).await?,
+            Forward::Cmd(cmd, param) => client.instcmd(&ups, cmd, param).await?,
+        };
+        match id {
+            Some(id) if tracking => Ok(Some(
+                client
+                    .wait_for_tracking(&id, TRACKING_TIMEOUT)
+                    .await?
+                    .unwrap_or(TrackingStatus::Pending),
+            )),
+            _ => Ok(None),
+        }
+    }
+
+    /// Forward an instant command.
+    pub async fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> CmdStatus {
+        let r = self.forward(Forward::Cmd(cmd, param)).await;
+        self.status_of(r)
+    }
+
+    /// Forward a SET.
+    pub async fn set_var(&mut self, var: &str, value: &str) -> CmdStatus {
+        let r = self.forward(Forward::Set(var, value)).await;
+        self.status_of(r)
+    }
+}
+
+enum Forward<'a> {
+    Set(&'a str, &'a str),
+    Cmd(&'a str, Option<&'a str>),
+}
+
+fn map_code(code: &ErrCode) -> CmdStatus {
+    match code {
+        ErrCode::InvalidArgument
+        | ErrCode::InvalidValue
+        | ErrCode::TooLong
+        | ErrCode::Readonly
+        | ErrCode::VarNotSupported
+        | ErrCode::CmdNotSupported => CmdStatus::Invalid,
+        ErrCode::Unknown => CmdStatus::Unknown,
+        _ => CmdStatus::Failed,
     }
 }
