@@ -187,8 +187,10 @@ impl Driver for DummyUps {
                     return CmdStatus::Handled;
                 }
                 if table::is_numeric(var) && value.trim().parse::<f64>().is_err() {
+                    // STAT_SET_INVALID rather than CONVERSION_FAILED: upsd 2.8.0 reports
+                    // code 4 as ERR UNKNOWN, code 2 as ERR INVALID-ARGUMENT.
                     nut_driver::notice!("setvar: {var} needs a number, not '{value}'");
-                    return CmdStatus::ConversionFailed;
+                    return CmdStatus::Invalid;
                 }
                 sim::set_var(state, var, value);
                 CmdStatus::Handled

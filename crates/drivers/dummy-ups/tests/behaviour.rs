@@ -1,0 +1,233 @@
+//! Behaviour of our dummy-ups behind Debian's upsd 2.8.0: scripted sequences, SET and
+//! INSTCMD with tracking, bad input, single instance, `-c` commands.
+
+use std::io::{BufRead as _, BufReader, Read as _, Write as _};
+use std::os::unix::net::UnixStream;
+use std::time::Duration;
+
+use nut_harness::{Conn, Impl, Stack, StackBuilder, wait_until};
+
+const WAIT: Duration = Duration::from_secs(20);
+
+fn stack(name: &str, file: &str, contents: &str) -> Stack {
+    StackBuilder::new()
+        .upsd(Impl::Debian)
+        .driver(Impl::Ours)
+        .dummy(name, file, contents)
+        .start()
+}
+
+fn get(conn: &mut Conn, ups: &str, var: &str) -> String {
+    let reply = conn.request(&format!("GET VAR {ups} {var}"));
+    let line = reply.first().cloned().unwrap_or_default();
+    nut_core::token::split_line(&line)
+        .ok()
+        .and_then(|w| (w.first().map(String::as_str) == Some("VAR")).then(|| w.get(3).cloned()))
+        .flatten()
+        .unwrap_or(line)
+}
+
+fn login_admin(conn: &mut Conn) {
+    assert_eq!(conn.request("USERNAME admin"), ["OK"]);
+    assert_eq!(conn.request("PASSWORD adminpass"), ["OK"]);
+    assert_eq!(conn.request("SET TRACKING ON"), ["OK"]);
+}
+
+/// Send a tracked command; wait for its final result.
+fn tracked(conn: &mut Conn, request: &str) -> String {
+    let reply = conn.request(request);
+    let id = reply
+        .first()
+        .and_then(|l| l.strip_prefix("OK TRACKING "))
+        .unwrap_or_else(|| panic!("{request}: expected OK TRACKING, got {reply:?}"))
+        .to_owned();
+    wait_until(&format!("result of {request}"), WAIT, || {
+        let r = conn.request(&format!("GET TRACKING {id}"));
+        let r = r.first().cloned().unwrap_or_default();
+        (r != "PENDING").then_some(r)
+    })
+}
+
+#[test]
+fn seq_script_changes_reach_a_client_in_order() {
+    let script = "ups.status: OL\nbattery.charge: 100\nTIMER 1\n\
+                  ups.status: OB\nbattery.charge: 50\nTIMER 1\n\
+                  ups.status: OB LB\nbattery.charge: 10\nTIMER 1\n";
+    let s = stack("seq", "test.seq", script);
+    let mut conn = s.conn();
+    let cycle = ["OL", "OB", "OB LB"];
+    let mut seen: Vec<String> = Vec::new();
+    wait_until("two full cycles of the script", Duration::from_secs(30), || {
+        let status = get(&mut conn, "seq", "ups.status");
+        if seen.last() != Some(&status) {
+            seen.push(status);
+        }
+        (seen.len() >= 7).then_some(())
+    });
+    let start = cycle
+        .iter()
+        .position(|c| *c == seen[0])
+        .unwrap_or_else(|| panic!("unexpected status {:?}", seen[0]));
+    for (i, status) in seen.iter().enumerate() {
+        assert_eq!(status, cycle[(start + i) % 3], "transitions out of order: {seen:?}");
+    }
+    assert_eq!(
+        get(&mut conn, "seq", "driver.parameter.mode"),
+        "dummy-loop"
+    );
+}
+
+#[test]
+fn set_and_instcmd_are_tracked_to_success_and_refusals_report_their_code() {
+    let s = stack("dummy", "dummy.dev", "ups.status: OL\nbattery.charge: 90\nups.id: myid\n");
+    let mut conn = s.conn();
+    login_admin(&mut conn);
+    assert_eq!(
+        tracked(&mut conn, "SET VAR dummy ups.id \"a \\\"b\\\" c\""),
+        "SUCCESS"
+    );
+    // The value went through the driver's broadcast intact (NUT 2.8.0 would mangle it).
+    assert_eq!(get(&mut conn, "dummy", "ups.id"), "a \"b\" c");
+    assert_eq!(tracked(&mut conn, "SET VAR dummy battery.charge 42"), "SUCCESS");
+    assert_eq!(get(&mut conn, "dummy", "battery.charge"), "42");
+    assert_eq!(tracked(&mut conn, "INSTCMD dummy load.off"), "SUCCESS");
+    // Refused by the driver: a numeric variable cannot hold text (STAT_SET_INVALID, 2).
+    assert_eq!(
+        tracked(&mut conn, "SET VAR dummy battery.charge \"abc\""),
+        "ERR INVALID-ARGUMENT"
+    );
+    assert_eq!(get(&mut conn, "dummy", "battery.charge"), "42");
+    // SET of ups.status goes through status handling.
+    assert_eq!(tracked(&mut conn, "SET VAR dummy ups.status \"OB LB\""), "SUCCESS");
+    assert_eq!(get(&mut conn, "dummy", "ups.status"), "OB LB");
+}
+
+fn driver_line(sock: &mut BufReader<UnixStream>) -> String {
+    let mut line = String::new();
+    sock.read_line(&mut line).expect("driver answers");
+    line
+}
+
+fn connect_driver(s: &Stack, name: &str) -> BufReader<UnixStream> {
+    let stream = UnixStream::connect(s.driver_socket(name)).expect("driver socket accepts");
+    stream
+        .set_read_timeout(Some(WAIT))
+        .expect("set a read timeout");
+    BufReader::new(stream)
+}
+
+#[test]
+fn garbage_on_the_socket_gets_an_error_reply_and_others_keep_being_served() {
+    let s = stack("dummy", "dummy.dev", "ups.status: OL\n");
+    let mut bad = connect_driver(&s, "dummy");
+    let mut good = connect_driver(&s, "dummy");
+    // Broadcasts go to every client; keep this one quiet to read replies only.
+    bad.get_mut().write_all(b"NOBROADCAST\n").unwrap();
+    for (junk, reply) in [
+        (&b"FOO bar\n"[..], "ERR UNKNOWN-COMMAND\n"),
+        (b"SET ups.id\n", "ERR INVALID-ARGUMENT\n"),
+        (b"INSTCMD a b c d e f\n", "ERR INVALID-ARGUMENT\n"),
+        (b"GET VAR x \"a#b\"\n", "ERR INVALID-ARGUMENT\n"),
+        (b"\xff\xfe\x00\x01 bogus\n", "ERR UNKNOWN-COMMAND\n"),
+        (b"PING\n", "PONG\n"),
+    ] {
+        bad.get_mut().write_all(junk).unwrap();
+        assert_eq!(driver_line(&mut bad), reply, "reply to {junk:?}");
+    }
+    good.get_mut().write_all(b"PING\n").unwrap();
+    assert_eq!(driver_line(&mut good), "PONG\n");
+    let mut conn = s.conn();
+    assert_eq!(get(&mut conn, "dummy", "ups.status"), "OL");
+    // 2.8.3+ commands.
+    good.get_mut().write_all(b"GETPID\n").unwrap();
+    let pid = s.driver_daemon("dummy").unwrap().pid();
+    assert_eq!(driver_line(&mut good), format!("PID {pid}\n"));
+    good.get_mut().write_all(b"DUMPSTATUS\n").unwrap();
+    assert_eq!(driver_line(&mut good), "SETINFO ups.status \"OL\"\n");
+    assert_eq!(driver_line(&mut good), "SETAUX ups.status 32\n");
+    assert_eq!(driver_line(&mut good), "SETFLAGS ups.status RW STRING\n");
+    assert_eq!(driver_line(&mut good), "DUMPDONE\n");
+    good.get_mut().write_all(b"LOGOUT\n").unwrap();
+    assert_eq!(driver_line(&mut good), "OK Goodbye\n");
+    let mut rest = String::new();
+    good.read_to_string(&mut rest).expect("clean close");
+    assert_eq!(rest, "");
+}
+
+#[test]
+fn clients_vanishing_mid_broadcast_do_not_hurt_the_driver() {
+    // NUT 2.8.0's dummy-ups could crash here (reference §3.5).
+    let s = stack("dummy", "dummy.dev", "ups.status: OL\nups.id: x\n");
+    let mut conn = s.conn();
+    login_admin(&mut conn);
+    for round in 0..20 {
+        let mut clients: Vec<UnixStream> = (0..10)
+            .map(|_| UnixStream::connect(s.driver_socket("dummy")).unwrap())
+            .collect();
+        for c in &mut clients {
+            let _ = c.write_all(b"DUMPALL\n");
+        }
+        // Half of them go away without reading, while a SET makes the driver broadcast.
+        clients.truncate(5);
+        assert_eq!(
+            tracked(&mut conn, &format!("SET VAR dummy ups.id r{round}")),
+            "SUCCESS"
+        );
+        drop(clients);
+    }
+    assert!(s.driver_daemon("dummy").unwrap().is_running());
+    assert_eq!(get(&mut conn, "dummy", "ups.id"), "r19");
+}
+
+#[test]
+fn a_malformed_dev_line_is_reported_with_file_and_line_and_skipped() {
+    let s = stack(
+        "dummy",
+        "bad.dev",
+        "ups.status: OL\nthis line has no colon\nbattery.charge: 77\nups.mfr: \"x#y\"\n",
+    );
+    let driver = s.driver_daemon("dummy").unwrap();
+    let path = s.dir().join("bad.dev");
+    driver.wait_output(&format!("{}:2: expected", path.display()), WAIT);
+    driver.wait_output(&format!("{}:4: Unbalanced word", path.display()), WAIT);
+    let mut conn = s.conn();
+    assert_eq!(get(&mut conn, "dummy", "battery.charge"), "77");
+    assert_eq!(get(&mut conn, "dummy", "ups.mfr"), "Dummy Manufacturer");
+    assert!(driver.is_running());
+}
+
+#[test]
+fn a_second_instance_is_refused_and_c_commands_reach_the_running_driver() {
+    let s = stack("dummy", "dummy.dev", "ups.status: OL\n");
+    let out = s
+        .command(Impl::Ours, "dummy-ups")
+        .args(["-F", "-a", "dummy"])
+        .output()
+        .expect("run a second dummy-ups");
+    assert!(!out.status.success());
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert_eq!(lines.len(), 1, "one clear line, got {stderr:?}");
+    assert!(lines[0].contains("already running"), "{stderr}");
+    let driver = s.driver_daemon("dummy").unwrap();
+    assert!(driver.is_running());
+
+    let status = s
+        .command(Impl::Ours, "dummy-ups")
+        .args(["-a", "dummy", "-c", "reload"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    driver.wait_output("Reloading configuration", WAIT);
+    assert!(driver.is_running());
+
+    let status = s
+        .command(Impl::Ours, "dummy-ups")
+        .args(["-a", "dummy", "-c", "exit"])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    assert!(driver.wait_exit(WAIT).success());
+    assert!(!s.dir().join("dummy-ups-dummy.pid").exists());
+    assert!(!s.driver_socket("dummy").exists());
+}
