@@ -36,6 +36,8 @@ pub struct Repeater {
     mirrored: BTreeMap<String, String>,
     commands: BTreeSet<String>,
     last_complaint: Option<Instant>,
+    /// The connection broke after having worked: say so when it is back.
+    lost: bool,
 }
 
 fn describe(e: &Error) -> String {
@@ -64,6 +66,7 @@ impl Repeater {
             mirrored: BTreeMap::new(),
             commands: BTreeSet::new(),
             last_complaint: None,
+            lost: false,
         })
     }
 
@@ -86,12 +89,16 @@ impl Repeater {
         }
     }
 
-    /// One poll: reconnect if needed, copy the remote variables.
+    /// One poll: reconnect if needed, copy the remote variables. While the remote cannot
+    /// be read the data is stale; an `ERR` from a reachable upsd (its driver is down, its
+    /// data stale) keeps the connection.
     pub async fn update(&mut self, now: Instant, state: &mut State) {
         match self.refresh(state).await {
             Ok(()) => state.data_ok(),
             Err(e) => {
-                self.client = None;
+                if !matches!(e, Error::Server { .. }) && self.client.take().is_some() {
+                    self.lost = true;
+                }
                 state.data_stale();
                 if self
                     .last_complaint
@@ -125,7 +132,7 @@ impl Repeater {
             self.target.name,
             self.target.host_or_default()
         );
-        if self.last_complaint.take().is_some() {
+        if std::mem::take(&mut self.lost) {
             nut_driver::notice!(
                 "Reconnected to {}@{}",
                 self.target.name,
@@ -224,16 +231,30 @@ impl Repeater {
             }
             Err(e) => {
                 nut_driver::notice!("Forwarding to the remote upsd failed: {}", describe(&e));
-                self.client = None;
+                if self.client.take().is_some() {
+                    self.lost = true;
+                }
                 CmdStatus::Failed
             }
         }
     }
 
-    async fn forward(
-        &mut self,
-        what: Forward<'_>,
-    ) -> Result<Option<TrackingStatus>, Error> {
+    /// Send a SET or INSTCMD and wait for its tracked result. A connection that turns out
+    /// to be dead (the remote upsd restarted since the last poll) is replaced once.
+    async fn forward(&mut self, what: Forward<'_>) -> Result<Option<TrackingStatus>, Error> {
+        match self.forward_once(&what).await {
+            Err(e) if !matches!(e, Error::Server { .. }) => {
+                nut_driver::debug!(1, "forwarding failed ({}); reconnecting", describe(&e));
+                if self.client.take().is_some() {
+                    self.lost = true;
+                }
+                self.forward_once(&what).await
+            }
+            other => other,
+        }
+    }
+
+    async fn forward_once(&mut self, what: &Forward<'_>) -> Result<Option<TrackingStatus>, Error> {
         if self.client.is_none() {
             self.connect().await?;
         }
@@ -242,7 +263,7 @@ impl Repeater {
         let Some(client) = self.client.as_mut() else {
             return Err(Error::Disconnected);
         };
-        let id = match what {
+        let id = match *what {
             Forward::Set(var, value) => client.set_var(&ups, var, value).await?,
             Forward::Cmd(cmd, param) => client.instcmd(&ups, cmd, param).await?,
         };

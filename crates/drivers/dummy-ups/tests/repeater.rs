@@ -1,0 +1,121 @@
+//! Repeater mode in front of Debian's upsd 2.8.0 (the NUT FAQ's proxy recipe): identical
+//! LIST VAR, survival of a remote upsd restart, SET and INSTCMD forwarded with the
+//! section's credentials.
+//!
+//! The driver behind the remote upsd is ours: Debian's 2.8.0 dummy-ups aborts ("bit out of
+//! range 0 - FD_SETSIZE") on the first broadcast after its upsd restarted (reference §3.5),
+//! which this scenario triggers by design.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use nut_harness::{Conn, Impl, Stack, StackBuilder, wait_until};
+
+const WAIT: Duration = Duration::from_secs(30);
+
+const DEV: &str = "ups.status: OL CHRG\nbattery.charge: 90\nups.mfr: Acme \"Power\"\n\
+                   ups.id: myid\ninput.voltage: 230.0\ndevice.type: ups\n";
+
+/// `LIST VAR` as name → value, without the driver's own `driver.*` variables.
+fn vars(conn: &mut Conn, ups: &str) -> Option<BTreeMap<String, String>> {
+    let lines = conn.request(&format!("LIST VAR {ups}"));
+    if !lines.first()?.starts_with("BEGIN LIST") {
+        return None;
+    }
+    Some(
+        lines
+            .iter()
+            .filter_map(|l| nut_core::token::split_line(l).ok())
+            .filter(|w| w.len() == 4 && w[0] == "VAR" && !w[2].starts_with("driver."))
+            .map(|w| (w[2].clone(), w[3].clone()))
+            .collect(),
+    )
+}
+
+fn tracked(conn: &mut Conn, request: &str) -> String {
+    let reply = conn.request(request);
+    let id = reply
+        .first()
+        .and_then(|l| l.strip_prefix("OK TRACKING "))
+        .unwrap_or_else(|| panic!("{request}: expected OK TRACKING, got {reply:?}"))
+        .to_owned();
+    wait_until(&format!("result of {request}"), WAIT, || {
+        let r = conn.request(&format!("GET TRACKING {id}"));
+        let r = r.first().cloned().unwrap_or_default();
+        (r != "PENDING").then_some(r)
+    })
+}
+
+fn repeater_of(source: &Stack) -> Stack {
+    let port = format!("src@127.0.0.1:{}", source.port());
+    StackBuilder::new()
+        .upsd(Impl::Debian)
+        .driver(Impl::Ours)
+        .dummy("rep", &port, "")
+        .ups_section("rep", "username = admin\npassword = adminpass")
+        .start()
+}
+
+fn same_vars(source: &Stack, rep: &Stack) {
+    let mut a = source.conn();
+    let mut b = rep.conn();
+    let mut last = None;
+    let ok = nut_harness::poll_until(WAIT, || {
+        let theirs = vars(&mut a, "src")?;
+        let ours = vars(&mut b, "rep")?;
+        let same = theirs == ours;
+        last = Some((theirs, ours));
+        same.then_some(())
+    });
+    assert!(ok.is_some(), "LIST VAR differs: {last:#?}");
+}
+
+#[test]
+fn repeater_serves_identical_vars_and_survives_a_remote_upsd_restart() {
+    let mut source = StackBuilder::new()
+        .upsd(Impl::Debian)
+        .driver(Impl::Ours)
+        .dummy("src", "src.dev", DEV)
+        .start();
+    let rep = repeater_of(&source);
+    same_vars(&source, &rep);
+    let mut b = rep.conn();
+    assert_eq!(
+        b.request("GET VAR rep driver.parameter.mode"),
+        ["VAR rep driver.parameter.mode \"repeater\""]
+    );
+    // Types are mirrored: ups.id is a 16-character RW string on the source.
+    assert_eq!(
+        b.request("GET TYPE rep ups.id"),
+        ["TYPE rep ups.id RW STRING:16"]
+    );
+
+    source.restart_upsd();
+    // The repeater notices the dead connection at its next poll and reconnects.
+    rep.driver_daemon("rep")
+        .unwrap()
+        .wait_output("Reconnected to src@127.0.0.1", WAIT);
+    same_vars(&source, &rep);
+
+    // SET is forwarded to the source upsd with the section's credentials.
+    assert_eq!(b.request("USERNAME admin"), ["OK"]);
+    assert_eq!(b.request("PASSWORD adminpass"), ["OK"]);
+    assert_eq!(b.request("SET TRACKING ON"), ["OK"]);
+    assert_eq!(tracked(&mut b, "SET VAR rep ups.id \"via proxy\""), "SUCCESS");
+    let mut a = source.conn();
+    wait_until("the SET to reach the source", WAIT, || {
+        (a.request("GET VAR src ups.id") == ["VAR src ups.id \"via proxy\""]).then_some(())
+    });
+    same_vars(&source, &rep);
+    // INSTCMD is forwarded too, and so are refusals.
+    assert_eq!(tracked(&mut b, "INSTCMD rep load.off"), "SUCCESS");
+    source
+        .driver_daemon("src")
+        .unwrap()
+        .wait_output("instcmd: simulating [load.off]", WAIT);
+    assert_eq!(
+        tracked(&mut b, "SET VAR rep battery.charge \"abc\""),
+        "ERR INVALID-ARGUMENT"
+    );
+    assert!(rep.driver_daemon("rep").unwrap().is_running());
+}
