@@ -98,7 +98,11 @@ struct Shutdown {
 }
 
 fn single_primary(which: Impl) -> Shutdown {
-    let mut stack = stack(&["dummy"]);
+    single_primary_on(upsd_impl(), which)
+}
+
+fn single_primary_on(upsd: Impl, which: Impl) -> Shutdown {
+    let mut stack = stack_on(upsd, &["dummy"]);
     let mon = start(
         &mut stack,
         which,
@@ -124,7 +128,17 @@ fn single_primary(which: Impl) -> Shutdown {
 
 #[test]
 fn s1_single_primary_shuts_down_once() {
-    let (ours, debian) = both(single_primary);
+    check_single_primary(both(single_primary));
+}
+
+/// Scenario 1 with our upsd under both upsmons (every scenario passes on it with
+/// `NUT_RS_SCENARIO_UPSD=ours`; this keeps one in the default run).
+#[test]
+fn s1_on_our_upsd() {
+    check_single_primary(both(|which| single_primary_on(Impl::Ours, which)));
+}
+
+fn check_single_primary((ours, debian): (Shutdown, Shutdown)) {
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
         assert_eq!(r.shutdowns, 1, "{who}: SHUTDOWNCMD runs exactly once");
         assert_eq!(
@@ -156,7 +170,11 @@ const PRIMARY: &str = "MONITOR dummy@127.0.0.1:{port} 1 admin adminpass primary\
 const SECONDARY: &str = "MONITOR dummy@127.0.0.1:{port} 1 monuser monpass secondary\n";
 
 fn primary_and_secondaries(which: Impl) -> Cluster {
-    let mut stack = stack(&["dummy"]);
+    primary_and_secondaries_on(upsd_impl(), which)
+}
+
+fn primary_and_secondaries_on(upsd: Impl, which: Impl) -> Cluster {
+    let mut stack = stack_on(upsd, &["dummy"]);
     // A long HOSTSYNC: the primary must go as soon as the secondaries logged out, not
     // when the timer runs out.
     let hostsync = "HOSTSYNC 20\n";
@@ -219,7 +237,15 @@ fn assert_secondary(who: &str, events: &[String]) {
 
 #[test]
 fn s2_primary_waits_for_secondaries_to_log_out() {
-    let (ours, debian) = both(primary_and_secondaries);
+    check_primary_and_secondaries(both(primary_and_secondaries));
+}
+
+#[test]
+fn s2_on_our_upsd() {
+    check_primary_and_secondaries(both(|which| primary_and_secondaries_on(Impl::Ours, which)));
+}
+
+fn check_primary_and_secondaries((ours, debian): (Cluster, Cluster)) {
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
         assert_eq!(r.shutdowns, [1, 1, 1], "{who}: every host shuts down once");
         assert!(

@@ -56,9 +56,23 @@ pub const ALL_TYPES: &[&str] = &[
 /// A `.dev` file for dummy-ups: on line, full.
 pub const ONLINE_DEV: &str = "ups.status: OL\nbattery.charge: 100\ndevice.type: ups\n";
 
-/// A stack of Debian's upsd and dummy-ups with one dummy UPS per name, all on line.
+/// Which upsd the scenarios run on: Debian's, or ours with `NUT_RS_SCENARIO_UPSD=ours`.
+pub fn upsd_impl() -> Impl {
+    match std::env::var("NUT_RS_SCENARIO_UPSD").as_deref() {
+        Ok("ours") => Impl::Ours,
+        _ => Impl::Debian,
+    }
+}
+
+/// A stack of upsd ([`upsd_impl`]) and Debian's dummy-ups with one dummy UPS per name, all
+/// on line.
 pub fn stack(upses: &[&str]) -> Stack {
-    let mut builder = StackBuilder::new().upsd(Impl::Debian).driver(Impl::Debian);
+    stack_on(upsd_impl(), upses)
+}
+
+/// [`stack`] with an explicit upsd.
+pub fn stack_on(upsd: Impl, upses: &[&str]) -> Stack {
+    let mut builder = StackBuilder::new().upsd(upsd).driver(Impl::Debian);
     for name in upses {
         builder = builder.dummy(name, &format!("{name}.dev"), ONLINE_DEV);
     }
