@@ -72,14 +72,19 @@ fn the_unit_set_keeps_nut_names() {
             .as_deref(),
         Some("upsd.service")
     );
-    let monitor_aliases = Unit::load("nut-monitor.service")
-        .get("Install", "Alias")
-        .unwrap();
-    assert!(
-        monitor_aliases
-            .split_whitespace()
-            .any(|a| a == "upsmon.service")
+    assert_eq!(
+        Unit::load("nut-monitor.service").all("Install", "Alias"),
+        ["upsmon.service", "nut-client.service"]
     );
+    // deb-systemd-helper reads one name per Alias= line; a list would leave links behind.
+    for name in UNITS {
+        for alias in Unit::load(name).all("Install", "Alias") {
+            assert!(
+                !alias.contains(' '),
+                "{name}: one name per Alias= line: {alias:?}"
+            );
+        }
+    }
 }
 
 #[test]
