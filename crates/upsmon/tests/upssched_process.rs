@@ -61,6 +61,7 @@ impl Setup {
         let mut cmd = Command::new(upssched());
         cmd.args(args)
             .env("NUT_CONFPATH", self.path())
+            .env("NUT_ALTPIDPATH", self.path())
             .env_remove("UPSNAME")
             .env_remove("NOTIFYTYPE")
             .stdin(Stdio::null())
@@ -233,4 +234,26 @@ fn socket_protocol() {
         setup.request("LIST-TIMERS"),
         ["BEGIN LIST TIMERS", "END LIST TIMERS", "OK"]
     );
+}
+
+#[test]
+fn sigterm_stops_the_daemon_cleanly() {
+    let setup = Setup::new("AT ONBATT * START-TIMER onbatt 600\n");
+    assert!(setup.event("ups", "ONBATT", "msg").status.success());
+    let pid_file = setup.path().join("upssched.pid");
+    let pid: i32 = std::fs::read_to_string(&pid_file)
+        .expect("upssched.pid in NUT_ALTPIDPATH")
+        .trim()
+        .parse()
+        .unwrap();
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(pid),
+        nix::sys::signal::Signal::SIGTERM,
+    )
+    .unwrap();
+    let gone = poll_until(STEP, || {
+        (!setup.pipe().exists() && !pid_file.exists()).then_some(())
+    });
+    assert!(gone.is_some(), "socket and PID file removed on SIGTERM");
+    assert!(setup.log().is_empty(), "pending timers are dropped");
 }

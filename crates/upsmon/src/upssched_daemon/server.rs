@@ -13,6 +13,7 @@ use nut_core::token::{Limits, Tokenizer};
 use nut_upsmon::Time;
 use nut_upsmon::upssched::{DaemonAction, TimerDaemon};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -71,6 +72,16 @@ fn daemon(d: &DaemonConf, lock: Flock<File>, mut ready: File) -> i32 {
         stdio_to_null();
     }
     tracing::info!("Timer daemon started, listening on {}", d.pipefn.display());
+    // Like newer NUT releases: a PID file for service managers and scripts. Several daemons
+    // (different PIPEFNs) may share the directory; only the first gets it.
+    let pid_path = nut_daemon::paths::altpidpath().join("upssched.pid");
+    let pid_file = match nut_daemon::pidfile::PidFile::acquire(&pid_path, "upssched") {
+        Ok(p) => Some(p),
+        Err(e) => {
+            tracing::debug!("No PID file: {e}");
+            None
+        }
+    };
     let runtime = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -89,6 +100,7 @@ fn daemon(d: &DaemonConf, lock: Flock<File>, mut ready: File) -> i32 {
     if still_ours {
         let _ = std::fs::remove_file(&d.pipefn);
     }
+    drop(pid_file);
     tracing::info!("Timer daemon exiting");
     code
 }
@@ -101,6 +113,12 @@ async fn serve(listener: UnixListener, cmdscript: Vec<String>) -> i32 {
         return 1;
     }
     let Ok(listener) = tokio::net::UnixListener::from_std(listener) else {
+        return 1;
+    };
+    let Ok(mut term) = signal(SignalKind::terminate()) else {
+        return 1;
+    };
+    let Ok(mut int) = signal(SignalKind::interrupt()) else {
         return 1;
     };
     let epoch = Instant::now();
@@ -133,6 +151,9 @@ async fn serve(listener: UnixListener, cmdscript: Vec<String>) -> i32 {
                 let _ = reply.send(answer);
             }
             () = sleep_until(deadline) => timers.handle_timeout(now()),
+            // Stopped (e.g. with upsmon's service): pending timers are dropped, as in NUT.
+            _ = term.recv() => return 0,
+            _ = int.recv() => return 0,
         }
     }
 }
