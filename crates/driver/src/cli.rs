@@ -222,7 +222,10 @@ pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
                 continue;
             }
             if !WITH_ARG.contains(&c) {
-                return Err(unknown(format!("{prog}: invalid option -- '{}'", c as char)));
+                return Err(unknown(format!(
+                    "{prog}: invalid option -- '{}'",
+                    c as char
+                )));
             }
             let value = if j < bytes.len() {
                 let v = opts[j..].to_owned();
@@ -354,10 +357,7 @@ mod tests {
         assert_eq!(cli.target, Some(Target::Section("ups".into())));
         assert_eq!(
             cli.extra,
-            vec![
-                ("port".into(), Some("a.dev".into())),
-                ("mode".into(), None)
-            ]
+            vec![("port".into(), Some("a.dev".into())), ("mode".into(), None)]
         );
         assert_eq!(cli.foreground, 2);
         assert_eq!(cli.pollinterval, Some(5));

@@ -231,10 +231,9 @@ pub fn build(
     cli: &Cli,
     ups_conf: Option<&UpsConf>,
 ) -> Result<DriverConfig, ConfigError> {
-    let target = cli
-        .target
-        .as_ref()
-        .ok_or_else(|| ConfigError::fail("Error: specifying '-a id' or '-s id' is now mandatory. Try -h for help."))?;
+    let target = cli.target.as_ref().ok_or_else(|| {
+        ConfigError::fail("Error: specifying '-a id' or '-s id' is now mandatory. Try -h for help.")
+    })?;
     let mut b = Builder {
         info,
         cfg: DriverConfig {
@@ -269,9 +268,9 @@ pub fn build(
         b.cfg.group = g.group.clone();
         b.cfg.chroot = g.chroot.clone();
         b.cfg.debug_min = g.debug_min;
-        let section = conf
-            .section(name)
-            .ok_or_else(|| ConfigError::fail(format!("Error: Section {name} not found in ups.conf")))?;
+        let section = conf.section(name).ok_or_else(|| {
+            ConfigError::fail(format!("Error: Section {name} not found in ups.conf"))
+        })?;
         if section.driver != info.name {
             return Err(ConfigError::fail(format!(
                 "Error: UPS [{name}] is for driver {}, but I'm {}!",
@@ -302,10 +301,7 @@ pub fn build(
             exit_code: 1,
         });
     }
-    let poll = cli
-        .pollinterval
-        .or(b.poll)
-        .unwrap_or(DEFAULT_POLLINTERVAL);
+    let poll = cli.pollinterval.or(b.poll).unwrap_or(DEFAULT_POLLINTERVAL);
     b.cfg.poll_interval = Duration::from_secs(u64::from(poll));
     b.cfg.synchronous = b.sync.unwrap_or(Synchronous::Auto);
     if let Some(u) = &cli.user {
@@ -345,7 +341,9 @@ mod tests {
     };
 
     fn run(conf: &str, args: &str) -> Result<DriverConfig, ConfigError> {
-        let conf = parse_ups_conf(conf, "ups.conf").expect("valid ups.conf").config;
+        let conf = parse_ups_conf(conf, "ups.conf")
+            .expect("valid ups.conf")
+            .config;
         let args: Vec<String> = args.split_whitespace().map(str::to_owned).collect();
         let cli = cli::parse("dummy-ups", &args).expect("valid command line");
         build(&INFO, &cli, Some(&conf))

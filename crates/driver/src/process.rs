@@ -102,7 +102,11 @@ impl PidLock {
                 let _ = file.read_to_string(&mut text);
                 let pid = text.trim();
                 Err(LockError::Running {
-                    pid: if pid.is_empty() { "unknown".into() } else { pid.into() },
+                    pid: if pid.is_empty() {
+                        "unknown".into()
+                    } else {
+                        pid.into()
+                    },
                 })
             }
             Err((_, errno)) => Err(io_err(io::Error::from(errno))),
@@ -129,6 +133,29 @@ impl Drop for PidLock {
         // Remove while still holding the lock, so no other instance can be between its
         // own open and lock on this name.
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// Whether a running driver holds the lock of this PID file; returns the PID it wrote.
+/// Never creates or removes the file.
+pub fn lock_holder(path: &Path) -> Option<String> {
+    let file = OpenOptions::new().read(true).open(path).ok()?;
+    match Flock::lock(file, FlockArg::LockSharedNonblock) {
+        Ok(_unlocked_on_drop) => None,
+        Err((mut file, nix::errno::Errno::EWOULDBLOCK)) => {
+            let mut text = String::new();
+            let _ = file.read_to_string(&mut text);
+            Some(text.trim().to_owned())
+        }
+        Err(_) => None,
+    }
+}
+
+/// The C library's text for an I/O error (`strerror`), without Rust's "(os error N)".
+pub fn strerror(e: &io::Error) -> String {
+    match e.raw_os_error() {
+        Some(code) => nix::errno::Errno::from_raw(code).desc().to_owned(),
+        None => e.to_string(),
     }
 }
 

@@ -46,8 +46,9 @@ fn read_ups_conf() -> Result<UpsConf, ExitCode> {
     let path = process::confpath().join("ups.conf");
     let text = std::fs::read(&path).map_err(|e| {
         fail(format!(
-            "Error: can't open {}: {e}",
-            path.display()
+            "Error: can't open {}: {}",
+            path.display(),
+            process::strerror(&e)
         ))
     })?;
     match parse_ups_conf(&text, &path.display().to_string()) {
@@ -75,7 +76,10 @@ where
     F: FnOnce(&DriverConfig) -> Result<D, DriverError>,
 {
     let args: Vec<String> = std::env::args().collect();
-    let prog = args.first().cloned().unwrap_or_else(|| info.name.to_owned());
+    let prog = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| info.name.to_owned());
     log::init(info.name);
     println!(
         "Network UPS Tools - {} {} ({NUT_VERSION})",
@@ -127,10 +131,10 @@ where
             return exit_code(e.exit_code);
         }
     };
-    if let Some(min) = cfg.debug_min {
-        if log::debug_level() < min {
-            log::set_debug_level(min);
-        }
+    if let Some(min) = cfg.debug_min
+        && log::debug_level() < min
+    {
+        log::set_debug_level(min);
     }
     for n in &cfg.notices {
         crate::notice!("{n}");
@@ -140,11 +144,7 @@ where
             .as_ref()
             .and_then(|c| c.global.statepath.as_deref()),
     );
-    let pidfile = process::pid_file(
-        &process::altpidpath(&statepath),
-        info.name,
-        &cfg.ups_name,
-    );
+    let pidfile = process::pid_file(&process::altpidpath(&statepath), info.name, &cfg.ups_name);
 
     if let Some(sig) = cli.signal {
         return signal_running(&pidfile, cli.pid, sig);
@@ -185,18 +185,22 @@ where
         },
         _ => None,
     };
-    if let Some(dir) = &cfg.chroot {
-        if let Err(e) = process::chroot(std::path::Path::new(dir)) {
-            return fail(e);
-        }
+    if let Some(dir) = &cfg.chroot
+        && let Err(e) = process::chroot(std::path::Path::new(dir))
+    {
+        return fail(e);
     }
-    if let Some(id) = &identity {
-        if let Err(e) = process::become_user(id) {
-            return fail(e);
-        }
+    if let Some(id) = &identity
+        && let Err(e) = process::become_user(id)
+    {
+        return fail(e);
     }
     if let Err(e) = std::env::set_current_dir(&statepath) {
-        return fail(format!("Can't chdir to {}: {e}", statepath.display()));
+        return fail(format!(
+            "Can't chdir to {}: {}",
+            statepath.display(),
+            process::strerror(&e)
+        ));
     }
     let mut lock = match PidLock::acquire(&pidfile) {
         Ok(l) => l,
@@ -224,7 +228,11 @@ where
         Ready::foreground()
     };
     if let Err(e) = lock.write_pid() {
-        return fail(format!("Fatal error: can't write {}: {e}", lock.path().display()));
+        return fail(format!(
+            "Fatal error: can't write {}: {}",
+            lock.path().display(),
+            process::strerror(&e)
+        ));
     }
     let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
     let runner = Runner {
@@ -260,8 +268,9 @@ fn signal_running(pidfile: &std::path::Path, pid: Option<i32>, sig: Signal) -> E
             Ok(p) => p,
             Err(e) => {
                 return fail(format!(
-                    "Failed to signal the running driver: can't read PID file {}: {e}",
-                    pidfile.display()
+                    "Failed to signal the running driver: can't read PID file {}: {}",
+                    pidfile.display(),
+                    process::strerror(&e)
                 ));
             }
         },
@@ -275,7 +284,8 @@ fn signal_running(pidfile: &std::path::Path, pid: Option<i32>, sig: Signal) -> E
     match process::send_signal(pid, nix_sig) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(format!(
-            "Failed to signal the running driver (PID {pid}): {e}"
+            "Failed to signal the running driver (PID {pid}): {}",
+            e.desc()
         )),
     }
 }
@@ -373,7 +383,9 @@ impl<D: Driver> Runner<D> {
         if let Err(code) = check_ignorelb(&self.cfg, &self.state) {
             return code;
         }
-        self.driver.update_info(Instant::now(), &mut self.state).await;
+        self.driver
+            .update_info(Instant::now(), &mut self.state)
+            .await;
         copy_device_info(&mut self.state);
         // Nobody is connected yet: what was queued is part of the first DUMPALL.
         self.state.tree_mut().take_changes();
@@ -381,8 +393,9 @@ impl<D: Driver> Runner<D> {
             Ok(s) => s,
             Err(e) => {
                 return fail(format!(
-                    "Fatal error: can't create the socket {}: {e}",
-                    self.socket.display()
+                    "Fatal error: can't create the socket {}: {}",
+                    self.socket.display(),
+                    process::strerror(&e)
                 ));
             }
         };

@@ -118,10 +118,10 @@ impl Server {
                         }
                         continue;
                     }
-                    if let Event::Request(id, _) = &ev {
-                        if !self.conns.contains_key(id) {
-                            continue;
-                        }
+                    if let Event::Request(id, _) = &ev
+                        && !self.conns.contains_key(id)
+                    {
+                        continue;
                     }
                     return ev;
                 }

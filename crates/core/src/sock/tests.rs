@@ -350,7 +350,10 @@ fn mirror_follows_updates_and_reports_events() {
         "ADDRANGE v 1 5",
         "DATASTALE",
     ] {
-        assert_eq!(m.apply(DriverMsg::parse_line(line).unwrap()), Applied::State);
+        assert_eq!(
+            m.apply(DriverMsg::parse_line(line).unwrap()),
+            Applied::State
+        );
     }
     assert!(m.is_stale());
     assert_eq!(m.var("v").unwrap().ranges, vec![Range { min: 1, max: 5 }]);

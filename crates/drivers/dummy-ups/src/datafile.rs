@@ -128,7 +128,11 @@ fn declaration(words: &[String]) -> Result<Option<Action>, String> {
             }
         }
         "ENUM" => RwKind::Enum(unquote(options).to_owned()),
-        other => return Err(format!("RW:{var}: unknown type '{other}' (STRING, RANGE or ENUM)")),
+        other => {
+            return Err(format!(
+                "RW:{var}: unknown type '{other}' (STRING, RANGE or ENUM)"
+            ));
+        }
     };
     Ok(Some(Action::Rw {
         var: var.to_owned(),

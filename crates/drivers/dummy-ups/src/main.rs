@@ -30,7 +30,10 @@ const VARS: &[VarDecl] = &[
         "repeater_disable_strict_start",
         "Do not terminate the driver encountering errors when starting the repeater mode",
     ),
-    VarDecl::value("username", "Repeater mode: upsd user name for SET and INSTCMD"),
+    VarDecl::value(
+        "username",
+        "Repeater mode: upsd user name for SET and INSTCMD",
+    ),
     VarDecl::sensitive("password", "Repeater mode: password of that user"),
 ];
 

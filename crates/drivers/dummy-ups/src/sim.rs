@@ -49,7 +49,9 @@ impl Sim {
     }
 
     fn current_mtime(&self) -> Option<SystemTime> {
-        std::fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+        std::fs::metadata(&self.path)
+            .and_then(|m| m.modified())
+            .ok()
     }
 
     /// Read and parse the file; its problems are logged once per version of the file.
@@ -57,8 +59,9 @@ impl Sim {
         let mtime = self.current_mtime();
         let text = std::fs::read(&self.path).map_err(|e| {
             format!(
-                "Can't open dummy-ups definition file {}: {e}",
-                self.path.display()
+                "Can't open dummy-ups definition file {}: {}",
+                self.path.display(),
+                nut_driver::process::strerror(&e)
             )
         })?;
         let parsed = datafile::parse(&text, &self.path.display().to_string());

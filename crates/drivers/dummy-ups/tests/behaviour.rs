@@ -57,29 +57,38 @@ fn seq_script_changes_reach_a_client_in_order() {
     let mut conn = s.conn();
     let cycle = ["OL", "OB", "OB LB"];
     let mut seen: Vec<String> = Vec::new();
-    wait_until("two full cycles of the script", Duration::from_secs(30), || {
-        let status = get(&mut conn, "seq", "ups.status");
-        if seen.last() != Some(&status) {
-            seen.push(status);
-        }
-        (seen.len() >= 7).then_some(())
-    });
+    wait_until(
+        "two full cycles of the script",
+        Duration::from_secs(30),
+        || {
+            let status = get(&mut conn, "seq", "ups.status");
+            if seen.last() != Some(&status) {
+                seen.push(status);
+            }
+            (seen.len() >= 7).then_some(())
+        },
+    );
     let start = cycle
         .iter()
         .position(|c| *c == seen[0])
         .unwrap_or_else(|| panic!("unexpected status {:?}", seen[0]));
     for (i, status) in seen.iter().enumerate() {
-        assert_eq!(status, cycle[(start + i) % 3], "transitions out of order: {seen:?}");
+        assert_eq!(
+            status,
+            cycle[(start + i) % 3],
+            "transitions out of order: {seen:?}"
+        );
     }
-    assert_eq!(
-        get(&mut conn, "seq", "driver.parameter.mode"),
-        "dummy-loop"
-    );
+    assert_eq!(get(&mut conn, "seq", "driver.parameter.mode"), "dummy-loop");
 }
 
 #[test]
 fn set_and_instcmd_are_tracked_to_success_and_refusals_report_their_code() {
-    let s = stack("dummy", "dummy.dev", "ups.status: OL\nbattery.charge: 90\nups.id: myid\n");
+    let s = stack(
+        "dummy",
+        "dummy.dev",
+        "ups.status: OL\nbattery.charge: 90\nups.id: myid\n",
+    );
     let mut conn = s.conn();
     login_admin(&mut conn);
     assert_eq!(
@@ -88,7 +97,10 @@ fn set_and_instcmd_are_tracked_to_success_and_refusals_report_their_code() {
     );
     // The value went through the driver's broadcast intact (NUT 2.8.0 would mangle it).
     assert_eq!(get(&mut conn, "dummy", "ups.id"), "a \"b\" c");
-    assert_eq!(tracked(&mut conn, "SET VAR dummy battery.charge 42"), "SUCCESS");
+    assert_eq!(
+        tracked(&mut conn, "SET VAR dummy battery.charge 42"),
+        "SUCCESS"
+    );
     assert_eq!(get(&mut conn, "dummy", "battery.charge"), "42");
     assert_eq!(tracked(&mut conn, "INSTCMD dummy load.off"), "SUCCESS");
     // Refused by the driver: a numeric variable cannot hold text (STAT_SET_INVALID, 2).
@@ -98,7 +110,10 @@ fn set_and_instcmd_are_tracked_to_success_and_refusals_report_their_code() {
     );
     assert_eq!(get(&mut conn, "dummy", "battery.charge"), "42");
     // SET of ups.status goes through status handling.
-    assert_eq!(tracked(&mut conn, "SET VAR dummy ups.status \"OB LB\""), "SUCCESS");
+    assert_eq!(
+        tracked(&mut conn, "SET VAR dummy ups.status \"OB LB\""),
+        "SUCCESS"
+    );
     assert_eq!(get(&mut conn, "dummy", "ups.status"), "OB LB");
 }
 

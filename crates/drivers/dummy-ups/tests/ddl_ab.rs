@@ -25,10 +25,17 @@ fn fixtures() -> Vec<PathBuf> {
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures missing at {}: {e}", dir.display()))
         .map(|e| e.expect("readable fixture dir").path())
-        .filter(|p| p.extension().is_some_and(|x| x == "dev" || x == "nds" || x == "seq"))
+        .filter(|p| {
+            p.extension()
+                .is_some_and(|x| x == "dev" || x == "nds" || x == "seq")
+        })
         .collect();
     files.sort();
-    assert!(files.len() >= 600, "expected the 604 DDL dumps, found {}", files.len());
+    assert!(
+        files.len() >= 600,
+        "expected the 604 DDL dumps, found {}",
+        files.len()
+    );
     files
 }
 
@@ -47,7 +54,11 @@ fn expected_differences(text: &[u8]) -> Expected {
         let Ok(words) = line.into_result() else {
             continue;
         };
-        let Some(var) = words.first().and_then(|w| w.split_once(':')).map(|(v, _)| v) else {
+        let Some(var) = words
+            .first()
+            .and_then(|w| w.split_once(':'))
+            .map(|(v, _)| v)
+        else {
             continue;
         };
         if var.starts_with("driver.") || var.starts_with("ups.status") {

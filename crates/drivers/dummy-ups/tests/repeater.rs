@@ -101,7 +101,10 @@ fn repeater_serves_identical_vars_and_survives_a_remote_upsd_restart() {
     assert_eq!(b.request("USERNAME admin"), ["OK"]);
     assert_eq!(b.request("PASSWORD adminpass"), ["OK"]);
     assert_eq!(b.request("SET TRACKING ON"), ["OK"]);
-    assert_eq!(tracked(&mut b, "SET VAR rep ups.id \"via proxy\""), "SUCCESS");
+    assert_eq!(
+        tracked(&mut b, "SET VAR rep ups.id \"via proxy\""),
+        "SUCCESS"
+    );
     let mut a = source.conn();
     wait_until("the SET to reach the source", WAIT, || {
         (a.request("GET VAR src ups.id") == ["VAR src ups.id \"via proxy\""]).then_some(())
