@@ -14,7 +14,8 @@ use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 
-use nix::unistd::{ForkResult, chdir, dup2_stderr, dup2_stdin, dup2_stdout, fork, pipe, setsid};
+use nix::fcntl::OFlag;
+use nix::unistd::{ForkResult, chdir, dup2_stderr, dup2_stdin, dup2_stdout, fork, pipe2, setsid};
 
 /// The child's handle to report the outcome of its start-up to the waiting parent. In the
 /// foreground ([`Readiness::foreground`]) both calls do nothing, so daemons use one code path.
@@ -53,7 +54,10 @@ impl Readiness {
 /// Fork into the background. Returns only in the child; the parent exits when the child reports
 /// its start-up outcome.
 pub fn detach() -> io::Result<Readiness> {
-    let (read_end, write_end): (OwnedFd, OwnedFd) = pipe().map_err(io::Error::from)?;
+    // Close-on-exec: programs the daemon runs later (SHUTDOWNCMD, NOTIFYCMD) must not inherit
+    // the pipe and keep the parent waiting.
+    let (read_end, write_end): (OwnedFd, OwnedFd) =
+        pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
     // SAFETY: no other threads exist yet (documented precondition); the child continues as a
     // normal single-threaded process.
     match unsafe { fork() }.map_err(io::Error::from)? {

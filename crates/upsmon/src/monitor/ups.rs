@@ -287,7 +287,12 @@ impl Ups {
                     }
                     self.fsd = true;
                 }
-                StatusToken::HighBattery | StatusToken::Charging | StatusToken::Discharging => {}
+                // WAIT is upsd's placeholder before a driver's first data: a known word that
+                // says nothing about power, so it is neither acted on nor reported as OTHER.
+                StatusToken::HighBattery
+                | StatusToken::Charging
+                | StatusToken::Discharging
+                | StatusToken::Wait => {}
                 unclassified => {
                     let w = unclassified.as_str();
                     if !other.iter().any(|o| o == w) {
