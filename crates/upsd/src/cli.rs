@@ -82,8 +82,7 @@ impl Options {
                 // "+" in the optstring: stop at the first non-option.
                 break;
             };
-            let mut chars = flags.char_indices();
-            while let Some((pos, c)) = chars.next() {
+            for (pos, c) in flags.char_indices() {
                 let takes_value = matches!(c, 'p' | 'r' | 'i' | 'u' | 'c' | 'P');
                 let value = if takes_value {
                     let rest = &flags[pos + c.len_utf8()..];

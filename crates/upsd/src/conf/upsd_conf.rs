@@ -102,7 +102,7 @@ pub fn parse_allow(word: &str) -> Option<bool> {
     }
     if word.starts_with(|c: char| c.is_ascii_digit()) {
         let digits: String = word.chars().take_while(char::is_ascii_digit).collect();
-        return Some(digits.trim_start_matches('0') != "");
+        return Some(!digits.trim_start_matches('0').is_empty());
     }
     None
 }

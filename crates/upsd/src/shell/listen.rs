@@ -7,8 +7,9 @@ use socket2::{Domain, Protocol, Socket, Type};
 use crate::cli::Family;
 use crate::conf::Listen;
 
-/// upsd's listen backlog.
-const BACKLOG: i32 = 16;
+/// Listen backlog. upsd uses 16; a deeper queue lets bursts of thousands of clients
+/// connect without SYN retries (the kernel caps it at somaxconn).
+const BACKLOG: i32 = 1024;
 
 /// The outcome of binding every LISTEN line.
 #[derive(Debug)]

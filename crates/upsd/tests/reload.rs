@@ -1,0 +1,193 @@
+//! Reload (SIGHUP and `upsd -c reload`), `upsd -c stop`, the PID file and sd_notify.
+
+use std::os::unix::fs::PermissionsExt;
+use std::os::unix::net::UnixDatagram;
+use std::process::Command;
+use std::time::Duration;
+
+use nut_harness::{Conn, Impl, STARTUP_TIMEOUT, Stack, StackBuilder, bin, poll_until, wait_until};
+
+const DEV_A: &str = "ups.status: OL\nbattery.charge: 100\n";
+const DEV_B: &str = "ups.status: OB\nbattery.charge: 50\n";
+
+const USERS: &str = "[admin]\n password = old\n actions = SET FSD\n instcmds = ALL\n";
+const USERS_CHANGED: &str = "[admin]\n password = new\n actions = SET FSD\n instcmds = ALL\n";
+
+fn upsd_ctl(stack: &Stack, args: &[&str]) -> std::process::Output {
+    stack
+        .command(Impl::Ours, "upsd")
+        .args(args)
+        .output()
+        .expect("run upsd -c")
+}
+
+fn wait_reply(conn: &mut Conn, request: &str, want: &[&str]) {
+    let mut last = Vec::new();
+    let ok = poll_until(STARTUP_TIMEOUT, || {
+        last = conn.request(request);
+        (last == want).then_some(())
+    });
+    assert!(ok.is_some(), "{request}: wanted {want:?}, last {last:?}");
+}
+
+#[test]
+fn sighup_adds_a_ups_without_dropping_clients() {
+    let mut stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV_A)
+        .file("b.dev", DEV_B)
+        .start();
+    let mut client = stack.conn();
+    assert_eq!(
+        client.request("GET VAR a ups.status"),
+        ["VAR a ups.status \"OL\""]
+    );
+    // A new section, its driver, then SIGHUP.
+    let ups_conf = std::fs::read_to_string(stack.dir().join("ups.conf")).unwrap();
+    stack.write_file(
+        "ups.conf",
+        format!("{ups_conf}\n[b]\n\tdriver = dummy-ups\n\tport = b.dev\n\tdesc = \"added\"\n"),
+    );
+    let mut driver = Command::new(bin(Impl::Debian, "dummy-ups"));
+    driver.args(["-F", "-a", "b"]);
+    stack.spawn(driver);
+    let socket = stack.dir().join("dummy-ups-b");
+    wait_until("driver b's socket", STARTUP_TIMEOUT, || {
+        socket.exists().then_some(())
+    });
+    stack
+        .upsd_daemon()
+        .unwrap()
+        .signal(nut_harness::Signal::SIGHUP);
+    // The connected client sees the new UPS (put first, as upsd does) and its data.
+    wait_reply(
+        &mut client,
+        "LIST UPS",
+        &[
+            "BEGIN LIST UPS",
+            "UPS b \"added\"",
+            "UPS a \"Description unavailable\"",
+            "END LIST UPS",
+        ],
+    );
+    wait_reply(
+        &mut client,
+        "GET VAR b ups.status",
+        &["VAR b ups.status \"OB\""],
+    );
+    assert_eq!(
+        client.request("GET VAR a ups.status"),
+        ["VAR a ups.status \"OL\""]
+    );
+    // Removing it again.
+    stack.write_file("ups.conf", &ups_conf);
+    stack
+        .upsd_daemon()
+        .unwrap()
+        .signal(nut_harness::Signal::SIGHUP);
+    wait_reply(&mut client, "GET VAR b ups.status", &["ERR UNKNOWN-UPS"]);
+    assert_eq!(
+        client.request("GET VAR a ups.status"),
+        ["VAR a ups.status \"OL\""]
+    );
+    let log = stack.upsd_daemon().unwrap().output_so_far();
+    assert!(log.contains("SIGHUP: reloading configuration"), "{log}");
+}
+
+#[test]
+fn reload_command_changes_passwords_and_stop_removes_the_pid_file() {
+    let notify_dir = tempfile::tempdir().unwrap();
+    let notify_path = notify_dir.path().join("notify.sock");
+    let notify = UnixDatagram::bind(&notify_path).unwrap();
+    // upsd drops privileges to `nut` when started as root; it must still reach the socket.
+    for (path, mode) in [(notify_dir.path(), 0o777), (notify_path.as_path(), 0o666)] {
+        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
+    }
+    notify
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV_A)
+        .upsd_users(USERS)
+        // -F from the harness plus this one: -FF, foreground with a PID file.
+        .upsd_args(&["-F"])
+        .env("NOTIFY_SOCKET", notify_path.to_str().unwrap())
+        .start();
+    let mut buf = [0u8; 256];
+    let n = notify.recv(&mut buf).expect("READY=1 from upsd");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
+
+    let pid_file = stack.dir().join("upsd.pid");
+    let pid = stack.upsd_daemon().unwrap().pid();
+    assert_eq!(
+        std::fs::read_to_string(&pid_file).unwrap().trim(),
+        pid.to_string()
+    );
+    // A second instance is refused with one clear line.
+    let second = stack
+        .command(Impl::Ours, "upsd")
+        .arg("-F")
+        .output()
+        .unwrap();
+    assert_eq!(second.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&second.stderr);
+    assert!(
+        stderr.contains("Fatal error: A previous upsd instance is already running!"),
+        "{stderr}"
+    );
+
+    let mut old = stack.conn();
+    old.request("USERNAME admin");
+    old.request("PASSWORD old");
+    assert_eq!(old.request("SET VAR a battery.charge 90"), ["OK"]);
+
+    stack.write_file("upsd.users", USERS_CHANGED);
+    let out = upsd_ctl(&stack, &["-c", "reload"]);
+    assert!(out.status.success(), "{out:?}");
+    let n = notify.recv(&mut buf).expect("RELOADING=1");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("RELOADING=1"));
+    let n = notify.recv(&mut buf).expect("READY=1 after reload");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
+    // Credentials are checked at each command: the old password no longer works, the new
+    // one does, and the connected client was not dropped.
+    assert_eq!(
+        old.request("SET VAR a battery.charge 80"),
+        ["ERR ACCESS-DENIED"]
+    );
+    let mut new = stack.conn();
+    new.request("USERNAME admin");
+    new.request("PASSWORD new");
+    assert_eq!(new.request("SET VAR a battery.charge 70"), ["OK"]);
+
+    let out = upsd_ctl(&stack, &["-c", "stop"]);
+    assert!(out.status.success(), "{out:?}");
+    let status = stack.upsd_daemon().unwrap().wait_exit(STARTUP_TIMEOUT);
+    assert!(status.success(), "{status:?}");
+    assert!(!pid_file.exists(), "the PID file must be removed at exit");
+    let n = notify.recv(&mut buf).expect("STOPPING=1");
+    assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
+}
+
+#[test]
+fn unbindable_listen_address_is_a_warning_when_another_works() {
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV_A)
+        // TEST-NET-1 is never a local address.
+        .upsd_conf("LISTEN 192.0.2.1 3493\nLISTEN ::1")
+        .start();
+    let mut conn = stack.conn();
+    assert_eq!(
+        conn.request("GET VAR a ups.status"),
+        ["VAR a ups.status \"OL\""]
+    );
+    let log = stack.upsd_daemon().unwrap().output_so_far();
+    assert!(
+        log.contains("not listening on 192.0.2.1 port 3493"),
+        "{log}"
+    );
+}
