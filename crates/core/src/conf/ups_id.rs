@@ -135,6 +135,9 @@ impl HostPort {
         if host.contains('@') {
             return Err(fail(UpsIdErrorKind::SecondAt));
         }
+        if host.contains(['[', ']']) {
+            return Err(fail(UpsIdErrorKind::StrayBracket));
+        }
         let port = port
             .map(|p| parse_port(p).ok_or_else(|| fail(UpsIdErrorKind::BadPort)))
             .transpose()?;
@@ -217,6 +220,9 @@ pub enum UpsIdErrorKind {
     /// A port that is not a number from 1 to 65535.
     #[error("port must be a number from 1 to 65535")]
     BadPort,
+    /// `[` or `]` inside a host name (only an IPv6 address may be bracketed, once).
+    #[error("'[' and ']' may only enclose an IPv6 address, e.g. upsname@[::1]:3493")]
+    StrayBracket,
 }
 
 #[cfg(test)]
@@ -230,6 +236,19 @@ mod tests {
             host: host.map(Into::into),
             port,
         }
+    }
+
+    #[test]
+    fn stray_brackets_are_rejected() {
+        // Found by the ups_id fuzz target: "[[]" used to parse to host "[", which does not
+        // display back to a parseable identifier.
+        for bad in ["ups@[[]", "ups@a]b", "ups@a[b", "ups@[a]]:1"] {
+            assert!(UpsId::parse(bad).is_err(), "{bad}");
+        }
+        assert_eq!(
+            HostPort::parse("[[]").map_err(|e| e.kind),
+            Err(UpsIdErrorKind::StrayBracket)
+        );
     }
 
     #[test]
