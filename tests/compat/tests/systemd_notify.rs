@@ -33,7 +33,7 @@ fn check_serving(scenario: &Scenario, daemon: &nut_harness::Daemon) {
             );
         }
         Kind::Logger => {
-            let log = scenario.root.path().join("ups.log");
+            let log = scenario.root.path().join("log/nut/ups.log");
             nut_harness::wait_until("upslog to write a line", TIMEOUT, || {
                 std::fs::read_to_string(&log)
                     .ok()

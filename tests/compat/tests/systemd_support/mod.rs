@@ -8,6 +8,7 @@ pub mod notify;
 pub mod service;
 pub mod unit;
 
+use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;
 use std::process::Command;
 
@@ -120,12 +121,20 @@ impl Scenario {
                     root.path().join("killpower").display()
                 ),
             );
+            // The log file lives where the unit's LogsDirectory=nut puts it (root:nut 0770),
+            // so upslog can reopen it after dropping privileges.
+            let logs = root.path().join("log/nut");
+            std::fs::create_dir_all(&logs).unwrap();
+            std::fs::set_permissions(&logs, std::fs::Permissions::from_mode(0o770)).unwrap();
+            if let Some(gid) = service::nut_group() {
+                nix::unistd::chown(&logs, Some(nix::unistd::Uid::from_raw(0)), Some(gid)).unwrap();
+            }
             root.write_conf(
                 "upslog.conf",
                 &format!(
                     "UPSLOG_ARGS=\"-s {} -l {} -i 1\"\n",
                     stack.ups_id(UPS),
-                    root.path().join("ups.log").display()
+                    logs.join("ups.log").display()
                 ),
             );
         }

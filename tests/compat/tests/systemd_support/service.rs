@@ -361,7 +361,15 @@ impl<'a> Service<'a> {
 
 /// Run a short-lived command to completion (killing its process group after [`TIMEOUT`]);
 /// its status and output (stdout, then stderr).
-pub fn run_once(label: &str, mut cmd: Command) -> (ExitStatus, String) {
+pub fn run_once(label: &str, cmd: Command) -> (ExitStatus, String) {
+    let shown = format!("{cmd:?}");
+    try_run_once(label, cmd)
+        .unwrap_or_else(|| panic!("{label}: {shown} did not finish within {TIMEOUT:?} (killed)"))
+}
+
+/// Like [`run_once`], but `None` (after killing its process group) when the command is
+/// still running after [`TIMEOUT`].
+pub fn try_run_once(label: &str, mut cmd: Command) -> Option<(ExitStatus, String)> {
     cmd.stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -378,12 +386,14 @@ pub fn run_once(label: &str, mut cmd: Command) -> (ExitStatus, String) {
         Ok(Ok(out)) => {
             let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
             text.push_str(&String::from_utf8_lossy(&out.stderr));
-            (out.status, text)
+            Some((out.status, text))
         }
         Ok(Err(e)) => panic!("{label}: waiting for {cmd:?}: {e}"),
         Err(_) => {
             let _ = killpg(Pid::from_raw(pid as i32), Signal::SIGKILL);
-            panic!("{label}: {cmd:?} did not finish within {TIMEOUT:?} (killed)")
+            // The waiting thread reaps it now that it is dead.
+            let _ = rx.recv_timeout(TIMEOUT);
+            None
         }
     }
 }
