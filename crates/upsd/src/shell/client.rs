@@ -1,24 +1,31 @@
 //! Client connections: accepting, reading request bytes into the [`Session`], writing each
-//! batch of replies with one write, STARTTLS, the idle limit, and kicks after a reload.
+//! batch of replies with one write, STARTTLS, and ending connections (idle limit, kicks).
 //!
-//! Plain connections read through one thread-local buffer (`readable()` + `try_read`), so an
-//! idle client costs its task, its session and its socket, not a read buffer.
+//! The hot path costs what upsd's costs — one `epoll_wait`, one `read`, one `write` per
+//! request — and an idle client costs only its task, session and socket:
+//!
+//! * plain connections are driven through `AsyncFd` and read into one thread-local buffer;
+//!   readiness is cleared after a short read, so no extra `read` returns `EAGAIN`;
+//! * there is no timer and no wake-up channel per connection: the housekeeping task ends
+//!   idle or kicked connections by shutting their socket down ([`Shared::sweep_clients`]),
+//!   which the connection's task sees as end of file.
 
-use std::cell::RefCell;
-use std::io;
+use std::cell::{Cell, RefCell};
+use std::io::{self, Read, Write};
 use std::net::SocketAddr;
+use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
 use std::time::Duration;
 
 use nut_core::token::{Limits, Tokenizer};
+use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::Notify;
+use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use super::Shared;
 use crate::logging;
-use crate::session::{Session, SessionAction};
+use crate::session::{IDLE_TIMEOUT, Session, SessionAction};
 
 /// Read size; also the largest burst of pipelined requests handled in one borrow.
 const READ_CHUNK: usize = 16 * 1024;
@@ -31,6 +38,37 @@ const ACCEPT_ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
+}
+
+/// What the housekeeping task knows of a connection.
+pub(super) struct ClientSlot {
+    fd: RawFd,
+    last_heard: Cell<Instant>,
+}
+
+impl ClientSlot {
+    /// End the connection: its task reads end of file and cleans up. The descriptor is
+    /// valid: a task removes its slot before it closes its socket.
+    pub(super) fn shut_down(&self) {
+        // SAFETY: plain syscall on a descriptor owned by a live connection task.
+        unsafe { libc::shutdown(self.fd, libc::SHUT_RDWR) };
+    }
+
+    pub(super) fn idle_since(&self) -> Instant {
+        self.last_heard.get()
+    }
+}
+
+impl Shared {
+    /// End connections silent for longer than the idle limit (upsd checks every ~2 s).
+    pub(super) fn sweep_clients(&self, now: Instant) {
+        for slot in self.clients.borrow().values() {
+            if now.saturating_duration_since(slot.idle_since()) > IDLE_TIMEOUT {
+                logging::debug(1, "Client idle for too long: disconnecting");
+                slot.shut_down();
+            }
+        }
+    }
 }
 
 /// What the connection does next.
@@ -65,7 +103,17 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
-                tokio::task::spawn_local(client_task(shared.clone(), stream, peer));
+                let registered = stream.into_std().and_then(|std| {
+                    // SAFETY: the std stream owns its descriptor and the AsyncFd owns the
+                    // stream, so the descriptor stays open and the same while registered.
+                    unsafe { AsyncFd::register(std) }.map_err(io::Error::from)
+                });
+                match registered {
+                    Ok(fd) => {
+                        tokio::task::spawn_local(client_task(shared.clone(), fd, peer));
+                    }
+                    Err(e) => logging::debug(1, &format!("cannot register a client: {e}")),
+                }
             }
             Err(e) => {
                 logging::debug(1, &format!("accept failed: {e}"));
@@ -75,30 +123,34 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
     }
 }
 
-async fn client_task(shared: Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
+async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, peer: SocketAddr) {
     let ip = peer.ip();
-    let mut session = Session::new(
-        &mut shared.server.borrow_mut(),
-        ip,
-        Instant::now().into_std(),
-    );
-    let kick = Rc::new(Notify::new());
-    shared.kicks.borrow_mut().insert(session.id(), kick.clone());
+    let now = Instant::now();
+    let mut session = Session::new(&mut shared.server.borrow_mut(), ip, now.into_std());
+    let slot = Rc::new(ClientSlot {
+        fd: stream.as_raw_fd(),
+        last_heard: Cell::new(now),
+    });
+    shared
+        .clients
+        .borrow_mut()
+        .insert(session.id(), slot.clone());
     logging::debug(2, &format!("Connect from {ip}"));
     let mut tok = Tokenizer::new(request_limits());
-    let mut stream = stream;
-    let step = serve_plain(&shared, &mut session, &mut tok, &mut stream, &kick).await;
+    let step = serve_plain(&shared, &mut session, &slot, &mut tok, &stream).await;
+    let mut tls_stream = None;
     if let Step::StartTls { clean } = step {
         let acceptor = shared.tls.borrow().clone();
-        match (clean, acceptor) {
-            (true, Some(acceptor)) => {
-                let handshake =
-                    tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await;
+        let tcp = tokio::net::TcpStream::from_std(stream.into_inner());
+        match (clean, acceptor, tcp) {
+            (true, Some(acceptor), Ok(tcp)) => {
+                let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await;
                 match handshake {
-                    Ok(Ok(mut tls)) => {
+                    Ok(Ok(tls)) => {
                         session.handle_tls_established();
                         logging::debug(1, &format!("TLS handshake done with client {ip}"));
-                        serve_stream(&shared, &mut session, &mut tok, &mut tls, &kick).await;
+                        let tls = tls_stream.insert(tls);
+                        serve_stream(&shared, &mut session, &slot, &mut tok, tls).await;
                     }
                     Ok(Err(e)) => logging::info(&format!("TLS handshake with {ip} failed: {e}")),
                     Err(_) => logging::info(&format!("TLS handshake with {ip} timed out")),
@@ -109,7 +161,9 @@ async fn client_task(shared: Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
             )),
         }
     }
-    shared.kicks.borrow_mut().remove(&session.id());
+    // The slot goes before the socket closes (see ClientSlot::shut_down).
+    shared.clients.borrow_mut().remove(&session.id());
+    drop(tls_stream);
     session.handle_close(&mut shared.server.borrow_mut());
     shared.pump();
     logging::debug(2, &format!("Disconnect from {ip}"));
@@ -120,11 +174,14 @@ async fn client_task(shared: Rc<Shared>, stream: TcpStream, peer: SocketAddr) {
 fn process(
     shared: &Rc<Shared>,
     session: &mut Session,
+    slot: &ClientSlot,
     tok: &mut Tokenizer,
     bytes: &[u8],
     out: &mut String,
 ) -> Step {
-    let now = Instant::now().into_std();
+    let now = Instant::now();
+    slot.last_heard.set(now);
+    let now = now.into_std();
     let mut step = Step::Continue;
     {
         let mut server = shared.server.borrow_mut();
@@ -151,37 +208,46 @@ fn process(
 async fn serve_plain(
     shared: &Rc<Shared>,
     session: &mut Session,
+    slot: &ClientSlot,
     tok: &mut Tokenizer,
-    stream: &mut TcpStream,
-    kick: &Notify,
+    stream: &AsyncFd<std::net::TcpStream>,
 ) -> Step {
     let mut out = String::new();
     loop {
-        let deadline = Instant::from_std(session.poll_timeout());
-        tokio::select! {
-            ready = tokio::time::timeout_at(deadline, stream.readable()) => match ready {
-                Ok(Ok(())) => {}
-                Ok(Err(_)) => return Step::Close,
-                Err(_) => {
-                    logging::debug(1, "Client idle for too long: disconnecting");
-                    return Step::Close;
-                }
-            },
-            _ = kick.notified() => return Step::Close,
-        }
+        let Ok(mut guard) = stream.readable().await else {
+            return Step::Close;
+        };
         let read = SCRATCH.with(|scratch| {
             let mut buf = scratch.borrow_mut();
-            match stream.try_read(&mut buf) {
-                Ok(0) => Err(None),
-                Ok(n) => Ok(Some(process(shared, session, tok, &buf[..n], &mut out))),
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => Ok(None),
-                Err(e) => Err(Some(e)),
+            match stream.get_ref().read(&mut buf) {
+                Ok(0) => Err(()),
+                Ok(n) => {
+                    if n < buf.len() {
+                        // Drained: wait for the next event instead of a read that would
+                        // return EAGAIN (tokio keeps the readiness if an event came since).
+                        guard.clear_ready();
+                    }
+                    Ok(Some(process(
+                        shared,
+                        session,
+                        slot,
+                        tok,
+                        &buf[..n],
+                        &mut out,
+                    )))
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    guard.clear_ready();
+                    Ok(None)
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+                Err(_) => Err(()),
             }
         });
         let step = match read {
             Ok(Some(step)) => step,
             Ok(None) => continue,
-            Err(_) => return Step::Close,
+            Err(()) => return Step::Close,
         };
         if !out.is_empty() {
             if write_all_plain(stream, out.as_bytes()).await.is_err() {
@@ -192,7 +258,7 @@ async fn serve_plain(
         match step {
             Step::Continue => {}
             Step::Close => {
-                let _ = stream.shutdown().await;
+                let _ = stream.get_ref().shutdown(std::net::Shutdown::Both);
                 return Step::Close;
             }
             start_tls @ Step::StartTls { .. } => return start_tls,
@@ -200,13 +266,24 @@ async fn serve_plain(
     }
 }
 
-/// One write in the common case (the reply fits the socket buffer); the rest waits.
-async fn write_all_plain(stream: &mut TcpStream, bytes: &[u8]) -> io::Result<()> {
-    match stream.try_write(bytes) {
-        Ok(n) if n == bytes.len() => Ok(()),
-        Ok(n) => stream.write_all(&bytes[n..]).await,
-        Err(e) if e.kind() == io::ErrorKind::WouldBlock => stream.write_all(bytes).await,
-        Err(e) => Err(e),
+/// One `write` in the common case (the reply fits the socket buffer); the rest waits for
+/// the socket to drain.
+async fn write_all_plain(
+    stream: &AsyncFd<std::net::TcpStream>,
+    mut bytes: &[u8],
+) -> io::Result<()> {
+    loop {
+        match stream.get_ref().write(bytes) {
+            Ok(n) if n == bytes.len() => return Ok(()),
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+            Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                let mut guard = stream.writable().await?;
+                guard.clear_ready();
+            }
+            Err(e) => return Err(e),
+        }
     }
 }
 
@@ -221,22 +298,18 @@ fn recycle(out: &mut String) {
 async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Rc<Shared>,
     session: &mut Session,
+    slot: &ClientSlot,
     tok: &mut Tokenizer,
     stream: &mut S,
-    kick: &Notify,
 ) {
     let mut buf = vec![0u8; 4096];
     let mut out = String::new();
     loop {
-        let deadline = Instant::from_std(session.poll_timeout());
-        let n = tokio::select! {
-            read = tokio::time::timeout_at(deadline, stream.read(&mut buf)) => match read {
-                Ok(Ok(0)) | Ok(Err(_)) | Err(_) => return,
-                Ok(Ok(n)) => n,
-            },
-            _ = kick.notified() => return,
+        let n = match stream.read(&mut buf).await {
+            Ok(0) | Err(_) => return,
+            Ok(n) => n,
         };
-        let step = process(shared, session, tok, &buf[..n], &mut out);
+        let step = process(shared, session, slot, tok, &buf[..n], &mut out);
         if !out.is_empty() {
             if stream.write_all(out.as_bytes()).await.is_err() || stream.flush().await.is_err() {
                 return;

@@ -15,7 +15,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::{Notify, mpsc};
+use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
@@ -38,7 +38,8 @@ pub struct Shared {
     tls: RefCell<Option<tokio_rustls::TlsAcceptor>>,
     maxconn: Cell<usize>,
     drivers: RefCell<HashMap<UpsKey, DriverHandle>>,
-    kicks: RefCell<HashMap<ClientId, Rc<Notify>>>,
+    /// Connected clients, for the idle sweep and kicks.
+    clients: RefCell<HashMap<ClientId, Rc<client::ClientSlot>>>,
 }
 
 impl Shared {
@@ -69,8 +70,8 @@ impl Shared {
                     }
                 }
                 Some(ServerEvent::KickClient(id)) => {
-                    if let Some(kick) = self.kicks.borrow().get(&id) {
-                        kick.notify_one();
+                    if let Some(slot) = self.clients.borrow().get(&id) {
+                        slot.shut_down();
                     }
                 }
                 None => {}
@@ -135,7 +136,7 @@ pub async fn run(config: ShellConfig, control: &mut dyn Control) -> std::io::Res
         tls: RefCell::new(config.tls.map(tokio_rustls::TlsAcceptor::from)),
         maxconn: Cell::new(config.maxconn),
         drivers: RefCell::new(HashMap::new()),
-        kicks: RefCell::new(HashMap::new()),
+        clients: RefCell::new(HashMap::new()),
     });
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
@@ -156,7 +157,9 @@ pub async fn run(config: ShellConfig, control: &mut dyn Control) -> std::io::Res
         };
         tokio::select! {
             _ = tokio::time::sleep_until(deadline) => {
-                shared.server.borrow_mut().handle_timeout(Instant::now().into_std());
+                let now = Instant::now();
+                shared.server.borrow_mut().handle_timeout(now.into_std());
+                shared.sweep_clients(now);
                 shared.pump();
             }
             _ = hup.recv() => {
