@@ -73,6 +73,11 @@ impl Session {
         self.id
     }
 
+    /// The client's address.
+    pub fn addr(&self) -> IpAddr {
+        self.addr
+    }
+
     /// Whether the connection runs TLS.
     pub fn is_tls(&self) -> bool {
         self.tls

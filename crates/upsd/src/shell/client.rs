@@ -140,26 +140,16 @@ async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, p
     let step = serve_plain(&shared, &mut session, &slot, &mut tok, &stream).await;
     let mut tls_stream = None;
     if let Step::StartTls { clean } = step {
-        let acceptor = shared.tls.borrow().clone();
-        let tcp = tokio::net::TcpStream::from_std(stream.into_inner());
-        match (clean, acceptor, tcp) {
-            (true, Some(acceptor), Ok(tcp)) => {
-                let handshake = tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await;
-                match handshake {
-                    Ok(Ok(tls)) => {
-                        session.handle_tls_established();
-                        logging::debug(1, &format!("TLS handshake done with client {ip}"));
-                        let tls = tls_stream.insert(tls);
-                        serve_stream(&shared, &mut session, &slot, &mut tok, tls).await;
-                    }
-                    Ok(Err(e)) => logging::info(&format!("TLS handshake with {ip} failed: {e}")),
-                    Err(_) => logging::info(&format!("TLS handshake with {ip} timed out")),
-                }
-            }
-            _ => logging::info(&format!(
-                "Disconnect {ip}: data after STARTTLS before the TLS handshake"
-            )),
-        }
+        // Boxed: the TLS state is large, and only connections that use it should pay.
+        let tls = Box::pin(start_tls(
+            &shared,
+            &mut session,
+            &slot,
+            &mut tok,
+            stream,
+            clean,
+        ));
+        tls_stream = tls.await;
     }
     // The slot goes before the socket closes (see ClientSlot::shut_down).
     shared.clients.borrow_mut().remove(&session.id());
@@ -167,6 +157,43 @@ async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, p
     session.handle_close(&mut shared.server.borrow_mut());
     shared.pump();
     logging::debug(2, &format!("Disconnect from {ip}"));
+}
+
+/// The TLS handshake after `OK STARTTLS`, then the rest of the connection over TLS.
+/// Returns the stream so that it is closed only after the slot is gone.
+async fn start_tls(
+    shared: &Rc<Shared>,
+    session: &mut Session,
+    slot: &ClientSlot,
+    tok: &mut Tokenizer,
+    stream: AsyncFd<std::net::TcpStream>,
+    clean: bool,
+) -> Option<tokio_rustls::server::TlsStream<tokio::net::TcpStream>> {
+    let ip = session.addr();
+    let acceptor = shared.tls.borrow().clone();
+    let tcp = tokio::net::TcpStream::from_std(stream.into_inner());
+    let (true, Some(acceptor), Ok(tcp)) = (clean, acceptor, tcp) else {
+        logging::info(&format!(
+            "Disconnect {ip}: data after STARTTLS before the TLS handshake"
+        ));
+        return None;
+    };
+    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+        Ok(Ok(mut tls)) => {
+            session.handle_tls_established();
+            logging::debug(1, &format!("TLS handshake done with client {ip}"));
+            serve_stream(shared, session, slot, tok, &mut tls).await;
+            Some(tls)
+        }
+        Ok(Err(e)) => {
+            logging::info(&format!("TLS handshake with {ip} failed: {e}"));
+            None
+        }
+        Err(_) => {
+            logging::info(&format!("TLS handshake with {ip} timed out"));
+            None
+        }
+    }
 }
 
 /// Feed `bytes` to the session, line by line, appending replies to `out`. Stops at
