@@ -31,6 +31,19 @@
 //! * `GET TYPE` keeps upsd's `NUMBER` for variables without the STRING flag (§12 item 4):
 //!   clients decide on it, so it is not changed.
 //! * Over-long request lines, see above.
+//! * MAXCONN: a client over the limit is disconnected at once (upsd accepts it and never
+//!   reads from it). The listen backlog is 1024 instead of 16.
+//! * After a parse error (e.g. `#` inside quotes) upsd also drops the rest of that `read()`;
+//!   we answer the following complete lines.
+//! * TLS is rustls: CERTFILE is one PEM file with the certificate chain and the key
+//!   (OpenSSL-build semantics); NSS databases and CERTIDENT are not supported; only TLS 1.2
+//!   and 1.3 exist, so DISABLE_WEAK_SSL changes nothing. CERTREQUEST checks client
+//!   certificates against CERTPATH (a PEM file or a directory of `.pem`/`.crt` files).
+//! * A LISTEN address that cannot be bound is logged and skipped as long as one listener
+//!   works (nut#723); none at all is fatal. LISTEN and TLS changes need a restart, as in
+//!   upsd.
+//! * Started as root without `-u`, upsd switches to the `nut` account (Debian's build
+//!   default) after binding its listeners and reading CERTFILE.
 
 pub mod cli;
 pub mod conf;
