@@ -246,3 +246,65 @@ fn a_second_instance_is_refused_and_c_commands_reach_the_running_driver() {
     assert!(!s.dir().join("dummy-ups-dummy.pid").exists());
     assert!(!s.driver_socket("dummy").exists());
 }
+
+#[test]
+fn nds_declarations_make_typed_writable_variables_and_commands() {
+    let nds = "input.transfer.low: 100\nRW:input.transfer.low:ENUM:\"95\"\n\
+               RW:input.transfer.low:ENUM:\"100\"\nbattery.charge.low: 20\n\
+               RW:battery.charge.low:RANGE:\"10\" \"50\"\nups.id: x\nRW:ups.id:STRING:8\n\
+               CMD:beeper.disable\nCMD:test.battery.start\n";
+    let s = stack("nds", "dev.nds", nds);
+    let mut conn = s.conn();
+    assert_eq!(
+        conn.request("LIST ENUM nds input.transfer.low"),
+        [
+            "BEGIN LIST ENUM nds input.transfer.low",
+            "ENUM nds input.transfer.low \"95\"",
+            "ENUM nds input.transfer.low \"100\"",
+            "END LIST ENUM nds input.transfer.low",
+        ]
+    );
+    assert_eq!(
+        conn.request("LIST RANGE nds battery.charge.low"),
+        [
+            "BEGIN LIST RANGE nds battery.charge.low",
+            "RANGE nds battery.charge.low \"10\" \"50\"",
+            "END LIST RANGE nds battery.charge.low",
+        ]
+    );
+    assert_eq!(
+        conn.request("GET TYPE nds ups.id"),
+        ["TYPE nds ups.id RW STRING:8"]
+    );
+    let cmds = conn.request("LIST CMD nds");
+    for c in ["beeper.disable", "load.off", "test.battery.start"] {
+        assert!(cmds.contains(&format!("CMD nds {c}")), "{cmds:?}");
+    }
+    login_admin(&mut conn);
+    assert_eq!(tracked(&mut conn, "INSTCMD nds beeper.disable"), "SUCCESS");
+    assert_eq!(
+        conn.request("SET VAR nds input.transfer.low 99"),
+        ["ERR INVALID-VALUE"]
+    );
+}
+
+#[test]
+fn dummy_once_rereads_the_file_when_it_changes() {
+    let s = stack("dummy", "dummy.dev", "ups.status: OL\nbattery.charge: 90\n");
+    let mut conn = s.conn();
+    assert_eq!(get(&mut conn, "dummy", "battery.charge"), "90");
+    // A SET persists while the file does not change...
+    login_admin(&mut conn);
+    assert_eq!(
+        tracked(&mut conn, "SET VAR dummy battery.charge 55"),
+        "SUCCESS"
+    );
+    assert_eq!(get(&mut conn, "dummy", "battery.charge"), "55");
+    // ...and editing the file brings its values back. (mtime has one-second granularity
+    // on some filesystems: rewrite until the driver notices.)
+    wait_until("the driver to re-read the edited file", WAIT, || {
+        s.write_file("dummy.dev", "ups.status: OB\nbattery.charge: 12\n");
+        (get(&mut conn, "dummy", "ups.status") == "OB").then_some(())
+    });
+    assert_eq!(get(&mut conn, "dummy", "battery.charge"), "12");
+}
