@@ -196,3 +196,42 @@ fn five_thousand_connections_at_once() {
         eprintln!("upsd RSS: {idle} KiB idle, {busy} KiB with {N} clients");
     }
 }
+
+#[test]
+fn pipelined_lists_are_all_answered_in_order() {
+    let stack = stack();
+    let mut conn = stack.conn();
+    const N: usize = 3000;
+    let mut burst = Vec::new();
+    for i in 0..N {
+        if i % 2 == 0 {
+            burst.extend_from_slice(b"LIST VAR dummy\n");
+        } else {
+            burst.extend_from_slice(b"GET VAR dummy battery.charge\n");
+        }
+    }
+    // Written from another thread: the server answers while we are still sending.
+    let mut writer = conn.stream().try_clone().unwrap();
+    let sender = std::thread::spawn(move || writer.write_all(&burst).unwrap());
+    for i in 0..N {
+        let reply = conn.read_reply();
+        if i % 2 == 0 {
+            assert_eq!(
+                reply.first().map(Vec::as_slice),
+                Some(&b"BEGIN LIST VAR dummy\n"[..])
+            );
+            assert_eq!(
+                reply.last().map(Vec::as_slice),
+                Some(&b"END LIST VAR dummy\n"[..])
+            );
+        } else {
+            assert_eq!(
+                reply,
+                [b"VAR dummy battery.charge \"100\"\n".to_vec()],
+                "reply {i}"
+            );
+        }
+    }
+    sender.join().unwrap();
+    assert_served(&mut conn);
+}

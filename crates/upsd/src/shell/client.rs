@@ -31,6 +31,8 @@ use crate::session::{IDLE_TIMEOUT, Session, SessionAction};
 const READ_CHUNK: usize = 16 * 1024;
 /// Reply buffers bigger than this are not kept between requests.
 const KEEP_OUT_CAPACITY: usize = 64 * 1024;
+/// Replies are written once this many bytes are pending, before more requests are handled.
+const FLUSH_AT: usize = 32 * 1024;
 /// How long a TLS handshake may take.
 const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// Pause after a failed accept (e.g. out of file descriptors) before trying again.
@@ -196,8 +198,11 @@ async fn start_tls(
     }
 }
 
-/// Feed `bytes` to the session, line by line, appending replies to `out`. Stops at
-/// STARTTLS; after LOGOUT the rest of `bytes` is still answered (as upsd does).
+/// Feed `bytes` to the session, line by line, appending replies to `out`, and return how
+/// many bytes were used. Stops early at STARTTLS, and when `out` holds [`FLUSH_AT`] bytes
+/// (the caller writes them and feeds the rest again), so a client that pipelines many
+/// LISTs without reading costs bounded memory. After LOGOUT the rest is still answered, as
+/// upsd does, and the connection closes when it is used up.
 fn process(
     shared: &Rc<Shared>,
     session: &mut Session,
@@ -205,31 +210,33 @@ fn process(
     tok: &mut Tokenizer,
     bytes: &[u8],
     out: &mut String,
-) -> Step {
+) -> (Step, usize) {
     let now = Instant::now();
     slot.last_heard.set(now);
     let now = now.into_std();
-    let mut step = Step::Continue;
+    let mut result = (Step::Continue, bytes.len());
     {
         let mut server = shared.server.borrow_mut();
         session.handle_activity(now);
         for (i, &b) in bytes.iter().enumerate() {
             let Some(line) = tok.push(b) else { continue };
-            match session.handle_line(now, &line, &mut server, out) {
-                None => {}
-                // LOGOUT: upsd answers what is left of this read, then closes.
-                Some(SessionAction::Close) => step = Step::Close,
-                Some(SessionAction::StartTls) => {
-                    step = Step::StartTls {
-                        clean: i + 1 == bytes.len() && !tok.is_mid_line(),
-                    };
-                    break;
-                }
+            let action = session.handle_line(now, &line, &mut server, out);
+            if action == Some(SessionAction::StartTls) {
+                let clean = i + 1 == bytes.len() && !tok.is_mid_line();
+                result = (Step::StartTls { clean }, i + 1);
+                break;
+            }
+            if out.len() >= FLUSH_AT && i + 1 < bytes.len() {
+                result.1 = i + 1;
+                break;
             }
         }
     }
     shared.pump();
-    step
+    if matches!(result.0, Step::Continue) && session.is_closing() && result.1 == bytes.len() {
+        result.0 = Step::Close;
+    }
+    result
 }
 
 async fn serve_plain(
@@ -240,41 +247,44 @@ async fn serve_plain(
     stream: &AsyncFd<std::net::TcpStream>,
 ) -> Step {
     let mut out = String::new();
+    // Bytes read but not processed yet (only after a reply reached FLUSH_AT).
+    let mut backlog: Vec<u8> = Vec::new();
     loop {
-        let Ok(mut guard) = stream.readable().await else {
-            return Step::Close;
-        };
-        let read = SCRATCH.with(|scratch| {
-            let mut buf = scratch.borrow_mut();
-            match stream.get_ref().read(&mut buf) {
-                Ok(0) => Err(()),
-                Ok(n) => {
-                    if n < buf.len() {
-                        // Drained: wait for the next event instead of a read that would
-                        // return EAGAIN (tokio keeps the readiness if an event came since).
-                        guard.clear_ready();
+        let step = if backlog.is_empty() {
+            let Ok(mut guard) = stream.readable().await else {
+                return Step::Close;
+            };
+            let read = SCRATCH.with(|scratch| {
+                let mut buf = scratch.borrow_mut();
+                match stream.get_ref().read(&mut buf) {
+                    Ok(0) => Err(()),
+                    Ok(n) => {
+                        if n < buf.len() {
+                            // Drained: wait for the next event instead of a read that would
+                            // return EAGAIN (tokio keeps the readiness if an event came since).
+                            guard.clear_ready();
+                        }
+                        let (step, used) = process(shared, session, slot, tok, &buf[..n], &mut out);
+                        backlog.extend_from_slice(&buf[used..n]);
+                        Ok(Some(step))
                     }
-                    Ok(Some(process(
-                        shared,
-                        session,
-                        slot,
-                        tok,
-                        &buf[..n],
-                        &mut out,
-                    )))
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        guard.clear_ready();
+                        Ok(None)
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
+                    Err(_) => Err(()),
                 }
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    guard.clear_ready();
-                    Ok(None)
-                }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => Ok(None),
-                Err(_) => Err(()),
+            });
+            match read {
+                Ok(Some(step)) => step,
+                Ok(None) => continue,
+                Err(()) => return Step::Close,
             }
-        });
-        let step = match read {
-            Ok(Some(step)) => step,
-            Ok(None) => continue,
-            Err(()) => return Step::Close,
+        } else {
+            let (step, used) = process(shared, session, slot, tok, &backlog, &mut out);
+            backlog.drain(..used);
+            step
         };
         if !out.is_empty() {
             if write_all_plain(stream, out.as_bytes()).await.is_err() {
@@ -288,7 +298,11 @@ async fn serve_plain(
                 let _ = stream.get_ref().shutdown(std::net::Shutdown::Both);
                 return Step::Close;
             }
-            start_tls @ Step::StartTls { .. } => return start_tls,
+            Step::StartTls { clean } => {
+                return Step::StartTls {
+                    clean: clean && backlog.is_empty(),
+                };
+            }
         }
     }
 }
@@ -330,13 +344,22 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
     stream: &mut S,
 ) {
     let mut buf = vec![0u8; 4096];
+    let mut backlog: Vec<u8> = Vec::new();
     let mut out = String::new();
     loop {
-        let n = match stream.read(&mut buf).await {
-            Ok(0) | Err(_) => return,
-            Ok(n) => n,
+        let step = if backlog.is_empty() {
+            let n = match stream.read(&mut buf).await {
+                Ok(0) | Err(_) => return,
+                Ok(n) => n,
+            };
+            let (step, used) = process(shared, session, slot, tok, &buf[..n], &mut out);
+            backlog.extend_from_slice(&buf[used..n]);
+            step
+        } else {
+            let (step, used) = process(shared, session, slot, tok, &backlog, &mut out);
+            backlog.drain(..used);
+            step
         };
-        let step = process(shared, session, slot, tok, &buf[..n], &mut out);
         if !out.is_empty() {
             if stream.write_all(out.as_bytes()).await.is_err() || stream.flush().await.is_err() {
                 return;
