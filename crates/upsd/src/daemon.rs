@@ -13,11 +13,13 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::cli::{Options, SignalCommand, USAGE};
-use crate::conf::{Descriptions, UpsdConf, Users, parse_upsd_conf, parse_users};
 use crate::logging;
 use crate::server::{Server, Settings};
 use crate::shell::{self, Control, ShellConfig, listen};
 use crate::ups::UpsDef;
+use nut_core::conf::{
+    CmdVarTab, ConfResult, UpsdConf, UpsdUsers, parse_cmdvartab, parse_upsd_conf, parse_upsd_users,
+};
 
 /// Debian's built-in paths.
 const DEFAULT_CONFPATH: &str = "/etc/nut";
@@ -104,13 +106,7 @@ fn run(options: Options) -> Result<i32> {
         return signal_running(&paths, options.pid, command);
     }
     check_previous_instance(&paths)?;
-    let upsd_conf_path = paths.confpath.join("upsd.conf");
-    let text = std::fs::read(&upsd_conf_path)
-        .with_context(|| format!("Can't open {}", upsd_conf_path.display()))?;
-    warn_world_readable(&upsd_conf_path);
-    let (mut conf, problems) = parse_upsd_conf(&text);
-    report_config_problems(&problems);
-    apply_env_overrides(&mut conf);
+    let conf = read_upsd_conf(&paths)?;
     if let Some(level) = conf.debug_min
         && level > u32::from(options.debug)
     {
@@ -118,21 +114,21 @@ fn run(options: Options) -> Result<i32> {
     }
     let paths = Paths::from_env(Some(&conf));
 
-    let bound = listen::bind_all(&conf.listen, options.family);
+    let bound = listen::bind_all(&conf.listeners(), options.family);
     for m in &bound.messages {
         logging::info(m);
     }
     if bound.listeners.is_empty() {
         bail!("no listening interface available");
     }
-    if bound.some_failed && !conf.allow_not_all_listeners.unwrap_or(false) {
+    if bound.some_failed && !conf.allow_not_all_listeners {
         // nut#723: one working listener is enough; the failures were logged above.
         logging::info(
             "WARNING: some listening interfaces were not available; serving on the others",
         );
     }
     let tls = shell::tls::server_config(&conf).map_err(|e| anyhow!("{e}"))?;
-    let maxconn = conf.maxconn.unwrap_or_else(default_maxconn);
+    let maxconn = conf.maxconn.map_or_else(default_maxconn, u64::from);
 
     if let Some(dir) = &options.chroot {
         nix::unistd::chroot(Path::new(dir)).with_context(|| format!("chroot {dir}"))?;
@@ -142,7 +138,7 @@ fn run(options: Options) -> Result<i32> {
 
     let loaded = load_reloadable(&paths, &conf)?;
     if loaded.defs.is_empty() {
-        if conf.allow_no_device.unwrap_or(false) {
+        if conf.allow_no_device {
             logging::info(
                 "Normally at least one UPS must be defined in ups.conf, currently there are none (please configure the file and reload the service)",
             );
@@ -168,11 +164,7 @@ fn run(options: Options) -> Result<i32> {
         (guard, false) => guard,
     };
 
-    let settings = Settings {
-        maxage: Duration::from_secs(conf.maxage),
-        tracking_delay: Duration::from_secs(conf.trackingdelay),
-        tls_available: tls.is_some(),
-    };
+    let settings = settings(&conf, tls.is_some());
     let seed = rand::random::<u64>();
     let server = Server::new(
         settings,
@@ -207,8 +199,8 @@ fn run(options: Options) -> Result<i32> {
 /// The reloadable part of the configuration.
 struct Loaded {
     defs: Vec<UpsDef>,
-    users: Users,
-    descriptions: Descriptions,
+    users: UpsdUsers,
+    descriptions: CmdVarTab,
 }
 
 fn load_reloadable(paths: &Paths, conf: &UpsdConf) -> Result<Loaded> {
@@ -235,15 +227,11 @@ fn load_reloadable(paths: &Paths, conf: &UpsdConf) -> Result<Loaded> {
     let users = match std::fs::read(&users_path) {
         Ok(text) => {
             warn_world_readable(&users_path);
-            let (users, problems) = parse_users(&text);
-            for p in problems {
-                logging::info(&p);
-            }
-            users
+            checked(parse_upsd_users(&text, &users_path.display().to_string()))?
         }
         Err(e) => {
             logging::info(&format!("Can't open {}: {e}", users_path.display()));
-            Users::default()
+            UpsdUsers::default()
         }
     };
 
@@ -254,13 +242,18 @@ fn load_reloadable(paths: &Paths, conf: &UpsdConf) -> Result<Loaded> {
         .unwrap_or_else(|| DEFAULT_DATAPATH.to_owned());
     let cmdvartab = Path::new(&datapath).join("cmdvartab");
     let descriptions = match std::fs::read(&cmdvartab) {
-        Ok(text) => Descriptions::parse(&text),
+        // Descriptions are optional: a broken table only loses them.
+        Ok(text) => checked(parse_cmdvartab(&text, &cmdvartab.display().to_string()))
+            .unwrap_or_else(|e| {
+                logging::info(&format!("{e:#} - disabling descriptions"));
+                CmdVarTab::default()
+            }),
         Err(_) => {
             logging::info(&format!(
                 "{} not found - disabling descriptions",
                 cmdvartab.display()
             ));
-            Descriptions::default()
+            CmdVarTab::default()
         }
     };
     Ok(Loaded {
@@ -278,19 +271,10 @@ struct Reloader {
 impl Control for Reloader {
     fn reload(&mut self, server: &mut Server) {
         notify(&[sd_notify::NotifyState::Reloading, monotonic_now()]);
-        let conf_path = self.paths.confpath.join("upsd.conf");
-        let conf = match std::fs::read(&conf_path) {
-            Ok(text) => {
-                let (mut conf, problems) = parse_upsd_conf(&text);
-                report_config_problems(&problems);
-                apply_env_overrides(&mut conf);
-                conf
-            }
+        let conf = match read_upsd_conf(&self.paths) {
+            Ok(conf) => conf,
             Err(e) => {
-                logging::info(&format!(
-                    "Can't open {}: {e}; keeping the old configuration",
-                    conf_path.display()
-                ));
+                logging::info(&format!("{e:#}; keeping the old configuration"));
                 notify(&[sd_notify::NotifyState::Ready]);
                 return;
             }
@@ -300,11 +284,7 @@ impl Control for Reloader {
                 if loaded.defs.is_empty() {
                     logging::info("Warning: no UPSes currently defined!");
                 }
-                let settings = Settings {
-                    maxage: Duration::from_secs(conf.maxage),
-                    tracking_delay: Duration::from_secs(conf.trackingdelay),
-                    tls_available: self.tls_on,
-                };
+                let settings = settings(&conf, self.tls_on);
                 server.reload(settings, loaded.defs, loaded.users, loaded.descriptions);
             }
             Err(e) => logging::info(&format!(
@@ -330,34 +310,63 @@ fn notify(states: &[sd_notify::NotifyState<'_>]) {
     }
 }
 
-fn report_config_problems(problems: &[String]) {
-    for p in problems {
-        logging::info(p);
-    }
-    if !problems.is_empty() {
-        logging::info(&format!(
-            "Encountered {} config errors, those entries were ignored",
-            problems.len()
-        ));
+/// Log a parser's warnings; with errors, log every diagnostic and fail naming the file.
+fn checked<T>(result: ConfResult<T>) -> Result<T> {
+    match result {
+        Ok(parsed) => {
+            let (config, warnings) = parsed.into_parts();
+            for w in &warnings {
+                logging::info(&w.to_string());
+            }
+            Ok(config)
+        }
+        Err(e) => {
+            for d in e.diagnostics() {
+                logging::info(&d.to_string());
+            }
+            let file = e.errors.first().map(|d| d.file.clone()).unwrap_or_default();
+            bail!(
+                "{file}: {} configuration error(s), see above",
+                e.errors.len()
+            )
+        }
     }
 }
 
-/// ALLOW_NO_DEVICE / ALLOW_NOT_ALL_LISTENERS from the environment win over the file.
-fn apply_env_overrides(conf: &mut UpsdConf) {
-    use crate::conf::upsd_conf::parse_allow;
-    if let Some(v) = std::env::var("ALLOW_NO_DEVICE")
-        .ok()
-        .as_deref()
-        .and_then(parse_allow)
-    {
-        conf.allow_no_device = Some(v);
+/// upsd.conf, with ALLOW_NO_DEVICE / ALLOW_NOT_ALL_LISTENERS from the environment winning.
+fn read_upsd_conf(paths: &Paths) -> Result<UpsdConf> {
+    let path = paths.confpath.join("upsd.conf");
+    let text = std::fs::read(&path).with_context(|| format!("Can't open {}", path.display()))?;
+    warn_world_readable(&path);
+    let mut conf = checked(parse_upsd_conf(&text, &path.display().to_string()))?;
+    if let Some(v) = env_allow("ALLOW_NO_DEVICE") {
+        conf.allow_no_device = v;
     }
-    if let Some(v) = std::env::var("ALLOW_NOT_ALL_LISTENERS")
-        .ok()
-        .as_deref()
-        .and_then(parse_allow)
-    {
-        conf.allow_not_all_listeners = Some(v);
+    if let Some(v) = env_allow("ALLOW_NOT_ALL_LISTENERS") {
+        conf.allow_not_all_listeners = v;
+    }
+    Ok(conf)
+}
+
+/// An ALLOW_* environment value: `true|on|yes|1`, `false|off|no|0` (any case), or a number
+/// (non-zero is true).
+fn env_allow(name: &str) -> Option<bool> {
+    let value = std::env::var(name).ok()?;
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "on" | "yes" => Some(true),
+        "false" | "off" | "no" => Some(false),
+        v if v.starts_with(|c: char| c.is_ascii_digit()) => {
+            Some(v.chars().take_while(char::is_ascii_digit).any(|c| c != '0'))
+        }
+        _ => None,
+    }
+}
+
+fn settings(conf: &UpsdConf, tls_available: bool) -> Settings {
+    Settings {
+        maxage: Duration::from_secs(u64::from(conf.maxage)),
+        tracking_delay: Duration::from_secs(u64::from(conf.trackingdelay)),
+        tls_available,
     }
 }
 

@@ -12,7 +12,9 @@
 //! socket or a clock, and are unit-tested as transcripts. [`shell`] is the tokio
 //! (current-thread) runtime around them: listeners, client tasks, driver-socket tasks,
 //! STARTTLS, signals and reload. [`cli`] and [`daemon`] hold the command line and process
-//! plumbing (PID file, privileges, sd_notify).
+//! plumbing (PID file, privileges, sd_notify). Config files are read with `nut_core::conf`
+//! (ups.conf, upsd.conf, upsd.users, cmdvartab): a file with errors stops startup (and is
+//! ignored, keeping the running configuration, on reload).
 //!
 //! # Request line limit
 //!
@@ -46,7 +48,6 @@
 //!   default) after binding its listeners and reading CERTFILE.
 
 pub mod cli;
-pub mod conf;
 pub mod daemon;
 pub mod logging;
 pub mod server;

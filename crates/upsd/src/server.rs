@@ -17,8 +17,8 @@ use nut_core::net::{TrackingId, TrackingStatus};
 use nut_core::sock::mirror::Applied;
 use nut_core::sock::{DriverMsg, ServerMsg};
 
-use crate::conf::{Descriptions, Users};
 use crate::ups::{CONNECT_FAILURE_LOG_INTERVAL, Link, Ups, UpsDef, UpsKey};
+use nut_core::conf::{CmdVarTab, UpsdUsers};
 
 /// Settings that come from upsd.conf and the environment.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -34,8 +34,10 @@ pub struct Settings {
 impl Default for Settings {
     fn default() -> Self {
         Settings {
-            maxage: Duration::from_secs(crate::conf::upsd_conf::DEFAULT_MAXAGE),
-            tracking_delay: Duration::from_secs(crate::conf::upsd_conf::DEFAULT_TRACKINGDELAY),
+            maxage: Duration::from_secs(u64::from(nut_core::conf::upsd_conf::DEFAULT_MAXAGE)),
+            tracking_delay: Duration::from_secs(u64::from(
+                nut_core::conf::upsd_conf::DEFAULT_TRACKINGDELAY,
+            )),
             tls_available: false,
         }
     }
@@ -93,8 +95,8 @@ pub struct Server {
     /// In `LIST UPS` order.
     upses: Vec<Ups>,
     next_ups: u64,
-    users: Users,
-    descriptions: Descriptions,
+    users: UpsdUsers,
+    descriptions: CmdVarTab,
     /// Keyed by connection order, so iterating backwards gives newest first.
     clients: BTreeMap<ClientId, ClientInfo>,
     next_client: u64,
@@ -111,8 +113,8 @@ impl Server {
     pub fn new(
         settings: Settings,
         upses: Vec<UpsDef>,
-        users: Users,
-        descriptions: Descriptions,
+        users: UpsdUsers,
+        descriptions: CmdVarTab,
         seed: u64,
     ) -> Server {
         let mut server = Server {
@@ -152,12 +154,12 @@ impl Server {
     }
 
     /// The users.
-    pub fn users(&self) -> &Users {
+    pub fn users(&self) -> &UpsdUsers {
         &self.users
     }
 
     /// The cmdvartab descriptions.
-    pub fn descriptions(&self) -> &Descriptions {
+    pub fn descriptions(&self) -> &CmdVarTab {
         &self.descriptions
     }
 
@@ -437,8 +439,8 @@ impl Server {
         &mut self,
         settings: Settings,
         defs: Vec<UpsDef>,
-        users: Users,
-        descriptions: Descriptions,
+        users: UpsdUsers,
+        descriptions: CmdVarTab,
     ) {
         self.settings = settings;
         self.users = users;
@@ -535,8 +537,8 @@ mod tests {
         Server::new(
             Settings::default(),
             defs,
-            Users::default(),
-            Descriptions::default(),
+            UpsdUsers::default(),
+            CmdVarTab::default(),
             7,
         )
     }
@@ -645,8 +647,8 @@ mod tests {
         s.reload(
             Settings::default(),
             vec![a, def("c"), def("d")],
-            Users::default(),
-            Descriptions::default(),
+            UpsdUsers::default(),
+            CmdVarTab::default(),
         );
         let names: Vec<&str> = s.upses().iter().map(Ups::name).collect();
         assert_eq!(names, ["d", "c", "a"]);

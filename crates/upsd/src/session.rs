@@ -16,9 +16,9 @@ use nut_core::net::{Command, ErrCode, GetQuery, ListQuery, OkReply, Request, Var
 use nut_core::sock::ServerMsg;
 use nut_core::token::{Line, TokenError};
 
-use crate::conf::Permission;
 use crate::server::{ClientId, Level, Server};
 use crate::ups::{Ups, UpsKey};
+use nut_core::conf::{Action, User};
 
 /// A client not heard from for longer than this is disconnected.
 pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -240,15 +240,17 @@ impl Session {
         self.username.as_deref().unwrap_or("(null)")
     }
 
-    fn allows(&self, server: &Server, permission: Permission<'_>) -> bool {
+    /// The user this connection's USERNAME/PASSWORD authenticate, if they do. Checked at
+    /// every privileged command, so a reload that changes a password applies at once.
+    fn user<'s>(&self, server: &'s Server) -> Option<&'s User> {
         match (&self.username, &self.password) {
-            (Some(u), Some(p)) => server.users().allows(u, p, permission),
-            _ => false,
+            (Some(u), Some(p)) => server.users().authenticate(u, p),
+            _ => None,
         }
     }
 
-    fn require(&self, server: &Server, permission: Permission<'_>) -> Reply {
-        if self.allows(server, permission) {
+    fn require(&self, server: &Server, action: Action) -> Reply {
+        if self.user(server).is_some_and(|u| u.can(action)) {
             Ok(())
         } else {
             Err(ErrCode::AccessDenied)
@@ -300,7 +302,7 @@ impl Session {
         }
         let ups = Self::find(server, name)?;
         let (key, canonical) = (ups.key, ups.name().to_owned());
-        self.require(server, Permission::Action("LOGIN"))?;
+        self.require(server, Action::Login)?;
         self.login = Some(key);
         server.client_login(self.id, key);
         let tls = if self.tls { " (TLS)" } else { "" };
@@ -317,11 +319,8 @@ impl Session {
     fn primary(&self, name: &str, server: &mut Server, out: &mut String, ok: OkReply) -> Reply {
         let ups = Self::find(server, name)?;
         let canonical = ups.name().to_owned();
-        if !self.allows(server, Permission::Action("PRIMARY"))
-            && !self.allows(server, Permission::Action("MASTER"))
-        {
-            return Err(ErrCode::AccessDenied);
-        }
+        // MASTER is the old name of the PRIMARY action; either grants both commands.
+        self.require(server, Action::Primary)?;
         if ok == OkReply::MasterGranted {
             let text = format!(
                 "WARNING: Client {}@{} requested MASTER level for device {canonical} - which is \
@@ -338,7 +337,7 @@ impl Session {
     fn fsd(&self, name: &str, server: &mut Server, out: &mut String) -> Reply {
         let ups = Self::find(server, name)?;
         let (key, canonical) = (ups.key, ups.name().to_owned());
-        self.require(server, Permission::Action("FSD"))?;
+        self.require(server, Action::Fsd)?;
         server.set_fsd(key);
         let text = format!(
             "Client {}@{} set FSD on UPS [{canonical}]",
@@ -399,12 +398,18 @@ impl Session {
             }
             GetQuery::Desc { ups, var } => {
                 Self::find_available(server, ups, now)?;
-                let desc = server.descriptions().var(var).unwrap_or(DESC_UNAVAILABLE);
+                let desc = server
+                    .descriptions()
+                    .var_desc(var)
+                    .unwrap_or(DESC_UNAVAILABLE);
                 reply::write_desc(out, ups, var, desc);
             }
             GetQuery::CmdDesc { ups, cmd } => {
                 Self::find_available(server, ups, now)?;
-                let desc = server.descriptions().cmd(cmd).unwrap_or(DESC_UNAVAILABLE);
+                let desc = server
+                    .descriptions()
+                    .cmd_desc(cmd)
+                    .unwrap_or(DESC_UNAVAILABLE);
                 reply::write_cmddesc(out, ups, cmd, desc);
             }
         }
@@ -484,7 +489,7 @@ impl Session {
     ) -> Reply {
         let ups = Self::find_available(server, name, now)?;
         let (key, canonical) = (ups.key, ups.name().to_owned());
-        self.require(server, Permission::Action("SET"))?;
+        self.require(server, Action::Set)?;
         let v = ups.data.var(var).ok_or(ErrCode::VarNotSupported)?;
         if !v.flags.rw {
             return Err(ErrCode::Readonly);
@@ -537,7 +542,9 @@ impl Session {
         if !ups.data.has_command(cmd) {
             return Err(ErrCode::CmdNotSupported);
         }
-        self.require(server, Permission::InstCmd(cmd))?;
+        if !self.user(server).is_some_and(|u| u.can_instcmd(cmd)) {
+            return Err(ErrCode::AccessDenied);
+        }
         let tracking = self.tracking.then(|| server.new_tracking(now));
         // Deliberate fix (reference §12 item 2): the parameter goes to the driver quoted, so
         // one with spaces stays one argument.

@@ -6,9 +6,9 @@ use std::time::{Duration, Instant};
 use nut_core::token::{Limits, Tokenizer};
 
 use super::*;
-use crate::conf::{Descriptions, parse_users};
 use crate::server::Settings;
 use crate::ups::UpsDef;
+use nut_core::conf::{parse_cmdvartab, parse_upsd_users};
 
 const USERS: &[u8] = b"[admin]\n password = adminpass\n actions = SET FSD\n instcmds = ALL\n\
     [mon]\n password = monpass\n upsmon primary\n[sec]\n password = s\n upsmon secondary\n\
@@ -31,7 +31,7 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
-        let (users, _) = parse_users(USERS);
+        let (users, _) = parse_upsd_users(USERS, "upsd.users").unwrap().into_parts();
         let defs = vec![
             UpsDef {
                 name: "dummy".into(),
@@ -44,9 +44,12 @@ impl Fixture {
                 desc: None,
             },
         ];
-        let descs = Descriptions::parse(
+        let (descs, _) = parse_cmdvartab(
             b"VARDESC ups.status \"UPS status\"\nCMDDESC load.off \"Turn off the load immediately\"\n",
-        );
+            "cmdvartab",
+        )
+        .unwrap()
+        .into_parts();
         let mut server = Server::new(Settings::default(), defs, users, descs, 1);
         let now = Instant::now();
         let key = server.find("dummy").map(|u| u.key).unwrap();

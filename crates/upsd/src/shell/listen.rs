@@ -5,7 +5,7 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 use socket2::{Domain, Protocol, Socket, Type};
 
 use crate::cli::Family;
-use crate::conf::Listen;
+use nut_core::conf::upsd_conf::{Listen, ListenAddr};
 
 /// Listen backlog. upsd uses 16; a deeper queue lets bursts of thousands of clients
 /// connect without SYN retries (the kernel caps it at somaxconn).
@@ -22,57 +22,43 @@ pub struct Bound {
     pub some_failed: bool,
 }
 
-/// The addresses to bind for the LISTEN lines (defaults when there is none): `*` means the
-/// IPv6 and the IPv4 wildcard, bound separately; host names resolve to every address.
+/// The addresses to bind: `*` means the IPv6 and the IPv4 wildcard, bound separately; host
+/// names resolve to every address. Pass `UpsdConf::listeners()` (defaults included).
 fn expand(listen: &[Listen], family: Option<Family>) -> Vec<(String, SocketAddr, bool)> {
     let mut out = Vec::new();
-    let defaults;
-    let lines = if listen.is_empty() {
-        defaults = [
-            Listen {
-                addr: "127.0.0.1".into(),
-                port: crate::conf::upsd_conf::DEFAULT_PORT,
-            },
-            Listen {
-                addr: "::1".into(),
-                port: crate::conf::upsd_conf::DEFAULT_PORT,
-            },
-        ];
-        &defaults[..]
-    } else {
-        listen
-    };
     let wanted = |ip: &IpAddr| match family {
         Some(Family::V4) => ip.is_ipv4(),
         Some(Family::V6) => ip.is_ipv6(),
         None => true,
     };
-    for l in lines {
-        // A failure to bind a default localhost alias is not worth failing for.
-        let optional = listen.is_empty() || l.addr == "localhost";
-        let addrs: Vec<IpAddr> = if l.addr == "*" {
-            vec![
-                IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-                IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-            ]
-        } else if let Ok(ip) = l.addr.trim_matches(['[', ']']).parse::<IpAddr>() {
-            vec![ip]
-        } else {
-            match (l.addr.as_str(), l.port).to_socket_addrs() {
-                Ok(found) => found.map(|a| a.ip()).collect(),
-                Err(_) => Vec::new(),
+    for l in listen {
+        let (name, addrs): (String, Vec<IpAddr>) = match &l.addr {
+            ListenAddr::Any => (
+                "*".to_owned(),
+                vec![
+                    IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+                    IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+                ],
+            ),
+            ListenAddr::Host(host) => {
+                let addrs = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+                    Ok(ip) => vec![ip],
+                    Err(_) => (host.as_str(), l.port)
+                        .to_socket_addrs()
+                        .map(|found| found.map(|a| a.ip()).collect())
+                        .unwrap_or_default(),
+                };
+                (host.clone(), addrs)
             }
         };
+        // A built-in default (line 0) or `localhost` may fail without consequence.
+        let optional = l.line == 0 || name == "localhost";
         if addrs.is_empty() {
-            out.push((
-                l.addr.clone(),
-                SocketAddr::from(([0, 0, 0, 0], 0)),
-                optional,
-            ));
+            out.push((name, SocketAddr::from(([0, 0, 0, 0], 0)), optional));
             continue;
         }
         for ip in addrs.into_iter().filter(wanted) {
-            out.push((l.addr.clone(), SocketAddr::new(ip, l.port), optional));
+            out.push((name.clone(), SocketAddr::new(ip, l.port), optional));
         }
     }
     out
@@ -133,12 +119,23 @@ pub fn bind_all(listen: &[Listen], family: Option<Family>) -> Bound {
 mod tests {
     use super::*;
 
+    fn listen(addr: ListenAddr, port: u16) -> Listen {
+        let conf = format!(
+            "LISTEN {} {port}\n",
+            match &addr {
+                ListenAddr::Any => "*".to_owned(),
+                ListenAddr::Host(h) => h.clone(),
+            }
+        );
+        let (c, _) = nut_core::conf::parse_upsd_conf(conf, "upsd.conf")
+            .unwrap()
+            .into_parts();
+        c.listeners().remove(0)
+    }
+
     #[test]
     fn star_is_both_wildcards_and_family_filters() {
-        let l = [Listen {
-            addr: "*".into(),
-            port: 1,
-        }];
+        let l = [listen(ListenAddr::Any, 1)];
         let all: Vec<SocketAddr> = expand(&l, None).into_iter().map(|e| e.1).collect();
         assert_eq!(
             all,
@@ -149,33 +146,22 @@ mod tests {
             .map(|e| e.1)
             .collect();
         assert_eq!(v4, ["0.0.0.0:1".parse().unwrap()]);
-        assert_eq!(expand(&[], None).len(), 2);
+        let defaults = nut_core::conf::UpsdConf::default().listeners();
+        let expanded = expand(&defaults, None);
+        assert_eq!(expanded.len(), 2);
+        assert!(expanded.iter().all(|e| e.2), "defaults are optional");
     }
 
     #[test]
     fn unbindable_address_is_reported_but_others_work() {
-        let l = [
-            Listen {
-                addr: "127.0.0.1".into(),
-                port: 0,
-            },
-            Listen {
-                addr: "192.0.2.1".into(),
-                port: 3493,
-            },
-        ];
-        // Port 0 counts as unresolvable here, so use a real free port for the first.
         let free = std::net::TcpListener::bind("127.0.0.1:0")
             .unwrap()
             .local_addr()
             .unwrap()
             .port();
         let l = [
-            Listen {
-                port: free,
-                ..l[0].clone()
-            },
-            l[1].clone(),
+            listen(ListenAddr::Host("127.0.0.1".into()), free),
+            listen(ListenAddr::Host("192.0.2.1".into()), 3493),
         ];
         let b = bind_all(&l, None);
         assert_eq!(b.listeners.len(), 1, "{:?}", b.messages);

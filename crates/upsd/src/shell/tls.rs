@@ -10,7 +10,8 @@ use rustls::server::WebPkiClientVerifier;
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 
-use crate::conf::{CertRequest, UpsdConf};
+use nut_core::conf::UpsdConf;
+use nut_core::conf::upsd_conf::CertRequest;
 
 /// Why TLS is configured but unusable.
 #[derive(Debug, thiserror::Error)]
