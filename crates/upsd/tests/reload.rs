@@ -191,3 +191,22 @@ fn unbindable_listen_address_is_a_warning_when_another_works() {
         "{log}"
     );
 }
+
+#[test]
+fn a_broken_file_on_reload_keeps_the_running_configuration() {
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV_A)
+        .upsd_users(USERS)
+        .start();
+    // An upsmon role that does not exist is an error for nut_core's parser.
+    stack.write_file("upsd.users", "[admin]\n password = new\n upsmon boss\n");
+    let daemon = stack.upsd_daemon().unwrap();
+    daemon.signal(nut_harness::Signal::SIGHUP);
+    daemon.wait_output("keeping the old configuration", STARTUP_TIMEOUT);
+    let mut conn = stack.conn();
+    conn.request("USERNAME admin");
+    conn.request("PASSWORD old");
+    assert_eq!(conn.request("SET VAR a battery.charge 90"), ["OK"]);
+}
