@@ -22,7 +22,7 @@ const SYNC_REQUEST: &[u8] = b"GET VAR ab-sync server.version\n";
 const SYNC_REPLY: &str = "VAR ab-sync server.version \"2.8.0\"\n";
 const READ_TIMEOUT: Duration = Duration::from_secs(20);
 /// How long a request that gets no reply is watched for one.
-const SILENCE: Duration = Duration::from_millis(500);
+const SILENCE: Duration = Duration::from_secs(1);
 
 const DUMMY_DEV: &str = "battery.charge: 90\nbattery.charge.low: 30\nups.status: OL CHRG\n\
     device.mfr: Acme Power\ninput.voltage: 230.0\nups.id: myid\n";
