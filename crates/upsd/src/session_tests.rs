@@ -31,6 +31,10 @@ struct Fixture {
 
 impl Fixture {
     fn new() -> Fixture {
+        Fixture::with_settings(Settings::default())
+    }
+
+    fn with_settings(settings: Settings) -> Fixture {
         let (users, _) = parse_upsd_users(USERS, "upsd.users").unwrap().into_parts();
         let defs = vec![
             UpsDef {
@@ -50,7 +54,7 @@ impl Fixture {
         )
         .unwrap()
         .into_parts();
-        let mut server = Server::new(Settings::default(), defs, users, descs, 1);
+        let mut server = Server::new(settings, defs, users, descs, 1);
         let now = Instant::now();
         let key = server.find("dummy").map(|u| u.key).unwrap();
         server.driver_connected(key, "dummy-ups-dummy", now);
@@ -388,4 +392,41 @@ fn range_check() {
     assert!(!in_ranges("", &r));
     assert!(!in_ranges("1e2", &r));
     assert!(!in_ranges("-", &r));
+}
+
+#[test]
+fn starttls_when_tls_is_configured() {
+    let mut f = Fixture::with_settings(Settings {
+        tls_available: true,
+        ..Settings::default()
+    });
+    let mut s = f.session();
+    let mut out = String::new();
+    let mut tok = Tokenizer::new(Limits::default());
+    let line = tok.push_slice(b"STARTTLS\n").remove(0);
+    let action = s.handle_line(f.now, &line, &mut f.server, &mut out);
+    assert_eq!(out, "OK STARTTLS\n");
+    assert_eq!(action, Some(SessionAction::StartTls));
+    s.handle_tls_established();
+    assert!(s.is_tls());
+    assert_eq!(f.req(&mut s, "STARTTLS"), "ERR ALREADY-SSL-MODE\n");
+    assert_eq!(
+        f.req(&mut s, "GET VAR dummy ups.status"),
+        "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+}
+
+#[test]
+fn reload_changes_credentials_for_connected_sessions() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    f.send(&mut s, "USERNAME admin\nPASSWORD adminpass\n");
+    assert_eq!(f.req(&mut s, "FSD seq"), "OK FSD-SET\n");
+    let (users, _) = parse_upsd_users(&b"[admin]\n password = other\n actions = FSD\n"[..], "u")
+        .unwrap()
+        .into_parts();
+    let defs = f.server.upses().iter().map(|u| u.def.clone()).collect();
+    let descs = f.server.descriptions().clone();
+    f.server.reload(Settings::default(), defs, users, descs);
+    assert_eq!(f.req(&mut s, "FSD seq"), "ERR ACCESS-DENIED\n");
 }

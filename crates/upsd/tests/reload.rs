@@ -210,3 +210,52 @@ fn a_broken_file_on_reload_keeps_the_running_configuration() {
     conn.request("PASSWORD old");
     assert_eq!(conn.request("SET VAR a battery.charge 90"), ["OK"]);
 }
+
+#[test]
+fn backgrounded_upsd_writes_its_pid_file_and_stops_on_command() {
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV_A)
+        .no_upsd()
+        .start();
+    let pid_file = stack.dir().join("upsd.pid");
+    // Without -F the launcher forks, the child keeps running, the launcher exits 0.
+    let launch = stack.command(Impl::Ours, "upsd").output().unwrap();
+    assert!(launch.status.success(), "{launch:?}");
+    let pid: i32 = wait_until("upsd.pid", STARTUP_TIMEOUT, || {
+        std::fs::read_to_string(&pid_file).ok()?.trim().parse().ok()
+    });
+    // Make sure the daemon is stopped even if an assertion below fails.
+    struct KillOnDrop(i32);
+    impl Drop for KillOnDrop {
+        fn drop(&mut self) {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(self.0),
+                nix::sys::signal::Signal::SIGKILL,
+            );
+        }
+    }
+    let _guard = KillOnDrop(pid);
+    stack.wait_ups_ready("a");
+    let mut conn = stack.conn();
+    assert_eq!(
+        conn.request("GET VAR a ups.status"),
+        ["VAR a ups.status \"OL\""]
+    );
+    let out = upsd_ctl(&stack, &["-c", "stop"]);
+    assert!(out.status.success(), "{out:?}");
+    wait_until("the PID file to go", STARTUP_TIMEOUT, || {
+        (!pid_file.exists()).then_some(())
+    });
+    // The process is gone too: not our child, so look at /proc (a zombie counts as gone,
+    // whoever reaps it).
+    wait_until("upsd to exit", STARTUP_TIMEOUT, || {
+        let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+        let state = stat
+            .rsplit(')')
+            .next()
+            .and_then(|rest| rest.split_whitespace().next());
+        matches!(state, None | Some("Z") | Some("X")).then_some(())
+    });
+}
