@@ -39,7 +39,7 @@ impl Readiness {
     pub fn ready(&mut self) {
         if let Some(mut pipe) = self.pipe.take() {
             let _ = pipe.write_all(&[0]);
-            redirect_stdio_to_null();
+            stdio_to_null();
         }
     }
 
@@ -82,7 +82,10 @@ pub fn detach() -> io::Result<Readiness> {
     }
 }
 
-fn redirect_stdio_to_null() {
+/// Point stdin, stdout and stderr at `/dev/null`: what a detached process does once nobody
+/// reads its terminal output any more (also for processes detached another way, such as
+/// upsmon's monitoring child).
+pub fn stdio_to_null() {
     if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
         let _ = dup2_stdin(&null);
         let _ = dup2_stdout(&null);

@@ -18,9 +18,12 @@
 //!   daemon's start-up failure code), so there is no start-up race. Call it before any async
 //!   runtime or thread exists.
 //! * [`notify`] — systemd `sd_notify` (`READY=1`, `RELOADING=1`, `STOPPING=1`, `MAINPID=`,
-//!   watchdog), a no-op when `NOTIFY_SOCKET` is unset.
+//!   watchdog, with [`notify::Watchdog`] for loops without an async runtime), a no-op when
+//!   `NOTIFY_SOCKET` is unset.
 //! * [`log`] — NUT-style logging: plain lines on stderr in the foreground (with NUT's
-//!   relative timestamps and `[D<n>]` tags when debugging), syslog when detached.
+//!   relative timestamps and `[D<n>]` tags when debugging), syslog when detached;
+//!   [`log::strerror`] for C-style error texts.
+//! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it.
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
 
 pub mod control;
@@ -29,3 +32,4 @@ pub mod log;
 pub mod notify;
 pub mod paths;
 pub mod pidfile;
+pub mod user;

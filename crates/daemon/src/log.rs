@@ -53,6 +53,16 @@ pub fn init(program: &str, debug_level: u8, target: Target) {
         .try_init();
 }
 
+/// An I/O error as C's `strerror` prints it (`No such file or directory`), without Rust's
+/// ` (os error 2)`: NUT's messages carry the plain text.
+pub fn strerror(error: &std::io::Error) -> String {
+    let text = error.to_string();
+    match text.rfind(" (os error ") {
+        Some(at) => text[..at].to_owned(),
+        None => text,
+    }
+}
+
 fn start() -> Instant {
     static START: OnceLock<Instant> = OnceLock::new();
     *START.get_or_init(Instant::now)
@@ -157,6 +167,14 @@ fn syslog(level: Level, message: &str) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn strerror_drops_the_os_error_number() {
+        let e = std::io::Error::from_raw_os_error(libc::ENOENT);
+        assert_eq!(strerror(&e), "No such file or directory");
+        let custom = std::io::Error::other("bad thing");
+        assert_eq!(strerror(&custom), "bad thing");
+    }
 
     #[test]
     fn message_text_puts_the_message_first() {

@@ -1,6 +1,8 @@
 //! systemd notifications (`Type=notify` units). Every call is a no-op unless systemd (or a test
 //! acting as systemd) set `NOTIFY_SOCKET`, and a failure to notify never stops a daemon.
 
+use std::time::{Duration, Instant};
+
 use sd_notify::NotifyState;
 
 fn send(states: &[NotifyState<'_>]) {
@@ -49,14 +51,68 @@ pub fn watchdog() {
 }
 
 /// The watchdog interval systemd asked for, if any (half of it is the usual ping period).
-pub fn watchdog_interval() -> Option<std::time::Duration> {
+pub fn watchdog_interval() -> Option<Duration> {
     let usec: u64 = std::env::var("WATCHDOG_USEC").ok()?.parse().ok()?;
     if let Ok(pid) = std::env::var("WATCHDOG_PID")
         && pid.parse::<u32>().ok()? != std::process::id()
     {
         return None;
     }
-    Some(std::time::Duration::from_micros(usec))
+    Some(Duration::from_micros(usec))
+}
+
+/// How often to ping a watchdog of `interval`: half of it (systemd's advice), at least every
+/// 100 ms so a tiny `WatchdogSec=` cannot make a daemon spin.
+pub fn watchdog_ping_period(interval: Duration) -> Duration {
+    (interval / 2).max(Duration::from_millis(100))
+}
+
+/// `WATCHDOG=1` on time for a daemon whose main loop waits with a timeout (no async runtime):
+/// the loop waits no longer than [`Watchdog::deadline`] and calls [`Watchdog::ping_if_due`].
+#[derive(Clone, Copy, Debug)]
+pub struct Watchdog {
+    period: Duration,
+    next: Instant,
+}
+
+impl Watchdog {
+    /// The watchdog systemd asked for, if any. Call it before forking: `WATCHDOG_PID` names
+    /// the process systemd started.
+    pub fn from_env() -> Option<Self> {
+        watchdog_interval().map(|interval| Self::new(interval, Instant::now()))
+    }
+
+    /// A watchdog of `interval`, the first ping due one period after `now`.
+    pub fn new(interval: Duration, now: Instant) -> Self {
+        let period = watchdog_ping_period(interval);
+        Self {
+            period,
+            next: now + period,
+        }
+    }
+
+    /// When the next ping is due.
+    pub fn deadline(&self) -> Instant {
+        self.next
+    }
+
+    /// Ping if the deadline has passed; returns whether it did.
+    pub fn ping_if_due(&mut self, now: Instant) -> bool {
+        let due = self.advance(now);
+        if due {
+            watchdog();
+        }
+        due
+    }
+
+    /// Whether a ping is due at `now`; if so, the next one is a period later.
+    fn advance(&mut self, now: Instant) -> bool {
+        if now < self.next {
+            return false;
+        }
+        self.next = now + self.period;
+        true
+    }
 }
 
 fn monotonic_usec() -> i128 {
@@ -97,5 +153,27 @@ mod tests {
             "{got:?}"
         );
         assert!(got[2].contains("STOPPING=1"), "{got:?}");
+    }
+
+    #[test]
+    fn watchdog_pings_every_half_interval() {
+        assert_eq!(
+            watchdog_ping_period(Duration::from_secs(2)),
+            Duration::from_secs(1)
+        );
+        assert_eq!(
+            watchdog_ping_period(Duration::from_millis(10)),
+            Duration::from_millis(100)
+        );
+        let start = Instant::now();
+        let mut dog = Watchdog::new(Duration::from_secs(2), start);
+        assert_eq!(dog.deadline(), start + Duration::from_secs(1));
+        // (`advance`, not `ping_if_due`: another test here owns NOTIFY_SOCKET.)
+        assert!(!dog.advance(start + Duration::from_millis(999)));
+        let late = start + Duration::from_millis(1500);
+        assert!(dog.advance(late));
+        // The next ping counts from the one just sent.
+        assert_eq!(dog.deadline(), late + Duration::from_secs(1));
+        assert!(!dog.advance(late));
     }
 }

@@ -70,11 +70,7 @@ impl PidFile {
         let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => lock,
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
-                return Err(PidFileError::AlreadyRunning {
-                    program: program.to_owned(),
-                    pid: read_pid(path).unwrap_or(0),
-                    path: path.to_owned(),
-                });
+                return Err(already_running(path, program));
             }
             Err((_, errno)) => return Err(io_err(io::Error::from(errno))),
         };
@@ -152,6 +148,24 @@ pub fn is_locked(path: &Path) -> bool {
     }
 }
 
+/// Refuse early when `path` is held by a running instance, for daemons that can only take the
+/// file later (after forking) but must say "already running" before they do anything else.
+/// [`PidFile::acquire`] still decides in the end.
+pub fn check_not_running(path: &Path, program: &str) -> Result<(), PidFileError> {
+    if !is_locked(path) {
+        return Ok(());
+    }
+    Err(already_running(path, program))
+}
+
+fn already_running(path: &Path, program: &str) -> PidFileError {
+    PidFileError::AlreadyRunning {
+        program: program.to_owned(),
+        pid: read_pid(path).unwrap_or(0),
+        path: path.to_owned(),
+    }
+}
+
 /// Why a running instance could not be signalled.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
@@ -222,8 +236,18 @@ mod tests {
             }
             other => panic!("expected AlreadyRunning, got {other:?}"),
         }
+        let refused = check_not_running(&path, "upsd").unwrap_err();
+        assert_eq!(
+            refused.to_string(),
+            format!(
+                "upsd is already running (PID {}, PID file {})",
+                std::process::id(),
+                path.display()
+            )
+        );
         drop(first);
         assert!(!path.exists());
+        assert!(check_not_running(&path, "upsd").is_ok());
     }
 
     #[test]

@@ -5,25 +5,35 @@
 //! old positional form `<ups> <logfile> <interval> [<format>…]`), plus NUT 2.8.1+'s `-m
 //! ups,logfile` (several UPSes, each to its own file) and 2.8.3+'s `-N` (prefix every line
 //! with `%UPSHOST%` and a TAB). SIGHUP reopens the log files (logrotate), SIGUSR1 logs at
-//! once, SIGINT/SIGQUIT/SIGTERM exit. The PID file is written as NUT does.
+//! once, SIGINT/SIGQUIT/SIGTERM exit.
+//!
+//! The daemon side comes from `nut-daemon`, as for every nut-rs daemon: the PID file
+//! (`<NUT_PIDPATH>/upslog.pid` or `-p`) is locked for upslog's life, so a second instance is
+//! refused with one line naming the running PID, and removed at exit; its directory is created
+//! when missing; background mode releases the launcher only once upslog is ready, and logs to
+//! syslog; `sd_notify` says `READY=1`, `RELOADING=1` around a SIGHUP reopen, `STOPPING=1`, and
+//! pings a watchdog when systemd asks for one. A log file upslog creates is given to the
+//! run-as user, so that the reopen after a rotation works once privileges are dropped.
 
 pub mod format;
 mod sys;
 
-use std::fs::{File, OpenOptions};
+use std::fs::File;
 use std::io::Write;
 use std::process::ExitCode;
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use nut_client::UpsId;
 use nut_client::blocking::Client;
+use nut_daemon::detach::Readiness;
+use nut_daemon::log;
+use nut_daemon::notify::Watchdog;
+use nut_daemon::user::User;
 
 use crate::common::{Io, VERSION, connect, parse_ups, prog_name};
 use crate::getopt::{Opt, getopt};
 use format::{Context, DEFAULT_FORMAT, Piece};
-
-/// The user NUT's Debian build switches to when started as root.
-const DEFAULT_USER: &str = "nut";
+use sys::PidFileOutcome;
 /// Above this interval the connection is closed between polls, as NUT does.
 const KEEP_CONNECTED_MAX_INTERVAL: u64 = 30;
 
@@ -111,7 +121,7 @@ fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
     let mut settings = Settings {
         interval: 30,
         format: DEFAULT_FORMAT.to_owned(),
-        user: DEFAULT_USER.to_owned(),
+        user: nut_daemon::paths::DEFAULT_USER.to_owned(),
         pid_base: prog.to_owned(),
         foreground: None,
         prefix_upshost: false,
@@ -187,6 +197,11 @@ fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
 }
 
 /// Run upslog with `argv` (program name first); returns the exit code.
+///
+/// Start-up, in this order: signals blocked (a stop during start-up is a clean stop), the
+/// run-as user looked up, the PID file taken (a second instance stops here, with one line),
+/// UPSes connected and log files opened as root, then background (the launcher is released
+/// only once upslog is ready), privileges dropped, `READY=1`.
 pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     let prog = prog_name(argv.first().map(String::as_str), "upslog");
     io.out(&format!("Network UPS Tools {prog} {VERSION}\n"));
@@ -194,97 +209,153 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
         Parsed::Run(settings) => settings,
         Parsed::Exit(code) => return code,
     };
-    let mut targets = Vec::new();
-    for (spec, log_name) in &settings.targets {
-        io.out(&format!(
-            "logging status of {spec} to {log_name} ({}s intervals)\n",
-            settings.interval
-        ));
-        let id = match parse_ups(Some(spec)) {
-            Ok(id) => id,
-            Err(line) => {
-                if let Some(line) = line {
-                    io.errln(&line);
-                }
-                io.errln(
-                    "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]\n",
-                );
-                return 1;
-            }
-        };
-        let client = match connect(id.host_or_default(), id.port_or_default()) {
-            Ok(client) => Some(client),
-            Err(e) => {
-                io.errln(&format!(
-                    "Warning: initial connect failed: {}",
-                    e.client_message()
-                ));
-                None
-            }
-        };
-        let log = if log_name == "-" {
-            None
-        } else {
-            match OpenOptions::new().append(true).create(true).open(log_name) {
-                Ok(file) => Some(file),
-                Err(e) => {
-                    io.errln(&format!(
-                        "could not open logfile {log_name}: {}",
-                        sys::strerror(&e)
-                    ));
-                    return 1;
-                }
-            }
-        };
-        targets.push(Target {
-            spec: spec.clone(),
-            id,
-            log_name: log_name.clone(),
-            log,
-            client,
-        });
+    if let Err(message) = sys::block_signals() {
+        io.errln(&message);
+        return 1;
     }
-    let user = match sys::lookup_user(&settings.user) {
+    let user = match nut_daemon::user::run_as(&settings.user) {
         Ok(user) => user,
+        Err(e) => {
+            io.errln(&e.to_string());
+            return 1;
+        }
+    };
+    let pid_file = match sys::take_pid_file(&settings.pid_base, &prog, user.as_ref()) {
+        Ok(PidFileOutcome::Taken(pid_file)) => Some(pid_file),
+        Ok(PidFileOutcome::Unwritable(message)) => {
+            io.errln(&message);
+            None
+        }
         Err(message) => {
             io.errln(&message);
             return 1;
         }
     };
+    let mut targets = Vec::new();
+    for (spec, log_name) in &settings.targets {
+        match open_target(spec, log_name, settings.interval, user.as_ref(), io) {
+            Some(target) => targets.push(target),
+            None => return 1,
+        }
+    }
     let foreground = settings
         .foreground
         .unwrap_or_else(|| targets.first().is_some_and(|t| t.log.is_none()));
-    if !foreground && let Err(message) = sys::background() {
-        io.errln(&message);
-        return 1;
-    }
-    if let Err(message) = sys::block_signals() {
-        io.errln(&message);
-        return 1;
-    }
-    if let Err(message) = sys::write_pid_file(&sys::pid_file_path(&settings.pid_base)) {
-        io.errln(&message);
-    }
-    if let Some(user) = user
-        && let Err(message) = sys::become_user(&user)
+    // WATCHDOG_PID names the process systemd started: read it before any fork.
+    let watchdog = Watchdog::from_env();
+    let log_target = if foreground {
+        log::Target::Stderr
+    } else {
+        log::Target::Syslog
+    };
+    log::init(&prog, 0, log_target);
+    let mut readiness = if foreground {
+        Readiness::foreground()
+    } else {
+        match nut_daemon::detach::detach() {
+            Ok(readiness) => readiness,
+            Err(e) => {
+                io.errln(&format!("Unable to enter background mode: {e}"));
+                return 1;
+            }
+        }
+    };
+    if readiness.is_detached()
+        && let Some(pid_file) = &pid_file
+        && let Err(e) = pid_file.rewrite(std::process::id())
     {
-        io.errln(&message);
+        io.errln(&format!(
+            "can't write PID file {}: {}",
+            pid_file.path().display(),
+            log::strerror(&e)
+        ));
+    }
+    if let Some(user) = &user
+        && let Err(e) = nut_daemon::user::become_user(user)
+    {
+        io.errln(&format!("can't switch to user {}: {e}", user.name));
+        readiness.fail(1);
         return 1;
     }
     let pieces = format::compile(&settings.format);
-    let exit_signal = poll_loop(&mut targets, &pieces, settings.interval, io);
-    io.errln(&format!("Signal {exit_signal}: exiting"));
+    nut_daemon::notify::ready("logging");
+    readiness.ready();
+    let exit_signal = poll_loop(&mut targets, &pieces, settings.interval, watchdog);
+    nut_daemon::notify::stopping();
+    tracing::info!("Signal {exit_signal}: exiting");
     for target in targets {
         if let Some(client) = target.client {
             client.close();
         }
     }
+    drop(pid_file);
     0
+}
+
+/// Announce, connect and open the log of one UPS; `None` after explaining a fatal problem.
+fn open_target(
+    spec: &str,
+    log_name: &str,
+    interval: u64,
+    owner: Option<&User>,
+    io: &mut Io<'_>,
+) -> Option<Target> {
+    io.out(&format!(
+        "logging status of {spec} to {log_name} ({interval}s intervals)\n"
+    ));
+    let id = match parse_ups(Some(spec)) {
+        Ok(id) => id,
+        Err(line) => {
+            if let Some(line) = line {
+                io.errln(&line);
+            }
+            io.errln(
+                "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]\n",
+            );
+            return None;
+        }
+    };
+    let client = match connect(id.host_or_default(), id.port_or_default()) {
+        Ok(client) => Some(client),
+        Err(e) => {
+            io.errln(&format!(
+                "Warning: initial connect failed: {}",
+                e.client_message()
+            ));
+            None
+        }
+    };
+    let log = if log_name == "-" {
+        None
+    } else {
+        match sys::open_log(log_name, owner) {
+            Ok(file) => Some(file),
+            Err(e) => {
+                io.errln(&format!(
+                    "could not open logfile {log_name}: {}",
+                    log::strerror(&e)
+                ));
+                return None;
+            }
+        }
+    };
+    Some(Target {
+        spec: spec.to_owned(),
+        id,
+        log_name: log_name.to_owned(),
+        log,
+        client,
+    })
 }
 
 /// Poll every target, then wait for the next tick or a signal; returns the signal that
 /// ended it.
-fn poll_loop(targets: &mut [Target], pieces: &[Piece], interval: u64, io: &mut Io<'_>) -> i32 {
+fn poll_loop(
+    targets: &mut [Target],
+    pieces: &[Piece],
+    interval: u64,
+    mut watchdog: Option<Watchdog>,
+) -> i32 {
     // NUT spins on `-i 0` (or a non-number); one poll per second is the least we do.
     let period = Duration::from_secs(interval.max(1));
     loop {
@@ -294,36 +365,38 @@ fn poll_loop(targets: &mut [Target], pieces: &[Piece], interval: u64, io: &mut I
         }
         let next = started + period;
         loop {
-            let left = next.saturating_duration_since(Instant::now());
-            if left.is_zero() {
+            let now = Instant::now();
+            if let Some(dog) = &mut watchdog {
+                dog.ping_if_due(now);
+            }
+            if now >= next {
                 break;
             }
-            match sys::wait_signal(left) {
+            let wake = watchdog.map_or(next, |dog| dog.deadline().min(next));
+            match sys::wait_signal(wake.saturating_duration_since(now)) {
                 None => {}
                 Some(sys::SignalAction::Exit(signal)) => return signal,
                 Some(sys::SignalAction::LogNow) => break,
                 Some(sys::SignalAction::Reopen) => {
-                    io.errln(&format!("Signal {}: reopening log file", libc::SIGHUP));
-                    reopen(targets, io);
+                    tracing::info!("Signal {}: reopening log file", libc::SIGHUP);
+                    nut_daemon::notify::reloading();
+                    reopen(targets);
+                    nut_daemon::notify::reloaded("logging");
                 }
             }
         }
     }
 }
 
-fn reopen(targets: &mut [Target], io: &mut Io<'_>) {
+fn reopen(targets: &mut [Target]) {
     for target in targets.iter_mut().filter(|t| t.log.is_some()) {
-        match OpenOptions::new()
-            .append(true)
-            .create(true)
-            .open(&target.log_name)
-        {
+        match sys::open_log(&target.log_name, None) {
             Ok(file) => target.log = Some(file),
-            Err(e) => io.errln(&format!(
+            Err(e) => tracing::warn!(
                 "could not reopen logfile {}: {}",
                 target.log_name,
-                sys::strerror(&e)
-            )),
+                log::strerror(&e)
+            ),
         }
     }
 }

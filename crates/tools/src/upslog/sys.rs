@@ -1,12 +1,18 @@
-//! The operating-system side of upslog: local time formatting, host name, PID file,
-//! backgrounding, dropping privileges and waiting for signals.
+//! The operating-system side of upslog: local time formatting, host name, PID file and log
+//! files, and waiting for signals. Detaching, privileges and notifications are
+//! `nut-daemon`'s.
 
 use std::ffi::CString;
+use std::fs::{File, OpenOptions};
+use std::io;
 use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
-use nix::unistd::{User, geteuid, getuid};
+use nut_daemon::log;
+use nut_daemon::paths;
+use nut_daemon::pidfile::{PidFile, PidFileError};
+use nut_daemon::user::User;
 
 /// strftime(3) of `epoch` in local time, as C formats it (NUL bytes make it empty; so does a
 /// result longer than 511 bytes, like NUT's buffer).
@@ -41,52 +47,63 @@ pub fn pid_file_path(base: &str) -> PathBuf {
     if base.starts_with('/') {
         return PathBuf::from(base);
     }
-    let dir = std::env::var_os("NUT_PIDPATH").unwrap_or_else(|| "/run/nut".into());
-    PathBuf::from(dir).join(format!("{base}.pid"))
+    paths::pidpath().join(format!("{base}.pid"))
 }
 
-/// Write our PID; a failure is reported (like NUT's notice) but not fatal.
-pub fn write_pid_file(path: &std::path::Path) -> Result<(), String> {
-    std::fs::write(path, format!("{}\n", std::process::id()))
-        .map_err(|e| format!("writepid: fopen {}: {}", path.display(), strerror(&e)))
+/// What became of the PID file, when it did not mean "do not start".
+pub enum PidFileOutcome {
+    /// Taken and locked until dropped.
+    Taken(PidFile),
+    /// Not writable (an unprivileged user without `-p`, say): NUT carries on without one, so
+    /// do we, after saying why.
+    Unwritable(String),
 }
 
-/// An I/O error's C text, without Rust's ` (os error N)`.
-pub fn strerror(error: &std::io::Error) -> String {
-    let text = error.to_string();
-    match text.rfind(" (os error ") {
-        Some(at) => text[..at].to_owned(),
-        None => text,
+/// Take the PID file for `-p base`, creating its directory when missing (0770, group of the
+/// run-as user, as tmpfiles would). `Err` is the line refusing a second instance.
+pub fn take_pid_file(
+    base: &str,
+    program: &str,
+    owner: Option<&User>,
+) -> Result<PidFileOutcome, String> {
+    let path = pid_file_path(base);
+    if let Some(dir) = path.parent()
+        && let Err(e) = paths::ensure_dir(dir, 0o770, owner.map(|u| (0, u.gid.as_raw())))
+    {
+        return Ok(PidFileOutcome::Unwritable(format!(
+            "can't create {}: {}",
+            dir.display(),
+            log::strerror(&e)
+        )));
+    }
+    match PidFile::acquire(&path, program) {
+        Ok(pid_file) => Ok(PidFileOutcome::Taken(pid_file)),
+        Err(e @ PidFileError::AlreadyRunning { .. }) => Err(e.to_string()),
+        Err(e) => Ok(PidFileOutcome::Unwritable(e.to_string())),
     }
 }
 
-/// Detach into the background (fork, new session, stdio to /dev/null), as NUT's
-/// `background()`. The parent exits inside.
-pub fn background() -> Result<(), String> {
-    // SAFETY: called while the process is single-threaded (upslog starts no threads), so
-    // forking inside daemon(3) is sound.
-    nix::unistd::daemon(true, false).map_err(|e| format!("Unable to enter background mode: {e}"))
-}
-
-/// The account to become when running as root; `None` when not root (nothing to drop).
-pub fn lookup_user(name: &str) -> Result<Option<User>, String> {
-    if !getuid().is_root() && !geteuid().is_root() {
-        return Ok(None);
+/// Open a log file for appending. A file created here is given to `owner` (the user upslog is
+/// about to become), so that it can still reopen it on SIGHUP once privileges are dropped.
+pub fn open_log(path: &str, owner: Option<&User>) -> io::Result<File> {
+    match OpenOptions::new().append(true).create_new(true).open(path) {
+        Ok(file) => {
+            if let Some(user) = owner {
+                // Best effort: where root may not chown (NFS root squash) the file still
+                // works until a rotation, as it does with NUT.
+                let _ = std::os::unix::fs::fchown(
+                    &file,
+                    Some(user.uid.as_raw()),
+                    Some(user.gid.as_raw()),
+                );
+            }
+            Ok(file)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
+            OpenOptions::new().append(true).open(path)
+        }
+        Err(e) => Err(e),
     }
-    match User::from_name(name) {
-        Ok(Some(user)) => Ok(Some(user)),
-        Ok(None) => Err(format!("user {name} not found")),
-        Err(e) => Err(format!("getpwnam({name}): {e}")),
-    }
-}
-
-/// Switch to `user` (groups, gid, uid), irrevocably.
-pub fn become_user(user: &User) -> Result<(), String> {
-    let name = CString::new(user.name.as_str()).map_err(|e| e.to_string())?;
-    nix::unistd::initgroups(&name, user.gid).map_err(|e| format!("initgroups: {e}"))?;
-    nix::unistd::setgid(user.gid).map_err(|e| format!("setgid: {e}"))?;
-    nix::unistd::setuid(user.uid).map_err(|e| format!("setuid: {e}"))?;
-    Ok(())
 }
 
 /// What a signal asks upslog to do.
@@ -155,5 +172,52 @@ mod tests {
     fn pid_file_paths() {
         assert_eq!(pid_file_path("/tmp/x.pid"), PathBuf::from("/tmp/x.pid"));
         assert!(pid_file_path("upslog").ends_with("upslog.pid"));
+    }
+
+    #[test]
+    fn pid_file_dir_is_created_and_a_second_instance_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("run/nut/upslog.pid");
+        let base = path.to_str().unwrap();
+        let first = match take_pid_file(base, "upslog", None) {
+            Ok(PidFileOutcome::Taken(pid_file)) => pid_file,
+            _ => panic!("the first instance must get the PID file"),
+        };
+        let refused = take_pid_file(base, "upslog", None).err().unwrap();
+        assert!(
+            refused.contains(&format!("(PID {},", std::process::id())),
+            "{refused}"
+        );
+        assert!(!refused.contains('\n'));
+        drop(first);
+        assert!(!path.exists());
+    }
+
+    #[test]
+    fn open_log_appends_and_gives_a_new_file_to_the_owner() {
+        use std::io::Write;
+        use std::os::unix::fs::MetadataExt;
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("ups.log");
+        let name = path.to_str().unwrap();
+        let me = User::from_uid(nix::unistd::geteuid()).unwrap().unwrap();
+        open_log(name, Some(&me))
+            .unwrap()
+            .write_all(b"a\n")
+            .unwrap();
+        open_log(name, None).unwrap().write_all(b"b\n").unwrap();
+        assert_eq!(std::fs::read_to_string(&path).unwrap(), "a\nb\n");
+        assert_eq!(std::fs::metadata(&path).unwrap().uid(), me.uid.as_raw());
+        if nix::unistd::geteuid().is_root()
+            && let Ok(Some(nut)) = User::from_name("nut")
+        {
+            let other = tmp.path().join("nut.log");
+            open_log(other.to_str().unwrap(), Some(&nut)).unwrap();
+            let meta = std::fs::metadata(&other).unwrap();
+            assert_eq!(
+                (meta.uid(), meta.gid()),
+                (nut.uid.as_raw(), nut.gid.as_raw())
+            );
+        }
     }
 }

@@ -16,7 +16,8 @@
 //! * `upsmon.pid` holds the PID of the process the service manager started — the privileged
 //!   parent, which relays `-c reload|fsd|stop` to its child — is `flock`ed while it runs, and
 //!   is removed at exit. NUT writes the child's PID and leaves the file behind.
-//! * No `fopen …upsmon.pid` noise at start: a missing PID file is the normal case.
+//! * No `fopen …upsmon.pid` noise at start: a missing PID file is the normal case. A second
+//!   instance is refused with NUT's message on one line (NUT prints two).
 //! * `-u` wins over RUN_AS_USER (NUT lets the file override the command line).
 //! * `-f <file>` (NUT ≥ 2.8.1) and `-W` are accepted; `-4`/`-6` pick the address family.
 
@@ -28,7 +29,6 @@ mod run;
 mod session;
 mod settings;
 
-use std::ffi::CString;
 use std::process::ExitCode;
 use std::time::Duration;
 
@@ -36,7 +36,7 @@ use nut_daemon::control::Command;
 use nut_daemon::detach::Readiness;
 use nut_daemon::log::Target;
 use nut_daemon::paths;
-use nut_daemon::pidfile::{self, PidFile};
+use nut_daemon::pidfile::{self, PidFile, PidFileError};
 
 use self::privsep::{ParentJob, Split};
 use self::run::{Start, Supervisor};
@@ -119,10 +119,15 @@ fn upsmon() -> u8 {
 
     let pid_dir = paths::pidpath();
     let pid_path = pid_dir.join("upsmon.pid");
-    if pidfile::is_locked(&pid_path) {
-        let pid = pidfile::read_pid(&pid_path).unwrap_or(0);
-        eprintln!("Fatal error: A previous upsmon instance is already running (PID {pid})!");
-        eprintln!("Either stop the previous instance first, or use the 'reload' command.");
+    // The PID file is taken after the privilege split (by the parent); refuse a second
+    // instance now, before anything else happens. NUT's words, on one line.
+    if let Err(PidFileError::AlreadyRunning { pid, .. }) =
+        pidfile::check_not_running(&pid_path, "upsmon")
+    {
+        eprintln!(
+            "Fatal error: A previous upsmon instance is already running (PID {pid})! \
+             Either stop it first, or use the 'reload' command."
+        );
         return 1;
     }
     for line in settings.describe() {
@@ -142,10 +147,10 @@ fn upsmon() -> u8 {
             .clone()
             .or_else(|| settings.run_as_user.clone())
             .unwrap_or_else(|| paths::DEFAULT_USER.to_owned());
-        match nix::unistd::User::from_name(&name) {
-            Ok(Some(user)) => Some(user),
-            _ => {
-                eprintln!("Fatal error: user {name} not found");
+        match nut_daemon::user::lookup(&name) {
+            Ok(user) => Some(user),
+            Err(e) => {
+                eprintln!("Fatal error: {e}");
                 return 1;
             }
         }
@@ -239,7 +244,7 @@ fn upsmon() -> u8 {
             // Only the parent reports start-up to a waiting launcher.
             drop(readiness);
             if let Some(user) = &user
-                && let Err(e) = drop_privileges(user)
+                && let Err(e) = nut_daemon::user::become_user(user)
             {
                 eprintln!("Fatal error: can't switch to user {}: {e}", user.name);
                 return 1;
@@ -272,13 +277,4 @@ fn send_command(command: Command, pid: Option<i32>) -> u8 {
             1
         }
     }
-}
-
-/// Become `user`: supplementary groups, then group, then user (never the other way round).
-fn drop_privileges(user: &nix::unistd::User) -> Result<(), String> {
-    let name = CString::new(user.name.as_str()).map_err(|e| e.to_string())?;
-    nix::unistd::initgroups(&name, user.gid).map_err(|e| format!("initgroups: {e}"))?;
-    nix::unistd::setgid(user.gid).map_err(|e| format!("setgid: {e}"))?;
-    nix::unistd::setuid(user.uid).map_err(|e| format!("setuid: {e}"))?;
-    Ok(())
 }

@@ -54,6 +54,23 @@ pub enum ToParent {
 }
 
 impl ToParent {
+    /// Pass a report of the monitoring process on to the service manager, and release a
+    /// waiting launcher once ready. [`ToParent::Shutdown`] is a request, not a report: it
+    /// does nothing here.
+    pub fn report(self, readiness: &mut Readiness) {
+        match self {
+            Self::Ready => {
+                nut_daemon::notify::ready("monitoring");
+                readiness.ready();
+            }
+            Self::Reloading => nut_daemon::notify::reloading(),
+            Self::Reloaded => nut_daemon::notify::reloaded("monitoring"),
+            Self::Stopping => nut_daemon::notify::stopping(),
+            Self::Watchdog => nut_daemon::notify::watchdog(),
+            Self::Shutdown => {}
+        }
+    }
+
     fn from_byte(b: u8) -> Option<Self> {
         Some(match b {
             1 => Self::Shutdown,
@@ -227,15 +244,10 @@ impl ParentSide {
                         run_shutdown(job.shutdowncmd.as_deref(), job.powerdownflag.as_deref());
                     }
                 }
-                Some(ToParent::Ready) => {
-                    ready = true;
-                    nut_daemon::notify::ready("monitoring");
-                    job.readiness.ready();
+                Some(report) => {
+                    ready |= report == ToParent::Ready;
+                    report.report(&mut job.readiness);
                 }
-                Some(ToParent::Reloading) => nut_daemon::notify::reloading(),
-                Some(ToParent::Reloaded) => nut_daemon::notify::reloaded("monitoring"),
-                Some(ToParent::Stopping) => nut_daemon::notify::stopping(),
-                Some(ToParent::Watchdog) => nut_daemon::notify::watchdog(),
                 None => {
                     tracing::error!("upsmon parent: got bogus pipe command {}", byte[0]);
                     let _ = kill(self.child, Signal::SIGTERM);

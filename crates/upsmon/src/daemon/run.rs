@@ -50,17 +50,7 @@ impl Supervisor {
                     tracing::error!("Unable to call parent pipe for shutdown");
                 }
             }
-            Self::Direct { readiness, .. } => match request {
-                ToParent::Ready => {
-                    nut_daemon::notify::ready("monitoring");
-                    readiness.ready();
-                }
-                ToParent::Reloading => nut_daemon::notify::reloading(),
-                ToParent::Reloaded => nut_daemon::notify::reloaded("monitoring"),
-                ToParent::Stopping => nut_daemon::notify::stopping(),
-                ToParent::Watchdog => nut_daemon::notify::watchdog(),
-                ToParent::Shutdown => {}
-            },
+            Self::Direct { readiness, .. } => request.report(readiness),
         }
     }
 
@@ -347,14 +337,14 @@ async fn run(start: Start) -> u8 {
     tokio::pin!(parent_gone);
     let mut parent_is_gone = false;
     let mut watchdog = start.watchdog.map(|every| {
-        let mut tick = tokio::time::interval((every / 2).max(Duration::from_millis(100)));
+        let mut tick = tokio::time::interval(nut_daemon::notify::watchdog_ping_period(every));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         tick
     });
 
     shell.supervisor.tell(ToParent::Ready);
     if start.detached_child {
-        stdio_to_null();
+        nut_daemon::detach::stdio_to_null();
     }
 
     loop {
@@ -483,17 +473,6 @@ impl Signals {
                 _ = self.usr2.recv() => {}
             }
         }
-    }
-}
-
-/// A detached child lets go of the terminal once it is ready (the parent's launcher has
-/// already returned).
-fn stdio_to_null() {
-    use nix::unistd::{dup2_stderr, dup2_stdin, dup2_stdout};
-    if let Ok(null) = File::options().read(true).write(true).open("/dev/null") {
-        let _ = dup2_stdin(&null);
-        let _ = dup2_stdout(&null);
-        let _ = dup2_stderr(&null);
     }
 }
 

@@ -60,7 +60,12 @@ pub enum LoadError {
 impl std::fmt::Display for LoadError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
-            Self::Read(path, e) => write!(f, "Can't open {}: {}", path.display(), io_reason(e)),
+            Self::Read(path, e) => write!(
+                f,
+                "Can't open {}: {}",
+                path.display(),
+                nut_daemon::log::strerror(e)
+            ),
             Self::Invalid(e) => {
                 for (i, d) in e.diagnostics().iter().enumerate() {
                     if i > 0 {
@@ -71,15 +76,6 @@ impl std::fmt::Display for LoadError {
                 Ok(())
             }
         }
-    }
-}
-
-/// The OS error text without Rust's ` (os error N)` suffix, as C programs print it.
-pub fn io_reason(e: &std::io::Error) -> String {
-    let text = e.to_string();
-    match text.find(" (os error") {
-        Some(i) => text[..i].to_owned(),
-        None => text,
     }
 }
 
