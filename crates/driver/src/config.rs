@@ -11,8 +11,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use nut_core::conf::UpsConf;
 use nut_core::conf::ups_conf::{DEFAULT_POLLINTERVAL, Synchronous};
+use nut_core::conf::{UpsConf, parse_ups_conf};
 
 use crate::cli::{Cli, Target};
 use crate::{DriverInfo, VarKind};
@@ -323,11 +323,33 @@ pub fn build(
     Ok(b.cfg)
 }
 
+/// Read and parse `<CONFPATH>/ups.conf` (drivers and upsdrvctl). Its warnings go to the
+/// debug log, as NUT shows them only when debugging; an error is the lines to print.
+pub fn read_ups_conf() -> Result<UpsConf, Vec<String>> {
+    let path = nut_daemon::paths::conf_file("ups.conf");
+    let text = std::fs::read(&path).map_err(|e| {
+        vec![format!(
+            "Can't open {}: {}",
+            path.display(),
+            crate::process::strerror(&e)
+        )]
+    })?;
+    match parse_ups_conf(&text, &path.display().to_string()) {
+        Ok(parsed) => {
+            let (conf, warnings) = parsed.into_parts();
+            for w in warnings {
+                crate::debug!(1, "{w}");
+            }
+            Ok(conf)
+        }
+        Err(e) => Err(e.diagnostics().iter().map(ToString::to_string).collect()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{VarDecl, cli};
-    use nut_core::conf::parse_ups_conf;
 
     const VARS: &[VarDecl] = &[
         VarDecl::value("mode", "Mode"),

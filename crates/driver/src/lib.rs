@@ -12,8 +12,11 @@
 //! * the state tree with NUT's `dstate`/`status`/`alarm` helpers — [`State`];
 //! * the Unix socket `STATEPATH/<driver>-<ups>` (0660) serving any number of clients with
 //!   the full socket protocol, values always escaped — [`server`];
-//! * the PID file with a `flock` single-instance guard, background mode, privilege drop,
-//!   signals (`-c reload|exit`) — [`process`];
+//! * the PID file with a `flock` single-instance guard, background mode, missing runtime
+//!   directories created, privilege drop, signals (`-c reload|exit`) — [`process`], over
+//!   the plumbing every nut-rs daemon shares ([`nut_daemon`]);
+//! * systemd `Type=notify`: `READY=1` once the socket serves, `RELOADING=1`/`READY=1`
+//!   around a reload, `STOPPING=1` on the way out, `WATCHDOG=1` when asked;
 //! * the main loop: poll every `pollinterval`, serve the socket in between, broadcast every
 //!   change, framework commands (`driver.exit`, `driver.reload*`, `driver.killpower`).
 //!

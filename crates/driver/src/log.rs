@@ -1,7 +1,7 @@
 //! Logging the way NUT drivers log (reference Appendix B).
 //!
 //! In the foreground, messages go to stderr: bare at debug level 0, and prefixed by the
-//! seconds since start (`%12.6f` + TAB) once debugging is on; debug lines also carry
+//! seconds since start as NUT prints them (`   0.000208` + TAB) once debugging is on; debug lines also carry
 //! `[D<n>] `. In the background they go to syslog (`LOG_DAEMON`, ident = program name),
 //! where a missing `/dev/log` silently drops them, as syslog(3) does.
 
@@ -60,8 +60,10 @@ pub fn use_syslog() {
     SYSLOG.store(true, Ordering::Relaxed);
 }
 
-fn elapsed() -> f64 {
-    START.get_or_init(Instant::now).elapsed().as_secs_f64()
+/// Seconds since start, NUT's way: at least four digits of seconds, then microseconds.
+fn timestamp() -> String {
+    let elapsed = START.get_or_init(Instant::now).elapsed();
+    format!("{:4}.{:06}", elapsed.as_secs(), elapsed.subsec_micros())
 }
 
 fn write_stderr(line: &str) {
@@ -92,7 +94,7 @@ pub fn log(level: Level, msg: &str) {
         };
         write_syslog(priority, msg);
     } else if debug_level() > 0 {
-        write_stderr(&format!("{:12.6}\t{msg}", elapsed()));
+        write_stderr(&format!("{}\t{msg}", timestamp()));
     } else {
         write_stderr(msg);
     }
@@ -106,7 +108,7 @@ pub fn debug(level: u32, msg: &str) {
     if SYSLOG.load(Ordering::Relaxed) {
         write_syslog(libc::LOG_DEBUG, msg);
     } else {
-        write_stderr(&format!("{:12.6}\t[D{level}] {msg}", elapsed()));
+        write_stderr(&format!("{}\t[D{level}] {msg}", timestamp()));
     }
 }
 

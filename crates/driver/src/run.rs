@@ -4,17 +4,20 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal as NixSignal;
-use nut_core::conf::{UpsConf, parse_ups_conf};
+use nut_core::conf::UpsConf;
 use nut_core::sock::tree::render;
 use nut_core::sock::{CmdStatus, DriverMsg, ParseError, ServerMsg, VarFlags};
+use nut_daemon::detach::{self, Readiness};
+use nut_daemon::notify;
+use nut_daemon::pidfile::{self, PidFile, PidFileError};
 use tokio::signal::unix::{SignalKind, signal};
 
 use crate::cli::{self, Action, Cli, Signal, Target};
 use crate::config::{self, DriverConfig};
-use crate::process::{self, PidLock, Ready};
+use crate::process;
 use crate::server::{BadLine, ConnId, Event, Server};
 use crate::{Driver, DriverError, DriverInfo, State, log};
 
@@ -41,31 +44,12 @@ fn exit_code(code: i32) -> ExitCode {
     ExitCode::from(u8::try_from(code).unwrap_or(1))
 }
 
-/// Read and parse `<CONFPATH>/ups.conf`, printing its warnings; errors are fatal.
+/// Read ups.conf, printing what is wrong with it.
 fn read_ups_conf() -> Result<UpsConf, ExitCode> {
-    let path = process::confpath().join("ups.conf");
-    let text = std::fs::read(&path).map_err(|e| {
-        fail(format!(
-            "Error: can't open {}: {}",
-            path.display(),
-            process::strerror(&e)
-        ))
-    })?;
-    match parse_ups_conf(&text, &path.display().to_string()) {
-        Ok(parsed) => {
-            let (conf, warnings) = parsed.into_parts();
-            for w in warnings {
-                crate::debug!(1, "{w}");
-            }
-            Ok(conf)
-        }
-        Err(e) => {
-            for d in e.diagnostics() {
-                eprintln!("{d}");
-            }
-            Err(ExitCode::from(1))
-        }
-    }
+    config::read_ups_conf().map_err(|lines| {
+        print_lines(&lines);
+        ExitCode::from(1)
+    })
 }
 
 /// Everything a driver binary's `main` does: `dummy_ups::main` is
@@ -144,10 +128,10 @@ where
             .as_ref()
             .and_then(|c| c.global.statepath.as_deref()),
     );
-    let pidfile = process::pid_file(&process::altpidpath(&statepath), info.name, &cfg.ups_name);
+    let pidfile = process::pid_file(info.name, &cfg.ups_name);
 
     if let Some(sig) = cli.signal {
-        return signal_running(&pidfile, cli.pid, sig);
+        return signal_running(info, &pidfile, cli.pid, sig);
     }
 
     let mut driver = match factory(&cfg) {
@@ -172,8 +156,9 @@ where
         return with_runtime(dump_and_exit(info, &cfg, driver, count));
     }
 
-    // Privileges, then the state directory, then the single-instance lock: the lock's file
-    // and the socket are created by the user the driver runs as.
+    // Privileges, then the runtime directories (created while still root), then the
+    // single-instance lock: the lock's file and the socket are created by the user the
+    // driver runs as.
     let identity = match process::resolve_user(cfg.user.as_deref()) {
         Ok(id) => id,
         Err(e) => return fail(e),
@@ -190,6 +175,12 @@ where
     {
         return fail(e);
     }
+    let pid_dir = pidfile.parent().unwrap_or(&statepath);
+    if let Err(e) =
+        process::ensure_runtime_dirs(&[&statepath, pid_dir], identity.as_ref().map(|id| id.gid))
+    {
+        return fail(format!("Fatal error: {e}"));
+    }
     if let Some(id) = &identity
         && let Err(e) = process::become_user(id)
     {
@@ -202,38 +193,36 @@ where
             process::strerror(&e)
         ));
     }
-    let mut lock = match PidLock::acquire(&pidfile) {
-        Ok(l) => l,
-        Err(process::LockError::Running { pid }) => {
-            return fail(format!(
-                "Fatal error: {} for UPS [{}] is already running (PID {pid}, lock {}); \
-                 stop it first (upsdrvctl stop, or {} -a {} -c exit)",
-                info.name,
-                cfg.ups_name,
-                pidfile.display(),
-                info.name,
-                cfg.ups_name
-            ));
-        }
-        Err(e) => return fail(format!("Fatal error: {e}")),
-    };
 
+    // systemd computes WATCHDOG_PID for the process it started: read it before forking.
+    let watchdog = notify::watchdog_interval();
     let background = cli.background || (cli.debug == 0 && cli.foreground == 0);
-    let ready = if background {
-        match process::background() {
+    let mut ready = if background {
+        match detach::detach() {
             Ok(r) => r,
             Err(e) => return fail(format!("Fatal error: can't fork: {e}")),
         }
     } else {
-        Ready::foreground()
+        Readiness::foreground()
     };
-    if let Err(e) = lock.write_pid() {
-        return fail(format!(
-            "Fatal error: can't write {}: {}",
-            lock.path().display(),
-            process::strerror(&e)
-        ));
-    }
+    // Taken by the process that serves (after the fork), so it records the right PID.
+    let owner = format!("{} for UPS [{}]", info.name, cfg.ups_name);
+    let lock = match PidFile::acquire(&pidfile, &owner) {
+        Ok(l) => l,
+        Err(e @ PidFileError::AlreadyRunning { .. }) => {
+            let code = fail(format!(
+                "Fatal error: {e}; stop it first ({} -a {} -c exit)",
+                info.name, cfg.ups_name
+            ));
+            ready.fail(1);
+            return code;
+        }
+        Err(e) => {
+            let code = fail(format!("Fatal error: {e}"));
+            ready.fail(1);
+            return code;
+        }
+    };
     let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
     let runner = Runner {
         info,
@@ -244,6 +233,7 @@ where
         socket,
         socket_group,
         ready,
+        watchdog,
         exit: None,
     };
     let code = with_runtime(runner.run());
@@ -261,32 +251,22 @@ fn with_runtime<F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
     }
 }
 
-fn signal_running(pidfile: &std::path::Path, pid: Option<i32>, sig: Signal) -> ExitCode {
-    let pid = match pid {
-        Some(p) => p,
-        None => match process::read_pid(pidfile) {
-            Ok(p) => p,
-            Err(e) => {
-                return fail(format!(
-                    "Failed to signal the running driver: can't read PID file {}: {}",
-                    pidfile.display(),
-                    process::strerror(&e)
-                ));
-            }
-        },
-    };
+/// `-c <command>`: signal the driver recorded in the PID file, or `-P <pid>`.
+fn signal_running(
+    info: &DriverInfo,
+    pidfile: &std::path::Path,
+    pid: Option<i32>,
+    sig: Signal,
+) -> ExitCode {
     let nix_sig = match sig {
         Signal::Reload | Signal::ReloadOrError => NixSignal::SIGHUP,
         Signal::ReloadOrExit => NixSignal::SIGUSR1,
         Signal::ReloadOrRestart => NixSignal::SIGUSR2,
         Signal::Exit => NixSignal::SIGTERM,
     };
-    match process::send_signal(pid, nix_sig) {
-        Ok(()) => ExitCode::SUCCESS,
-        Err(e) => fail(format!(
-            "Failed to signal the running driver (PID {pid}): {}",
-            e.desc()
-        )),
+    match pidfile::signal_running(pidfile, pid, info.name, nix_sig) {
+        Ok(_) => ExitCode::SUCCESS,
+        Err(e) => fail(format!("Failed to signal the running driver: {e}")),
     }
 }
 
@@ -370,7 +350,9 @@ struct Runner<D> {
     state: State,
     socket: PathBuf,
     socket_group: Option<nix::unistd::Gid>,
-    ready: Ready,
+    ready: Readiness,
+    /// systemd's watchdog interval, when it asked for pings.
+    watchdog: Option<Duration>,
     exit: Option<i32>,
 }
 
@@ -400,11 +382,22 @@ impl<D: Driver> Runner<D> {
             }
         };
         crate::debug!(1, "Listening on socket {}", self.socket.display());
-        self.ready.signal();
+        let detached = self.ready.is_detached();
+        self.ready.ready();
+        if detached {
+            log::use_syslog();
+        }
+        notify::ready(&self.status());
         let code = self.main_loop(&mut server).await;
+        notify::stopping();
         self.driver.cleanup();
         drop(server);
         exit_code(code)
+    }
+
+    /// The `STATUS=` line systemd shows.
+    fn status(&self) -> String {
+        format!("serving UPS [{}]", self.cfg.ups_name)
     }
 
     async fn main_loop(&mut self, server: &mut Server) -> i32 {
@@ -422,6 +415,12 @@ impl<D: Driver> Runner<D> {
                 return 1;
             }
         };
+        // Half the interval systemd asked for, as sd_watchdog_enabled(3) recommends.
+        let mut watchdog = self.watchdog.map(|usec| {
+            let mut ticks = tokio::time::interval(usec / 2);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks
+        });
         let mut next_poll = Instant::now() + self.cfg.poll_interval;
         loop {
             let deadline = match self.driver.next_update() {
@@ -443,6 +442,7 @@ impl<D: Driver> Runner<D> {
                 _ = hup.recv() => { self.reload(false); }
                 _ = usr1.recv() => { self.reload(true); }
                 _ = usr2.recv() => { self.reload(false); }
+                _ = tick(&mut watchdog) => notify::watchdog(),
             }
             flush(&mut self.state, server);
             if let Some(code) = self.exit {
@@ -597,10 +597,17 @@ impl<D: Driver> Runner<D> {
         self.driver.set_var(var, value, &mut self.state).await
     }
 
-    /// Re-read ups.conf: `pollinterval` and `debug_min` apply at once; other changes need a
-    /// restart (logged; with `exit_if_restart_needed` the driver exits so a supervisor
-    /// restarts it).
+    /// Re-read ups.conf (signals and `driver.reload*`), telling systemd about it.
     fn reload(&mut self, exit_if_restart_needed: bool) -> CmdStatus {
+        notify::reloading();
+        let status = self.reload_config(exit_if_restart_needed);
+        notify::reloaded(&self.status());
+        status
+    }
+
+    /// `pollinterval` and `debug_min` apply at once; other changes need a restart (logged;
+    /// with `exit_if_restart_needed` the driver exits so a supervisor restarts it).
+    fn reload_config(&mut self, exit_if_restart_needed: bool) -> CmdStatus {
         crate::notice!("Reloading configuration");
         let Some(Target::Section(_)) = &self.cli.target else {
             return CmdStatus::Handled;
@@ -640,6 +647,16 @@ impl<D: Driver> Runner<D> {
             return CmdStatus::Invalid;
         }
         CmdStatus::Handled
+    }
+}
+
+/// The next watchdog tick, or never when systemd asked for no watchdog.
+async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
+    match watchdog {
+        Some(ticks) => {
+            ticks.tick().await;
+        }
+        None => std::future::pending().await,
     }
 }
 

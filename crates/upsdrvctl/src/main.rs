@@ -24,8 +24,10 @@ use std::path::PathBuf;
 use std::process::{Command as Process, ExitCode, Stdio};
 use std::time::{Duration, Instant};
 
-use nix::sys::signal::Signal;
-use nut_core::conf::{UpsConf, parse_ups_conf};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use nut_core::conf::UpsConf;
+use nut_daemon::pidfile;
 use nut_driver::process;
 
 use crate::plan::{Cli, Command, Target};
@@ -53,24 +55,7 @@ usage: {prog} [OPTIONS] (start | stop | shutdown) [<ups>]\n\n\
 }
 
 fn read_conf() -> Result<UpsConf, String> {
-    let path = process::confpath().join("ups.conf");
-    let text = std::fs::read(&path)
-        .map_err(|e| format!("Can't open {}: {}", path.display(), process::strerror(&e)))?;
-    match parse_ups_conf(&text, &path.display().to_string()) {
-        Ok(parsed) => {
-            let (conf, warnings) = parsed.into_parts();
-            for w in warnings {
-                nut_driver::debug!(1, "{w}");
-            }
-            Ok(conf)
-        }
-        Err(e) => Err(e
-            .diagnostics()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")),
-    }
+    nut_driver::config::read_ups_conf().map_err(|lines| lines.join("\n"))
 }
 
 fn driverpath(conf: &UpsConf) -> PathBuf {
@@ -140,8 +125,8 @@ fn main() -> ExitCode {
         Command::Start if cli.foreground && !cli.testing => {
             return supervise::run(targets, statepath);
         }
-        Command::Start => start_all(&cli, &targets, conf.global.nowait, &statepath),
-        Command::Stop => stop_all(&cli, &targets, &statepath),
+        Command::Start => start_all(&cli, &targets, conf.global.nowait),
+        Command::Stop => stop_all(&cli, &targets),
         Command::Shutdown => shutdown_all(&cli, &targets),
     };
     if ok {
@@ -199,15 +184,14 @@ fn missing_is_fatal(t: &Target) {
     }
 }
 
-fn start_all(cli: &Cli, targets: &[Target], nowait: bool, statepath: &std::path::Path) -> bool {
-    let altpid = process::altpidpath(statepath);
+fn start_all(cli: &Cli, targets: &[Target], nowait: bool) -> bool {
     let mut ok = true;
     for t in targets {
         nut_driver::debug!(1, "Starting UPS: {}", t.ups);
         missing_is_fatal(t);
         // NUT's drivers kill an older instance; ours refuse to start twice, so `start` of
         // a running driver is a success that changes nothing.
-        let pidfile = process::pid_file(&altpid, &t.driver, &t.ups);
+        let pidfile = process::pid_file(&t.driver, &t.ups);
         if let Some(pid) = process::lock_holder(&pidfile) {
             nut_driver::error!("Driver for UPS [{}] is already running (PID {pid})", t.ups);
             continue;
@@ -265,19 +249,18 @@ fn start_all(cli: &Cli, targets: &[Target], nowait: bool, statepath: &std::path:
 
 /// Whether a process exists (signal 0; EPERM still means it does).
 fn alive(pid: i32) -> bool {
-    match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None) {
+    match kill(Pid::from_raw(pid), None) {
         Ok(()) => true,
         Err(e) => e == nix::errno::Errno::EPERM,
     }
 }
 
-fn stop_all(cli: &Cli, targets: &[Target], statepath: &std::path::Path) -> bool {
-    let altpid = process::altpidpath(statepath);
+fn stop_all(cli: &Cli, targets: &[Target]) -> bool {
     let mut ok = true;
     for t in targets {
         nut_driver::debug!(1, "Stopping UPS: {}", t.ups);
-        let pidfile = process::pid_file(&altpid, &t.driver, &t.ups);
-        let pid = match process::read_pid(&pidfile) {
+        let pidfile = process::pid_file(&t.driver, &t.ups);
+        let pid = match pidfile::read_pid(&pidfile) {
             Ok(p) => p,
             Err(e) => {
                 nut_driver::error!(
@@ -285,8 +268,8 @@ fn stop_all(cli: &Cli, targets: &[Target], statepath: &std::path::Path) -> bool 
                     pidfile.display(),
                     process::strerror(&e)
                 );
-                let legacy = process::pid_file(&altpid, &t.driver, &t.port);
-                match process::read_pid(&legacy) {
+                let legacy = process::pid_file(&t.driver, &t.port);
+                match pidfile::read_pid(&legacy) {
                     Ok(p) => p,
                     Err(e) => {
                         nut_driver::error!(
@@ -304,7 +287,7 @@ fn stop_all(cli: &Cli, targets: &[Target], statepath: &std::path::Path) -> bool 
             nut_driver::debug!(2, "kill -TERM {pid}");
             continue;
         }
-        if let Err(e) = process::send_signal(pid, Signal::SIGTERM) {
+        if let Err(e) = kill(Pid::from_raw(pid), Signal::SIGTERM) {
             nut_driver::error!(
                 "Stopping {}: can't signal PID {pid}: {}",
                 pidfile.display(),
@@ -319,7 +302,7 @@ fn stop_all(cli: &Cli, targets: &[Target], statepath: &std::path::Path) -> bool 
         }
         if alive(pid) {
             nut_driver::error!("Stopping {} failed, retrying harder...", pidfile.display());
-            let _ = process::send_signal(pid, Signal::SIGKILL);
+            let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
         }
     }
     ok

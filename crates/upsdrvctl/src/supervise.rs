@@ -53,8 +53,7 @@ async fn supervise(targets: Vec<Target>, statepath: PathBuf) -> ExitCode {
             );
             continue;
         }
-        let altpid = nut_driver::process::altpidpath(&statepath);
-        let pidfile = nut_driver::process::pid_file(&altpid, &t.driver, &t.ups);
+        let pidfile = nut_driver::process::pid_file(&t.driver, &t.ups);
         if let Some(pid) = nut_driver::process::lock_holder(&pidfile) {
             eprintln!(
                 "Driver for UPS [{}] is already running (PID {pid}); not supervising it",
@@ -123,7 +122,7 @@ async fn wait_ready(socket: &Path, child: &mut tokio::process::Child, limit: Dur
 
 fn signal_child(child: &tokio::process::Child, sig: Signal) {
     if let Some(pid) = child.id().and_then(|p| i32::try_from(p).ok()) {
-        let _ = nut_driver::process::send_signal(pid, sig);
+        let _ = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), sig);
     }
 }
 

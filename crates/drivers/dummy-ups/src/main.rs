@@ -95,7 +95,7 @@ fn data_path(port: &str) -> PathBuf {
     if p.is_absolute() || port.starts_with('.') {
         p.to_path_buf()
     } else {
-        nut_driver::process::confpath().join(p)
+        nut_daemon::paths::confpath().join(p)
     }
 }
 
