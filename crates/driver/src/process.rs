@@ -6,10 +6,11 @@
 //! instance ([`nut_daemon::pidfile`]), going to the background without a start-up race
 //! ([`nut_daemon::detach`]) and systemd notifications ([`nut_daemon::notify`]).
 
-use std::io;
 use std::path::{Path, PathBuf};
 
 use nix::unistd;
+pub use nut_daemon::log::strerror;
+use nut_daemon::user::{self, User, UserError};
 use nut_daemon::{paths, pidfile};
 
 /// Where a driver's socket lives: `NUT_STATEPATH`, else ups.conf's `statepath`, else
@@ -54,41 +55,16 @@ pub fn ensure_runtime_dirs(dirs: &[&Path], gid: Option<unistd::Gid>) -> Result<(
     Ok(())
 }
 
-/// The C library's text for an I/O error (`strerror`), without Rust's "(os error N)".
-pub fn strerror(e: &io::Error) -> String {
-    match e.raw_os_error() {
-        Some(code) => nix::errno::Errno::from_raw(code).desc().to_owned(),
-        None => e.to_string(),
-    }
-}
-
-/// The ids a driver switches to when started as root.
-#[derive(Debug, Clone)]
-pub struct Identity {
-    /// User name.
-    pub name: String,
-    /// uid.
-    pub uid: unistd::Uid,
-    /// Primary gid.
-    pub gid: unistd::Gid,
-}
-
-/// Look up the user to run as: the configured one (an error if unknown), else Debian's
-/// `nut` if it exists. `None` when not root or when there is nothing to switch to.
-pub fn resolve_user(configured: Option<&str>) -> Result<Option<Identity>, String> {
-    if !unistd::geteuid().is_root() {
-        return Ok(None);
-    }
-    let name = configured.unwrap_or("nut");
-    match unistd::User::from_name(name) {
-        Ok(Some(u)) => Ok(Some(Identity {
-            name: u.name,
-            uid: u.uid,
-            gid: u.gid,
-        })),
-        Ok(None) if configured.is_none() => Ok(None),
-        Ok(None) => Err(format!("getpwnam({name}): no such user")),
-        Err(e) => Err(format!("getpwnam({name}): {e}")),
+/// Look up the user to run as: the configured one (an error if unknown, in NUT's words),
+/// else Debian's `nut` if it exists. `None` when not root or when there is nothing to switch
+/// to.
+pub fn resolve_user(configured: Option<&str>) -> Result<Option<User>, String> {
+    match configured {
+        Some(name) => user::run_as(name).map_err(|e| match e {
+            UserError::NotFound(name) => format!("User {name} not found"),
+            other => other.to_string(),
+        }),
+        None => Ok(user::run_as(paths::DEFAULT_USER).ok().flatten()),
     }
 }
 
@@ -101,13 +77,9 @@ pub fn resolve_group(name: &str) -> Result<unistd::Gid, String> {
     }
 }
 
-/// Switch to `id` for good (supplementary groups, gid, uid).
-pub fn become_user(id: &Identity) -> Result<(), String> {
-    let cname = std::ffi::CString::new(id.name.clone()).map_err(|e| e.to_string())?;
-    unistd::initgroups(&cname, id.gid).map_err(|e| format!("initgroups: {e}"))?;
-    unistd::setgid(id.gid).map_err(|e| format!("setgid: {e}"))?;
-    unistd::setuid(id.uid).map_err(|e| format!("setuid: {e}"))?;
-    Ok(())
+/// Switch to `user` for good (supplementary groups, gid, uid).
+pub fn become_user(user: &User) -> Result<(), String> {
+    user::become_user(user).map_err(|e| e.to_string())
 }
 
 /// chroot into `dir` and move to its root.

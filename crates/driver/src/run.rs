@@ -415,9 +415,8 @@ impl<D: Driver> Runner<D> {
                 return 1;
             }
         };
-        // Half the interval systemd asked for, as sd_watchdog_enabled(3) recommends.
-        let mut watchdog = self.watchdog.map(|usec| {
-            let mut ticks = tokio::time::interval(usec / 2);
+        let mut watchdog = self.watchdog.map(|interval| {
+            let mut ticks = tokio::time::interval(notify::watchdog_ping_period(interval));
             ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
             ticks
         });

@@ -5,6 +5,8 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::net::UnixStream;
 use std::time::Duration;
 
+mod common;
+
 use nut_harness::{Conn, Impl, Stack, StackBuilder, wait_until};
 
 const WAIT: Duration = Duration::from_secs(20);
@@ -33,19 +35,8 @@ fn login_admin(conn: &mut Conn) {
     assert_eq!(conn.request("SET TRACKING ON"), ["OK"]);
 }
 
-/// Send a tracked command; wait for its final result.
 fn tracked(conn: &mut Conn, request: &str) -> String {
-    let reply = conn.request(request);
-    let id = reply
-        .first()
-        .and_then(|l| l.strip_prefix("OK TRACKING "))
-        .unwrap_or_else(|| panic!("{request}: expected OK TRACKING, got {reply:?}"))
-        .to_owned();
-    wait_until(&format!("result of {request}"), WAIT, || {
-        let r = conn.request(&format!("GET TRACKING {id}"));
-        let r = r.first().cloned().unwrap_or_default();
-        (r != "PENDING").then_some(r)
-    })
+    common::tracked(conn, request, WAIT)
 }
 
 #[test]

@@ -9,6 +9,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+mod common;
+
 use nut_harness::{Conn, Impl, Stack, StackBuilder, wait_until};
 
 const WAIT: Duration = Duration::from_secs(30);
@@ -33,17 +35,7 @@ fn vars(conn: &mut Conn, ups: &str) -> Option<BTreeMap<String, String>> {
 }
 
 fn tracked(conn: &mut Conn, request: &str) -> String {
-    let reply = conn.request(request);
-    let id = reply
-        .first()
-        .and_then(|l| l.strip_prefix("OK TRACKING "))
-        .unwrap_or_else(|| panic!("{request}: expected OK TRACKING, got {reply:?}"))
-        .to_owned();
-    wait_until(&format!("result of {request}"), WAIT, || {
-        let r = conn.request(&format!("GET TRACKING {id}"));
-        let r = r.first().cloned().unwrap_or_default();
-        (r != "PENDING").then_some(r)
-    })
+    common::tracked(conn, request, WAIT)
 }
 
 fn repeater_of(source: &Stack) -> Stack {
