@@ -1,5 +1,10 @@
 //! upsd's command line (getopt style, `+h46p:qr:i:fu:Vc:P:DFB`).
 
+use nut_daemon::control::Command;
+
+/// The `-c` words upsd knows.
+const COMMANDS: [Command; 2] = [Command::Reload, Command::Stop];
+
 /// What the command line asks for.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Options {
@@ -18,7 +23,7 @@ pub struct Options {
     /// `-4` / `-6`: only that address family for default listeners.
     pub family: Option<Family>,
     /// `-c <command>`: signal a running upsd.
-    pub signal: Option<SignalCommand>,
+    pub signal: Option<Command>,
     /// `-P <pid>`: whom `-c` signals (instead of the PID file).
     pub pid: Option<i32>,
     /// `-h`.
@@ -34,15 +39,6 @@ pub enum Family {
     V4,
     /// IPv6 only.
     V6,
-}
-
-/// `-c reload|stop`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum SignalCommand {
-    /// SIGHUP.
-    Reload,
-    /// SIGTERM.
-    Stop,
 }
 
 /// A command line upsd refuses.
@@ -143,14 +139,8 @@ impl Options {
 }
 
 /// upsd accepts any prefix of the command words (`-c rel`).
-fn parse_command(word: &str) -> Result<SignalCommand, CliError> {
-    if !word.is_empty() && "reload".starts_with(word) {
-        Ok(SignalCommand::Reload)
-    } else if !word.is_empty() && "stop".starts_with(word) {
-        Ok(SignalCommand::Stop)
-    } else {
-        Err(CliError::BadCommand(word.to_owned()))
-    }
+fn parse_command(word: &str) -> Result<Command, CliError> {
+    Command::parse(word, &COMMANDS).ok_or_else(|| CliError::BadCommand(word.to_owned()))
 }
 
 /// The `-h` text.
@@ -185,7 +175,7 @@ mod tests {
         assert_eq!(o.foreground, 2);
         assert_eq!(o.debug, 2);
         assert_eq!(o.user.as_deref(), Some("nut"));
-        assert_eq!(o.signal, Some(SignalCommand::Reload));
+        assert_eq!(o.signal, Some(Command::Reload));
         assert_eq!(o.pid, Some(42));
         assert!(o.is_foreground() && o.writes_pid_file());
         let o = Options::parse(["-F"]).unwrap();

@@ -11,10 +11,11 @@
 //! [`session`] and [`server`] are sans-IO: they see tokenized lines and `Instant`s, never a
 //! socket or a clock, and are unit-tested as transcripts. [`shell`] is the tokio
 //! (current-thread) runtime around them: listeners, client tasks, driver-socket tasks,
-//! STARTTLS, signals and reload. [`cli`] and [`daemon`] hold the command line and process
-//! plumbing (PID file, privileges, sd_notify). Config files are read with `nut_core::conf`
-//! (ups.conf, upsd.conf, upsd.users, cmdvartab): a file with errors stops startup (and is
-//! ignored, keeping the running configuration, on reload).
+//! STARTTLS, signals, reload and the systemd watchdog. [`cli`] and [`daemon`] hold the
+//! command line and the start-up order; the process plumbing (PID file, detaching, logging,
+//! sd_notify, runtime directory, privileges) is `nut_daemon`'s. [`config`] reads the files
+//! with `nut_core::conf` (ups.conf, upsd.conf, upsd.users, cmdvartab): a file with errors
+//! stops startup (and is ignored, keeping the running configuration, on reload).
 //!
 //! # Request line limit
 //!
@@ -46,10 +47,19 @@
 //!   upsd.
 //! * Started as root without `-u`, upsd switches to the `nut` account (Debian's build
 //!   default) after binding its listeners and reading CERTFILE.
+//! * The PID file is `flock`ed while upsd runs: a second instance is refused on one line
+//!   that names the running PID (upsd 2.8.0: two lines, no PID, and it trusts a stale
+//!   file's PID if that number was recycled); a stale file is taken over silently; `-c`
+//!   only signals a PID file that is locked (or `-P`). A missing PID directory is created
+//!   (0770, root:nut when root) instead of failing with "No such file or directory".
+//! * Backgrounded, the launcher exits only once upsd is ready (with upsd's exit code if the
+//!   start-up fails); upsd 2.8.0's parent exits at the fork.
+//! * With `WATCHDOG_USEC` set (systemd's `WatchdogSec=`), upsd sends `WATCHDOG=1` every half
+//!   interval.
 
 pub mod cli;
+pub mod config;
 pub mod daemon;
-pub mod logging;
 pub mod server;
 pub mod session;
 pub mod shell;

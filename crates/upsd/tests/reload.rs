@@ -134,8 +134,12 @@ fn reload_command_changes_passwords_and_stop_removes_the_pid_file() {
         .unwrap();
     assert_eq!(second.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&second.stderr);
-    assert!(
-        stderr.contains("Fatal error: A previous upsd instance is already running!"),
+    assert_eq!(
+        stderr.lines().collect::<Vec<_>>(),
+        [format!(
+            "Fatal error: A previous upsd instance is already running (PID {pid})! \
+             Either stop it first, or use the 'reload' command."
+        )],
         "{stderr}"
     );
 

@@ -24,7 +24,6 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use super::Shared;
-use crate::logging;
 use crate::session::{IDLE_TIMEOUT, Session, SessionAction};
 
 /// Read size; also the largest burst of pipelined requests handled in one borrow.
@@ -66,7 +65,7 @@ impl Shared {
     pub(super) fn sweep_clients(&self, now: Instant) {
         for slot in self.clients.borrow().values() {
             if now.saturating_duration_since(slot.idle_since()) > IDLE_TIMEOUT {
-                logging::debug(1, "Client idle for too long: disconnecting");
+                tracing::debug!("Client idle for too long: disconnecting");
                 slot.shut_down();
             }
         }
@@ -97,11 +96,11 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
         match listener.accept().await {
             Ok((stream, peer)) => {
                 if shared.server.borrow().client_count() >= shared.maxconn.get() {
-                    logging::info(&format!(
+                    tracing::info!(
                         "Rejecting connection from {}: MAXCONN ({}) reached",
                         peer.ip(),
                         shared.maxconn.get()
-                    ));
+                    );
                     continue;
                 }
                 let _ = stream.set_nodelay(true);
@@ -114,11 +113,11 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
                     Ok(fd) => {
                         tokio::task::spawn_local(client_task(shared.clone(), fd, peer));
                     }
-                    Err(e) => logging::debug(1, &format!("cannot register a client: {e}")),
+                    Err(e) => tracing::debug!("cannot register a client: {e}"),
                 }
             }
             Err(e) => {
-                logging::debug(1, &format!("accept failed: {e}"));
+                tracing::debug!("accept failed: {e}");
                 tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
             }
         }
@@ -137,7 +136,7 @@ async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, p
         .clients
         .borrow_mut()
         .insert(session.id(), slot.clone());
-    logging::debug(2, &format!("Connect from {ip}"));
+    tracing::trace!("Connect from {ip}");
     let mut tok = Tokenizer::new(request_limits());
     let step = serve_plain(&shared, &mut session, &slot, &mut tok, &stream).await;
     let mut tls_stream = None;
@@ -158,7 +157,7 @@ async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, p
     drop(tls_stream);
     session.handle_close(&mut shared.server.borrow_mut());
     shared.pump();
-    logging::debug(2, &format!("Disconnect from {ip}"));
+    tracing::trace!("Disconnect from {ip}");
 }
 
 /// The TLS handshake after `OK STARTTLS`, then the rest of the connection over TLS.
@@ -175,24 +174,22 @@ async fn start_tls(
     let acceptor = shared.tls.borrow().clone();
     let tcp = tokio::net::TcpStream::from_std(stream.into_inner());
     let (true, Some(acceptor), Ok(tcp)) = (clean, acceptor, tcp) else {
-        logging::info(&format!(
-            "Disconnect {ip}: data after STARTTLS before the TLS handshake"
-        ));
+        tracing::info!("Disconnect {ip}: data after STARTTLS before the TLS handshake");
         return None;
     };
     match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
         Ok(Ok(mut tls)) => {
             session.handle_tls_established();
-            logging::debug(1, &format!("TLS handshake done with client {ip}"));
+            tracing::debug!("TLS handshake done with client {ip}");
             serve_stream(shared, session, slot, tok, &mut tls).await;
             Some(tls)
         }
         Ok(Err(e)) => {
-            logging::info(&format!("TLS handshake with {ip} failed: {e}"));
+            tracing::info!("TLS handshake with {ip} failed: {e}");
             None
         }
         Err(_) => {
-            logging::info(&format!("TLS handshake with {ip} timed out"));
+            tracing::info!("TLS handshake with {ip} timed out");
             None
         }
     }

@@ -45,7 +45,7 @@ pub(super) async fn run(
                 shared.server.borrow_mut().driver_connect_failed(
                     key,
                     &shown,
-                    &e.to_string(),
+                    &nut_daemon::log::strerror(&e),
                     Instant::now().into_std(),
                 );
                 shared.pump();

@@ -19,7 +19,6 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::logging;
 use crate::server::{ClientId, Server, ServerEvent};
 use crate::ups::UpsKey;
 
@@ -54,7 +53,7 @@ impl Shared {
                 break;
             }
             if let Some(line) = log {
-                logging::line(&line);
+                crate::daemon::log_line(&line);
             }
             if let Some((key, line)) = transmit
                 && let Some(handle) = self.drivers.borrow().get(&key)
@@ -110,6 +109,8 @@ pub struct ShellConfig {
     pub tls: Option<Arc<rustls::ServerConfig>>,
     /// Maximum simultaneous clients.
     pub maxconn: usize,
+    /// How often to ping systemd's watchdog (`WatchdogSec=`), if it watches.
+    pub watchdog: Option<Duration>,
 }
 
 /// What ended [`run`].
@@ -125,6 +126,19 @@ pub trait Control {
     fn reload(&mut self, server: &mut Server);
     /// Called once everything listens and the drivers are being connected.
     fn ready(&mut self);
+    /// Called every [`ShellConfig::watchdog`] period from the main loop, so that a stuck
+    /// loop stops the pings.
+    fn watchdog(&mut self);
+}
+
+/// The next watchdog tick, or never.
+async fn watchdog_tick(interval: &mut Option<tokio::time::Interval>) {
+    match interval {
+        Some(interval) => {
+            interval.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }
 
 /// Run the server until a terminating signal. Must be called inside a `LocalSet`.
@@ -148,6 +162,11 @@ pub async fn run(config: ShellConfig, control: &mut dyn Control) -> std::io::Res
     }
     shared.pump();
     control.ready();
+    let mut watchdog = config.watchdog.map(|period| {
+        let mut interval = tokio::time::interval(period);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        interval
+    });
     loop {
         let deadline = {
             let now = Instant::now();
@@ -162,8 +181,9 @@ pub async fn run(config: ShellConfig, control: &mut dyn Control) -> std::io::Res
                 shared.sweep_clients(now);
                 shared.pump();
             }
+            _ = watchdog_tick(&mut watchdog) => control.watchdog(),
             _ = hup.recv() => {
-                logging::info("SIGHUP: reloading configuration");
+                tracing::info!("SIGHUP: reloading configuration");
                 shared.reload(|s| control.reload(s));
             }
             _ = term.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
