@@ -418,16 +418,17 @@ impl Stack {
         let label = format!("upsd#{} ({which})", self.upsd_starts);
         let daemon = self.track(label, cmd);
         let addr = self.addr();
+        // upsd binds its listeners before it reads ups.conf and upsd.users, so a port that
+        // accepts connections does not yet mean a serving upsd: wait for an answer to VER,
+        // which comes only from the main loop (a upsd that dies on a bad config closes it).
         let listening = wait_until(
-            &format!("upsd to listen on {addr}"),
+            &format!("upsd to answer on {addr}"),
             STARTUP_TIMEOUT,
             || {
                 if daemon.try_wait().is_some() {
                     return Some(false);
                 }
-                TcpStream::connect_timeout(&addr, Duration::from_secs(1))
-                    .is_ok()
-                    .then_some(true)
+                answers_ver(addr).then_some(true)
             },
         );
         // Someone else may be answering on the port while our upsd died.
@@ -592,4 +593,22 @@ impl Drop for Stack {
             );
         }
     }
+}
+
+/// Whether a NUT server on `addr` answers `VER` (without panicking on a connection that a
+/// dying server resets).
+fn answers_ver(addr: SocketAddr) -> bool {
+    use std::io::{BufRead, BufReader, Write};
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_secs(1)) else {
+        return false;
+    };
+    if stream
+        .set_read_timeout(Some(Duration::from_secs(2)))
+        .is_err()
+        || stream.write_all(b"VER\n").is_err()
+    {
+        return false;
+    }
+    let mut reply = String::new();
+    BufReader::new(stream).read_line(&mut reply).is_ok() && reply.starts_with("Network UPS Tools")
 }
