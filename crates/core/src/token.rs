@@ -173,6 +173,7 @@ impl Tokenizer {
     }
 
     /// Feed one byte; returns the logical line it completes, if any.
+    #[inline]
     pub fn push(&mut self, ch: u8) -> Option<Line> {
         if self.line_bytes == 0 {
             self.start_line = self.physical_line;
@@ -323,10 +324,13 @@ impl Tokenizer {
 
     fn end_word(&mut self) {
         self.word_touched = false;
-        let word = std::mem::take(&mut self.word);
         if self.words.len() < self.limits.max_args {
-            self.words.push(word);
+            // An exact-size copy: the buffer keeps its capacity, so building the next word
+            // does not grow a fresh string byte by byte (one allocation per word, not two
+            // or three; this is on upsd's per-request path).
+            self.words.push(self.word.clone());
         }
+        self.word.clear();
     }
 
     fn fail(&mut self, error: TokenError) {

@@ -268,14 +268,14 @@ fn serve(
         .build()
         .context("cannot start the runtime")?;
     let local = tokio::task::LocalSet::new();
-    let mut hooks = Hooks {
+    let hooks = Hooks {
         tls_on: shell_config.tls.is_some(),
         paths,
+        // From here on, a failure before READY reaches a waiting launcher as the end of the
+        // readiness pipe (exit 1).
         readiness: std::mem::replace(readiness, Readiness::foreground()),
     };
-    let exit = local.block_on(&runtime, shell::run(shell_config, &mut hooks));
-    // A failure before READY still reaches a waiting launcher.
-    *readiness = std::mem::replace(&mut hooks.readiness, Readiness::foreground());
+    let exit = local.block_on(&runtime, shell::run(shell_config, hooks));
     let shell::Exit::Signal(sig) = exit?;
     notify::stopping();
     tracing::info!("Signal {sig}: exiting");

@@ -170,6 +170,26 @@ fn basic_replies() {
 }
 
 #[test]
+fn names_are_case_insensitive_and_echoed_as_sent() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    // As upsd 2.8.0 (checked on loopback): the lookup ignores case, the reply repeats the
+    // names as the client wrote them.
+    assert_eq!(
+        f.req(&mut s, "GET VAR DUMMY UPS.Status"),
+        "VAR DUMMY UPS.Status \"OL CHRG\"\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET VAR dummy ups.status"),
+        "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET VAR dummy ups.nothing"),
+        "ERR VAR-NOT-SUPPORTED\n"
+    );
+}
+
+#[test]
 fn parse_errors_get_no_reply_and_long_lines_an_error() {
     let mut f = Fixture::new();
     let mut s = f.session();

@@ -57,7 +57,13 @@ pub(crate) fn key(name: &str) -> String {
 
 impl VarTable {
     pub(crate) fn get(&self, name: &str) -> Option<&Var> {
-        self.map.get(&key(name))
+        // Names almost always arrive in lower case already: no key to build then (upsd
+        // looks a variable up for every GET VAR).
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.map.get(&key(name))
+        } else {
+            self.map.get(name)
+        }
     }
 
     pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Var> {

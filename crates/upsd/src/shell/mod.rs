@@ -142,7 +142,23 @@ async fn watchdog_tick(interval: &mut Option<tokio::time::Interval>) {
 }
 
 /// Run the server until a terminating signal. Must be called inside a `LocalSet`.
-pub async fn run(config: ShellConfig, control: &mut dyn Control) -> std::io::Result<Exit> {
+///
+/// The main loop (signals, timers, watchdog) runs as a task of its own: a `LocalSet` polls
+/// the future it was given at every wake-up of any of its tasks, so as that future the loop
+/// would poll its signal streams and timers once per client request.
+pub async fn run(
+    config: ShellConfig,
+    mut control: impl Control + 'static,
+) -> std::io::Result<Exit> {
+    let main = tokio::task::spawn_local(async move { main_loop(config, &mut control).await });
+    match main.await {
+        Ok(exit) => exit,
+        Err(e) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
+        Err(e) => Err(std::io::Error::other(e)),
+    }
+}
+
+async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::Result<Exit> {
     use tokio::signal::unix::{SignalKind, signal};
     let shared = Rc::new(Shared {
         server: RefCell::new(config.server),
