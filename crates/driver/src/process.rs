@@ -6,6 +6,7 @@
 //! instance ([`nut_daemon::pidfile`]), going to the background without a start-up race
 //! ([`nut_daemon::detach`]) and systemd notifications ([`nut_daemon::notify`]).
 
+use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 use nix::unistd;
@@ -40,6 +41,63 @@ pub fn lock_holder(path: &Path) -> Option<String> {
     pidfile::is_locked(path).then(|| {
         pidfile::read_pid(path).map_or_else(|_| "unknown".to_owned(), |pid| pid.to_string())
     })
+}
+
+/// Set in the environment of a companion program ([`exec_companion`]), which continues a run
+/// that already printed the banner.
+pub const COMPANION_ENV: &str = "NUT_DRIVER_COMPANION";
+
+/// Continue this run in `program`, a companion program in the same directory as this one
+/// (with the same arguments, `argv[0]` included, and the same PID): a driver can keep a mode
+/// whose code would weigh on every run in a separate program. Call it before the driver
+/// takes its PID file or goes to the background (the driver factory is the place). Returns
+/// only if `program` could not be run.
+pub fn exec_companion(program: &str) -> crate::DriverError {
+    use std::os::unix::ffi::OsStrExt as _;
+    let path = match std::env::current_exe() {
+        Ok(exe) => exe.with_file_name(program),
+        Err(e) => {
+            return crate::DriverError::new(format!(
+                "Fatal error: can't find {program}: {}",
+                strerror(&e)
+            ));
+        }
+    };
+    let cannot = |why: &str| {
+        crate::DriverError::new(format!("Fatal error: can't run {}: {why}", path.display()))
+    };
+    // execv(2) directly: std's Command would add its whole spawning machinery to every
+    // driver for this one call.
+    let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else {
+        return cannot("NUL in path");
+    };
+    let Ok(argv) = std::env::args_os()
+        .map(|a| CString::new(a.as_bytes()))
+        .collect::<Result<Vec<_>, _>>()
+    else {
+        return cannot("NUL in an argument");
+    };
+    crate::debug!(1, "Continuing in {}", path.display());
+    // SAFETY: drivers call this from their factory, before any thread exists.
+    unsafe { std::env::set_var(COMPANION_ENV, "1") };
+    let Err(errno) = unistd::execv(&c_path, &argv);
+    // SAFETY: as above, still single-threaded.
+    unsafe { std::env::remove_var(COMPANION_ENV) };
+    cannot(errno.desc())
+}
+
+/// Whether this process is a companion started by [`exec_companion`]; forgets the marker so
+/// it does not reach programs the driver runs, and takes the driver's name back for `ps`.
+pub(crate) fn continuing_as_companion(name: &str) -> bool {
+    if std::env::var_os(COMPANION_ENV).is_none() {
+        return false;
+    }
+    // SAFETY: called at the start of `main`, before any thread exists.
+    unsafe { std::env::remove_var(COMPANION_ENV) };
+    if let Ok(name) = CString::new(name) {
+        let _ = nix::sys::prctl::set_name(&name);
+    }
+    true
 }
 
 /// Create the state and PID directories when they are missing, as systemd's

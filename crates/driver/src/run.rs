@@ -65,10 +65,12 @@ where
         .cloned()
         .unwrap_or_else(|| info.name.to_owned());
     log::init(info.name);
-    println!(
-        "Network UPS Tools - {} {} ({NUT_VERSION})",
-        info.description, info.version
-    );
+    if !process::continuing_as_companion(info.name) {
+        println!(
+            "Network UPS Tools - {} {} ({NUT_VERSION})",
+            info.description, info.version
+        );
+    }
     let cli = match cli::parse(&prog, &args[1.min(args.len())..]) {
         Ok(cli) => cli,
         Err(e) => {
@@ -120,9 +122,6 @@ where
     {
         log::set_debug_level(min);
     }
-    for n in &cfg.notices {
-        crate::notice!("{n}");
-    }
     let statepath = process::statepath(
         ups_conf
             .as_ref()
@@ -134,10 +133,14 @@ where
         return signal_running(info, &pidfile, cli.pid, sig);
     }
 
+    // The factory may hand the run to a companion program (which then says all this).
     let mut driver = match factory(&cfg) {
         Ok(d) => d,
         Err(e) => return fail(e.to_string()),
     };
+    for n in &cfg.notices {
+        crate::notice!("{n}");
+    }
 
     if cli.kill_power {
         return with_runtime(async {
@@ -244,6 +247,9 @@ where
 fn with_runtime<F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
     match tokio::runtime::Builder::new_current_thread()
         .enable_all()
+        // A driver watches a handful of descriptors (its device, the socket, a few
+        // clients): tokio's default of 1024 events per poll would be a 16 KiB buffer.
+        .max_io_events_per_tick(64)
         .build()
     {
         Ok(rt) => rt.block_on(fut),

@@ -299,3 +299,25 @@ fn dummy_once_rereads_the_file_when_it_changes() {
     });
     assert_eq!(get(&mut conn, "dummy", "battery.charge"), "12");
 }
+
+#[test]
+fn repeater_mode_without_its_program_fails_with_one_clear_line() {
+    // dummy-ups alone, without dummy-ups-repeater next to it.
+    let dir = tempfile::tempdir().unwrap();
+    let lone = dir.path().join("dummy-ups");
+    std::fs::copy(nut_harness::bin(Impl::Ours, "dummy-ups"), &lone).unwrap();
+    let out = std::process::Command::new(&lone)
+        .args(["-F", "-s", "rep", "-x", "port=ups@127.0.0.1:9"])
+        .env("NUT_STATEPATH", dir.path())
+        .env("NUT_ALTPIDPATH", dir.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let want = format!(
+        "Fatal error: can't run {}: No such file or directory",
+        dir.path().join("dummy-ups-repeater").display()
+    );
+    assert_eq!(stderr.trim_end(), want);
+    assert!(!dir.path().join("dummy-ups-rep.pid").exists());
+}

@@ -62,6 +62,26 @@ fn same_vars(source: &Stack, rep: &Stack) {
     assert!(ok.is_some(), "LIST VAR differs: {last:#?}");
 }
 
+/// dummy-ups hands repeater runs to dummy-ups-repeater in place (same PID, one banner, the
+/// driver's name in `ps`).
+fn runs_in_the_repeater_program(rep: &Stack) {
+    let driver = rep.driver_daemon("rep").unwrap();
+    let proc = std::path::PathBuf::from(format!("/proc/{}", driver.pid()));
+    let exe = std::fs::read_link(proc.join("exe")).unwrap();
+    assert_eq!(
+        exe.file_name().and_then(|n| n.to_str()),
+        Some("dummy-ups-repeater")
+    );
+    let comm = std::fs::read_to_string(proc.join("comm")).unwrap();
+    assert_eq!(comm.trim(), "dummy-ups");
+    let output = driver.output_so_far();
+    assert_eq!(
+        output.matches("Network UPS Tools - ").count(),
+        1,
+        "one banner: {output}"
+    );
+}
+
 #[test]
 fn repeater_serves_identical_vars_and_survives_a_remote_upsd_restart() {
     let mut source = StackBuilder::new()
@@ -71,6 +91,7 @@ fn repeater_serves_identical_vars_and_survives_a_remote_upsd_restart() {
         .start();
     let rep = repeater_of(&source);
     same_vars(&source, &rep);
+    runs_in_the_repeater_program(&rep);
     let mut b = rep.conn();
     assert_eq!(
         b.request("GET VAR rep driver.parameter.mode"),
