@@ -2,7 +2,7 @@
 //! framework.
 //!
 //! * Dummy mode plays a `.dev` (`dummy-once`), `.seq` (`dummy-loop`) or `.nds` file into the
-//!   state tree ([`sim`]); every variable can be changed with SET, and the instant commands
+//!   state tree (module `sim`); every variable can be changed with SET, and the instant commands
 //!   it offers (`load.off`, plus `.nds` `CMD:` lines) succeed.
 //! * Repeater mode (`port = ups@host[:port]`) mirrors a UPS of a remote upsd and forwards
 //!   SET and INSTCMD to it ([`Repeater`]).
