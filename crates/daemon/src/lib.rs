@@ -28,6 +28,7 @@
 
 pub mod control;
 pub mod detach;
+pub mod exit;
 pub mod log;
 pub mod notify;
 pub mod paths;

@@ -14,6 +14,8 @@ use std::time::Duration;
 use nut_core::conf::ups_conf::{DEFAULT_POLLINTERVAL, Synchronous};
 use nut_core::conf::{UpsConf, parse_ups_conf};
 
+use nut_daemon::exit::Exit;
+
 use crate::cli::{Cli, Target};
 use crate::{DriverInfo, VarKind};
 
@@ -88,7 +90,8 @@ impl DriverConfig {
 pub struct ConfigError {
     /// Message lines (NUT's wording where NUT has one).
     pub lines: Vec<String>,
-    /// Exit status (NUT exits 0 after "not a valid variable name").
+    /// Exit status (NUT exits 0 after "not a valid variable name"; otherwise
+    /// `nut_daemon::exit`'s `EX_CONFIG`, or `EX_USAGE` for a missing `-a`/`-s`).
     pub exit_code: i32,
 }
 
@@ -96,7 +99,7 @@ impl ConfigError {
     fn fail(line: impl Into<String>) -> Self {
         Self {
             lines: vec![line.into()],
-            exit_code: 1,
+            exit_code: Exit::Config.status(),
         }
     }
 
@@ -231,8 +234,11 @@ pub fn build(
     cli: &Cli,
     ups_conf: Option<&UpsConf>,
 ) -> Result<DriverConfig, ConfigError> {
-    let target = cli.target.as_ref().ok_or_else(|| {
-        ConfigError::fail("Error: specifying '-a id' or '-s id' is now mandatory. Try -h for help.")
+    let target = cli.target.as_ref().ok_or_else(|| ConfigError {
+        lines: vec![
+            "Error: specifying '-a id' or '-s id' is now mandatory. Try -h for help.".into(),
+        ],
+        exit_code: Exit::Usage.status(),
     })?;
     let mut b = Builder {
         info,
@@ -298,7 +304,7 @@ pub fn build(
                     .into(),
                 "Try -h for help.".into(),
             ],
-            exit_code: 1,
+            exit_code: Exit::Config.status(),
         });
     }
     let poll = cli.pollinterval.or(b.poll).unwrap_or(DEFAULT_POLLINTERVAL);

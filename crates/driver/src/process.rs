@@ -10,6 +10,7 @@ use std::ffi::CString;
 use std::path::{Path, PathBuf};
 
 use nix::unistd;
+use nut_daemon::exit::Exit;
 pub use nut_daemon::log::strerror;
 use nut_daemon::user::{self, User, UserError};
 use nut_daemon::{paths, pidfile};
@@ -116,11 +117,14 @@ pub fn ensure_runtime_dirs(dirs: &[&Path], gid: Option<unistd::Gid>) -> Result<(
 /// Look up the user to run as: the configured one (an error if unknown, in NUT's words),
 /// else Debian's `nut` if it exists. `None` when not root or when there is nothing to switch
 /// to.
-pub fn resolve_user(configured: Option<&str>) -> Result<Option<User>, String> {
+pub fn resolve_user(configured: Option<&str>) -> Result<Option<User>, (Exit, String)> {
     match configured {
-        Some(name) => user::run_as(name).map_err(|e| match e {
-            UserError::NotFound(name) => format!("User {name} not found"),
-            other => other.to_string(),
+        Some(name) => user::run_as(name).map_err(|e| {
+            let exit = Exit::from(&e);
+            match e {
+                UserError::NotFound(name) => (exit, format!("User {name} not found")),
+                other => (exit, other.to_string()),
+            }
         }),
         None => Ok(user::run_as(paths::DEFAULT_USER).ok().flatten()),
     }

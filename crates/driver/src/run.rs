@@ -11,6 +11,7 @@ use nut_core::conf::UpsConf;
 use nut_core::sock::tree::render;
 use nut_core::sock::{CmdStatus, DriverMsg, ParseError, ServerMsg, VarFlags};
 use nut_daemon::detach::{self, Readiness};
+use nut_daemon::exit::Exit;
 use nut_daemon::notify;
 use nut_daemon::pidfile::{self, PidFile, PidFileError};
 use tokio::signal::unix::{SignalKind, signal};
@@ -35,9 +36,15 @@ fn print_lines(lines: &[String]) {
     }
 }
 
+/// Say why the driver stops (one line) and exit with the generic failure code.
 fn fail(msg: impl AsRef<str>) -> ExitCode {
+    fail_as(Exit::Failure, msg)
+}
+
+/// A start-up failure of class `exit` (see `nut_daemon::exit`).
+fn fail_as(exit: Exit, msg: impl AsRef<str>) -> ExitCode {
     eprintln!("{}", msg.as_ref());
-    ExitCode::from(1)
+    exit.into()
 }
 
 fn exit_code(code: i32) -> ExitCode {
@@ -48,7 +55,7 @@ fn exit_code(code: i32) -> ExitCode {
 fn read_ups_conf() -> Result<UpsConf, ExitCode> {
     config::read_ups_conf().map_err(|lines| {
         print_lines(&lines);
-        ExitCode::from(1)
+        Exit::Config.into()
     })
 }
 
@@ -75,7 +82,7 @@ where
         Ok(cli) => cli,
         Err(e) => {
             print_lines(&e.lines);
-            return ExitCode::from(1);
+            return Exit::Usage.into();
         }
     };
     match cli.action {
@@ -164,37 +171,40 @@ where
     // driver runs as.
     let identity = match process::resolve_user(cfg.user.as_deref()) {
         Ok(id) => id,
-        Err(e) => return fail(e),
+        Err((exit, e)) => return fail_as(exit, e),
     };
     let socket_group = match (&cfg.group, nix::unistd::geteuid().is_root()) {
         (Some(g), true) => match process::resolve_group(g) {
             Ok(gid) => Some(gid),
-            Err(e) => return fail(e),
+            Err(e) => return fail_as(Exit::NoUser, e),
         },
         _ => None,
     };
     if let Some(dir) = &cfg.chroot
         && let Err(e) = process::chroot(std::path::Path::new(dir))
     {
-        return fail(e);
+        return fail_as(Exit::NoPermission, e);
     }
     let pid_dir = pidfile.parent().unwrap_or(&statepath);
     if let Err(e) =
         process::ensure_runtime_dirs(&[&statepath, pid_dir], identity.as_ref().map(|id| id.gid))
     {
-        return fail(format!("Fatal error: {e}"));
+        return fail_as(Exit::CantCreate, format!("Fatal error: {e}"));
     }
     if let Some(id) = &identity
         && let Err(e) = process::become_user(id)
     {
-        return fail(e);
+        return fail_as(Exit::NoPermission, e);
     }
     if let Err(e) = std::env::set_current_dir(&statepath) {
-        return fail(format!(
-            "Can't chdir to {}: {}",
-            statepath.display(),
-            process::strerror(&e)
-        ));
+        return fail_as(
+            Exit::of_io(&e),
+            format!(
+                "Can't chdir to {}: {}",
+                statepath.display(),
+                process::strerror(&e)
+            ),
+        );
     }
 
     // systemd computes WATCHDOG_PID for the process it started: read it before forking.
@@ -203,7 +213,7 @@ where
     let mut ready = if background {
         match detach::detach() {
             Ok(r) => r,
-            Err(e) => return fail(format!("Fatal error: can't fork: {e}")),
+            Err(e) => return fail_as(Exit::OsError, format!("Fatal error: can't fork: {e}")),
         }
     } else {
         Readiness::foreground()
@@ -213,17 +223,19 @@ where
     let lock = match PidFile::acquire(&pidfile, &owner) {
         Ok(l) => l,
         Err(e @ PidFileError::AlreadyRunning { .. }) => {
-            let code = fail(format!(
+            let exit = Exit::from(&e);
+            eprintln!(
                 "Fatal error: {e}; stop it first ({} -a {} -c exit)",
                 info.name, cfg.ups_name
-            ));
-            ready.fail(1);
-            return code;
+            );
+            ready.fail(exit.code());
+            return exit.into();
         }
         Err(e) => {
-            let code = fail(format!("Fatal error: {e}"));
-            ready.fail(1);
-            return code;
+            let exit = Exit::from(&e);
+            eprintln!("Fatal error: {e}");
+            ready.fail(exit.code());
+            return exit.into();
         }
     };
     let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
@@ -253,7 +265,10 @@ fn with_runtime<F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
         .build()
     {
         Ok(rt) => rt.block_on(fut),
-        Err(e) => fail(format!("Fatal error: can't start the runtime: {e}")),
+        Err(e) => fail_as(
+            Exit::OsError,
+            format!("Fatal error: can't start the runtime: {e}"),
+        ),
     }
 }
 
@@ -380,11 +395,14 @@ impl<D: Driver> Runner<D> {
         let mut server = match Server::bind(&self.socket, self.socket_group) {
             Ok(s) => s,
             Err(e) => {
-                return fail(format!(
-                    "Fatal error: can't create the socket {}: {}",
-                    self.socket.display(),
-                    process::strerror(&e)
-                ));
+                return fail_as(
+                    Exit::of_io(&e),
+                    format!(
+                        "Fatal error: can't create the socket {}: {}",
+                        self.socket.display(),
+                        process::strerror(&e)
+                    ),
+                );
             }
         };
         crate::debug!(1, "Listening on socket {}", self.socket.display());

@@ -14,9 +14,10 @@
 
 use std::path::Path;
 
-use anyhow::{Context, Result, anyhow, bail};
+use anyhow::{Context, Result};
 use nut_daemon::control::Command;
 use nut_daemon::detach::{self, Readiness};
+use nut_daemon::exit::{Exit, StartupError};
 use nut_daemon::log::{self, Target};
 use nut_daemon::pidfile::{self, PidFile, PidFileError};
 use nut_daemon::user::{self, User};
@@ -42,7 +43,7 @@ pub fn main() -> i32 {
         Err(e) => {
             eprintln!("{e}");
             eprint!("{USAGE}");
-            return 1;
+            return Exit::Usage.status();
         }
     };
     if options.help {
@@ -141,7 +142,7 @@ fn start(options: &Options) -> i32 {
         pidfile::check_not_running(&paths.pid_file, PROGRAM)
     {
         eprintln!("Fatal error: {}", already_running(pid));
-        return 1;
+        return Exit::AlreadyRunning.status();
     }
     let background = !options.is_foreground();
     let mut notes = Notes::new();
@@ -161,15 +162,34 @@ fn start(options: &Options) -> i32 {
 
     // Released by `Hooks::ready`; a start-up failure hands its exit code to the launcher.
     let mut readiness = Readiness::foreground();
-    let result = conf.and_then(|conf| serve(options, paths, conf, console, &mut readiness));
+    let result = conf
+        .map_err(config_error)
+        .and_then(|conf| serve(options, paths, conf, console, &mut readiness));
     match result {
         Ok(code) => code,
         Err(e) => {
             console.fatal(&format!("Fatal error: {e:#}"));
-            readiness.fail(1);
-            1
+            let exit = Exit::of_error(e.as_ref());
+            readiness.fail(exit.code());
+            exit.status()
         }
     }
+}
+
+/// `e`, keeping its one-line message, classified as `exit` for the exit code.
+fn tagged(exit: Exit, e: anyhow::Error) -> anyhow::Error {
+    StartupError::new(exit, format!("{e:#}")).into()
+}
+
+/// A configuration file that could not be used (unreadable for lack of permission, or wrong).
+fn config_error(e: anyhow::Error) -> anyhow::Error {
+    let exit = Exit::of_config_error(e.as_ref());
+    tagged(exit, e)
+}
+
+/// A start-up failure of class `exit`.
+fn failure(exit: Exit, message: &str) -> anyhow::Error {
+    StartupError::new(exit, message).into()
 }
 
 fn serve(
@@ -185,19 +205,27 @@ fn serve(
         console.info(m);
     }
     if bound.listeners.is_empty() {
-        bail!("no listening interface available");
+        return Err(failure(
+            Exit::Unavailable,
+            "no listening interface available",
+        ));
     }
     if bound.some_failed && !conf.allow_not_all_listeners {
         // nut#723: one working listener is enough; the failures were logged above.
         console
             .warn("WARNING: some listening interfaces were not available; serving on the others");
     }
-    let tls = shell::tls::server_config(&conf).map_err(|e| anyhow!("{e}"))?;
+    let tls =
+        shell::tls::server_config(&conf).map_err(|e| failure(Exit::Config, &e.to_string()))?;
     let maxconn = conf.maxconn.map_or_else(default_maxconn, u64::from);
 
     if let Some(dir) = &options.chroot {
-        nix::unistd::chroot(Path::new(dir)).with_context(|| format!("chroot {dir}"))?;
-        nix::unistd::chdir("/").context("chdir /")?;
+        nix::unistd::chroot(Path::new(dir))
+            .with_context(|| format!("chroot {dir}"))
+            .map_err(|e| tagged(Exit::NoPermission, e))?;
+        nix::unistd::chdir("/")
+            .context("chdir /")
+            .map_err(|e| tagged(Exit::OsError, e))?;
     }
     let account = run_as(options.user.as_deref())?;
     if options.writes_pid_file()
@@ -205,7 +233,8 @@ fn serve(
     {
         let owner = account.as_ref().map(|u| (0, u.gid.as_raw()));
         paths::ensure_dir(dir, RUNTIME_DIR_MODE, owner)
-            .with_context(|| format!("Can't create the PID file directory {}", dir.display()))?;
+            .with_context(|| format!("Can't create the PID file directory {}", dir.display()))
+            .map_err(|e| tagged(Exit::CantCreate, e))?;
     }
 
     // systemd names the process it started in WATCHDOG_PID: read it before any fork.
@@ -217,14 +246,18 @@ fn serve(
             console.info("Running as foreground process, not saving a PID file");
         }
     } else {
-        *readiness = detach::detach().context("Can't go to the background")?;
+        *readiness = detach::detach()
+            .context("Can't go to the background")
+            .map_err(|e| tagged(Exit::OsError, e))?;
     }
     let _pid_file = if options.writes_pid_file() {
         match PidFile::acquire(&paths.pid_file, PROGRAM) {
             Ok(file) => Some(file),
             // Another instance won the race since the check at the start.
-            Err(PidFileError::AlreadyRunning { pid, .. }) => bail!("{}", already_running(pid)),
-            Err(e) => bail!("{e}"),
+            Err(PidFileError::AlreadyRunning { pid, .. }) => {
+                return Err(failure(Exit::AlreadyRunning, &already_running(pid)));
+            }
+            Err(e) => return Err(e.into()),
         }
     } else {
         None
@@ -237,14 +270,17 @@ fn serve(
     let mut notes = Notes::new();
     let loaded = config::load_reloadable(&paths, &conf, &mut notes);
     console.notes(notes);
-    let loaded = loaded?;
+    let loaded = loaded.map_err(config_error)?;
     if loaded.defs.is_empty() {
         if conf.allow_no_device {
             console.info(
                 "Normally at least one UPS must be defined in ups.conf, currently there are none (please configure the file and reload the service)",
             );
         } else {
-            bail!("at least one UPS must be defined in ups.conf");
+            return Err(failure(
+                Exit::Config,
+                "at least one UPS must be defined in ups.conf",
+            ));
         }
     }
 
@@ -266,7 +302,8 @@ fn serve(
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
-        .context("cannot start the runtime")?;
+        .context("cannot start the runtime")
+        .map_err(|e| tagged(Exit::OsError, e))?;
     let local = tokio::task::LocalSet::new();
     let hooks = Hooks {
         tls_on: shell_config.tls.is_some(),

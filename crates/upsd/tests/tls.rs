@@ -222,8 +222,8 @@ fn unusable_certfile_stops_startup_with_one_clear_message() {
         let (code, stderr) = refuses_to_start(contents);
         assert_eq!(
             code,
-            Some(1),
-            "{contents:?}: upsd should exit 1; stderr:\n{stderr}"
+            Some(78),
+            "{contents:?}: upsd should exit 78 (EX_CONFIG); stderr:\n{stderr}"
         );
         let fatal: Vec<&str> = stderr.lines().filter(|l| l.contains("CERTFILE")).collect();
         assert_eq!(fatal.len(), 1, "{stderr}");
@@ -232,6 +232,6 @@ fn unusable_certfile_stops_startup_with_one_clear_message() {
     // A certificate without its key is unusable too.
     let pki = pki();
     let (code, stderr) = refuses_to_start(Some(&pki.server_pem));
-    assert_eq!(code, Some(1), "{stderr}");
+    assert_eq!(code, Some(78), "{stderr}");
     assert!(stderr.contains("private key"), "{stderr}");
 }

@@ -26,6 +26,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 use nut_client::UpsId;
 use nut_client::blocking::Client;
 use nut_daemon::detach::Readiness;
+use nut_daemon::exit::Exit;
 use nut_daemon::log;
 use nut_daemon::notify::Watchdog;
 use nut_daemon::user::User;
@@ -217,7 +218,7 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
         Ok(user) => user,
         Err(e) => {
             io.errln(&e.to_string());
-            return 1;
+            return Exit::from(&e).code();
         }
     };
     let pid_file = match sys::take_pid_file(&settings.pid_base, &prog, user.as_ref()) {
@@ -226,9 +227,10 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
             io.errln(&message);
             None
         }
+        // The only refusal: another instance holds the PID file.
         Err(message) => {
             io.errln(&message);
-            return 1;
+            return Exit::AlreadyRunning.code();
         }
     };
     let mut targets = Vec::new();
@@ -256,7 +258,7 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
             Ok(readiness) => readiness,
             Err(e) => {
                 io.errln(&format!("Unable to enter background mode: {e}"));
-                return 1;
+                return Exit::OsError.code();
             }
         }
     };
@@ -274,8 +276,9 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
         && let Err(e) = nut_daemon::user::become_user(user)
     {
         io.errln(&format!("can't switch to user {}: {e}", user.name));
-        readiness.fail(1);
-        return 1;
+        let exit = Exit::from(&e);
+        readiness.fail(exit.code());
+        return exit.code();
     }
     let pieces = format::compile(&settings.format);
     nut_daemon::notify::ready("logging");

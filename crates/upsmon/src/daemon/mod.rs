@@ -34,6 +34,7 @@ use std::time::Duration;
 
 use nut_daemon::control::Command;
 use nut_daemon::detach::Readiness;
+use nut_daemon::exit::Exit;
 use nut_daemon::log::Target;
 use nut_daemon::paths;
 use nut_daemon::pidfile::{self, PidFile, PidFileError};
@@ -60,7 +61,7 @@ fn upsmon() -> u8 {
         Err(message) => {
             eprintln!("{program}: {message}");
             print!("{}", cli::usage(&program));
-            return 1;
+            return Exit::Usage.code();
         }
     };
     println!("Network UPS Tools upsmon {VERSION}");
@@ -83,7 +84,7 @@ fn upsmon() -> u8 {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("{e}");
-            return 1;
+            return Exit::Config.code();
         }
     };
     for w in &warnings {
@@ -114,7 +115,7 @@ fn upsmon() -> u8 {
     }
     if let Some(text) = settings.insufficient_power_text() {
         println!("{text}");
-        return 1;
+        return Exit::Config.code();
     }
 
     let pid_dir = paths::pidpath();
@@ -128,7 +129,7 @@ fn upsmon() -> u8 {
             "Fatal error: A previous upsmon instance is already running (PID {pid})! \
              Either stop it first, or use the 'reload' command."
         );
-        return 1;
+        return Exit::AlreadyRunning.code();
     }
     for line in settings.describe() {
         eprintln!("{line}");
@@ -151,14 +152,14 @@ fn upsmon() -> u8 {
             Ok(user) => Some(user),
             Err(e) => {
                 eprintln!("Fatal error: {e}");
-                return 1;
+                return Exit::from(&e).code();
             }
         }
     };
     let group = user.as_ref().map(|u| u.gid.as_raw());
     if let Err(e) = paths::ensure_dir(&pid_dir, 0o770, group.map(|g| (0, g))) {
         eprintln!("Can't create {}: {e}", pid_dir.display());
-        return 1;
+        return Exit::of_io(&e).code();
     }
 
     // systemd computes WATCHDOG_PID for the process it started: read it before forking.
@@ -170,7 +171,7 @@ fn upsmon() -> u8 {
             Ok(r) => r,
             Err(e) => {
                 eprintln!("Can't go to the background: {e}");
-                return 1;
+                return Exit::OsError.code();
             }
         }
     };
@@ -185,8 +186,9 @@ fn upsmon() -> u8 {
             Ok(p) => p,
             Err(e) => {
                 tracing::error!("{e}");
-                readiness.fail(1);
-                return 1;
+                let exit = Exit::from(&e);
+                readiness.fail(exit.code());
+                return exit.code();
             }
         };
         let start = Start {
@@ -211,8 +213,8 @@ fn upsmon() -> u8 {
         Ok(s) => s,
         Err(e) => {
             tracing::error!("Can't fork the monitoring process: {e}");
-            readiness.fail(1);
-            return 1;
+            readiness.fail(Exit::OsError.code());
+            return Exit::OsError.code();
         }
     };
     match split {
@@ -222,8 +224,9 @@ fn upsmon() -> u8 {
                 Err(e) => {
                     tracing::error!("{e}");
                     side.abandon();
-                    readiness.fail(1);
-                    return 1;
+                    let exit = Exit::from(&e);
+                    readiness.fail(exit.code());
+                    return exit.code();
                 }
             };
             if let Err(e) = side.go() {
@@ -247,7 +250,7 @@ fn upsmon() -> u8 {
                 && let Err(e) = nut_daemon::user::become_user(user)
             {
                 eprintln!("Fatal error: can't switch to user {}: {e}", user.name);
-                return 1;
+                return Exit::from(&e).code();
             }
             if !side.wait_for_go() {
                 return 1;

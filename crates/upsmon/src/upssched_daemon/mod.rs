@@ -20,6 +20,7 @@ mod server;
 use std::process::ExitCode;
 
 use nut_core::conf::{UpsschedConf, parse_upssched_conf};
+use nut_daemon::exit::Exit;
 use nut_daemon::log::Target;
 use nut_daemon::paths;
 use nut_upsmon::upssched::{ClientStep, Event, RunCmd, plan};
@@ -83,7 +84,7 @@ fn upssched() -> u8 {
         Ok(a) => a,
         Err(e) => {
             eprintln!("upssched: {e}");
-            return 1;
+            return Exit::Usage.code();
         }
     };
     // Without -D the timer daemon has no terminal; syslog is where its messages can go.
@@ -116,12 +117,12 @@ fn upssched() -> u8 {
         Ok(c) => c,
         Err(e) => {
             eprintln!("{e}");
-            return 1;
+            return Exit::Config.code();
         }
     };
     let (Some(pipefn), Some(lockfn)) = (conf.pipefn.clone(), conf.lockfn.clone()) else {
         eprintln!("{}: PIPEFN and LOCKFN must be set", path.display());
-        return 1;
+        return Exit::Config.code();
     };
     let daemon = client::DaemonConf {
         pipefn: pipefn.into(),
