@@ -25,6 +25,8 @@
 //!   [`log::strerror`] for C-style error texts.
 //! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it.
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
+//! * [`exit`] — one table of start-up exit codes (from `sysexits.h`) for every daemon.
+//! * [`user`] — looking up and becoming the unprivileged user.
 
 pub mod control;
 pub mod detach;
