@@ -4,9 +4,10 @@
 use std::time::{Duration, Instant};
 
 use nut_client::blocking::Client;
-use nut_client::{Error, TrackingId, TrackingStatus};
+use nut_client::{Error, TrackingId, TrackingStatus, UpsId};
 
-use crate::common::{Io, current_user_name, prompt_password, read_stdin_line};
+use crate::common::{Io, connect, current_user_name, parse_ups, prompt_password, read_stdin_line};
+use crate::json::Json;
 
 /// NUT's default for `-t`: seconds to wait for a tracked command's result.
 pub const DEFAULT_TRACKING_TIMEOUT: u32 = 10;
@@ -146,6 +147,42 @@ fn wait_tracking(
             return Ok(status);
         }
         std::thread::sleep(nut_client::proto::TRACKING_POLL_INTERVAL);
+    }
+}
+
+/// Report a fatal error: the message on stderr (and, for JSON output, as a JSON error
+/// document on stdout); returns exit status 1, as NUT's tools do.
+pub fn fail(io: &mut Io<'_>, json_errors: bool, message: &str) -> u8 {
+    if json_errors {
+        io.out(&Json::error(message.trim_start_matches("Error: ")).to_pretty());
+    }
+    io.errln(message);
+    1
+}
+
+/// Parse `upsname[@host[:port]]` and connect, reporting failures the way NUT 2.8's upscmd and
+/// upsrw do. On failure, returns the exit status.
+pub fn open_ups(io: &mut Io<'_>, target: &str, json_errors: bool) -> Result<(UpsId, Client), u8> {
+    let id = match parse_ups(Some(target)) {
+        Ok(id) => id,
+        Err(line) => {
+            if let Some(line) = line {
+                io.errln(&line);
+            }
+            return Err(fail(
+                io,
+                json_errors,
+                "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]",
+            ));
+        }
+    };
+    match connect(id.host_or_default(), id.port_or_default()) {
+        Ok(client) => Ok((id, client)),
+        Err(e) => Err(fail(
+            io,
+            json_errors,
+            &format!("Error: {}", e.client_message()),
+        )),
     }
 }
 

@@ -7,7 +7,7 @@ use nut_client::blocking::Client;
 use nut_client::{Range, ValueKind, VarType};
 
 use crate::admin::{self, DEFAULT_TRACKING_TIMEOUT, Fatal, OnEof};
-use crate::common::{Io, VERSION, atoi, connect, parse_ups, prog_name, read_stdin_line};
+use crate::common::{Io, VERSION, atoi, prog_name, read_stdin_line};
 use crate::getopt::{Opt, getopt};
 use crate::json::Json;
 
@@ -95,28 +95,10 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
         return 0;
     }
     let json_errors = options.json && options.setvar.is_none();
-    let fatal = |io: &mut Io<'_>, message: &str| -> u8 {
-        if json_errors {
-            io.out(&Json::error(message.trim_start_matches("Error: ")).to_pretty());
-        }
-        io.errln(message);
-        1
-    };
-    let id = match parse_ups(Some(&rest[0])) {
-        Ok(id) => id,
-        Err(line) => {
-            if let Some(line) = line {
-                io.errln(&line);
-            }
-            return fatal(
-                io,
-                "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]",
-            );
-        }
-    };
-    let mut client = match connect(id.host_or_default(), id.port_or_default()) {
-        Ok(client) => client,
-        Err(e) => return fatal(io, &format!("Error: {}", e.client_message())),
+    let fatal = |io: &mut Io<'_>, message: &str| admin::fail(io, json_errors, message);
+    let (id, mut client) = match admin::open_ups(io, &rest[0], json_errors) {
+        Ok(opened) => opened,
+        Err(code) => return code,
     };
     let result = match &options.setvar {
         Some(setvar) => set_variable(&mut client, io, &id.name, setvar, &options),
