@@ -57,14 +57,87 @@ pub fn run_as(name: &str) -> Result<Option<User>, UserError> {
 /// round: once the uid is gone, the groups can no longer be changed).
 pub fn become_user(user: &User) -> Result<(), UserError> {
     let switch = |step| move |source| UserError::Switch { step, source };
-    let name = CString::new(user.name.as_str()).map_err(|_| UserError::Switch {
-        step: "initgroups",
-        source: Errno::EINVAL,
-    })?;
-    nix::unistd::initgroups(&name, user.gid).map_err(switch("initgroups"))?;
+    let groups = supplementary_groups(user).map_err(switch("initgroups"))?;
+    nix::unistd::setgroups(&groups).map_err(switch("initgroups"))?;
     nix::unistd::setgid(user.gid).map_err(switch("setgid"))?;
     nix::unistd::setuid(user.uid).map_err(switch("setuid"))?;
     Ok(())
+}
+
+/// `user`'s groups as `initgroups` would set them (its primary group included).
+///
+/// Collecting them walks every group source in nsswitch.conf, which loads each NSS module
+/// (libnss_systemd with libm and libcap on Debian, sssd, ldap…) into the process for good:
+/// ~700 KB resident in a daemon that otherwise needs ~3.5 MB, plus whatever sockets or threads
+/// a module keeps. So the walk happens in a short-lived child that sends the list back over a
+/// pipe. Fork is only safe while the process has one thread; otherwise (and if the child
+/// cannot be had) the walk happens here.
+fn supplementary_groups(user: &User) -> Result<Vec<nix::unistd::Gid>, Errno> {
+    let name = CString::new(user.name.as_str()).map_err(|_| Errno::EINVAL)?;
+    if single_threaded()
+        && let Some(groups) = groups_from_child(&name, user.gid)
+    {
+        return groups;
+    }
+    nix::unistd::getgrouplist(&name, user.gid)
+}
+
+fn single_threaded() -> bool {
+    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
+        status
+            .lines()
+            .any(|line| line.split_whitespace().eq(["Threads:", "1"]))
+    })
+}
+
+/// The child's answer: `None` when no child could be had (the caller asks in-process).
+fn groups_from_child(
+    name: &CString,
+    gid: nix::unistd::Gid,
+) -> Option<Result<Vec<nix::unistd::Gid>, Errno>> {
+    use nix::sys::wait::{WaitStatus, waitpid};
+    use nix::unistd::{ForkResult, fork};
+    use std::io::{Read, Write};
+
+    let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ok()?;
+    // SAFETY: the process has one thread (checked by the caller), so the child may do
+    // anything the parent could; it only looks the groups up, writes them and exits.
+    match unsafe { fork() }.ok()? {
+        ForkResult::Child => {
+            drop(read_end);
+            let mut pipe = std::fs::File::from(write_end);
+            // One message: an errno (0 = success) then the group ids, all as u32.
+            let (errno, groups) = match nix::unistd::getgrouplist(name, gid) {
+                Ok(groups) => (0, groups),
+                Err(e) => (e as i32 as u32, Vec::new()),
+            };
+            let mut message = errno.to_ne_bytes().to_vec();
+            for group in groups {
+                message.extend_from_slice(&group.as_raw().to_ne_bytes());
+            }
+            let code = i32::from(pipe.write_all(&message).is_err());
+            // SAFETY: leave at once, without running the parent's exit handlers or
+            // flushing its buffers a second time.
+            unsafe { libc::_exit(code) }
+        }
+        ForkResult::Parent { child } => {
+            drop(write_end);
+            let mut message = Vec::new();
+            let read = std::fs::File::from(read_end).read_to_end(&mut message);
+            let status = waitpid(child, None);
+            if read.is_err() || !matches!(status, Ok(WaitStatus::Exited(_, 0))) {
+                return None;
+            }
+            let mut words = message
+                .chunks_exact(4)
+                .map(|word| u32::from_ne_bytes([word[0], word[1], word[2], word[3]]));
+            let errno = words.next()?;
+            if errno != 0 {
+                return Some(Err(Errno::from_raw(errno as i32)));
+            }
+            Some(Ok(words.map(nix::unistd::Gid::from_raw).collect()))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -76,6 +149,18 @@ mod tests {
         assert_eq!(lookup("root").unwrap().uid.as_raw(), 0);
         let missing = lookup("no-such-user-nut-rs").unwrap_err();
         assert_eq!(missing.to_string(), "user no-such-user-nut-rs not found");
+    }
+
+    #[test]
+    fn groups_from_a_child_match_the_in_process_lookup() {
+        let root = lookup("root").unwrap();
+        let name = CString::new("root").unwrap();
+        let in_process = nix::unistd::getgrouplist(&name, root.gid).unwrap();
+        let from_child = groups_from_child(&name, root.gid)
+            .expect("a child could be forked")
+            .unwrap();
+        assert_eq!(from_child, in_process);
+        assert!(from_child.contains(&root.gid), "{from_child:?}");
     }
 
     #[test]
