@@ -119,6 +119,19 @@ fn lifecycle(kind: Kind, run_dir: RunDir) {
     }
     let pid = daemon.pid();
 
+    // Switching to the nut account must not leave NSS modules (libnss_systemd with libm and
+    // libcap: ~700 KB) mapped in the daemon for good.
+    let maps = std::fs::read_to_string(format!("/proc/{pid}/maps")).unwrap_or_default();
+    let mut nss: Vec<&str> = maps
+        .lines()
+        .filter_map(|line| line.split_whitespace().nth(5))
+        .filter(|path| path.contains("libnss_"))
+        .collect();
+    nss.dedup();
+    findings.check(nss.is_empty(), || {
+        format!("NSS modules stay loaded after start-up: {nss:?}")
+    });
+
     // The runtime directory, made by the daemon with tmpfiles' owner and mode.
     match root.run_dir_owner() {
         None => findings
