@@ -23,10 +23,10 @@
 //! * [`log`] — NUT-style logging: plain lines on stderr in the foreground (with NUT's
 //!   relative timestamps and `[D<n>]` tags when debugging), syslog when detached;
 //!   [`log::strerror`] for C-style error texts.
-//! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it.
+//! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it, with the
+//!   group lookup done in a short-lived child so no NSS module stays loaded in a daemon.
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
 //! * [`exit`] — one table of start-up exit codes (from `sysexits.h`) for every daemon.
-//! * [`user`] — looking up and becoming the unprivileged user.
 
 pub mod control;
 pub mod detach;
