@@ -5,14 +5,17 @@
 
 use std::net::TcpListener;
 use std::os::unix::fs::PermissionsExt;
+use std::os::unix::process::CommandExt;
 use std::path::Path;
 use std::process::{Command, Output};
 use std::time::Duration;
 
 use nut_harness::{Daemon, Impl, bin, free_port, wait_until};
 
+const EX_USAGE: i32 = 64;
 const EX_NOUSER: i32 = 67;
 const EX_UNAVAILABLE: i32 = 69;
+const EX_CANTCREAT: i32 = 73;
 const EX_TEMPFAIL: i32 = 75;
 const EX_NOPERM: i32 = 77;
 const EX_CONFIG: i32 = 78;
@@ -206,16 +209,62 @@ fn upslog_start_up_failures_have_distinct_codes() {
     let log = log.to_str().unwrap();
     let port = free_port();
     let target = format!("x@127.0.0.1:{port}");
+
+    // Unknown user.
     let out = root.run("upslog", &["-s", &target, "-l", log, "-u", "nosuchuser"]);
-    assert_eq!(
-        out.status.code(),
-        Some(EX_NOUSER),
-        "upslog -u nosuchuser: {out:?}"
+    assert_fails(&out, EX_NOUSER, "nosuchuser", "upslog -u nosuchuser");
+
+    // Bad command lines: an unknown option, a missing option argument, no UPS, the old
+    // positional form cut short, a malformed -m tuple.
+    let out = root.run("upslog", &["-x", "-s", &target, "-l", log, "-F"]);
+    assert_fails(&out, EX_USAGE, "invalid option -- 'x'", "upslog -x");
+    let out = root.run("upslog", &["-s", &target, "-l"]);
+    assert_fails(
+        &out,
+        EX_USAGE,
+        "option requires an argument -- 'l'",
+        "upslog -l without its argument",
     );
-    let stderr = String::from_utf8_lossy(&out.stderr);
-    assert_eq!(
-        stderr.lines().filter(|l| l.contains("nosuchuser")).count(),
-        1,
-        "{stderr}"
+    let out = root.run("upslog", &["-l", log, "-F"]);
+    assert_fails(&out, EX_USAGE, "No UPS defined", "upslog without -s");
+    let out = root.run("upslog", &[&target, log]);
+    assert_fails(&out, EX_USAGE, "positional form", "upslog <ups> <logfile>");
+    let out = root.run("upslog", &["-m", &target, "-F"]);
+    assert_fails(&out, EX_USAGE, "exactly 2 components", "upslog -m <ups>");
+
+    // The log file's directory does not exist: can't create.
+    let missing = root.path().join("nosuchdir").join("x.log");
+    let missing = missing.to_str().unwrap();
+    let out = root.run("upslog", &["-s", &target, "-l", missing, "-F"]);
+    assert_fails(
+        &out,
+        EX_CANTCREAT,
+        &format!("could not open logfile {missing}: No such file or directory"),
+        "upslog log directory missing",
+    );
+
+    // An unprivileged user's log file in a directory closed to it: no permission. (As root
+    // the file would be opened anyway, so upslog runs as `nobody` here; the PID file goes to
+    // the root directory, opened to everyone.)
+    std::fs::set_permissions(root.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let closed_dir = root.path().join("closed");
+    std::fs::create_dir(&closed_dir).unwrap();
+    std::fs::set_permissions(&closed_dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+    let closed = closed_dir.join("x.log");
+    let closed = closed.to_str().unwrap();
+    let nobody = nix::unistd::User::from_name("nobody")
+        .unwrap()
+        .expect("the `nobody` account (needed to be refused a file)");
+    let out = root
+        .command("upslog", &["-s", &target, "-l", closed, "-F"])
+        .uid(nobody.uid.as_raw())
+        .gid(nobody.gid.as_raw())
+        .output()
+        .unwrap();
+    assert_fails(
+        &out,
+        EX_NOPERM,
+        &format!("could not open logfile {closed}: Permission denied"),
+        "upslog log directory closed",
     );
 }

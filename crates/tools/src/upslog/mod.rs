@@ -141,7 +141,7 @@ fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
                     io.errln(
                         "Argument '-m upsspec,logfile' requires exactly 2 components in the tuple",
                     );
-                    return Parsed::Exit(1);
+                    return Parsed::Exit(Exit::Usage.code());
                 };
                 settings
                     .targets
@@ -159,17 +159,25 @@ fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
             Opt::Flag('B', _) => settings.foreground = Some(false),
             Opt::Flag('N', _) => settings.prefix_upshost = true,
             Opt::Flag('V', _) => return Parsed::Exit(0),
-            // NUT 2.8.0 reports an unknown option and carries on.
-            Opt::Invalid(message) => io.errln(&message),
+            // NUT 2.8.0 reports an unknown option and carries on (or, for a missing
+            // argument, stops with 1); a daemon told something it does not understand
+            // should not guess, so both are usage errors here.
+            Opt::Invalid(message) => {
+                io.errln(&message);
+                return Parsed::Exit(Exit::Usage.code());
+            }
             Opt::Flag(..) => {}
         }
     }
     // The old form: <ups> <logfile> <interval> [<format words>…].
     match rest.len() {
         0 => {}
+        // NUT shows the help and exits 0, which hides the mistake from a script.
         1 | 2 => {
-            help(io, prog);
-            return Parsed::Exit(0);
+            io.errln(&format!(
+                "{prog}: the positional form needs <ups> <logfile> <interval> - see {prog} -h"
+            ));
+            return Parsed::Exit(Exit::Usage.code());
         }
         _ => {
             monhost = Some(rest[0].clone());
@@ -183,11 +191,11 @@ fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
     if settings.targets.is_empty() {
         let Some(monhost) = monhost else {
             io.errln("No UPS defined for monitoring - use -s <system>");
-            return Parsed::Exit(1);
+            return Parsed::Exit(Exit::Usage.code());
         };
         let Some(logfile) = logfile else {
             io.errln("No filename defined for logging - use -l <file>");
-            return Parsed::Exit(1);
+            return Parsed::Exit(Exit::Usage.code());
         };
         settings.targets.push((monhost, logfile));
     }
@@ -212,7 +220,7 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     };
     if let Err(message) = sys::block_signals() {
         io.errln(&message);
-        return 1;
+        return Exit::OsError.code();
     }
     let user = match nut_daemon::user::run_as(&settings.user) {
         Ok(user) => user,
@@ -236,8 +244,8 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     let mut targets = Vec::new();
     for (spec, log_name) in &settings.targets {
         match open_target(spec, log_name, settings.interval, user.as_ref(), io) {
-            Some(target) => targets.push(target),
-            None => return 1,
+            Ok(target) => targets.push(target),
+            Err(exit) => return exit.code(),
         }
     }
     let foreground = settings
@@ -295,14 +303,16 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     0
 }
 
-/// Announce, connect and open the log of one UPS; `None` after explaining a fatal problem.
+/// Announce, connect and open the log of one UPS; after explaining a fatal problem, its
+/// exit class: a bad UPS identifier is a usage error, a log file that cannot be opened is
+/// classed by its errno (permission denied, else can't create).
 fn open_target(
     spec: &str,
     log_name: &str,
     interval: u64,
     owner: Option<&User>,
     io: &mut Io<'_>,
-) -> Option<Target> {
+) -> Result<Target, Exit> {
     io.out(&format!(
         "logging status of {spec} to {log_name} ({interval}s intervals)\n"
     ));
@@ -315,7 +325,7 @@ fn open_target(
             io.errln(
                 "Error: invalid UPS definition.  Required format: upsname[@hostname[:port]]\n",
             );
-            return None;
+            return Err(Exit::Usage);
         }
     };
     let client = match connect(id.host_or_default(), id.port_or_default()) {
@@ -338,11 +348,11 @@ fn open_target(
                     "could not open logfile {log_name}: {}",
                     log::strerror(&e)
                 ));
-                return None;
+                return Err(Exit::of_io(&e));
             }
         }
     };
-    Some(Target {
+    Ok(Target {
         spec: spec.to_owned(),
         id,
         log_name: log_name.to_owned(),
