@@ -26,11 +26,13 @@
 //! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it, with the
 //!   group lookup done in a short-lived child so no NSS module stays loaded in a daemon.
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
+//! * [`getopt`] — the getopt-style scanner every daemon's command line is read with.
 //! * [`exit`] — one table of start-up exit codes (from `sysexits.h`) for every daemon.
 
 pub mod control;
 pub mod detach;
 pub mod exit;
+pub mod getopt;
 pub mod log;
 pub mod notify;
 pub mod paths;
