@@ -234,12 +234,8 @@ pub fn password(password: &str) -> Call<()> {
 
 /// `LOGIN <ups>`: register as a client of the UPS (upsmon).
 pub fn login(ups: &str) -> Call<()> {
-    Call::new(
-        Request::Login {
-            ups: ups.to_owned(),
-        },
-        ok_unit,
-    )
+    let ups = ups.to_owned();
+    Call::new(Request::Login { ups }, ok_unit)
 }
 
 /// `LOGOUT`.
@@ -249,221 +245,164 @@ pub fn logout() -> Call<()> {
 
 /// `PRIMARY <ups>`: check the primary-role permission.
 pub fn primary(ups: &str) -> Call<()> {
-    Call::new(
-        Request::Primary {
-            ups: ups.to_owned(),
-        },
-        ok_unit,
-    )
+    let ups = ups.to_owned();
+    Call::new(Request::Primary { ups }, ok_unit)
 }
 
 /// `MASTER <ups>`: the pre-2.8 spelling of PRIMARY.
 pub fn master(ups: &str) -> Call<()> {
-    Call::new(
-        Request::Master {
-            ups: ups.to_owned(),
-        },
-        ok_unit,
-    )
+    let ups = ups.to_owned();
+    Call::new(Request::Master { ups }, ok_unit)
 }
 
 /// `FSD <ups>`: set the forced-shutdown flag.
 pub fn fsd(ups: &str) -> Call<()> {
-    Call::new(
-        Request::Fsd {
-            ups: ups.to_owned(),
-        },
-        ok_unit,
-    )
+    let ups = ups.to_owned();
+    Call::new(Request::Fsd { ups }, ok_unit)
+}
+
+/// The items of a LIST reply, each taken apart by `pick`. [`ReplyParser`] has already checked
+/// that every item is of the kind the request asked for, so an item handed back by `pick` only
+/// means the two disagree: reported as a protocol error rather than trusted or panicked on.
+fn items<T>(reply: Reply, pick: fn(ListItem) -> Result<T, ListItem>) -> Result<Vec<T>> {
+    list_items(reply)?
+        .into_iter()
+        .map(|item| {
+            pick(item).map_err(|other| {
+                let mut text = String::new();
+                other.write_to(&mut text);
+                Error::Protocol(format!("unexpected LIST item {:?}", text.trim_end()))
+            })
+        })
+        .collect()
 }
 
 /// `LIST UPS`.
 pub fn list_ups() -> Call<Vec<UpsEntry>> {
     Call::new(list(ListQuery::Ups), |reply| {
-        list_items(reply)?
-            .into_iter()
-            .map(|item| match item {
-                ListItem::Ups { name, desc } => Ok(UpsEntry {
-                    name,
-                    description: desc,
-                }),
-                _ => Err(Error::Protocol("not a UPS item".into())),
-            })
-            .collect()
+        items(reply, |item| match item {
+            ListItem::Ups { name, desc } => Ok(UpsEntry {
+                name,
+                description: desc,
+            }),
+            other => Err(other),
+        })
     })
 }
 
+/// The name and value of each VAR or RW item.
 fn variables(reply: Reply) -> Result<Vec<Variable>> {
-    list_items(reply)?
-        .into_iter()
-        .map(|item| match item {
-            ListItem::Var { var, value, .. } | ListItem::Rw { var, value, .. } => {
-                Ok(Variable { name: var, value })
-            }
-            _ => Err(Error::Protocol("not a variable item".into())),
-        })
-        .collect()
+    items(reply, |item| match item {
+        ListItem::Var { var, value, .. } | ListItem::Rw { var, value, .. } => {
+            Ok(Variable { name: var, value })
+        }
+        other => Err(other),
+    })
 }
 
 /// `LIST VAR <ups>`: every variable, in server order.
 pub fn list_vars(ups: &str) -> Call<Vec<Variable>> {
-    Call::new(
-        list(ListQuery::Var {
-            ups: ups.to_owned(),
-        }),
-        variables,
-    )
+    let ups = ups.to_owned();
+    Call::new(list(ListQuery::Var { ups }), variables)
 }
 
 /// `LIST RW <ups>`: the writable variables.
 pub fn list_rw(ups: &str) -> Call<Vec<Variable>> {
-    Call::new(
-        list(ListQuery::Rw {
-            ups: ups.to_owned(),
-        }),
-        variables,
-    )
+    let ups = ups.to_owned();
+    Call::new(list(ListQuery::Rw { ups }), variables)
+}
+
+/// The one value of each CMD, CLIENT or ENUM item (command name, address, allowed value);
+/// the parser has already matched the item kind to the request, as for [`variables`].
+fn item_values(reply: Reply) -> Result<Vec<String>> {
+    items(reply, |item| match item {
+        ListItem::Cmd { cmd: value, .. }
+        | ListItem::Client { address: value, .. }
+        | ListItem::Enum { value, .. } => Ok(value),
+        other => Err(other),
+    })
 }
 
 /// `LIST CMD <ups>`: the instant command names.
 pub fn list_commands(ups: &str) -> Call<Vec<String>> {
-    Call::new(
-        list(ListQuery::Cmd {
-            ups: ups.to_owned(),
-        }),
-        |reply| {
-            list_items(reply)?
-                .into_iter()
-                .map(|item| match item {
-                    ListItem::Cmd { cmd, .. } => Ok(cmd),
-                    _ => Err(Error::Protocol("not a CMD item".into())),
-                })
-                .collect()
-        },
-    )
+    let ups = ups.to_owned();
+    Call::new(list(ListQuery::Cmd { ups }), item_values)
 }
 
 /// `LIST CLIENT <ups>`: addresses of the clients logged in to the UPS.
 pub fn list_clients(ups: &str) -> Call<Vec<String>> {
-    Call::new(
-        list(ListQuery::Client {
-            ups: ups.to_owned(),
-        }),
-        |reply| {
-            list_items(reply)?
-                .into_iter()
-                .map(|item| match item {
-                    ListItem::Client { address, .. } => Ok(address),
-                    _ => Err(Error::Protocol("not a CLIENT item".into())),
-                })
-                .collect()
-        },
-    )
+    let ups = ups.to_owned();
+    Call::new(list(ListQuery::Client { ups }), item_values)
 }
 
 /// `LIST ENUM <ups> <var>`: the allowed values.
 pub fn list_enum(ups: &str, var: &str) -> Call<Vec<String>> {
-    let query = ListQuery::Enum {
-        ups: ups.to_owned(),
-        var: var.to_owned(),
-    };
-    Call::new(list(query), |reply| {
-        list_items(reply)?
-            .into_iter()
-            .map(|item| match item {
-                ListItem::Enum { value, .. } => Ok(value),
-                _ => Err(Error::Protocol("not an ENUM item".into())),
-            })
-            .collect()
-    })
+    let (ups, var) = (ups.to_owned(), var.to_owned());
+    Call::new(list(ListQuery::Enum { ups, var }), item_values)
 }
 
 /// `LIST RANGE <ups> <var>`: the allowed intervals.
 pub fn list_range(ups: &str, var: &str) -> Call<Vec<Range>> {
-    let query = ListQuery::Range {
-        ups: ups.to_owned(),
-        var: var.to_owned(),
-    };
-    Call::new(list(query), |reply| {
-        list_items(reply)?
-            .into_iter()
-            .map(|item| match item {
-                ListItem::Range { min, max, .. } => Ok(Range { min, max }),
-                _ => Err(Error::Protocol("not a RANGE item".into())),
-            })
-            .collect()
+    let (ups, var) = (ups.to_owned(), var.to_owned());
+    Call::new(list(ListQuery::Range { ups, var }), |reply| {
+        items(reply, |item| match item {
+            ListItem::Range { min, max, .. } => Ok(Range { min, max }),
+            other => Err(other),
+        })
     })
 }
 
 /// `GET VAR <ups> <var>`: the value.
 pub fn get_var(ups: &str, var: &str) -> Call<String> {
-    let query = GetQuery::Var {
-        ups: ups.to_owned(),
-        var: var.to_owned(),
-    };
-    Call::new(get(query), var_value)
+    let (ups, var) = (ups.to_owned(), var.to_owned());
+    Call::new(get(GetQuery::Var { ups, var }), var_value)
 }
 
 /// `GET TYPE <ups> <var>`.
 pub fn get_type(ups: &str, var: &str) -> Call<VarType> {
-    let query = GetQuery::Type {
-        ups: ups.to_owned(),
-        var: var.to_owned(),
-    };
-    Call::new(get(query), |reply| match reply {
+    let (ups, var) = (ups.to_owned(), var.to_owned());
+    Call::new(get(GetQuery::Type { ups, var }), |reply| match reply {
         Reply::Type { ty, .. } => Ok(ty),
         other => Err(unexpected(&other)),
     })
 }
 
+/// The text of a DESC, CMDDESC or UPSDESC reply; the parser has already matched the reply
+/// kind to the request, so one conversion serves all three.
+fn description(reply: Reply) -> Result<String> {
+    match reply {
+        Reply::Desc { desc, .. } | Reply::CmdDesc { desc, .. } | Reply::UpsDesc { desc, .. } => {
+            Ok(desc)
+        }
+        other => Err(unexpected(&other)),
+    }
+}
+
 /// `GET DESC <ups> <var>`: the variable's description.
 pub fn get_desc(ups: &str, var: &str) -> Call<String> {
-    let query = GetQuery::Desc {
-        ups: ups.to_owned(),
-        var: var.to_owned(),
-    };
-    Call::new(get(query), |reply| match reply {
-        Reply::Desc { desc, .. } => Ok(desc),
-        other => Err(unexpected(&other)),
-    })
+    let (ups, var) = (ups.to_owned(), var.to_owned());
+    Call::new(get(GetQuery::Desc { ups, var }), description)
 }
 
 /// `GET CMDDESC <ups> <cmd>`: the command's description.
 pub fn get_cmd_desc(ups: &str, cmd: &str) -> Call<String> {
-    let query = GetQuery::CmdDesc {
-        ups: ups.to_owned(),
-        cmd: cmd.to_owned(),
-    };
-    Call::new(get(query), |reply| match reply {
-        Reply::CmdDesc { desc, .. } => Ok(desc),
-        other => Err(unexpected(&other)),
-    })
+    let (ups, cmd) = (ups.to_owned(), cmd.to_owned());
+    Call::new(get(GetQuery::CmdDesc { ups, cmd }), description)
 }
 
 /// `GET UPSDESC <ups>`: the UPS's `desc` (or `Unavailable`).
 pub fn get_ups_desc(ups: &str) -> Call<String> {
-    Call::new(
-        get(GetQuery::UpsDesc {
-            ups: ups.to_owned(),
-        }),
-        |reply| match reply {
-            Reply::UpsDesc { desc, .. } => Ok(desc),
-            other => Err(unexpected(&other)),
-        },
-    )
+    let ups = ups.to_owned();
+    Call::new(get(GetQuery::UpsDesc { ups }), description)
 }
 
 /// `GET NUMLOGINS <ups>`.
 pub fn get_num_logins(ups: &str) -> Call<u64> {
-    Call::new(
-        get(GetQuery::NumLogins {
-            ups: ups.to_owned(),
-        }),
-        |reply| match reply {
-            Reply::NumLogins { count, .. } => Ok(count),
-            other => Err(unexpected(&other)),
-        },
-    )
+    let ups = ups.to_owned();
+    Call::new(get(GetQuery::NumLogins { ups }), |reply| match reply {
+        Reply::NumLogins { count, .. } => Ok(count),
+        other => Err(unexpected(&other)),
+    })
 }
 
 /// `SET VAR <ups> <var> "<value>"`: the tracking id if tracking is on.
@@ -728,6 +667,45 @@ mod tests {
         )
         .unwrap();
         assert_eq!(ranges, [Range { min: 120, max: 130 }]);
+    }
+
+    #[test]
+    fn shared_conversions_serve_each_request_kind() {
+        let clients = run(
+            list_clients("u"),
+            &[
+                "BEGIN LIST CLIENT u",
+                "CLIENT u 127.0.0.1",
+                "CLIENT u ::1",
+                "END LIST CLIENT u",
+            ],
+        )
+        .unwrap();
+        assert_eq!(clients, ["127.0.0.1", "::1"]);
+        let commands = run(
+            list_commands("u"),
+            &["BEGIN LIST CMD u", "CMD u load.off", "END LIST CMD u"],
+        )
+        .unwrap();
+        assert_eq!(commands, ["load.off"]);
+        let desc = run(
+            get_cmd_desc("u", "load.off"),
+            &["CMDDESC u load.off \"Turn off the load\""],
+        )
+        .unwrap();
+        assert_eq!(desc, "Turn off the load");
+        let desc = run(get_ups_desc("u"), &["UPSDESC u \"Rack 2\""]).unwrap();
+        assert_eq!(desc, "Rack 2");
+        // The conversions accept several kinds only because the parser matches the kind to
+        // the request first: an item of another kind must still be refused.
+        let err = run(
+            list_commands("u"),
+            &["BEGIN LIST CMD u", "ENUM u x \"a\"", "END LIST CMD u"],
+        )
+        .unwrap_err();
+        assert!(matches!(err, Error::Protocol(_)), "{err:?}");
+        let err = run(get_desc("u", "x"), &["CMDDESC u x \"d\""]).unwrap_err();
+        assert!(matches!(err, Error::Protocol(_)), "{err:?}");
     }
 
     #[test]
