@@ -59,48 +59,36 @@ pub(crate) fn client_setup(
     host: &str,
 ) -> Result<(Arc<ClientConfig>, ServerName<'static>)> {
     let provider = provider();
-    let builder = ClientConfig::builder_with_provider(Arc::clone(&provider))
-        .with_safe_default_protocol_versions()
-        .map_err(tls_error)?;
-    let (config, name) = match mode {
+    let (verifier, name): (Arc<dyn ServerCertVerifier>, &str) = match mode {
         TlsMode::Disabled => return Err(tls_error("TLS is disabled")),
-        TlsMode::Opportunistic => {
-            let verifier = AcceptAny::new(&provider);
-            let config = builder
-                .dangerous()
-                .with_custom_certificate_verifier(Arc::new(verifier))
-                .with_no_client_auth();
-            (config, host)
-        }
+        TlsMode::Opportunistic => (
+            Arc::new(WithoutChain::new(Accept::AnyCertificate, &provider)),
+            host,
+        ),
         TlsMode::Required(options) => {
             let name = options.server_name.as_deref().unwrap_or(host);
-            let config = if options.danger_accept_any_certificate {
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(AcceptAny::new(&provider)))
-                    .with_no_client_auth()
+            let verifier: Arc<dyn ServerCertVerifier> = if options.danger_accept_any_certificate {
+                Arc::new(WithoutChain::new(Accept::AnyCertificate, &provider))
             } else if let Some(pin) = &options.pinned_certificate {
                 let pinned = load_certs(pin)?;
-                builder
-                    .dangerous()
-                    .with_custom_certificate_verifier(Arc::new(Pinned {
-                        pinned,
-                        algorithms: provider.signature_verification_algorithms,
-                    }))
-                    .with_no_client_auth()
+                Arc::new(WithoutChain::new(Accept::Pinned(pinned), &provider))
             } else {
                 let roots = trust_anchors(options)?;
-                let verifier = WebPkiServerVerifier::builder_with_provider(
-                    Arc::new(roots),
-                    Arc::clone(&provider),
-                )
-                .build()
-                .map_err(tls_error)?;
-                builder.with_webpki_verifier(verifier).with_no_client_auth()
+                WebPkiServerVerifier::builder_with_provider(Arc::new(roots), Arc::clone(&provider))
+                    .build()
+                    .map_err(tls_error)?
             };
-            (config, name)
+            (verifier, name)
         }
     };
+    // `dangerous()` only unlocks choosing the verifier; the WebPKI one is the same rustls
+    // would install through `with_webpki_verifier`.
+    let config = ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(tls_error)?
+        .dangerous()
+        .with_custom_certificate_verifier(verifier)
+        .with_no_client_auth();
     let name = ServerName::try_from(name.to_owned())
         .map_err(|e| tls_error(format!("invalid server name {name:?}: {e}")))?;
     Ok((Arc::new(config), name))
@@ -154,64 +142,34 @@ fn trust_anchors(options: &TlsOptions) -> Result<RootCertStore> {
     Ok(roots)
 }
 
-/// Accepts any server certificate but still checks the handshake signatures, so the session
-/// is encrypted to whoever holds the presented key (opportunistic TLS).
+/// Which end-entity certificates a [`WithoutChain`] verifier accepts.
 #[derive(Debug)]
-struct AcceptAny {
+enum Accept {
+    /// Any: the session is encrypted to whoever holds the presented key (opportunistic TLS,
+    /// or a required mode told to skip verification).
+    AnyCertificate,
+    /// Exactly one of these certificates.
+    Pinned(Vec<CertificateDer<'static>>),
+}
+
+/// Verifies no certificate chain, only [`Accept`] for the end entity; the handshake
+/// signatures are still checked, so the peer must hold the key of the certificate it shows.
+#[derive(Debug)]
+struct WithoutChain {
+    accept: Accept,
     algorithms: WebPkiSupportedAlgorithms,
 }
 
-impl AcceptAny {
-    fn new(provider: &CryptoProvider) -> Self {
-        AcceptAny {
+impl WithoutChain {
+    fn new(accept: Accept, provider: &CryptoProvider) -> Self {
+        WithoutChain {
+            accept,
             algorithms: provider.signature_verification_algorithms,
         }
     }
 }
 
-impl ServerCertVerifier for AcceptAny {
-    fn verify_server_cert(
-        &self,
-        _end_entity: &CertificateDer<'_>,
-        _intermediates: &[CertificateDer<'_>],
-        _server_name: &ServerName<'_>,
-        _ocsp_response: &[u8],
-        _now: UnixTime,
-    ) -> Result<ServerCertVerified, rustls::Error> {
-        Ok(ServerCertVerified::assertion())
-    }
-
-    fn verify_tls12_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls12_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn verify_tls13_signature(
-        &self,
-        message: &[u8],
-        cert: &CertificateDer<'_>,
-        dss: &DigitallySignedStruct,
-    ) -> Result<HandshakeSignatureValid, rustls::Error> {
-        rustls::crypto::verify_tls13_signature(message, cert, dss, &self.algorithms)
-    }
-
-    fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-        self.algorithms.supported_schemes()
-    }
-}
-
-/// Accepts exactly the pinned certificate(s) as end entity.
-#[derive(Debug)]
-struct Pinned {
-    pinned: Vec<CertificateDer<'static>>,
-    algorithms: WebPkiSupportedAlgorithms,
-}
-
-impl ServerCertVerifier for Pinned {
+impl ServerCertVerifier for WithoutChain {
     fn verify_server_cert(
         &self,
         end_entity: &CertificateDer<'_>,
@@ -220,11 +178,11 @@ impl ServerCertVerifier for Pinned {
         _ocsp_response: &[u8],
         _now: UnixTime,
     ) -> Result<ServerCertVerified, rustls::Error> {
-        if self
-            .pinned
-            .iter()
-            .any(|pin| pin.as_ref() == end_entity.as_ref())
-        {
+        let accepted = match &self.accept {
+            Accept::AnyCertificate => true,
+            Accept::Pinned(pinned) => pinned.iter().any(|pin| pin.as_ref() == end_entity.as_ref()),
+        };
+        if accepted {
             Ok(ServerCertVerified::assertion())
         } else {
             Err(rustls::Error::General(
