@@ -25,6 +25,58 @@ pub fn parse_timeout(text: &str) -> Result<u32, Fatal> {
         .map_err(|_| format!("{prefix}: Numerical result out of range"))
 }
 
+/// The options upscmd and upsrw share: `-u`, `-p`, `-w` and `-t`.
+#[derive(Debug, Default)]
+pub struct AdminOptions {
+    /// `-u`: the user name for upsd (asked for when missing).
+    pub username: Option<String>,
+    /// `-p`: the password (asked for when missing).
+    pub password: Option<String>,
+    /// `-w`: wait for the driver's result.
+    pub tracking: bool,
+    /// `-t`: how long `-w` waits, in seconds.
+    pub timeout: Option<u32>,
+}
+
+impl AdminOptions {
+    /// Whether `flag` is one of the shared options (then give it to [`AdminOptions::set`]).
+    pub fn takes(flag: char) -> bool {
+        matches!(flag, 'u' | 'p' | 'w' | 't')
+    }
+
+    /// Record `-u`, `-p`, `-w` or `-t` with its `value`; a `-t` that is not a number gives
+    /// NUT's message (exit 1).
+    pub fn set(&mut self, flag: char, value: Option<String>) -> Result<(), Fatal> {
+        match (flag, value) {
+            ('u', value) => self.username = value,
+            ('p', value) => self.password = value,
+            ('w', _) => self.tracking = true,
+            ('t', Some(value)) => self.timeout = Some(parse_timeout(&value)?),
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The user name and password: as given on the command line, else asked for, the user
+    /// name first.
+    pub fn credentials(&self, io: &mut Io<'_>, on_eof: OnEof) -> Result<(String, String), Fatal> {
+        let username = match &self.username {
+            Some(name) => name.clone(),
+            None => ask_username(io, on_eof)?,
+        };
+        let password = match &self.password {
+            Some(password) => password.clone(),
+            None => ask_password(),
+        };
+        Ok((username, password))
+    }
+
+    /// How long to wait for a tracked result.
+    fn tracking_timeout(&self) -> u32 {
+        self.timeout.unwrap_or(DEFAULT_TRACKING_TIMEOUT)
+    }
+}
+
 /// What to do at end of input on the username prompt: upscmd gives up, upsrw takes the
 /// default name.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -93,13 +145,13 @@ pub fn enable_tracking(client: &mut Client, what: &str) -> Result<(), Fatal> {
 
 /// Report the reply to INSTCMD / SET VAR: `Unexpected response from upsd: <line>` for an
 /// `ERR`; else the `OK` line, or — with tracking — the final tracking status, on stderr.
-/// `failed`: NUT's prefix for a broken connection ("Instant command failed").
+/// `options` say whether to track and for how long; `failed`: NUT's prefix for a broken
+/// connection ("Instant command failed").
 pub fn report(
     client: &mut Client,
     io: &mut Io<'_>,
     result: nut_client::Result<Option<TrackingId>>,
-    tracking: bool,
-    timeout: u32,
+    options: &AdminOptions,
     failed: &str,
 ) -> Result<(), Fatal> {
     let id = match result {
@@ -109,7 +161,7 @@ pub fn report(
         }
         Err(e) => return Err(format!("{failed}: {}", e.client_message())),
     };
-    let id = match (tracking, id) {
+    let id = match (options.tracking, id) {
         (true, Some(id)) => id,
         (_, id) => {
             match id {
@@ -119,7 +171,7 @@ pub fn report(
             return Ok(());
         }
     };
-    let status = wait_tracking(client, &id, timeout)?;
+    let status = wait_tracking(client, &id, options.tracking_timeout())?;
     io.errln(&status.to_string());
     Ok(())
 }

@@ -4,12 +4,15 @@
 use std::fs::OpenOptions;
 use std::io::{self, BufRead, Write};
 use std::os::fd::AsFd;
+use std::process::ExitCode;
 
 use nut_client::blocking::Client;
 use nut_client::{ConnectOptions, TlsMode, UpsId};
 use nut_core::conf::HostPort;
 use nut_core::conf::UpsIdError;
 use nut_core::conf::ups_id::UpsIdErrorKind;
+
+use crate::getopt::Opt;
 
 /// The NUT version the tools present themselves as (the one the rest of nut-rs matches).
 pub const VERSION: &str = nut_core::net::reply::UPSD_VERSION;
@@ -39,6 +42,28 @@ impl Io<'_> {
     pub fn errln(&mut self, text: &str) {
         self.err(&format!("{text}\n"));
     }
+}
+
+/// The body of every tool's binary: `run` on the process's arguments, stdout and stderr, its
+/// result as the exit status.
+pub fn run_process(run: fn(&[String], &mut Io<'_>) -> u8) -> ExitCode {
+    let argv: Vec<String> = std::env::args().collect();
+    let (mut out, mut err) = (io::stdout(), io::stderr());
+    let mut io = Io {
+        out: &mut out,
+        err: &mut err,
+    };
+    ExitCode::from(run(&argv, &mut io))
+}
+
+/// How upsc, upscmd and upsrw answer `-h` or an option they do not know: glibc's diagnostic
+/// for the latter, then the usage text; exit status 0 (NUT's, even for a bad option).
+pub fn answer_with_usage(io: &mut Io<'_>, opt: &Opt, usage: impl FnOnce(&mut Io<'_>)) -> u8 {
+    if let Opt::Invalid(message) = opt {
+        io.errln(message);
+    }
+    usage(io);
+    0
 }
 
 /// The basename of `argv[0]` (NUT prints it in usage lines).

@@ -54,6 +54,16 @@ pub fn getopt(prog: &str, args: &[String], spec: &str) -> (Vec<Opt>, Vec<String>
     (opts, args[i..].to_vec())
 }
 
+/// [`getopt`] over a whole command line (program name first), as every tool starts: the
+/// diagnostics name `argv[0]` as glibc's do, or `prog` when there is no `argv[0]`.
+pub fn getopt_argv(argv: &[String], prog: &str, spec: &str) -> (Vec<Opt>, Vec<String>) {
+    getopt(
+        argv.first().map(String::as_str).unwrap_or(prog),
+        argv.get(1..).unwrap_or_default(),
+        spec,
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

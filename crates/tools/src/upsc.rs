@@ -8,8 +8,10 @@ use std::process::ExitCode;
 use nut_client::blocking::Client;
 use nut_core::conf::ups_id::DEFAULT_PORT;
 
-use crate::common::{Io, VERSION, connect, parse_host, parse_ups, prog_name};
-use crate::getopt::{Opt, getopt};
+use crate::common::{
+    Io, VERSION, answer_with_usage, connect, parse_host, parse_ups, prog_name, run_process,
+};
+use crate::getopt::{Opt, getopt_argv};
 use crate::json::Json;
 
 fn usage(io: &mut Io<'_>, prog: &str) {
@@ -65,11 +67,7 @@ fn fail(io: &mut Io<'_>, json: bool, message: &str) -> u8 {
 /// Run upsc with `argv` (program name first); returns the exit code.
 pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     let prog = prog_name(argv.first().map(String::as_str), "upsc");
-    let (opts, rest) = getopt(
-        argv.first().map(String::as_str).unwrap_or(&prog),
-        argv.get(1..).unwrap_or_default(),
-        "hlLcVj",
-    );
+    let (opts, rest) = getopt_argv(argv, &prog, "hlLcVj");
     let mut mode = Mode::default();
     for opt in opts {
         match opt {
@@ -84,15 +82,7 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
                 io.errln(&format!("Network UPS Tools upsc {VERSION}"));
                 return 0;
             }
-            Opt::Invalid(message) => {
-                io.errln(&message);
-                usage(io, &prog);
-                return 0;
-            }
-            Opt::Flag(..) => {
-                usage(io, &prog);
-                return 0;
-            }
+            other => return answer_with_usage(io, &other, |io| usage(io, &prog)),
         }
     }
     let json = mode.json;
@@ -231,11 +221,5 @@ fn list_vars(client: &mut Client, io: &mut Io<'_>, ups: &str, json: bool) -> u8 
 
 /// The `upsc` binary.
 pub fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().collect();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-    };
-    ExitCode::from(run(&argv, &mut io))
+    run_process(run)
 }

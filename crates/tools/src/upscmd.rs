@@ -6,9 +6,9 @@ use std::process::ExitCode;
 
 use nut_client::blocking::Client;
 
-use crate::admin::{self, DEFAULT_TRACKING_TIMEOUT, Fatal, OnEof};
-use crate::common::{Io, VERSION, prog_name};
-use crate::getopt::{Opt, getopt};
+use crate::admin::{self, AdminOptions, DEFAULT_TRACKING_TIMEOUT, Fatal, OnEof};
+use crate::common::{Io, VERSION, answer_with_usage, prog_name, run_process};
+use crate::getopt::{Opt, getopt_argv};
 use crate::json::Json;
 
 fn usage(io: &mut Io<'_>, prog: &str) {
@@ -40,10 +40,7 @@ fn usage(io: &mut Io<'_>, prog: &str) {
 struct Options {
     list: bool,
     json: bool,
-    username: Option<String>,
-    password: Option<String>,
-    tracking: bool,
-    timeout: Option<u32>,
+    admin: AdminOptions,
 }
 
 enum Parsed {
@@ -52,38 +49,24 @@ enum Parsed {
 }
 
 fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
-    let (opts, rest) = getopt(
-        argv.first().map(String::as_str).unwrap_or(prog),
-        argv.get(1..).unwrap_or_default(),
-        "lhu:p:t:wVj",
-    );
+    let (opts, rest) = getopt_argv(argv, prog, "lhu:p:t:wVj");
     let mut options = Options::default();
     for opt in opts {
         match opt {
             Opt::Flag('l', _) => options.list = true,
             Opt::Flag('j', _) => options.json = true,
-            Opt::Flag('u', value) => options.username = value,
-            Opt::Flag('p', value) => options.password = value,
-            Opt::Flag('w', _) => options.tracking = true,
-            Opt::Flag('t', Some(value)) => match admin::parse_timeout(&value) {
-                Ok(timeout) => options.timeout = Some(timeout),
-                Err(message) => {
+            Opt::Flag(flag, value) if AdminOptions::takes(flag) => {
+                if let Err(message) = options.admin.set(flag, value) {
                     io.errln(&message);
                     return Parsed::Exit(1);
                 }
-            },
+            }
             Opt::Flag('V', _) => {
                 io.errln(&format!("Network UPS Tools upscmd {VERSION}"));
                 return Parsed::Exit(0);
             }
-            Opt::Invalid(message) => {
-                io.errln(&message);
-                usage(io, prog);
-                return Parsed::Exit(0);
-            }
-            Opt::Flag(..) => {
-                usage(io, prog);
-                return Parsed::Exit(0);
+            other => {
+                return Parsed::Exit(answer_with_usage(io, &other, |io| usage(io, prog)));
             }
         }
     }
@@ -167,36 +150,16 @@ fn run_command(
     if !command.contains('.') {
         return Err("Error: old command names are not supported".into());
     }
-    let username = match &options.username {
-        Some(name) => name.clone(),
-        None => admin::ask_username(io, OnEof::Fail)?,
-    };
-    let password = match &options.password {
-        Some(password) => password.clone(),
-        None => admin::ask_password(),
-    };
+    let (username, password) = options.admin.credentials(io, OnEof::Fail)?;
     admin::send_credentials(client, &username, &password)?;
-    if options.tracking {
+    if options.admin.tracking {
         admin::enable_tracking(client, "command")?;
     }
     let result = client.instcmd(ups, command, args.get(1).map(String::as_str));
-    admin::report(
-        client,
-        io,
-        result,
-        options.tracking,
-        options.timeout.unwrap_or(DEFAULT_TRACKING_TIMEOUT),
-        "Instant command failed",
-    )
+    admin::report(client, io, result, &options.admin, "Instant command failed")
 }
 
 /// The `upscmd` binary.
 pub fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().collect();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-    };
-    ExitCode::from(run(&argv, &mut io))
+    run_process(run)
 }

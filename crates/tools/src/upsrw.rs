@@ -6,9 +6,11 @@ use std::process::ExitCode;
 use nut_client::blocking::Client;
 use nut_client::{Range, ValueKind, VarType};
 
-use crate::admin::{self, DEFAULT_TRACKING_TIMEOUT, Fatal, OnEof};
-use crate::common::{Io, VERSION, atoi, prog_name, read_stdin_line};
-use crate::getopt::{Opt, getopt};
+use crate::admin::{self, AdminOptions, DEFAULT_TRACKING_TIMEOUT, Fatal, OnEof};
+use crate::common::{
+    Io, VERSION, answer_with_usage, atoi, prog_name, read_stdin_line, run_process,
+};
+use crate::getopt::{Opt, getopt_argv};
 use crate::json::Json;
 
 fn usage(io: &mut Io<'_>, prog: &str) {
@@ -41,20 +43,13 @@ fn usage(io: &mut Io<'_>, prog: &str) {
 struct Options {
     setvar: Option<String>,
     json: bool,
-    username: Option<String>,
-    password: Option<String>,
-    tracking: bool,
-    timeout: Option<u32>,
+    admin: AdminOptions,
 }
 
 /// Run upsrw with `argv` (program name first); returns the exit code.
 pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
     let prog = prog_name(argv.first().map(String::as_str), "upsrw");
-    let (opts, rest) = getopt(
-        argv.first().map(String::as_str).unwrap_or(&prog),
-        argv.get(1..).unwrap_or_default(),
-        "hls:p:t:u:wVj",
-    );
+    let (opts, rest) = getopt_argv(argv, &prog, "hls:p:t:u:wVj");
     let mut options = Options::default();
     for opt in opts {
         match opt {
@@ -65,29 +60,17 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
                 }
             }
             Opt::Flag('j', _) => options.json = true,
-            Opt::Flag('p', value) => options.password = value,
-            Opt::Flag('u', value) => options.username = value,
-            Opt::Flag('w', _) => options.tracking = true,
-            Opt::Flag('t', Some(value)) => match admin::parse_timeout(&value) {
-                Ok(timeout) => options.timeout = Some(timeout),
-                Err(message) => {
+            Opt::Flag(flag, value) if AdminOptions::takes(flag) => {
+                if let Err(message) = options.admin.set(flag, value) {
                     io.errln(&message);
                     return 1;
                 }
-            },
+            }
             Opt::Flag('V', _) => {
                 io.out(&format!("Network UPS Tools {prog} {VERSION}\n"));
                 return 0;
             }
-            Opt::Invalid(message) => {
-                io.errln(&message);
-                usage(io, &prog);
-                return 0;
-            }
-            Opt::Flag(..) => {
-                usage(io, &prog);
-                return 0;
-            }
+            other => return answer_with_usage(io, &other, |io| usage(io, &prog)),
         }
     }
     if rest.is_empty() {
@@ -118,14 +101,7 @@ fn set_variable(
     setvar: &str,
     options: &Options,
 ) -> Result<(), Fatal> {
-    let username = match &options.username {
-        Some(name) => name.clone(),
-        None => admin::ask_username(io, OnEof::UseDefault)?,
-    };
-    let password = match &options.password {
-        Some(password) => password.clone(),
-        None => admin::ask_password(),
-    };
+    let (username, password) = options.admin.credentials(io, OnEof::UseDefault)?;
     let (var, value) = match setvar.split_once('=') {
         Some((var, value)) => (var.to_owned(), value.to_owned()),
         None => {
@@ -138,18 +114,11 @@ fn set_variable(
     if !var.contains('.') {
         return Err("Error: old variable names are not supported".into());
     }
-    if options.tracking {
+    if options.admin.tracking {
         admin::enable_tracking(client, "set variable")?;
     }
     let result = client.set_var(ups, &var, &value);
-    admin::report(
-        client,
-        io,
-        result,
-        options.tracking,
-        options.timeout.unwrap_or(DEFAULT_TRACKING_TIMEOUT),
-        "Set variable failed",
-    )
+    admin::report(client, io, result, &options.admin, "Set variable failed")
 }
 
 /// What upsrw shows for one writable variable, in upsrw's own classification.
@@ -340,13 +309,7 @@ fn list_rw(client: &mut Client, io: &mut Io<'_>, ups: &str, json: bool) -> Resul
 
 /// The `upsrw` binary.
 pub fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().collect();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-    };
-    ExitCode::from(run(&argv, &mut io))
+    run_process(run)
 }
 
 #[cfg(test)]

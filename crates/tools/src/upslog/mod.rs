@@ -31,8 +31,8 @@ use nut_daemon::log;
 use nut_daemon::notify::Watchdog;
 use nut_daemon::user::User;
 
-use crate::common::{Io, VERSION, connect, parse_ups, prog_name};
-use crate::getopt::{Opt, getopt};
+use crate::common::{Io, VERSION, connect, parse_ups, prog_name, run_process};
+use crate::getopt::{Opt, getopt_argv};
 use format::{Context, DEFAULT_FORMAT, Piece};
 use sys::PidFileOutcome;
 /// Above this interval the connection is closed between polls, as NUT does.
@@ -114,11 +114,7 @@ enum Parsed {
 }
 
 fn parse(argv: &[String], io: &mut Io<'_>, prog: &str) -> Parsed {
-    let (opts, rest) = getopt(
-        argv.first().map(String::as_str).unwrap_or(prog),
-        argv.get(1..).unwrap_or_default(),
-        "hs:l:i:f:u:Vp:FBm:N",
-    );
+    let (opts, rest) = getopt_argv(argv, prog, "hs:l:i:f:u:Vp:FBm:N");
     let mut settings = Settings {
         interval: 30,
         format: DEFAULT_FORMAT.to_owned(),
@@ -480,11 +476,5 @@ impl Context for Live<'_> {
 
 /// The `upslog` binary.
 pub fn main() -> ExitCode {
-    let argv: Vec<String> = std::env::args().collect();
-    let (mut out, mut err) = (std::io::stdout(), std::io::stderr());
-    let mut io = Io {
-        out: &mut out,
-        err: &mut err,
-    };
-    ExitCode::from(run(&argv, &mut io))
+    run_process(run)
 }
