@@ -146,10 +146,18 @@ for f in nut.conf ups.conf upsd.conf upsd.users upsmon.conf upssched.conf; do
     stat_is "/etc/nut/$f" 640 root:nut
 done
 stat_is /run/nut 770 root:nut
-for unit in nut.target nut-server.service nut-monitor.service; do
+for unit in nut.target nut-server.service nut-monitor.service nut-sleep.service; do
     [ -n "$(find /etc/systemd/system -lname "*/$unit")" ] || die "$unit was not enabled"
 done
 [ -L /etc/systemd/system/upsd.service ] || die "the upsd.service alias is missing"
+[ -L /etc/systemd/system/sleep.target.wants/nut-sleep.service ] \
+    || die "nut-sleep.service is not wanted by sleep.target"
+stat_is /usr/lib/systemd/system/nut-sleep.service 644 root:root
+HOOK=/usr/lib/systemd/system-shutdown/nutshutdown
+stat_is "$HOOK" 755 root:root
+# With the sample nut.conf (MODE=none) the late-shutdown hook does nothing, silently.
+hook_out=$(sh "$HOOK" 2>&1) || die "nutshutdown with MODE=none exited with $?: $hook_out"
+[ -z "$hook_out" ] || die "nutshutdown with MODE=none said: $hook_out"
 FILES=$(mktemp)
 dpkg -L nut-rs > "$FILES"
 
@@ -179,6 +187,9 @@ GEN=$SCRATCH/gen
 grep -q 'NUT_DRIVER_PATH=/usr/lib/nut-rs/bin/dummy-ups' "$GEN/nut-driver@test.service.d/50-nut-driver.conf" \
     || die "the driver drop-in does not name dummy-ups"
 /usr/sbin/nut-systemd mode-allows server || die "MODE=standalone must allow upsd"
+# Configured, but upsmon wrote no power-down flag (an ordinary shutdown): nothing to do.
+hook_out=$(sh "$HOOK" 2>&1) || die "nutshutdown without the flag exited with $?: $hook_out"
+[ -z "$hook_out" ] || die "nutshutdown without the flag said: $hook_out"
 
 # Start them with their units' command lines (no systemd here).
 NUT_DRIVER_PATH=/usr/lib/nut-rs/bin/dummy-ups \

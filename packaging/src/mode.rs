@@ -104,6 +104,19 @@ pub fn check(path: &Path, role: Role) -> Verdict {
     }
 }
 
+/// The value of `key` in the nut.conf at `path`, for shell scripts that must not source the
+/// file (the late-shutdown hook): `Ok(None)` when the file or the key is missing, `Err` with
+/// the reason when the file cannot be read or is not valid nut.conf.
+pub fn value(path: &Path, key: &str) -> Result<Option<String>, String> {
+    let text = match std::fs::read(path) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => return Err(format!("can't read {}: {e}", path.display())),
+    };
+    let conf = parse_nut_conf(&text, &path.display().to_string()).map_err(|e| e.to_string())?;
+    Ok(conf.config.get(key).map(str::to_owned))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -145,5 +158,27 @@ mod tests {
             verdict(Some("MODE=bogus\n"), Role::Monitor).exit_code(),
             255
         );
+    }
+
+    #[test]
+    fn values_are_read_with_the_shell_rules_and_errors_reported() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("nut.conf");
+        assert_eq!(value(&path, "MODE"), Ok(None), "no file, no value");
+        std::fs::write(
+            &path,
+            "MODE=standalone\nPOWEROFF_WAIT=\"1m 30s\" # race\nPOWEROFF_WAIT='5s'\n",
+        )
+        .unwrap();
+        assert_eq!(value(&path, "MODE").unwrap().as_deref(), Some("standalone"));
+        assert_eq!(
+            value(&path, "POWEROFF_WAIT").unwrap().as_deref(),
+            Some("5s"),
+            "the last assignment wins"
+        );
+        assert_eq!(value(&path, "POWEROFF_QUIET"), Ok(None));
+        std::fs::write(&path, "MODE = standalone\n").unwrap();
+        let err = value(&path, "MODE").unwrap_err();
+        assert!(err.contains("nut.conf"), "{err}");
     }
 }

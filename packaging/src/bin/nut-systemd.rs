@@ -5,6 +5,7 @@
 //! nut-systemd list                                       the driver instances ups.conf asks for
 //! nut-systemd unit <section>                             the unit name of one section's driver
 //! nut-systemd generate <dir>                             run the generator into <dir>
+//! nut-systemd nut-conf <KEY>                             print nut.conf's value of KEY
 //! nut-driver-generator <normal> [<early> <late>]         (as a systemd generator, via symlink)
 //! ```
 //!
@@ -24,6 +25,7 @@ usage: nut-systemd mode-allows driver|server|monitor|logger
        nut-systemd list
        nut-systemd unit <section>
        nut-systemd generate <output-dir>
+       nut-systemd nut-conf <KEY>
        nut-driver-generator <normal-dir> [<early-dir> <late-dir>]
 
 Configuration is read from $NUT_CONFPATH (default /etc/nut).
@@ -48,6 +50,7 @@ fn main() -> ExitCode {
             ["list"] => list(),
             ["unit", section] => unit(section),
             ["generate", dir] => generate(Path::new(dir), "nut-systemd generate"),
+            ["nut-conf", key] => nut_conf(key),
             ["-h" | "--help"] => {
                 print!("{USAGE}");
                 0
@@ -79,6 +82,23 @@ fn mode_allows(role: &str) -> u8 {
         Verdict::Fail(reason) => eprintln!("nut-systemd: {reason}"),
     }
     verdict.exit_code()
+}
+
+/// For the late-shutdown hook (`nutshutdown`), which reads nut.conf with nut-core's parser
+/// instead of sourcing it: the value and a newline, nothing when unset, exit 1 with the reason
+/// when nut.conf is unreadable or invalid.
+fn nut_conf(key: &str) -> u8 {
+    match mode::value(&nut_daemon::paths::confpath().join("nut.conf"), key) {
+        Ok(Some(value)) => {
+            println!("{value}");
+            0
+        }
+        Ok(None) => 0,
+        Err(e) => {
+            eprintln!("nut-systemd: {e}");
+            1
+        }
+    }
 }
 
 fn load_plan() -> Result<(PathBuf, generator::Plan), String> {

@@ -21,6 +21,7 @@ const UNITS: &[&str] = &[
     "nut-logger.service",
     "nut-monitor.service",
     "nut-server.service",
+    "nut-sleep.service",
     "nut.target",
 ];
 const SERVICES: &[&str] = &[
