@@ -94,7 +94,7 @@ impl Getopt {
     }
 
     /// The next option out of the bundle being taken apart, if any is left.
-    fn from_bundle(&mut self) -> Option<Result<Arg, GetoptError>> {
+    fn next_in_bundle(&mut self) -> Option<Result<Arg, GetoptError>> {
         let (text, at) = self.bundle.as_mut()?;
         let Some(c) = text[*at..].chars().next() else {
             self.bundle = None;
@@ -125,7 +125,7 @@ impl Iterator for Getopt {
 
     fn next(&mut self) -> Option<Self::Item> {
         loop {
-            if let Some(found) = self.from_bundle() {
+            if let Some(found) = self.next_in_bundle() {
                 return Some(found);
             }
             let word = self.words.next()?;
@@ -190,10 +190,7 @@ mod tests {
             ]
         );
         // The next word is the argument even when it looks like an option.
-        assert_eq!(
-            scan("+Du:", "-u -D"),
-            [opt('u', Some("-D"))]
-        );
+        assert_eq!(scan("+Du:", "-u -D"), [opt('u', Some("-D"))]);
     }
 
     #[test]
@@ -212,7 +209,11 @@ mod tests {
         // Without getopt_long, "--foo" is the options '-', 'f', 'o', 'o'.
         assert_eq!(
             scan("+fo", "--fo"),
-            [Err(GetoptError::Unknown('-')), opt('f', None), opt('o', None)]
+            [
+                Err(GetoptError::Unknown('-')),
+                opt('f', None),
+                opt('o', None)
+            ]
         );
         assert_eq!(
             GetoptError::Unknown('x').to_string(),
@@ -230,10 +231,7 @@ mod tests {
             scan("+D", "-D -- -D x"),
             [opt('D', None), operand("-D"), operand("x")]
         );
-        assert_eq!(
-            scan("D", "-D -- -D"),
-            [opt('D', None), operand("-D")]
-        );
+        assert_eq!(scan("D", "-D -- -D"), [opt('D', None), operand("-D")]);
         assert_eq!(scan("+D", "--"), []);
     }
 

@@ -1,9 +1,11 @@
-//! NUT's common driver command line (reference §8.1), parsed like `getopt` with the
-//! option string `+a:s:kDFBd:hx:Lqr:u:g:Vi:c:P:`: options may be grouped (`-DDa ups`), an
-//! option's argument may be attached (`-aups`) or separate, and parsing stops at the first
-//! non-option word. Options act in order: `-h`, `-V` and `-L` end parsing where they stand.
+//! NUT's common driver command line (reference §8.1), scanned by [`nut_daemon::getopt`] with
+//! NUT's option string: options may be grouped (`-DDa ups`), an option's argument may be
+//! attached (`-aups`) or separate, and parsing stops at the first non-option word. Options
+//! act in order: `-h`, `-V` and `-L` end parsing where they stand.
 
 use std::fmt;
+
+use nut_daemon::getopt::{Arg, Getopt};
 
 /// Which configuration the driver runs with.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -145,8 +147,8 @@ impl fmt::Display for CliError {
 
 impl std::error::Error for CliError {}
 
-const WITH_ARG: &[u8] = b"asdxrugicP";
-const NO_ARG: &[u8] = b"kDFBhLqV";
+/// NUT's option string for every driver: the first operand ends the options.
+const OPTSTRING: &str = "+a:s:kDFBd:hx:Lqr:u:g:Vi:c:P:";
 
 /// C `atoi`: leading digits (after optional whitespace and sign), 0 when none.
 fn atoi(text: &str) -> i64 {
@@ -182,109 +184,72 @@ pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
             "Error: unknown option -?. Try -h for help.".to_owned(),
         ])
     };
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        i += 1;
-        if arg == "--" {
-            break;
-        }
-        let Some(opts) = arg.strip_prefix('-').filter(|o| !o.is_empty()) else {
-            // '+' in the option string: the first non-option ends option parsing.
-            i -= 1;
-            break;
+    for arg in Getopt::new(OPTSTRING, args.iter().cloned()) {
+        let (c, value) = match arg {
+            Ok(Arg::Opt(c, value)) => (c, value),
+            Err(e) => return Err(unknown(format!("{prog}: {e}"))),
+            // The first operand ends the options, and the driver takes none.
+            Ok(Arg::Operand(_)) => {
+                return Err(CliError::new([
+                    "Error: too many non-option arguments. Try -h for help.".to_owned(),
+                ]));
+            }
         };
-        let bytes = opts.as_bytes();
-        let mut j = 0;
-        while j < bytes.len() {
-            let c = bytes[j];
-            j += 1;
-            if NO_ARG.contains(&c) {
-                match c {
-                    b'k' => cli.kill_power = true,
-                    b'D' => cli.debug += 1,
-                    b'F' => cli.foreground += 1,
-                    b'B' => cli.background = true,
-                    b'q' => cli.quiet += 1,
-                    b'h' => {
-                        cli.action = Action::Help;
-                        return Ok(cli);
-                    }
-                    b'L' => {
-                        cli.action = Action::ListVars;
-                        return Ok(cli);
-                    }
-                    _ => {
-                        cli.action = Action::Version;
-                        return Ok(cli);
-                    }
-                }
-                continue;
-            }
-            if !WITH_ARG.contains(&c) {
-                return Err(unknown(format!(
-                    "{prog}: invalid option -- '{}'",
-                    c as char
-                )));
-            }
-            let value = if j < bytes.len() {
-                let v = opts[j..].to_owned();
-                j = bytes.len();
-                v
-            } else if i < args.len() {
-                i += 1;
-                args[i - 1].clone()
-            } else {
-                return Err(unknown(format!(
-                    "{prog}: option requires an argument -- '{}'",
-                    c as char
-                )));
-            };
+        let Some(value) = value else {
             match c {
-                b'a' => cli.target = Some(Target::Section(value)),
-                b's' => cli.target = Some(Target::Standalone(value)),
-                b'd' => {
-                    cli.dump_after = Some(u32::try_from(atoi(&value).max(0)).unwrap_or(u32::MAX))
+                'k' => cli.kill_power = true,
+                'D' => cli.debug += 1,
+                'F' => cli.foreground += 1,
+                'B' => cli.background = true,
+                'q' => cli.quiet += 1,
+                'h' => cli.action = Action::Help,
+                'L' => cli.action = Action::ListVars,
+                _ => cli.action = Action::Version,
+            }
+            if cli.action != Action::Run {
+                // -h, -V and -L act where they stand: whatever follows is not looked at.
+                return Ok(cli);
+            }
+            continue;
+        };
+        match c {
+            'a' => cli.target = Some(Target::Section(value)),
+            's' => cli.target = Some(Target::Standalone(value)),
+            'd' => cli.dump_after = Some(u32::try_from(atoi(&value).max(0)).unwrap_or(u32::MAX)),
+            'x' => cli.extra.push(split_extra(&value)),
+            'r' => cli.chroot = Some(value),
+            'u' => cli.user = Some(value),
+            'g' => cli.group = Some(value),
+            'i' => {
+                let n = atoi(&value);
+                if n <= 0 {
+                    return Err(CliError::new([format!(
+                        "Error: command-line: invalid pollinterval: {n}"
+                    )]));
                 }
-                b'x' => cli.extra.push(split_extra(&value)),
-                b'r' => cli.chroot = Some(value),
-                b'u' => cli.user = Some(value),
-                b'g' => cli.group = Some(value),
-                b'i' => {
-                    let n = atoi(&value);
-                    if n <= 0 {
-                        return Err(CliError::new([format!(
-                            "Error: command-line: invalid pollinterval: {n}"
-                        )]));
-                    }
-                    cli.pollinterval = Some(u32::try_from(n).unwrap_or(u32::MAX));
+                cli.pollinterval = Some(u32::try_from(n).unwrap_or(u32::MAX));
+            }
+            'c' => {
+                let Some(sig) = Signal::parse(&value) else {
+                    return Err(CliError::new([format!(
+                        "Error: unknown command '{value}' for -c (expected reload, \
+                         reload-or-exit, reload-or-restart, reload-or-error or exit). \
+                         Try -h for help."
+                    )]));
+                };
+                cli.signal = Some(sig);
+            }
+            _ => {
+                // -P. Below 2 is refused as NUT does: 0 would signal our process group, 1 is init.
+                let pid = atoi(&value);
+                if pid < 2 {
+                    return Err(CliError::new([format!(
+                        "Error: invalid PID for -P: {value}"
+                    )]));
                 }
-                b'c' => {
-                    let Some(sig) = Signal::parse(&value) else {
-                        return Err(CliError::new([format!(
-                            "Error: unknown command '{value}' for -c (expected reload, \
-                             reload-or-exit, reload-or-restart, reload-or-error or exit). \
-                             Try -h for help."
-                        )]));
-                    };
-                    cli.signal = Some(sig);
-                }
-                _ => {
-                    let pid = atoi(&value);
-                    if pid <= 0 {
-                        return Err(CliError::new([format!(
-                            "Error: invalid PID for -P: {value}"
-                        )]));
-                    }
-                    cli.pid = Some(i32::try_from(pid).unwrap_or(i32::MAX));
-                }
+                cli.pid = Some(i32::try_from(pid).unwrap_or(i32::MAX));
             }
         }
-    }
-    if i < args.len() {
-        return Err(CliError::new([
-            "Error: too many non-option arguments. Try -h for help.".to_owned(),
-        ]));
     }
     if cli.target.is_none() {
         return Err(CliError::new([
@@ -386,6 +351,15 @@ mod tests {
         assert_eq!(
             p("-a u extra").unwrap_err().lines,
             ["Error: too many non-option arguments. Try -h for help."]
+        );
+        assert_eq!(
+            p("-a u -- extra").unwrap_err().lines,
+            ["Error: too many non-option arguments. Try -h for help."]
+        );
+        assert!(p("-a u --").is_ok());
+        assert_eq!(
+            p("-a u -P 1 -c exit").unwrap_err().lines,
+            ["Error: invalid PID for -P: 1"]
         );
         assert_eq!(
             p("-a u -i abc").unwrap_err().lines,

@@ -1,6 +1,10 @@
-//! upsd's command line (getopt style, `+h46p:qr:i:fu:Vc:P:DFB`).
+//! upsd's command line, scanned by [`nut_daemon::getopt`] with NUT's option string.
 
 use nut_daemon::control::Command;
+use nut_daemon::getopt::{Arg, Getopt, GetoptError};
+
+/// NUT's option string for upsd: the first operand ends the options.
+const OPTSTRING: &str = "+h46p:qr:i:fu:Vc:P:DFB";
 
 /// The `-c` words upsd knows.
 const COMMANDS: [Command; 2] = [Command::Reload, Command::Stop];
@@ -65,63 +69,31 @@ impl Options {
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
     {
-        let args: Vec<String> = args.into_iter().map(|a| a.as_ref().to_owned()).collect();
         let mut o = Options::default();
-        let mut i = 0;
-        while i < args.len() {
-            let arg = &args[i];
-            i += 1;
-            if arg == "--" {
-                break;
-            }
-            let Some(flags) = arg.strip_prefix('-').filter(|f| !f.is_empty()) else {
-                // "+" in the optstring: stop at the first non-option.
-                break;
+        let words = args.into_iter().map(|a| a.as_ref().to_owned());
+        for arg in Getopt::new(OPTSTRING, words) {
+            let (c, value) = match arg.map_err(|e| CliError::Usage(e.to_string()))? {
+                Arg::Opt(c, value) => (c, value),
+                // upsd takes no operands; the first one ends the options.
+                Arg::Operand(_) => break,
             };
-            for (pos, c) in flags.char_indices() {
-                let takes_value = matches!(c, 'p' | 'r' | 'i' | 'u' | 'c' | 'P');
-                let value = if takes_value {
-                    let rest = &flags[pos + c.len_utf8()..];
-                    let v = if rest.is_empty() {
-                        let v = args.get(i).cloned().ok_or_else(|| {
-                            CliError::Usage(format!("option requires an argument -- '{c}'"))
-                        })?;
-                        i += 1;
-                        v
-                    } else {
-                        rest.to_owned()
-                    };
-                    Some(v)
-                } else {
-                    None
-                };
-                match (c, value) {
-                    ('D', _) => o.debug = o.debug.saturating_add(1),
-                    ('F', _) => o.foreground = o.foreground.saturating_add(1),
-                    ('B', _) => o.background = true,
-                    ('q', _) => o.quiet = o.quiet.saturating_add(1),
-                    ('h', _) => o.help = true,
-                    ('V', _) => o.version = true,
-                    ('4', _) => o.family = Some(Family::V4),
-                    ('6', _) => o.family = Some(Family::V6),
-                    ('f', _) => {}
-                    ('p' | 'i', _) => return Err(CliError::Obsolete),
-                    ('u', v) => o.user = v,
-                    ('r', v) => o.chroot = v,
-                    ('P', Some(v)) => {
-                        o.pid =
-                            Some(v.trim().parse().map_err(|_| {
-                                CliError::Usage(format!("Invalid PID number: {v}"))
-                            })?);
-                    }
-                    ('c', Some(v)) => o.signal = Some(parse_command(&v)?),
-                    (other, _) => {
-                        return Err(CliError::Usage(format!("invalid option -- '{other}'")));
-                    }
-                }
-                if takes_value {
-                    break;
-                }
+            match (c, value) {
+                ('D', _) => o.debug = o.debug.saturating_add(1),
+                ('F', _) => o.foreground = o.foreground.saturating_add(1),
+                ('B', _) => o.background = true,
+                ('q', _) => o.quiet = o.quiet.saturating_add(1),
+                ('h', _) => o.help = true,
+                ('V', _) => o.version = true,
+                ('4', _) => o.family = Some(Family::V4),
+                ('6', _) => o.family = Some(Family::V6),
+                ('f', _) => {}
+                ('p' | 'i', _) => return Err(CliError::Obsolete),
+                ('u', v) => o.user = v,
+                ('r', v) => o.chroot = v,
+                ('P', Some(v)) => o.pid = Some(parse_pid(&v)?),
+                ('c', Some(v)) => o.signal = Some(parse_command(&v)?),
+                // Only the option string's characters get here; keep getopt's word anyway.
+                (other, _) => return Err(CliError::Usage(GetoptError::Unknown(other).to_string())),
             }
         }
         Ok(o)
@@ -136,6 +108,16 @@ impl Options {
     pub fn writes_pid_file(&self) -> bool {
         !self.is_foreground() || self.foreground >= 2
     }
+}
+
+/// The `-P` value. PIDs below 2 are refused as NUT refuses them: 0 or a negative number
+/// would signal a whole process group, 1 is init.
+fn parse_pid(text: &str) -> Result<i32, CliError> {
+    text.trim()
+        .parse()
+        .ok()
+        .filter(|pid| *pid >= 2)
+        .ok_or_else(|| CliError::Usage(format!("Invalid PID number: {text}")))
 }
 
 /// upsd accepts any prefix of the command words (`-c rel`).
@@ -192,5 +174,14 @@ mod tests {
         );
         assert!(Options::parse(["-x"]).is_err());
         assert!(Options::parse(["-u"]).is_err());
+        for bad in ["0", "1", "-5", "x"] {
+            assert_eq!(
+                Options::parse(["-P", bad]),
+                Err(CliError::Usage(format!("Invalid PID number: {bad}")))
+            );
+        }
+        // The first operand ends the options; "--" too.
+        assert_eq!(Options::parse(["-D", "x", "-y"]).unwrap().debug, 1);
+        assert_eq!(Options::parse(["--", "-y"]), Ok(Options::default()));
     }
 }

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use nut_core::conf::UpsConf;
+use nut_daemon::getopt::{Arg, Getopt, GetoptError};
 
 /// Debian's driver directory.
 pub const DEFAULT_DRIVERPATH: &str = "/lib/nut";
@@ -45,56 +46,33 @@ pub struct Cli {
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Usage(pub String);
 
+/// upsdrvctl's options; no leading `+`, so its command words may come anywhere.
+const OPTSTRING: &str = "htDdFu:r:";
+
 /// Parse arguments (without the program name), getopt style (`-tD`, `-u nut`, `-unut`).
 pub fn parse_cli(prog: &str, args: &[String]) -> Result<Cli, Usage> {
     let mut cli = Cli::default();
     let mut rest = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        i += 1;
-        let Some(opts) = arg.strip_prefix('-').filter(|o| !o.is_empty()) else {
-            rest.push(arg.clone());
-            continue;
-        };
-        let bytes = opts.as_bytes();
-        let mut j = 0;
-        while j < bytes.len() {
-            let c = bytes[j];
-            j += 1;
-            match c {
-                b'h' => cli.help = true,
-                b't' => cli.testing = true,
-                b'D' => cli.debug += 1,
-                b'd' => cli.pass_debug = true,
-                b'F' => cli.foreground = true,
-                b'u' | b'r' => {
-                    let value = if j < bytes.len() {
-                        let v = opts[j..].to_owned();
-                        j = bytes.len();
-                        v
-                    } else if i < args.len() {
-                        i += 1;
-                        args[i - 1].clone()
-                    } else {
-                        return Err(Usage(format!(
-                            "{prog}: option requires an argument -- '{}'",
-                            c as char
-                        )));
-                    };
-                    if c == b'u' {
-                        cli.user = Some(value);
-                    } else {
-                        cli.chroot = Some(value);
-                    }
-                }
-                _ => {
-                    return Err(Usage(format!(
-                        "{prog}: invalid option -- '{}'\nError: unknown option -?. Try -h for help.",
-                        c as char
-                    )));
-                }
+    for arg in Getopt::new(OPTSTRING, args.iter().cloned()) {
+        match arg {
+            Ok(Arg::Opt(c, value)) => match (c, value) {
+                ('t', _) => cli.testing = true,
+                ('D', _) => cli.debug += 1,
+                ('d', _) => cli.pass_debug = true,
+                ('F', _) => cli.foreground = true,
+                ('u', value) => cli.user = value,
+                ('r', value) => cli.chroot = value,
+                // 'h', the one character of OPTSTRING left.
+                _ => cli.help = true,
+            },
+            // Operands may come before, between or after the options (GNU getopt permutes).
+            Ok(Arg::Operand(word)) => rest.push(word),
+            Err(e @ GetoptError::Unknown(_)) => {
+                return Err(Usage(format!(
+                    "{prog}: {e}\nError: unknown option -?. Try -h for help."
+                )));
             }
+            Err(e @ GetoptError::MissingArgument(_)) => return Err(Usage(format!("{prog}: {e}"))),
         }
     }
     if cli.help || rest.is_empty() {
@@ -228,6 +206,24 @@ mod tests {
         assert_eq!(
             parse_cli("upsdrvctl", &args("bogus")).unwrap_err(),
             Usage("Error: unrecognized command [bogus]".into())
+        );
+        // Options may follow the command words; "--" ends the options as in NUT.
+        let cli = parse_cli("upsdrvctl", &args("stop -t ups1 -runused")).unwrap();
+        assert!(cli.testing);
+        assert_eq!(cli.chroot.as_deref(), Some("unused"));
+        assert_eq!(cli.command, Some((Command::Stop, Some("ups1".into()))));
+        let cli = parse_cli("upsdrvctl", &args("-t -- shutdown")).unwrap();
+        assert_eq!(cli.command, Some((Command::Shutdown, None)));
+        assert_eq!(
+            parse_cli("upsdrvctl", &args("-tx start")).unwrap_err(),
+            Usage(
+                "upsdrvctl: invalid option -- 'x'\nError: unknown option -?. Try -h for help."
+                    .into()
+            )
+        );
+        assert_eq!(
+            parse_cli("upsdrvctl", &args("start -u")).unwrap_err(),
+            Usage("upsdrvctl: option requires an argument -- 'u'".into())
         );
     }
 

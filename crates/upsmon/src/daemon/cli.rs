@@ -1,11 +1,15 @@
-//! upsmon's command line, read the way NUT's `getopt("+DFBhic:P:f:pu:VK46W:")` reads it:
-//! flags may be bundled (`-DF`), option arguments attached (`-cfsd`) or separate (`-c fsd`),
-//! and the first non-option word ends the options.
+//! upsmon's command line, scanned by [`nut_daemon::getopt`] with NUT's option string: flags
+//! may be bundled (`-DF`), option arguments attached (`-cfsd`) or separate (`-c fsd`), and the
+//! first non-option word ends the options.
 
 use std::path::PathBuf;
 use std::time::Duration;
 
 use nut_daemon::control::Command;
+use nut_daemon::getopt::{Arg, Getopt, GetoptError};
+
+/// NUT's option string for upsmon.
+const OPTSTRING: &str = "+DFBhic:P:f:pu:VK46W:";
 
 /// What `upsmon` was asked to do.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -64,35 +68,11 @@ where
     I: IntoIterator<Item = S>,
     S: Into<String>,
 {
-    let args: Vec<String> = args.into_iter().map(Into::into).collect();
     let mut cli = Cli::default();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        i += 1;
-        if arg == "--" {
-            break;
-        }
-        let Some(flags) = arg.strip_prefix('-').filter(|f| !f.is_empty()) else {
-            // The leading '+' in NUT's optstring: stop at the first non-option.
-            break;
-        };
-        for (pos, flag) in flags.char_indices() {
-            if takes_argument(flag) {
-                let attached = &flags[pos + flag.len_utf8()..];
-                let value = if attached.is_empty() {
-                    let Some(next) = args.get(i) else {
-                        return Err(format!("option requires an argument -- '{flag}'"));
-                    };
-                    i += 1;
-                    next.clone()
-                } else {
-                    attached.to_owned()
-                };
-                apply_valued(&mut cli, flag, &value)?;
-                break;
-            }
-            match flag {
+    for arg in Getopt::new(OPTSTRING, args) {
+        match arg.map_err(|e| e.to_string())? {
+            Arg::Opt(flag, Some(value)) => apply_valued(&mut cli, flag, &value)?,
+            Arg::Opt(flag, None) => match flag {
                 'D' => cli.debug = cli.debug.saturating_add(1),
                 'F' => cli.foreground = cli.foreground.saturating_add(1),
                 'B' => cli.background = true,
@@ -104,15 +84,13 @@ where
                 'K' => cli.check_killpower = true,
                 '4' => cli.family = Some(Family::V4),
                 '6' => cli.family = Some(Family::V6),
-                other => return Err(format!("invalid option -- '{other}'")),
-            }
+                other => return Err(GetoptError::Unknown(other).to_string()),
+            },
+            // upsmon takes no operands; the first one ends the options.
+            Arg::Operand(_) => break,
         }
     }
     Ok(cli)
-}
-
-fn takes_argument(flag: char) -> bool {
-    matches!(flag, 'c' | 'P' | 'f' | 'u' | 'W')
 }
 
 fn apply_valued(cli: &mut Cli, flag: char, value: &str) -> Result<(), String> {
@@ -129,10 +107,11 @@ fn apply_valued(cli: &mut Cli, flag: char, value: &str) -> Result<(), String> {
                 .trim()
                 .parse()
                 .map_err(|_| format!("Ignoring invalid pid number {value}"))?;
+            // Below 2 is refused as NUT does: 0 would signal our process group, 1 is init.
             cli.pid = Some(
                 i32::try_from(pid)
                     .ok()
-                    .filter(|p| *p > 0)
+                    .filter(|p| *p >= 2)
                     .ok_or_else(|| format!("Ignoring invalid pid number {value}"))?,
             );
         }
@@ -211,6 +190,8 @@ mod tests {
         assert!(parse(["-c", "bogus"]).is_err());
         assert!(parse(["-x"]).is_err());
         assert!(parse(["-P", "0"]).is_err());
+        // 1 is init; NUT refuses to signal it.
+        assert!(parse(["-P", "1"]).is_err());
         assert!(parse(["-P", "abc"]).is_err());
         // The first non-option ends option parsing.
         let cli = parse(["-F", "extra", "-p"]).unwrap();
