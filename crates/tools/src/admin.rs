@@ -243,6 +243,25 @@ mod tests {
     use super::*;
 
     #[test]
+    fn shared_options() {
+        let mut options = AdminOptions::default();
+        for (flag, value) in [('u', "admin"), ('p', "secret"), ('w', ""), ('t', "3")] {
+            assert!(AdminOptions::takes(flag));
+            options.set(flag, Some(value.to_owned())).unwrap();
+        }
+        assert_eq!(options.username.as_deref(), Some("admin"));
+        assert_eq!(options.password.as_deref(), Some("secret"));
+        assert!(options.tracking);
+        assert_eq!(options.tracking_timeout(), 3);
+        assert!(options.set('t', Some("x".into())).is_err());
+        assert!(!AdminOptions::takes('l'));
+        assert_eq!(
+            AdminOptions::default().tracking_timeout(),
+            DEFAULT_TRACKING_TIMEOUT
+        );
+    }
+
+    #[test]
     fn timeout_option() {
         assert_eq!(parse_timeout("5"), Ok(5));
         assert!(

@@ -478,3 +478,43 @@ impl Context for Live<'_> {
 pub fn main() -> ExitCode {
     run_process(run)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_code(args: &[&str]) -> (Option<u8>, String) {
+        let argv: Vec<String> = std::iter::once("upslog")
+            .chain(args.iter().copied())
+            .map(String::from)
+            .collect();
+        let (mut out, mut err) = (Vec::new(), Vec::new());
+        let mut io = Io {
+            out: &mut out,
+            err: &mut err,
+        };
+        let code = match parse(&argv, &mut io, "upslog") {
+            Parsed::Run(_) => None,
+            Parsed::Exit(code) => Some(code),
+        };
+        (code, String::from_utf8_lossy(&err).into_owned())
+    }
+
+    #[test]
+    fn bad_command_lines_are_usage_errors_with_one_line() {
+        for args in [
+            &["-x", "-s", "u", "-l", "-"][..],
+            &["-s", "u", "-l"],
+            &["-l", "-"],
+            &["-s", "u"],
+            &["u", "-"],
+            &["-m", "u"],
+        ] {
+            let (code, err) = parse_code(args);
+            assert_eq!(code, Some(Exit::Usage.code()), "{args:?}: {err}");
+            assert_eq!(err.lines().count(), 1, "{args:?}: {err}");
+        }
+        assert!(matches!(parse_code(&["-s", "u", "-l", "-"]), (None, e) if e.is_empty()));
+        assert_eq!(parse_code(&["-h"]).0, Some(0));
+    }
+}
