@@ -1,5 +1,6 @@
-//! What the four tools share: the version banner, NUT's messages for bad UPS identifiers,
-//! connecting, and the username/password/value prompts.
+//! What the four tools share: the process entry point, the version banner, the answer to `-h`
+//! and unknown options, NUT's messages for bad UPS identifiers, connecting, and the
+//! username/password/value prompts.
 
 use std::fs::OpenOptions;
 use std::io::{self, BufRead, Write};
