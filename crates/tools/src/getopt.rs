@@ -1,5 +1,7 @@
-//! POSIX `getopt` with a leading `+` (stop at the first operand), as NUT's clients use it,
-//! including glibc's diagnostics (`upsc: invalid option -- 'x'`).
+//! getopt for the clients: nut-daemon's scanner in POSIX mode (a leading `+`: stop at the
+//! first operand), with glibc's diagnostics (`upsc: invalid option -- 'x'`).
+
+use nut_daemon::getopt::{Arg, Getopt};
 
 /// One parsed option.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -12,46 +14,19 @@ pub enum Opt {
 
 /// Parse `args` (without the program name) against `spec` (`"hls:"`: `s` takes an
 /// argument). Returns the options in order and the remaining operands. Parsing stops at the
-/// first operand or after `--`.
+/// first operand or after `--`. The scanning is nut-daemon's (the daemons' too); this only
+/// puts glibc's `prog: ` prefix on its diagnostics.
 pub fn getopt(prog: &str, args: &[String], spec: &str) -> (Vec<Opt>, Vec<String>) {
-    let takes_arg = |c: char| -> Option<bool> {
-        let at = spec.find(c)?;
-        Some(spec[at + c.len_utf8()..].starts_with(':'))
-    };
     let mut opts = Vec::new();
-    let mut i = 0;
-    while i < args.len() {
-        let arg = &args[i];
-        if arg == "--" {
-            i += 1;
-            break;
-        }
-        if !arg.starts_with('-') || arg == "-" {
-            break;
-        }
-        i += 1;
-        for (at, c) in arg[1..].char_indices() {
-            match takes_arg(c).filter(|_| c != ':') {
-                None => opts.push(Opt::Invalid(format!("{prog}: invalid option -- '{c}'"))),
-                Some(false) => opts.push(Opt::Flag(c, None)),
-                Some(true) => {
-                    let rest = &arg[1 + at + c.len_utf8()..];
-                    if !rest.is_empty() {
-                        opts.push(Opt::Flag(c, Some(rest.to_owned())));
-                    } else if let Some(next) = args.get(i) {
-                        opts.push(Opt::Flag(c, Some(next.clone())));
-                        i += 1;
-                    } else {
-                        opts.push(Opt::Invalid(format!(
-                            "{prog}: option requires an argument -- '{c}'"
-                        )));
-                    }
-                    break;
-                }
-            }
+    let mut operands = Vec::new();
+    for found in Getopt::new(&format!("+{spec}"), args.iter().cloned()) {
+        match found {
+            Ok(Arg::Opt(c, value)) => opts.push(Opt::Flag(c, value)),
+            Ok(Arg::Operand(word)) => operands.push(word),
+            Err(e) => opts.push(Opt::Invalid(format!("{prog}: {e}"))),
         }
     }
-    (opts, args[i..].to_vec())
+    (opts, operands)
 }
 
 /// [`getopt`] over a whole command line (program name first), as every tool starts: the

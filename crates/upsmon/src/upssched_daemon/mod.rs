@@ -21,6 +21,7 @@ use std::process::ExitCode;
 
 use nut_core::conf::{UpsschedConf, parse_upssched_conf};
 use nut_daemon::exit::Exit;
+use nut_daemon::getopt::{Arg, Getopt};
 use nut_daemon::log::Target;
 use nut_daemon::paths;
 use nut_upsmon::upssched::{ClientStep, Event, RunCmd, plan};
@@ -42,37 +43,29 @@ fn parse_args() -> Result<Args, String> {
         list: false,
         message: None,
     };
-    for arg in std::env::args().skip(1) {
-        match arg.strip_prefix('-').filter(|f| !f.is_empty()) {
-            Some(flags) if args.message.is_none() => {
-                for f in flags.chars() {
-                    match f {
-                        'D' => args.debug = args.debug.saturating_add(1),
-                        'l' => args.list = true,
-                        'V' => {
-                            println!(
-                                "Network UPS Tools upssched {}",
-                                nut_core::net::reply::UPSD_VERSION
-                            );
-                            std::process::exit(0);
-                        }
-                        'h' => {
-                            println!(
-                                "usage: upssched [-D] [-l] [-V] [-h] [<message>]\n\n\
-                                 Run by upsmon as NOTIFYCMD (UPSNAME and NOTIFYTYPE set).\n\
-                                 \x20 -l\tlist the running timers\n\
-                                 \x20 -D\traise the debugging level (the timer daemon then logs to stderr)"
-                            );
-                            std::process::exit(0);
-                        }
-                        other => return Err(format!("invalid option -- '{other}'")),
-                    }
-                }
+    // POSIX mode: the first operand is the message, and nothing after it is an option.
+    for found in Getopt::new("+DlVh", std::env::args().skip(1)) {
+        match found.map_err(|e| e.to_string())? {
+            Arg::Opt('D', _) => args.debug = args.debug.saturating_add(1),
+            Arg::Opt('l', _) => args.list = true,
+            Arg::Opt('V', _) => {
+                println!(
+                    "Network UPS Tools upssched {}",
+                    nut_core::net::reply::UPSD_VERSION
+                );
+                std::process::exit(0);
             }
-            _ => {
-                if args.message.is_none() {
-                    args.message = Some(arg);
-                }
+            Arg::Opt(_, _) => {
+                println!(
+                    "usage: upssched [-D] [-l] [-V] [-h] [<message>]\n\n\
+                     Run by upsmon as NOTIFYCMD (UPSNAME and NOTIFYTYPE set).\n\
+                     \x20 -l\tlist the running timers\n\
+                     \x20 -D\traise the debugging level (the timer daemon then logs to stderr)"
+                );
+                std::process::exit(0);
+            }
+            Arg::Operand(word) => {
+                args.message.get_or_insert(word);
             }
         }
     }
