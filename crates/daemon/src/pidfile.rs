@@ -213,6 +213,14 @@ pub fn signal_running(
             reason: format!("PID {pid} is stale"),
         });
     }
+    // kill(0) signals our own process group, kill(-n) a whole group, kill(1) init: never a
+    // daemon. The parsers refuse such -P values already; this guards every other caller.
+    if pid < 2 {
+        return Err(SignalError::Kill {
+            pid,
+            source: nix::errno::Errno::ESRCH,
+        });
+    }
     kill(Pid::from_raw(pid), signal).map_err(|source| SignalError::Kill { pid, source })?;
     Ok(pid)
 }
@@ -260,6 +268,22 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "42\n");
         pf.rewrite(7).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "7\n");
+    }
+
+    #[test]
+    fn signal_running_never_signals_a_group_or_init() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join("z.pid");
+        for pid in [-5, -1, 0, 1] {
+            // SIGCONT: harmless to whoever would receive it if the guard were missing.
+            assert!(
+                matches!(
+                    signal_running(&path, Some(pid), "z", Signal::SIGCONT),
+                    Err(SignalError::Kill { pid: p, .. }) if p == pid
+                ),
+                "PID {pid} was not refused"
+            );
+        }
     }
 
     #[test]
