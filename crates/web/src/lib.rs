@@ -1,0 +1,1 @@
+//! nut-web (work in progress).
