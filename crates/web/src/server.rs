@@ -1,0 +1,114 @@
+//! The HTTP routes (axum on the caller's tokio runtime).
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Path, Query, State};
+use axum::http::{StatusCode, header};
+use axum::response::{Html, IntoResponse, Response};
+use axum::routing::get;
+
+use crate::config::Target;
+use crate::poll::{Descriptions, Poller};
+use crate::{html, json, metrics};
+
+/// What every request needs.
+#[derive(Clone, Debug)]
+pub struct AppState {
+    /// The UPSes to show, in display order.
+    pub targets: Arc<Vec<Target>>,
+    /// How to read them.
+    pub poller: Arc<Poller>,
+}
+
+/// The content type Prometheus expects for the text format.
+pub const METRICS_CONTENT_TYPE: &str = "text/plain; version=0.0.4; charset=utf-8";
+
+/// Every route: `/`, `/ups/{id}`, `/metrics`, `/api/v1/upses`, `/json`, `/healthz`; anything
+/// else is 404. GET only (HEAD is answered too); nothing here changes a UPS.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(index))
+        .route("/ups/{id}", get(detail))
+        .route("/metrics", get(metrics_page))
+        .route("/api/v1/upses", get(json_api))
+        .route("/json", get(json_api))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .fallback(|| async { (StatusCode::NOT_FOUND, "not found\n") })
+        .with_state(state)
+}
+
+/// The targets selected by `?ups=` (all without it), or a 404 naming the filter.
+fn select(state: &AppState, query: &HashMap<String, String>) -> Result<Vec<Target>, Response> {
+    let Some(filter) = query.get("ups") else {
+        return Ok(state.targets.to_vec());
+    };
+    let chosen: Vec<Target> = state
+        .targets
+        .iter()
+        .filter(|t| t.matches(filter))
+        .cloned()
+        .collect();
+    if chosen.is_empty() {
+        return Err((
+            StatusCode::NOT_FOUND,
+            format!("no UPS {filter:?} is configured\n"),
+        )
+            .into_response());
+    }
+    Ok(chosen)
+}
+
+async fn metrics_page(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let targets = match select(&state, &query) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let snapshots = state.poller.poll(&targets, Descriptions::Numeric).await;
+    (
+        [(header::CONTENT_TYPE, METRICS_CONTENT_TYPE)],
+        metrics::render(&snapshots),
+    )
+        .into_response()
+}
+
+async fn json_api(
+    State(state): State<AppState>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    let targets = match select(&state, &query) {
+        Ok(t) => t,
+        Err(r) => return r,
+    };
+    let snapshots = state.poller.poll(&targets, Descriptions::None).await;
+    axum::Json(json::render(&snapshots)).into_response()
+}
+
+async fn index(State(state): State<AppState>) -> Html<String> {
+    let snapshots = state.poller.poll(&state.targets, Descriptions::None).await;
+    Html(html::index(&snapshots))
+}
+
+async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Response {
+    let Some(target) = state
+        .targets
+        .iter()
+        .find(|t| t.id() == id || t.system == id)
+        .cloned()
+    else {
+        return (
+            StatusCode::NOT_FOUND,
+            format!("no UPS {id:?} is configured\n"),
+        )
+            .into_response();
+    };
+    let snapshots = state.poller.poll(&[target], Descriptions::All).await;
+    match snapshots.first() {
+        Some(s) => Html(html::detail(s)).into_response(),
+        None => StatusCode::INTERNAL_SERVER_ERROR.into_response(),
+    }
+}
