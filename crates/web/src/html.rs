@@ -98,9 +98,9 @@ pub fn index(snapshots: &[Snapshot]) -> String {
             escape(s.description.as_deref().unwrap_or(""))
         );
         if let Some(error) = &s.error {
-            let _ = write!(
+            let _ = writeln!(
                 out,
-                "<td colspan=\"6\" class=\"err\">Unavailable: {}</td></tr>\n",
+                "<td colspan=\"6\" class=\"err\">Unavailable: {}</td></tr>",
                 escape(error)
             );
             continue;
@@ -154,9 +154,9 @@ pub fn detail(s: &Snapshot) -> String {
         "</p>\n<table>\n<thead><tr><th>Variable</th><th>Value</th><th>Description</th></tr></thead>\n<tbody>\n",
     );
     for (name, value) in &s.vars {
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>\n",
+            "<tr><td>{}</td><td>{}</td><td>{}</td></tr>",
             escape(name),
             escape(value),
             escape(s.descriptions.get(name).map_or("", String::as_str))

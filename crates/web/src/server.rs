@@ -39,10 +39,10 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The targets selected by `?ups=` (all without it), or a 404 naming the filter.
-fn select(state: &AppState, query: &HashMap<String, String>) -> Result<Vec<Target>, Response> {
+/// The targets selected by `?ups=` (all without it); a filter that selects nothing is a 404.
+fn select(state: &AppState, query: &HashMap<String, String>) -> Option<Vec<Target>> {
     let Some(filter) = query.get("ups") else {
-        return Ok(state.targets.to_vec());
+        return Some(state.targets.to_vec());
     };
     let chosen: Vec<Target> = state
         .targets
@@ -50,23 +50,23 @@ fn select(state: &AppState, query: &HashMap<String, String>) -> Result<Vec<Targe
         .filter(|t| t.matches(filter))
         .cloned()
         .collect();
-    if chosen.is_empty() {
-        return Err((
-            StatusCode::NOT_FOUND,
-            format!("no UPS {filter:?} is configured\n"),
-        )
-            .into_response());
-    }
-    Ok(chosen)
+    (!chosen.is_empty()).then_some(chosen)
+}
+
+fn no_such_ups(name: &str) -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        format!("no UPS {name:?} is configured\n"),
+    )
+        .into_response()
 }
 
 async fn metrics_page(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let targets = match select(&state, &query) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(targets) = select(&state, &query) else {
+        return no_such_ups(query.get("ups").map_or("", String::as_str));
     };
     let snapshots = state.poller.poll(&targets, Descriptions::Numeric).await;
     (
@@ -80,9 +80,8 @@ async fn json_api(
     State(state): State<AppState>,
     Query(query): Query<HashMap<String, String>>,
 ) -> Response {
-    let targets = match select(&state, &query) {
-        Ok(t) => t,
-        Err(r) => return r,
+    let Some(targets) = select(&state, &query) else {
+        return no_such_ups(query.get("ups").map_or("", String::as_str));
     };
     let snapshots = state.poller.poll(&targets, Descriptions::None).await;
     axum::Json(json::render(&snapshots)).into_response()
