@@ -22,7 +22,8 @@ pub struct Target {
     pub host: String,
     /// Server port.
     pub port: u16,
-    /// The hosts.conf description, if any (otherwise the server's `GET UPSDESC` is shown).
+    /// The hosts.conf description, if any and not empty (otherwise the server's `GET UPSDESC`
+    /// is shown).
     pub description: Option<String>,
 }
 
@@ -220,8 +221,9 @@ pub fn load_targets(
         let (conf, warns) = parsed.into_parts();
         warnings.extend(warns.iter().map(ToString::to_string));
         for entry in &conf.monitors {
-            let target =
-                Target::from_id(&entry.system, &entry.ups, Some(entry.description.clone()));
+            // An empty description ("") lets the server's own description show.
+            let description = Some(entry.description.clone()).filter(|d| !d.is_empty());
+            let target = Target::from_id(&entry.system, &entry.ups, description);
             push_unique(&mut targets, target);
         }
     }

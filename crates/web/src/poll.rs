@@ -178,8 +178,15 @@ async fn read_ups(client: &mut Client, target: &Target, descriptions: Descriptio
             Descriptions::Numeric => numeric_value(value).is_some(),
             Descriptions::All => true,
         };
-        if wanted && let Ok(text) = client.get_desc(&target.ups, name).await {
-            texts.insert(name.clone(), text);
+        if !wanted {
+            continue;
+        }
+        match client.get_desc(&target.ups, name).await {
+            // upsd's placeholder for a variable missing from cmdvartab says nothing.
+            Ok(text) if text != "Description unavailable" => {
+                texts.insert(name.clone(), text);
+            }
+            _ => {}
         }
     }
     Snapshot {

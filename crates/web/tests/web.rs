@@ -37,6 +37,7 @@ const HOSTILE_DESC: &str = "<script>alert(\"x\")</script> & co";
 fn stack(which: Impl) -> Stack {
     StackBuilder::new()
         .upsd(which)
+        .upsd_conf("MAXAGE 6")
         .driver(which)
         .dummy("main", "main.dev", MAIN_DEV)
         .ups_section(
@@ -249,14 +250,12 @@ fn check_against(which: Impl) {
     stack.write_file(
         "hosts.conf",
         format!(
-            "MONITOR {} \"\"\nMONITOR {} \"Second & <b>bold</b>\"\nMONITOR {} \"No driver\"\nMONITOR {ghost} \"Ghost\"\n",
+            "MONITOR {} \"Main\"\nMONITOR {} \"Second & <b>bold</b>\"\nMONITOR {} \"No driver\"\nMONITOR {ghost} \"Ghost\"\n",
             stack.ups_id("main"),
             stack.ups_id("second"),
             stack.ups_id("nodrv"),
         ),
     );
-    // hosts.conf gives "main" an empty description, so the server's (hostile) one is not used
-    // here; hostile_server_description_is_inert covers it.
     let (_web, port) = start_web(&mut stack, &[]);
 
     // /metrics: every numeric upsc value, flags, device info, up.
@@ -320,6 +319,10 @@ fn check_against(which: Impl) {
             .any(|l| l.starts_with(&help) && l.ends_with("(battery.charge)")),
         "{}",
         reply.body
+    );
+    assert!(
+        !reply.body.contains("Description unavailable"),
+        "placeholder used as HELP"
     );
     let up = |ups: &str| find(&samples, "network_ups_tools_up", &[("ups", ups)]).map(|s| s.value);
     assert_eq!(up("main"), Some(1.0));
@@ -409,6 +412,51 @@ fn serves_our_upsd() {
 #[test]
 fn serves_debian_upsd() {
     check_against(Impl::Debian);
+}
+
+/// A frozen driver makes its UPS stale: that UPS turns into an error, the other keeps serving.
+fn stale_ups_is_reported(which: Impl) {
+    let mut stack = stack(which);
+    let args: Vec<String> = ["main", "second"]
+        .iter()
+        .flat_map(|u| ["-m".to_owned(), stack.ups_id(u)])
+        .collect();
+    let (_web, port) = start_web(&mut stack, &args);
+    let up = |samples: &[Sample], ups: &str| {
+        find(samples, "network_ups_tools_up", &[("ups", ups)]).map(|s| s.value)
+    };
+    let before = parse_exposition(&get(port, "/metrics").body);
+    assert_eq!(up(&before, "second"), Some(1.0));
+    stack
+        .driver_daemon("second")
+        .expect("driver of second")
+        .signal(nut_harness::Signal::SIGSTOP);
+    let doc = wait_until("upsd to call second stale", TIMEOUT * 2, || {
+        let doc: serde_json::Value = serde_json::from_str(&get(port, "/json").body).ok()?;
+        (doc["upses"][1]["error"] == "Data stale").then_some(doc)
+    });
+    assert!(doc["upses"][0].get("error").is_none(), "{doc}");
+    let after = parse_exposition(&get(port, "/metrics").body);
+    assert_eq!(up(&after, "second"), Some(0.0));
+    assert_eq!(up(&after, "main"), Some(1.0));
+    assert!(
+        find(
+            &after,
+            "network_ups_tools_battery_charge",
+            &[("ups", "second")]
+        )
+        .is_none()
+    );
+}
+
+#[test]
+fn stale_ups_on_our_upsd() {
+    stale_ups_is_reported(Impl::Ours);
+}
+
+#[test]
+fn stale_ups_on_debian_upsd() {
+    stale_ups_is_reported(Impl::Debian);
 }
 
 /// With `-m` only, the description comes from the server (ups.conf `desc`): a hostile one is
