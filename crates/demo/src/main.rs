@@ -1,10 +1,11 @@
 //! `nut`: the front command of nut-rs. `nut demo` runs the whole stack — dummy-ups playing a
-//! power cut, upsd, upsmon with a harmless SHUTDOWNCMD — as real processes over real sockets,
-//! and prints a live timeline of what happens and why.
+//! power cut, upsd, upsmon with a harmless SHUTDOWNCMD, nut-web's status page — as real
+//! processes over real sockets, and prints a live timeline of what happens and why.
 
 mod scenario;
 mod stack;
 mod timeline;
+mod web;
 
 use std::process::ExitCode;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -27,7 +28,8 @@ usage: nut demo [--for SECONDS]
 
 Runs nut-rs on a simulated UPS: dummy-ups plays a power cut (on line, power cut, battery
 draining, low battery, power back), upsd serves it, upsmon decides to shut down and runs a
-harmless SHUTDOWNCMD. Stops on Ctrl-C, or after SECONDS with --for.";
+harmless SHUTDOWNCMD, nut-web shows it all on a web page. Stops on Ctrl-C, or after SECONDS
+with --for.";
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -74,7 +76,7 @@ fn demo(duration: Option<Duration>) -> Result<()> {
     let mut timeline = Timeline::new(start);
     timeline.print(
         Kind::Info,
-        "starting dummy-ups (simulated UPS), upsd and upsmon ...",
+        "starting dummy-ups (simulated UPS), upsd, upsmon and nut-web ...",
     );
     let mut stack = Stack::start(bin_dir)?;
     timeline.print(
@@ -89,6 +91,13 @@ fn demo(duration: Option<Duration>) -> Result<()> {
             }
         ),
     );
+    timeline.print(
+        Kind::Web,
+        &format!(
+            "status page http://127.0.0.1:{}/  (metrics: /metrics, JSON: /api/v1/upses)",
+            stack.web_port
+        ),
+    );
     let events_path = stack.dir().join("events.log");
     let mut upsmon_exit_reported = false;
     let mut last_poll = Instant::now() - Duration::from_secs(1);
@@ -98,8 +107,14 @@ fn demo(duration: Option<Duration>) -> Result<()> {
         let events = std::fs::read_to_string(&events_path).unwrap_or_default();
         if timeline.has_new_events(&events) || last_poll.elapsed() >= Duration::from_millis(500) {
             last_poll = Instant::now();
-            if let Some(vars) = stack.upsc_all() {
-                timeline.observe_vars(vars);
+            // Each new status is also read back from nut-web, so the page is part of the story.
+            if let Some(vars) = stack.upsc_all()
+                && timeline.observe_vars(vars)
+            {
+                timeline.print(
+                    Kind::Web,
+                    &format!("/api/v1/upses: {}", stack.web_summary()),
+                );
             }
         }
         timeline.observe_events(&events);
@@ -110,11 +125,15 @@ fn demo(duration: Option<Duration>) -> Result<()> {
                 "upsmon finished its shutdown sequence and exited",
             );
         }
-        if !stack.is_running("upsd") || !stack.is_running("dummy-ups") {
+        if !stack.is_running("upsd")
+            || !stack.is_running("dummy-ups")
+            || !stack.is_running("nut-web")
+        {
             bail!(
-                "a daemon died unexpectedly:\n{}{}",
+                "a daemon died unexpectedly:\n{}{}{}",
                 stack.log("upsd"),
-                stack.log("dummy-ups")
+                stack.log("dummy-ups"),
+                stack.log("nut-web")
             );
         }
         std::thread::sleep(Duration::from_millis(100));

@@ -1,5 +1,5 @@
-//! Starting and stopping the real programs: dummy-ups, upsd and upsmon, each a separate process
-//! talking over real sockets, all confined to one temporary directory.
+//! Starting and stopping the real programs: dummy-ups, upsd, upsmon and nut-web, each a separate
+//! process talking over real sockets, all confined to one temporary directory.
 
 use std::fs;
 use std::net::{Ipv4Addr, TcpListener, TcpStream};
@@ -13,6 +13,12 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 
 use crate::scenario::{Configs, SEQUENCE, UPS};
+use crate::web;
+
+/// nut-web's usual port (nut_exporter's); the demo takes another one when it is busy.
+const WEB_PORT: u16 = 9199;
+/// nut-web's exit code for "address already in use" (EX_UNAVAILABLE).
+const WEB_EXIT_ADDR_IN_USE: i32 = 69;
 
 /// One running program.
 struct Proc {
@@ -25,13 +31,16 @@ pub struct Stack {
     dir: tempfile::TempDir,
     bin_dir: PathBuf,
     pub port: u16,
+    /// Where nut-web serves the status page (127.0.0.1).
+    pub web_port: u16,
     procs: Vec<Proc>,
 }
 
 impl Stack {
-    /// Write the configs and start dummy-ups, upsd and upsmon, waiting for each to be ready.
+    /// Write the configs and start dummy-ups, upsd, upsmon and nut-web, waiting for each to be
+    /// ready.
     pub fn start(bin_dir: &Path) -> Result<Self> {
-        for name in ["dummy-ups", "upsd", "upsmon", "upsc"] {
+        for name in ["dummy-ups", "upsd", "upsmon", "upsc", "nut-web"] {
             if !bin_dir.join(name).is_file() {
                 bail!(
                     "{} not found next to this program; build everything first: cargo build --release",
@@ -45,6 +54,7 @@ impl Stack {
             dir,
             bin_dir: bin_dir.to_owned(),
             port,
+            web_port: 0,
             procs: Vec::new(),
         };
         stack.write_configs()?;
@@ -59,7 +69,70 @@ impl Stack {
             s.upsc_var("ups.status").is_some()
         })?;
         stack.spawn("upsmon", &["-F"])?;
+        stack.start_web()?;
         Ok(stack)
+    }
+
+    /// Start nut-web on 127.0.0.1:9199, or on a free port when that one is taken (also when
+    /// it is taken between our check and nut-web's bind), and wait for `/healthz`. Another
+    /// demo's nut-web may be answering on 9199 while ours fails to bind, so ready also means
+    /// that the JSON API lists our UPS.
+    fn start_web(&mut self) -> Result<()> {
+        let preferred = TcpListener::bind((Ipv4Addr::LOCALHOST, WEB_PORT)).is_ok();
+        let mut candidates = Vec::new();
+        if preferred {
+            candidates.push(WEB_PORT);
+        }
+        candidates.push(free_port()?);
+        let monitor = format!("{UPS}@127.0.0.1:{}", self.port);
+        for port in candidates {
+            let listen = format!("127.0.0.1:{port}");
+            self.spawn("nut-web", &["-m", &monitor, "-l", &listen])?;
+            let deadline = Instant::now() + Duration::from_secs(15);
+            loop {
+                if matches!(web::get(port, "/healthz"), Ok((200, _)))
+                    && matches!(web::get(port, "/api/v1/upses"),
+                                Ok((200, body)) if web::lists(&body, &monitor))
+                {
+                    self.web_port = port;
+                    return Ok(());
+                }
+                let exited = self
+                    .procs
+                    .last_mut()
+                    .and_then(|p| p.child.try_wait().ok().flatten());
+                if let Some(status) = exited {
+                    self.procs.pop();
+                    if status.code() == Some(WEB_EXIT_ADDR_IN_USE) {
+                        break; // someone took the port meanwhile: try the next one
+                    }
+                    bail!(
+                        "nut-web exited ({status}); its log:\n{}",
+                        self.log("nut-web")
+                    );
+                }
+                if Instant::now() >= deadline {
+                    bail!(
+                        "timed out waiting for nut-web's /healthz on {listen}; its log:\n{}",
+                        self.log("nut-web")
+                    );
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        bail!(
+            "nut-web found no free port to listen on; its log:\n{}",
+            self.log("nut-web")
+        )
+    }
+
+    /// What nut-web's JSON API reports about the demo UPS, as one line.
+    pub fn web_summary(&self) -> String {
+        match web::get(self.web_port, "/api/v1/upses") {
+            Ok((200, body)) => web::summarize(&body, UPS).unwrap_or_else(|e| format!("{e:#}")),
+            Ok((code, body)) => format!("HTTP {code}: {}", body.trim()),
+            Err(e) => format!("request failed: {e:#}"),
+        }
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -113,6 +186,8 @@ impl Stack {
         let child = Command::new(self.bin_dir.join(name))
             .args(args)
             .envs(self.env())
+            // The demo's children must not report to a service manager the demo may run under.
+            .env_remove("NOTIFY_SOCKET")
             .stdin(Stdio::null())
             .stdout(log.try_clone()?)
             .stderr(log)

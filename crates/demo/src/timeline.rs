@@ -1,5 +1,5 @@
 //! The live timeline: what the UPS reports (polled with our `upsc`), what upsmon notifies (its
-//! NOTIFYCMD appends to a log), and the shutdown decision with its reason.
+//! NOTIFYCMD appends to a log), the shutdown decision with its reason, and what nut-web shows.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -15,6 +15,7 @@ pub enum Kind {
     Notify,
     Decision,
     Shutdown,
+    Web,
     Info,
 }
 
@@ -27,6 +28,7 @@ impl Kind {
             Self::Notify => "NOTIFY",
             Self::Decision => "DECISION",
             Self::Shutdown => "SHUTDOWN",
+            Self::Web => "WEB",
             Self::Info => "INFO",
         }
     }
@@ -55,8 +57,9 @@ impl Timeline {
         println!("[{t:6.1}s] {:<10} {text}", kind.label());
     }
 
-    /// Compare a fresh `upsc` reading with the previous one and print what changed.
-    pub fn observe_vars(&mut self, vars: Vec<(String, String)>) {
+    /// Compare a fresh `upsc` reading with the previous one and print what changed. Returns
+    /// whether `ups.status` changed (the first reading counts as a change).
+    pub fn observe_vars(&mut self, vars: Vec<(String, String)>) -> bool {
         let new: BTreeMap<String, String> = vars.into_iter().collect();
         let old_volts = self
             .vars
@@ -90,6 +93,7 @@ impl Timeline {
         } else if first {
             self.print_view();
         }
+        changed
     }
 
     fn var(&self, name: &str) -> String {
