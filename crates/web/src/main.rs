@@ -1,12 +1,19 @@
 //! `nut-web`: serve the status page, the JSON API and `/metrics` (see the nut_web crate docs).
+//!
+//! Signals, as for the other nut-rs daemons under systemd (`Type=notify`): SIGHUP re-reads
+//! hosts.conf and the `-m` list (`RELOADING=1` … `READY=1`; a broken file keeps the previous
+//! list), SIGTERM/SIGINT say `STOPPING=1`, stop accepting, let requests in flight finish and
+//! exit 0.
 
+use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
 
 use nut_daemon::exit::Exit;
-use nut_web::config::{self, Command, ConfigError};
+use nut_daemon::notify;
+use nut_web::config::{self, Command, ConfigError, Options, Target};
 use nut_web::poll::{Credentials, Poller};
-use nut_web::server::{AppState, router};
+use nut_web::server::{AppState, TargetList, router};
 
 const PROGRAM: &str = "nut-web";
 
@@ -29,14 +36,12 @@ fn main() -> ExitCode {
         Err(e) => return fail(Exit::Usage, e),
     };
     nut_daemon::log::init(PROGRAM, 0, nut_daemon::log::Target::Stderr);
-    let default_hosts = nut_daemon::paths::conf_file("hosts.conf");
-    let targets = match config::load_targets(&options, &default_hosts) {
-        Ok((targets, warnings)) => {
-            for w in warnings {
-                tracing::warn!("{w}");
-            }
-            targets
-        }
+    let source = TargetSource {
+        options: options.clone(),
+        default_hosts: nut_daemon::paths::conf_file("hosts.conf"),
+    };
+    let targets = match source.load() {
+        Ok(targets) => targets,
         Err(e @ ConfigError::Usage(_)) => return fail(Exit::Usage, e),
         Err(e @ ConfigError::Config(_)) => return fail(Exit::Config, e),
     };
@@ -77,22 +82,89 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(Exit::OsError, format!("cannot start the runtime: {e}")),
     };
-    let count = targets.len();
     let state = AppState {
-        targets: Arc::new(targets),
+        targets: Arc::new(TargetList::new(targets)),
         poller: Arc::new(Poller {
             timeout: options.timeout,
             credentials,
         }),
     };
-    let result = runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::from_std(listener)?;
-        tracing::info!("listening on {} for {count} UPS(es)", options.listen);
-        nut_daemon::notify::ready(&format!("serving {count} UPS(es)"));
-        axum::serve(listener, router(state)).await
-    });
-    match result {
+    match runtime.block_on(serve(listener, state, source)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => fail(Exit::Failure, format!("server failed: {e}")),
     }
+}
+
+/// Where the UPS list comes from, kept for SIGHUP.
+struct TargetSource {
+    options: Options,
+    default_hosts: PathBuf,
+}
+
+impl TargetSource {
+    /// Read hosts.conf (if used) and the `-m` list, logging the warnings.
+    fn load(&self) -> Result<Vec<Target>, ConfigError> {
+        let (targets, warnings) = config::load_targets(&self.options, &self.default_hosts)?;
+        for w in warnings {
+            tracing::warn!("{w}");
+        }
+        Ok(targets)
+    }
+
+    /// SIGHUP: swap in the new list, or keep the old one when the new configuration is
+    /// broken (the error names file and line). Either way systemd gets `READY=1` back.
+    fn reload(&self, list: &TargetList) {
+        notify::reloading();
+        tracing::info!("SIGHUP: reloading the UPS list");
+        let status = match self.load() {
+            Ok(targets) => {
+                let status = serving(targets.len());
+                list.replace(targets);
+                tracing::info!("reloaded: {status}");
+                status
+            }
+            Err(e) => {
+                let status = serving(list.current().len());
+                tracing::error!("reload failed, still {status}: {e}");
+                status
+            }
+        };
+        notify::reloaded(&status);
+    }
+}
+
+fn serving(count: usize) -> String {
+    format!("serving {count} UPS(es)")
+}
+
+/// Serve until SIGTERM or SIGINT, reloading on SIGHUP.
+async fn serve(
+    listener: std::net::TcpListener,
+    state: AppState,
+    source: TargetSource,
+) -> std::io::Result<()> {
+    use tokio::signal::unix::{SignalKind, signal};
+    let listener = tokio::net::TcpListener::from_std(listener)?;
+    // Installed before READY=1, so that a reload right after start-up cannot kill us.
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let list = state.targets.clone();
+    let status = serving(list.current().len());
+    tracing::info!("listening on {}, {status}", source.options.listen);
+    notify::ready(&status);
+    let shutdown = async move {
+        let name = loop {
+            tokio::select! {
+                _ = hup.recv() => source.reload(&list),
+                _ = term.recv() => break "SIGTERM",
+                _ = int.recv() => break "SIGINT",
+            }
+        };
+        notify::stopping();
+        tracing::info!("{name}: finishing the requests in progress and exiting");
+    };
+    axum::serve(listener, router(state))
+        .with_graceful_shutdown(shutdown)
+        .await
 }

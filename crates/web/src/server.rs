@@ -1,7 +1,7 @@
 //! The HTTP routes (axum on the caller's tokio runtime).
 
 use std::collections::HashMap;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use axum::Router;
 use axum::extract::{Path, Query, State};
@@ -13,11 +13,38 @@ use crate::config::Target;
 use crate::poll::{Descriptions, Poller};
 use crate::{html, json, metrics};
 
+/// The UPSes to show, in display order. A reload swaps the whole list at once: a request
+/// works on the list it started with, the next one sees the new list.
+#[derive(Debug, Default)]
+pub struct TargetList(RwLock<Arc<Vec<Target>>>);
+
+impl TargetList {
+    /// A list holding `targets`.
+    pub fn new(targets: Vec<Target>) -> Self {
+        Self(RwLock::new(Arc::new(targets)))
+    }
+
+    /// The list as it is now.
+    pub fn current(&self) -> Arc<Vec<Target>> {
+        // The lock is never held across anything that can panic, but a poisoned list is
+        // still a valid list.
+        self.0
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Serve `targets` from the next request on.
+    pub fn replace(&self, targets: Vec<Target>) {
+        *self.0.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(targets);
+    }
+}
+
 /// What every request needs.
 #[derive(Clone, Debug)]
 pub struct AppState {
-    /// The UPSes to show, in display order.
-    pub targets: Arc<Vec<Target>>,
+    /// The UPSes to show, replaced on reload.
+    pub targets: Arc<TargetList>,
     /// How to read them.
     pub poller: Arc<Poller>,
 }
@@ -41,11 +68,11 @@ pub fn router(state: AppState) -> Router {
 
 /// The targets selected by `?ups=` (all without it); a filter that selects nothing is a 404.
 fn select(state: &AppState, query: &HashMap<String, String>) -> Option<Vec<Target>> {
+    let targets = state.targets.current();
     let Some(filter) = query.get("ups") else {
-        return Some(state.targets.to_vec());
+        return Some(targets.to_vec());
     };
-    let chosen: Vec<Target> = state
-        .targets
+    let chosen: Vec<Target> = targets
         .iter()
         .filter(|t| t.matches(filter))
         .cloned()
@@ -88,13 +115,15 @@ async fn json_api(
 }
 
 async fn index(State(state): State<AppState>) -> Html<String> {
-    let snapshots = state.poller.poll(&state.targets, Descriptions::None).await;
+    let targets = state.targets.current();
+    let snapshots = state.poller.poll(&targets, Descriptions::None).await;
     Html(html::index(&snapshots))
 }
 
 async fn detail(State(state): State<AppState>, Path(id): Path<String>) -> Response {
     let Some(target) = state
         .targets
+        .current()
         .iter()
         .find(|t| t.id() == id || t.system == id)
         .cloned()

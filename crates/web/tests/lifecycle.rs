@@ -1,0 +1,225 @@
+//! nut-web as a systemd service: the test binds a `NOTIFY_SOCKET` and acts as systemd. READY=1
+//! once it serves; SIGHUP (the unit's `ExecReload=kill -HUP`) gives RELOADING=1 … READY=1 and
+//! swaps the UPS list for new requests, or keeps the old list when the new hosts.conf is
+//! broken; SIGTERM gives STOPPING=1, lets a request in flight finish, and exits 0.
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::os::unix::net::UnixDatagram;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use nut_harness::{Daemon, Signal, free_port, poll_until, wait_until};
+
+const TIMEOUT: Duration = Duration::from_secs(20);
+
+/// systemd's side of `sd_notify`: every datagram received, in order.
+struct NotifySocket {
+    path: PathBuf,
+    messages: Arc<Mutex<Vec<String>>>,
+}
+
+impl NotifySocket {
+    fn bind(dir: &Path) -> Self {
+        let path = dir.join("notify.sock");
+        let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
+        let messages = Arc::new(Mutex::new(Vec::new()));
+        let sink = messages.clone();
+        std::thread::spawn(move || {
+            let mut buf = vec![0u8; 4096];
+            while let Ok(n) = socket.recv(&mut buf) {
+                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
+                sink.lock().unwrap().push(text);
+            }
+        });
+        Self { path, messages }
+    }
+
+    fn count(&self) -> usize {
+        self.messages.lock().unwrap().len()
+    }
+
+    /// Index of the first message at or after `from` holding the line `line`.
+    fn wait(&self, from: usize, line: &str, daemon: &Daemon) -> usize {
+        poll_until(TIMEOUT, || {
+            let messages = self.messages.lock().unwrap();
+            (from..messages.len()).find(|&i| messages[i].lines().any(|l| l == line))
+        })
+        .unwrap_or_else(|| {
+            panic!(
+                "no {line} after message {from} within {TIMEOUT:?}\nmessages: {:#?}\noutput:\n{}",
+                self.messages.lock().unwrap(),
+                daemon.output_so_far()
+            )
+        })
+    }
+}
+
+/// GET `path` on nut-web: (status, body).
+fn try_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
+    let mut s = TcpStream::connect(("127.0.0.1", port))?;
+    s.set_read_timeout(Some(TIMEOUT))?;
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut raw = String::new();
+    s.read_to_string(&mut raw)?;
+    let (head, body) = raw
+        .split_once("\r\n\r\n")
+        .ok_or_else(|| std::io::Error::other("no header end"))?;
+    let status = head
+        .split(' ')
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .ok_or_else(|| std::io::Error::other("no status"))?;
+    Ok((status, body.to_owned()))
+}
+
+/// The `ups` names the JSON API lists.
+fn listed(port: u16) -> Vec<String> {
+    let (status, body) = try_get(port, "/api/v1/upses").expect("GET /api/v1/upses");
+    assert_eq!(status, 200, "{body}");
+    let json: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    json["upses"]
+        .as_array()
+        .expect("upses")
+        .iter()
+        .map(|u| u["ups"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// nut-web with `args`, notifying `socket`; waits for READY=1.
+fn start(dir: &Path, socket: &NotifySocket, args: &[&str]) -> (Daemon, u16) {
+    let port = free_port();
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_nut-web"));
+    cmd.env("NUT_CONFPATH", dir)
+        .env("NOTIFY_SOCKET", &socket.path)
+        .env_remove("NUT_WEB_USERNAME")
+        .env_remove("NUT_WEB_PASSWORD")
+        .arg("-l")
+        .arg(format!("127.0.0.1:{port}"))
+        .args(args);
+    let web = Daemon::spawn("nut-web", cmd);
+    socket.wait(0, "READY=1", &web);
+    (web, port)
+}
+
+#[test]
+fn sighup_swaps_the_list_and_a_broken_file_keeps_the_old_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let hosts = dir.path().join("hosts.conf");
+    // Nothing listens there: each UPS is listed with a connection error, which is all a
+    // test of the list needs.
+    let dead = free_port();
+    std::fs::write(&hosts, format!("MONITOR alpha@127.0.0.1:{dead} \"A\"\n")).unwrap();
+    let socket = NotifySocket::bind(dir.path());
+    let (web, port) = start(dir.path(), &socket, &["-f", hosts.to_str().unwrap()]);
+    assert_eq!(listed(port), ["alpha"]);
+
+    std::fs::write(
+        &hosts,
+        format!("MONITOR beta@127.0.0.1:{dead} \"B\"\nMONITOR gamma@127.0.0.1:{dead} \"\"\n"),
+    )
+    .unwrap();
+    let from = socket.count();
+    web.signal(Signal::SIGHUP);
+    let reloading = socket.wait(from, "RELOADING=1", &web);
+    socket.wait(reloading + 1, "READY=1", &web);
+    assert_eq!(listed(port), ["beta", "gamma"]);
+    let (status, _) = try_get(port, "/metrics?ups=alpha").unwrap();
+    assert_eq!(status, 404, "the removed UPS is gone for new requests");
+
+    // Line 2 is broken: the reload fails with file:line, and beta/gamma are still served.
+    std::fs::write(&hosts, "MONITOR delta@127.0.0.1:1 \"D\"\nMONITOR\n").unwrap();
+    let from = socket.count();
+    web.signal(Signal::SIGHUP);
+    let reloading = socket.wait(from, "RELOADING=1", &web);
+    socket.wait(reloading + 1, "READY=1", &web);
+    let needle = format!("{}:2:", hosts.display());
+    let line = wait_until("the reload error in the log", TIMEOUT, || {
+        web.output_so_far()
+            .lines()
+            .find(|l| l.contains(&needle))
+            .map(str::to_owned)
+    });
+    assert!(line.contains("reload failed"), "{line}");
+    assert_eq!(
+        web.output_so_far().matches(&needle).count(),
+        1,
+        "one line: {}",
+        web.output_so_far()
+    );
+    assert!(web.is_running(), "{}", web.output_so_far());
+    assert_eq!(listed(port), ["beta", "gamma"]);
+
+    // A missing file is a failed reload too, not an exit.
+    std::fs::remove_file(&hosts).unwrap();
+    let from = socket.count();
+    web.signal(Signal::SIGHUP);
+    let reloading = socket.wait(from, "RELOADING=1", &web);
+    socket.wait(reloading + 1, "READY=1", &web);
+    assert_eq!(listed(port), ["beta", "gamma"]);
+
+    let from = socket.count();
+    web.signal(Signal::SIGTERM);
+    socket.wait(from, "STOPPING=1", &web);
+    let status = web.wait_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(0), "{}", web.output_so_far());
+}
+
+#[test]
+fn sighup_reloads_a_monitor_only_list_too() {
+    // Without -f nothing is re-read but the command line; the reload still completes.
+    let dir = tempfile::tempdir().unwrap();
+    let socket = NotifySocket::bind(dir.path());
+    let (web, port) = start(dir.path(), &socket, &["-m", "solo@127.0.0.1:1"]);
+    let from = socket.count();
+    web.signal(Signal::SIGHUP);
+    let reloading = socket.wait(from, "RELOADING=1", &web);
+    socket.wait(reloading + 1, "READY=1", &web);
+    assert_eq!(listed(port), ["solo"]);
+    web.signal(Signal::SIGINT);
+    let status = web.wait_exit(TIMEOUT);
+    assert_eq!(status.code(), Some(0), "{}", web.output_so_far());
+    assert!(
+        socket
+            .messages
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|m| m.lines().any(|l| l == "STOPPING=1")),
+        "SIGINT must say STOPPING=1 too"
+    );
+}
+
+#[test]
+fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
+    // A "server" that accepts and never answers keeps nut-web's request busy until its
+    // reply timeout (-t 1).
+    let silent = TcpListener::bind("127.0.0.1:0").unwrap();
+    let silent_port = silent.local_addr().unwrap().port();
+    let dir = tempfile::tempdir().unwrap();
+    let socket = NotifySocket::bind(dir.path());
+    let ups = format!("slow@127.0.0.1:{silent_port}");
+    let (web, port) = start(dir.path(), &socket, &["-t", "1", "-m", &ups]);
+
+    let request = std::thread::spawn(move || try_get(port, "/api/v1/upses"));
+    // nut-web connected to the silent server: the request is in flight.
+    let (_held, _) = silent.accept().unwrap();
+    let from = socket.count();
+    web.signal(Signal::SIGTERM);
+    socket.wait(from, "STOPPING=1", &web);
+
+    let (status, body) = request.join().unwrap().expect("the request in flight");
+    assert_eq!(status, 200, "{body}");
+    assert!(body.contains("\"slow\""), "{body}");
+    let exit = web.wait_exit(TIMEOUT);
+    assert_eq!(exit.code(), Some(0), "{}", web.output_so_far());
+    assert!(
+        TcpStream::connect(("127.0.0.1", port)).is_err(),
+        "nothing listens after the exit"
+    );
+}
