@@ -142,7 +142,7 @@ dpkg -i "$DEB" >/dev/null || die "dpkg -i on a fresh machine failed"
 getent passwd nut >/dev/null || die "postinst did not create the nut user"
 getent group nut >/dev/null || die "postinst did not create the nut group"
 stat_is /etc/nut 755 root:nut
-for f in nut.conf ups.conf upsd.conf upsd.users upsmon.conf upssched.conf; do
+for f in nut.conf ups.conf upsd.conf upsd.users upsmon.conf upssched.conf hosts.conf; do
     stat_is "/etc/nut/$f" 640 root:nut
 done
 stat_is /run/nut 770 root:nut
@@ -150,6 +150,13 @@ for unit in nut.target nut-server.service nut-monitor.service nut-sleep.service;
     [ -n "$(find /etc/systemd/system -lname "*/$unit")" ] || die "$unit was not enabled"
 done
 [ -L /etc/systemd/system/upsd.service ] || die "the upsd.service alias is missing"
+# nut-web is installed disabled: it needs hosts.conf first.
+[ -z "$(find /etc/systemd/system -lname '*/nut-web.service')" ] || die "nut-web.service was enabled"
+stat_is /usr/lib/systemd/system/nut-web.service 644 root:root
+stat_is /usr/lib/nut-rs/bin/nut-web 755 root:root
+[ "$(readlink /usr/sbin/nut-web)" = ../lib/nut-rs/bin/nut-web ] || die "/usr/sbin/nut-web link"
+web_version=$(/usr/sbin/nut-web -V) || die "nut-web -V exited with $?"
+case "$web_version" in "nut-web "*) ;; *) die "nut-web -V said: $web_version" ;; esac
 [ -L /etc/systemd/system/sleep.target.wants/nut-sleep.service ] \
     || die "nut-sleep.service is not wanted by sleep.target"
 stat_is /usr/lib/systemd/system/nut-sleep.service 644 root:root
@@ -202,6 +209,29 @@ wait_for 30 "upsc to answer" sh -c "upsc test@127.0.0.1:$PORT ups.status | grep 
 [ "$(upsc "test@127.0.0.1:$PORT" battery.charge)" = 87 ] || die "upsc battery.charge"
 upsc -l "127.0.0.1:$PORT" | grep -qx test || die "upsc -l does not list test"
 [ "$(cat /run/nut/upsd.pid)" = "$UPSD" ] || die "upsd.pid does not hold upsd's PID"
+
+# nut-web as its unit runs it (ExecStart, as User=nut), reading the 0640 root:nut hosts.conf.
+WEB_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+printf 'MONITOR test@127.0.0.1:%s "deb test"\n' "$PORT" >> /etc/nut/hosts.conf
+web_start=$(sed -n 's/^ExecStart=//p' /usr/lib/systemd/system/nut-web.service)
+[ "$web_start" = "/usr/lib/nut-rs/bin/nut-web -f /etc/nut/hosts.conf" ] || die "nut-web ExecStart: $web_start"
+# shellcheck disable=SC2086 # the unit's command line, split like systemd does for it
+setpriv --reuid nut --regid nut --init-groups $web_start -l "127.0.0.1:$WEB_PORT" \
+    > "$SCRATCH/web.log" 2>&1 &
+WEB=$!
+metrics() {
+    python3 -c 'import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())' \
+        "http://127.0.0.1:$WEB_PORT/metrics"
+}
+web_deadline=$(($(date +%s) + 30))
+until metrics 2>/dev/null | grep -q '^network_ups_tools_battery_charge{.*} 87$'; do
+    if [ "$(date +%s)" -ge "$web_deadline" ] || ! kill -0 "$WEB" 2>/dev/null; then
+        die "nut-web does not serve battery.charge 87 on /metrics; its log: $(cat "$SCRATCH/web.log")"
+    fi
+    sleep 0.2
+done
+kill -TERM "$WEB"
+wait "$WEB" || die "nut-web exited with $? on SIGTERM (log: $(cat "$SCRATCH/web.log"))"
 
 /usr/sbin/upsd -c stop >/dev/null 2>&1 || die "upsd -c stop"
 /usr/lib/nut/dummy-ups -a test -c exit >/dev/null 2>&1 || kill "$DRIVER" 2>/dev/null || true

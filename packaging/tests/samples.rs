@@ -55,6 +55,11 @@ fn every_sample_parses_without_warnings() {
         "upssched.conf",
         conf::parse_upssched_conf(sample("upssched.conf"), "upssched.conf"),
     );
+    let hosts = clean(
+        "hosts.conf",
+        conf::parse_hosts_conf(sample("hosts.conf"), "hosts.conf"),
+    );
+    assert!(hosts.monitors.is_empty(), "nut-web shows nothing until configured");
 }
 
 /// Uncomment the example lines: `#\t<setting>` and `# <directive> …` for the directives the
@@ -110,4 +115,10 @@ fn the_commented_examples_parse_too() {
         conf::parse_upsmon_conf(uncommented("upsmon.conf"), "upsmon.conf"),
     );
     assert_eq!(upsmon.monitors.len(), 1);
+    let hosts = clean(
+        "hosts.conf",
+        conf::parse_hosts_conf(uncommented("hosts.conf"), "hosts.conf"),
+    );
+    assert_eq!(hosts.monitors.len(), 1);
+    assert_eq!(hosts.monitors[0].system, "simulated@localhost");
 }

@@ -22,6 +22,7 @@ const UNITS: &[&str] = &[
     "nut-monitor.service",
     "nut-server.service",
     "nut-sleep.service",
+    "nut-web.service",
     "nut.target",
 ];
 const SERVICES: &[&str] = &[
