@@ -3,7 +3,7 @@
 //! Signals, as for the other nut-rs daemons under systemd (`Type=notify`): SIGHUP re-reads
 //! hosts.conf and the `-m` list (`RELOADING=1` … `READY=1`; a broken file keeps the previous
 //! list), SIGTERM/SIGINT say `STOPPING=1`, stop accepting, let requests in flight finish and
-//! exit 0.
+//! exit 0. With `WatchdogSec=`, `WATCHDOG=1` every half period.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -149,6 +149,11 @@ async fn serve(
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
+    let mut watchdog = notify::watchdog_interval().map(|interval| {
+        let mut ticks = tokio::time::interval(notify::watchdog_ping_period(interval));
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        ticks
+    });
     let list = state.targets.clone();
     let status = serving(list.current().len());
     tracing::info!("listening on {}, {status}", source.options.listen);
@@ -156,6 +161,7 @@ async fn serve(
     let shutdown = async move {
         let name = loop {
             tokio::select! {
+                _ = watchdog_tick(&mut watchdog) => notify::watchdog(),
                 _ = hup.recv() => source.reload(&list),
                 _ = term.recv() => break "SIGTERM",
                 _ = int.recv() => break "SIGINT",
@@ -167,4 +173,14 @@ async fn serve(
     axum::serve(listener, router(state))
         .with_graceful_shutdown(shutdown)
         .await
+}
+
+/// The next `WATCHDOG=1` time, or never when systemd asked for no watchdog.
+async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
+    match watchdog {
+        Some(ticks) => {
+            ticks.tick().await;
+        }
+        None => std::future::pending().await,
+    }
 }

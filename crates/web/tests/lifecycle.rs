@@ -1,7 +1,8 @@
 //! nut-web as a systemd service: the test binds a `NOTIFY_SOCKET` and acts as systemd. READY=1
 //! once it serves; SIGHUP (the unit's `ExecReload=kill -HUP`) gives RELOADING=1 … READY=1 and
 //! swaps the UPS list for new requests, or keeps the old list when the new hosts.conf is
-//! broken; SIGTERM gives STOPPING=1, lets a request in flight finish, and exits 0.
+//! broken; SIGTERM gives STOPPING=1, lets a request in flight finish, and exits 0. With
+//! `WATCHDOG_USEC` set it pings `WATCHDOG=1`.
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -93,9 +94,21 @@ fn listed(port: u16) -> Vec<String> {
 
 /// nut-web with `args`, notifying `socket`; waits for READY=1.
 fn start(dir: &Path, socket: &NotifySocket, args: &[&str]) -> (Daemon, u16) {
+    start_with_env(dir, socket, args, &[])
+}
+
+fn start_with_env(
+    dir: &Path,
+    socket: &NotifySocket,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> (Daemon, u16) {
     let port = free_port();
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_nut-web"));
     cmd.env("NUT_CONFPATH", dir)
+        .env_remove("WATCHDOG_USEC")
+        .env_remove("WATCHDOG_PID")
+        .envs(env.iter().copied())
         .env("NOTIFY_SOCKET", &socket.path)
         .env_remove("NUT_WEB_USERNAME")
         .env_remove("NUT_WEB_PASSWORD")
@@ -221,5 +234,27 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     assert!(
         TcpStream::connect(("127.0.0.1", port)).is_err(),
         "nothing listens after the exit"
+    );
+}
+
+#[test]
+fn pings_the_watchdog_systemd_asked_for() {
+    let dir = tempfile::tempdir().unwrap();
+    let socket = NotifySocket::bind(dir.path());
+    // WatchdogSec=1s: a ping at least every half second.
+    let (web, _port) = start_with_env(
+        dir.path(),
+        &socket,
+        &["-m", "solo@127.0.0.1:1"],
+        &[("WATCHDOG_USEC", "1000000")],
+    );
+    let first = socket.wait(0, "WATCHDOG=1", &web);
+    socket.wait(first + 1, "WATCHDOG=1", &web);
+    web.signal(Signal::SIGTERM);
+    assert_eq!(
+        web.wait_exit(TIMEOUT).code(),
+        Some(0),
+        "{}",
+        web.output_so_far()
     );
 }
