@@ -59,7 +59,10 @@ fn every_sample_parses_without_warnings() {
         "hosts.conf",
         conf::parse_hosts_conf(sample("hosts.conf"), "hosts.conf"),
     );
-    assert!(hosts.monitors.is_empty(), "nut-web shows nothing until configured");
+    assert!(
+        hosts.monitors.is_empty(),
+        "nut-web shows nothing until configured"
+    );
 }
 
 /// Uncomment the example lines: `#\t<setting>` and `# <directive> …` for the directives the
