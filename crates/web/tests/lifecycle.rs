@@ -4,7 +4,6 @@
 //! broken; SIGTERM gives STOPPING=1, lets a request in flight finish, and exits 0. With
 //! `WATCHDOG_USEC` set it pings `WATCHDOG=1`.
 
-use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
@@ -13,6 +12,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nut_harness::{Daemon, Signal, free_port, poll_until, wait_until};
+
+mod support;
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -60,23 +61,7 @@ impl NotifySocket {
 
 /// GET `path` on nut-web: (status, body).
 fn try_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(TIMEOUT))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = String::new();
-    s.read_to_string(&mut raw)?;
-    let (head, body) = raw
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no header end"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status"))?;
-    Ok((status, body.to_owned()))
+    support::try_get(port, path).map(|reply| (reply.status, reply.body))
 }
 
 /// The `ups` names the JSON API lists.

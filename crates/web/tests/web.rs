@@ -2,13 +2,15 @@
 //! the real `nut-web` binary on a free port, and Debian's `upsc` as the reference for values.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{Read, Write};
-use std::net::TcpStream;
+use std::io::Read;
 use std::path::Path;
 use std::process::Command;
 use std::time::Duration;
 
 use nut_harness::{Daemon, Impl, Stack, StackBuilder, bin, free_port, poll_until, wait_until};
+
+mod support;
+use support::{Reply, try_get};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -47,51 +49,6 @@ fn stack(which: Impl) -> Stack {
         .dummy("second", "second.dev", SECOND_DEV)
         .ups_section("nodrv", "driver = dummy-ups\nport = nodrv.dev")
         .start()
-}
-
-/// A response: status code and body.
-struct Reply {
-    status: u16,
-    content_type: String,
-    body: String,
-}
-
-fn try_get(port: u16, path: &str) -> std::io::Result<Reply> {
-    let mut s = TcpStream::connect(("127.0.0.1", port))?;
-    s.set_read_timeout(Some(TIMEOUT))?;
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: test\r\nConnection: close\r\n\r\n"
-    )?;
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw)?;
-    let text = String::from_utf8(raw).map_err(std::io::Error::other)?;
-    let (head, body) = text
-        .split_once("\r\n\r\n")
-        .ok_or_else(|| std::io::Error::other("no header end"))?;
-    let status = head
-        .split(' ')
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .ok_or_else(|| std::io::Error::other("no status"))?;
-    let header = |name: &str| {
-        head.lines()
-            .find_map(|l| {
-                let (k, v) = l.split_once(':')?;
-                k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
-            })
-            .unwrap_or_default()
-    };
-    assert_ne!(
-        header("transfer-encoding"),
-        "chunked",
-        "test client cannot de-chunk"
-    );
-    Ok(Reply {
-        status,
-        content_type: header("content-type"),
-        body: body.to_owned(),
-    })
 }
 
 fn get(port: u16, path: &str) -> Reply {
