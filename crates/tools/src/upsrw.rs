@@ -285,7 +285,7 @@ fn list_rw(client: &mut Client, io: &mut Io<'_>, ups: &str, json: bool) -> Resul
     for var in vars {
         let desc = client
             .get_desc(ups, &var.name)
-            .unwrap_or_else(|_| "Description unavailable".to_owned());
+            .unwrap_or_else(|_| nut_core::net::reply::DESC_UNAVAILABLE.to_owned());
         let shown = describe(client, ups, &var.name);
         if json {
             items.push(render_json(var.name, desc, shown?));

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! * [`config`]: the command line, hosts.conf `MONITOR` lines (parsed by nut-core) and `-m`.
-//! * [`poll`]: reads the servers live on every request; no cache in v1.
+//! * [`poll`]: reads the servers live on every request (only variable descriptions, fixed
+//!   texts, are remembered).
 //! * [`metrics`], [`json`], [`html`]: pure renderers from snapshots to text, unit-tested.
 //! * [`server`]: the routes.
 //!

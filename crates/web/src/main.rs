@@ -84,10 +84,7 @@ fn main() -> ExitCode {
     };
     let state = AppState {
         targets: Arc::new(TargetList::new(targets)),
-        poller: Arc::new(Poller {
-            timeout: options.timeout,
-            credentials,
-        }),
+        poller: Arc::new(Poller::new(options.timeout, credentials)),
     };
     match runtime.block_on(serve(listener, state, source)) {
         Ok(()) => ExitCode::SUCCESS,

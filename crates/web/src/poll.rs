@@ -1,15 +1,17 @@
 //! Reading the servers: one connection per server per request, all servers at once.
 //!
-//! Nothing is cached: every HTTP request asks the servers afresh (NUT servers answer a
+//! Values are never cached: every HTTP request asks the servers afresh (NUT servers answer a
 //! `LIST VAR` in well under a millisecond, and a scrape every 15 s is nothing next to what
 //! upsmon does). A server that is down, slow or refuses us only turns its own UPSes into
 //! error rows.
 
 use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use nut_client::aio::Client;
 use nut_client::{ConnectOptions, Error};
+use nut_core::net::reply::DESC_UNAVAILABLE;
 use tokio::task::JoinSet;
 
 use crate::config::Target;
@@ -69,6 +71,11 @@ pub struct Credentials {
     pub password: String,
 }
 
+/// Variable descriptions already asked for, by `(server, ups, variable)`; `None` when the
+/// server has none. They are fixed texts (upsd's cmdvartab), so each is asked for once
+/// instead of once per variable on every scrape.
+type DescriptionCache = Arc<Mutex<HashMap<(String, String, String), Option<String>>>>;
+
 /// How to talk to the servers.
 #[derive(Clone, Debug)]
 pub struct Poller {
@@ -76,9 +83,19 @@ pub struct Poller {
     pub timeout: Duration,
     /// Sent before anything else when set.
     pub credentials: Option<Credentials>,
+    known_descriptions: DescriptionCache,
 }
 
 impl Poller {
+    /// A poller with an empty description cache.
+    pub fn new(timeout: Duration, credentials: Option<Credentials>) -> Self {
+        Self {
+            timeout,
+            credentials,
+            known_descriptions: DescriptionCache::default(),
+        }
+    }
+
     /// Read every target, servers concurrently. The result is in `targets` order.
     pub async fn poll(&self, targets: &[Target], descriptions: Descriptions) -> Vec<Snapshot> {
         let mut by_server: Vec<(String, Vec<Target>)> = Vec::new();
@@ -141,7 +158,7 @@ impl Poller {
         };
         let mut out = Vec::with_capacity(group.len());
         for target in group {
-            out.push(read_ups(&mut client, target, descriptions).await);
+            out.push(read_ups(&mut client, target, descriptions, &self.known_descriptions).await);
         }
         client.close().await;
         out
@@ -157,7 +174,12 @@ impl Poller {
     }
 }
 
-async fn read_ups(client: &mut Client, target: &Target, descriptions: Descriptions) -> Snapshot {
+async fn read_ups(
+    client: &mut Client,
+    target: &Target,
+    descriptions: Descriptions,
+    known: &DescriptionCache,
+) -> Snapshot {
     let vars = match client.list_vars(&target.ups).await {
         Ok(vars) => vars,
         Err(e) => return Snapshot::failed(target, e.client_message()),
@@ -168,7 +190,7 @@ async fn read_ups(client: &mut Client, target: &Target, descriptions: Descriptio
             .get_ups_desc(&target.ups)
             .await
             .ok()
-            .filter(|d| d != "Description unavailable"),
+            .filter(|d| d != DESC_UNAVAILABLE),
     };
     let vars: Vec<(String, String)> = vars.into_iter().map(|v| (v.name, v.value)).collect();
     let mut texts = HashMap::new();
@@ -181,12 +203,25 @@ async fn read_ups(client: &mut Client, target: &Target, descriptions: Descriptio
         if !wanted {
             continue;
         }
-        match client.get_desc(&target.ups, name).await {
-            // upsd's placeholder for a variable missing from cmdvartab says nothing.
-            Ok(text) if text != "Description unavailable" => {
-                texts.insert(name.clone(), text);
-            }
-            _ => {}
+        let key = (target.server(), target.ups.clone(), name.clone());
+        let cached = known.lock().map_or(None, |k| k.get(&key).cloned());
+        let text = match cached {
+            Some(text) => text,
+            None => match client.get_desc(&target.ups, name).await {
+                // upsd's placeholder for a variable missing from cmdvartab says nothing.
+                Ok(text) => {
+                    let text = Some(text).filter(|t| t != DESC_UNAVAILABLE);
+                    if let Ok(mut k) = known.lock() {
+                        k.insert(key, text.clone());
+                    }
+                    text
+                }
+                // Not remembered: the next request asks again.
+                Err(_) => None,
+            },
+        };
+        if let Some(text) = text {
+            texts.insert(name.clone(), text);
         }
     }
     Snapshot {
