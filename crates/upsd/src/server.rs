@@ -29,6 +29,8 @@ pub struct Settings {
     pub tracking_delay: Duration,
     /// Whether STARTTLS can be offered (a usable certificate is loaded).
     pub tls_available: bool,
+    /// `FORCESSL`: USERNAME, PASSWORD and privileged commands only over TLS.
+    pub force_tls: bool,
 }
 
 impl Default for Settings {
@@ -39,8 +41,57 @@ impl Default for Settings {
                 nut_core::conf::upsd_conf::DEFAULT_TRACKINGDELAY,
             )),
             tls_available: false,
+            force_tls: false,
         }
     }
+}
+
+/// Bytes queued for one driver and not yet written to its socket beyond which SET and
+/// INSTCMD for its UPS are refused (`SET-FAILED` / `INSTCMD-FAILED`): a driver that stops
+/// reading cannot make upsd's memory grow.
+pub const DRIVER_QUEUE_LIMIT: usize = 512 * 1024;
+
+/// Tracking ids kept at most; past that the oldest is forgotten first (its status then reads
+/// `ERR UNKNOWN`, as after TRACKINGDELAY).
+pub const TRACKING_LIMIT: usize = 10_000;
+
+/// Log lines of one [`Noise`] class shown per [`LOG_WINDOW`]; the rest are counted and the
+/// count is logged when the window ends.
+pub const LOG_BURST: u32 = 20;
+/// See [`LOG_BURST`].
+pub const LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// Log lines any client can cause at will, throttled per class so that a flood of one kind
+/// cannot hide the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Noise {
+    /// Protocol misuse: USERNAME, PASSWORD or LOGIN repeated.
+    Misuse,
+    /// Refused requests: ACCESS-DENIED, FORCESSL, a driver that does not read.
+    Refusal,
+}
+
+impl Noise {
+    const ALL: [Noise; 2] = [Noise::Misuse, Noise::Refusal];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Noise::Misuse => "protocol misuse messages",
+            Noise::Refusal => "refused requests",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Throttle {
+    /// Start of the current window.
+    since: Option<Instant>,
+    logged: u32,
+    suppressed: u64,
 }
 
 /// A connected client's handle.
@@ -101,6 +152,11 @@ pub struct Server {
     clients: BTreeMap<ClientId, ClientInfo>,
     next_client: u64,
     tracking: HashMap<TrackingId, TrackingEntry>,
+    /// Tracking ids oldest first (creation order), for expiry and the [`TRACKING_LIMIT`].
+    tracking_order: VecDeque<TrackingId>,
+    /// Bytes queued per driver link and not yet written ([`DRIVER_QUEUE_LIMIT`]).
+    driver_queued: HashMap<UpsKey, usize>,
+    throttles: [Throttle; 2],
     rng_state: u64,
     transmits: VecDeque<(UpsKey, String)>,
     events: VecDeque<ServerEvent>,
@@ -126,6 +182,9 @@ impl Server {
             clients: BTreeMap::new(),
             next_client: 0,
             tracking: HashMap::new(),
+            tracking_order: VecDeque::new(),
+            driver_queued: HashMap::new(),
+            throttles: [Throttle::default(); 2],
             rng_state: seed,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -250,14 +309,31 @@ impl Server {
         bytes[..8].copy_from_slice(&self.next_random().to_le_bytes());
         bytes[8..].copy_from_slice(&self.next_random().to_le_bytes());
         let id = TrackingId::new_v4(bytes);
-        self.tracking.insert(
-            id.clone(),
-            TrackingEntry {
-                status: TrackingStatus::Pending,
-                created: now,
-            },
-        );
+        while self.tracking.len() >= TRACKING_LIMIT {
+            let Some(oldest) = self.tracking_order.pop_front() else {
+                break;
+            };
+            self.tracking.remove(&oldest);
+        }
+        let fresh = self
+            .tracking
+            .insert(
+                id.clone(),
+                TrackingEntry {
+                    status: TrackingStatus::Pending,
+                    created: now,
+                },
+            )
+            .is_none();
+        if fresh {
+            self.tracking_order.push_back(id.clone());
+        }
         id
+    }
+
+    /// Number of tracking ids kept.
+    pub fn tracking_count(&self) -> usize {
+        self.tracking.len()
     }
 
     /// The status of a tracking id (`ERR UNKNOWN` when unknown or expired).
@@ -284,12 +360,29 @@ impl Server {
 
     /// Queue a message for a UPS's driver.
     pub(crate) fn send_to_driver(&mut self, key: UpsKey, msg: &ServerMsg) {
-        self.transmits.push_back((key, msg.to_line()));
+        let line = msg.to_line();
+        *self.driver_queued.entry(key).or_default() += line.len();
+        self.transmits.push_back((key, line));
+    }
+
+    /// Bytes queued for the driver of `key` and not yet written.
+    pub fn driver_backlog(&self, key: UpsKey) -> usize {
+        self.driver_queued.get(&key).copied().unwrap_or(0)
+    }
+
+    /// `bytes` of what was queued for the driver of `key` were written to its socket (or
+    /// dropped with a dead connection).
+    pub fn driver_written(&mut self, key: UpsKey, bytes: usize) {
+        if let Some(queued) = self.driver_queued.get_mut(&key) {
+            *queued = queued.saturating_sub(bytes);
+        }
     }
 
     /// The driver socket of `key` is connected: ask for a full dump and show `WAIT` until
     /// it arrives.
     pub fn driver_connected(&mut self, key: UpsKey, socket: &str, now: Instant) {
+        // Whatever was queued for an earlier connection is void.
+        self.driver_queued.remove(&key);
         let Some(ups) = self.ups_mut(key) else { return };
         ups.data.clear();
         ups.data.apply(DriverMsg::SetInfo {
@@ -321,6 +414,7 @@ impl Server {
 
     /// The driver socket of `key` closed: its data is gone (FSD latch and LOGINs stay).
     pub fn driver_disconnected(&mut self, key: UpsKey, now: Instant) {
+        self.driver_queued.remove(&key);
         let Some(ups) = self.ups_mut(key) else { return };
         if ups.link == Link::Down {
             return;
@@ -378,8 +472,26 @@ impl Server {
             self.send_to_driver(key, &ServerMsg::Ping);
         }
         let delay = self.settings.tracking_delay;
-        self.tracking
-            .retain(|_, e| now.saturating_duration_since(e.created) <= delay);
+        while let Some(oldest) = self.tracking_order.front() {
+            let expired = self
+                .tracking
+                .get(oldest)
+                .is_none_or(|e| now.saturating_duration_since(e.created) > delay);
+            if !expired {
+                break;
+            }
+            if let Some(id) = self.tracking_order.pop_front() {
+                self.tracking.remove(&id);
+            }
+        }
+        for noise in Noise::ALL {
+            let t = self.throttles[noise.index()];
+            if t.since
+                .is_some_and(|s| now.saturating_duration_since(s) >= LOG_WINDOW)
+            {
+                self.end_log_window(noise);
+            }
+        }
         self.check_health(now);
     }
 
@@ -403,11 +515,18 @@ impl Server {
             }
             Link::Down => None,
         });
+        // Entries are created in order: the oldest expires first.
         let tracking = self
-            .tracking
-            .values()
+            .tracking_order
+            .front()
+            .and_then(|id| self.tracking.get(id))
             .map(|e| e.created + self.settings.tracking_delay + tick);
-        drivers.chain(tracking).min()
+        let log_windows = self
+            .throttles
+            .iter()
+            .filter(|t| t.suppressed > 0)
+            .filter_map(|t| t.since.map(|s| s + LOG_WINDOW));
+        drivers.chain(tracking).chain(log_windows).min()
     }
 
     fn check_health(&mut self, now: Instant) {
@@ -465,6 +584,7 @@ impl Server {
                 }
                 self.events.push_back(ServerEvent::KickClient(id));
             }
+            self.driver_queued.remove(&key);
             if let Some(pos) = self.upses.iter().position(|u| u.key == key) {
                 let ups = self.upses.remove(pos);
                 self.log(Level::Info, format!("Deleting UPS [{}]", ups.def.name));
@@ -480,6 +600,7 @@ impl Server {
                     ups.def = def;
                     if socket_changed {
                         let key = ups.key;
+                        self.driver_queued.remove(&key);
                         ups.link = Link::Down;
                         ups.data.clear();
                         let socket = ups.def.socket_name();
@@ -501,6 +622,38 @@ impl Server {
 
     pub(crate) fn log(&mut self, level: Level, text: String) {
         self.logs.push_back(LogLine { level, text });
+    }
+
+    /// Log a line a client can cause at will: at most [`LOG_BURST`] of each class per
+    /// [`LOG_WINDOW`], then only their number when the window ends.
+    pub(crate) fn log_noisy(&mut self, noise: Noise, now: Instant, text: String) {
+        let t = self.throttles[noise.index()];
+        if t.since
+            .is_none_or(|s| now.saturating_duration_since(s) >= LOG_WINDOW)
+        {
+            self.end_log_window(noise);
+            self.throttles[noise.index()].since = Some(now);
+        }
+        let t = &mut self.throttles[noise.index()];
+        if t.logged < LOG_BURST {
+            t.logged += 1;
+            self.log(Level::Info, text);
+        } else {
+            t.suppressed += 1;
+        }
+    }
+
+    fn end_log_window(&mut self, noise: Noise) {
+        let t = std::mem::take(&mut self.throttles[noise.index()]);
+        if t.suppressed > 0 {
+            let text = format!(
+                "{} more {} not logged in the last {} seconds",
+                t.suppressed,
+                noise.what(),
+                LOG_WINDOW.as_secs()
+            );
+            self.log(Level::Info, text);
+        }
     }
 
     /// Next line to write to a driver socket.
@@ -683,7 +836,30 @@ mod tests {
         assert_eq!(s.tracking_status(&id, later), TrackingStatus::unknown_id());
         s.handle_timeout(later);
         assert!(s.tracking.is_empty());
+        assert!(s.tracking_order.is_empty());
         let other = s.new_tracking(t0);
         assert_ne!(other, id);
+    }
+
+    #[test]
+    fn the_tracking_table_is_bounded_oldest_first() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let first = s.new_tracking(t0);
+        let second = s.new_tracking(t0);
+        for _ in 0..TRACKING_LIMIT + 100 {
+            s.new_tracking(t0 + Duration::from_secs(1));
+        }
+        let newest = s.new_tracking(t0 + Duration::from_secs(2));
+        assert_eq!(s.tracking_count(), TRACKING_LIMIT);
+        assert_eq!(s.tracking_status(&first, t0), TrackingStatus::unknown_id());
+        assert_eq!(s.tracking_status(&second, t0), TrackingStatus::unknown_id());
+        assert_eq!(s.tracking_status(&newest, t0), TrackingStatus::Pending);
+        // Expiry still works on what is left, and empties both views.
+        let later = t0 + Duration::from_secs(3600 + 3);
+        assert!(s.poll_timeout().unwrap() <= later);
+        s.handle_timeout(later);
+        assert_eq!(s.tracking_count(), 0);
+        assert!(s.tracking_order.is_empty());
     }
 }

@@ -235,3 +235,62 @@ fn unusable_certfile_stops_startup_with_one_clear_message() {
     assert_eq!(code, Some(78), "{stderr}");
     assert!(stderr.contains("private key"), "{stderr}");
 }
+
+#[test]
+fn forcessl_keeps_credentials_and_privileged_commands_off_plain_connections() {
+    let pki = pki();
+    let stack = stack_with(&pki, "FORCESSL 1");
+    // A plain client may read, but never send credentials or privileged commands.
+    let mut plain = stack.conn();
+    assert_eq!(
+        plain.request("GET VAR dummy ups.status"),
+        ["VAR dummy ups.status \"OL\""]
+    );
+    assert_eq!(plain.request("USERNAME monuser"), ["ERR ACCESS-DENIED"]);
+    assert_eq!(plain.request("PASSWORD monpass"), ["ERR ACCESS-DENIED"]);
+    assert_eq!(plain.request("LOGIN dummy"), ["ERR USERNAME-REQUIRED"]);
+    // Over TLS the same user logs in as usual.
+    let mut tls = starttls(&stack, &pki, false);
+    for (line, want) in [
+        ("USERNAME monuser", "OK\n"),
+        ("PASSWORD monpass", "OK\n"),
+        ("LOGIN dummy", "OK\n"),
+        ("GET NUMLOGINS dummy", "NUMLOGINS dummy 1\n"),
+    ] {
+        assert_eq!(request(&mut tls, line).unwrap(), want, "{line}");
+    }
+    let upsd = stack.upsd_daemon().unwrap();
+    let out = poll_until(Duration::from_secs(30), || {
+        let out = upsd.output_so_far();
+        out.contains("logged into UPS [dummy] (TLS)").then_some(out)
+    })
+    .expect("the TLS login is logged");
+    assert!(
+        out.contains(
+            "Access denied: (null)@127.0.0.1 USERNAME monuser (not a TLS connection (FORCESSL))"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("monpass"), "{out}");
+}
+
+#[test]
+fn forcessl_without_certfile_is_a_config_error() {
+    let stack = StackBuilder::new()
+        .no_upsd()
+        .upsd(Impl::Ours)
+        .upsd_conf("FORCESSL yes")
+        .start();
+    let output = Command::new(bin(Impl::Ours, "upsd"))
+        .arg("-F")
+        .envs(stack.env_vars())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{text}");
+    assert!(
+        text.contains("FORCESSL needs CERTFILE: without TLS no client could ever log in"),
+        "{text}"
+    );
+}
