@@ -131,6 +131,23 @@ pub enum ServerEvent {
 struct ClientInfo {
     addr: IpAddr,
     login: Option<UpsKey>,
+    /// Its USERNAME and PASSWORD are valid: never evicted to make room.
+    trusted: bool,
+    /// When it last sent a complete request (or connected).
+    last_request: Instant,
+    /// Chosen to make room; its connection is being shut down.
+    evicting: bool,
+}
+
+/// What to do with a new connection ([`Server::make_room`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Room {
+    /// Below MAXCONN: accept it.
+    Free,
+    /// MAXCONN reached: disconnect this client, then accept.
+    Evict(ClientId),
+    /// MAXCONN reached and every client is authenticated: refuse it.
+    Full,
 }
 
 #[derive(Clone, Debug)]
@@ -150,6 +167,8 @@ pub struct Server {
     descriptions: CmdVarTab,
     /// Keyed by connection order, so iterating backwards gives newest first.
     clients: BTreeMap<ClientId, ClientInfo>,
+    /// Clients chosen by [`Server::make_room`] whose connection has not ended yet.
+    evicting: usize,
     next_client: u64,
     tracking: HashMap<TrackingId, TrackingEntry>,
     /// Tracking ids oldest first (creation order), for expiry and the [`TRACKING_LIMIT`].
@@ -180,6 +199,7 @@ impl Server {
             users,
             descriptions,
             clients: BTreeMap::new(),
+            evicting: 0,
             next_client: 0,
             tracking: HashMap::new(),
             tracking_order: VecDeque::new(),
@@ -267,21 +287,81 @@ impl Server {
     // ---- clients --------------------------------------------------------------------------
 
     /// Register a new client connection.
-    pub fn client_connected(&mut self, addr: IpAddr) -> ClientId {
+    pub fn client_connected(&mut self, addr: IpAddr, now: Instant) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
-        self.clients.insert(id, ClientInfo { addr, login: None });
+        let info = ClientInfo {
+            addr,
+            login: None,
+            trusted: false,
+            last_request: now,
+            evicting: false,
+        };
+        self.clients.insert(id, info);
         id
     }
 
     /// Forget a client; its LOGIN no longer counts.
     pub fn client_disconnected(&mut self, id: ClientId) {
-        if let Some(info) = self.clients.remove(&id)
-            && let Some(key) = info.login
+        let Some(info) = self.clients.remove(&id) else {
+            return;
+        };
+        if info.evicting {
+            self.evicting = self.evicting.saturating_sub(1);
+        }
+        if let Some(key) = info.login
             && let Some(ups) = self.ups_mut(key)
         {
             ups.numlogins = ups.numlogins.saturating_sub(1);
         }
+    }
+
+    /// A client sent a complete request line.
+    pub(crate) fn client_request(&mut self, id: ClientId, now: Instant) {
+        if let Some(info) = self.clients.get_mut(&id) {
+            info.last_request = now;
+        }
+    }
+
+    /// A client's USERNAME and PASSWORD turned out valid.
+    pub(crate) fn client_trusted(&mut self, id: ClientId) {
+        if let Some(info) = self.clients.get_mut(&id) {
+            info.trusted = true;
+        }
+    }
+
+    /// A new connection from `peer` arrives; `maxconn` clients may be connected at once.
+    ///
+    /// The policy, so that idle or hostile connections can never lock upsmon out: when
+    /// MAXCONN is reached, the client that has not authenticated (no valid USERNAME and
+    /// PASSWORD) and whose last complete request is the oldest is disconnected to make room;
+    /// clients with valid credentials are never evicted. Only when every connected client
+    /// has authenticated is the new connection refused, as upsd does.
+    pub fn make_room(&mut self, maxconn: usize, peer: IpAddr, now: Instant) -> Room {
+        if self.clients.len() - self.evicting < maxconn {
+            return Room::Free;
+        }
+        let victim = self
+            .clients
+            .iter()
+            .filter(|(_, c)| !c.trusted && !c.evicting)
+            .min_by_key(|(id, c)| (c.last_request, **id))
+            .map(|(id, c)| (*id, c.addr));
+        let Some((id, addr)) = victim else {
+            let text = format!("Rejecting connection from {peer}: MAXCONN ({maxconn}) reached");
+            self.log_noisy(Noise::Refusal, now, text);
+            return Room::Full;
+        };
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.evicting = true;
+        }
+        self.evicting += 1;
+        let text = format!(
+            "MAXCONN ({maxconn}) reached: disconnecting unauthenticated client {addr}, \
+             the longest idle, for {peer}"
+        );
+        self.log_noisy(Noise::Refusal, now, text);
+        Room::Evict(id)
     }
 
     /// Record a client's LOGIN and count it.
@@ -777,9 +857,10 @@ mod tests {
     fn list_client_is_newest_first_and_logins_count() {
         let mut s = server(&["a"]);
         let ip = |n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n));
-        let c1 = s.client_connected(ip(1));
-        let c2 = s.client_connected(ip(2));
-        let c3 = s.client_connected(ip(3));
+        let now = Instant::now();
+        let c1 = s.client_connected(ip(1), now);
+        let c2 = s.client_connected(ip(2), now);
+        let c3 = s.client_connected(ip(3), now);
         s.client_login(c1, UpsKey(0));
         s.client_login(c3, UpsKey(0));
         assert_eq!(s.clients_of(UpsKey(0)).collect::<Vec<_>>(), [ip(3), ip(1)]);
@@ -793,7 +874,7 @@ mod tests {
     fn reload_adds_first_updates_and_removes() {
         let mut s = server(&["a", "b"]);
         while s.poll_event().is_some() {}
-        let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST), Instant::now());
         s.client_login(c, UpsKey(1));
         let mut a = def("a");
         a.desc = Some("new".into());
@@ -839,6 +920,44 @@ mod tests {
         assert!(s.tracking_order.is_empty());
         let other = s.new_tracking(t0);
         assert_ne!(other, id);
+    }
+
+    #[test]
+    fn at_maxconn_the_longest_idle_unauthenticated_client_makes_room() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let ip = |n| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+        let at = |secs| t0 + Duration::from_secs(secs);
+        let a = s.client_connected(ip(1), at(0));
+        let b = s.client_connected(ip(2), at(1));
+        let c = s.client_connected(ip(3), at(2));
+        assert_eq!(s.make_room(4, ip(9), at(3)), Room::Free);
+        // `a` keeps talking, `b` authenticated: `c` is the longest idle of the others.
+        s.client_request(a, at(5));
+        s.client_trusted(b);
+        assert_eq!(s.make_room(3, ip(9), at(6)), Room::Evict(c));
+        // Until `c` is gone it does not count, and it is not chosen twice.
+        assert_eq!(s.make_room(3, ip(9), at(6)), Room::Free);
+        let d = s.client_connected(ip(4), at(6));
+        assert_eq!(s.make_room(3, ip(9), at(7)), Room::Evict(a));
+        s.client_disconnected(c);
+        s.client_disconnected(a);
+        s.client_trusted(d);
+        let e = s.client_connected(ip(5), at(8));
+        s.client_trusted(e);
+        // Everyone left has valid credentials: refuse.
+        assert_eq!(s.make_room(3, ip(9), at(9)), Room::Full);
+        let logs: Vec<String> = std::iter::from_fn(|| s.poll_log())
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(
+            logs,
+            [
+                "MAXCONN (3) reached: disconnecting unauthenticated client 192.0.2.3, the longest idle, for 192.0.2.9",
+                "MAXCONN (3) reached: disconnecting unauthenticated client 192.0.2.1, the longest idle, for 192.0.2.9",
+                "Rejecting connection from 192.0.2.9: MAXCONN (3) reached",
+            ]
+        );
     }
 
     #[test]

@@ -52,7 +52,7 @@ type Reply = Result<(), ErrCode>;
 impl Session {
     /// Register a new connection from `addr` with the server.
     pub fn new(server: &mut Server, addr: IpAddr, now: Instant) -> Session {
-        let id = server.client_connected(addr);
+        let id = server.client_connected(addr, now);
         Session {
             id,
             addr,
@@ -120,6 +120,7 @@ impl Session {
         out: &mut String,
     ) -> Option<SessionAction> {
         self.last_heard = now;
+        server.client_request(self.id, now);
         match &line.error {
             Some(TokenError::LineTooLong { .. }) => {
                 // A deliberate difference: upsd truncates words and carries on; we refuse
@@ -203,6 +204,7 @@ impl Session {
                     return Err(ErrCode::AlreadySetUsername);
                 }
                 self.username = Some(name);
+                self.note_valid_credentials(server);
                 reply::write_ok(out);
             }
             Request::Password(password) => {
@@ -216,6 +218,7 @@ impl Session {
                     return Err(ErrCode::AlreadySetPassword);
                 }
                 self.password = Some(password);
+                self.note_valid_credentials(server);
                 reply::write_ok(out);
             }
             Request::Login { ups } => self.login(now, &ups, server, out)?,
@@ -267,6 +270,13 @@ impl Session {
         match (&self.username, &self.password) {
             (Some(u), Some(p)) => server.users().authenticate(u, p),
             _ => None,
+        }
+    }
+
+    /// Valid credentials protect the connection from eviction at MAXCONN.
+    fn note_valid_credentials(&self, server: &mut Server) {
+        if self.user(server).is_some() {
+            server.client_trusted(self.id);
         }
     }
 

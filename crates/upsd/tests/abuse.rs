@@ -153,3 +153,44 @@ fn commands_for_a_driver_that_does_not_read_are_refused_not_queued_forever() {
         ["VAR deaf ups.status \"OL\""]
     );
 }
+
+#[test]
+fn idle_unauthenticated_clients_cannot_lock_upsmon_out() {
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV)
+        .upsd_conf("MAXCONN 3")
+        .start();
+    // Three connections that say one thing and then sit idle hold every slot.
+    let idle: Vec<nut_harness::Conn> = (0..3)
+        .map(|_| {
+            let mut c = stack.conn();
+            assert_eq!(c.request("NETVER"), ["1.3"]);
+            c
+        })
+        .collect();
+    // upsmon still gets in, and logs in.
+    let mut upsmon = stack.conn();
+    upsmon.set_timeout(Duration::from_secs(15));
+    assert_eq!(upsmon.request("NETVER"), ["1.3"], "upsmon was locked out");
+    assert_eq!(upsmon.request("USERNAME monuser"), ["OK"]);
+    assert_eq!(upsmon.request("PASSWORD monpass"), ["OK"]);
+    assert_eq!(upsmon.request("LOGIN a"), ["OK"]);
+    // The longest idle one made room; the others are still served.
+    let mut idle = idle.into_iter();
+    let mut oldest = idle.next().unwrap();
+    oldest.set_timeout(Duration::from_secs(15));
+    assert_eq!(
+        oldest.try_read_line().ok().flatten(),
+        None,
+        "not disconnected"
+    );
+    for mut c in idle {
+        assert_eq!(c.request("NETVER"), ["1.3"]);
+    }
+    upsd_output_with(
+        &stack,
+        "MAXCONN (3) reached: disconnecting unauthenticated client 127.0.0.1, the longest idle, for 127.0.0.1",
+    );
+}
