@@ -347,6 +347,13 @@ impl Control for Hooks {
                     tracing::warn!("Warning: no UPSes currently defined!");
                 }
                 let settings = config::settings(&conf, self.tls_on);
+                if settings.force_tls && !settings.tls_available {
+                    tracing::warn!(
+                        "FORCESSL is set but TLS is not running (CERTFILE is loaded at start-up \
+                         only): USERNAME, PASSWORD and privileged commands are refused until \
+                         upsd is restarted"
+                    );
+                }
                 server.reload(settings, loaded.defs, loaded.users, loaded.descriptions);
             }
             Err(e) => tracing::error!("Reload failed, keeping the old configuration: {e:#}"),
