@@ -294,3 +294,50 @@ fn forcessl_without_certfile_is_a_config_error() {
         "{text}"
     );
 }
+
+/// Debian's upsmon (OpenSSL) as the real-world TLS client: with its own FORCESSL it logs in
+/// over TLS to a upsd that requires it.
+#[test]
+fn forcessl_debian_upsmon_logs_in_over_tls_and_plain_upscmd_is_refused() {
+    let pki = pki();
+    let mut stack = stack_with(&pki, "FORCESSL 1");
+    let conf = format!(
+        "MONITOR dummy@127.0.0.1:{} 1 monuser monpass secondary\n\
+         SHUTDOWNCMD \"/bin/true\"\nPOLLFREQ 1\nFORCESSL 1\nCERTVERIFY 0\n",
+        stack.port()
+    );
+    let upsmon = stack.upsmon(Impl::Debian, &conf);
+    let upsd = stack.upsd_daemon().unwrap().clone();
+    let logged_in = poll_until(Duration::from_secs(30), || {
+        let out = upsd.output_so_far();
+        out.contains("User monuser@127.0.0.1 logged into UPS [dummy] (TLS)")
+            .then_some(())
+    });
+    assert!(
+        logged_in.is_some(),
+        "upsd:\n{}\nupsmon:\n{}",
+        upsd.output_so_far(),
+        upsmon.output_so_far()
+    );
+    assert!(!upsd.output_so_far().contains("Access denied"));
+    // Debian's upscmd never tries TLS: it is a plain client, refused before its password.
+    let out = stack
+        .command(Impl::Debian, "upscmd")
+        .args(["-u", "admin", "-p", "adminpass"])
+        .arg(stack.ups_id("dummy"))
+        .arg("load.off")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    // It ignores the refused USERNAME and PASSWORD, so its INSTCMD finds no username.
+    assert!(text.contains("ERR USERNAME-REQUIRED"), "{text}");
+    poll_until(Duration::from_secs(30), || {
+        upsd.output_so_far()
+            .contains(
+                "Access denied: (null)@127.0.0.1 USERNAME admin (not a TLS connection (FORCESSL))",
+            )
+            .then_some(())
+    })
+    .expect("the refusal is logged");
+}
