@@ -338,7 +338,7 @@ impl Server {
     /// clients with valid credentials are never evicted. Only when every connected client
     /// has authenticated is the new connection refused, as upsd does.
     pub fn make_room(&mut self, maxconn: usize, peer: IpAddr, now: Instant) -> Room {
-        if self.clients.len() - self.evicting < maxconn {
+        if self.clients.len().saturating_sub(self.evicting) < maxconn {
             return Room::Free;
         }
         let victim = self
