@@ -146,6 +146,7 @@ impl From<&PidFileError> for Exit {
     fn from(err: &PidFileError) -> Self {
         match err {
             PidFileError::AlreadyRunning { .. } => Exit::AlreadyRunning,
+            PidFileError::Unsafe { .. } => Exit::CantCreate,
             PidFileError::Io { source, .. } => match source.kind() {
                 io::ErrorKind::PermissionDenied => Exit::NoPermission,
                 _ => Exit::CantCreate,

@@ -13,6 +13,8 @@
 //!   second instance is refused with one clear line naming the running PID, a stale file is
 //!   silently replaced, the file is removed at exit. [`pidfile::signal_running`] implements
 //!   `-c reload|stop`.
+//! * [`socket`] — binding a Unix socket with its mode from the umask and without following
+//!   planted links.
 //! * [`detach`] — NUT's default background mode: fork, `setsid`, `chdir /`, stdio to
 //!   `/dev/null`; the parent exits only once the daemon says it is ready (or exits with the
 //!   daemon's start-up failure code), so there is no start-up race. Call it before any async
@@ -37,4 +39,5 @@ pub mod log;
 pub mod notify;
 pub mod paths;
 pub mod pidfile;
+pub mod socket;
 pub mod user;

@@ -5,6 +5,11 @@
 //! have been recycled. The PID is written with a single `pwrite` over the old content followed
 //! by a truncate, so a reader never sees an empty or half-written file. A file left by a crashed
 //! instance holds no lock and is silently taken over. Dropping the guard removes the file.
+//!
+//! PID files live in `/run/nut`, a directory the `nut` account may write to, and some daemons
+//! take theirs as root. So the file is opened with `O_NOFOLLOW` and must turn out to be a
+//! regular file with a single link: a symlink or hard link planted by a compromised `nut`
+//! process cannot make root truncate or overwrite another file.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, Read};
@@ -28,6 +33,15 @@ pub enum PidFileError {
         pid: i32,
         /// The PID file.
         path: PathBuf,
+    },
+    /// The path is a symlink, a hard link, or not a regular file: refused, never written
+    /// through.
+    #[error("refusing PID file {path}: {what}")]
+    Unsafe {
+        /// The PID file.
+        path: PathBuf,
+        /// What was found there.
+        what: &'static str,
     },
     /// The file could not be created, locked or written.
     #[error("can't write PID file {path}: {source}")]
@@ -59,14 +73,38 @@ impl PidFile {
             path: path.to_owned(),
             source,
         };
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .mode(0o644)
-            .open(path)
-            .map_err(io_err)?;
+        let file = match open_pid_file(path) {
+            Ok(file) => file,
+            // A stale file left by an instance that ran under another account (e.g. an older
+            // upsd that wrote it as root): nobody holds it, and the directory is ours to
+            // change, so replace it once.
+            Err(e) if e.kind() == io::ErrorKind::PermissionDenied && !is_locked(path) => {
+                match std::fs::remove_file(path) {
+                    Ok(()) => open_pid_file(path).map_err(io_err)?,
+                    Err(_) => return Err(io_err(e)),
+                }
+            }
+            Err(e) if e.raw_os_error() == Some(libc::ELOOP) => {
+                return Err(PidFileError::Unsafe {
+                    path: path.to_owned(),
+                    what: "it is a symbolic link",
+                });
+            }
+            Err(e) => return Err(io_err(e)),
+        };
+        let meta = file.metadata().map_err(io_err)?;
+        if !meta.file_type().is_file() {
+            return Err(PidFileError::Unsafe {
+                path: path.to_owned(),
+                what: "it is not a regular file",
+            });
+        }
+        if meta.nlink() != 1 {
+            return Err(PidFileError::Unsafe {
+                path: path.to_owned(),
+                what: "it has more than one hard link",
+            });
+        }
         let lock = match Flock::lock(file, FlockArg::LockExclusiveNonblock) {
             Ok(lock) => lock,
             Err((_, nix::errno::Errno::EWOULDBLOCK)) => {
@@ -76,7 +114,7 @@ impl PidFile {
         };
         // Another instance may have removed and recreated the file between our open and our
         // lock; then we hold a lock on an orphaned inode. Start over in that (rare) case.
-        let same_inode = std::fs::metadata(path)
+        let same_inode = std::fs::symlink_metadata(path)
             .ok()
             .zip(lock.metadata().ok())
             .is_some_and(|(on_disk, ours)| {
@@ -111,7 +149,7 @@ impl PidFile {
 impl Drop for PidFile {
     fn drop(&mut self) {
         // Only remove the file if it is still ours.
-        let ours = std::fs::metadata(&self.path)
+        let ours = std::fs::symlink_metadata(&self.path)
             .ok()
             .zip(self.lock.metadata().ok())
             .is_some_and(|(a, b)| a.ino() == b.ino() && a.dev() == b.dev());
@@ -121,10 +159,31 @@ impl Drop for PidFile {
     }
 }
 
+/// Open (creating it if needed) a PID file for writing, never through a symlink, and
+/// non-blocking so that a FIFO planted at the path cannot hang the daemon.
+fn open_pid_file(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(0o644)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+}
+
+/// Open a PID file for reading, never through a symlink.
+fn open_for_reading(path: &Path) -> io::Result<File> {
+    OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+}
+
 /// Read the PID recorded in a PID file.
 pub fn read_pid(path: &Path) -> io::Result<i32> {
     let mut text = String::new();
-    File::open(path)?.read_to_string(&mut text)?;
+    open_for_reading(path)?.take(64).read_to_string(&mut text)?;
     text.trim()
         .parse::<i32>()
         .ok()
@@ -139,7 +198,7 @@ pub fn read_pid(path: &Path) -> io::Result<i32> {
 
 /// Whether a live process holds the lock on `path` (i.e. the daemon is running).
 pub fn is_locked(path: &Path) -> bool {
-    let Ok(file) = File::open(path) else {
+    let Ok(file) = open_for_reading(path) else {
         return false;
     };
     match Flock::lock(file, FlockArg::LockSharedNonblock) {
@@ -268,6 +327,67 @@ mod tests {
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "42\n");
         pf.rewrite(7).unwrap();
         assert_eq!(std::fs::read_to_string(&path).unwrap(), "7\n");
+    }
+
+    /// A root-owned file that must come through every refusal unchanged.
+    fn victim(dir: &Path) -> (PathBuf, Vec<u8>) {
+        let victim = dir.join("victim");
+        let content = b"root-only secret content\n".to_vec();
+        std::fs::write(&victim, &content).unwrap();
+        std::fs::set_permissions(&victim, std::os::unix::fs::PermissionsExt::from_mode(0o600))
+            .unwrap();
+        (victim, content)
+    }
+
+    #[test]
+    fn a_planted_symlink_is_refused_and_its_target_untouched() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (victim, content) = victim(tmp.path());
+        let path = tmp.path().join("upsd.pid");
+        std::os::unix::fs::symlink(&victim, &path).unwrap();
+        let err = PidFile::acquire(&path, "upsd").unwrap_err();
+        assert!(
+            matches!(err, PidFileError::Unsafe { .. }),
+            "expected a refusal, got {err:?}"
+        );
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "refusing PID file {}: it is a symbolic link",
+                path.display()
+            )
+        );
+        assert_eq!(std::fs::read(&victim).unwrap(), content);
+        // Neither is the target looked at when checking for a running instance.
+        assert!(!is_locked(&path));
+        assert!(read_pid(&path).is_err());
+        // A dangling symlink does not create its target either.
+        let dangling = tmp.path().join("dangling.pid");
+        let target = tmp.path().join("created-through-link");
+        std::os::unix::fs::symlink(&target, &dangling).unwrap();
+        assert!(PidFile::acquire(&dangling, "x").is_err());
+        assert!(!target.exists());
+    }
+
+    #[test]
+    fn hard_links_and_special_files_are_refused() {
+        let tmp = tempfile::tempdir().unwrap();
+        let (victim, content) = victim(tmp.path());
+        let path = tmp.path().join("linked.pid");
+        std::fs::hard_link(&victim, &path).unwrap();
+        let err = PidFile::acquire(&path, "x").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            format!(
+                "refusing PID file {}: it has more than one hard link",
+                path.display()
+            )
+        );
+        assert_eq!(std::fs::read(&victim).unwrap(), content);
+        let fifo = tmp.path().join("fifo.pid");
+        nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        let err = PidFile::acquire(&fifo, "x").unwrap_err();
+        assert!(matches!(err, PidFileError::Unsafe { .. }), "{err:?}");
     }
 
     #[test]

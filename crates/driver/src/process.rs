@@ -114,20 +114,24 @@ pub fn ensure_runtime_dirs(dirs: &[&Path], gid: Option<unistd::Gid>) -> Result<(
     Ok(())
 }
 
-/// Look up the user to run as: the configured one (an error if unknown, in NUT's words),
-/// else Debian's `nut` if it exists. `None` when not root or when there is nothing to switch
-/// to.
+/// Look up the user to run as: the configured one, else Debian's `nut`. Either one missing
+/// is an error in NUT's words (exit 67): a driver never stays root by accident. `None` when
+/// not root.
 pub fn resolve_user(configured: Option<&str>) -> Result<Option<User>, (Exit, String)> {
-    match configured {
-        Some(name) => user::run_as(name).map_err(|e| {
-            let exit = Exit::from(&e);
-            match e {
-                UserError::NotFound(name) => (exit, format!("User {name} not found")),
-                other => (exit, other.to_string()),
-            }
-        }),
-        None => Ok(user::run_as(paths::DEFAULT_USER).ok().flatten()),
-    }
+    resolve_user_or(configured, paths::DEFAULT_USER)
+}
+
+fn resolve_user_or(
+    configured: Option<&str>,
+    default: &str,
+) -> Result<Option<User>, (Exit, String)> {
+    user::run_as(configured.unwrap_or(default)).map_err(|e| {
+        let exit = Exit::from(&e);
+        match e {
+            UserError::NotFound(name) => (exit, format!("User {name} not found")),
+            other => (exit, other.to_string()),
+        }
+    })
 }
 
 /// Look up a group by name.
@@ -153,6 +157,18 @@ pub fn chroot(dir: &Path) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_missing_default_account_is_fatal_when_root() {
+        let result = resolve_user_or(None, "no-such-user-nut-rs");
+        if unistd::geteuid().is_root() {
+            let (exit, message) = result.unwrap_err();
+            assert_eq!(exit.code(), 67);
+            assert_eq!(message, "User no-such-user-nut-rs not found");
+        } else {
+            assert!(result.unwrap().is_none());
+        }
+    }
 
     #[test]
     fn lock_holder_names_the_running_instance_only() {

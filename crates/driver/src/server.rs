@@ -8,7 +8,6 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -63,18 +62,11 @@ pub struct Server {
 
 impl Server {
     /// Bind `path` (a stale socket file is removed first), mode 0660, optionally handing the
-    /// socket to `group`.
+    /// socket to `group`; never through a planted symlink ([`nut_daemon::socket`]).
     pub fn bind(path: &Path, group: Option<nix::unistd::Gid>) -> io::Result<Self> {
-        match std::fs::remove_file(path) {
-            Ok(()) => {}
-            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
-            Err(e) => return Err(e),
-        }
-        let listener = UnixListener::bind(path)?;
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o660))?;
-        if let Some(gid) = group {
-            nix::unistd::chown(path, None, Some(gid)).map_err(io::Error::from)?;
-        }
+        let listener = nut_daemon::socket::bind_unix_listener(path, 0o660, group)?;
+        listener.set_nonblocking(true)?;
+        let listener = UnixListener::from_std(listener)?;
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         Ok(Self {
             listener,

@@ -162,6 +162,7 @@ pub fn settings(conf: &UpsdConf, tls_available: bool) -> Settings {
         maxage: Duration::from_secs(u64::from(conf.maxage)),
         tracking_delay: Duration::from_secs(u64::from(conf.trackingdelay)),
         tls_available,
+        force_tls: conf.force_ssl,
     }
 }
 

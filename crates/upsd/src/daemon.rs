@@ -7,10 +7,13 @@
 //! 1. refuse a second instance (the PID file is locked) before doing anything else;
 //! 2. read upsd.conf, then set up logging (its `DEBUG_MIN` counts);
 //! 3. bind the listeners and read CERTFILE while still root;
-//! 4. create the PID file's directory when missing (root:nut 0770, as tmpfiles would);
-//! 5. go to the background (the launcher waits until upsd is ready), take the PID file;
-//! 6. drop privileges, read ups.conf, upsd.users and cmdvartab as the `nut` user;
-//! 7. serve; `READY=1` (and the waiting launcher released) once every listener accepts.
+//! 4. look the run-as account up (a missing one is fatal, exit 67), then chroot (`-r`): the
+//!    account database of the host counts, never the jail's;
+//! 5. create the PID file's directory when missing (root:nut 0770, as tmpfiles would);
+//! 6. go to the background (the launcher waits until upsd is ready);
+//! 7. drop privileges, then take the PID file as the `nut` user (as NUT does: root never
+//!    writes in a directory that `nut` can write to), read ups.conf, upsd.users and cmdvartab;
+//! 8. serve; `READY=1` (and the waiting launcher released) once every listener accepts.
 
 use std::path::Path;
 
@@ -219,6 +222,9 @@ fn serve(
         shell::tls::server_config(&conf).map_err(|e| failure(Exit::Config, &e.to_string()))?;
     let maxconn = conf.maxconn.map_or_else(default_maxconn, u64::from);
 
+    // Before chroot: inside the jail there is usually no account database at all, and a
+    // failed lookup must never leave upsd serving as root.
+    let account = run_as(options.user.as_deref(), paths::DEFAULT_USER)?;
     if let Some(dir) = &options.chroot {
         nix::unistd::chroot(Path::new(dir))
             .with_context(|| format!("chroot {dir}"))
@@ -227,7 +233,6 @@ fn serve(
             .context("chdir /")
             .map_err(|e| tagged(Exit::OsError, e))?;
     }
-    let account = run_as(options.user.as_deref())?;
     if options.writes_pid_file()
         && let Some(dir) = paths.pid_file.parent()
     {
@@ -250,6 +255,10 @@ fn serve(
             .context("Can't go to the background")
             .map_err(|e| tagged(Exit::OsError, e))?;
     }
+    if let Some(account) = &account {
+        user::become_user(account)
+            .with_context(|| format!("can't switch to user {}", account.name))?;
+    }
     let _pid_file = if options.writes_pid_file() {
         match PidFile::acquire(&paths.pid_file, PROGRAM) {
             Ok(file) => Some(file),
@@ -262,10 +271,6 @@ fn serve(
     } else {
         None
     };
-    if let Some(account) = &account {
-        user::become_user(account)
-            .with_context(|| format!("can't switch to user {}", account.name))?;
-    }
 
     let mut notes = Notes::new();
     let loaded = config::load_reloadable(&paths, &conf, &mut notes);
@@ -342,6 +347,13 @@ impl Control for Hooks {
                     tracing::warn!("Warning: no UPSes currently defined!");
                 }
                 let settings = config::settings(&conf, self.tls_on);
+                if settings.force_tls && !settings.tls_available {
+                    tracing::warn!(
+                        "FORCESSL is set but TLS is not running (CERTFILE is loaded at start-up \
+                         only): USERNAME, PASSWORD and privileged commands are refused until \
+                         upsd is restarted"
+                    );
+                }
                 server.reload(settings, loaded.defs, loaded.users, loaded.descriptions);
             }
             Err(e) => tracing::error!("Reload failed, keeping the old configuration: {e:#}"),
@@ -359,16 +371,11 @@ impl Control for Hooks {
     }
 }
 
-/// The account to run as: `-u user`, or `nut` when started as root without `-u` (Debian's
-/// build default; upsd stays root when that account does not exist). Not root: nobody.
-fn run_as(requested: Option<&str>) -> Result<Option<User>> {
-    if !nix::unistd::geteuid().is_root() {
-        return Ok(None);
-    }
-    match requested {
-        Some(name) => Ok(Some(user::lookup(name)?)),
-        None => Ok(user::lookup(paths::DEFAULT_USER).ok()),
-    }
+/// The account to run as when started as root: `-u user`, else `default` (Debian's build
+/// default `nut`). Either one missing is fatal (`user nut not found`, exit 67), as in NUT:
+/// upsd never serves as root by accident. Not root: nobody to switch to.
+fn run_as(requested: Option<&str>, default: &str) -> Result<Option<User>> {
+    Ok(user::run_as(requested.unwrap_or(default))?)
 }
 
 /// Raise the soft descriptor limit to the hard one; MAXCONN defaults to what is left.
@@ -383,4 +390,25 @@ fn default_maxconn() -> u64 {
         soft
     };
     limit.saturating_sub(RESERVED_FDS).max(1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_account_is_fatal_with_exit_67_when_root() {
+        let missing = "no-such-user-nut-rs";
+        for (requested, default) in [(None, missing), (Some(missing), "root")] {
+            let result = run_as(requested, default);
+            if nix::unistd::geteuid().is_root() {
+                let err = result.unwrap_err();
+                assert_eq!(err.to_string(), format!("user {missing} not found"));
+                assert_eq!(Exit::of_error(err.as_ref()), Exit::NoUser);
+                assert_eq!(Exit::of_error(err.as_ref()).code(), 67);
+            } else {
+                assert!(result.unwrap().is_none());
+            }
+        }
+    }
 }

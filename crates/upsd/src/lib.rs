@@ -34,8 +34,18 @@
 //! * `GET TYPE` keeps upsd's `NUMBER` for variables without the STRING flag (§12 item 4):
 //!   clients decide on it, so it is not changed.
 //! * Over-long request lines, see above.
-//! * MAXCONN: a client over the limit is disconnected at once (upsd accepts it and never
-//!   reads from it). The listen backlog is 1024 instead of 16.
+//! * MAXCONN: when it is reached, the client without valid credentials whose last complete
+//!   request is the oldest is disconnected to make room ([`server::Server::make_room`]);
+//!   clients with valid USERNAME and PASSWORD are never evicted, so idle connections cannot
+//!   lock upsmon out. Only when all have them is a new client disconnected at once (upsd
+//!   accepts it and never reads from it). The listen backlog is 1024 instead of 16.
+//! * `FORCESSL yes` (a nut-rs addition, needs CERTFILE): USERNAME, PASSWORD and privileged
+//!   commands are refused with `ACCESS-DENIED` on connections that did not STARTTLS.
+//! * Every `ACCESS-DENIED` is logged with the user, the peer and the request (never a
+//!   password); those lines and repeated USERNAME/PASSWORD/LOGIN lines are throttled
+//!   ([`server::LOG_BURST`] per [`server::LOG_WINDOW`], then counted).
+//! * Bounded queues: at most [`server::DRIVER_QUEUE_LIMIT`] bytes wait for a driver (then
+//!   SET/INSTCMD fail), at most [`server::TRACKING_LIMIT`] tracking ids are kept.
 //! * After a parse error (e.g. `#` inside quotes) upsd also drops the rest of that `read()`;
 //!   we answer the following complete lines.
 //! * TLS is rustls: CERTFILE is one PEM file with the certificate chain and the key
@@ -46,7 +56,9 @@
 //!   works (nut#723); none at all is fatal. LISTEN and TLS changes need a restart, as in
 //!   upsd.
 //! * Started as root without `-u`, upsd switches to the `nut` account (Debian's build
-//!   default) after binding its listeners and reading CERTFILE.
+//!   default) after binding its listeners and reading CERTFILE. As in upsd, the account is
+//!   looked up before `-r` chroots, a missing one is fatal (exit 67), and the PID file is
+//!   written after dropping privileges.
 //! * The PID file is `flock`ed while upsd runs: a second instance is refused on one line
 //!   that names the running PID (upsd 2.8.0: two lines, no PID, and it trusts a stale
 //!   file's PID if that number was recycled); a stale file is taken over silently; `-c`

@@ -29,6 +29,8 @@ pub struct Settings {
     pub tracking_delay: Duration,
     /// Whether STARTTLS can be offered (a usable certificate is loaded).
     pub tls_available: bool,
+    /// `FORCESSL`: USERNAME, PASSWORD and privileged commands only over TLS.
+    pub force_tls: bool,
 }
 
 impl Default for Settings {
@@ -39,8 +41,57 @@ impl Default for Settings {
                 nut_core::conf::upsd_conf::DEFAULT_TRACKINGDELAY,
             )),
             tls_available: false,
+            force_tls: false,
         }
     }
+}
+
+/// Bytes queued for one driver and not yet written to its socket beyond which SET and
+/// INSTCMD for its UPS are refused (`SET-FAILED` / `INSTCMD-FAILED`): a driver that stops
+/// reading cannot make upsd's memory grow.
+pub const DRIVER_QUEUE_LIMIT: usize = 512 * 1024;
+
+/// Tracking ids kept at most; past that the oldest is forgotten first (its status then reads
+/// `ERR UNKNOWN`, as after TRACKINGDELAY).
+pub const TRACKING_LIMIT: usize = 10_000;
+
+/// Log lines of one [`Noise`] class shown per [`LOG_WINDOW`]; the rest are counted and the
+/// count is logged when the window ends.
+pub const LOG_BURST: u32 = 20;
+/// See [`LOG_BURST`].
+pub const LOG_WINDOW: Duration = Duration::from_secs(60);
+
+/// Log lines any client can cause at will, throttled per class so that a flood of one kind
+/// cannot hide the other.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Noise {
+    /// Protocol misuse: USERNAME, PASSWORD or LOGIN repeated.
+    Misuse,
+    /// Refused requests: ACCESS-DENIED, FORCESSL, a driver that does not read.
+    Refusal,
+}
+
+impl Noise {
+    const ALL: [Noise; 2] = [Noise::Misuse, Noise::Refusal];
+
+    fn index(self) -> usize {
+        self as usize
+    }
+
+    fn what(self) -> &'static str {
+        match self {
+            Noise::Misuse => "protocol misuse messages",
+            Noise::Refusal => "refused requests",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default)]
+struct Throttle {
+    /// Start of the current window.
+    since: Option<Instant>,
+    logged: u32,
+    suppressed: u64,
 }
 
 /// A connected client's handle.
@@ -80,6 +131,23 @@ pub enum ServerEvent {
 struct ClientInfo {
     addr: IpAddr,
     login: Option<UpsKey>,
+    /// Its USERNAME and PASSWORD are valid: never evicted to make room.
+    trusted: bool,
+    /// When it last sent a complete request (or connected).
+    last_request: Instant,
+    /// Chosen to make room; its connection is being shut down.
+    evicting: bool,
+}
+
+/// What to do with a new connection ([`Server::make_room`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Room {
+    /// Below MAXCONN: accept it.
+    Free,
+    /// MAXCONN reached: disconnect this client, then accept.
+    Evict(ClientId),
+    /// MAXCONN reached and every client is authenticated: refuse it.
+    Full,
 }
 
 #[derive(Clone, Debug)]
@@ -99,8 +167,15 @@ pub struct Server {
     descriptions: CmdVarTab,
     /// Keyed by connection order, so iterating backwards gives newest first.
     clients: BTreeMap<ClientId, ClientInfo>,
+    /// Clients chosen by [`Server::make_room`] whose connection has not ended yet.
+    evicting: usize,
     next_client: u64,
     tracking: HashMap<TrackingId, TrackingEntry>,
+    /// Tracking ids oldest first (creation order), for expiry and the [`TRACKING_LIMIT`].
+    tracking_order: VecDeque<TrackingId>,
+    /// Bytes queued per driver link and not yet written ([`DRIVER_QUEUE_LIMIT`]).
+    driver_queued: HashMap<UpsKey, usize>,
+    throttles: [Throttle; 2],
     rng_state: u64,
     transmits: VecDeque<(UpsKey, String)>,
     events: VecDeque<ServerEvent>,
@@ -124,8 +199,12 @@ impl Server {
             users,
             descriptions,
             clients: BTreeMap::new(),
+            evicting: 0,
             next_client: 0,
             tracking: HashMap::new(),
+            tracking_order: VecDeque::new(),
+            driver_queued: HashMap::new(),
+            throttles: [Throttle::default(); 2],
             rng_state: seed,
             transmits: VecDeque::new(),
             events: VecDeque::new(),
@@ -208,21 +287,81 @@ impl Server {
     // ---- clients --------------------------------------------------------------------------
 
     /// Register a new client connection.
-    pub fn client_connected(&mut self, addr: IpAddr) -> ClientId {
+    pub fn client_connected(&mut self, addr: IpAddr, now: Instant) -> ClientId {
         let id = ClientId(self.next_client);
         self.next_client += 1;
-        self.clients.insert(id, ClientInfo { addr, login: None });
+        let info = ClientInfo {
+            addr,
+            login: None,
+            trusted: false,
+            last_request: now,
+            evicting: false,
+        };
+        self.clients.insert(id, info);
         id
     }
 
     /// Forget a client; its LOGIN no longer counts.
     pub fn client_disconnected(&mut self, id: ClientId) {
-        if let Some(info) = self.clients.remove(&id)
-            && let Some(key) = info.login
+        let Some(info) = self.clients.remove(&id) else {
+            return;
+        };
+        if info.evicting {
+            self.evicting = self.evicting.saturating_sub(1);
+        }
+        if let Some(key) = info.login
             && let Some(ups) = self.ups_mut(key)
         {
             ups.numlogins = ups.numlogins.saturating_sub(1);
         }
+    }
+
+    /// A client sent a complete request line.
+    pub(crate) fn client_request(&mut self, id: ClientId, now: Instant) {
+        if let Some(info) = self.clients.get_mut(&id) {
+            info.last_request = now;
+        }
+    }
+
+    /// A client's USERNAME and PASSWORD turned out valid.
+    pub(crate) fn client_trusted(&mut self, id: ClientId) {
+        if let Some(info) = self.clients.get_mut(&id) {
+            info.trusted = true;
+        }
+    }
+
+    /// A new connection from `peer` arrives; `maxconn` clients may be connected at once.
+    ///
+    /// The policy, so that idle or hostile connections can never lock upsmon out: when
+    /// MAXCONN is reached, the client that has not authenticated (no valid USERNAME and
+    /// PASSWORD) and whose last complete request is the oldest is disconnected to make room;
+    /// clients with valid credentials are never evicted. Only when every connected client
+    /// has authenticated is the new connection refused, as upsd does.
+    pub fn make_room(&mut self, maxconn: usize, peer: IpAddr, now: Instant) -> Room {
+        if self.clients.len().saturating_sub(self.evicting) < maxconn {
+            return Room::Free;
+        }
+        let victim = self
+            .clients
+            .iter()
+            .filter(|(_, c)| !c.trusted && !c.evicting)
+            .min_by_key(|(id, c)| (c.last_request, **id))
+            .map(|(id, c)| (*id, c.addr));
+        let Some((id, addr)) = victim else {
+            let text = format!("Rejecting connection from {peer}: MAXCONN ({maxconn}) reached");
+            self.log_noisy(Noise::Refusal, now, text);
+            return Room::Full;
+        };
+        if let Some(c) = self.clients.get_mut(&id) {
+            c.evicting = true;
+        }
+        self.evicting += 1;
+        let text = format!(
+            "MAXCONN ({maxconn}) reached: disconnecting unauthenticated client {addr}, \
+             the longest idle, for {peer}"
+        );
+        self.log_noisy(Noise::Refusal, now, text);
+        Room::Evict(id)
     }
 
     /// Record a client's LOGIN and count it.
@@ -250,14 +389,31 @@ impl Server {
         bytes[..8].copy_from_slice(&self.next_random().to_le_bytes());
         bytes[8..].copy_from_slice(&self.next_random().to_le_bytes());
         let id = TrackingId::new_v4(bytes);
-        self.tracking.insert(
-            id.clone(),
-            TrackingEntry {
-                status: TrackingStatus::Pending,
-                created: now,
-            },
-        );
+        while self.tracking.len() >= TRACKING_LIMIT {
+            let Some(oldest) = self.tracking_order.pop_front() else {
+                break;
+            };
+            self.tracking.remove(&oldest);
+        }
+        let fresh = self
+            .tracking
+            .insert(
+                id.clone(),
+                TrackingEntry {
+                    status: TrackingStatus::Pending,
+                    created: now,
+                },
+            )
+            .is_none();
+        if fresh {
+            self.tracking_order.push_back(id.clone());
+        }
         id
+    }
+
+    /// Number of tracking ids kept.
+    pub fn tracking_count(&self) -> usize {
+        self.tracking.len()
     }
 
     /// The status of a tracking id (`ERR UNKNOWN` when unknown or expired).
@@ -284,12 +440,29 @@ impl Server {
 
     /// Queue a message for a UPS's driver.
     pub(crate) fn send_to_driver(&mut self, key: UpsKey, msg: &ServerMsg) {
-        self.transmits.push_back((key, msg.to_line()));
+        let line = msg.to_line();
+        *self.driver_queued.entry(key).or_default() += line.len();
+        self.transmits.push_back((key, line));
+    }
+
+    /// Bytes queued for the driver of `key` and not yet written.
+    pub fn driver_backlog(&self, key: UpsKey) -> usize {
+        self.driver_queued.get(&key).copied().unwrap_or(0)
+    }
+
+    /// `bytes` of what was queued for the driver of `key` were written to its socket (or
+    /// dropped with a dead connection).
+    pub fn driver_written(&mut self, key: UpsKey, bytes: usize) {
+        if let Some(queued) = self.driver_queued.get_mut(&key) {
+            *queued = queued.saturating_sub(bytes);
+        }
     }
 
     /// The driver socket of `key` is connected: ask for a full dump and show `WAIT` until
     /// it arrives.
     pub fn driver_connected(&mut self, key: UpsKey, socket: &str, now: Instant) {
+        // Whatever was queued for an earlier connection is void.
+        self.driver_queued.remove(&key);
         let Some(ups) = self.ups_mut(key) else { return };
         ups.data.clear();
         ups.data.apply(DriverMsg::SetInfo {
@@ -321,6 +494,7 @@ impl Server {
 
     /// The driver socket of `key` closed: its data is gone (FSD latch and LOGINs stay).
     pub fn driver_disconnected(&mut self, key: UpsKey, now: Instant) {
+        self.driver_queued.remove(&key);
         let Some(ups) = self.ups_mut(key) else { return };
         if ups.link == Link::Down {
             return;
@@ -378,8 +552,26 @@ impl Server {
             self.send_to_driver(key, &ServerMsg::Ping);
         }
         let delay = self.settings.tracking_delay;
-        self.tracking
-            .retain(|_, e| now.saturating_duration_since(e.created) <= delay);
+        while let Some(oldest) = self.tracking_order.front() {
+            let expired = self
+                .tracking
+                .get(oldest)
+                .is_none_or(|e| now.saturating_duration_since(e.created) > delay);
+            if !expired {
+                break;
+            }
+            if let Some(id) = self.tracking_order.pop_front() {
+                self.tracking.remove(&id);
+            }
+        }
+        for noise in Noise::ALL {
+            let t = self.throttles[noise.index()];
+            if t.since
+                .is_some_and(|s| now.saturating_duration_since(s) >= LOG_WINDOW)
+            {
+                self.end_log_window(noise);
+            }
+        }
         self.check_health(now);
     }
 
@@ -403,11 +595,18 @@ impl Server {
             }
             Link::Down => None,
         });
+        // Entries are created in order: the oldest expires first.
         let tracking = self
-            .tracking
-            .values()
+            .tracking_order
+            .front()
+            .and_then(|id| self.tracking.get(id))
             .map(|e| e.created + self.settings.tracking_delay + tick);
-        drivers.chain(tracking).min()
+        let log_windows = self
+            .throttles
+            .iter()
+            .filter(|t| t.suppressed > 0)
+            .filter_map(|t| t.since.map(|s| s + LOG_WINDOW));
+        drivers.chain(tracking).chain(log_windows).min()
     }
 
     fn check_health(&mut self, now: Instant) {
@@ -465,6 +664,7 @@ impl Server {
                 }
                 self.events.push_back(ServerEvent::KickClient(id));
             }
+            self.driver_queued.remove(&key);
             if let Some(pos) = self.upses.iter().position(|u| u.key == key) {
                 let ups = self.upses.remove(pos);
                 self.log(Level::Info, format!("Deleting UPS [{}]", ups.def.name));
@@ -480,6 +680,7 @@ impl Server {
                     ups.def = def;
                     if socket_changed {
                         let key = ups.key;
+                        self.driver_queued.remove(&key);
                         ups.link = Link::Down;
                         ups.data.clear();
                         let socket = ups.def.socket_name();
@@ -501,6 +702,38 @@ impl Server {
 
     pub(crate) fn log(&mut self, level: Level, text: String) {
         self.logs.push_back(LogLine { level, text });
+    }
+
+    /// Log a line a client can cause at will: at most [`LOG_BURST`] of each class per
+    /// [`LOG_WINDOW`], then only their number when the window ends.
+    pub(crate) fn log_noisy(&mut self, noise: Noise, now: Instant, text: String) {
+        let t = self.throttles[noise.index()];
+        if t.since
+            .is_none_or(|s| now.saturating_duration_since(s) >= LOG_WINDOW)
+        {
+            self.end_log_window(noise);
+            self.throttles[noise.index()].since = Some(now);
+        }
+        let t = &mut self.throttles[noise.index()];
+        if t.logged < LOG_BURST {
+            t.logged += 1;
+            self.log(Level::Info, text);
+        } else {
+            t.suppressed += 1;
+        }
+    }
+
+    fn end_log_window(&mut self, noise: Noise) {
+        let t = std::mem::take(&mut self.throttles[noise.index()]);
+        if t.suppressed > 0 {
+            let text = format!(
+                "{} more {} not logged in the last {} seconds",
+                t.suppressed,
+                noise.what(),
+                LOG_WINDOW.as_secs()
+            );
+            self.log(Level::Info, text);
+        }
     }
 
     /// Next line to write to a driver socket.
@@ -624,9 +857,10 @@ mod tests {
     fn list_client_is_newest_first_and_logins_count() {
         let mut s = server(&["a"]);
         let ip = |n| IpAddr::V4(Ipv4Addr::new(127, 0, 0, n));
-        let c1 = s.client_connected(ip(1));
-        let c2 = s.client_connected(ip(2));
-        let c3 = s.client_connected(ip(3));
+        let now = Instant::now();
+        let c1 = s.client_connected(ip(1), now);
+        let c2 = s.client_connected(ip(2), now);
+        let c3 = s.client_connected(ip(3), now);
         s.client_login(c1, UpsKey(0));
         s.client_login(c3, UpsKey(0));
         assert_eq!(s.clients_of(UpsKey(0)).collect::<Vec<_>>(), [ip(3), ip(1)]);
@@ -640,7 +874,7 @@ mod tests {
     fn reload_adds_first_updates_and_removes() {
         let mut s = server(&["a", "b"]);
         while s.poll_event().is_some() {}
-        let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST));
+        let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST), Instant::now());
         s.client_login(c, UpsKey(1));
         let mut a = def("a");
         a.desc = Some("new".into());
@@ -683,7 +917,68 @@ mod tests {
         assert_eq!(s.tracking_status(&id, later), TrackingStatus::unknown_id());
         s.handle_timeout(later);
         assert!(s.tracking.is_empty());
+        assert!(s.tracking_order.is_empty());
         let other = s.new_tracking(t0);
         assert_ne!(other, id);
+    }
+
+    #[test]
+    fn at_maxconn_the_longest_idle_unauthenticated_client_makes_room() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let ip = |n| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+        let at = |secs| t0 + Duration::from_secs(secs);
+        let a = s.client_connected(ip(1), at(0));
+        let b = s.client_connected(ip(2), at(1));
+        let c = s.client_connected(ip(3), at(2));
+        assert_eq!(s.make_room(4, ip(9), at(3)), Room::Free);
+        // `a` keeps talking, `b` authenticated: `c` is the longest idle of the others.
+        s.client_request(a, at(5));
+        s.client_trusted(b);
+        assert_eq!(s.make_room(3, ip(9), at(6)), Room::Evict(c));
+        // Until `c` is gone it does not count, and it is not chosen twice.
+        assert_eq!(s.make_room(3, ip(9), at(6)), Room::Free);
+        let d = s.client_connected(ip(4), at(6));
+        assert_eq!(s.make_room(3, ip(9), at(7)), Room::Evict(a));
+        s.client_disconnected(c);
+        s.client_disconnected(a);
+        s.client_trusted(d);
+        let e = s.client_connected(ip(5), at(8));
+        s.client_trusted(e);
+        // Everyone left has valid credentials: refuse.
+        assert_eq!(s.make_room(3, ip(9), at(9)), Room::Full);
+        let logs: Vec<String> = std::iter::from_fn(|| s.poll_log())
+            .map(|l| l.text)
+            .collect();
+        assert_eq!(
+            logs,
+            [
+                "MAXCONN (3) reached: disconnecting unauthenticated client 192.0.2.3, the longest idle, for 192.0.2.9",
+                "MAXCONN (3) reached: disconnecting unauthenticated client 192.0.2.1, the longest idle, for 192.0.2.9",
+                "Rejecting connection from 192.0.2.9: MAXCONN (3) reached",
+            ]
+        );
+    }
+
+    #[test]
+    fn the_tracking_table_is_bounded_oldest_first() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let first = s.new_tracking(t0);
+        let second = s.new_tracking(t0);
+        for _ in 0..TRACKING_LIMIT + 100 {
+            s.new_tracking(t0 + Duration::from_secs(1));
+        }
+        let newest = s.new_tracking(t0 + Duration::from_secs(2));
+        assert_eq!(s.tracking_count(), TRACKING_LIMIT);
+        assert_eq!(s.tracking_status(&first, t0), TrackingStatus::unknown_id());
+        assert_eq!(s.tracking_status(&second, t0), TrackingStatus::unknown_id());
+        assert_eq!(s.tracking_status(&newest, t0), TrackingStatus::Pending);
+        // Expiry still works on what is left, and empties both views.
+        let later = t0 + Duration::from_secs(3600 + 3);
+        assert!(s.poll_timeout().unwrap() <= later);
+        s.handle_timeout(later);
+        assert_eq!(s.tracking_count(), 0);
+        assert!(s.tracking_order.is_empty());
     }
 }

@@ -16,7 +16,7 @@ use nut_core::net::{Command, ErrCode, GetQuery, ListQuery, OkReply, Request, Var
 use nut_core::sock::ServerMsg;
 use nut_core::token::{Line, TokenError};
 
-use crate::server::{ClientId, Level, Server};
+use crate::server::{ClientId, DRIVER_QUEUE_LIMIT, Level, Noise, Server};
 use crate::ups::{Ups, UpsKey};
 use nut_core::conf::{Action, User};
 
@@ -52,7 +52,7 @@ type Reply = Result<(), ErrCode>;
 impl Session {
     /// Register a new connection from `addr` with the server.
     pub fn new(server: &mut Server, addr: IpAddr, now: Instant) -> Session {
-        let id = server.client_connected(addr);
+        let id = server.client_connected(addr, now);
         Session {
             id,
             addr,
@@ -120,6 +120,7 @@ impl Session {
         out: &mut String,
     ) -> Option<SessionAction> {
         self.last_heard = now;
+        server.client_request(self.id, now);
         match &line.error {
             Some(TokenError::LineTooLong { .. }) => {
                 // A deliberate difference: upsd truncates words and carries on; we refuse
@@ -141,10 +142,32 @@ impl Session {
         match result {
             Ok(action) => action,
             Err(code) => {
+                if code == ErrCode::AccessDenied {
+                    self.log_denied(now, &line.words, server);
+                }
                 reply::write_err(out, &code);
                 None
             }
         }
+    }
+
+    /// Every refused request is logged with the peer's address (throttled with the other
+    /// refusals), never with a password.
+    fn log_denied(&self, now: Instant, words: &[String], server: &mut Server) {
+        let reason = if server.settings().force_tls && !self.tls {
+            "not a TLS connection (FORCESSL)"
+        } else if self.user(server).is_none() {
+            "unknown user or wrong password"
+        } else {
+            "not permitted for this user"
+        };
+        let text = format!(
+            "Access denied: {}@{} {} ({reason})",
+            self.user_label(),
+            self.addr,
+            describe_request(words)
+        );
+        server.log_noisy(Noise::Refusal, now, text);
     }
 
     fn dispatch(
@@ -160,6 +183,9 @@ impl Session {
             .ok_or(ErrCode::UnknownCommand)?;
         command.check_credentials_present(self.username.is_some(), self.password.is_some())?;
         let request = Request::parse_args(command, &words[1..])?;
+        if server.settings().force_tls && !self.tls && needs_tls(&request) {
+            return Err(ErrCode::AccessDenied);
+        }
         match request {
             Request::Ver => {
                 reply::write_text(out, &reply::server_info(UPSD_VERSION, UPSD_URL));
@@ -169,35 +195,33 @@ impl Session {
             Request::StartTls => return self.starttls(server, out),
             Request::Username(name) => {
                 if self.username.is_some() {
-                    server.log(
-                        Level::Info,
-                        format!(
-                            "Client {}@{} tried to set a username twice",
-                            self.user_label(),
-                            self.addr
-                        ),
+                    let text = format!(
+                        "Client {}@{} tried to set a username twice",
+                        self.user_label(),
+                        self.addr
                     );
+                    server.log_noisy(Noise::Misuse, now, text);
                     return Err(ErrCode::AlreadySetUsername);
                 }
                 self.username = Some(name);
+                self.note_valid_credentials(server);
                 reply::write_ok(out);
             }
             Request::Password(password) => {
                 if self.password.is_some() {
-                    server.log(
-                        Level::Info,
-                        format!(
-                            "Client {}@{} tried to set a password twice",
-                            self.user_label(),
-                            self.addr
-                        ),
+                    let text = format!(
+                        "Client {}@{} tried to set a password twice",
+                        self.user_label(),
+                        self.addr
                     );
+                    server.log_noisy(Noise::Misuse, now, text);
                     return Err(ErrCode::AlreadySetPassword);
                 }
                 self.password = Some(password);
+                self.note_valid_credentials(server);
                 reply::write_ok(out);
             }
-            Request::Login { ups } => self.login(&ups, server, out)?,
+            Request::Login { ups } => self.login(now, &ups, server, out)?,
             Request::Logout => {
                 if let Some(ups) = self.login.and_then(|k| server.ups(k)) {
                     let text = format!(
@@ -249,6 +273,13 @@ impl Session {
         }
     }
 
+    /// Valid credentials protect the connection from eviction at MAXCONN.
+    fn note_valid_credentials(&self, server: &mut Server) {
+        if self.user(server).is_some() {
+            server.client_trusted(self.id);
+        }
+    }
+
     fn require(&self, server: &Server, action: Action) -> Reply {
         if self.user(server).is_some_and(|u| u.can(action)) {
             Ok(())
@@ -271,6 +302,30 @@ impl Session {
         Ok(ups)
     }
 
+    /// Refuse a command for a driver that has not read what it was sent already (it is
+    /// hung, or floods of commands outpace it): the queue stays bounded.
+    fn check_driver_backlog(
+        &self,
+        now: Instant,
+        key: UpsKey,
+        ups: &str,
+        what: &str,
+        server: &mut Server,
+    ) -> Result<(), ()> {
+        if server.driver_backlog(key) < DRIVER_QUEUE_LIMIT {
+            return Ok(());
+        }
+        let text = format!(
+            "{what} from {}@{} on UPS [{ups}] refused: the driver is not reading its socket \
+             ({} bytes queued)",
+            self.user_label(),
+            self.addr,
+            server.driver_backlog(key)
+        );
+        server.log_noisy(Noise::Refusal, now, text);
+        Err(())
+    }
+
     // ---- commands -------------------------------------------------------------------------
 
     fn starttls(
@@ -288,16 +343,14 @@ impl Session {
         Ok(Some(SessionAction::StartTls))
     }
 
-    fn login(&mut self, name: &str, server: &mut Server, out: &mut String) -> Reply {
+    fn login(&mut self, now: Instant, name: &str, server: &mut Server, out: &mut String) -> Reply {
         if self.login.is_some() {
-            server.log(
-                Level::Info,
-                format!(
-                    "Client {}@{} tried to login twice",
-                    self.user_label(),
-                    self.addr
-                ),
+            let text = format!(
+                "Client {}@{} tried to login twice",
+                self.user_label(),
+                self.addr
             );
+            server.log_noisy(Noise::Misuse, now, text);
             return Err(ErrCode::AlreadyLoggedIn);
         }
         let ups = Self::find(server, name)?;
@@ -508,6 +561,8 @@ impl Session {
         if !v.ranges.is_empty() && !in_ranges(value, &v.ranges) {
             return Err(ErrCode::InvalidValue);
         }
+        self.check_driver_backlog(now, key, &canonical, "SET", server)
+            .map_err(|()| ErrCode::SetFailed)?;
         let tracking = self.tracking.then(|| server.new_tracking(now));
         server.send_to_driver(
             key,
@@ -545,6 +600,8 @@ impl Session {
         if !self.user(server).is_some_and(|u| u.can_instcmd(cmd)) {
             return Err(ErrCode::AccessDenied);
         }
+        self.check_driver_backlog(now, key, &canonical, "INSTCMD", server)
+            .map_err(|()| ErrCode::InstcmdFailed)?;
         let tracking = self.tracking.then(|| server.new_tracking(now));
         // Deliberate fix (reference §12 item 2): the parameter goes to the driver quoted, so
         // one with spaces stays one argument.
@@ -573,6 +630,45 @@ impl Session {
         write_ok_tracking(out, tracking);
         Ok(())
     }
+}
+
+/// Whether `FORCESSL` keeps `request` off plaintext connections: whatever carries a
+/// credential or needs one. (`SET TRACKING` changes only the connection's own mode.)
+fn needs_tls(request: &Request) -> bool {
+    matches!(
+        request,
+        Request::Username(_)
+            | Request::Password(_)
+            | Request::Login { .. }
+            | Request::Primary { .. }
+            | Request::Master { .. }
+            | Request::Fsd { .. }
+            | Request::SetVar { .. }
+            | Request::InstCmd { .. }
+    )
+}
+
+/// A refused request for the log: its first words (SET VAR keeps the variable), each cut to
+/// a sane length, and never a password.
+fn describe_request(words: &[String]) -> String {
+    const MAX_WORD: usize = 64;
+    let first = words.first().map(String::as_str).unwrap_or_default();
+    let keep = if first.eq_ignore_ascii_case("PASSWORD") {
+        1
+    } else if first.eq_ignore_ascii_case("SET") {
+        4
+    } else {
+        3
+    };
+    let shown: Vec<&str> = words
+        .iter()
+        .take(keep)
+        .map(|w| match w.char_indices().nth(MAX_WORD) {
+            Some((at, _)) => &w[..at],
+            None => w.as_str(),
+        })
+        .collect();
+    shown.join(" ")
 }
 
 fn write_ok_tracking(out: &mut String, tracking: Option<nut_core::net::TrackingId>) {

@@ -450,3 +450,169 @@ fn reload_changes_credentials_for_connected_sessions() {
     f.server.reload(Settings::default(), defs, users, descs);
     assert_eq!(f.req(&mut s, "FSD seq"), "ERR ACCESS-DENIED\n");
 }
+
+fn logs(server: &mut Server) -> Vec<String> {
+    std::iter::from_fn(|| server.poll_log())
+        .map(|l| l.text)
+        .collect()
+}
+
+#[test]
+fn repeated_misuse_is_logged_a_few_times_then_counted() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    logs(&mut f.server);
+    assert_eq!(f.req(&mut s, "USERNAME first"), "OK\n");
+    let flood = "USERNAME \"x\"\n".repeat(20_000);
+    let out = f.send(&mut s, &flood);
+    assert_eq!(out, "ERR ALREADY-SET-USERNAME\n".repeat(20_000));
+    let lines = logs(&mut f.server);
+    assert_eq!(lines.len(), crate::server::LOG_BURST as usize, "{lines:?}");
+    assert!(
+        lines
+            .iter()
+            .all(|l| l == "Client first@127.0.0.1 tried to set a username twice"),
+        "{lines:?}"
+    );
+    // The count comes when the window ends, even if the flood has stopped.
+    let due = f.server.poll_timeout().unwrap();
+    assert!(due <= f.now + crate::server::LOG_WINDOW + Duration::from_millis(1));
+    f.server.handle_timeout(f.now + crate::server::LOG_WINDOW);
+    let summary: Vec<String> = logs(&mut f.server)
+        .into_iter()
+        .filter(|l| !l.contains("is stale"))
+        .collect();
+    let expected = 20_000 - crate::server::LOG_BURST as usize;
+    assert_eq!(
+        summary,
+        [format!(
+            "{expected} more protocol misuse messages not logged in the last 60 seconds"
+        )]
+    );
+    // A new window logs again.
+    f.now += crate::server::LOG_WINDOW;
+    f.req(&mut s, "USERNAME again");
+    assert_eq!(
+        logs(&mut f.server),
+        ["Client first@127.0.0.1 tried to set a username twice"]
+    );
+}
+
+#[test]
+fn every_refusal_is_logged_with_the_peer_and_without_the_password() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    logs(&mut f.server);
+    f.req(&mut s, "USERNAME sec");
+    f.req(&mut s, "PASSWORD wrong-secret");
+    assert_eq!(f.req(&mut s, "LOGIN dummy"), "ERR ACCESS-DENIED\n");
+    assert_eq!(f.req(&mut s, "FSD dummy"), "ERR ACCESS-DENIED\n");
+    let mut ok = f.session();
+    f.req(&mut ok, "USERNAME sec");
+    f.req(&mut ok, "PASSWORD s");
+    assert_eq!(f.req(&mut ok, "FSD dummy"), "ERR ACCESS-DENIED\n");
+    assert_eq!(
+        f.req(&mut ok, "SET VAR dummy ups.id \"new\""),
+        "ERR ACCESS-DENIED\n"
+    );
+    assert_eq!(
+        f.req(&mut ok, "INSTCMD dummy load.off"),
+        "ERR ACCESS-DENIED\n"
+    );
+    assert_eq!(f.req(&mut ok, "PRIMARY dummy"), "ERR ACCESS-DENIED\n");
+    assert_eq!(
+        logs(&mut f.server),
+        [
+            "Access denied: sec@127.0.0.1 LOGIN dummy (unknown user or wrong password)",
+            "Access denied: sec@127.0.0.1 FSD dummy (unknown user or wrong password)",
+            "Access denied: sec@127.0.0.1 FSD dummy (not permitted for this user)",
+            "Access denied: sec@127.0.0.1 SET VAR dummy ups.id (not permitted for this user)",
+            "Access denied: sec@127.0.0.1 INSTCMD dummy load.off (not permitted for this user)",
+            "Access denied: sec@127.0.0.1 PRIMARY dummy (not permitted for this user)",
+        ]
+    );
+}
+
+#[test]
+fn forcessl_refuses_credentials_and_privileged_commands_without_tls() {
+    let settings = Settings {
+        tls_available: true,
+        force_tls: true,
+        ..Settings::default()
+    };
+    let mut f = Fixture::with_settings(settings);
+    logs(&mut f.server);
+    let mut plain = f.session();
+    // Reading is not affected.
+    assert_eq!(
+        f.req(&mut plain, "GET VAR dummy battery.charge"),
+        "VAR dummy battery.charge \"90\"\n"
+    );
+    assert_eq!(f.req(&mut plain, "USERNAME admin"), "ERR ACCESS-DENIED\n");
+    assert_eq!(
+        f.req(&mut plain, "PASSWORD adminpass"),
+        "ERR ACCESS-DENIED\n"
+    );
+    assert_eq!(
+        logs(&mut f.server),
+        [
+            "Access denied: (null)@127.0.0.1 USERNAME admin (not a TLS connection (FORCESSL))",
+            "Access denied: (null)@127.0.0.1 PASSWORD (not a TLS connection (FORCESSL))",
+        ]
+    );
+    // Over TLS everything works as usual.
+    let mut tls = f.session();
+    tls.handle_tls_established();
+    assert_eq!(f.req(&mut tls, "USERNAME mon"), "OK\n");
+    assert_eq!(f.req(&mut tls, "PASSWORD monpass"), "OK\n");
+    assert_eq!(f.req(&mut tls, "LOGIN dummy"), "OK\n");
+    assert_eq!(f.req(&mut tls, "PRIMARY dummy"), "OK PRIMARY-GRANTED\n");
+    assert_eq!(f.req(&mut tls, "FSD dummy"), "OK FSD-SET\n");
+    let mut admin = f.session();
+    admin.handle_tls_established();
+    f.send(&mut admin, "USERNAME admin\nPASSWORD adminpass\n");
+    assert_eq!(f.req(&mut admin, "INSTCMD dummy load.off"), "OK\n");
+    assert_eq!(f.req(&mut admin, "SET VAR dummy ups.id \"x\""), "OK\n");
+    assert!(
+        logs(&mut f.server)
+            .iter()
+            .all(|l| !l.starts_with("Access denied"))
+    );
+}
+
+#[test]
+fn a_driver_that_stops_reading_gets_no_more_commands() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    f.req(&mut s, "USERNAME admin");
+    f.req(&mut s, "PASSWORD adminpass");
+    let key = f.server.find("dummy").unwrap().key;
+    let param = "p".repeat(7000);
+    let mut accepted = 0usize;
+    let refused = loop {
+        let reply = f.req(&mut s, &format!("INSTCMD dummy load.off {param}"));
+        if reply != "OK\n" {
+            break reply;
+        }
+        accepted += 1;
+        assert!(accepted < 10_000, "the queue never filled up");
+    };
+    assert_eq!(refused, "ERR INSTCMD-FAILED\n");
+    assert!(f.server.driver_backlog(key) >= DRIVER_QUEUE_LIMIT);
+    assert!(f.server.driver_backlog(key) < DRIVER_QUEUE_LIMIT + 8 * 1024);
+    assert_eq!(
+        f.req(&mut s, "SET VAR dummy ups.id \"x\""),
+        "ERR SET-FAILED\n"
+    );
+    // Once the driver has read its queue, commands go through again.
+    let queued = f.server.driver_backlog(key);
+    f.server.driver_written(key, queued);
+    assert_eq!(f.req(&mut s, "INSTCMD dummy load.off"), "OK\n");
+    let lines = logs(&mut f.server);
+    assert!(
+        lines.iter().any(|l| l.starts_with(
+            "INSTCMD from admin@127.0.0.1 on UPS [dummy] refused: the driver is not reading its socket"
+        )),
+        "{lines:?}"
+    );
+}

@@ -102,14 +102,16 @@ fn ipv6_and_wildcard_listeners() {
 }
 
 #[test]
-fn maxconn_limits_simultaneous_clients() {
+fn maxconn_limits_simultaneous_authenticated_clients() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)
         .driver(Impl::Debian)
         .dummy("a", "a.dev", DEV)
         .upsd_conf("MAXCONN 3")
         .start();
-    // The harness's readiness check may still hold a connection for a moment.
+    // The harness's readiness check may still hold a connection for a moment. Clients with
+    // valid credentials are never evicted to make room (see abuse.rs for the others), so
+    // once three hold a slot, a fourth connection is refused.
     let mut held: Vec<Conn> = Vec::new();
     let filled = poll_until(STARTUP_TIMEOUT, || {
         let mut c = Conn::try_connect(stack.addr()).ok()?;
@@ -121,6 +123,8 @@ fn maxconn_limits_simultaneous_clients() {
         c.set_timeout(Duration::from_secs(15));
         c.send_line("NETVER");
         if matches!(c.try_read_line(), Ok(Some(l)) if l == "1.3") {
+            assert_eq!(c.request("USERNAME monuser"), ["OK"]);
+            assert_eq!(c.request("PASSWORD monpass"), ["OK"]);
             held.push(c);
         }
         None

@@ -264,3 +264,36 @@ fn backgrounded_upsd_writes_its_pid_file_and_stops_on_command() {
         matches!(state, None | Some("Z") | Some("X")).then_some(())
     });
 }
+
+#[test]
+fn forcessl_turned_on_by_a_reload_applies_at_once_and_warns_without_tls() {
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy("a", "a.dev", DEV_A)
+        .start();
+    let mut conn = stack.conn();
+    assert_eq!(conn.request("USERNAME monuser"), ["OK"]);
+    // CERTFILE and FORCESSL added: the certificate needs a restart, FORCESSL does not.
+    let path = stack.dir().join("upsd.conf");
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    text.push_str("\nCERTFILE upsd.pem\nFORCESSL 1\n");
+    stack.write_file("upsd.conf", text);
+    stack
+        .upsd_daemon()
+        .unwrap()
+        .signal(nut_harness::Signal::SIGHUP);
+    let mut plain = stack.conn();
+    wait_reply(&mut plain, "USERNAME monuser", &["ERR ACCESS-DENIED"]);
+    let out = stack
+        .upsd_daemon()
+        .unwrap()
+        .wait_output("FORCESSL is set but TLS is not running", STARTUP_TIMEOUT);
+    assert!(
+        out.contains("privileged commands are refused until upsd is restarted"),
+        "{out}"
+    );
+    // A connection that set its name before the reload cannot go on in clear either.
+    assert_eq!(conn.request("PASSWORD monpass"), ["ERR ACCESS-DENIED"]);
+    assert_eq!(conn.request("LOGIN a"), ["ERR PASSWORD-REQUIRED"]);
+}

@@ -235,3 +235,109 @@ fn unusable_certfile_stops_startup_with_one_clear_message() {
     assert_eq!(code, Some(78), "{stderr}");
     assert!(stderr.contains("private key"), "{stderr}");
 }
+
+#[test]
+fn forcessl_keeps_credentials_and_privileged_commands_off_plain_connections() {
+    let pki = pki();
+    let stack = stack_with(&pki, "FORCESSL 1");
+    // A plain client may read, but never send credentials or privileged commands.
+    let mut plain = stack.conn();
+    assert_eq!(
+        plain.request("GET VAR dummy ups.status"),
+        ["VAR dummy ups.status \"OL\""]
+    );
+    assert_eq!(plain.request("USERNAME monuser"), ["ERR ACCESS-DENIED"]);
+    assert_eq!(plain.request("PASSWORD monpass"), ["ERR ACCESS-DENIED"]);
+    assert_eq!(plain.request("LOGIN dummy"), ["ERR USERNAME-REQUIRED"]);
+    // Over TLS the same user logs in as usual.
+    let mut tls = starttls(&stack, &pki, false);
+    for (line, want) in [
+        ("USERNAME monuser", "OK\n"),
+        ("PASSWORD monpass", "OK\n"),
+        ("LOGIN dummy", "OK\n"),
+        ("GET NUMLOGINS dummy", "NUMLOGINS dummy 1\n"),
+    ] {
+        assert_eq!(request(&mut tls, line).unwrap(), want, "{line}");
+    }
+    let upsd = stack.upsd_daemon().unwrap();
+    let out = poll_until(Duration::from_secs(30), || {
+        let out = upsd.output_so_far();
+        out.contains("logged into UPS [dummy] (TLS)").then_some(out)
+    })
+    .expect("the TLS login is logged");
+    assert!(
+        out.contains(
+            "Access denied: (null)@127.0.0.1 USERNAME monuser (not a TLS connection (FORCESSL))"
+        ),
+        "{out}"
+    );
+    assert!(!out.contains("monpass"), "{out}");
+}
+
+#[test]
+fn forcessl_without_certfile_is_a_config_error() {
+    let stack = StackBuilder::new()
+        .no_upsd()
+        .upsd(Impl::Ours)
+        .upsd_conf("FORCESSL yes")
+        .start();
+    let output = Command::new(bin(Impl::Ours, "upsd"))
+        .arg("-F")
+        .envs(stack.env_vars())
+        .stdin(Stdio::null())
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(78), "{text}");
+    assert!(
+        text.contains("FORCESSL needs CERTFILE: without TLS no client could ever log in"),
+        "{text}"
+    );
+}
+
+/// Debian's upsmon (OpenSSL) as the real-world TLS client: with its own FORCESSL it logs in
+/// over TLS to a upsd that requires it.
+#[test]
+fn forcessl_debian_upsmon_logs_in_over_tls_and_plain_upscmd_is_refused() {
+    let pki = pki();
+    let mut stack = stack_with(&pki, "FORCESSL 1");
+    let conf = format!(
+        "MONITOR dummy@127.0.0.1:{} 1 monuser monpass secondary\n\
+         SHUTDOWNCMD \"/bin/true\"\nPOLLFREQ 1\nFORCESSL 1\nCERTVERIFY 0\n",
+        stack.port()
+    );
+    let upsmon = stack.upsmon(Impl::Debian, &conf);
+    let upsd = stack.upsd_daemon().unwrap().clone();
+    let logged_in = poll_until(Duration::from_secs(30), || {
+        let out = upsd.output_so_far();
+        out.contains("User monuser@127.0.0.1 logged into UPS [dummy] (TLS)")
+            .then_some(())
+    });
+    assert!(
+        logged_in.is_some(),
+        "upsd:\n{}\nupsmon:\n{}",
+        upsd.output_so_far(),
+        upsmon.output_so_far()
+    );
+    assert!(!upsd.output_so_far().contains("Access denied"));
+    // Debian's upscmd never tries TLS: it is a plain client, refused before its password.
+    let out = stack
+        .command(Impl::Debian, "upscmd")
+        .args(["-u", "admin", "-p", "adminpass"])
+        .arg(stack.ups_id("dummy"))
+        .arg("load.off")
+        .output()
+        .unwrap();
+    let text = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success(), "{text}");
+    // It ignores the refused USERNAME and PASSWORD, so its INSTCMD finds no username.
+    assert!(text.contains("ERR USERNAME-REQUIRED"), "{text}");
+    poll_until(Duration::from_secs(30), || {
+        upsd.output_so_far()
+            .contains(
+                "Access denied: (null)@127.0.0.1 USERNAME admin (not a TLS connection (FORCESSL))",
+            )
+            .then_some(())
+    })
+    .expect("the refusal is logged");
+}

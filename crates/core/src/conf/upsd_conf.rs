@@ -31,6 +31,7 @@ const KEYWORDS: &[&str] = &[
     "CERTIDENT",
     "CERTREQUEST",
     "DISABLE_WEAK_SSL",
+    "FORCESSL",
     "DEBUG_MIN",
 ];
 
@@ -65,6 +66,10 @@ pub struct UpsdConf {
     pub certrequest: CertRequest,
     /// `DISABLE_WEAK_SSL`: require TLS 1.2 or later.
     pub disable_weak_ssl: bool,
+    /// `FORCESSL` (a nut-rs addition, named after upsmon.conf's): refuse `USERNAME`,
+    /// `PASSWORD` and every privileged command on connections that did not `STARTTLS`, so
+    /// that credentials never cross the network in clear. Needs `CERTFILE`.
+    pub force_ssl: bool,
     /// `DEBUG_MIN`.
     pub debug_min: Option<u32>,
 }
@@ -85,6 +90,7 @@ impl Default for UpsdConf {
             certident: None,
             certrequest: CertRequest::No,
             disable_weak_ssl: false,
+            force_ssl: false,
             debug_min: None,
         }
     }
@@ -159,6 +165,17 @@ pub fn parse_upsd_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<Up
     for l in &lines {
         directive(&mut conf, &mut seen, l, &mut sink);
     }
+    if conf.force_ssl && conf.certfile.is_none() {
+        let line = lines
+            .iter()
+            .rev()
+            .find(|l| l.keyword() == "FORCESSL")
+            .map_or(0, |l| l.line);
+        sink.error(
+            line,
+            "FORCESSL needs CERTFILE: without TLS no client could ever log in",
+        );
+    }
     sink.finish(conf)
 }
 
@@ -197,6 +214,7 @@ fn directive(c: &mut UpsdConf, seen: &mut Seen, l: &ConfLine, sink: &mut Sink) {
                 "CERTIDENT" => "CERTIDENT <certificate name> <password>",
                 "CERTREQUEST" => "CERTREQUEST <0|1|2|NO|REQUEST|REQUIRE>",
                 "DISABLE_WEAK_SSL" => "DISABLE_WEAK_SSL <yes|no>",
+                "FORCESSL" => "FORCESSL <yes|no>",
                 _ => return sink.unknown_directive(l, KEYWORDS),
             };
             let words = if kw == "CERTIDENT" { 3 } else { 2 };
@@ -230,6 +248,7 @@ fn directive(c: &mut UpsdConf, seen: &mut Seen, l: &ConfLine, sink: &mut Sink) {
                         format!("CERTREQUEST: expected 0, 1, 2, NO, REQUEST or REQUIRE, got '{v}'"),
                     ),
                 },
+                "FORCESSL" => set(&mut c.force_ssl, allow_flag(sink, line, kw, v)),
                 _ => set(&mut c.disable_weak_ssl, boolean(sink, line, kw, v)),
             }
         }

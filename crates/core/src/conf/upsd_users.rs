@@ -66,8 +66,18 @@ impl UpsdUsers {
 
     /// The user called `name` if `password` is its password (both case-sensitive). Users
     /// without a password never authenticate.
+    ///
+    /// The password is compared in constant time, and for an unknown user (or one without
+    /// a password) it is compared against a dummy just the same, so the time taken tells
+    /// neither how much of a guess was right nor whether the user exists.
     pub fn authenticate(&self, name: &str, password: &str) -> Option<&User> {
-        self.get(name).filter(|u| u.check_password(password))
+        match self.get(name) {
+            Some(user) if user.password.is_some() => user.check_password(password).then_some(user),
+            _ => {
+                std::hint::black_box(constant_time_eq(DUMMY_PASSWORD, password.as_bytes()));
+                None
+            }
+        }
     }
 }
 
@@ -115,9 +125,16 @@ impl User {
         }
     }
 
-    /// Whether `password` is this user's password (case-sensitive).
+    /// Whether `password` is this user's password (case-sensitive), compared in constant
+    /// time.
     pub fn check_password(&self, password: &str) -> bool {
-        self.password.as_deref() == Some(password)
+        match &self.password {
+            Some(secret) => constant_time_eq(secret.as_bytes(), password.as_bytes()),
+            None => {
+                std::hint::black_box(constant_time_eq(DUMMY_PASSWORD, password.as_bytes()));
+                false
+            }
+        }
     }
 
     /// Whether the user may perform `action`, explicitly or through its upsmon role.
@@ -134,6 +151,22 @@ impl User {
             .iter()
             .any(|c| c.eq_ignore_ascii_case(name) || c.eq_ignore_ascii_case("ALL"))
     }
+}
+
+/// What a candidate password is compared with when there is no real one to compare with.
+const DUMMY_PASSWORD: &[u8] = b"nut-rs: no such user, no such password";
+
+/// `secret == candidate`, in a time that depends only on the candidate's length: every byte
+/// of the candidate is compared (against the secret, repeated as needed), with no early exit,
+/// and a length difference only sets a bit of the result.
+fn constant_time_eq(secret: &[u8], candidate: &[u8]) -> bool {
+    let mut diff = u8::from(secret.len() != candidate.len());
+    if !secret.is_empty() {
+        for (i, byte) in candidate.iter().enumerate() {
+            diff |= byte ^ secret[i % secret.len()];
+        }
+    }
+    std::hint::black_box(diff) == 0
 }
 
 /// Parse upsd.users. `file_name` is only used in diagnostics.

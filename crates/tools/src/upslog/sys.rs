@@ -5,6 +5,7 @@
 use std::ffi::CString;
 use std::fs::{File, OpenOptions};
 use std::io;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -85,8 +86,20 @@ pub fn take_pid_file(
 
 /// Open a log file for appending. A file created here is given to `owner` (the user upslog is
 /// about to become), so that it can still reopen it on SIGHUP once privileges are dropped.
+///
+/// The log directory (`/var/log/nut`) is writable by the `nut` account while upslog opens
+/// its files as root, so an existing file is only appended to when it is a regular file with
+/// one link, reached without following a symlink, and owned by root or by the account upslog
+/// runs as (`owner`, else whoever runs it): nothing planted there can make root write
+/// device data into another file.
 pub fn open_log(path: &str, owner: Option<&User>) -> io::Result<File> {
-    match OpenOptions::new().append(true).create_new(true).open(path) {
+    let flags = libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    match OpenOptions::new()
+        .append(true)
+        .create_new(true)
+        .custom_flags(flags)
+        .open(path)
+    {
         Ok(file) => {
             if let Some(user) = owner {
                 // Best effort: where root may not chown (NFS root squash) the file still
@@ -100,10 +113,51 @@ pub fn open_log(path: &str, owner: Option<&User>) -> io::Result<File> {
             Ok(file)
         }
         Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {
-            OpenOptions::new().append(true).open(path)
+            // Looked at first for a clear refusal; the open below re-checks what it got.
+            let kind = std::fs::symlink_metadata(path)?.file_type();
+            if kind.is_symlink() {
+                return Err(refused("it is a symbolic link"));
+            }
+            if !kind.is_file() {
+                return Err(refused("it is not a regular file"));
+            }
+            // O_NONBLOCK: a FIFO swapped in meanwhile must not hang the open.
+            let file = OpenOptions::new()
+                .append(true)
+                .custom_flags(flags | libc::O_NONBLOCK)
+                .open(path)
+                .map_err(|e| match e.raw_os_error() {
+                    Some(libc::ELOOP) => refused("it is a symbolic link"),
+                    _ => e,
+                })?;
+            let user = owner.map_or_else(|| nix::unistd::geteuid().as_raw(), |u| u.uid.as_raw());
+            check_existing_log(&file.metadata()?, user)?;
+            Ok(file)
         }
         Err(e) => Err(e),
     }
+}
+
+/// Whether an existing log file may be appended to by a process running as (or about to
+/// become) `user`.
+fn check_existing_log(meta: &std::fs::Metadata, user: u32) -> io::Result<()> {
+    if !meta.file_type().is_file() {
+        return Err(refused("it is not a regular file"));
+    }
+    if meta.nlink() != 1 {
+        return Err(refused("it has more than one hard link"));
+    }
+    if meta.uid() != 0 && meta.uid() != user {
+        return Err(refused(&format!(
+            "it is owned by uid {}, neither root nor uid {user}",
+            meta.uid()
+        )));
+    }
+    Ok(())
+}
+
+fn refused(why: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::PermissionDenied, format!("refused, {why}"))
 }
 
 /// What a signal asks upslog to do.

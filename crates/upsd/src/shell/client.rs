@@ -24,6 +24,7 @@ use tokio::net::TcpListener;
 use tokio::time::Instant;
 
 use super::Shared;
+use crate::server::Room;
 use crate::session::{IDLE_TIMEOUT, Session, SessionAction};
 
 /// Read size; also the largest burst of pipelined requests handled in one borrow.
@@ -95,13 +96,20 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                if shared.server.borrow().client_count() >= shared.maxconn.get() {
-                    tracing::info!(
-                        "Rejecting connection from {}: MAXCONN ({}) reached",
-                        peer.ip(),
-                        shared.maxconn.get()
-                    );
-                    continue;
+                let room = shared.server.borrow_mut().make_room(
+                    shared.maxconn.get(),
+                    peer.ip(),
+                    Instant::now().into_std(),
+                );
+                shared.pump();
+                match room {
+                    Room::Free => {}
+                    Room::Evict(id) => {
+                        if let Some(slot) = shared.clients.borrow().get(&id) {
+                            slot.shut_down();
+                        }
+                    }
+                    Room::Full => continue,
                 }
                 let _ = stream.set_nodelay(true);
                 let registered = stream.into_std().and_then(|std| {

@@ -20,7 +20,7 @@ pub(super) async fn run(
     shared: Rc<Shared>,
     key: UpsKey,
     socket: String,
-    mut rx: mpsc::UnboundedReceiver<String>,
+    mut rx: mpsc::Receiver<String>,
 ) {
     let path = shared.statepath.join(&socket);
     let shown = path.display().to_string();
@@ -61,7 +61,7 @@ async fn serve(
     shared: &Rc<Shared>,
     key: UpsKey,
     mut stream: UnixStream,
-    rx: &mut mpsc::UnboundedReceiver<String>,
+    rx: &mut mpsc::Receiver<String>,
 ) {
     let mut tok = Tokenizer::new(Limits::default());
     let mut buf = vec![0u8; 16 * 1024];
@@ -90,9 +90,12 @@ async fn serve(
                 while let Ok(more) = rx.try_recv() {
                     pending.push_str(&more);
                 }
+                // While this write waits for the driver, new lines wait in the channel and
+                // count against the server's DRIVER_QUEUE_LIMIT.
                 if stream.write_all(pending.as_bytes()).await.is_err() {
                     return;
                 }
+                shared.server.borrow_mut().driver_written(key, pending.len());
                 pending.clear();
             }
         }

@@ -25,8 +25,12 @@ use crate::ups::UpsKey;
 /// How often the server's timers are looked at even when nothing is due (upsd: 2 s).
 const HOUSEKEEPING_MAX_SLEEP: Duration = Duration::from_secs(2);
 
+/// Lines a driver task may have waiting. The server refuses commands long before this
+/// ([`crate::server::DRIVER_QUEUE_LIMIT`] bytes); it is the backstop for everything else.
+const DRIVER_CHANNEL_LINES: usize = 16 * 1024;
+
 struct DriverHandle {
-    tx: mpsc::UnboundedSender<String>,
+    tx: mpsc::Sender<String>,
     task: JoinHandle<()>,
 }
 
@@ -55,11 +59,18 @@ impl Shared {
             if let Some(line) = log {
                 crate::daemon::log_line(&line);
             }
-            if let Some((key, line)) = transmit
-                && let Some(handle) = self.drivers.borrow().get(&key)
-            {
-                // A closed channel means the task is gone; the UPS is shown as down anyway.
-                let _ = handle.tx.send(line);
+            if let Some((key, line)) = transmit {
+                let len = line.len();
+                let sent = self
+                    .drivers
+                    .borrow()
+                    .get(&key)
+                    .is_some_and(|handle| handle.tx.try_send(line).is_ok());
+                if !sent {
+                    // The task is gone (the UPS is shown as down anyway) or hopelessly
+                    // behind: the line is dropped and no longer counts as queued.
+                    self.server.borrow_mut().driver_written(key, len);
+                }
             }
             match event {
                 Some(ServerEvent::StartDriver(key, socket)) => self.start_driver(key, socket),
@@ -79,7 +90,7 @@ impl Shared {
     }
 
     fn start_driver(self: &Rc<Self>, key: UpsKey, socket: String) {
-        let (tx, rx) = mpsc::unbounded_channel();
+        let (tx, rx) = mpsc::channel(DRIVER_CHANNEL_LINES);
         let task = tokio::task::spawn_local(driver::run(self.clone(), key, socket, rx));
         if let Some(old) = self
             .drivers

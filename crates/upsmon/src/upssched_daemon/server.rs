@@ -3,11 +3,10 @@
 
 use std::fs::File;
 use std::io::{Read, Write};
-use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
 
 use nix::fcntl::{Flock, OFlag};
-use nix::sys::stat::{Mode, umask};
 use nix::unistd::{ForkResult, chdir, fork, pipe2, setsid};
 use nut_core::token::{Limits, Tokenizer};
 use nut_upsmon::Time;
@@ -51,16 +50,14 @@ pub fn spawn(d: &DaemonConf, lock: Flock<File>) -> Result<(), String> {
 fn daemon(d: &DaemonConf, lock: Flock<File>, mut ready: File) -> i32 {
     let _ = setsid();
     let _ = chdir("/");
-    let previous = umask(Mode::from_bits_truncate(0o007));
-    let listener = match UnixListener::bind(&d.pipefn) {
+    // Mode 0660 from the umask, never a chmod by path (nut_daemon::socket).
+    let listener = match nut_daemon::socket::bind_unix_listener(&d.pipefn, 0o660, None) {
         Ok(l) => l,
         Err(e) => {
             tracing::error!("Can't bind {}: {e}", d.pipefn.display());
             return 1;
         }
     };
-    umask(previous);
-    let _ = std::fs::set_permissions(&d.pipefn, std::fs::Permissions::from_mode(0o660));
     let inode = std::fs::metadata(&d.pipefn)
         .map(|m| (m.dev(), m.ino()))
         .ok();

@@ -137,3 +137,22 @@ fn tokenizer_errors() {
         ]
     );
 }
+
+#[test]
+fn forcessl_is_a_flag_and_needs_certfile() {
+    assert!(!clean(parse("")).force_ssl);
+    let c = clean(parse("CERTFILE /etc/nut/upsd.pem\nFORCESSL 1\n"));
+    assert!(c.force_ssl);
+    let c = clean(parse("CERTFILE /etc/nut/upsd.pem\nFORCESSL off\n"));
+    assert!(!c.force_ssl);
+    assert_eq!(
+        errors(parse("MAXAGE 20\nFORCESSL on\n")),
+        ["upsd.conf:2: FORCESSL needs CERTFILE: without TLS no client could ever log in"]
+    );
+    // Off without CERTFILE is fine.
+    assert!(!clean(parse("FORCESSL 0\n")).force_ssl);
+    assert_eq!(
+        errors(parse("CERTFILE x\nFORCESSL maybe\n")),
+        ["upsd.conf:2: FORCESSL: expected yes|no (also true|false, on|off, 1|0), got 'maybe'"]
+    );
+}

@@ -137,3 +137,38 @@ fn settings_after_a_malformed_header_are_skipped() {
     );
     assert!(e.warnings.is_empty(), "{:?}", e.warnings);
 }
+
+#[test]
+fn passwords_compare_exactly_in_constant_time() {
+    for (secret, candidate, equal) in [
+        ("secret", "secret", true),
+        ("secret", "Secret", false),
+        ("secret", "secre", false),
+        ("secret", "secrets", false),
+        // Repeating the secret must not match (the comparison wraps around it).
+        ("secret", "secretsecret", false),
+        ("s", "ss", false),
+        ("secret", "", false),
+        ("", "", true),
+        ("", "x", false),
+    ] {
+        assert_eq!(
+            constant_time_eq(secret.as_bytes(), candidate.as_bytes()),
+            equal,
+            "{secret:?} vs {candidate:?}"
+        );
+    }
+    let (u, _) = parse_upsd_users(
+        "[admin]\npassword = secret\n[nopass]\nactions = SET\n",
+        "upsd.users",
+    )
+    .unwrap()
+    .into_parts();
+    assert!(u.authenticate("admin", "secret").is_some());
+    assert!(u.authenticate("admin", "secretsecret").is_none());
+    assert!(u.authenticate("nopass", "").is_none());
+    assert!(
+        u.authenticate("nobody", "nut-rs: no such user, no such password")
+            .is_none()
+    );
+}
