@@ -1,0 +1,117 @@
+//! Protocol auto-detection (`subdriver_matcher`): each candidate protocol's claim is tried up
+//! to [`MAXTRIES`] times, in NUT 2.8.0's order, unless `protocol` selects one.
+
+use crate::engine::{MAXTRIES, Outcome, Qx, Reply, Step};
+use crate::options::QxOptions;
+use crate::protocol::{ProtocolId, candidates};
+
+/// What the detector wants next.
+#[derive(Debug)]
+pub enum DetectStep {
+    /// Send these bytes, then call [`Detector::feed`] with the answer.
+    Send(Vec<u8>),
+    /// A protocol claimed the device; continue with [`Qx::init`].
+    Found(Box<Qx>),
+    /// No protocol claimed the device ("Device not supported!").
+    NotSupported,
+}
+
+/// The detection state machine.
+#[derive(Debug)]
+pub struct Detector {
+    opts: QxOptions,
+    order: Vec<ProtocolId>,
+    cand: usize,
+    tries: u32,
+    current: Option<Box<Qx>>,
+    skipped: Vec<ProtocolId>,
+}
+
+impl Detector {
+    /// Detector for `opts` (its variant decides the candidates; `protocol` restricts them).
+    pub fn new(opts: QxOptions) -> Self {
+        let order: Vec<ProtocolId> = candidates(opts.variant)
+            .iter()
+            .copied()
+            .filter(|p| opts.protocol.is_none_or(|sel| sel == *p))
+            .collect();
+        Detector {
+            opts,
+            order,
+            cand: 0,
+            tries: 0,
+            current: None,
+            skipped: Vec::new(),
+        }
+    }
+
+    /// Candidate protocols this build cannot probe (they were skipped; a device speaking one
+    /// of them may be claimed by a later, more generic protocol).
+    pub fn skipped(&self) -> &[ProtocolId] {
+        &self.skipped
+    }
+
+    /// Start (or restart) detection.
+    pub fn start(&mut self) -> DetectStep {
+        self.cand = 0;
+        self.tries = 0;
+        self.current = None;
+        self.skipped.clear();
+        self.next_attempt()
+    }
+
+    fn next_attempt(&mut self) -> DetectStep {
+        loop {
+            let Some(&id) = self.order.get(self.cand) else {
+                return DetectStep::NotSupported;
+            };
+            let Some(proto) = id.protocol() else {
+                self.skipped.push(id);
+                self.cand += 1;
+                self.tries = 0;
+                continue;
+            };
+            if self.tries >= MAXTRIES {
+                self.cand += 1;
+                self.tries = 0;
+                continue;
+            }
+            self.tries += 1;
+            let mut qx = Box::new(Qx::new(proto, self.opts.clone()));
+            let step = qx.claim();
+            self.current = Some(qx);
+            if let Some(d) = self.handle(step) {
+                return d;
+            }
+        }
+    }
+
+    fn handle(&mut self, step: Step) -> Option<DetectStep> {
+        match step {
+            Step::Send(b) => Some(DetectStep::Send(b)),
+            Step::Done(Outcome::Claim(true)) => {
+                let mut qx = self.current.take()?;
+                (qx.proto.initups)(&mut qx);
+                let v = qx.proto.version;
+                qx.logm(crate::engine::Level::Info, format!("Using protocol: {v}"));
+                Some(DetectStep::Found(qx))
+            }
+            Step::Done(_) => {
+                self.current = None;
+                None
+            }
+        }
+    }
+
+    /// Feed the answer to the last command.
+    pub fn feed(&mut self, reply: Reply<'_>) -> DetectStep {
+        let step = match self.current.as_mut() {
+            Some(qx) => qx.feed(reply),
+            None => return self.next_attempt(),
+        };
+        match self.handle(step) {
+            Some(d) => d,
+            None => self.next_attempt(),
+        }
+    }
+}
