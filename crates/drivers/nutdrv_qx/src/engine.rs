@@ -951,9 +951,11 @@ impl WalkTask {
             }
             if fl & qxf::SETVAR != 0 {
                 if fl & qxf::NONUT != 0 {
-                    qx.flags[idx] |= qxf::SKIP;
                     let mut sub = Box::new(CmdTask::new(Job::Set(it.var.to_string(), None)));
-                    match sub.resume(qx, None) {
+                    let step = sub.resume(qx, None);
+                    // One-time setting from ups.conf: not again after this.
+                    qx.flags[idx] |= qxf::SKIP;
+                    match step {
                         CmdStep::Send(b) => {
                             self.sub = Some(sub);
                             return WalkStep::Send(b);

@@ -23,6 +23,11 @@ impl Device {
     /// Load a recording (`CMD -> REPLY` or `... [CMD] -> REPLY`), first reply wins.
     pub fn from_fixture(name: &str) -> Device {
         let text = std::fs::read_to_string(fixture(name)).expect("fixture readable");
+        Self::from_text(&text)
+    }
+
+    /// Parse recording text (same rules as [`Device::from_fixture`]).
+    pub fn from_text(text: &str) -> Device {
         let mut replies = HashMap::new();
         for line in text.lines() {
             if line.trim_start().starts_with('#') || !line.contains(" -> ") {

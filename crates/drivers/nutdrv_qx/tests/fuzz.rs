@@ -1,0 +1,147 @@
+//! Property tests: whatever bytes a device answers (garbage, truncated, huge, NULs, wrong
+//! leading characters), detection, initialisation, polls, instant commands, SETs and shutdown
+//! finish without panicking, for every protocol. These are the parsers' fuzz targets.
+
+use nutdrv_qx::{DetectStep, Detector, Outcome, Qx, QxOptions, Reply, Step, Variant};
+use proptest::prelude::*;
+
+struct Feed {
+    replies: Vec<Vec<u8>>,
+    n: usize,
+    budget: usize,
+}
+
+impl Feed {
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.budget == 0 {
+            return None;
+        }
+        self.budget -= 1;
+        let r = if self.replies.is_empty() {
+            Vec::new()
+        } else {
+            self.replies[self.n % self.replies.len()].clone()
+        };
+        self.n += 1;
+        Some(r)
+    }
+}
+
+fn reply(r: &[u8]) -> Reply<'_> {
+    // A reply starting with 0xff stands for an I/O error.
+    if r.first() == Some(&0xff) {
+        Reply::Error
+    } else {
+        Reply::Data(r)
+    }
+}
+
+fn drive(qx: &mut Qx, mut s: Step, f: &mut Feed) -> Option<Outcome> {
+    loop {
+        match s {
+            Step::Send(_) => {
+                let r = f.next()?;
+                s = qx.feed(reply(&r));
+            }
+            Step::Done(o) => return Some(o),
+        }
+    }
+}
+
+fn exercise(proto: &str, replies: Vec<Vec<u8>>, extra: Option<&str>) {
+    let opts = QxOptions::parse(Variant::NutdrvQx, [("protocol", Some(proto))]).unwrap();
+    let mut f = Feed {
+        replies,
+        n: 0,
+        budget: 400,
+    };
+    let mut d = Detector::new(opts);
+    let mut step = d.start();
+    let mut qx = loop {
+        match step {
+            DetectStep::Send(_) => {
+                let Some(r) = f.next() else { return };
+                step = d.feed(reply(&r));
+            }
+            DetectStep::Found(qx) => break qx,
+            DetectStep::NotSupported => return,
+        }
+    };
+    let s = qx.init(10.0);
+    if drive(&mut qx, s, &mut f).is_none() {
+        return;
+    }
+    for i in 0..4 {
+        let s = qx.poll(20.0 + 40.0 * f64::from(i));
+        if drive(&mut qx, s, &mut f).is_none() {
+            return;
+        }
+    }
+    let cmds: Vec<String> = qx.dstate().commands().iter().cloned().collect();
+    for c in
+        cmds.iter()
+            .map(String::as_str)
+            .chain(["load.on", "shutdown.return", "beeper.on", "nope"])
+    {
+        let s = qx.instcmd(c, extra);
+        if drive(&mut qx, s, &mut f).is_none() {
+            return;
+        }
+    }
+    for (v, val) in [
+        ("ups.delay.start", extra.unwrap_or("60")),
+        ("ups.delay.shutdown", extra.unwrap_or("-5")),
+        ("battery.packs", extra.unwrap_or("3")),
+    ] {
+        let s = qx.setvar(v, val);
+        if drive(&mut qx, s, &mut f).is_none() {
+            return;
+        }
+    }
+    let s = qx.shutdown();
+    let _ = drive(&mut qx, s, &mut f);
+    let _ = qx.take_log();
+    let _ = qx.dstate_mut().take_updates();
+}
+
+const PROTOS: &[&str] = &[
+    "megatec",
+    "megatec/old",
+    "mustek",
+    "zinto",
+    "hunnox",
+    "q1",
+    "mecer",
+    "bestups",
+];
+
+fn answer() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..80),
+        // Plausible shapes with random characters in them, so deeper code is reached.
+        "\\([0-9. ]{0,46}[01]{0,8}\r?".prop_map(String::into_bytes),
+        "#[ -~]{0,40}\r?".prop_map(String::into_bytes),
+        "[A-Z0-9]{0,4}(,[0-9. ]{0,6}){0,7}\r?".prop_map(String::into_bytes),
+        "\\((ACK|NAK|PI98|PI[0-9]{2})\r?".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 500..700),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_answers_never_panic(
+        p in 0..PROTOS.len(),
+        replies in proptest::collection::vec(answer(), 0..12),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        exercise(PROTOS[p], replies, extra.as_deref());
+    }
+
+    #[test]
+    fn options_never_panic(name in "[a-z_.]{1,20}", value in proptest::option::of("[ -~]{0,20}")) {
+        let _ = QxOptions::parse(Variant::NutdrvQx, [(name.as_str(), value.as_deref())]);
+        let _ = QxOptions::parse(Variant::BlazerSer, [(name.as_str(), value.as_deref())]);
+    }
+}
