@@ -768,9 +768,14 @@ struct ClaimTask {
 }
 
 impl ClaimTask {
+    /// A failed claim forgets the value its first step set.
     fn fail(&self, qx: &mut Qx) -> Step {
         if self.step > 0 {
-            qx.ds.del("input.voltage");
+            if let Some(ClaimStep::Query(var, ..) | ClaimStep::QueryOrNak(var, ..)) =
+                qx.proto.claim.first()
+            {
+                qx.ds.del(var);
+            }
         }
         Step::Done(Outcome::Claim(false))
     }

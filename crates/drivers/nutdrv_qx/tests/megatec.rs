@@ -51,16 +51,18 @@ fn upsmart_autodetects_megatec_with_debian_values() {
     let qx = start(&mut dev, opts(&[]));
     assert_eq!(qx.protocol().id, ProtocolId::Megatec);
     assert_eq!(dump(&qx), lines(UPSMART_DEBIAN));
-    // Debian's exchange from mustek on (voltronic* are not probed by this build):
-    // QS x3, D x3, (Q1 ID) x3, (Q1 QPI) x3, Q1 I (claim), Q1 F I (init walk), Q1 (poll).
+    // Debian's exchange after voltronic's QGS x3 (voltronic is not probed by this build):
+    // M x3 (voltronic-qs), M x3 (voltronic-qs-hex), QS x3, D x3, (Q1 ID) x3, (Q1 QPI) x3,
+    // Q1 I (claim), Q1 F I (init walk), Q1 (first poll).
     let from = dev
         .log
         .iter()
-        .position(|c| c == "QS")
-        .expect("mustek probed");
-    let expect: Vec<&str> = "QS QS QS D D D Q1 ID Q1 ID Q1 ID Q1 QPI Q1 QPI Q1 QPI Q1 I Q1 F I Q1"
-        .split(' ')
-        .collect();
+        .position(|c| c == "M")
+        .expect("voltronic-qs probed");
+    let expect: Vec<&str> =
+        "M M M M M M QS QS QS D D D Q1 ID Q1 ID Q1 ID Q1 QPI Q1 QPI Q1 QPI Q1 I Q1 F I Q1"
+            .split(' ')
+            .collect();
     assert_eq!(&dev.log[from..], &expect[..]);
 }
 

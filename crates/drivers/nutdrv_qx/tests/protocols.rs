@@ -336,3 +336,130 @@ ups.type: online
         &["Q1", "ID", "Q1", "ID", "RT", "BP?", "SS?", "SS2", "M", "Q1"]
     );
 }
+
+#[test]
+fn saper2_voltronic_qs_h_is_claimed_by_mustek_like_debian() {
+    // The "H" answer to M is neither voltronic-qs ('V') nor -hex ('P'/'T'): Debian ends up
+    // with mustek (QS in the Q1 layout); "--.-" leaves ups.temperature out.
+    let mut dev = Device::from_fixture("voltronic-qs-h_0665-5161_saper2.txt");
+    let qx = start(&mut dev, opts(&[]));
+    assert_eq!(qx.protocol().id, ProtocolId::Mustek);
+    let debian = r#"
+battery.charge: 100
+battery.voltage: 13.50
+battery.voltage.high: 13.00
+battery.voltage.low: 10.40
+battery.voltage.nominal: 12.0
+driver.parameter.pollfreq: 30
+driver.version.data: Mustek 0.07
+input.current.nominal: 3.0
+input.frequency: 50.0
+input.frequency.nominal: 50
+input.voltage: 228.6
+input.voltage.fault: 228.7
+input.voltage.nominal: 230
+output.voltage: 228.6
+ups.beeper.status: disabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.load: 0
+ups.status: OL
+ups.type: offline / line interactive
+"#;
+    assert_eq!(dump(&qx), lines(debian));
+    // voltronic (QGS) is not probed by this build; then M x3 (voltronic-qs), M x3 (-hex), QS...
+    assert_eq!(&dev.log[..7], ["M", "M", "M", "M", "M", "M", "QS"]);
+}
+
+#[test]
+fn voltronic_qs_like_debian() {
+    let mut dev = Device::from_text(
+        "M -> V\nQS -> (228.6 228.7 228.6 000 50.0 13.5 --.- 00001000\nF -> #230.0 003 12.00 50.0\n",
+    );
+    let qx = start(&mut dev, opts(&[]));
+    assert_eq!(qx.protocol().id, ProtocolId::VoltronicQs);
+    let debian = r#"
+battery.charge: 100
+battery.voltage: 13.50
+battery.voltage.high: 13.00
+battery.voltage.low: 10.40
+battery.voltage.nominal: 12.0
+driver.parameter.pollfreq: 30
+driver.version.data: Voltronic-QS 0.07
+input.voltage: 228.6
+input.voltage.fault: 228.7
+output.current.nominal: 3.0
+output.frequency: 50.0
+output.frequency.nominal: 50
+output.voltage: 228.6
+output.voltage.nominal: 230
+ups.beeper.status: disabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.firmware.aux: PM-V
+ups.load: 0
+ups.status: OL
+ups.type: offline / line interactive
+"#;
+    assert_eq!(dump(&qx), lines(debian));
+    assert_eq!(dev.log, ["M", "QS", "QS", "F", "QS"]);
+}
+
+const QS_HEX_P: &[u8] =
+    b"#\x6C\x01 \x35 \x6C\x01 \x35 \x03 \x51\x9A \x28\x02\x12\xD0 \xE6 \x1E \x09";
+const QS_HEX_T: &[u8] =
+    b"#\x69\x01 \x6C \x68\x02 \x6C \x00 \x5F\xD7 \x12\xC0\x00 \xE4 \x1E \x09 \x02";
+
+#[test]
+fn voltronic_qs_hex_p_like_debian() {
+    let mut dev = Device::from_text("M -> P\n");
+    dev.set_bytes("QS", QS_HEX_P);
+    let qx = start(&mut dev, opts(&[]));
+    assert_eq!(qx.protocol().id, ProtocolId::VoltronicQsHex);
+    let debian = r#"
+battery.voltage: 13.53
+driver.parameter.pollfreq: 30
+driver.version.data: Voltronic-QS-Hex 0.10
+input.voltage: 112.2
+output.frequency: 59.8
+output.voltage: 112.2
+ups.beeper.status: enabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.firmware.aux: PM-P
+ups.load: 3
+ups.status: OL
+ups.type: offline / line interactive
+"#;
+    assert_eq!(dump(&qx), lines(debian));
+}
+
+#[test]
+fn voltronic_qs_hex_t_like_debian() {
+    let mut dev = Device::from_text("M -> T\n");
+    dev.set_bytes("QS", QS_HEX_T);
+    let qx = start(&mut dev, opts(&[]));
+    let debian = r#"
+battery.charge: 100
+battery.voltage: 13.41
+battery.voltage.high: 13.00
+battery.voltage.low: 10.40
+battery.voltage.nominal: 12.0
+driver.parameter.pollfreq: 30
+driver.version.data: Voltronic-QS-Hex 0.10
+input.voltage: 222.4
+output.frequency: 50.1
+output.frequency.nominal: 50.0
+output.voltage: 220.2
+output.voltage.nominal: 220.0
+ups.beeper.status: enabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.firmware.aux: PM-T
+ups.load: 0
+ups.status: OL
+ups.type: offline / line interactive
+"#;
+    assert_eq!(dump(&qx), lines(debian));
+    assert!(qx.dstate().commands().contains("test.battery.start.quick"));
+}

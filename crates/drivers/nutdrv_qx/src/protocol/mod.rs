@@ -9,6 +9,8 @@ pub mod megatec;
 pub mod megatec_old;
 pub mod mustek;
 pub mod q1;
+pub mod voltronic_qs;
+pub mod voltronic_qs_hex;
 pub mod zinto;
 
 use crate::engine::Qx;
@@ -77,11 +79,9 @@ impl ProtocolId {
             ProtocolId::Zinto => Some(&zinto::PROTOCOL),
             ProtocolId::Hunnox => Some(&hunnox::PROTOCOL),
             ProtocolId::Q1 => Some(&q1::PROTOCOL),
-            ProtocolId::Voltronic
-            | ProtocolId::VoltronicQs
-            | ProtocolId::VoltronicQsHex
-            | ProtocolId::Masterguard
-            | ProtocolId::Ablerex => None,
+            ProtocolId::VoltronicQs => Some(&voltronic_qs::PROTOCOL),
+            ProtocolId::VoltronicQsHex => Some(&voltronic_qs_hex::PROTOCOL),
+            ProtocolId::Voltronic | ProtocolId::Masterguard | ProtocolId::Ablerex => None,
         }
     }
 }

@@ -38,10 +38,14 @@ impl Device {
                 (Some(p), true) => left[p + 1..left.trim_end().len() - 1].to_string(),
                 _ => left.trim().to_string(),
             };
+            let cmd = cmd.strip_suffix("\\r").unwrap_or(&cmd).to_string();
             let reply = reply.strip_suffix("\\r").unwrap_or(reply);
-            replies
-                .entry(cmd)
-                .or_insert_with(|| format!("{reply}\r").into_bytes());
+            let bytes = if reply.trim() == "(no reply)" {
+                Vec::new()
+            } else {
+                format!("{reply}\r").into_bytes()
+            };
+            replies.entry(cmd).or_insert(bytes);
         }
         Device {
             replies,
@@ -53,6 +57,13 @@ impl Device {
     pub fn set(&mut self, cmd: &str, reply: &str) {
         self.replies
             .insert(cmd.to_string(), format!("{reply}\r").into_bytes());
+    }
+
+    /// Raw reply bytes (binary protocols), CR added.
+    pub fn set_bytes(&mut self, cmd: &str, reply: &[u8]) {
+        let mut r = reply.to_vec();
+        r.push(b'\r');
+        self.replies.insert(cmd.to_string(), r);
     }
 
     /// The device takes `cmd` without answering (what Megatec units do for accepted commands).
