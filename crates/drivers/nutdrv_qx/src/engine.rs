@@ -770,12 +770,11 @@ struct ClaimTask {
 impl ClaimTask {
     /// A failed claim forgets the value its first step set.
     fn fail(&self, qx: &mut Qx) -> Step {
-        if self.step > 0 {
-            if let Some(ClaimStep::Query(var, ..) | ClaimStep::QueryOrNak(var, ..)) =
+        if self.step > 0
+            && let Some(ClaimStep::Query(var, ..) | ClaimStep::QueryOrNak(var, ..)) =
                 qx.proto.claim.first()
-            {
-                qx.ds.del(var);
-            }
+        {
+            qx.ds.del(var);
         }
         Step::Done(Outcome::Claim(false))
     }
