@@ -28,6 +28,14 @@ pub enum Reply<'a> {
     Data(&'a [u8]),
     /// The transfer failed (I/O error, device gone).
     Error,
+    /// A reply buffer and the length the transport reported, when they differ (NUT's USB
+    /// subdrivers can leave text in the buffer and report 0 bytes).
+    Raw {
+        /// The buffer.
+        buf: &'a [u8],
+        /// The reported length.
+        len: usize,
+    },
 }
 
 /// Next thing to do for the running operation.
@@ -383,8 +391,9 @@ impl Qx {
     pub(crate) fn take_reply(&mut self, idx: usize, reply: Reply<'_>) -> Result<String, Refused> {
         let it = self.item(idx);
         self.answer.clear();
-        let data = match reply {
-            Reply::Data(d) => d,
+        let (data, reported) = match reply {
+            Reply::Data(d) => (d, d.len()),
+            Reply::Raw { buf, len } => (buf, len.min(buf.len())),
             Reply::Error => {
                 self.logm(
                     Level::Debug(4),
@@ -394,11 +403,11 @@ impl Qx {
             }
         };
         let data = &data[..data.len().min(MAX_ANSWER)];
-        let mut len = data.len();
+        let mut len = reported.min(data.len());
         self.answer = data.to_vec();
         if let Some(f) = it.pre_answer {
             let raw = std::mem::take(&mut self.answer);
-            match f(self, idx, &raw) {
+            match f(self, idx, &raw[..len]) {
                 Ok(a) => {
                     len = a.len();
                     self.answer = a;

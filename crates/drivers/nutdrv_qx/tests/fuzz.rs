@@ -145,3 +145,65 @@ proptest! {
         let _ = QxOptions::parse(Variant::BlazerSer, [(name.as_str(), value.as_deref())]);
     }
 }
+
+fn usb_result() -> impl Strategy<Value = nutdrv_qx::usb::UsbResult> {
+    use nutdrv_qx::usb::{UsbError, UsbResult};
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..70).prop_map(UsbResult::Data),
+        (0usize..100).prop_map(UsbResult::Written),
+        prop_oneof![
+            Just(UsbError::Timeout),
+            Just(UsbError::Pipe),
+            Just(UsbError::NoDevice),
+            Just(UsbError::Io),
+            Just(UsbError::Busy),
+        ]
+        .prop_map(UsbResult::Err),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Any transfer results: every subdriver's framing ends (bounded) without panicking.
+    #[test]
+    fn usb_framing_is_total(
+        sub in 0usize..12,
+        cmd in prop_oneof![
+            Just(b"Q1\r".to_vec()), Just(b"F\r".to_vec()), Just(b"I\r".to_vec()),
+            Just(b"S.5R0003\r".to_vec()), Just(b"Q\r".to_vec()), Just(b"C\r".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        ],
+        langid in proptest::option::of(any::<u16>()),
+        step in 0u8..6,
+        results in proptest::collection::vec(usb_result(), 0..80),
+    ) {
+        use nutdrv_qx::usb::{Subdriver, UsbConfig, UsbExchange, UsbState, UsbStep};
+        let sub = Subdriver::all(Variant::NutdrvQx)[sub];
+        let mut state = UsbState::default();
+        // Advance the hunnox handshake to an arbitrary step.
+        for _ in 0..step {
+            let x = UsbExchange::new(Subdriver::Hunnox, b"Q1\r", &UsbConfig::default(), &state);
+            state = x.state();
+        }
+        let mut x = UsbExchange::new(sub, &cmd, &UsbConfig { langid_fix: langid }, &state);
+        let mut it = results.into_iter();
+        let mut s = x.step(None);
+        let mut n = 0;
+        loop {
+            match s {
+                UsbStep::Op(_) => {
+                    n += 1;
+                    prop_assert!(n < 2000);
+                    let r = it.next().unwrap_or(nutdrv_qx::usb::UsbResult::Err(nutdrv_qx::usb::UsbError::Timeout));
+                    s = x.step(Some(r));
+                }
+                UsbStep::Done(o) => {
+                    let _ = o.reply();
+                    let _ = o.recovery();
+                    break;
+                }
+            }
+        }
+    }
+}
