@@ -56,6 +56,8 @@ pub enum CmdStatus {
     Failed,
     /// Not a command of this device.
     Invalid,
+    /// Not a command of this driver at all (blazer's `STAT_INSTCMD_UNKNOWN`).
+    Unknown,
 }
 
 /// Result of a SET (NUT's `STAT_SET_*`: nutdrv_qx reports every failure as UNKNOWN).

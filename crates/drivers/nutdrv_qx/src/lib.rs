@@ -8,9 +8,11 @@
 //! * [`engine::Qx`]: initialisation, polls, instant commands, SETs and shutdown for one device.
 //! * [`options`]: driver options, validated, and the variables each program declares.
 //! * [`usb`]: the USB subdrivers' framing as transfer operations, and the VID:PID table.
+//! * [`blazer::Blazer`]: blazer_ser / blazer_usb's own (older) driver core.
 #![forbid(unsafe_code)]
 
 pub mod battery;
+pub mod blazer;
 pub mod cnum;
 pub mod detect;
 pub mod dstate;
@@ -20,6 +22,7 @@ pub mod options;
 pub mod protocol;
 pub mod usb;
 
+pub use blazer::Blazer;
 pub use detect::{DetectStep, Detector};
 pub use engine::{CmdStatus, Outcome, PollResult, Qx, Reply, SetStatus, Step};
 pub use options::{QxOptions, Variant};

@@ -207,3 +207,41 @@ proptest! {
         }
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// blazer_ser's core: any answers, no panic.
+    #[test]
+    fn blazer_any_answers_never_panic(
+        replies in proptest::collection::vec(answer(), 0..10),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        let opts = QxOptions::parse(Variant::BlazerSer, [("runtimecal", Some("240,100,720,50"))]).unwrap();
+        let mut b = nutdrv_qx::Blazer::new(opts).unwrap();
+        let mut f = Feed { replies, n: 0, budget: 200 };
+        let mut run = |b: &mut nutdrv_qx::Blazer, mut s: Step| -> bool {
+            loop {
+                match s {
+                    Step::Send(_) => match f.next() {
+                        Some(r) => s = b.feed(reply(&r)),
+                        None => return false,
+                    },
+                    Step::Done(_) => return true,
+                }
+            }
+        };
+        let s = b.init(0.0);
+        if !run(&mut b, s) { return Ok(()); }
+        for i in 0..3 {
+            let s = b.poll(f64::from(i) * 5.0);
+            if !run(&mut b, s) { return Ok(()); }
+        }
+        for c in ["shutdown.return", "test.battery.start", "beeper.toggle", "x"] {
+            let s = b.instcmd(c, extra.as_deref());
+            if !run(&mut b, s) { return Ok(()); }
+        }
+        let s = b.shutdown();
+        let _ = run(&mut b, s);
+    }
+}
