@@ -160,12 +160,27 @@ pub mod sb {
 }
 
 /// Private per-protocol run-time state.
-#[derive(Clone, Debug, Default)]
+#[derive(Clone, Debug)]
 pub struct Scratch {
     /// bestups: Patriot Pro models report the bypass/boost/buck bit inverted.
     pub inverted_bbb_bit: bool,
     /// bestups: pin shutdown mode read from the device.
     pub pins_shutdown_mode: Option<i64>,
+    /// ablerex: battery voltage from Q5 (hundredths of the nominal voltage), -1 = unknown.
+    pub ablerex_q5_vb: i64,
+    /// ablerex: battery cut-off voltage from Q5, -1 = unknown.
+    pub ablerex_q5_vbc: i64,
+}
+
+impl Default for Scratch {
+    fn default() -> Self {
+        Scratch {
+            inverted_bbb_bit: false,
+            pins_shutdown_mode: None,
+            ablerex_q5_vb: -1,
+            ablerex_q5_vbc: -1,
+        }
+    }
 }
 
 /// Walk modes of nutdrv_qx.
@@ -187,6 +202,9 @@ pub struct Qx {
     pub(crate) ds: Dstate,
     pub(crate) status: u32,
     pub(crate) pending_alarms: Vec<String>,
+    /// Tokens a protocol puts into ups.status directly (NUT's `status_set` from a table
+    /// function), ahead of the ones from the status bits; reset by every poll.
+    pub(crate) raw_status: Vec<&'static str>,
     pub(crate) opts: QxOptions,
     pub(crate) scratch: Scratch,
     pub(crate) batt: Battery,
@@ -210,6 +228,7 @@ impl Qx {
             ds: Dstate::default(),
             status: 0,
             pending_alarms: Vec::new(),
+            raw_status: Vec::new(),
             opts,
             scratch: Scratch::default(),
             batt,
@@ -332,7 +351,7 @@ impl Qx {
 
     fn compose_status(&mut self) {
         let s = self.status;
-        let mut t: Vec<&'static str> = Vec::new();
+        let mut t: Vec<&'static str> = self.raw_status.clone();
         t.push(if s & sb::OL != 0 { "OL" } else { "OB" });
         for (bit, name) in [
             (sb::DISCHRG, "DISCHRG"),
@@ -363,6 +382,8 @@ impl Qx {
         }
         // alarm_set de-duplicates nothing in 2.8.0 but identical texts are rare; keep order.
         self.published_alarms = std::mem::take(&mut self.pending_alarms);
+        // alarm_commit replaces (or removes) any ups.alarm a table function set directly.
+        self.ds.del("ups.alarm");
     }
 
     // ---------------------------------------------------------------- item processing
@@ -675,6 +696,7 @@ impl Qx {
     /// command/SET, a quick update otherwise.
     pub fn poll(&mut self, now: f64) -> Step {
         let full = now > self.lastpoll + self.opts.pollfreq as f64 || self.data_has_changed;
+        self.raw_status.clear();
         if full {
             self.status = 0;
             self.pending_alarms.clear();

@@ -463,3 +463,51 @@ ups.type: offline / line interactive
     assert_eq!(dump(&qx), lines(debian));
     assert!(qx.dstate().commands().contains("test.battery.start.quick"));
 }
+
+#[test]
+fn ablerex_like_debian() {
+    // Q5 and At are binary; ablerex sets BOOST straight into ups.status (ahead of OL) and
+    // leaves Q5's error code in ups.alarm until the next full update.
+    let mut dev = Device::from_text(
+        "Q1 -> (215.0 195.0 230.0 014 49.0 2.27 30.0 00101000\nF -> #230.0 004 096.0 50.0\nI -> #ABLEREX         625L       V1.0      \nTR -> #PASS\n",
+    );
+    dev.set_bytes("Q5", b"(\x01\xf4AAAA\x04\xb0\x03\xc0AA\x00\x00\x00\x17AAAA");
+    dev.set_bytes("At", b"(\x00\x00\x02\x58");
+    let qx = start(&mut dev, opts(&[("protocol", Some("ablerex"))]));
+    let debian = r#"
+battery.charge: 100
+battery.runtime: 600
+battery.voltage: 2.27
+battery.voltage.high: 109.20
+battery.voltage.low: 76.80
+battery.voltage.nominal: 96.0
+device.mfr: ABLEREX
+device.model: 625L
+driver.parameter.pollfreq: 30
+driver.version.data: Ablerex 0.01
+input.frequency: 49.0
+input.voltage: 215.0
+input.voltage.fault: 195.0
+output.current: 2.3
+output.current.nominal: 4.0
+output.frequency: 50.0
+output.frequency.nominal: 50.0
+output.voltage: 230.0
+output.voltage.nominal: 230.0
+ups.alarm: 0
+ups.beeper.status: disabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.firmware: V1.0
+ups.load: 14
+ups.status: BOOST OL
+ups.temperature: 30.0
+ups.test.result: PASS
+ups.type: offline / line interactive
+"#;
+    assert_eq!(dump(&qx), lines(debian));
+    assert_eq!(
+        &dev.log[..9],
+        ["Q1", "I", "Q1", "F", "Q5", "At", "TR", "I", "Q1"]
+    );
+}

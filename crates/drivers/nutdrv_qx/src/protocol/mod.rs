@@ -2,6 +2,7 @@
 
 pub mod blazer_common;
 
+pub mod ablerex;
 pub mod bestups;
 pub mod hunnox;
 pub mod mecer;
@@ -81,7 +82,8 @@ impl ProtocolId {
             ProtocolId::Q1 => Some(&q1::PROTOCOL),
             ProtocolId::VoltronicQs => Some(&voltronic_qs::PROTOCOL),
             ProtocolId::VoltronicQsHex => Some(&voltronic_qs_hex::PROTOCOL),
-            ProtocolId::Voltronic | ProtocolId::Masterguard | ProtocolId::Ablerex => None,
+            ProtocolId::Ablerex => Some(&ablerex::PROTOCOL),
+            ProtocolId::Voltronic | ProtocolId::Masterguard => None,
         }
     }
 }

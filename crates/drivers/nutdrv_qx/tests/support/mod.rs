@@ -120,7 +120,8 @@ pub fn opts(pairs: &[(&str, Option<&str>)]) -> QxOptions {
 
 /// Detect, init and one poll (what `-d 1` publishes); returns the engine.
 pub fn start(dev: &mut Device, o: QxOptions) -> Box<Qx> {
-    let mut qx = detect(dev, o).expect("device claimed");
+    let mut qx =
+        detect(dev, o).unwrap_or_else(|| panic!("device not claimed; exchange: {:?}", dev.log));
     let s = qx.init(1000.0);
     assert_eq!(drive(&mut qx, s, dev), Outcome::Init(Ok(())));
     let s = qx.poll(1001.0);
