@@ -841,6 +841,10 @@ impl ClaimTask {
                 return Step::Done(Outcome::Claim(true));
             };
             match *step {
+                ClaimStep::Unclaimable(msg) => {
+                    qx.logm(Level::Debug(2), msg);
+                    return Step::Done(Outcome::Claim(false));
+                }
                 ClaimStep::AcceptIfFlag(flag) => {
                     if qx.opts.testvar(flag) {
                         return Step::Done(Outcome::Claim(true));

@@ -113,6 +113,9 @@ const PROTOS: &[&str] = &[
     "q1",
     "mecer",
     "bestups",
+    "voltronic-qs",
+    "voltronic-qs-hex",
+    "ablerex",
 ];
 
 fn answer() -> impl Strategy<Value = Vec<u8>> {

@@ -5,6 +5,7 @@ pub mod blazer_common;
 pub mod ablerex;
 pub mod bestups;
 pub mod hunnox;
+pub mod masterguard;
 pub mod mecer;
 pub mod megatec;
 pub mod megatec_old;
@@ -83,7 +84,8 @@ impl ProtocolId {
             ProtocolId::VoltronicQs => Some(&voltronic_qs::PROTOCOL),
             ProtocolId::VoltronicQsHex => Some(&voltronic_qs_hex::PROTOCOL),
             ProtocolId::Ablerex => Some(&ablerex::PROTOCOL),
-            ProtocolId::Voltronic | ProtocolId::Masterguard => None,
+            ProtocolId::Masterguard => Some(&masterguard::PROTOCOL),
+            ProtocolId::Voltronic => None,
         }
     }
 }
@@ -132,6 +134,8 @@ pub enum ClaimStep {
     QueryOrNak(&'static str, u32, u32),
     /// Accept right away when this ups.conf flag is set (`novendor`).
     AcceptIfFlag(&'static str),
+    /// Give up without any I/O (logging this at debug level 2): NUT 2.8.0's masterguard.
+    Unclaimable(&'static str),
 }
 
 /// A protocol ("subdriver" in nutdrv_qx).
