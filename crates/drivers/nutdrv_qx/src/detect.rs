@@ -14,6 +14,9 @@ pub enum DetectStep {
     Found(Box<Qx>),
     /// No protocol claimed the device ("Device not supported!").
     NotSupported,
+    /// The device claimed as this protocol, which this build recognises but cannot drive yet
+    /// (NUT would use it; refuse rather than drive the device with another protocol).
+    Unimplemented(ProtocolId),
 }
 
 /// The detection state machine.
@@ -24,7 +27,6 @@ pub struct Detector {
     cand: usize,
     tries: u32,
     current: Option<Box<Qx>>,
-    skipped: Vec<ProtocolId>,
 }
 
 impl Detector {
@@ -41,14 +43,7 @@ impl Detector {
             cand: 0,
             tries: 0,
             current: None,
-            skipped: Vec::new(),
         }
-    }
-
-    /// Candidate protocols this build cannot probe (they were skipped; a device speaking one
-    /// of them may be claimed by a later, more generic protocol).
-    pub fn skipped(&self) -> &[ProtocolId] {
-        &self.skipped
     }
 
     /// Start (or restart) detection.
@@ -56,7 +51,6 @@ impl Detector {
         self.cand = 0;
         self.tries = 0;
         self.current = None;
-        self.skipped.clear();
         self.next_attempt()
     }
 
@@ -66,7 +60,6 @@ impl Detector {
                 return DetectStep::NotSupported;
             };
             let Some(proto) = id.protocol() else {
-                self.skipped.push(id);
                 self.cand += 1;
                 self.tries = 0;
                 continue;
@@ -91,6 +84,9 @@ impl Detector {
             Step::Send(b) => Some(DetectStep::Send(b)),
             Step::Done(Outcome::Claim(true)) => {
                 let mut qx = self.current.take()?;
+                if !qx.proto.implemented {
+                    return Some(DetectStep::Unimplemented(qx.proto.id));
+                }
                 (qx.proto.initups)(&mut qx);
                 let v = qx.proto.version;
                 qx.logm(crate::engine::Level::Info, format!("Using protocol: {v}"));

@@ -410,7 +410,10 @@ impl QxOptions {
         if let Some(p) = self.getval("protocol").map(str::to_string) {
             let allowed = crate::protocol::candidates(self.variant);
             match allowed.iter().find(|id| id.name().eq_ignore_ascii_case(&p)) {
-                Some(id) if self.variant == Variant::NutdrvQx && id.protocol().is_none() => {
+                Some(id)
+                    if self.variant == Variant::NutdrvQx
+                        && id.protocol().is_none_or(|p| !p.implemented) =>
+                {
                     return Err(Self::invalid(
                         "protocol",
                         &p,

@@ -367,8 +367,11 @@ ups.status: OL
 ups.type: offline / line interactive
 "#;
     assert_eq!(dump(&qx), lines(debian));
-    // voltronic (QGS) is not probed by this build; then M x3 (voltronic-qs), M x3 (-hex), QS...
-    assert_eq!(&dev.log[..7], ["M", "M", "M", "M", "M", "M", "QS"]);
+    // QGS x3 (voltronic), M x3 (voltronic-qs), M x3 (-hex), then mustek's QS claims it.
+    assert_eq!(
+        &dev.log[..10],
+        ["QGS", "QGS", "QGS", "M", "M", "M", "M", "M", "M", "QS"]
+    );
 }
 
 #[test]
@@ -402,7 +405,7 @@ ups.status: OL
 ups.type: offline / line interactive
 "#;
     assert_eq!(dump(&qx), lines(debian));
-    assert_eq!(dev.log, ["M", "QS", "QS", "F", "QS"]);
+    assert_eq!(dev.log, ["QGS", "QGS", "QGS", "M", "QS", "QS", "F", "QS"]);
 }
 
 const QS_HEX_P: &[u8] =
@@ -521,4 +524,42 @@ fn masterguard_never_claims_like_debian() {
     );
     assert!(detect(&mut dev, opts(&[("protocol", Some("masterguard"))])).is_none());
     assert!(dev.log.is_empty(), "{:?}", dev.log);
+}
+
+#[test]
+fn voltronic_devices_are_recognised_not_misdriven() {
+    use nutdrv_qx::{DetectStep, Detector, Reply};
+    // A Voltronic Power unit (QGS + QPI) is voltronic's in NUT: this build recognises it and
+    // says so instead of letting mecer/megatec/q1 drive it.
+    let mut dev = Device::from_text(
+        "QGS -> (234.9 50.0 229.8 50.0 000.0 000 369.1 ---.- 026.5 ---.- 018.8 100000000001\nQPI -> (PI03\nQ1 -> (234.9 140.0 229.8 000 50.0 2.25 30.0 00001000\n",
+    );
+    let mut d = Detector::new(opts(&[]));
+    let mut step = d.start();
+    let got = loop {
+        match step {
+            DetectStep::Send(b) => {
+                let r = dev.answer(&b);
+                step = d.feed(Reply::Data(&r));
+            }
+            other => break other,
+        }
+    };
+    assert!(
+        matches!(got, DetectStep::Unimplemented(ProtocolId::Voltronic)),
+        "{got:?}"
+    );
+    assert_eq!(dev.log, ["QGS", "QPI"]);
+    // A QPI the 2.8.0 voltronic refuses (PI05): detection goes on as in NUT.
+    dev.set("QPI", "(PI05");
+    dev.log.clear();
+    assert!(detect(&mut dev, opts(&[])).is_some());
+    assert_eq!(&dev.log[..6], ["QGS", "QPI", "QGS", "QPI", "QGS", "QPI"]);
+    assert!(
+        nutdrv_qx::QxOptions::parse(
+            nutdrv_qx::Variant::NutdrvQx,
+            [("protocol", Some("voltronic"))]
+        )
+        .is_err()
+    );
 }

@@ -383,4 +383,5 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: None,
     rejected: None,
+    implemented: true,
 };

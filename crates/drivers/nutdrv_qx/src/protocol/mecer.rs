@@ -106,4 +106,5 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: Some("ACK"),
     rejected: Some("(NAK\r"),
+    implemented: true,
 };

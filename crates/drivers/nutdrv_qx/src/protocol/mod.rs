@@ -11,6 +11,7 @@ pub mod megatec;
 pub mod megatec_old;
 pub mod mustek;
 pub mod q1;
+pub mod voltronic;
 pub mod voltronic_qs;
 pub mod voltronic_qs_hex;
 pub mod zinto;
@@ -70,7 +71,7 @@ impl ProtocolId {
         }
     }
 
-    /// The table and claim logic, if this build implements the protocol.
+    /// The table and claim logic (see [`Protocol::implemented`]).
     pub fn protocol(self) -> Option<&'static Protocol> {
         match self {
             ProtocolId::Mustek => Some(&mustek::PROTOCOL),
@@ -85,7 +86,7 @@ impl ProtocolId {
             ProtocolId::VoltronicQsHex => Some(&voltronic_qs_hex::PROTOCOL),
             ProtocolId::Ablerex => Some(&ablerex::PROTOCOL),
             ProtocolId::Masterguard => Some(&masterguard::PROTOCOL),
-            ProtocolId::Voltronic => None,
+            ProtocolId::Voltronic => Some(&voltronic::PROTOCOL),
         }
     }
 }
@@ -157,6 +158,8 @@ pub struct Protocol {
     pub accepted: Option<&'static str>,
     /// Whole answer meaning "query rejected".
     pub rejected: Option<&'static str>,
+    /// `false`: only the claim exists (the device can be recognised, not driven).
+    pub implemented: bool,
 }
 
 /// The claim of megatec, zinto, hunnox: status, then vendor unless `novendor`.

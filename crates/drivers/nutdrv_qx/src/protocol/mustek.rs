@@ -22,4 +22,5 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: Some("ACK"),
     rejected: None,
+    implemented: true,
 };

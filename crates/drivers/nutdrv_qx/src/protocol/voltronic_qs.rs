@@ -86,4 +86,5 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: None,
     rejected: None,
+    implemented: true,
 };

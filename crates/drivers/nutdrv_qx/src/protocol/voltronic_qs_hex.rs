@@ -412,4 +412,5 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: None,
     rejected: Some("N\r"),
+    implemented: true,
 };
