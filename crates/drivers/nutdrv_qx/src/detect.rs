@@ -27,6 +27,7 @@ pub struct Detector {
     cand: usize,
     tries: u32,
     current: Option<Box<Qx>>,
+    presets: Vec<(String, String, bool)>,
 }
 
 impl Detector {
@@ -43,7 +44,23 @@ impl Detector {
             cand: 0,
             tries: 0,
             current: None,
+            presets: Vec::new(),
         }
+    }
+
+    /// Values from ups.conf that exist before the device is read: `default.<var>` (`false`)
+    /// and `override.<var>` (`true`), given without the prefix. They are in place during the
+    /// claim already, as in NUT (see [`crate::dstate::Dstate::preset`]).
+    pub fn with_presets<I, S>(mut self, presets: I) -> Self
+    where
+        I: IntoIterator<Item = (S, S, bool)>,
+        S: Into<String>,
+    {
+        self.presets = presets
+            .into_iter()
+            .map(|(k, v, o)| (k.into(), v.into(), o))
+            .collect();
+        self
     }
 
     /// Start (or restart) detection.
@@ -71,6 +88,9 @@ impl Detector {
             }
             self.tries += 1;
             let mut qx = Box::new(Qx::new(proto, self.opts.clone()));
+            for (k, v, o) in &self.presets {
+                qx.dstate_mut().preset(k, v, *o);
+            }
             let step = qx.claim();
             self.current = Some(qx);
             if let Some(d) = self.handle(step) {

@@ -563,3 +563,104 @@ fn voltronic_devices_are_recognised_not_misdriven() {
         .is_err()
     );
 }
+
+#[test]
+fn default_and_override_values_like_debian() {
+    // Debian: nutdrv_qx -x protocol=megatec -x default.battery.voltage.high=27.0
+    //   -x default.battery.voltage.low=21.0 -x default.input.voltage.nominal=240
+    //   -x override.ups.load=99 -x override.battery.voltage.nominal=48  (-d 1)
+    // The charge is computed from 22.7 V before the pack count (2 x 24 V) is known: 28.
+    use nutdrv_qx::{DetectStep, Detector, Reply};
+    let mut dev = Device::from_text(FX_Q1STD);
+    let mut d = Detector::new(opts(&[("protocol", Some("megatec"))])).with_presets([
+        ("battery.voltage.high", "27.0", false),
+        ("battery.voltage.low", "21.0", false),
+        ("input.voltage.nominal", "240", false),
+        ("ups.load", "99", true),
+        ("battery.voltage.nominal", "48", true),
+    ]);
+    let mut step = d.start();
+    let mut qx = loop {
+        match step {
+            DetectStep::Send(b) => {
+                let r = dev.answer(&b);
+                step = d.feed(Reply::Data(&r));
+            }
+            DetectStep::Found(qx) => break qx,
+            other => panic!("{other:?}"),
+        }
+    };
+    let s = qx.init(1000.0);
+    drive(&mut qx, s, &mut dev);
+    let s = qx.poll(1001.0);
+    drive(&mut qx, s, &mut dev);
+    let debian = r#"
+battery.charge: 28
+battery.voltage: 22.70
+battery.voltage.high: 27.0
+battery.voltage.low: 21.0
+battery.voltage.nominal: 48
+device.mfr: NOT_A_LIVE_UPS
+device.model: TESTING
+driver.parameter.pollfreq: 30
+driver.version.data: Megatec 0.06
+input.current.nominal: 0.0
+input.frequency: 49.0
+input.frequency.nominal: 50
+input.voltage: 215.0
+input.voltage.fault: 195.0
+input.voltage.nominal: 240
+output.voltage: 230.0
+ups.beeper.status: disabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.firmware: TESTING
+ups.load: 99
+ups.status: OL
+ups.temperature: 30.0
+ups.type: online
+"#;
+    assert_eq!(dump(&qx), lines(debian));
+    assert_eq!(dev.log, ["Q1", "I", "Q1", "F", "I", "Q1"]);
+}
+
+#[test]
+fn runtime_estimation_over_full_polls() {
+    // runtimecal 240 s at 100 %, 720 s at 50 %: exponent ln3/ln2, nominal runtime 240 s.
+    // At init the charge from the voltage (22.7 V in 20.8..26.0 V) is 37 %, so 88.8 s are
+    // left at full load. A full poll 31 s later (on line): +240*31/43200 s, then capped by
+    // the voltage-derived charge 36.5 % -> 87.69 s: charge 37, runtime at the idle load
+    // floor of 10 % (14 % load ^ 1.585 = 4.4 % is below it): 877 s.
+    let mut dev = Device::from_text(FX_Q1STD);
+    let mut qx = detect(
+        &mut dev,
+        opts(&[
+            ("protocol", Some("megatec")),
+            ("runtimecal", Some("240,100,720,50")),
+        ]),
+    )
+    .unwrap();
+    let s = qx.init(1000.0);
+    assert_eq!(
+        drive(&mut qx, s, &mut dev),
+        nutdrv_qx::Outcome::Init(Ok(()))
+    );
+    assert_eq!(qx.getinfo("battery.charge"), Some("37"));
+    let s = qx.poll(1031.0);
+    assert_eq!(
+        drive(&mut qx, s, &mut dev),
+        nutdrv_qx::Outcome::Poll(nutdrv_qx::PollResult::Ok {
+            full: true,
+            reestablished: false
+        })
+    );
+    assert_eq!(qx.getinfo("battery.charge"), Some("37"));
+    assert_eq!(qx.getinfo("battery.runtime"), Some("877"));
+    // On battery for 60 s at that load: 87.69 - 0.1*60 = 81.69 s -> 34 %, 817 s.
+    dev.set("Q1", "(215.0 195.0 230.0 014 49.0 22.7 30.0 10000000");
+    let s = qx.poll(1091.0);
+    drive(&mut qx, s, &mut dev);
+    assert_eq!(qx.status_string(), "OB");
+    assert_eq!(qx.getinfo("battery.charge"), Some("34"));
+    assert_eq!(qx.getinfo("battery.runtime"), Some("817"));
+}
