@@ -392,6 +392,10 @@ pub fn select(
 pub struct UsbConfig {
     /// `langid_fix`: language ID for string requests (enables the raw-descriptor path).
     pub langid_fix: Option<u16>,
+    /// blazer_usb's older copies of the framings: cypress/phoenix stop looking for the CR at
+    /// a NUL, ippon's length is "up to the first CR (inclusive)", krauler adds no CR and only
+    /// retries on an answer that is exactly "UPS No Ack".
+    pub blazer: bool,
 }
 
 /// State kept between exchanges (only the hunnox handshake has any).
@@ -497,10 +501,12 @@ impl UsbExchange {
         };
         let mut buf = vec![0u8; BUFLEN];
         let r = match self.sub {
-            Subdriver::Cypress => cypress(&mut t, &self.cmd, &mut buf, 5000, 0x200, false),
-            Subdriver::Phoenix => cypress(&mut t, &self.cmd, &mut buf, 1000, 0x200, true),
+            Subdriver::Cypress => {
+                cypress(&mut t, &self.cmd, &mut buf, 5000, false, self.cfg.blazer)
+            }
+            Subdriver::Phoenix => cypress(&mut t, &self.cmd, &mut buf, 1000, true, self.cfg.blazer),
             Subdriver::Sgs => sgs(&mut t, &self.cmd, &mut buf),
-            Subdriver::Ippon => ippon(&mut t, &self.cmd, &mut buf),
+            Subdriver::Ippon => ippon(&mut t, &self.cmd, &mut buf, self.cfg.blazer),
             Subdriver::Krauler => strings(&mut t, &self.cmd, &mut buf, &self.cfg, StrKind::Krauler),
             Subdriver::Snr => strings(&mut t, &self.cmd, &mut buf, &self.cfg, StrKind::Snr),
             Subdriver::Fabula => fabula(&mut t, &self.cmd, &mut buf, &self.cfg, None),
@@ -562,9 +568,10 @@ fn cypress(
     cmd: &[u8],
     buf: &mut [u8],
     wtimeout: u32,
-    value: u16,
     flush: bool,
+    blazer: bool,
 ) -> Framed {
+    let value = 0x200;
     if flush {
         for _ in 0..8 {
             let r = t.op(UsbOp::InterruptIn {
@@ -603,7 +610,15 @@ fn cypress(
         }
     }
     let mut i = 0;
-    while i + 8 <= buf.len() && !has_cr(buf) {
+    // blazer_usb uses strchr (stops at a NUL), nutdrv_qx memchr over the whole buffer.
+    let cr = |b: &[u8]| {
+        if blazer {
+            has_cr(crate::cnum::c_str(b))
+        } else {
+            has_cr(b)
+        }
+    };
+    while i + 8 <= buf.len() && !cr(buf) {
         let r = t.op(UsbOp::InterruptIn {
             endpoint: 0x81,
             length: 8,
@@ -681,7 +696,7 @@ fn sgs(t: &mut Tape, cmd: &[u8], buf: &mut [u8]) -> Framed {
 }
 
 /// 8-byte writes with wValue 2, then one 64-byte interrupt read holding the whole reply.
-fn ippon(t: &mut Tape, cmd: &[u8], buf: &mut [u8]) -> Framed {
+fn ippon(t: &mut Tape, cmd: &[u8], buf: &mut [u8], blazer: bool) -> Framed {
     let mut tmp = cmd.to_vec();
     tmp.truncate(63);
     let len = tmp.len();
@@ -714,6 +729,18 @@ fn ippon(t: &mut Tape, cmd: &[u8], buf: &mut [u8]) -> Framed {
     };
     let d = data_of(&r);
     let d = &d[..ret.min(d.len()).min(64)];
+    if blazer {
+        // Up to the first CR or NUL; the CR counts when there is any text before it.
+        let s = crate::cnum::c_str(d);
+        let mut len = s.iter().position(|&c| c == b'\r').unwrap_or(s.len());
+        if len > 0 {
+            len += 1;
+        }
+        let len = len.min(buf.len() - 1).min(d.len());
+        buf.iter_mut().for_each(|b| *b = 0);
+        copy_into(buf, 0, &d[..len]);
+        return Ok(Ok(len));
+    }
     let mut len = d.iter().position(|&c| c == b'\r').map_or(0, |p| p + 1);
     if len == 0 {
         len = strlen(d);
@@ -894,10 +921,15 @@ fn strings(t: &mut Tape, cmd: &[u8], buf: &mut [u8], cfg: &UsbConfig, kind: StrK
                 None => continue,
             }
         }
-        if kind == StrKind::Krauler {
+        if kind == StrKind::Krauler && !cfg.blazer {
             ret = add_cr(buf, ret);
         }
-        if is_no_ack(buf) {
+        let no_ack = if cfg.blazer {
+            crate::cnum::c_str(buf).eq_ignore_ascii_case(b"UPS No Ack")
+        } else {
+            is_no_ack(buf)
+        };
+        if no_ack {
             continue;
         }
         buf[0] = prefix;
@@ -1291,4 +1323,43 @@ fn armac(t: &mut Tape, cmd: &[u8], buf: &mut [u8]) -> Framed {
         return Ok(Err(UsbError::Io));
     }
     Ok(Ok(pos))
+}
+
+/// At start-up with `langid_fix` and without `noscanlangid`, NUT reads string descriptor 0
+/// (the language list) with this request and logs the first language ID ("First supported
+/// language ID: 0x… (please report to the NUT maintainer!)"); nothing else depends on it.
+pub fn langid_probe() -> UsbOp {
+    UsbOp::ControlIn {
+        request_type: rt::STD_DEVICE_IN,
+        request: 0x06,
+        value: 0x0300,
+        index: 0,
+        length: 255,
+        timeout_ms: 1000,
+    }
+}
+
+/// The first language ID in the answer to [`langid_probe`] (NUT needs at least 4 bytes).
+pub fn first_langid(answer: &[u8]) -> Option<u16> {
+    (answer.len() >= 4).then(|| u16::from(answer[2]) | (u16::from(answer[3]) << 8))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn langid_probe_reads_string_zero() {
+        assert_eq!(first_langid(&[4, 3, 0x09, 0x04]), Some(0x0409));
+        assert_eq!(first_langid(&[2, 3]), None);
+        assert!(matches!(
+            langid_probe(),
+            UsbOp::ControlIn {
+                value: 0x0300,
+                index: 0,
+                length: 255,
+                ..
+            }
+        ));
+    }
 }

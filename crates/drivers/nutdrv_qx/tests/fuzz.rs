@@ -189,7 +189,7 @@ proptest! {
             let x = UsbExchange::new(Subdriver::Hunnox, b"Q1\r", &UsbConfig::default(), &state);
             state = x.state();
         }
-        let mut x = UsbExchange::new(sub, &cmd, &UsbConfig { langid_fix: langid }, &state);
+        let mut x = UsbExchange::new(sub, &cmd, &UsbConfig { langid_fix: langid, ..Default::default() }, &state);
         let mut it = results.into_iter();
         let mut s = x.step(None);
         let mut n = 0;

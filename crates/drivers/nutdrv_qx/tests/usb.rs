@@ -262,6 +262,7 @@ fn krauler_maps_commands_to_string_indexes() {
     // With langid_fix: raw descriptor with that language.
     let cfg = UsbConfig {
         langid_fix: Some(0x4095),
+        ..Default::default()
     };
     let (ops, out, _) = run(
         Subdriver::Krauler,
@@ -588,6 +589,7 @@ fn upsmart_over_hunnox_end_to_end() {
     let mut dev = strings_dev(map);
     let cfg = UsbConfig {
         langid_fix: Some(0x0409),
+        ..Default::default()
     };
     let mut state = UsbState::default();
     let mut log: Vec<UsbOp> = Vec::new();
@@ -656,4 +658,44 @@ fn upsmart_over_hunnox_end_to_end() {
         Outcome::InstCmd(CmdStatus::Handled)
     );
     assert_eq!(log.last(), Some(&get_desc(7, 0x409, 102)));
+}
+
+#[test]
+fn blazer_usb_framing_differences() {
+    let blazer = UsbConfig {
+        blazer: true,
+        ..Default::default()
+    };
+    // krauler: no CR added; only an exact "UPS No Ack" is retried.
+    let map = vec![(3, "x232.0 000.0 232.0 000 49.9 13.6 29.0 00001000")];
+    let (_, out, _) = run(
+        Subdriver::Krauler,
+        b"Q1\r",
+        &blazer,
+        &UsbState::default(),
+        strings_dev(map),
+    );
+    assert_eq!(out.buf, &Q1[..46]);
+    assert_eq!(out.ret, Ok(46));
+    // ippon: up to and including the first CR, stopping at a NUL.
+    let mut rep = b"(229.4\r".to_vec();
+    rep.resize(64, 0);
+    let (_, out, _) = run(
+        Subdriver::Ippon,
+        b"Q1\r",
+        &blazer,
+        &UsbState::default(),
+        chunked(&rep, 64),
+    );
+    assert_eq!((out.buf.as_slice(), out.ret), (&b"(229.4\r"[..], Ok(7)));
+    let mut rep = b"ACK".to_vec();
+    rep.resize(64, 0);
+    let (_, out, _) = run(
+        Subdriver::Ippon,
+        b"Q\r",
+        &blazer,
+        &UsbState::default(),
+        chunked(&rep, 64),
+    );
+    assert_eq!((out.buf.as_slice(), out.ret), (&b"ACK"[..], Ok(4)));
 }
