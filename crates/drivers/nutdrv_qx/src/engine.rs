@@ -305,7 +305,8 @@ impl Qx {
         self.log.push((level, msg.into()));
     }
 
-    pub(crate) fn item(&self, idx: usize) -> &'static Item {
+    /// Item `idx` of the protocol table (for table functions).
+    pub fn item(&self, idx: usize) -> &'static Item {
         &self.proto.table[idx]
     }
 
