@@ -9,6 +9,7 @@
 //! * [`options`]: driver options, validated, and the variables each program declares.
 //! * [`usb`]: the USB subdrivers' framing as transfer operations, and the VID:PID table.
 //! * [`blazer::Blazer`]: blazer_ser / blazer_usb's own (older) driver core.
+//! * [`fuzzing`]: whole sessions driven by arbitrary bytes (fuzz targets).
 #![forbid(unsafe_code)]
 
 pub mod battery;
@@ -17,6 +18,7 @@ pub mod cnum;
 pub mod detect;
 pub mod dstate;
 pub mod engine;
+pub mod fuzzing;
 pub mod item;
 pub mod options;
 pub mod protocol;

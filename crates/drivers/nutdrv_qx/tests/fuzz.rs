@@ -248,3 +248,23 @@ proptest! {
         let _ = run(&mut b, s);
     }
 }
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The public fuzzing entry points (what cargo-fuzz targets call) on arbitrary bytes.
+    #[test]
+    fn fuzzing_entry_points_are_total(
+        data in proptest::collection::vec(any::<u8>(), 0..400),
+        p in 0usize..13,
+        sub in 0usize..12,
+        extra in proptest::option::of("[ -~]{0,6}"),
+    ) {
+        let id = nutdrv_qx::protocol::NUTDRV_QX_ORDER[p];
+        nutdrv_qx::fuzzing::qx_session(id, &data, extra.as_deref());
+        nutdrv_qx::fuzzing::blazer_session(&data, extra.as_deref());
+        let s = nutdrv_qx::usb::Subdriver::all(Variant::NutdrvQx)[sub];
+        nutdrv_qx::fuzzing::usb_exchange(s, b"Q1\r", Some(0x409), &data);
+        nutdrv_qx::fuzzing::usb_exchange(s, b"S.5R0003\r", None, &data);
+    }
+}
