@@ -664,3 +664,110 @@ fn runtime_estimation_over_full_polls() {
     assert_eq!(qx.getinfo("battery.charge"), Some("34"));
     assert_eq!(qx.getinfo("battery.runtime"), Some("817"));
 }
+
+/// (command, extra, bytes sent) as Debian's nutdrv_qx sent them through upsd (simulator log).
+fn commands_like_debian(
+    qx: &mut nutdrv_qx::Qx,
+    dev: &mut Device,
+    cases: &[(&str, Option<&str>, &[&str], nutdrv_qx::CmdStatus)],
+) {
+    for (cmd, extra, sent, st) in cases {
+        dev.log.clear();
+        let s = qx.instcmd(cmd, *extra);
+        assert_eq!(
+            drive(qx, s, dev),
+            nutdrv_qx::Outcome::InstCmd(*st),
+            "{cmd} {extra:?}"
+        );
+        assert_eq!(&dev.log, sent, "{cmd} {extra:?}");
+    }
+}
+
+#[test]
+fn mecer_commands_like_debian() {
+    use nutdrv_qx::CmdStatus::*;
+    let mut dev = Device::from_text(FX_MECER);
+    for (c, r) in [
+        ("Q", "(ACK"),
+        ("C", "(NAK"),
+        ("T.5", "(ACK"),
+        ("T02", "(ACK"),
+        ("S.5R0003", "(ACK"),
+        ("S.5R0000", "(ACK"),
+        ("TL", "(ACK"),
+    ] {
+        dev.set(c, r);
+    }
+    let mut qx = start(&mut dev, opts(&[("protocol", Some("mecer"))]));
+    commands_like_debian(
+        &mut qx,
+        &mut dev,
+        &[
+            ("beeper.toggle", None, &["Q"], Handled),
+            ("load.on", None, &["C"], Failed),
+            // P98 units take .2-.9 (12-59 s)
+            ("test.battery.start", Some("30"), &["T.5"], Handled),
+            ("test.battery.start", Some("120"), &["T02"], Handled),
+            ("test.battery.start", Some("5"), &[], Failed),
+            ("shutdown.return", None, &["S.5R0003"], Handled),
+            ("shutdown.stayoff", None, &["S.5R0000"], Handled),
+            ("test.battery.start.deep", None, &["TL"], Handled),
+            // echoed: short reply -> failed
+            ("test.battery.start.quick", None, &["T"], Failed),
+        ],
+    );
+}
+
+#[test]
+fn bestups_commands_like_debian() {
+    use nutdrv_qx::CmdStatus::*;
+    let mut dev = Device::from_text(FX_BESTUPS);
+    for c in ["S.5R0003", "S.5", "T10", "S05R0003", "S05"] {
+        dev.mute(c);
+    }
+    let mut qx = start(&mut dev, opts(&[("protocol", Some("bestups"))]));
+    let cmds: Vec<&str> = qx.dstate().commands().iter().map(String::as_str).collect();
+    assert_eq!(
+        cmds,
+        [
+            "load.off",
+            "load.on",
+            "shutdown.return",
+            "shutdown.stayoff",
+            "shutdown.stop",
+            "test.battery.start",
+            "test.battery.start.deep",
+            "test.battery.start.quick",
+            "test.battery.stop"
+        ]
+    );
+    commands_like_debian(
+        &mut qx,
+        &mut dev,
+        &[
+            ("shutdown.return", None, &["S.5R0003"], Handled),
+            // bestups' stayoff is "S<n>" without R0000
+            ("shutdown.stayoff", None, &["S.5"], Handled),
+            ("test.battery.start", None, &["T10"], Handled),
+        ],
+    );
+    for (v, val, st) in [
+        ("ups.delay.shutdown", "300", nutdrv_qx::SetStatus::Handled),
+        ("ups.delay.start", "0", nutdrv_qx::SetStatus::Unknown),
+    ] {
+        let s = qx.setvar(v, val);
+        assert_eq!(
+            drive(&mut qx, s, &mut dev),
+            nutdrv_qx::Outcome::SetVar(st),
+            "{v}"
+        );
+    }
+    commands_like_debian(
+        &mut qx,
+        &mut dev,
+        &[
+            ("shutdown.return", None, &["S05R0003"], Handled),
+            ("shutdown.stayoff", None, &["S05"], Handled),
+        ],
+    );
+}
