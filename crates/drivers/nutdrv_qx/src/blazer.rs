@@ -297,7 +297,7 @@ impl Blazer {
         let mut buf = buf;
         buf.truncate(crate::engine::MAX_ANSWER);
         match std::mem::replace(&mut self.phase, Phase::Idle) {
-            Phase::Idle => Step::Done(Outcome::Claim(false)),
+            Phase::Idle => Step::Done(Outcome::NoOperation),
             Phase::Detect(idx, tries) => {
                 if self.status(&buf, ret).is_ok() {
                     self.proto = Some(idx);

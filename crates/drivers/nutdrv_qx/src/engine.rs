@@ -101,6 +101,8 @@ pub enum Outcome {
     Shutdown(Result<String, String>),
     /// Internal: a claim attempt finished (see [`crate::detect`]).
     Claim(bool),
+    /// [`Qx::feed`] / [`crate::Blazer::feed`] was called with no operation running.
+    NoOperation,
 }
 
 /// Log level of a message from the core.
@@ -656,7 +658,7 @@ impl Qx {
             Some(t) => self.run(t, Some(reply)),
             None => {
                 self.logm(Level::Debug(1), "reply without a pending command ignored");
-                Step::Done(Outcome::Claim(false))
+                Step::Done(Outcome::NoOperation)
             }
         }
     }

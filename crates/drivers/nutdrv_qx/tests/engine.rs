@@ -374,3 +374,28 @@ fn option_validation() {
         .is_ok()
     );
 }
+
+#[test]
+fn stray_replies_are_ignored() {
+    let mut dev = dev();
+    let mut qx = test_qx(&mut dev);
+    assert!(!qx.busy());
+    assert_eq!(
+        qx.feed(nutdrv_qx::Reply::Data(b"(ACK\r")),
+        nutdrv_qx::Step::Done(Outcome::NoOperation)
+    );
+    let mut b = nutdrv_qx::Blazer::new(QxOptions::defaults(Variant::BlazerSer)).unwrap();
+    assert_eq!(
+        b.feed(nutdrv_qx::Reply::Error),
+        nutdrv_qx::Step::Done(Outcome::NoOperation)
+    );
+    // An operation abandoned mid-way (device gone) leaves the engine usable.
+    let s = qx.poll(500.0);
+    assert!(matches!(s, nutdrv_qx::Step::Send(_)));
+    qx.abort();
+    let s = qx.poll(501.0);
+    assert!(matches!(
+        drive(&mut qx, s, &mut dev),
+        Outcome::Poll(PollResult::Ok { .. })
+    ));
+}
