@@ -1,0 +1,210 @@
+//! The few C library conversions whose exact behaviour shows in the values NUT publishes:
+//! `strtod`/`strtol` prefix parsing, `printf`-style fixed formats and the trimming helper.
+//!
+//! nutdrv_qx passes device fields through `strtod` and a `printf` format such as `%.1f`, so a
+//! field like `"   ."` becomes `0` and `"013"` becomes `13`. These functions reproduce that
+//! behaviour on arbitrary bytes without ever panicking.
+
+/// `strspn(s, set) == strlen(s)`: every byte of `s` is in `set` (true for the empty string).
+pub fn only_chars(s: &str, set: &str) -> bool {
+    s.bytes().all(|b| set.as_bytes().contains(&b))
+}
+
+/// `strtod` on the longest numeric prefix (after leading white space); 0.0 when there is none.
+pub fn strtod(s: &str) -> f64 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (b[i] == b' ' || (b'\t'..=b'\r').contains(&b[i])) {
+        i += 1;
+    }
+    let start = i;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        i += 1;
+    }
+    let int_start = i;
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let mut digits = i - int_start;
+    if i < b.len() && b[i] == b'.' {
+        let frac_start = i + 1;
+        let mut j = frac_start;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        digits += j - frac_start;
+        if digits > 0 {
+            i = j;
+        }
+    }
+    if digits == 0 {
+        return 0.0;
+    }
+    // Optional exponent, only if it is complete.
+    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
+        let mut j = i + 1;
+        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
+            j += 1;
+        }
+        let exp_digits = j;
+        while j < b.len() && b[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j > exp_digits {
+            i = j;
+        }
+    }
+    s[start..i].parse::<f64>().unwrap_or(0.0)
+}
+
+/// `strtol(s, NULL, 10)`: the leading integer (after white space and an optional sign), 0 if none;
+/// saturates like glibc on overflow.
+pub fn strtol(s: &str) -> i64 {
+    let b = s.as_bytes();
+    let mut i = 0;
+    while i < b.len() && (b[i] == b' ' || (b'\t'..=b'\r').contains(&b[i])) {
+        i += 1;
+    }
+    let mut neg = false;
+    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
+        neg = b[i] == b'-';
+        i += 1;
+    }
+    let mut v: i64 = 0;
+    while i < b.len() && b[i].is_ascii_digit() {
+        let d = i64::from(b[i] - b'0');
+        v = match v.checked_mul(10).and_then(|v| v.checked_add(d)) {
+            Some(v) => v,
+            None => return if neg { i64::MIN } else { i64::MAX },
+        };
+        i += 1;
+    }
+    if neg { -v } else { v }
+}
+
+/// Format `x` with a `printf` conversion of the forms NUT's tables use: `%.Nf`, `%f`, `%d`,
+/// `%ld`, `%0Nd`, optionally surrounded by literal text (e.g. `PM-%s` is handled by
+/// [`format_str`]). Unknown formats fall back to `%.1f`-free plain output.
+pub fn format_num(fmt: &str, x: f64) -> String {
+    let (pre, spec, post) = split_spec(fmt);
+    let body = match spec {
+        Spec::Float { prec } => format!("{:.*}", prec, x),
+        Spec::Int { width, zero } => {
+            // C would need an integer argument here; tables that use %d pass an integer.
+            let v = if x.is_finite() { x.trunc() as i64 } else { 0 };
+            if zero {
+                format!("{:0width$}", v, width = width)
+            } else {
+                format!("{:width$}", v, width = width)
+            }
+        }
+        Spec::Str | Spec::None => format!("{x}"),
+    };
+    format!("{pre}{body}{post}")
+}
+
+/// Format a string through a `%s` format (e.g. `"%s"`, `"PM-%s"`).
+pub fn format_str(fmt: &str, s: &str) -> String {
+    match fmt.find("%s") {
+        Some(p) => format!("{}{}{}", &fmt[..p], s, &fmt[p + 2..]),
+        None => fmt.to_string(),
+    }
+}
+
+enum Spec {
+    Float { prec: usize },
+    Int { width: usize, zero: bool },
+    Str,
+    None,
+}
+
+fn split_spec(fmt: &str) -> (&str, Spec, &str) {
+    let Some(p) = fmt.find('%') else {
+        return (fmt, Spec::None, "");
+    };
+    let rest = &fmt[p + 1..];
+    let b = rest.as_bytes();
+    let mut i = 0;
+    let zero = i < b.len() && b[i] == b'0';
+    while i < b.len() && b[i].is_ascii_digit() {
+        i += 1;
+    }
+    let width: usize = rest[..i].parse().unwrap_or(0);
+    let mut prec = 6;
+    if i < b.len() && b[i] == b'.' {
+        let s = i + 1;
+        i += 1;
+        while i < b.len() && b[i].is_ascii_digit() {
+            i += 1;
+        }
+        prec = rest[s..i].parse().unwrap_or(0);
+    }
+    while i < b.len() && (b[i] == b'l' || b[i] == b'h') {
+        i += 1;
+    }
+    let spec = match b.get(i) {
+        Some(b'f') => Spec::Float { prec },
+        Some(b'd') | Some(b'i') | Some(b'u') => Spec::Int { width, zero },
+        Some(b's') => Spec::Str,
+        _ => return (fmt, Spec::None, ""),
+    };
+    (&fmt[..p], spec, &rest[i + 1..])
+}
+
+/// NUT's `str_trim_m`: strip leading and trailing bytes found in `set`.
+pub fn trim_set<'a>(s: &'a str, set: &str) -> &'a str {
+    s.trim_matches(|c: char| set.contains(c))
+}
+
+/// Bytes as NUT would treat a C string: up to (not including) the first NUL.
+pub fn c_str(b: &[u8]) -> &[u8] {
+    match b.iter().position(|&c| c == 0) {
+        Some(p) => &b[..p],
+        None => b,
+    }
+}
+
+/// Case-insensitive ASCII comparison (`strcasecmp(a, b) == 0`).
+pub fn eq_ic(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn strtod_like_c() {
+        assert_eq!(strtod("   ."), 0.0);
+        assert_eq!(strtod("  12.00   ."), 12.0);
+        assert_eq!(strtod("013"), 13.0);
+        assert_eq!(strtod("2.28"), 2.28);
+        assert_eq!(strtod(".5"), 0.5);
+        assert_eq!(strtod("5."), 5.0);
+        assert_eq!(strtod("1 2"), 1.0);
+        assert_eq!(strtod(""), 0.0);
+        assert_eq!(strtod("-3.5x"), -3.5);
+        assert_eq!(strtod("1e3"), 1000.0);
+        assert_eq!(strtod("1e"), 1.0);
+    }
+
+    #[test]
+    fn strtol_like_c() {
+        assert_eq!(strtol(" 42abc"), 42);
+        assert_eq!(strtol("-7"), -7);
+        assert_eq!(strtol("x"), 0);
+        assert_eq!(strtol("99999999999999999999999"), i64::MAX);
+    }
+
+    #[test]
+    fn printf_formats() {
+        assert_eq!(format_num("%.1f", 232.0), "232.0");
+        assert_eq!(format_num("%.0f", 13.0), "13");
+        assert_eq!(format_num("%.2f", 13.6), "13.60");
+        assert_eq!(format_num("%.0f", 0.0), "0");
+        assert_eq!(format_num("%d", 2.0), "2");
+        assert_eq!(format_num("%02d", 4.0), "04");
+        assert_eq!(format_str("PM-%s", "V"), "PM-V");
+        assert_eq!(trim_set("#  V3.8   ", "# "), "V3.8");
+    }
+}

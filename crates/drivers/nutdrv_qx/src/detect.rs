@@ -1,0 +1,133 @@
+//! Protocol auto-detection (`subdriver_matcher`): each candidate protocol's claim is tried up
+//! to [`MAXTRIES`] times, in NUT 2.8.0's order, unless `protocol` selects one.
+
+use crate::engine::{MAXTRIES, Outcome, Qx, Reply, Step};
+use crate::options::QxOptions;
+use crate::protocol::{ProtocolId, candidates};
+
+/// What the detector wants next.
+#[derive(Debug)]
+pub enum DetectStep {
+    /// Send these bytes, then call [`Detector::feed`] with the answer.
+    Send(Vec<u8>),
+    /// A protocol claimed the device; continue with [`Qx::init`].
+    Found(Box<Qx>),
+    /// No protocol claimed the device ("Device not supported!").
+    NotSupported,
+    /// The device claimed as this protocol, which this build recognises but cannot drive yet
+    /// (NUT would use it; refuse rather than drive the device with another protocol).
+    Unimplemented(ProtocolId),
+}
+
+/// The detection state machine.
+#[derive(Debug)]
+pub struct Detector {
+    opts: QxOptions,
+    order: Vec<ProtocolId>,
+    cand: usize,
+    tries: u32,
+    current: Option<Box<Qx>>,
+    presets: Vec<(String, String, bool)>,
+}
+
+impl Detector {
+    /// Detector for `opts` (its variant decides the candidates; `protocol` restricts them).
+    pub fn new(opts: QxOptions) -> Self {
+        let order: Vec<ProtocolId> = candidates(opts.variant)
+            .iter()
+            .copied()
+            .filter(|p| opts.protocol.is_none_or(|sel| sel == *p))
+            .collect();
+        Detector {
+            opts,
+            order,
+            cand: 0,
+            tries: 0,
+            current: None,
+            presets: Vec::new(),
+        }
+    }
+
+    /// Values from ups.conf that exist before the device is read: `default.<var>` (`false`)
+    /// and `override.<var>` (`true`), given without the prefix. They are in place during the
+    /// claim already, as in NUT (see [`crate::dstate::Dstate::preset`]).
+    pub fn with_presets<I, S>(mut self, presets: I) -> Self
+    where
+        I: IntoIterator<Item = (S, S, bool)>,
+        S: Into<String>,
+    {
+        self.presets = presets
+            .into_iter()
+            .map(|(k, v, o)| (k.into(), v.into(), o))
+            .collect();
+        self
+    }
+
+    /// Start (or restart) detection.
+    pub fn start(&mut self) -> DetectStep {
+        self.cand = 0;
+        self.tries = 0;
+        self.current = None;
+        self.next_attempt()
+    }
+
+    fn next_attempt(&mut self) -> DetectStep {
+        loop {
+            let Some(&id) = self.order.get(self.cand) else {
+                return DetectStep::NotSupported;
+            };
+            let Some(proto) = id.protocol() else {
+                self.cand += 1;
+                self.tries = 0;
+                continue;
+            };
+            if self.tries >= MAXTRIES {
+                self.cand += 1;
+                self.tries = 0;
+                continue;
+            }
+            self.tries += 1;
+            let mut qx = Box::new(Qx::new(proto, self.opts.clone()));
+            for (k, v, o) in &self.presets {
+                qx.dstate_mut().preset(k, v, *o);
+            }
+            let step = qx.claim();
+            self.current = Some(qx);
+            if let Some(d) = self.handle(step) {
+                return d;
+            }
+        }
+    }
+
+    fn handle(&mut self, step: Step) -> Option<DetectStep> {
+        match step {
+            Step::Send(b) => Some(DetectStep::Send(b)),
+            Step::Done(Outcome::Claim(true)) => {
+                let mut qx = self.current.take()?;
+                if !qx.proto.implemented {
+                    return Some(DetectStep::Unimplemented(qx.proto.id));
+                }
+                (qx.proto.initups)(&mut qx);
+                let v = qx.proto.version;
+                qx.logm(crate::engine::Level::Info, format!("Using protocol: {v}"));
+                Some(DetectStep::Found(qx))
+            }
+            Step::Done(_) => {
+                self.current = None;
+                None
+            }
+        }
+    }
+
+    /// Feed the answer to the last command.
+    pub fn feed(&mut self, reply: Reply<'_>) -> DetectStep {
+        let step = match self.current.as_mut() {
+            Some(qx) => qx.feed(reply),
+            None => return self.next_attempt(),
+        };
+        match self.handle(step) {
+            Some(d) => d,
+            None => self.next_attempt(),
+        }
+    }
+}

@@ -1,0 +1,270 @@
+//! Property tests: whatever bytes a device answers (garbage, truncated, huge, NULs, wrong
+//! leading characters), detection, initialisation, polls, instant commands, SETs and shutdown
+//! finish without panicking, for every protocol. These are the parsers' fuzz targets.
+
+use nutdrv_qx::{DetectStep, Detector, Outcome, Qx, QxOptions, Reply, Step, Variant};
+use proptest::prelude::*;
+
+struct Feed {
+    replies: Vec<Vec<u8>>,
+    n: usize,
+    budget: usize,
+}
+
+impl Feed {
+    fn next(&mut self) -> Option<Vec<u8>> {
+        if self.budget == 0 {
+            return None;
+        }
+        self.budget -= 1;
+        let r = if self.replies.is_empty() {
+            Vec::new()
+        } else {
+            self.replies[self.n % self.replies.len()].clone()
+        };
+        self.n += 1;
+        Some(r)
+    }
+}
+
+fn reply(r: &[u8]) -> Reply<'_> {
+    // A reply starting with 0xff stands for an I/O error.
+    if r.first() == Some(&0xff) {
+        Reply::Error
+    } else {
+        Reply::Data(r)
+    }
+}
+
+fn drive(qx: &mut Qx, mut s: Step, f: &mut Feed) -> Option<Outcome> {
+    loop {
+        match s {
+            Step::Send(_) => {
+                let r = f.next()?;
+                s = qx.feed(reply(&r));
+            }
+            Step::Done(o) => return Some(o),
+        }
+    }
+}
+
+fn exercise(proto: &str, replies: Vec<Vec<u8>>, extra: Option<&str>) {
+    let opts = QxOptions::parse(Variant::NutdrvQx, [("protocol", Some(proto))]).unwrap();
+    let mut f = Feed {
+        replies,
+        n: 0,
+        budget: 400,
+    };
+    let mut d = Detector::new(opts);
+    let mut step = d.start();
+    let mut qx = loop {
+        match step {
+            DetectStep::Send(_) => {
+                let Some(r) = f.next() else { return };
+                step = d.feed(reply(&r));
+            }
+            DetectStep::Found(qx) => break qx,
+            DetectStep::NotSupported | DetectStep::Unimplemented(_) => return,
+        }
+    };
+    let s = qx.init(10.0);
+    if drive(&mut qx, s, &mut f).is_none() {
+        return;
+    }
+    for i in 0..4 {
+        let s = qx.poll(20.0 + 40.0 * f64::from(i));
+        if drive(&mut qx, s, &mut f).is_none() {
+            return;
+        }
+    }
+    let cmds: Vec<String> = qx.dstate().commands().iter().cloned().collect();
+    for c in
+        cmds.iter()
+            .map(String::as_str)
+            .chain(["load.on", "shutdown.return", "beeper.on", "nope"])
+    {
+        let s = qx.instcmd(c, extra);
+        if drive(&mut qx, s, &mut f).is_none() {
+            return;
+        }
+    }
+    for (v, val) in [
+        ("ups.delay.start", extra.unwrap_or("60")),
+        ("ups.delay.shutdown", extra.unwrap_or("-5")),
+        ("battery.packs", extra.unwrap_or("3")),
+    ] {
+        let s = qx.setvar(v, val);
+        if drive(&mut qx, s, &mut f).is_none() {
+            return;
+        }
+    }
+    let s = qx.shutdown();
+    let _ = drive(&mut qx, s, &mut f);
+    let _ = qx.take_log();
+    let _ = qx.dstate_mut().take_updates();
+}
+
+const PROTOS: &[&str] = &[
+    "megatec",
+    "megatec/old",
+    "mustek",
+    "zinto",
+    "hunnox",
+    "q1",
+    "mecer",
+    "bestups",
+    "voltronic-qs",
+    "voltronic-qs-hex",
+    "ablerex",
+];
+
+fn answer() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..80),
+        // Plausible shapes with random characters in them, so deeper code is reached.
+        "\\([0-9. ]{0,46}[01]{0,8}\r?".prop_map(String::into_bytes),
+        "#[ -~]{0,40}\r?".prop_map(String::into_bytes),
+        "[A-Z0-9]{0,4}(,[0-9. ]{0,6}){0,7}\r?".prop_map(String::into_bytes),
+        "\\((ACK|NAK|PI98|PI[0-9]{2})\r?".prop_map(String::into_bytes),
+        proptest::collection::vec(any::<u8>(), 500..700),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    #[test]
+    fn any_answers_never_panic(
+        p in 0..PROTOS.len(),
+        replies in proptest::collection::vec(answer(), 0..12),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        exercise(PROTOS[p], replies, extra.as_deref());
+    }
+
+    #[test]
+    fn options_never_panic(name in "[a-z_.]{1,20}", value in proptest::option::of("[ -~]{0,20}")) {
+        let _ = QxOptions::parse(Variant::NutdrvQx, [(name.as_str(), value.as_deref())]);
+        let _ = QxOptions::parse(Variant::BlazerSer, [(name.as_str(), value.as_deref())]);
+    }
+}
+
+fn usb_result() -> impl Strategy<Value = nutdrv_qx::usb::UsbResult> {
+    use nutdrv_qx::usb::{UsbError, UsbResult};
+    prop_oneof![
+        proptest::collection::vec(any::<u8>(), 0..70).prop_map(UsbResult::Data),
+        (0usize..100).prop_map(UsbResult::Written),
+        prop_oneof![
+            Just(UsbError::Timeout),
+            Just(UsbError::Pipe),
+            Just(UsbError::NoDevice),
+            Just(UsbError::Io),
+            Just(UsbError::Busy),
+        ]
+        .prop_map(UsbResult::Err),
+    ]
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 128, ..ProptestConfig::default() })]
+
+    /// Any transfer results: every subdriver's framing ends (bounded) without panicking.
+    #[test]
+    fn usb_framing_is_total(
+        sub in 0usize..12,
+        cmd in prop_oneof![
+            Just(b"Q1\r".to_vec()), Just(b"F\r".to_vec()), Just(b"I\r".to_vec()),
+            Just(b"S.5R0003\r".to_vec()), Just(b"Q\r".to_vec()), Just(b"C\r".to_vec()),
+            proptest::collection::vec(any::<u8>(), 0..40),
+        ],
+        langid in proptest::option::of(any::<u16>()),
+        step in 0u8..6,
+        results in proptest::collection::vec(usb_result(), 0..80),
+    ) {
+        use nutdrv_qx::usb::{Subdriver, UsbConfig, UsbExchange, UsbState, UsbStep};
+        let sub = Subdriver::all(Variant::NutdrvQx)[sub];
+        let mut state = UsbState::default();
+        // Advance the hunnox handshake to an arbitrary step.
+        for _ in 0..step {
+            let x = UsbExchange::new(Subdriver::Hunnox, b"Q1\r", &UsbConfig::default(), &state);
+            state = x.state();
+        }
+        let mut x = UsbExchange::new(sub, &cmd, &UsbConfig { langid_fix: langid, ..Default::default() }, &state);
+        let mut it = results.into_iter();
+        let mut s = x.step(None);
+        let mut n = 0;
+        loop {
+            match s {
+                UsbStep::Op(_) => {
+                    n += 1;
+                    prop_assert!(n < 2000);
+                    let r = it.next().unwrap_or(nutdrv_qx::usb::UsbResult::Err(nutdrv_qx::usb::UsbError::Timeout));
+                    s = x.step(Some(r));
+                }
+                UsbStep::Done(o) => {
+                    let _ = o.reply();
+                    let _ = o.recovery();
+                    break;
+                }
+            }
+        }
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 96, ..ProptestConfig::default() })]
+
+    /// blazer_ser's core: any answers, no panic.
+    #[test]
+    fn blazer_any_answers_never_panic(
+        replies in proptest::collection::vec(answer(), 0..10),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        let opts = QxOptions::parse(Variant::BlazerSer, [("runtimecal", Some("240,100,720,50"))]).unwrap();
+        let mut b = nutdrv_qx::Blazer::new(opts).unwrap();
+        let mut f = Feed { replies, n: 0, budget: 200 };
+        let mut run = |b: &mut nutdrv_qx::Blazer, mut s: Step| -> bool {
+            loop {
+                match s {
+                    Step::Send(_) => match f.next() {
+                        Some(r) => s = b.feed(reply(&r)),
+                        None => return false,
+                    },
+                    Step::Done(_) => return true,
+                }
+            }
+        };
+        let s = b.init(0.0);
+        if !run(&mut b, s) { return Ok(()); }
+        for i in 0..3 {
+            let s = b.poll(f64::from(i) * 5.0);
+            if !run(&mut b, s) { return Ok(()); }
+        }
+        for c in ["shutdown.return", "test.battery.start", "beeper.toggle", "x"] {
+            let s = b.instcmd(c, extra.as_deref());
+            if !run(&mut b, s) { return Ok(()); }
+        }
+        let s = b.shutdown();
+        let _ = run(&mut b, s);
+    }
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 64, ..ProptestConfig::default() })]
+
+    /// The public fuzzing entry points (what cargo-fuzz targets call) on arbitrary bytes.
+    #[test]
+    fn fuzzing_entry_points_are_total(
+        data in proptest::collection::vec(any::<u8>(), 0..400),
+        p in 0usize..13,
+        sub in 0usize..12,
+        extra in proptest::option::of("[ -~]{0,6}"),
+    ) {
+        let id = nutdrv_qx::protocol::NUTDRV_QX_ORDER[p];
+        nutdrv_qx::fuzzing::qx_session(id, &data, extra.as_deref());
+        nutdrv_qx::fuzzing::blazer_session(&data, extra.as_deref());
+        let s = nutdrv_qx::usb::Subdriver::all(Variant::NutdrvQx)[sub];
+        nutdrv_qx::fuzzing::usb_exchange(s, b"Q1\r", Some(0x409), &data);
+        nutdrv_qx::fuzzing::usb_exchange(s, b"S.5R0003\r", None, &data);
+    }
+}
