@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
@@ -100,6 +101,7 @@ impl BenchBuilder {
             stack,
             which: self.which,
             driver: self.driver,
+            own_traffic: OnceLock::new(),
         }
     }
 }
@@ -112,6 +114,8 @@ pub struct Bench {
     sim: PtySim,
     which: Impl,
     driver: String,
+    /// Requests the driver sent on its own before the first `upscmd`/`upsrw`.
+    own_traffic: OnceLock<BTreeSet<Vec<u8>>>,
 }
 
 impl Drop for Bench {
@@ -132,8 +136,8 @@ impl Drop for Bench {
 pub struct Outcome {
     /// The client's stdout and stderr, trimmed.
     pub client: String,
-    /// The requests the device received for it (status polls and the commands the
-    /// driver had already sent before are left out), terminators included.
+    /// The requests the device received for it, terminators included (status queries and
+    /// the driver's own start-up/poll traffic are left out).
     pub sent: Vec<Vec<u8>>,
 }
 
@@ -291,11 +295,20 @@ impl Bench {
 
     /// Runs a client, then lets the driver poll twice (it handles socket commands between
     /// polls, so whatever the command sends has been sent by then) and collects the new
-    /// requests that are neither status queries nor commands seen before.
+    /// requests that are neither status queries nor part of the driver's own traffic
+    /// (every request it had sent before the first client call of this bench).
     fn client(&self, program: &str, args: &[String]) -> Outcome {
-        let before = self.sim.exchanges();
-        let known: BTreeSet<Vec<u8>> = before.iter().map(|e| e.request.clone()).collect();
-        let mark = before.len();
+        let mark = self.sim.mark();
+        let known = self
+            .own_traffic
+            .get_or_init(|| {
+                self.sim
+                    .exchanges()
+                    .into_iter()
+                    .map(|e| e.request)
+                    .collect()
+            })
+            .clone();
         let output = self
             .stack
             .command(Impl::Debian, program)
