@@ -98,7 +98,11 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The path of program `name` ("upsd", "dummy-ups", "upsc", …) of implementation `which`.
+/// The path of program `name` ("upsd", "dummy-ups", "upsc", "nutdrv_qx", …) of
+/// implementation `which`.
+///
+/// Debian: where the 2.8.0 packages install it; any name that is not one of NUT's daemons
+/// or clients is a driver in `/lib/nut`.
 ///
 /// Ours: `$NUT_RS_BIN_DIR/<name>` if that variable is set, else the newest of
 /// `<target>/debug/<name>` and `<target>/release/<name>` where `<target>` is
