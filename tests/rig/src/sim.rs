@@ -30,9 +30,10 @@ impl Protocol {
     }
 }
 
-/// A power situation the simulator can be switched to. Megatec: the status bits of every
-/// Q1-style status reply (`(… b7b6b5b4b3b2b1b0`) are rewritten (b7 utility fail, b6 battery
-/// low) and on battery the input voltage field reads zero. APC Smart: the `Q` status byte.
+/// A power situation the simulator can be switched to. Q1 family: the utility-fail and
+/// battery-low bits of every status reply (see [`status_bits_at`]: Megatec `Q1`-style
+/// `… b7b6b5b4b3b2b1b0`, Voltronic `QGS`) are rewritten and on battery the input voltage
+/// field reads zero. APC Smart: the `Q` status byte.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Power {
     /// On line: utility present, battery not low (`OL`).
@@ -497,17 +498,25 @@ impl Simulator {
     }
 }
 
-/// Offset of the 8 status bits in a Q1-style reply: `(` then blank-separated fields, the
-/// last one eight `0`/`1` characters.
+/// Offset of the utility-fail bit (the battery-low bit follows it) in a status reply of
+/// the Q1 family: `(` then blank-separated fields, the last one made of `0`/`1` only and
+/// either eight long (Megatec `Q1`/`D`/`QS`: b7 utility fail, b6 battery low, … b0) or
+/// twelve (Voltronic `QGS`: two UPS-type digits, then utility fail, battery low, …).
 pub fn status_bits_at(body: &[u8]) -> Option<usize> {
     if body.first() != Some(&b'(') {
         return None;
     }
     let trimmed = body.len() - body.iter().rev().take_while(|&&b| b == b' ').count();
-    let start = trimmed.checked_sub(8)?;
+    let start = body[..trimmed].iter().rposition(|&b| b == b' ')? + 1;
     let bits = &body[start..trimmed];
-    let separated = start > 1 && body[start - 1] == b' ';
-    (separated && bits.iter().all(|b| matches!(b, b'0' | b'1'))).then_some(start)
+    if start < 2 || !bits.iter().all(|b| matches!(b, b'0' | b'1')) {
+        return None;
+    }
+    match bits.len() {
+        8 => Some(start),
+        12 => Some(start + 2),
+        _ => None,
+    }
 }
 
 /// One exchange as a log line: `12.345 "Q1\r" -> "(229.4 …\r"` (or `-> (silence)`).
@@ -665,5 +674,8 @@ mod tests {
         assert_eq!(status_bits_at(b"#230.0 004 12.00 50.0"), None);
         assert_eq!(status_bits_at(b"(00001000"), None);
         assert_eq!(status_bits_at(b"(1 0000100x"), None);
+        assert_eq!(status_bits_at(b"(1 000010"), None);
+        let qgs = b"(231.4 50.0 230.9 50.0 001.2 012 367.0 ---.- 027.3 ---.- 024.0 100000000100";
+        assert_eq!(status_bits_at(qgs), Some(65));
     }
 }
