@@ -17,13 +17,20 @@ use std::time::{Duration, Instant};
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
 
 use crate::pty::PtySim;
-use crate::sim::{Exchange, SimConfig};
+use crate::sim::{Exchange, Power, SimConfig};
 
 /// The UPS name benches use in ups.conf.
 pub const UPS: &str = "dut";
 
 /// Credentials of the harness's default `upsd.users` administrator.
 const ADMIN: (&str, &str) = ("admin", "adminpass");
+
+/// The power cut every driver test walks through: OL → OB → OB LB → OL.
+pub const POWER_CUT: [(Power, &str); 3] = [
+    (Power::OnBattery, "OB"),
+    (Power::LowBattery, "OB LB"),
+    (Power::Online, "OL"),
+];
 
 /// Deadline for conditions that need a few driver polls (stale, recovery, status changes);
 /// generous for a loaded 2-core CI machine.
@@ -247,6 +254,19 @@ impl Bench {
             "nut-rig: {} {var} never became {value:?} in {timeout:?} (last: {last:?})",
             self.label()
         );
+    }
+
+    /// Walks the simulator through `steps` on command from the test: for each, switches the
+    /// power situation and waits until upsd serves the status. Returns the status upsd
+    /// served before each switch (so a caller can check nothing was skipped).
+    pub fn power_steps(&self, steps: &[(Power, &str)]) -> Vec<String> {
+        let mut before = Vec::new();
+        for (power, status) in steps {
+            before.push(self.get("ups.status").unwrap_or_else(|e| e));
+            self.sim.set_power(Some(*power));
+            self.wait_status(status, POLL_TIMEOUT);
+        }
+        before
     }
 
     /// Waits until upsd answers `ERR DATA-STALE` for the UPS.

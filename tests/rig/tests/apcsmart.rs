@@ -7,7 +7,7 @@
 //! recorded command set and answers `Q` from its power state.
 
 use nut_harness::Impl;
-use nut_rig::bench::POLL_TIMEOUT;
+use nut_rig::bench::{POLL_TIMEOUT, POWER_CUT};
 use nut_rig::{Bench, Fault, Power, Protocol, SimConfig, fixture_path};
 
 const FIXTURE: &str = "apcsmart_smart-ups-3000-rm.txt";
@@ -59,12 +59,7 @@ fn apcsmart_publishes_the_recorded_replies() {
 fn apcsmart_follows_power_changes() {
     let bench = bench();
     bench.wait_status("OL", POLL_TIMEOUT);
-    bench.sim().set_power(Some(Power::OnBattery));
-    bench.wait_status("OB", POLL_TIMEOUT);
-    bench.sim().set_power(Some(Power::LowBattery));
-    bench.wait_status("OB LB", POLL_TIMEOUT);
-    bench.sim().set_power(Some(Power::Online));
-    bench.wait_status("OL", POLL_TIMEOUT);
+    assert_eq!(bench.power_steps(&POWER_CUT), ["OL", "OB", "OB LB"]);
     let status_replies: Vec<Vec<u8>> = bench
         .sim()
         .exchanges()

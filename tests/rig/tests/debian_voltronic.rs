@@ -6,8 +6,8 @@
 //! follow the power script on the QGS status bits.
 
 use nut_harness::Impl;
-use nut_rig::bench::POLL_TIMEOUT;
-use nut_rig::{Bench, Power, Protocol, RwInfo, SimConfig, fixture_path};
+use nut_rig::bench::{POLL_TIMEOUT, POWER_CUT};
+use nut_rig::{Bench, Protocol, RwInfo, SimConfig, fixture_path};
 
 fn voltronic() -> Bench {
     let config = SimConfig::from_fixture(
@@ -70,10 +70,5 @@ fn nutdrv_qx_claims_the_voltronic_table_and_publishes_it() {
 fn nutdrv_qx_follows_power_events_in_qgs_bits() {
     let bench = voltronic();
     bench.wait_status("OL", POLL_TIMEOUT);
-    bench.sim().set_power(Some(Power::OnBattery));
-    bench.wait_status("OB", POLL_TIMEOUT);
-    bench.sim().set_power(Some(Power::LowBattery));
-    bench.wait_status("OB LB", POLL_TIMEOUT);
-    bench.sim().set_power(Some(Power::Online));
-    bench.wait_status("OL", POLL_TIMEOUT);
+    assert_eq!(bench.power_steps(&POWER_CUT), ["OL", "OB", "OB LB"]);
 }
