@@ -17,10 +17,11 @@
 //! use nut_rig::{Bench, Protocol, SimConfig, fixture_path};
 //! let sim = SimConfig::from_fixture(Protocol::Megatec, fixture_path("megatec_ippon_0665-5161.txt"))
 //!     .unwrap()
-//!     .set("I", "#IPPON           BACK        VER 1.0   ");
+//!     .set("I", format!("#{:<15} {:<10} {:<10}", "IPPON", "BACK", "VER 1.0"));
 //! // Ours instead of Debian's: Impl::Ours.
 //! let bench = Bench::builder(Impl::Debian, "nutdrv_qx", sim).key("protocol", "megatec").start();
 //! let snapshot = bench.snapshot();
+//! // See README.md for the A/B comparison with our driver.
 //! assert_eq!(snapshot.vars["input.voltage"], "229.4");
 //! ```
 
