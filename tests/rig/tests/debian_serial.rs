@@ -22,35 +22,56 @@ struct Case {
     /// The recording has no `I` reply: serve a synthesised one (nutdrv_qx's megatec
     /// subdriver refuses a unit whose `I` is echoed, see tools/hwrig/README.md).
     synth_i: bool,
+    /// The subdriver nutdrv_qx's auto-detection picks (`driver.version.data`).
+    subdriver: &'static str,
 }
 
 const UPSMART: Case = Case {
     fixture: "megatec-upsmart_mec0003_0001-0000.txt",
     status: "Q1",
     synth_i: false,
+    subdriver: "Megatec 0.06",
 };
 const IPPON: Case = Case {
     fixture: "megatec_ippon_0665-5161.txt",
     status: "Q1",
     synth_i: true,
+    subdriver: "Megatec 0.06",
 };
 const POWERSA: Case = Case {
     fixture: "megatec_powersa-rt3000_ffff-0000.txt",
     status: "Q1",
     synth_i: true,
+    subdriver: "Megatec 0.06",
 };
 const VOLTRONIC_QS_H: Case = Case {
     fixture: "voltronic-qs-h_0665-5161_saper2.txt",
     status: "QS",
     synth_i: true,
+    subdriver: "Mustek 0.07",
 };
 /// Synthetic (tests/fixtures/serial/synthetic): the old dialect, `D` for status.
 const MEGATEC_OLD: Case = Case {
     fixture: "synthetic/megatec-old_synthetic.txt",
     status: "D",
     synth_i: false,
+    subdriver: "Megatec/old 0.07",
 };
-const CASES: [&Case; 5] = [&UPSMART, &IPPON, &POWERSA, &VOLTRONIC_QS_H, &MEGATEC_OLD];
+/// Synthetic: a unit that answers `(NAK` to QPI and `(ACK` to commands.
+const MECER: Case = Case {
+    fixture: "synthetic/mecer_synthetic.txt",
+    status: "Q1",
+    synth_i: false,
+    subdriver: "Mecer 0.07",
+};
+const CASES: [&Case; 6] = [
+    &UPSMART,
+    &IPPON,
+    &POWERSA,
+    &VOLTRONIC_QS_H,
+    &MEGATEC_OLD,
+    &MECER,
+];
 
 /// `#<company 15> <model 10> <version 10>`, 38 characters.
 fn synth_i() -> String {
@@ -202,6 +223,15 @@ fn check_recorded_values(driver: &str, case: &Case) {
     let bench = bench(driver, config);
     let got = bench.snapshot_after_polls(2);
     let mut wrong = Vec::new();
+    if driver == "nutdrv_qx"
+        && got.vars.get("driver.version.data").map(String::as_str) != Some(case.subdriver)
+    {
+        wrong.push(format!(
+            "  driver.version.data: want {:?} (auto-detected subdriver), upsd serves {:?}",
+            case.subdriver,
+            got.vars.get("driver.version.data")
+        ));
+    }
     for (name, value) in &want {
         if got.vars.get(*name) != value.as_ref() {
             wrong.push(format!(
@@ -240,6 +270,8 @@ recorded_values! {
     blazer_ser_voltronic_qs_h: "blazer_ser", VOLTRONIC_QS_H;
     nutdrv_qx_megatec_old: "nutdrv_qx", MEGATEC_OLD;
     blazer_ser_megatec_old: "blazer_ser", MEGATEC_OLD;
+    nutdrv_qx_mecer: "nutdrv_qx", MECER;
+    blazer_ser_mecer: "blazer_ser", MECER;
 }
 
 /// A new Q1-family recording (or synthetic table in Q1 shape) must get its own case above.
