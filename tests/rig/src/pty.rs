@@ -22,13 +22,16 @@ use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
 use crate::RigError;
 use crate::sim::{Exchange, Fault, Output, Power, RawEvent, SimConfig, Simulator, format_exchange};
 
-/// How often the serving thread looks at its stop flag when the line is idle.
-const IDLE_TICK: Duration = Duration::from_millis(50);
+/// Pause after an unexpected poll error, so a broken fd cannot spin the thread.
+const ERROR_PAUSE: Duration = Duration::from_millis(50);
 
 /// A simulator serving a pty on its own thread; stopped (and its symlink removed) on drop.
 pub struct PtySim {
     shared: Arc<Shared>,
     thread: Option<JoinHandle<()>>,
+    /// Written to (or closed) to wake the serving thread for a stop; it otherwise sleeps
+    /// until the driver writes or a delayed reply is due (no idle ticking).
+    wake: Option<OwnedFd>,
     pty: PathBuf,
     link: Option<PathBuf>,
 }
@@ -84,12 +87,13 @@ impl PtySim {
             stop: AtomicBool::new(false),
             start: Instant::now(),
         });
+        let (wake_rx, wake_tx) = nix::unistd::pipe().map_err(|e| io_err("pipe", e))?;
         let thread = {
             let shared = Arc::clone(&shared);
             let (master, slave) = (pty.master, pty.slave);
             std::thread::Builder::new()
                 .name("nut-rig-pty".to_owned())
-                .spawn(move || serve(&shared, &master, slave))
+                .spawn(move || serve(&shared, &master, slave, &wake_rx))
                 .map_err(|source| RigError::Io {
                     what: "spawn simulator thread".to_owned(),
                     source,
@@ -98,6 +102,7 @@ impl PtySim {
         Ok(PtySim {
             shared,
             thread: Some(thread),
+            wake: Some(wake_tx),
             pty: path,
             link,
         })
@@ -194,6 +199,8 @@ impl PtySim {
 impl Drop for PtySim {
     fn drop(&mut self) {
         self.shared.stop.store(true, Ordering::Relaxed);
+        // Closing the write end makes the read end readable (EOF): the thread wakes.
+        drop(self.wake.take());
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
@@ -204,19 +211,34 @@ impl Drop for PtySim {
 }
 
 /// The serving loop: read what the driver wrote, write replies when due.
-fn serve(shared: &Shared, master: &OwnedFd, _slave: OwnedFd) {
+fn serve(shared: &Shared, master: &OwnedFd, _slave: OwnedFd, wake: &OwnedFd) {
     let mut queue: Vec<Output> = Vec::new();
     let mut buf = [0u8; 4096];
+    // A due reply the pty could not take: wait until it can (POLLOUT), not on a timer.
+    let mut blocked = false;
     while !shared.stop.load(Ordering::Relaxed) {
         let now = shared.start.elapsed();
-        let wait = queue
-            .first()
-            .map_or(IDLE_TICK, |o| o.due.saturating_sub(now).min(IDLE_TICK));
-        let millis = u16::try_from(wait.as_millis()).unwrap_or(u16::MAX);
-        let mut fds = [PollFd::new(master.as_fd(), PollFlags::POLLIN)];
-        match poll(&mut fds, PollTimeout::from(millis)) {
+        let timeout = match queue.first() {
+            None => PollTimeout::NONE,
+            Some(_) if blocked => PollTimeout::NONE,
+            Some(o) => {
+                let millis = o.due.saturating_sub(now).as_millis();
+                // Round up, so a reply is never written a millisecond early.
+                PollTimeout::from(u16::try_from(millis + 1).unwrap_or(u16::MAX))
+            }
+        };
+        let events = if blocked {
+            PollFlags::POLLIN | PollFlags::POLLOUT
+        } else {
+            PollFlags::POLLIN
+        };
+        let mut fds = [
+            PollFd::new(master.as_fd(), events),
+            PollFd::new(wake.as_fd(), PollFlags::POLLIN),
+        ];
+        match poll(&mut fds, timeout) {
             Ok(_) | Err(Errno::EINTR) => {}
-            Err(_) => std::thread::sleep(IDLE_TICK),
+            Err(_) => std::thread::sleep(ERROR_PAUSE),
         }
         loop {
             match nix::unistd::read(master, &mut buf) {
@@ -231,7 +253,7 @@ fn serve(shared: &Shared, master: &OwnedFd, _slave: OwnedFd) {
                 }
             }
         }
-        flush_due(shared, master, &mut queue);
+        blocked = flush_due(shared, master, &mut queue);
     }
 }
 
@@ -239,12 +261,13 @@ fn lock(shared: &Shared) -> MutexGuard<'_, Simulator> {
     shared.sim.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Writes every due reply (in order); a reply the pty cannot take yet stays queued.
-fn flush_due(shared: &Shared, master: &OwnedFd, queue: &mut Vec<Output>) {
+/// Writes every due reply (in order); a reply the pty cannot take yet stays queued and
+/// `true` is returned.
+fn flush_due(shared: &Shared, master: &OwnedFd, queue: &mut Vec<Output>) -> bool {
     while let Some(first) = queue.first_mut() {
         let now = shared.start.elapsed();
         if first.due > now {
-            return;
+            return false;
         }
         match nix::unistd::write(master, &first.bytes) {
             Ok(n) => {
@@ -255,11 +278,12 @@ fn flush_due(shared: &Shared, master: &OwnedFd, queue: &mut Vec<Output>) {
                 }
             }
             Err(Errno::EINTR) => {}
-            Err(Errno::EAGAIN) => return,
+            Err(Errno::EAGAIN) => return true,
             Err(_) => {
                 // The line is gone (should not happen while we hold the slave): drop it.
                 queue.remove(0);
             }
         }
     }
+    false
 }

@@ -236,3 +236,25 @@ fn serialsim_rejects_bad_arguments_clearly() {
         assert!(out.stdout.is_empty(), "{args:?}");
     }
 }
+
+/// A driver that stops reading while the unit keeps answering: the replies wait for room
+/// in the pty and none is lost or reordered.
+#[test]
+fn replies_wait_for_room_when_the_driver_does_not_read() {
+    let sim = PtySim::start(upsmart().fixed()).expect("start");
+    let mut port = open_port(sim.pty_path());
+    let reply = b"(232.0 000.0 232.0 000 49.9 13.6 29.0 00001000\r";
+    let count = 2000; // ~96 KB of replies, far more than a pty buffers
+    for _ in 0..count {
+        port.write_all(b"Q1\r").expect("write");
+    }
+    let want: Vec<u8> = reply.repeat(count);
+    let mut got = Vec::with_capacity(want.len());
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while got.len() < want.len() && Instant::now() < deadline {
+        got.extend(read_reply(&mut port, b"\r", DEADLINE));
+    }
+    assert_eq!(got.len(), want.len());
+    assert!(got == want, "replies corrupted or reordered");
+    assert_eq!(sim.status_polls(), count as u64);
+}
