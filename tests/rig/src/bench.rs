@@ -11,6 +11,7 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::fmt;
+use std::os::unix::fs::PermissionsExt;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
@@ -86,7 +87,15 @@ impl BenchBuilder {
     /// Starts the simulator, then the driver (waiting for its socket), then upsd (waiting
     /// until it serves a status other than `WAIT`).
     pub fn start(self) -> Bench {
-        let sim = PtySim::start(self.sim)
+        // The port is a symlink in a directory of the bench's own, so it survives
+        // unplug/plug (a new pty) with the same path. 0755: drivers run as `nut`.
+        let port_dir = tempfile::Builder::new()
+            .prefix("nut-rig-port-")
+            .tempdir()
+            .unwrap_or_else(|e| panic!("nut-rig: cannot create a temp dir: {e}"));
+        std::fs::set_permissions(port_dir.path(), std::fs::Permissions::from_mode(0o755))
+            .unwrap_or_else(|e| panic!("nut-rig: chmod {}: {e}", port_dir.path().display()));
+        let sim = PtySim::start_linked(self.sim, port_dir.path().join("ttyUPS"))
             .unwrap_or_else(|e| panic!("nut-rig: cannot start the simulator: {e}"));
         let mut section = String::new();
         for (key, value) in &self.keys {
@@ -105,6 +114,7 @@ impl BenchBuilder {
             .start();
         Bench {
             sim,
+            _port_dir: port_dir,
             stack,
             which: self.which,
             driver: self.driver,
@@ -116,9 +126,11 @@ impl BenchBuilder {
 /// A running bench. Dropping it stops upsd, the driver and the simulator (logs of the
 /// daemons and the simulator's exchange log are printed if the test is failing).
 pub struct Bench {
-    // Field order: the stack (driver) goes before the simulator.
+    // Field order: the stack (driver) goes before the simulator, the simulator (its
+    // symlink) before the directory.
     stack: Stack,
     sim: PtySim,
+    _port_dir: tempfile::TempDir,
     which: Impl,
     driver: String,
     /// Requests the driver sent on its own before the first `upscmd`/`upsrw`.
@@ -156,6 +168,18 @@ impl Bench {
 
     pub fn sim(&self) -> &PtySim {
         &self.sim
+    }
+
+    /// The device goes away (see [`PtySim::unplug`]).
+    pub fn unplug(&mut self) {
+        self.sim.unplug();
+    }
+
+    /// The device comes back at the same port path (see [`PtySim::plug`]).
+    pub fn plug(&mut self) {
+        self.sim
+            .plug()
+            .unwrap_or_else(|e| panic!("nut-rig: cannot plug the simulator back: {e}"));
     }
 
     pub fn stack(&self) -> &Stack {

@@ -28,18 +28,81 @@ const ERROR_PAUSE: Duration = Duration::from_millis(50);
 /// A simulator serving a pty on its own thread; stopped (and its symlink removed) on drop.
 pub struct PtySim {
     shared: Arc<Shared>,
-    thread: Option<JoinHandle<()>>,
-    /// Written to (or closed) to wake the serving thread for a stop; it otherwise sleeps
-    /// until the driver writes or a delayed reply is due (no idle ticking).
-    wake: Option<OwnedFd>,
+    /// The pty currently "plugged in" (`None` after [`PtySim::unplug`]).
+    line: Option<Line>,
+    /// The last pty path (kept while unplugged, for messages).
     pty: PathBuf,
     link: Option<PathBuf>,
 }
 
+/// The simulator state, shared by the serving thread and the test (it outlives a
+/// unplug/plug cycle: replies keep cycling, logs keep growing).
 struct Shared {
     sim: Mutex<Simulator>,
-    stop: AtomicBool,
     start: Instant,
+}
+
+/// One pty and the thread serving it.
+struct Line {
+    thread: JoinHandle<()>,
+    stop: Arc<AtomicBool>,
+    /// Closed to wake the serving thread for a stop; it otherwise sleeps until the driver
+    /// writes or a delayed reply is due (no idle ticking).
+    wake: OwnedFd,
+}
+
+impl Line {
+    /// Opens a pty (raw, mode 0666, master non-blocking), links it and serves it.
+    fn open(shared: &Arc<Shared>, link: Option<&Path>) -> Result<(Line, PathBuf), RigError> {
+        let pty = nix::pty::openpty(None, None).map_err(|e| io_err("openpty", e))?;
+        let mut termios = tcgetattr(&pty.slave).map_err(|e| io_err("tcgetattr", e))?;
+        cfmakeraw(&mut termios);
+        tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(|e| io_err("tcsetattr", e))?;
+        fchmod(pty.slave.as_fd(), Mode::from_bits_truncate(0o666))
+            .map_err(|e| io_err("fchmod pty", e))?;
+        let path = nix::unistd::ttyname(&pty.slave).map_err(|e| io_err("ttyname", e))?;
+        let flags = fcntl(&pty.master, FcntlArg::F_GETFL).map_err(|e| io_err("F_GETFL", e))?;
+        fcntl(
+            &pty.master,
+            FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
+        )
+        .map_err(|e| io_err("F_SETFL", e))?;
+        if let Some(link) = link {
+            let _ = std::fs::remove_file(link);
+            std::os::unix::fs::symlink(&path, link).map_err(|source| RigError::Io {
+                what: format!("symlink {}", link.display()),
+                source,
+            })?;
+        }
+        let (wake_rx, wake_tx) = nix::unistd::pipe().map_err(|e| io_err("pipe", e))?;
+        let stop = Arc::new(AtomicBool::new(false));
+        let thread = {
+            let shared = Arc::clone(shared);
+            let stop = Arc::clone(&stop);
+            let (master, slave) = (pty.master, pty.slave);
+            std::thread::Builder::new()
+                .name("nut-rig-pty".to_owned())
+                .spawn(move || serve(&shared, &stop, &master, slave, &wake_rx))
+                .map_err(|source| RigError::Io {
+                    what: "spawn simulator thread".to_owned(),
+                    source,
+                })?
+        };
+        let line = Line {
+            thread,
+            stop,
+            wake: wake_tx,
+        };
+        Ok((line, path))
+    }
+
+    /// Stops the thread; the pty closes with it (a driver on it sees a hang-up).
+    fn close(self) {
+        self.stop.store(true, Ordering::Relaxed);
+        // Closing the write end makes the read end readable (EOF): the thread wakes.
+        drop(self.wake);
+        let _ = self.thread.join();
+    }
 }
 
 fn io_err(what: &str, errno: Errno) -> RigError {
@@ -62,50 +125,44 @@ impl PtySim {
     }
 
     fn start_inner(config: SimConfig, link: Option<PathBuf>) -> Result<PtySim, RigError> {
-        let pty = nix::pty::openpty(None, None).map_err(|e| io_err("openpty", e))?;
-        let mut termios = tcgetattr(&pty.slave).map_err(|e| io_err("tcgetattr", e))?;
-        cfmakeraw(&mut termios);
-        tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(|e| io_err("tcsetattr", e))?;
-        fchmod(pty.slave.as_fd(), Mode::from_bits_truncate(0o666))
-            .map_err(|e| io_err("fchmod pty", e))?;
-        let path = nix::unistd::ttyname(&pty.slave).map_err(|e| io_err("ttyname", e))?;
-        let flags = fcntl(&pty.master, FcntlArg::F_GETFL).map_err(|e| io_err("F_GETFL", e))?;
-        fcntl(
-            &pty.master,
-            FcntlArg::F_SETFL(OFlag::from_bits_truncate(flags) | OFlag::O_NONBLOCK),
-        )
-        .map_err(|e| io_err("F_SETFL", e))?;
-        if let Some(link) = &link {
-            let _ = std::fs::remove_file(link);
-            std::os::unix::fs::symlink(&path, link).map_err(|source| RigError::Io {
-                what: format!("symlink {}", link.display()),
-                source,
-            })?;
-        }
         let shared = Arc::new(Shared {
             sim: Mutex::new(Simulator::new(config)),
-            stop: AtomicBool::new(false),
             start: Instant::now(),
         });
-        let (wake_rx, wake_tx) = nix::unistd::pipe().map_err(|e| io_err("pipe", e))?;
-        let thread = {
-            let shared = Arc::clone(&shared);
-            let (master, slave) = (pty.master, pty.slave);
-            std::thread::Builder::new()
-                .name("nut-rig-pty".to_owned())
-                .spawn(move || serve(&shared, &master, slave, &wake_rx))
-                .map_err(|source| RigError::Io {
-                    what: "spawn simulator thread".to_owned(),
-                    source,
-                })?
-        };
+        let (line, pty) = Line::open(&shared, link.as_deref())?;
         Ok(PtySim {
             shared,
-            thread: Some(thread),
-            wake: Some(wake_tx),
-            pty: path,
+            line: Some(line),
+            pty,
             link,
         })
+    }
+
+    /// The device goes away, like a USB-serial adapter pulled out: the pty closes (a
+    /// driver on it gets a hang-up) and the symlink disappears. Idempotent.
+    pub fn unplug(&mut self) {
+        if let Some(line) = self.line.take() {
+            line.close();
+        }
+        if let Some(link) = &self.link {
+            let _ = std::fs::remove_file(link);
+        }
+    }
+
+    /// The device comes back on a new pty (the symlink, if any, points to it), with the
+    /// simulator state it had. No-op while plugged in.
+    pub fn plug(&mut self) -> Result<(), RigError> {
+        if self.line.is_none() {
+            let (line, pty) = Line::open(&self.shared, self.link.as_deref())?;
+            self.line = Some(line);
+            self.pty = pty;
+        }
+        Ok(())
+    }
+
+    /// Whether the device is plugged in.
+    pub fn is_plugged(&self) -> bool {
+        self.line.is_some()
     }
 
     /// The port to give the driver: the symlink if there is one, else the pty.
@@ -113,7 +170,7 @@ impl PtySim {
         self.link.as_deref().unwrap_or(&self.pty)
     }
 
-    /// The pty slave (`/dev/pts/N`).
+    /// The pty slave (`/dev/pts/N`; the last one while unplugged).
     pub fn pty_path(&self) -> &Path {
         &self.pty
     }
@@ -198,25 +255,17 @@ impl PtySim {
 
 impl Drop for PtySim {
     fn drop(&mut self) {
-        self.shared.stop.store(true, Ordering::Relaxed);
-        // Closing the write end makes the read end readable (EOF): the thread wakes.
-        drop(self.wake.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-        if let Some(link) = &self.link {
-            let _ = std::fs::remove_file(link);
-        }
+        self.unplug();
     }
 }
 
 /// The serving loop: read what the driver wrote, write replies when due.
-fn serve(shared: &Shared, master: &OwnedFd, _slave: OwnedFd, wake: &OwnedFd) {
+fn serve(shared: &Shared, stop: &AtomicBool, master: &OwnedFd, _slave: OwnedFd, wake: &OwnedFd) {
     let mut queue: Vec<Output> = Vec::new();
     let mut buf = [0u8; 4096];
     // A due reply the pty could not take: wait until it can (POLLOUT), not on a timer.
     let mut blocked = false;
-    while !shared.stop.load(Ordering::Relaxed) {
+    while !stop.load(Ordering::Relaxed) {
         let now = shared.start.elapsed();
         let timeout = match queue.first() {
             None => PollTimeout::NONE,

@@ -258,3 +258,31 @@ fn replies_wait_for_room_when_the_driver_does_not_read() {
     assert!(got == want, "replies corrupted or reordered");
     assert_eq!(sim.status_polls(), count as u64);
 }
+
+/// Unplug closes the pty (the reader sees a hang-up) and removes the link; plug serves a
+/// new pty at the same link with the simulator state kept.
+#[test]
+fn unplug_and_plug_back() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let link = dir.path().join("ttyUSB0");
+    let mut sim = PtySim::start_linked(upsmart(), &link).expect("start");
+    let mut port = open_port(&link);
+    assert_eq!(
+        ask(&mut port, b"Q1\r"),
+        b"(232.0 000.0 232.0 000 49.9 13.6 29.0 00001000\r"
+    );
+    sim.unplug();
+    assert!(!sim.is_plugged());
+    assert!(!link.exists());
+    // The old port is dead: reads end (EOF or EIO) instead of blocking.
+    let mut buf = [0u8; 16];
+    assert!(matches!(port.read(&mut buf), Ok(0) | Err(_)));
+    sim.plug().expect("plug");
+    let mut port = open_port(&link);
+    // Replies go on cycling where they were.
+    assert_eq!(
+        ask(&mut port, b"Q1\r"),
+        b"(232.0 000.0 232.0 000 49.7 13.6 29.0 00001000\r"
+    );
+    assert_eq!(sim.status_polls(), 2);
+}
