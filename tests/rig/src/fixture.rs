@@ -242,7 +242,10 @@ mod tests {
     fn every_repo_fixture_parses() {
         let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fixtures/serial");
         let mut seen = 0;
-        for entry in std::fs::read_dir(&dir).unwrap() {
+        let entries = std::fs::read_dir(&dir)
+            .unwrap()
+            .chain(std::fs::read_dir(dir.join("synthetic")).unwrap());
+        for entry in entries {
             let path = entry.unwrap().path();
             if path.extension().is_none_or(|e| e != "txt") {
                 continue;
@@ -261,6 +264,6 @@ mod tests {
             assert!(!table.is_empty(), "{} has no exchange", path.display());
             seen += 1;
         }
-        assert!(seen >= 5, "only {seen} fixtures in {}", dir.display());
+        assert!(seen >= 8, "only {seen} fixtures in {}", dir.display());
     }
 }

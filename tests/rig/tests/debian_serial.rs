@@ -301,7 +301,7 @@ fn every_q1_recording_has_a_case() {
 /// Collects the distinct successive values of ups.status until `last` follows `after`.
 fn status_sequence(bench: &Bench, after: &str, last: &str) -> Vec<String> {
     let mut seen: Vec<String> = Vec::new();
-    nut_harness::wait_until("the scripted status sequence", POLL_TIMEOUT, || {
+    let done = nut_harness::poll_until(POLL_TIMEOUT, || {
         let status = bench.get("ups.status").unwrap_or_else(|e| e);
         if seen.last() != Some(&status) {
             seen.push(status);
@@ -309,6 +309,11 @@ fn status_sequence(bench: &Bench, after: &str, last: &str) -> Vec<String> {
         let n = seen.len();
         (n >= 2 && seen[n - 1] == last && seen[..n - 1].iter().any(|s| s == after)).then_some(())
     });
+    assert!(
+        done.is_some(),
+        "{}: no {after:?} then {last:?} in {POLL_TIMEOUT:?}; upsd served {seen:?}",
+        bench.label()
+    );
     seen
 }
 
