@@ -286,8 +286,9 @@ fn every_q1_recording_has_a_case() {
         }
     }
     for name in names {
-        // APC Smart and the Voltronic "P" dialect have their own tests.
-        if !name.ends_with(".txt") || name.starts_with("apcsmart") || name.contains("voltronic-p") {
+        // APC Smart, the Voltronic "P" and Best Power dialects have their own tests.
+        let own_test = ["apcsmart", "voltronic-p", "bestups"];
+        if !name.ends_with(".txt") || own_test.iter().any(|t| name.contains(t)) {
             continue;
         }
         assert!(

@@ -1,24 +1,26 @@
-//! The Voltronic "P" dialect (QPI/QGS/QRI/QMD/QBV/QFLAG/…) against Debian's nutdrv_qx.
-//! No wire capture of it exists, so the table is synthetic
-//! (tests/fixtures/serial/synthetic/voltronic-p_synthetic.txt): values made up, layouts as
-//! NUT 2.8.0's voltronic subdriver parses them. The test shows that the simulator serves it
-//! well enough for that subdriver to claim the unit, publish values, writable enums and
-//! follow the power script on the QGS status bits.
+//! Dialects without a recording against Debian's nutdrv_qx: the Voltronic "P" dialect
+//! (QPI/QGS/QRI/QMD/QBV/QFLAG/…) and Best Power's (Q1 + ID). Their tables are synthetic
+//! (tests/fixtures/serial/synthetic/): values made up, layouts as NUT 2.8.0's subdrivers
+//! parse them. The tests show that the simulator serves them well enough for those
+//! subdrivers to claim the unit (auto-detection), publish values and writable enums, and
+//! follow the power script on the status bits.
 
 use nut_harness::Impl;
 use nut_rig::bench::{POLL_TIMEOUT, POWER_CUT};
 use nut_rig::{Bench, Protocol, RwInfo, SimConfig, fixture_path};
 
-fn voltronic() -> Bench {
-    let config = SimConfig::from_fixture(
-        Protocol::Megatec,
-        fixture_path("synthetic/voltronic-p_synthetic.txt"),
-    )
-    .unwrap_or_else(|e| panic!("{e}"))
-    .fixed();
+fn synthetic(name: &str) -> Bench {
+    let path = fixture_path(&format!("synthetic/{name}"));
+    let config = SimConfig::from_fixture(Protocol::Megatec, path)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .fixed();
     Bench::builder(Impl::Debian, "nutdrv_qx", config)
         .key("pollinterval", "1")
         .start()
+}
+
+fn voltronic() -> Bench {
+    synthetic("voltronic-p_synthetic.txt")
 }
 
 #[test]
@@ -71,4 +73,36 @@ fn nutdrv_qx_follows_power_events_in_qgs_bits() {
     let bench = voltronic();
     bench.wait_status("OL", POLL_TIMEOUT);
     assert_eq!(bench.power_steps(&POWER_CUT), ["OL", "OB", "OB LB"]);
+}
+
+#[test]
+fn nutdrv_qx_claims_the_bestups_table_and_publishes_it() {
+    let bench = synthetic("bestups_synthetic.txt");
+    let got = bench.snapshot_after_polls(2);
+    for (name, value) in [
+        ("driver.version.data", "BestUPS 0.06"),
+        // From ID: model code PRO, VA, nominal V, battery low/high.
+        ("device.mfr", "Best Power"),
+        ("device.model", "Patriot Pro"),
+        ("ups.power.nominal", "1000"),
+        ("input.voltage.nominal", "230"),
+        ("output.voltage.nominal", "230"),
+        ("battery.voltage.low", "20.0"),
+        ("battery.voltage.high", "27.2"),
+        // From Q1.
+        ("input.voltage", "229.0"),
+        ("output.voltage", "228.0"),
+        ("ups.load", "17"),
+        ("battery.voltage", "27.00"),
+        ("ups.temperature", "26.0"),
+        // The Patriot Pro reports the bypass/boost/buck bit inverted: 0 = active.
+        ("ups.status", "OL BYPASS"),
+    ] {
+        assert_eq!(
+            got.vars.get(name).map(String::as_str),
+            Some(value),
+            "{name} in {:#?}",
+            got.vars
+        );
+    }
 }
