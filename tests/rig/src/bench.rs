@@ -672,6 +672,23 @@ pub fn compare(
     if diff.is_empty() { Ok(()) } else { Err(diff) }
 }
 
+/// Runs `f` on both benches at once (each waits for its own driver's polls), e.g. the
+/// same `instcmd` on Debian's and our driver.
+pub fn both<T: Send>(left: &Bench, right: &Bench, f: impl Fn(&Bench) -> T + Sync) -> (T, T) {
+    std::thread::scope(|s| {
+        let l = s.spawn(|| f(left));
+        let r = f(right);
+        (l.join().expect("nut-rig: the left side panicked"), r)
+    })
+}
+
+/// The A/B test of two running benches: each one's state after `polls` status queries
+/// ([`Bench::snapshot_after_polls`], taken concurrently), compared outside `exemptions`.
+pub fn ab(left: &Bench, right: &Bench, polls: u64, exemptions: &Exemptions) -> Result<(), Diff> {
+    let (l, r) = both(left, right, |b| b.snapshot_after_polls(polls));
+    compare(&l, &r, exemptions, &left.label(), &right.label())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

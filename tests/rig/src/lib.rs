@@ -31,7 +31,7 @@ mod pty;
 pub mod sim;
 
 pub use bench::{
-    Bench, BenchBuilder, Diff, Difference, Exemptions, Outcome, RwInfo, Snapshot, compare,
+    Bench, BenchBuilder, Diff, Difference, Exemptions, Outcome, RwInfo, Snapshot, ab, both, compare,
 };
 pub use pty::PtySim;
 pub use sim::{Direction, Exchange, Fault, Power, Protocol, SimConfig, Simulator};
