@@ -10,17 +10,31 @@ use nix::unistd::{Gid, Group, Uid, User, chown};
 #[derive(Debug, Clone)]
 pub(crate) struct Section {
     pub name: String,
-    /// `Some(port file)` for a dummy-ups device the harness starts a driver for.
-    pub dummy_port: Option<String>,
+    /// `Some(..)` for a UPS the harness starts a driver for.
+    pub driver: Option<SectionDriver>,
     /// Raw lines appended after the generated ones.
     pub extra: String,
+}
+
+/// The driver of a section the harness starts.
+#[derive(Debug, Clone)]
+pub(crate) struct SectionDriver {
+    /// Program name: `dummy-ups`, `nutdrv_qx`, `blazer_ser`, …
+    pub program: String,
+    /// The `port` value.
+    pub port: String,
+    /// Whether `port` is written inside double quotes (device paths) or bare (dummy-ups
+    /// file names, as the existing tests expect).
+    pub quote_port: bool,
+    /// Which implementation; `None` = the builder's `.driver(Impl)` (dummy-ups).
+    pub which: Option<crate::Impl>,
 }
 
 impl Section {
     pub fn new(name: &str) -> Section {
         Section {
             name: name.to_owned(),
-            dummy_port: None,
+            driver: None,
             extra: String::new(),
         }
     }
@@ -46,9 +60,13 @@ pub(crate) fn render_ups_conf(global: &str, sections: &[Section]) -> String {
     push_lines(&mut out, global, "");
     for s in sections {
         out.push_str(&format!("\n[{}]\n", s.name));
-        if let Some(port) = &s.dummy_port {
-            out.push_str("\tdriver = dummy-ups\n");
-            out.push_str(&format!("\tport = {port}\n"));
+        if let Some(d) = &s.driver {
+            out.push_str(&format!("\tdriver = {}\n", d.program));
+            if d.quote_port {
+                out.push_str(&format!("\tport = {}\n", nut_core::token::quote(&d.port)));
+            } else {
+                out.push_str(&format!("\tport = {}\n", d.port));
+            }
         }
         push_lines(&mut out, &s.extra, "\t");
     }

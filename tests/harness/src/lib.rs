@@ -61,8 +61,20 @@ impl std::fmt::Display for Impl {
 }
 
 /// Where Debian 2.8.0 installs each program. Daemons come from `/lib/nut` because
-/// `/sbin/upsd` and `/sbin/upsmon` are wrappers that read `/etc/nut/nut.conf`.
-fn debian_path(name: &str) -> Option<&'static str> {
+/// `/sbin/upsd` and `/sbin/upsmon` are wrappers that read `/etc/nut/nut.conf`; any other
+/// name is taken as a driver in `/lib/nut` (`nutdrv_qx`, `blazer_ser`, …).
+fn debian_path(name: &str) -> Option<PathBuf> {
+    if let Some(path) = debian_program_path(name) {
+        return Some(PathBuf::from(path));
+    }
+    let plain = !name.is_empty()
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'_' | b'-'));
+    plain.then(|| Path::new("/lib/nut").join(name))
+}
+
+fn debian_program_path(name: &str) -> Option<&'static str> {
     Some(match name {
         "upsd" => "/lib/nut/upsd",
         "dummy-ups" => "/lib/nut/dummy-ups",
@@ -86,7 +98,11 @@ pub fn workspace_root() -> PathBuf {
         .to_path_buf()
 }
 
-/// The path of program `name` ("upsd", "dummy-ups", "upsc", …) of implementation `which`.
+/// The path of program `name` ("upsd", "dummy-ups", "upsc", "nutdrv_qx", …) of
+/// implementation `which`.
+///
+/// Debian: where the 2.8.0 packages install it; any name that is not one of NUT's daemons
+/// or clients is a driver in `/lib/nut`.
 ///
 /// Ours: `$NUT_RS_BIN_DIR/<name>` if that variable is set, else the newest of
 /// `<target>/debug/<name>` and `<target>/release/<name>` where `<target>` is
@@ -100,7 +116,6 @@ pub fn bin(which: Impl, name: &str) -> PathBuf {
             let path = debian_path(name).unwrap_or_else(|| {
                 panic!("nut-harness: no known Debian path for program {name:?}")
             });
-            let path = PathBuf::from(path);
             assert!(
                 path.exists(),
                 "nut-harness: Debian's {name} is missing at {}; install the reference peer with \

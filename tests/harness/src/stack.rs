@@ -8,7 +8,7 @@ use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
-use crate::config::{self, Section};
+use crate::config::{self, Section, SectionDriver};
 use crate::{Conn, Daemon, Impl, STARTUP_TIMEOUT, bin, free_port, wait_until};
 
 /// Describes a stack; [`StackBuilder::start`] brings it up.
@@ -57,12 +57,33 @@ impl StackBuilder {
     /// and writes `dev_contents` to that file in the stack dir. The harness starts a
     /// driver for it.
     pub fn dummy(mut self, name: &str, dev_file_name: &str, dev_contents: &str) -> Self {
-        self.section_mut(name).dummy_port = Some(dev_file_name.to_owned());
+        self.section_mut(name).driver = Some(SectionDriver {
+            program: "dummy-ups".to_owned(),
+            port: dev_file_name.to_owned(),
+            quote_port: false,
+            which: None,
+        });
         self.file(dev_file_name, dev_contents)
     }
 
+    /// Adds a `[name]` section with `driver = <program>` and `port = "<port>"` (e.g. a
+    /// hardware driver such as `nutdrv_qx` on a simulator's pty) and has the harness
+    /// start `program` of `which` for it, like a dummy. Further ups.conf keys go through
+    /// [`StackBuilder::ups_section`]. Debian's drivers come from `/lib/nut/<program>`,
+    /// ours from the workspace's target dir (see [`crate::bin`]).
+    pub fn device(mut self, name: &str, which: Impl, program: &str, port: &str) -> Self {
+        self.section_mut(name).driver = Some(SectionDriver {
+            program: program.to_owned(),
+            port: port.to_owned(),
+            quote_port: true,
+            which: Some(which),
+        });
+        self
+    }
+
     /// Appends raw lines (e.g. `desc = "x"`) to section `name`, creating the section
-    /// if needed. A section without [`StackBuilder::dummy`] gets no driver started.
+    /// if needed. A section without [`StackBuilder::dummy`] or [`StackBuilder::device`]
+    /// gets no driver started.
     pub fn ups_section(mut self, name: &str, extra_lines: &str) -> Self {
         let section = self.section_mut(name);
         section.extra.push_str(extra_lines);
@@ -126,7 +147,8 @@ impl StackBuilder {
         self
     }
 
-    /// Extra command-line arguments for every dummy-ups, after `-F -a <name>`.
+    /// Extra command-line arguments for every driver the harness starts, after
+    /// `-F -a <name>`.
     pub fn driver_args(mut self, args: &[&str]) -> Self {
         self.driver_args
             .extend(args.iter().map(|a| (*a).to_owned()));
@@ -153,7 +175,10 @@ impl StackBuilder {
     /// Writes the config files, starts every driver (waiting for its socket), then upsd
     /// (waiting for the port and for every driven UPS to have published its data).
     pub fn start(self) -> Stack {
-        let has_dummies = self.sections.iter().any(|s| s.dummy_port.is_some());
+        let has_dummies = self
+            .sections
+            .iter()
+            .any(|s| s.driver.as_ref().is_some_and(|d| d.which.is_none()));
         let driver = match (self.driver, has_dummies) {
             (Some(d), _) => d,
             (None, false) => Impl::Ours,
@@ -290,9 +315,20 @@ impl Stack {
         Conn::connect(self.addr())
     }
 
-    /// Path of the driver socket of UPS `name` (`<dir>/dummy-ups-<name>`).
+    /// Path of the driver socket of UPS `name` (`<dir>/<driver>-<name>`, e.g.
+    /// `dummy-ups-<name>`). A UPS the harness does not drive is taken as dummy-ups.
     pub fn driver_socket(&self, name: &str) -> PathBuf {
-        self.dir().join(format!("dummy-ups-{name}"))
+        let program = self
+            .section_driver(name)
+            .map_or("dummy-ups", |d| d.program.as_str());
+        self.dir().join(format!("{program}-{name}"))
+    }
+
+    fn section_driver(&self, name: &str) -> Option<&SectionDriver> {
+        self.sections
+            .iter()
+            .find(|s| s.name == name)
+            .and_then(|s| s.driver.as_ref())
     }
 
     /// The running upsd, if any.
@@ -308,7 +344,7 @@ impl Stack {
     fn driven_upses(&self) -> impl Iterator<Item = &str> {
         self.sections
             .iter()
-            .filter(|s| s.dummy_port.is_some())
+            .filter(|s| s.driver.is_some())
             .map(|s| s.name.as_str())
     }
 
@@ -338,15 +374,12 @@ impl Stack {
         daemon.kill();
     }
 
-    /// Starts the dummy-ups driver of UPS `name` (foreground, `-a name`) and waits for
-    /// its socket. Does not wait for upsd to pick it up: see [`Stack::wait_ups_ready`].
+    /// Starts the driver of UPS `name` (foreground, `-a name`) and waits for its
+    /// socket. Does not wait for upsd to pick it up: see [`Stack::wait_ups_ready`].
     pub fn start_driver(&mut self, name: &str) {
-        assert!(
-            self.sections
-                .iter()
-                .any(|s| s.name == name && s.dummy_port.is_some()),
-            "nut-harness: UPS {name:?} is not a .dummy() of this stack"
-        );
+        let driver = self.section_driver(name).cloned().unwrap_or_else(|| {
+            panic!("nut-harness: UPS {name:?} is not a .dummy() or .device() of this stack")
+        });
         assert!(
             !self.drivers.contains_key(name),
             "nut-harness: the driver of {name:?} is already running"
@@ -355,10 +388,11 @@ impl Stack {
         // A killed driver leaves its socket behind; waiting for the file must see the
         // new one.
         let _ = std::fs::remove_file(&socket);
-        let which = self.driver_impl;
-        let mut cmd = Command::new(bin(which, "dummy-ups"));
+        let which = driver.which.unwrap_or(self.driver_impl);
+        let program = driver.program;
+        let mut cmd = Command::new(bin(which, &program));
         cmd.args(["-F", "-a", name]).args(&self.driver_args);
-        let daemon = self.track(format!("dummy-ups[{name}] ({which})"), cmd);
+        let daemon = self.track(format!("{program}[{name}] ({which})"), cmd);
         wait_until(
             &format!("driver socket {}", socket.display()),
             STARTUP_TIMEOUT,

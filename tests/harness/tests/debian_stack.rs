@@ -241,3 +241,33 @@ fn group_members(pgid: u32) -> Vec<u32> {
     }
     pids
 }
+
+/// `.device()` starts any driver program of the chosen implementation on a port written
+/// quoted into ups.conf (here dummy-ups on a file whose name has a blank, which only
+/// works quoted).
+#[test]
+fn device_sections_start_the_named_driver_with_a_quoted_port() {
+    let stack = StackBuilder::new()
+        .upsd(Impl::Debian)
+        .device("dev", Impl::Debian, "dummy-ups", "my ups.dev")
+        .file("my ups.dev", "ups.status: OB LB\nbattery.charge: 5\n")
+        .ups_section("dev", "desc = \"device section\"")
+        .start();
+    let conf = std::fs::read_to_string(stack.dir().join("ups.conf")).expect("ups.conf");
+    assert!(
+        conf.contains("[dev]\n\tdriver = dummy-ups\n\tport = \"my ups.dev\"\n"),
+        "{conf}"
+    );
+    assert_eq!(
+        stack.driver_socket("dev"),
+        stack.dir().join("dummy-ups-dev")
+    );
+    assert!(stack.driver_socket("dev").exists());
+    let daemon = stack.driver_daemon("dev").expect("the driver runs");
+    assert_eq!(daemon.label(), "dummy-ups[dev] (debian)");
+    let mut conn = stack.conn();
+    assert_eq!(
+        conn.request("GET VAR dev ups.status"),
+        ["VAR dev ups.status \"OB LB\""]
+    );
+}

@@ -1,0 +1,59 @@
+//! nut-rig: the device test rig for driver tests.
+//!
+//! * [`sim`]: deterministic serial UPS simulators (Megatec/Q1 family, APC Smart) as a
+//!   sans-IO core: replies from recorded fixtures (cycling or fixed, `set` overrides,
+//!   unknown commands echoed / `NA`), scripted power changes (OL → OB → OB LB → OL),
+//!   faults (silence, garbage, short and truncated replies, slow replies) and a log of
+//!   every byte in and out.
+//! * [`PtySim`]: that core serving a pseudo-terminal on a thread, so a real driver
+//!   process (Debian's `/lib/nut/nutdrv_qx`, or ours) opens it like a serial port. The
+//!   `serialsim` binary is the same thing as a program.
+//! * [`bench`]: a driver on its own simulator under upsd ([`Bench`]), the state upsd
+//!   then serves ([`Snapshot`]: LIST VAR / CMD / RW with types, enums and ranges) and the
+//!   A/B comparison of two benches with documented exemptions ([`compare`]).
+//!
+//! ```no_run
+//! use nut_harness::Impl;
+//! use nut_rig::{Bench, Protocol, SimConfig, fixture_path};
+//! let sim = SimConfig::from_fixture(Protocol::Megatec, fixture_path("megatec_ippon_0665-5161.txt"))
+//!     .unwrap()
+//!     .set("I", format!("#{:<15} {:<10} {:<10}", "IPPON", "BACK", "VER 1.0"));
+//! // Ours instead of Debian's: Impl::Ours.
+//! let bench = Bench::builder(Impl::Debian, "nutdrv_qx", sim).key("protocol", "megatec").start();
+//! let snapshot = bench.snapshot();
+//! // See README.md for the A/B comparison with our driver.
+//! assert_eq!(snapshot.vars["input.voltage"], "229.4");
+//! ```
+
+pub mod bench;
+pub mod fixture;
+mod pty;
+pub mod sim;
+
+pub use bench::{
+    Bench, BenchBuilder, Diff, Difference, Exemptions, Outcome, RwInfo, Snapshot, ab, both, compare,
+};
+pub use pty::PtySim;
+pub use sim::{Direction, Exchange, Fault, Power, Protocol, SimConfig, Simulator};
+
+use std::path::PathBuf;
+
+/// Errors of the rig's own setup (fixtures, ptys).
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum RigError {
+    #[error(transparent)]
+    Fixture(#[from] fixture::FixtureError),
+    #[error("{what}: {source}")]
+    Io {
+        what: String,
+        source: std::io::Error,
+    },
+}
+
+/// `tests/fixtures/serial/<name>` in this workspace (provenance in its PROVENANCE.md).
+pub fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/serial")
+        .join(name)
+}
