@@ -37,8 +37,9 @@ pub mod proto;
 mod tls;
 
 pub use config::{
-    CONNECT_TIMEOUT_ENV, ConnectOptions, TlsMode, TlsOptions, connect_timeout_from_env,
-    parse_timeout,
+    CONNECT_TIMEOUT_ENV, ConnectOptions, DEFAULT_CALL_TIMEOUT, MAX_TIMEOUT, TLS_ENV, TimeoutError,
+    TlsMode, TlsOptions, TlsSettings, connect_timeout_env, connect_timeout_from_env, parse_timeout,
+    parse_timeout_checked,
 };
 pub use error::{Error, Result};
 pub use nut_core::conf::{UpsId, UpsIdError};

@@ -28,6 +28,7 @@
 
 mod config;
 mod conn;
+pub mod fake_upsd;
 mod process;
 mod stack;
 
