@@ -1,0 +1,241 @@
+//! The clients against servers that cannot be trusted, as real processes:
+//! * a server streaming an endless `LIST VAR` (upsc stops at nut-core's limit and says so,
+//!   under a 512 MiB address-space limit that the unbounded version blew through);
+//! * `NUT_DEFAULT_CONNECT_TIMEOUT=1e20` (ignored with a warning, as NUT does, not a panic);
+//! * TLS required through NUT's keywords as environment variables (`NUT_CERTVERIFY`,
+//!   `NUT_CERTPATH`, `NUT_CERTHOST`, `NUT_CERTPIN`): a man in the middle that answers
+//!   `ERR FEATURE-NOT-CONFIGURED` to STARTTLS never sees USERNAME or PASSWORD, a wrong pinned
+//!   certificate is refused before the credentials, and a real TLS upsd (ours) takes them.
+
+use std::os::unix::process::CommandExt;
+use std::process::Command;
+use std::time::Duration;
+
+use nut_harness::fake_upsd::{FakeUpsd, Reply};
+use nut_harness::{Daemon, Impl, StackBuilder};
+use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+
+const WAIT: Duration = Duration::from_secs(60);
+
+/// Run a tool to completion: (exit code, stdout and stderr together).
+fn run(cmd: Command) -> (i32, String) {
+    let label = format!("{cmd:?}");
+    let tool = Daemon::spawn(label, cmd);
+    let status = tool.wait_exit(WAIT);
+    let output = tool.output_so_far();
+    (status.code().unwrap_or(-1), output)
+}
+
+fn tool(name: &str) -> Command {
+    let path = match name {
+        "upsc" => env!("CARGO_BIN_EXE_upsc"),
+        "upscmd" => env!("CARGO_BIN_EXE_upscmd"),
+        "upsrw" => env!("CARGO_BIN_EXE_upsrw"),
+        other => panic!("no tool {other}"),
+    };
+    let mut cmd = Command::new(path);
+    cmd.env_remove(nut_client::CONNECT_TIMEOUT_ENV);
+    for (var, _) in nut_client::TLS_ENV {
+        cmd.env_remove(var);
+    }
+    cmd
+}
+
+/// A server that refuses STARTTLS (as a man in the middle would) and answers the rest with
+/// `rest`.
+fn refusing_tls(rest: impl Fn(&str) -> Reply + Send + Sync + 'static) -> FakeUpsd {
+    FakeUpsd::start(move |line| match line {
+        "STARTTLS" => Reply::Lines(vec!["ERR FEATURE-NOT-CONFIGURED".into()]),
+        _ => rest(line),
+    })
+}
+
+#[test]
+fn upsc_stops_reading_an_endless_list() {
+    let fake = refusing_tls(|_| Reply::EndlessList);
+    let mut cmd = tool("upsc");
+    cmd.arg(format!("x@127.0.0.1:{}", fake.port()));
+    let limit = 512 * 1024 * 1024;
+    // SAFETY: setrlimit is async-signal-safe and touches no memory of the parent.
+    unsafe {
+        cmd.pre_exec(move || {
+            nix::sys::resource::setrlimit(nix::sys::resource::Resource::RLIMIT_AS, limit, limit)
+                .map_err(std::io::Error::from)
+        });
+    }
+    let (code, output) = run(cmd);
+    assert_eq!(code, 1, "{output}");
+    assert_eq!(
+        output,
+        "Error: Protocol error: reply too large (more than 65536 items)\n"
+    );
+}
+
+#[test]
+fn a_huge_connect_timeout_is_ignored_with_a_warning() {
+    let fake = refusing_tls(|line| match line {
+        "LIST UPS" => Reply::Lines(vec![
+            "BEGIN LIST UPS".into(),
+            "UPS alpha \"A\"".into(),
+            "END LIST UPS".into(),
+        ]),
+        _ => Reply::Lines(vec!["ERR UNKNOWN-COMMAND".into()]),
+    });
+    let mut cmd = tool("upsc");
+    cmd.env(nut_client::CONNECT_TIMEOUT_ENV, "1e20")
+        .arg("-l")
+        .arg(format!("127.0.0.1:{}", fake.port()));
+    let (code, output) = run(cmd);
+    assert_eq!(code, 0, "{output}");
+    assert!(output.contains("alpha\n"), "{output}");
+    assert!(
+        output.contains(
+            "Warning: NUT_DEFAULT_CONNECT_TIMEOUT=\"1e20\" ignored: timeout \"1e20\" is too large"
+        ),
+        "{output}"
+    );
+}
+
+/// A CA, a server certificate for `localhost` signed by it, and a stranger's self-signed one.
+struct Pki {
+    dir: tempfile::TempDir,
+    ca_pem: String,
+    server_pem: String,
+    server_key_pem: String,
+}
+
+impl Pki {
+    fn new() -> Pki {
+        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+        let ca_key = KeyPair::generate().unwrap();
+        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+        let issuer = Issuer::new(ca_params, ca_key);
+        let server_key = KeyPair::generate().unwrap();
+        let server = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .signed_by(&server_key, &issuer)
+            .unwrap();
+        let stranger_key = KeyPair::generate().unwrap();
+        let stranger = CertificateParams::new(vec!["localhost".to_owned()])
+            .unwrap()
+            .self_signed(&stranger_key)
+            .unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
+        std::fs::write(dir.path().join("server.pem"), server.pem()).unwrap();
+        std::fs::write(dir.path().join("stranger.pem"), stranger.pem()).unwrap();
+        Pki {
+            dir,
+            ca_pem: ca_cert.pem(),
+            server_pem: server.pem(),
+            server_key_pem: server_key.serialize_pem(),
+        }
+    }
+
+    fn path(&self, name: &str) -> String {
+        self.dir.path().join(name).display().to_string()
+    }
+}
+
+fn verify_with(cmd: &mut Command, pki: &Pki) {
+    cmd.env("NUT_CERTVERIFY", "1")
+        .env("NUT_CERTPATH", pki.path("ca.pem"))
+        .env("NUT_CERTHOST", "localhost");
+}
+
+#[test]
+fn a_man_in_the_middle_never_gets_the_password_when_tls_is_required() {
+    let pki = Pki::new();
+    let mitm = refusing_tls(|_| Reply::Lines(vec!["OK".into()]));
+    let target = format!("ups@127.0.0.1:{}", mitm.port());
+
+    let mut upscmd = tool("upscmd");
+    upscmd.args(["-u", "admin", "-p", "secret", &target, "load.off"]);
+    verify_with(&mut upscmd, &pki);
+    let (code, output) = run(upscmd);
+    assert_eq!(
+        (code, output.as_str()),
+        (1, "Error: SSL is not available\n")
+    );
+
+    let mut upsrw = tool("upsrw");
+    upsrw.args(["-u", "admin", "-p", "secret", "-s", "ups.id=x", &target]);
+    upsrw.env("NUT_FORCESSL", "yes");
+    let (code, output) = run(upsrw);
+    assert_eq!(
+        (code, output.as_str()),
+        (1, "Error: SSL is not available\n")
+    );
+
+    let requests = mitm.requests();
+    assert_eq!(requests, ["STARTTLS", "STARTTLS"], "credentials leaked");
+}
+
+#[test]
+fn a_real_tls_upsd_gets_the_credentials_and_a_wrong_pin_does_not() {
+    let pki = Pki::new();
+    let stack = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Debian)
+        .dummy(
+            "dummy",
+            "dummy.dev",
+            "ups.status: OL\nbattery.charge: 100\n",
+        )
+        .file(
+            "upsd.pem",
+            format!("{}{}{}", pki.server_pem, pki.ca_pem, pki.server_key_pem),
+        )
+        .upsd_conf("CERTFILE upsd.pem\n")
+        .start();
+    let target = format!("dummy@127.0.0.1:{}", stack.port());
+    let set = |value: &str, tls: &dyn Fn(&mut Command)| {
+        let mut upsrw = tool("upsrw");
+        upsrw.args([
+            "-u",
+            "admin",
+            "-p",
+            "adminpass",
+            "-s",
+            &format!("battery.charge={value}"),
+            &target,
+        ]);
+        tls(&mut upsrw);
+        run(upsrw)
+    };
+    assert_eq!(set("50", &|c| verify_with(c, &pki)), (0, "OK\n".to_owned()));
+    let pinned = |c: &mut Command| {
+        c.env("NUT_CERTPIN", pki.path("server.pem"));
+    };
+    assert_eq!(set("60", &pinned), (0, "OK\n".to_owned()));
+    let mut conn = stack.conn();
+    nut_harness::wait_until("the SET to reach the driver", WAIT, || {
+        (conn.request("GET VAR dummy battery.charge") == ["VAR dummy battery.charge \"60\""])
+            .then_some(())
+    });
+    // Another certificate pinned: the handshake fails before any credential is sent.
+    let wrong_pin = |c: &mut Command| {
+        c.env("NUT_CERTPIN", pki.path("stranger.pem"));
+    };
+    let (code, output) = set("70", &wrong_pin);
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.starts_with("Error: SSL error: ") && output.contains("pinned"),
+        "{output}"
+    );
+    // CERTVERIFY without a CA is a configuration error, not a silent downgrade.
+    let no_ca = |c: &mut Command| {
+        c.env("NUT_CERTVERIFY", "on");
+    };
+    let (code, output) = set("80", &no_ca);
+    assert_eq!(code, 1, "{output}");
+    assert!(
+        output.starts_with("Error: TLS settings: CERTVERIFY needs CERTPATH"),
+        "{output}"
+    );
+    assert_eq!(
+        conn.request("GET VAR dummy battery.charge"),
+        ["VAR dummy battery.charge \"60\""]
+    );
+}
