@@ -12,8 +12,8 @@ use std::process::Command;
 use std::time::Duration;
 
 use nut_harness::fake_upsd::{FakeUpsd, Reply};
+use nut_harness::pki::Pki;
 use nut_harness::{Daemon, Impl, StackBuilder};
-use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
 
 const WAIT: Duration = Duration::from_secs(60);
 
@@ -96,48 +96,6 @@ fn a_huge_connect_timeout_is_ignored_with_a_warning() {
     );
 }
 
-/// A CA, a server certificate for `localhost` signed by it, and a stranger's self-signed one.
-struct Pki {
-    dir: tempfile::TempDir,
-    ca_pem: String,
-    server_pem: String,
-    server_key_pem: String,
-}
-
-impl Pki {
-    fn new() -> Pki {
-        let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
-        ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        let ca_key = KeyPair::generate().unwrap();
-        let ca_cert = ca_params.self_signed(&ca_key).unwrap();
-        let issuer = Issuer::new(ca_params, ca_key);
-        let server_key = KeyPair::generate().unwrap();
-        let server = CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .signed_by(&server_key, &issuer)
-            .unwrap();
-        let stranger_key = KeyPair::generate().unwrap();
-        let stranger = CertificateParams::new(vec!["localhost".to_owned()])
-            .unwrap()
-            .self_signed(&stranger_key)
-            .unwrap();
-        let dir = tempfile::tempdir().unwrap();
-        std::fs::write(dir.path().join("ca.pem"), ca_cert.pem()).unwrap();
-        std::fs::write(dir.path().join("server.pem"), server.pem()).unwrap();
-        std::fs::write(dir.path().join("stranger.pem"), stranger.pem()).unwrap();
-        Pki {
-            dir,
-            ca_pem: ca_cert.pem(),
-            server_pem: server.pem(),
-            server_key_pem: server_key.serialize_pem(),
-        }
-    }
-
-    fn path(&self, name: &str) -> String {
-        self.dir.path().join(name).display().to_string()
-    }
-}
-
 fn verify_with(cmd: &mut Command, pki: &Pki) {
     cmd.env("NUT_CERTVERIFY", "1")
         .env("NUT_CERTPATH", pki.path("ca.pem"))
@@ -183,10 +141,7 @@ fn a_real_tls_upsd_gets_the_credentials_and_a_wrong_pin_does_not() {
             "dummy.dev",
             "ups.status: OL\nbattery.charge: 100\n",
         )
-        .file(
-            "upsd.pem",
-            format!("{}{}{}", pki.server_pem, pki.ca_pem, pki.server_key_pem),
-        )
+        .file("upsd.pem", pki.upsd_pem())
         .upsd_conf("CERTFILE upsd.pem\n")
         .start();
     let target = format!("dummy@127.0.0.1:{}", stack.port());

@@ -29,6 +29,7 @@
 mod config;
 mod conn;
 pub mod fake_upsd;
+pub mod pki;
 mod process;
 mod stack;
 
