@@ -1,6 +1,7 @@
 //! The clients against servers that cannot be trusted, as real processes:
 //! * a server streaming an endless `LIST VAR` (upsc stops at nut-core's limit and says so,
-//!   under a 512 MiB address-space limit that the unbounded version blew through);
+//!   under a 512 MiB address-space limit that the unbounded version blew through), or
+//!   dripping it a byte at a time (upsc stops at the call deadline);
 //! * `NUT_DEFAULT_CONNECT_TIMEOUT=1e20` (ignored with a warning, as NUT does, not a panic);
 //! * TLS required through NUT's keywords as environment variables (`NUT_CERTVERIFY`,
 //!   `NUT_CERTPATH`, `NUT_CERTHOST`, `NUT_CERTPIN`): a man in the middle that answers
@@ -68,6 +69,28 @@ fn upsc_stops_reading_an_endless_list() {
     assert_eq!(
         output,
         "Error: Protocol error: reply too large (more than 65536 items)\n"
+    );
+}
+
+/// A reply dripped a byte at a time, each read well inside the 5 s read timeout, ends at
+/// the call deadline (30 s) instead of holding upsc forever.
+#[test]
+fn upsc_gives_up_on_a_dripped_reply() {
+    let fake = refusing_tls(|_| Reply::Drip {
+        head: b"BEGIN LIST VAR x\n".to_vec(),
+        bytes: b"VAR x a \"1\"\n".to_vec(),
+        every: Duration::from_millis(100),
+        repeat: true,
+    });
+    let mut cmd = tool("upsc");
+    cmd.arg(format!("x@127.0.0.1:{}", fake.port()));
+    let (code, output) = run(cmd);
+    assert_eq!(
+        (code, output.as_str()),
+        (
+            1,
+            "Error: Read error: no complete reply to LIST VAR x within 30 s\n"
+        )
     );
 }
 
