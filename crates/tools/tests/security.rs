@@ -14,16 +14,51 @@ use std::time::Duration;
 
 use nut_harness::fake_upsd::{FakeUpsd, Reply};
 use nut_harness::pki::Pki;
-use nut_harness::{Daemon, Impl, StackBuilder};
+use nut_harness::{Impl, StackBuilder};
 
 const WAIT: Duration = Duration::from_secs(60);
 
-/// Run a tool to completion: (exit code, stdout and stderr together).
-fn run(cmd: Command) -> (i32, String) {
+/// Run a tool to completion: (exit code, stdout then stderr). Killed (and the test failed)
+/// if it is still running after [`WAIT`].
+fn run(mut cmd: Command) -> (i32, String) {
+    use std::io::Read;
+    use std::process::Stdio;
     let label = format!("{cmd:?}");
-    let tool = Daemon::spawn(label, cmd);
-    let status = tool.wait_exit(WAIT);
-    let output = tool.output_so_far();
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {label}: {e}"));
+    let readers: Vec<_> = [
+        child
+            .stdout
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+        child
+            .stderr
+            .take()
+            .map(|s| Box::new(s) as Box<dyn Read + Send>),
+    ]
+    .into_iter()
+    .flatten()
+    .map(|mut stream| {
+        std::thread::spawn(move || {
+            let mut text = String::new();
+            let _ = stream.read_to_string(&mut text);
+            text
+        })
+    })
+    .collect();
+    let Some(status) = nut_harness::poll_until(WAIT, || child.try_wait().ok().flatten()) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("{label} still running after {WAIT:?}");
+    };
+    let output = readers
+        .into_iter()
+        .map(|r| r.join().unwrap_or_default())
+        .collect();
     (status.code().unwrap_or(-1), output)
 }
 
@@ -115,6 +150,29 @@ fn a_huge_connect_timeout_is_ignored_with_a_warning() {
         output.contains(
             "Warning: NUT_DEFAULT_CONNECT_TIMEOUT=\"1e20\" ignored: timeout \"1e20\" is too large"
         ),
+        "{output}"
+    );
+}
+
+/// `upsmon -W 1e20` used to panic in `Duration::from_secs_f64`; it is a usage error now (the
+/// timeout is parsed by nut-client, as upsc's and nut-web's are).
+#[test]
+fn upsmon_refuses_a_huge_connect_timeout() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("upsmon.conf"),
+        "MONITOR ups@127.0.0.1 1 monuser secret primary\nSHUTDOWNCMD /bin/true\n",
+    )
+    .unwrap();
+    let mut cmd = Command::new(nut_harness::bin(Impl::Ours, "upsmon"));
+    cmd.env("NUT_CONFPATH", dir.path())
+        .env("NUT_STATEPATH", dir.path())
+        .env("NUT_PIDPATH", dir.path())
+        .args(["-F", "-W", "1e20"]);
+    let (code, output) = run(cmd);
+    assert_eq!(code, 64, "{output}");
+    assert!(
+        output.contains("Invalid connection timeout [1e20]"),
         "{output}"
     );
 }
