@@ -56,6 +56,19 @@ pub(crate) fn password_in_clear(is_tls: bool, peer: Option<std::net::SocketAddr>
     !is_tls && !loopback
 }
 
+impl TlsMode {
+    /// Load what this mode needs (CA files, the pinned certificate) and check the expected
+    /// server name, without connecting: programs call this at start-up so that a missing or
+    /// unreadable certificate file is a configuration error, not a failure at every
+    /// connection.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            TlsMode::Required(_) => client_setup(self, "localhost").map(drop),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The ring provider, explicitly.
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -271,6 +284,16 @@ mod tests {
         assert!(!password_in_clear(false, at("127.1.2.3:3493")));
         assert!(!password_in_clear(false, at("[::1]:3493")));
         assert!(!password_in_clear(false, at("[::ffff:127.0.0.1]:3493")));
+    }
+
+    #[test]
+    fn check_loads_the_files_up_front() {
+        assert!(TlsMode::Opportunistic.check().is_ok());
+        let missing = TlsMode::Required(TlsOptions::with_ca_file("/nonexistent/ca.pem"));
+        let err = missing.check().unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+        let pinned = TlsMode::Required(TlsOptions::with_pinned_certificate("/nonexistent/p.pem"));
+        assert!(pinned.check().is_err());
     }
 
     #[test]

@@ -87,6 +87,9 @@ fn main() -> ExitCode {
         Ok(tls) => tls,
         Err(e) => return fail(Exit::Usage, e),
     };
+    if let Err(e) = tls.check() {
+        return fail(Exit::Config, e);
+    }
     if credentials.is_some() && options.tls.requires_tls() && !options.tls.verifies_server() {
         tracing::warn!(
             "--forcessl without --certverify or --certpin: the password is encrypted but the \

@@ -76,6 +76,8 @@ impl Repeater {
                 .fold(e, |e, key| e.replace(&key.to_ascii_uppercase(), key));
             DriverError::new(format!("Error: ups.conf: {e}"))
         })?;
+        mode.check()
+            .map_err(|e| DriverError::new(format!("Error: ups.conf: {e}")))?;
         if tls.requires_tls() && !tls.verifies_server() && cfg.value("password").is_some() {
             nut_driver::warning!(
                 "Warning: forcessl without certverify or certpin: the password is encrypted \
