@@ -46,6 +46,9 @@ pub struct Client {
     transport: Transport,
     reader: LineReader,
     io_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
+    /// A reply was abandoned half-read (deadline, size limit): the stream is out of step.
+    broken: bool,
 }
 
 async fn with_timeout<T>(
@@ -78,6 +81,8 @@ impl Client {
             transport: Transport::Plain(tcp),
             reader: LineReader::new(),
             io_timeout: options.io_timeout,
+            call_timeout: options.call_timeout,
+            broken: false,
         };
         if matches!(options.tls, TlsMode::Disabled) {
             return Ok(client);
@@ -94,12 +99,14 @@ impl Client {
         else {
             return Err(Error::Protocol("STARTTLS on a TLS connection".into()));
         };
-        let tls_stream = with_timeout(
+        // The handshake is bounded like a call.
+        let handshake = with_timeout(
             options.io_timeout,
             TlsConnector::from(config).connect(name, tcp),
-        )
-        .await
-        .map_err(|e| Error::Tls(e.to_string()))?;
+        );
+        let tls_stream = with_timeout(options.call_timeout, handshake)
+            .await
+            .map_err(|e| Error::Tls(e.to_string()))?;
         client.transport = Transport::Tls(Box::new(tls_stream));
         Ok(client)
     }
@@ -109,8 +116,44 @@ impl Client {
         matches!(self.transport, Transport::Tls(_))
     }
 
-    /// Send one request and read its whole reply.
+    /// The server's address.
+    pub fn peer_addr(&self) -> io::Result<std::net::SocketAddr> {
+        match &self.transport {
+            Transport::Plain(s) => s.peer_addr(),
+            Transport::Tls(s) => s.get_ref().0.peer_addr(),
+            Transport::Upgrading => Err(io::Error::from(io::ErrorKind::NotConnected)),
+        }
+    }
+
+    /// Whether a password sent now would cross a network in clear text (no TLS, and the
+    /// server is not on this machine's loopback); callers warn before sending one.
+    pub fn password_in_clear(&self) -> bool {
+        tls::password_in_clear(self.is_tls(), self.peer_addr().ok())
+    }
+
+    /// Send one request and read its whole reply, within the call deadline
+    /// ([`ConnectOptions::call_timeout`]).
     pub async fn call<T>(&mut self, call: Call<T>) -> Result<T> {
+        if self.broken {
+            return Err(Error::Disconnected);
+        }
+        let request = call.describe();
+        let result = match self.call_timeout {
+            None => self.exchange(call).await,
+            Some(limit) => tokio::time::timeout(limit, self.exchange(call))
+                .await
+                .unwrap_or(Err(Error::CallTimeout { request, limit })),
+        };
+        if matches!(
+            result,
+            Err(Error::CallTimeout { .. } | Error::ReplyTooLarge(_))
+        ) {
+            self.broken = true;
+        }
+        result
+    }
+
+    async fn exchange<T>(&mut self, call: Call<T>) -> Result<T> {
         let line = call.line();
         let stream = self.transport.stream().map_err(Error::write)?;
         with_timeout(self.io_timeout, async {

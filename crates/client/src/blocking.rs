@@ -17,6 +17,16 @@ enum Transport {
     Tls(Box<StreamOwned<ClientConnection, TcpStream>>),
 }
 
+impl Transport {
+    /// The TCP socket under the (possibly TLS) stream, for its timeouts.
+    fn tcp(&self) -> &TcpStream {
+        match self {
+            Transport::Plain(s) => s,
+            Transport::Tls(s) => &s.sock,
+        }
+    }
+}
+
 impl Read for Transport {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
         match self {
@@ -53,6 +63,23 @@ impl Write for Transport {
 pub struct Client {
     transport: Transport,
     reader: LineReader,
+    io_timeout: Option<Duration>,
+    call_timeout: Option<Duration>,
+    /// A reply was abandoned half-read (deadline, size limit): the stream is out of step.
+    broken: bool,
+}
+
+/// The socket timeout for the next read or write: the I/O timeout, shortened to what is
+/// left until the call's deadline. `Err(())` when the deadline has passed.
+fn step_timeout(io: Option<Duration>, deadline: Option<Instant>) -> Result<Option<Duration>, ()> {
+    let Some(deadline) = deadline else {
+        return Ok(io);
+    };
+    let left = deadline.saturating_duration_since(Instant::now());
+    if left.is_zero() {
+        return Err(());
+    }
+    Ok(Some(io.map_or(left, |io| io.min(left))))
 }
 
 impl Client {
@@ -68,6 +95,9 @@ impl Client {
         let mut client = Client {
             transport: Transport::Plain(tcp),
             reader: LineReader::new(),
+            io_timeout: options.io_timeout,
+            call_timeout: options.call_timeout,
+            broken: false,
         };
         if !matches!(options.tls, TlsMode::Disabled) {
             let result = client.call(proto::starttls());
@@ -87,6 +117,13 @@ impl Client {
             return Err(Error::Protocol("STARTTLS on a TLS connection".into()));
         };
         let tcp = tcp.try_clone().map_err(Error::read)?;
+        // The handshake is bounded like a call.
+        let deadline = self
+            .call_timeout
+            .and_then(|t| Instant::now().checked_add(t));
+        let limit = step_timeout(self.io_timeout, deadline).unwrap_or(self.io_timeout);
+        tcp.set_read_timeout(limit).map_err(Error::read)?;
+        tcp.set_write_timeout(limit).map_err(Error::write)?;
         let conn = ClientConnection::new(config, name).map_err(|e| Error::Tls(e.to_string()))?;
         let mut stream = StreamOwned::new(conn, tcp);
         while stream.conn.is_handshaking() {
@@ -104,32 +141,98 @@ impl Client {
         matches!(self.transport, Transport::Tls(_))
     }
 
-    /// Send one request and read its whole reply.
+    /// The server's address.
+    pub fn peer_addr(&self) -> io::Result<SocketAddr> {
+        self.transport.tcp().peer_addr()
+    }
+
+    /// Whether a password sent now would cross a network in clear text (no TLS, and the
+    /// server is not on this machine's loopback); callers warn before sending one.
+    pub fn password_in_clear(&self) -> bool {
+        tls::password_in_clear(self.is_tls(), self.peer_addr().ok())
+    }
+
+    /// Send one request and read its whole reply, within the call deadline
+    /// ([`ConnectOptions::call_timeout`]).
     pub fn call<T>(&mut self, call: Call<T>) -> Result<T> {
+        if self.broken {
+            return Err(Error::Disconnected);
+        }
+        let deadline = self
+            .call_timeout
+            .and_then(|t| Instant::now().checked_add(t));
+        let result = self.exchange(call, deadline);
+        if matches!(
+            result,
+            Err(Error::CallTimeout { .. } | Error::ReplyTooLarge(_))
+        ) {
+            self.broken = true;
+        }
+        result
+    }
+
+    fn exchange<T>(&mut self, call: Call<T>, deadline: Option<Instant>) -> Result<T> {
+        let call_limit = self.call_timeout.unwrap_or_default();
+        let timed_out = |call: &Call<T>| Error::CallTimeout {
+            request: call.describe(),
+            limit: call_limit,
+        };
+        let limit = step_timeout(self.io_timeout, deadline).map_err(|()| timed_out(&call))?;
+        self.transport
+            .tcp()
+            .set_write_timeout(limit)
+            .map_err(Error::write)?;
         self.transport
             .write_all(call.line().as_bytes())
             .and_then(|()| self.transport.flush())
             .map_err(Error::write)?;
+        let description = call.describe();
         let mut exchange = call.exchange();
         loop {
-            let line = self.read_line()?;
+            let line = match self.read_line(deadline) {
+                Err(Error::CallTimeout { limit, .. }) => {
+                    return Err(Error::CallTimeout {
+                        request: description,
+                        limit,
+                    });
+                }
+                other => other?,
+            };
             if let Some(value) = exchange.push_line(&line)? {
                 return Ok(value);
             }
         }
     }
 
-    fn read_line(&mut self) -> Result<String> {
+    fn read_line(&mut self, deadline: Option<Instant>) -> Result<String> {
         let mut chunk = [0u8; 4096];
+        let call_limit = self.call_timeout.unwrap_or_default();
+        let timed_out = || Error::CallTimeout {
+            request: String::new(),
+            limit: call_limit,
+        };
         loop {
             if let Some(line) = self.reader.next_line()? {
                 return Ok(line);
             }
+            let limit = step_timeout(self.io_timeout, deadline).map_err(|()| timed_out())?;
+            self.transport
+                .tcp()
+                .set_read_timeout(limit)
+                .map_err(Error::read)?;
             let n = match self.transport.read(&mut chunk) {
                 Ok(n) => n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
                 // A peer that closes the TLS session without close_notify still closed it.
                 Err(e) if e.kind() == io::ErrorKind::UnexpectedEof => 0,
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                    ) && step_timeout(None, deadline).is_err() =>
+                {
+                    return Err(timed_out());
+                }
                 Err(e) => return Err(Error::read(e)),
             };
             if n == 0 {

@@ -52,6 +52,20 @@ pub enum Error {
     /// The server closed the connection before the reply was complete.
     #[error("server disconnected")]
     Disconnected,
+    /// The whole reply did not arrive within [`crate::ConnectOptions::call_timeout`] (a server
+    /// that drips it slowly, or never finishes a LIST). The connection is not used again.
+    #[error("no complete reply to {request} within {limit:?}")]
+    CallTimeout {
+        /// The request, without its LF (a PASSWORD's argument is not shown).
+        request: String,
+        /// The deadline that passed.
+        limit: std::time::Duration,
+    },
+    /// A LIST reply went past nut-core's item or byte limit
+    /// ([`nut_core::net::client::MAX_LIST_ITEMS`], [`nut_core::net::client::MAX_LIST_BYTES`]).
+    /// The rest is not read and the connection is not used again.
+    #[error("reply too large: {0}")]
+    ReplyTooLarge(String),
     /// The server answered `ERR <code>`.
     #[error("server error {code} (reply {line:?})")]
     Server {
@@ -162,7 +176,12 @@ impl Error {
     pub fn is_connection_lost(&self) -> bool {
         matches!(
             self,
-            Error::Io { .. } | Error::Disconnected | Error::Protocol(_) | Error::Tls(_)
+            Error::Io { .. }
+                | Error::Disconnected
+                | Error::Protocol(_)
+                | Error::Tls(_)
+                | Error::CallTimeout { .. }
+                | Error::ReplyTooLarge(_)
         )
     }
 
@@ -183,6 +202,11 @@ impl Error {
                 source,
             } => format!("Read error: {}", strerror(source)),
             Error::Disconnected => "Server disconnected".to_owned(),
+            Error::CallTimeout { request, limit } => format!(
+                "Read error: no complete reply to {request} within {} s",
+                limit.as_secs_f64()
+            ),
+            Error::ReplyTooLarge(what) => format!("Protocol error: reply too large ({what})"),
             Error::Server { code, .. } => code.client_message().to_owned(),
             Error::Protocol(_) => "Protocol error".to_owned(),
             Error::TlsUnavailable { .. } => "SSL is not available".to_owned(),

@@ -67,6 +67,14 @@ impl<T> Call<T> {
         self.request.to_line()
     }
 
+    /// The request for messages: its line without LF, but never a password.
+    pub fn describe(&self) -> String {
+        match &self.request {
+            Request::Password(_) => "PASSWORD".to_owned(),
+            other => other.to_line().trim_end().to_owned(),
+        }
+    }
+
     /// Start reading the reply.
     pub fn exchange(self) -> Exchange<T> {
         Exchange {
@@ -92,6 +100,7 @@ impl<T> Exchange<T> {
                 code,
                 line: line.to_owned(),
             }),
+            Err(ReplyError::TooLarge(what)) => Err(Error::ReplyTooLarge(what)),
             Err(other) => Err(Error::Protocol(other.to_string())),
         }
     }

@@ -44,6 +44,31 @@ pub(crate) fn after_starttls(mode: &TlsMode, result: Result<()>) -> Result<Start
     }
 }
 
+/// Whether credentials sent on a connection would be readable on the network: not
+/// encrypted, and the server is not a loopback address (an unknown address counts as remote).
+pub(crate) fn password_in_clear(is_tls: bool, peer: Option<std::net::SocketAddr>) -> bool {
+    let loopback = peer.is_some_and(|addr| match addr.ip() {
+        std::net::IpAddr::V4(ip) => ip.is_loopback(),
+        std::net::IpAddr::V6(ip) => {
+            ip.is_loopback() || ip.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
+    });
+    !is_tls && !loopback
+}
+
+impl TlsMode {
+    /// Load what this mode needs (CA files, the pinned certificate) and check the expected
+    /// server name, without connecting: programs call this at start-up so that a missing or
+    /// unreadable certificate file is a configuration error, not a failure at every
+    /// connection.
+    pub fn check(&self) -> Result<()> {
+        match self {
+            TlsMode::Required(_) => client_setup(self, "localhost").map(drop),
+            _ => Ok(()),
+        }
+    }
+}
+
 /// The ring provider, explicitly.
 fn provider() -> Arc<CryptoProvider> {
     Arc::new(rustls::crypto::ring::default_provider())
@@ -246,6 +271,29 @@ mod tests {
         );
         // Other errors are errors even when opportunistic.
         assert!(after_starttls(&opportunistic, refused(ErrCode::AlreadySslMode)).is_err());
+    }
+
+    #[test]
+    fn clear_text_passwords_are_spotted_off_loopback_only() {
+        let at = |s: &str| Some(s.parse().unwrap());
+        assert!(password_in_clear(false, at("192.0.2.7:3493")));
+        assert!(password_in_clear(false, at("[2001:db8::1]:3493")));
+        assert!(password_in_clear(false, None));
+        assert!(!password_in_clear(true, at("192.0.2.7:3493")));
+        assert!(!password_in_clear(false, at("127.0.0.1:3493")));
+        assert!(!password_in_clear(false, at("127.1.2.3:3493")));
+        assert!(!password_in_clear(false, at("[::1]:3493")));
+        assert!(!password_in_clear(false, at("[::ffff:127.0.0.1]:3493")));
+    }
+
+    #[test]
+    fn check_loads_the_files_up_front() {
+        assert!(TlsMode::Opportunistic.check().is_ok());
+        let missing = TlsMode::Required(TlsOptions::with_ca_file("/nonexistent/ca.pem"));
+        let err = missing.check().unwrap_err();
+        assert!(err.to_string().contains("/nonexistent/ca.pem"), "{err}");
+        let pinned = TlsMode::Required(TlsOptions::with_pinned_certificate("/nonexistent/p.pem"));
+        assert!(pinned.check().is_err());
     }
 
     #[test]

@@ -6,7 +6,9 @@ use std::time::{Duration, Instant};
 use nut_client::blocking::Client;
 use nut_client::{Error, TrackingId, TrackingStatus, UpsId};
 
-use crate::common::{Io, connect, current_user_name, parse_ups, prompt_password, read_stdin_line};
+use crate::common::{
+    Io, current_user_name, open_connection, parse_ups, prompt_password, read_stdin_line,
+};
 use crate::json::Json;
 
 /// NUT's default for `-t`: seconds to wait for a tracked command's result.
@@ -114,8 +116,14 @@ pub fn ask_password() -> String {
 /// Send USERNAME and PASSWORD. Like NUT's tools, a server's `ERR` to either is not fatal
 /// (the privileged command that follows reports the problem); a broken connection is. An
 /// empty password is not sent, so the server answers `PASSWORD-REQUIRED` rather than
-/// checking an empty one.
-pub fn send_credentials(client: &mut Client, username: &str, password: &str) -> Result<(), Fatal> {
+/// checking an empty one. A password about to cross the network in clear text gets a
+/// warning on stderr first.
+pub fn send_credentials(
+    client: &mut Client,
+    io: &mut Io<'_>,
+    username: &str,
+    password: &str,
+) -> Result<(), Fatal> {
     match client.username(username) {
         Ok(()) | Err(Error::Server { .. }) => {}
         Err(e) => return Err(format!("Set username failed: {}", e.client_message())),
@@ -123,10 +131,25 @@ pub fn send_credentials(client: &mut Client, username: &str, password: &str) -> 
     if password.is_empty() {
         return Ok(());
     }
+    if client.password_in_clear() {
+        io.errln(&cleartext_warning(client));
+    }
     match client.password(password) {
         Ok(()) | Err(Error::Server { .. }) => Ok(()),
         Err(e) => Err(format!("Set password failed: {}", e.client_message())),
     }
+}
+
+/// The warning printed before a password goes out unencrypted.
+fn cleartext_warning(client: &Client) -> String {
+    let server = client
+        .peer_addr()
+        .map_or_else(|_| "upsd".to_owned(), |a| a.to_string());
+    format!(
+        "Warning: sending the password to {server} in clear text (the server does not do TLS); \
+         set NUT_CERTVERIFY=1 with NUT_CERTPATH=<CA file>, or NUT_CERTPIN=<server certificate>, \
+         to refuse"
+    )
 }
 
 /// `SET TRACKING ON`, with NUT's messages (`what`: "command" or "set variable").
@@ -228,13 +251,9 @@ pub fn open_ups(io: &mut Io<'_>, target: &str, json_errors: bool) -> Result<(Ups
             ));
         }
     };
-    match connect(id.host_or_default(), id.port_or_default()) {
+    match open_connection(io, id.host_or_default(), id.port_or_default()) {
         Ok(client) => Ok((id, client)),
-        Err(e) => Err(fail(
-            io,
-            json_errors,
-            &format!("Error: {}", e.client_message()),
-        )),
+        Err(message) => Err(fail(io, json_errors, &format!("Error: {message}"))),
     }
 }
 

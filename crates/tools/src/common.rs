@@ -6,9 +6,10 @@ use std::fs::OpenOptions;
 use std::io::{self, BufRead, Write};
 use std::os::fd::AsFd;
 use std::process::ExitCode;
+use std::time::Duration;
 
 use nut_client::blocking::Client;
-use nut_client::{ConnectOptions, TlsMode, UpsId};
+use nut_client::{ConnectOptions, TlsMode, TlsSettings, UpsId};
 use nut_core::conf::HostPort;
 use nut_core::conf::UpsIdError;
 use nut_core::conf::ups_id::UpsIdErrorKind;
@@ -107,9 +108,41 @@ pub fn parse_host(input: Option<&str>) -> Result<HostPort, String> {
 }
 
 /// Connect to upsd with opportunistic TLS (NUT clients' default: STARTTLS, clear text if the
-/// server cannot do TLS).
+/// server cannot do TLS); upslog's connection.
 pub fn connect(host: &str, port: u16) -> nut_client::Result<Client> {
     Client::connect(&ConnectOptions::new(host, port).tls(TlsMode::Opportunistic))
+}
+
+/// How long one read or write may stall: NUT's clients give up after 5 s
+/// (`DEFAULT_NETWORK_TIMEOUT`); the whole reply also has nut-client's call deadline.
+pub const IO_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Connect to upsd with the TLS policy of the `NUT_FORCESSL`, `NUT_CERTVERIFY`,
+/// `NUT_CERTPATH`, `NUT_CERTHOST` and `NUT_CERTPIN` variables (NUT's keywords, see
+/// [`nut_client::TlsSettings`]): without them, opportunistic TLS (NUT clients' default:
+/// STARTTLS, clear text if the server cannot do TLS). A `NUT_DEFAULT_CONNECT_TIMEOUT` that
+/// is not a usable number of seconds is ignored with a warning, as NUT does. The error is
+/// the message to print after `Error: `.
+pub fn open_connection(io: &mut Io<'_>, host: &str, port: u16) -> Result<Client, String> {
+    let connect_timeout = match nut_client::connect_timeout_env() {
+        Ok(timeout) => timeout,
+        Err(e) => {
+            io.errln(&format!(
+                "Warning: {}={:?} ignored: {e}",
+                nut_client::CONNECT_TIMEOUT_ENV,
+                std::env::var(nut_client::CONNECT_TIMEOUT_ENV).unwrap_or_default()
+            ));
+            None
+        }
+    };
+    let tls = TlsSettings::from_env()
+        .and_then(|settings| settings.mode())
+        .map_err(|e| format!("TLS settings: {e}"))?;
+    let options = ConnectOptions::new(host, port)
+        .connect_timeout(connect_timeout)
+        .io_timeout(Some(IO_TIMEOUT))
+        .tls(tls);
+    Client::connect(&options).map_err(|e| e.client_message())
 }
 
 /// The login name of the calling user, for the `Username (<name>): ` prompt.

@@ -9,7 +9,7 @@ use nut_client::blocking::Client;
 use nut_core::conf::ups_id::DEFAULT_PORT;
 
 use crate::common::{
-    Io, VERSION, answer_with_usage, connect, parse_host, parse_ups, prog_name, run_process,
+    Io, VERSION, answer_with_usage, open_connection, parse_host, parse_ups, prog_name, run_process,
 };
 use crate::getopt::{Opt, getopt_argv};
 use crate::json::Json;
@@ -98,9 +98,9 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
                 );
             }
         };
-        let mut client = match connect(&host.host, host.port.unwrap_or(DEFAULT_PORT)) {
+        let mut client = match open_connection(io, &host.host, host.port.unwrap_or(DEFAULT_PORT)) {
             Ok(client) => client,
-            Err(e) => return fail(io, json, &e.client_message()),
+            Err(message) => return fail(io, json, &message),
         };
         let code = list_upses(&mut client, io, &mode);
         client.close();
@@ -119,9 +119,9 @@ pub fn run(argv: &[String], io: &mut Io<'_>) -> u8 {
             );
         }
     };
-    let mut client = match connect(id.host_or_default(), id.port_or_default()) {
+    let mut client = match open_connection(io, id.host_or_default(), id.port_or_default()) {
         Ok(client) => client,
-        Err(e) => return fail(io, json, &e.client_message()),
+        Err(message) => return fail(io, json, &message),
     };
     let code = if mode.clients {
         list_clients(&mut client, io, &id.name, json)

@@ -151,7 +151,7 @@ fn run_command(
         return Err("Error: old command names are not supported".into());
     }
     let (username, password) = options.admin.credentials(io, OnEof::Fail)?;
-    admin::send_credentials(client, &username, &password)?;
+    admin::send_credentials(client, io, &username, &password)?;
     if options.admin.tracking {
         admin::enable_tracking(client, "command")?;
     }

@@ -110,7 +110,7 @@ fn set_variable(
             (setvar.to_owned(), value)
         }
     };
-    admin::send_credentials(client, &username, &password)?;
+    admin::send_credentials(client, io, &username, &password)?;
     if !var.contains('.') {
         return Err("Error: old variable names are not supported".into());
     }

@@ -4,7 +4,10 @@ use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use nut_client::TlsSettings;
 use nut_core::conf::{UpsId, parse_hosts_conf};
+
+use crate::listen::{DEFAULT_HEADER_TIMEOUT, DEFAULT_MAX_CONNECTIONS, Limits};
 
 /// nut_exporter's port, so existing scrape configs only need the host changed.
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:9199";
@@ -70,6 +73,11 @@ pub struct Options {
     pub listen: SocketAddr,
     /// `-t SECONDS`.
     pub timeout: Duration,
+    /// `--forcessl`, `--certverify`, `--certpath`, `--certhost`, `--certpin` (over the
+    /// `NUT_FORCESSL`… environment variables): TLS to the NUT servers.
+    pub tls: TlsSettings,
+    /// `--max-connections N`, `--header-timeout SECONDS`.
+    pub limits: Limits,
 }
 
 /// What to do.
@@ -103,11 +111,21 @@ pub fn usage(program: &str) -> String {
          \x20 -m, --monitor UPS@HOST[:PORT]  show this UPS too (repeatable; without -f, only these)\n\
          \x20 -l, --listen ADDR:PORT  address to serve HTTP on (default {DEFAULT_LISTEN})\n\
          \x20 -t, --timeout SECONDS   per-server connect and reply timeout (default {})\n\
+         \x20     --max-connections N HTTP connections at once (default {DEFAULT_MAX_CONNECTIONS},\n\
+         \x20                         fewer when the descriptor limit is low)\n\
+         \x20     --header-timeout SECONDS  time a client has to send its request (default {})\n\
+         \x20     --forcessl          never talk to a NUT server in clear text\n\
+         \x20     --certverify        verify the servers' certificates (needs --certpath)\n\
+         \x20     --certpath PATH     CA certificate file or directory for --certverify\n\
+         \x20     --certhost NAME     name the server certificates must carry (default: the host)\n\
+         \x20     --certpin FILE      accept only this server certificate (PEM)\n\
          \x20 -h, --help              this text\n\
          \x20 -V, --version           version\n\n\
-         Environment: NUT_WEB_USERNAME / NUT_WEB_PASSWORD log in to servers that require it.\n\
+         Environment: NUT_WEB_USERNAME / NUT_WEB_PASSWORD log in to servers that require it;\n\
+         NUT_FORCESSL, NUT_CERTVERIFY, NUT_CERTPATH, NUT_CERTHOST, NUT_CERTPIN as the flags.\n\
          Endpoints: /  /ups/<ups@host:port>  /metrics[?ups=NAME]  /api/v1/upses  /json  /healthz\n",
-        DEFAULT_TIMEOUT.as_secs()
+        DEFAULT_TIMEOUT.as_secs(),
+        DEFAULT_HEADER_TIMEOUT.as_secs()
     )
 }
 
@@ -118,10 +136,12 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
     let mut monitors = Vec::new();
     let mut listen = DEFAULT_LISTEN.to_owned();
     let mut timeout = DEFAULT_TIMEOUT;
+    let mut tls = TlsSettings::from_env().map_err(ConfigError::Usage)?;
+    let mut limits = Limits::default();
     let mut args = args.into_iter();
     while let Some(arg) = args.next() {
         let (key, attached) = split_option(&arg)?;
-        let takes_value = matches!(key, 'f' | 'm' | 'l' | 't');
+        let takes_value = matches!(key, 'f' | 'm' | 'l' | 't' | 'C' | 'R' | 'P' | 'H' | 'N');
         let value = if takes_value {
             match attached.or_else(|| args.next()) {
                 Some(v) => v,
@@ -139,9 +159,29 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
             'm' => monitors.push(value),
             'l' => listen = value,
             't' => {
-                timeout = nut_client::parse_timeout(&value)
-                    .filter(|t| !t.is_zero())
-                    .ok_or_else(|| usage_error(format!("invalid timeout {value:?}")))?;
+                timeout = nut_client::parse_timeout_checked(&value)
+                    .map_err(|e| usage_error(format!("-t: {e}")))?;
+            }
+            'R' => {
+                limits.header_timeout = nut_client::parse_timeout_checked(&value)
+                    .map_err(|e| usage_error(format!("--header-timeout: {e}")))?;
+            }
+            'C' => {
+                limits.max_connections =
+                    value.parse().ok().filter(|n| *n > 0).ok_or_else(|| {
+                        usage_error(format!("--max-connections: {value:?} is not a count"))
+                    })?;
+            }
+            'S' => tls.forcessl = true,
+            'Y' => tls.certverify = true,
+            'P' | 'H' | 'N' => {
+                let keyword = match key {
+                    'P' => "CERTPATH",
+                    'H' => "CERTHOST",
+                    _ => "CERTPIN",
+                };
+                tls.set(keyword, &value)
+                    .map_err(|e| usage_error(format!("--{}", e.to_ascii_lowercase())))?;
             }
             _ => unreachable!("split_option only returns known options"),
         }
@@ -151,11 +191,15 @@ pub fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Command, Con
             "invalid listen address {listen:?} (want ADDR:PORT)"
         ))
     })?;
+    // CERTVERIFY without CERTPATH and the like are refused now rather than at each poll.
+    tls.mode().map_err(usage_error)?;
     Ok(Command::Run(Options {
         hosts_file,
         monitors,
         listen,
         timeout,
+        tls,
+        limits,
     }))
 }
 
@@ -170,6 +214,13 @@ fn split_option(arg: &str) -> Result<(char, Option<String>), ConfigError> {
         ("monitor", 'm'),
         ("listen", 'l'),
         ("timeout", 't'),
+        ("max-connections", 'C'),
+        ("header-timeout", 'R'),
+        ("forcessl", 'S'),
+        ("certverify", 'Y'),
+        ("certpath", 'P'),
+        ("certhost", 'H'),
+        ("certpin", 'N'),
         ("help", 'h'),
         ("version", 'V'),
     ];
@@ -284,9 +335,46 @@ mod tests {
             &["--bogus"],
             &["stray"],
             &["-t", "x"],
+            &["--max-connections", "0"],
+            &["--certverify"],
+            &["--forcessl=1"],
+            &["--certpath", ""],
         ] {
             assert!(matches!(args(bad), Err(ConfigError::Usage(_))), "{bad:?}");
         }
+    }
+
+    /// `-t 1e20` used to panic in `Duration::from_secs_f64`.
+    #[test]
+    fn huge_timeouts_are_usage_errors() {
+        for flag in ["-t", "--header-timeout"] {
+            let err = args(&[flag, "1e20"]).unwrap_err();
+            assert!(
+                matches!(&err, ConfigError::Usage(m) if m.contains("too large")),
+                "{err}"
+            );
+        }
+    }
+
+    #[test]
+    fn tls_and_limit_flags() {
+        let Command::Run(o) = args(&[
+            "--certverify",
+            "--certpath=/etc/nut/ca.pem",
+            "--certhost",
+            "ups.example",
+            "--max-connections",
+            "40",
+            "--header-timeout",
+            "2.5",
+        ])
+        .unwrap() else {
+            panic!("not run")
+        };
+        assert!(o.tls.certverify && o.tls.verifies_server());
+        assert_eq!(o.tls.certhost.as_deref(), Some("ups.example"));
+        assert_eq!(o.limits.max_connections, 40);
+        assert_eq!(o.limits.header_timeout, Duration::from_millis(2500));
     }
 
     #[test]
@@ -303,6 +391,8 @@ mod tests {
             monitors: vec!["a@h1:3493".into(), "c".into()],
             listen: DEFAULT_LISTEN.parse().unwrap(),
             timeout: DEFAULT_TIMEOUT,
+            tls: TlsSettings::default(),
+            limits: Limits::default(),
         };
         let (targets, _) = load_targets(&options, Path::new("/nonexistent")).unwrap();
         let ids: Vec<String> = targets.iter().map(Target::id).collect();
@@ -321,6 +411,8 @@ mod tests {
             monitors: vec![],
             listen: DEFAULT_LISTEN.parse().unwrap(),
             timeout: DEFAULT_TIMEOUT,
+            tls: TlsSettings::default(),
+            limits: Limits::default(),
         };
         let err = load_targets(&options, Path::new("/x")).unwrap_err();
         assert!(

@@ -9,10 +9,13 @@
 //! ```
 //!
 //! * [`config`]: the command line, hosts.conf `MONITOR` lines (parsed by nut-core) and `-m`.
-//! * [`poll`]: reads the servers live on every request (only variable descriptions, fixed
-//!   texts, are remembered).
+//! * [`poll`]: reads the servers live for every request; concurrent requests for the same
+//!   page share one round (single flight). Only variable descriptions, fixed texts, are
+//!   remembered, in a bounded cache. TLS toward the servers can be required (`--certverify`).
 //! * [`metrics`], [`json`], [`html`]: pure renderers from snapshots to text, unit-tested.
 //! * [`server`]: the routes.
+//! * [`listen`]: the HTTP listener: header-read timeout, connection cap that closes idle
+//!   connections first, graceful stop.
 //!
 //! Choices: axum because it runs on the same current_thread tokio runtime as nut-client and
 //! needs little code. The Prometheus exposition is written by hand rather than with
@@ -28,6 +31,7 @@
 pub mod config;
 pub mod html;
 pub mod json;
+pub mod listen;
 pub mod metrics;
 pub mod poll;
 pub mod server;

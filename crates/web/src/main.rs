@@ -12,6 +12,7 @@ use std::sync::Arc;
 use nut_daemon::exit::Exit;
 use nut_daemon::notify;
 use nut_web::config::{self, Command, ConfigError, Options, Target};
+use nut_web::listen;
 use nut_web::poll::{Credentials, Poller};
 use nut_web::server::{AppState, TargetList, router};
 
@@ -82,9 +83,22 @@ fn main() -> ExitCode {
         Ok(r) => r,
         Err(e) => return fail(Exit::OsError, format!("cannot start the runtime: {e}")),
     };
+    let tls = match options.tls.mode() {
+        Ok(tls) => tls,
+        Err(e) => return fail(Exit::Usage, e),
+    };
+    if let Err(e) = tls.check() {
+        return fail(Exit::Config, e);
+    }
+    if credentials.is_some() && options.tls.requires_tls() && !options.tls.verifies_server() {
+        tracing::warn!(
+            "--forcessl without --certverify or --certpin: the password is encrypted but the \
+             servers are not authenticated, so a man in the middle can still get it"
+        );
+    }
     let state = AppState {
         targets: Arc::new(TargetList::new(targets)),
-        poller: Arc::new(Poller::new(options.timeout, credentials)),
+        poller: Arc::new(Poller::new(options.timeout, credentials).with_tls(tls)),
     };
     match runtime.block_on(serve(listener, state, source)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -151,6 +165,16 @@ async fn serve(
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         ticks
     });
+    let mut limits = source.options.limits;
+    if let Some(nofile) = listen::descriptor_limit() {
+        let fitted = listen::fit_to_descriptors(limits.max_connections, nofile);
+        if fitted < limits.max_connections {
+            tracing::info!(
+                "serving at most {fitted} connections at once (descriptor limit {nofile})"
+            );
+        }
+        limits.max_connections = fitted;
+    }
     let list = state.targets.clone();
     let status = serving(list.current().len());
     tracing::info!("listening on {}, {status}", source.options.listen);
@@ -167,9 +191,8 @@ async fn serve(
         notify::stopping();
         tracing::info!("{name}: finishing the requests in progress and exiting");
     };
-    axum::serve(listener, router(state))
-        .with_graceful_shutdown(shutdown)
-        .await
+    listen::serve(listener, router(state), limits, shutdown).await;
+    Ok(())
 }
 
 /// The next `WATCHDOG=1` time, or never when systemd asked for no watchdog.

@@ -479,6 +479,33 @@ fn configuration_errors_exit_78_with_file_and_line() {
 
     let (code, err) = run_failing(dir.path(), &["--bogus"]);
     assert_eq!(code, 64, "{err}");
+
+    // Used to panic in Duration::from_secs_f64 (exit 101).
+    let (code, err) = run_failing(dir.path(), &["-m", "ups@localhost", "-t", "1e20"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("-t: timeout \"1e20\" is too large"), "{err}");
+    let (code, err) = run_failing(dir.path(), &["-m", "ups@localhost", "--certverify"]);
+    assert_eq!(code, 64, "{err}");
+    assert!(err.contains("CERTVERIFY needs CERTPATH"), "{err}");
+    let missing = dir.path().join("no-ca.pem");
+    let (code, err) = run_failing(
+        dir.path(),
+        &[
+            "-m",
+            "ups@localhost",
+            "--certverify",
+            "--certpath",
+            missing.to_str().unwrap(),
+        ],
+    );
+    assert_eq!(code, 78, "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot read certificates from {}",
+            missing.display()
+        )),
+        "{err}"
+    );
 }
 
 #[test]

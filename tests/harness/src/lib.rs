@@ -24,10 +24,14 @@
 //! Nothing passes `-u`.
 //!
 //! Layout: `process` (child processes and log capture), `config` (writing the config
-//! files), `conn` (the raw protocol client), `stack` (the builder and the running stack).
+//! files), `conn` (the raw protocol client), `stack` (the builder and the running stack),
+//! [`fake_upsd`] (a scriptable misbehaving server for client tests), [`pki`] (throw-away
+//! certificates for TLS tests).
 
 mod config;
 mod conn;
+pub mod fake_upsd;
+pub mod pki;
 mod process;
 mod stack;
 

@@ -37,7 +37,18 @@ pub enum ReplyError {
     /// The reply line could not be tokenized.
     #[error("unparsable reply line: {0}")]
     Token(#[from] TokenError),
+    /// A LIST reply went past [`MAX_LIST_ITEMS`] items or [`MAX_LIST_BYTES`] bytes: the
+    /// server is broken or hostile, and the rest of the reply is not read.
+    #[error("LIST reply too large: {0}")]
+    TooLarge(String),
 }
+
+/// Most items accepted in one LIST reply. A real UPS has a few hundred variables and a busy
+/// upsd a few thousand clients; beyond this a server is only trying to exhaust our memory.
+pub const MAX_LIST_ITEMS: usize = 65_536;
+
+/// Most bytes (lines with their LF) accepted in one LIST reply, for the same reason.
+pub const MAX_LIST_BYTES: usize = 8 * 1024 * 1024;
 
 impl ReplyError {
     fn protocol(what: &str, line: &str) -> Self {
@@ -265,6 +276,8 @@ pub struct ListCollector {
     query: ListQuery,
     state: ListState,
     items: Vec<ListItem>,
+    /// Bytes of the reply seen so far, LFs included.
+    bytes: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +294,7 @@ impl ListCollector {
             query,
             state: ListState::Begin,
             items: Vec::new(),
+            bytes: 0,
         }
     }
 
@@ -291,9 +305,20 @@ impl ListCollector {
 
     /// Feed the next line (LF optional). `Ok(None)`: more lines needed; `Ok(Some(items))`:
     /// `END LIST` seen. After completion or an error, further lines are a protocol error.
+    /// A reply longer than [`MAX_LIST_ITEMS`] items or [`MAX_LIST_BYTES`] bytes is
+    /// [`ReplyError::TooLarge`] (and what was collected is dropped).
     pub fn push_line(&mut self, line: &str) -> Result<Option<Vec<ListItem>>, ReplyError> {
         let line = trim_eol(line);
         let state = std::mem::replace(&mut self.state, ListState::Done);
+        if state != ListState::Done {
+            self.bytes = self.bytes.saturating_add(line.len() + 1);
+            if self.bytes > MAX_LIST_BYTES {
+                self.items = Vec::new();
+                return Err(ReplyError::TooLarge(format!(
+                    "more than {MAX_LIST_BYTES} bytes"
+                )));
+            }
+        }
         let words = token::split_line(line)?;
         if state != ListState::Done
             && let Some(code) = err_code(&words)
@@ -318,6 +343,12 @@ impl ListCollector {
             ListState::Items => {
                 if words.len() >= 2 && words[0] == "END" && words[1] == "LIST" {
                     return Ok(Some(std::mem::take(&mut self.items)));
+                }
+                if self.items.len() >= MAX_LIST_ITEMS {
+                    self.items = Vec::new();
+                    return Err(ReplyError::TooLarge(format!(
+                        "more than {MAX_LIST_ITEMS} items"
+                    )));
                 }
                 let item = self.parse_item(words, line)?;
                 self.items.push(item);
@@ -385,4 +416,57 @@ pub fn parse_reply(request: &Request, text: &str) -> Result<Reply, ReplyError> {
         }
     }
     Err(ReplyError::Protocol("reply ended early".to_owned()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn var_list() -> ListCollector {
+        let mut collector = ListCollector::new(ListQuery::Var { ups: "x".into() });
+        assert_eq!(collector.push_line("BEGIN LIST VAR x"), Ok(None));
+        collector
+    }
+
+    #[test]
+    fn a_list_reply_is_bounded_in_items() {
+        let mut collector = var_list();
+        for i in 0..MAX_LIST_ITEMS {
+            assert_eq!(collector.push_line(&format!("VAR x v{i} \"1\"")), Ok(None));
+        }
+        let err = collector.push_line("VAR x one.more \"1\"").unwrap_err();
+        assert_eq!(
+            err,
+            ReplyError::TooLarge(format!("more than {MAX_LIST_ITEMS} items"))
+        );
+        // Nothing is accepted after the error.
+        assert!(collector.push_line("END LIST VAR x").is_err());
+    }
+
+    #[test]
+    fn a_list_reply_is_bounded_in_bytes() {
+        let mut collector = var_list();
+        let value = "v".repeat(8000);
+        let line = format!("VAR x big \"{value}\"");
+        let mut sent = "BEGIN LIST VAR x\n".len();
+        let err = loop {
+            match collector.push_line(&line) {
+                Ok(None) => sent += line.len() + 1,
+                Ok(Some(_)) => panic!("no END LIST was sent"),
+                Err(e) => break e,
+            }
+            assert!(sent <= MAX_LIST_BYTES, "accepted {sent} bytes");
+        };
+        assert!(
+            matches!(err, ReplyError::TooLarge(ref m) if m.contains("bytes")),
+            "{err:?}"
+        );
+        // A list just under the limits is fine.
+        let mut collector = var_list();
+        for i in 0..100 {
+            assert_eq!(collector.push_line(&format!("VAR x v{i} \"1\"")), Ok(None));
+        }
+        let items = collector.push_line("END LIST VAR x").unwrap().unwrap();
+        assert_eq!(items.len(), 100);
+    }
 }

@@ -44,6 +44,26 @@ const VARS: &[VarDecl] = &[
         "Repeater mode: upsd user name for SET and INSTCMD",
     ),
     VarDecl::sensitive("password", "Repeater mode: password of that user"),
+    VarDecl::value(
+        "forcessl",
+        "Repeater mode: never talk to the remote upsd in clear text (yes/no)",
+    ),
+    VarDecl::value(
+        "certverify",
+        "Repeater mode: verify the remote upsd's certificate (yes/no)",
+    ),
+    VarDecl::value(
+        "certpath",
+        "Repeater mode: CA certificate file or directory for certverify",
+    ),
+    VarDecl::value(
+        "certhost",
+        "Repeater mode: name the remote upsd's certificate must carry",
+    ),
+    VarDecl::value(
+        "certpin",
+        "Repeater mode: accept only this remote certificate (PEM file)",
+    ),
 ];
 
 static INFO: DriverInfo = DriverInfo {

@@ -7,17 +7,25 @@
 //! * SET and INSTCMD are forwarded to the remote upsd, logged in with the section's
 //!   `username`/`password`, and their tracked result becomes the local result;
 //! * while the remote upsd cannot be reached the data is marked stale (NUT keeps serving
-//!   the last values as fresh); it reconnects at every poll.
+//!   the last values as fresh); it reconnects at every poll;
+//! * TLS toward the remote upsd can be required, in NUT's words (upsmon.conf, nutauth.conf):
+//!   `certverify = yes` with `certpath = <CA file or dir>` (and `certhost = <name>`), or
+//!   `certpin = <the remote's certificate>`, or `forcessl = yes` (encrypted, not
+//!   authenticated); a password about to go out in clear text is warned about.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use nut_client::aio::Client;
-use nut_client::{ConnectOptions, ErrCode, Error, TrackingStatus, UpsId, ValueKind};
+use nut_client::{ConnectOptions, ErrCode, Error, TlsSettings, TrackingStatus, UpsId, ValueKind};
 use nut_driver::{CmdStatus, DriverConfig, DriverError, State, VarFlags};
 
 /// Bound on every exchange with the remote upsd, so a hung server cannot freeze the driver.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
+/// Bound on each request's whole reply, however steadily the remote drips it.
+const CALL_TIMEOUT: Duration = Duration::from_secs(10);
+/// The ups.conf keys of the TLS policy ([`TlsSettings`] keywords).
+const TLS_KEYS: [&str; 5] = ["forcessl", "certverify", "certpath", "certhost", "certpin"];
 /// How long a forwarded SET/INSTCMD may take to report its result.
 const TRACKING_TIMEOUT: Duration = Duration::from_secs(10);
 /// Minimum time between two "can't reach" log lines.
@@ -38,6 +46,8 @@ pub struct Repeater {
     last_complaint: Option<Instant>,
     /// The connection broke after having worked: say so when it is back.
     lost: bool,
+    /// Already warned that the password goes out in clear text.
+    warned_clear: bool,
 }
 
 fn describe(e: &Error) -> String {
@@ -52,9 +62,33 @@ impl Repeater {
                 "Error: invalid UPS definition.\nRequired format: upsname[@hostname[:port]]",
             )
         })?;
+        let mut tls = TlsSettings::default();
+        for key in TLS_KEYS {
+            if let Some(value) = cfg.value(key) {
+                tls.set(key, value)
+                    .map_err(|e| DriverError::new(format!("Error: ups.conf: {e}")))?;
+            }
+        }
+        let mode = tls.mode().map_err(|e| {
+            // In ups.conf the keywords are spelled in lower case.
+            let e = TLS_KEYS
+                .iter()
+                .fold(e, |e, key| e.replace(&key.to_ascii_uppercase(), key));
+            DriverError::new(format!("Error: ups.conf: {e}"))
+        })?;
+        mode.check()
+            .map_err(|e| DriverError::new(format!("Error: ups.conf: {e}")))?;
+        if tls.requires_tls() && !tls.verifies_server() && cfg.value("password").is_some() {
+            nut_driver::warning!(
+                "Warning: forcessl without certverify or certpin: the password is encrypted \
+                 but the remote upsd is not authenticated"
+            );
+        }
         let options = ConnectOptions::for_ups(&target)
             .connect_timeout(Some(IO_TIMEOUT))
-            .io_timeout(Some(IO_TIMEOUT));
+            .io_timeout(Some(IO_TIMEOUT))
+            .call_timeout(Some(CALL_TIMEOUT))
+            .tls(mode);
         Ok(Self {
             target,
             options,
@@ -67,6 +101,7 @@ impl Repeater {
             commands: BTreeSet::new(),
             last_complaint: None,
             lost: false,
+            warned_clear: false,
         })
     }
 
@@ -122,6 +157,14 @@ impl Repeater {
         if let Some(user) = &self.username {
             client.username(user).await?;
             if let Some(pass) = &self.password {
+                if client.password_in_clear() && !std::mem::replace(&mut self.warned_clear, true) {
+                    nut_driver::warning!(
+                        "Warning: sending the password to {}:{} in clear text (it does not do \
+                         TLS); set certverify and certpath, or certpin, to refuse",
+                        self.target.host_or_default(),
+                        self.target.port_or_default()
+                    );
+                }
                 client.password(pass).await?;
             }
         }

@@ -135,3 +135,53 @@ fn repeater_serves_identical_vars_and_survives_a_remote_upsd_restart() {
     );
     assert!(rep.driver_daemon("rep").unwrap().is_running());
 }
+
+/// `certverify`/`certpath`/`certhost` in the repeater's section: a man in the middle that
+/// refuses STARTTLS never sees the section's credentials, and a real TLS upsd (ours) is
+/// mirrored.
+#[test]
+fn repeater_requires_tls_when_told_to() {
+    use nut_harness::fake_upsd::{FakeUpsd, Reply};
+    use nut_harness::pki::Pki;
+
+    let pki = Pki::new();
+    let tls_lines = format!(
+        "username = admin\npassword = adminpass\ncertverify = yes\ncertpath = {}\n\
+         certhost = localhost\nrepeater_disable_strict_start",
+        pki.path("ca.pem").display()
+    );
+    let mitm = FakeUpsd::start(|line| match line {
+        "STARTTLS" => Reply::Lines(vec!["ERR FEATURE-NOT-CONFIGURED".into()]),
+        _ => Reply::Lines(vec!["OK".into()]),
+    });
+    let rep = StackBuilder::new()
+        .no_upsd()
+        .driver(Impl::Ours)
+        .dummy("rep", &format!("src@127.0.0.1:{}", mitm.port()), "")
+        .ups_section("rep", &tls_lines)
+        .start();
+    rep.driver_daemon("rep")
+        .unwrap()
+        .wait_output("Warning: SSL is not available", WAIT);
+    assert!(mitm.count("STARTTLS") >= 1);
+    assert!(
+        mitm.requests().iter().all(|l| l == "STARTTLS"),
+        "credentials leaked: {:?}",
+        mitm.requests()
+    );
+
+    let source = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Ours)
+        .dummy("src", "src.dev", DEV)
+        .file("upsd.pem", pki.upsd_pem())
+        .upsd_conf("CERTFILE upsd.pem\n")
+        .start();
+    let rep = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Ours)
+        .dummy("rep", &format!("src@127.0.0.1:{}", source.port()), "")
+        .ups_section("rep", &tls_lines)
+        .start();
+    same_vars(&source, &rep);
+}
