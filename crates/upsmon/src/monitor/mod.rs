@@ -222,9 +222,14 @@ enum Phase {
         next_round: Option<Time>,
         /// Polls of the current round not answered yet.
         pending: BTreeSet<UpsId>,
+        /// While a round is under way: when its unanswered polls count as failed.
+        round_deadline: Option<Time>,
     },
-    /// Forced shutdown, step 1: FSD replies outstanding.
-    SettingFsd { pending: BTreeSet<UpsId> },
+    /// Forced shutdown, step 1: FSD replies outstanding, until `until` at the latest.
+    SettingFsd {
+        pending: BTreeSet<UpsId>,
+        until: Time,
+    },
     /// Forced shutdown, step 2: waiting for secondaries to log out.
     HostSync {
         started: Time,
@@ -274,6 +279,7 @@ impl Monitor {
             phase: Phase::Monitoring {
                 next_round: Some(now),
                 pending: BTreeSet::new(),
+                round_deadline: None,
             },
             actions: VecDeque::new(),
             reason: None,
@@ -323,6 +329,32 @@ impl Monitor {
         !matches!(self.phase, Phase::Monitoring { .. })
     }
 
+    /// Whether the forced shutdown has started and [`Action::Shutdown`] has not been emitted
+    /// yet. NUT's `forceshutdown` never returns and ignores exit signals, so a decided
+    /// shutdown is carried out: a shell must not stop in this window (FSD is already latched
+    /// upstream and the secondaries are going down).
+    pub fn must_finish_shutdown(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::SettingFsd { .. } | Phase::HostSync { .. } | Phase::FinalDelay { .. }
+        )
+    }
+
+    /// Whether the monitor has stopped making progress: it has no deadline although it has
+    /// not exited, or its deadline ([`Monitor::poll_timeout`]) passed more than `grace` ago
+    /// without [`Monitor::handle_timeout`] being called. Every step of the monitor has a
+    /// deadline (poll rounds end after POLLFREQ at the latest, the shutdown steps are bounded
+    /// too), so a shell that drives it properly never sees this; a shell uses it to feed a
+    /// watchdog only while the decisions are really being made.
+    pub fn is_stalled(&self, now: Time, grace: std::time::Duration) -> bool {
+        if matches!(self.phase, Phase::Exited) {
+            return false;
+        }
+        let grace = Time::from_duration(grace).as_millis();
+        self.poll_timeout()
+            .is_none_or(|due| now > due.plus_millis(grace))
+    }
+
     /// Why the forced shutdown started, if it did.
     pub fn shutdown_reason(&self) -> Option<ShutdownReason> {
         self.reason
@@ -353,9 +385,18 @@ impl Monitor {
     /// When [`Monitor::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Time> {
         match &self.phase {
-            Phase::Monitoring { next_round, .. } => *next_round,
-            Phase::SettingFsd { .. } | Phase::Exited => None,
-            Phase::HostSync { next_query, .. } => *next_query,
+            Phase::Monitoring {
+                next_round,
+                round_deadline,
+                ..
+            } => next_round.or(*round_deadline),
+            Phase::SettingFsd { until, .. } => Some(*until),
+            Phase::Exited => None,
+            Phase::HostSync {
+                next_query,
+                started,
+                ..
+            } => Some(next_query.unwrap_or_else(|| self.host_sync_deadline(*started))),
             Phase::FinalDelay { until } => Some(*until),
             Phase::Lingering {
                 until,
@@ -369,14 +410,52 @@ impl Monitor {
     /// The deadline from [`Monitor::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Time) {
         match &mut self.phase {
-            Phase::Monitoring { next_round, .. } => {
+            Phase::Monitoring {
+                next_round,
+                round_deadline,
+                pending,
+            } => {
                 if next_round.is_some_and(|t| t <= now) {
                     self.start_round(now);
+                } else if round_deadline.is_some_and(|t| t <= now) {
+                    // A server that accepted the connection but does not answer must not hold
+                    // the decisions for every other UPS: its poll counts as failed.
+                    let late = std::mem::take(pending);
+                    for id in late {
+                        if let Some(u) = self.upses.get(&id) {
+                            tracing::warn!(ups = %u.entry.system, "poll not answered within POLLFREQ, counted as failed");
+                        }
+                        self.apply_poll(now, id, PollResult::CommFailure);
+                    }
+                    self.end_round(now);
                 }
             }
-            Phase::HostSync { next_query, .. } => {
+            Phase::SettingFsd { until, pending } => {
+                if *until <= now {
+                    for id in std::mem::take(pending) {
+                        if let Some(u) = self.upses.get(&id) {
+                            tracing::error!(ups = %u.entry.system, "FSD set on UPS not answered in time, going on");
+                        }
+                    }
+                    self.start_host_sync(now);
+                }
+            }
+            Phase::HostSync {
+                next_query,
+                started,
+                pending,
+                ..
+            } => {
+                let expired = next_query.is_none()
+                    && !pending.is_empty()
+                    && started.plus_secs(self.config.host_sync.saturating_add(1)) <= now;
                 if next_query.is_some_and(|t| t <= now) {
                     self.query_logins(now);
+                } else if expired {
+                    tracing::info!(
+                        "host sync timer expired with queries unanswered, forcing shutdown"
+                    );
+                    self.do_shutdown(now);
                 }
             }
             Phase::FinalDelay { until } => {
@@ -398,7 +477,7 @@ impl Monitor {
                         .extend(ids.into_iter().map(Action::QueryNumLogins));
                 }
             }
-            Phase::SettingFsd { .. } | Phase::Exited => {}
+            Phase::Exited => {}
         }
     }
 
@@ -415,7 +494,7 @@ impl Monitor {
                     self.end_round(now);
                 }
             }
-            Phase::SettingFsd { pending } => {
+            Phase::SettingFsd { pending, .. } => {
                 if !matches!(result, PollResult::FsdSet | PollResult::FsdFailed)
                     || !pending.remove(&ups)
                 {
@@ -501,9 +580,10 @@ impl Monitor {
             if let Some(u) = self.upses.remove(&id) {
                 tracing::info!(ups = %u.entry.system, "no longer monitoring UPS");
             }
-            if let Phase::Monitoring { pending, .. } = &mut self.phase {
-                pending.remove(&id);
-            }
+            // A poll of the removed entry that is still outstanding stays in the round: its
+            // session answers it before closing (or the round deadline counts it as failed),
+            // and that answer ends the round as usual. Dropping it here could leave a round
+            // that nothing ever ends, and with it no further polls and no shutdown.
             self.actions.push_back(Action::Disconnect(id));
         }
         for entry in entries {
@@ -537,6 +617,7 @@ impl Monitor {
         self.phase = Phase::Monitoring {
             next_round: None,
             pending: ids,
+            round_deadline: Some(now.plus_secs(self.config.poll_freq.max(1))),
         };
         if empty {
             self.end_round(now);
@@ -593,8 +674,14 @@ impl Monitor {
             return;
         }
         let next = now.plus_secs(self.poll_interval());
-        if let Phase::Monitoring { next_round, .. } = &mut self.phase {
+        if let Phase::Monitoring {
+            next_round,
+            round_deadline,
+            ..
+        } = &mut self.phase
+        {
             *next_round = Some(next);
+            *round_deadline = None;
         }
     }
 
@@ -621,7 +708,13 @@ impl Monitor {
             .extend(primaries.iter().copied().map(Action::SetFsd));
         self.phase = Phase::SettingFsd {
             pending: primaries.into_iter().collect(),
+            until: now.plus_secs(self.config.host_sync.max(1)),
         };
+    }
+
+    /// When the wait for secondaries ends even if NUMLOGINS queries go unanswered.
+    fn host_sync_deadline(&self, started: Time) -> Time {
+        started.plus_secs(self.config.host_sync.saturating_add(1))
     }
 
     fn start_host_sync(&mut self, now: Time) {
