@@ -7,11 +7,12 @@
 //! * Inside the double quotes, `\`, `"`, `$` and `` ` `` of the message are escaped. NUT pastes
 //!   the message in raw, so an `ups.alarm` text sent by the UPS (ALARM's second `%s`) or a
 //!   NOTIFYMSG with a quote could run shell code as the upsmon user.
-//! * Notifiers start in the order of the notifications: the next one starts when the previous
-//!   one has finished, or after [`ORDER_WAIT`] if it is still running. NUT forks them all at
-//!   once, so a script that appends to a log could record ONBATT after LOWBATT.
 //! * `wall` is fed in the background and never holds the monitor up; a missing `wall` is
 //!   reported once.
+//!
+//! Each NOTIFYCMD starts at once, as NUT forks one per notification: a slow notifier never
+//! delays the next one, so FSD and SHUTDOWN notifiers (often used to bring other hosts down)
+//! start before FINALDELAY ends and SHUTDOWNCMD runs. Their order of completion is theirs.
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -20,10 +21,6 @@ use nut_upsmon::Notification;
 use nut_upsmon::notify::NotifyTable;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
-use tokio::sync::mpsc;
-
-/// How long a running NOTIFYCMD holds back the next one.
-pub const ORDER_WAIT: Duration = Duration::from_secs(10);
 
 /// How long `wall` may take to read its message.
 const WALL_WAIT: Duration = Duration::from_secs(10);
@@ -38,31 +35,17 @@ struct ExecJob {
 pub struct Notifier {
     table: NotifyTable,
     notifycmd: Option<String>,
-    exec: mpsc::UnboundedSender<ExecJob>,
-    queue: tokio::task::JoinHandle<()>,
     wall_missing_reported: bool,
 }
 
 impl Notifier {
-    /// A notifier for these settings; starts the task that runs NOTIFYCMD in order.
+    /// A notifier for these settings.
     pub fn new(table: NotifyTable, notifycmd: Option<String>) -> Self {
-        let (tx, rx) = mpsc::unbounded_channel();
-        let queue = tokio::spawn(run_exec_queue(rx));
         Self {
             table,
             notifycmd,
-            exec: tx,
-            queue,
             wall_missing_reported: false,
         }
-    }
-
-    /// Start every queued NOTIFYCMD before the process exits (NUT forks each one at once, so
-    /// they survive its exit; ours must at least have been started). Waits at most
-    /// `limit`.
-    pub async fn flush(self, limit: Duration) {
-        drop(self.exec);
-        let _ = tokio::time::timeout(limit, self.queue).await;
     }
 
     /// New NOTIFYMSG / NOTIFYFLAG / NOTIFYCMD after a reload.
@@ -86,11 +69,10 @@ impl Notifier {
         if d.exec {
             match &self.notifycmd {
                 Some(cmd) => {
-                    let job = ExecJob {
+                    start(ExecJob {
                         command: format!("{cmd} \"{}\"", escape_double_quoted(&d.message)),
                         env: d.env,
-                    };
-                    let _ = self.exec.send(job);
+                    });
                 }
                 None => tracing::debug!("{n}: EXEC requested but no NOTIFYCMD is set"),
             }
@@ -129,39 +111,30 @@ impl Notifier {
     }
 }
 
-async fn run_exec_queue(mut jobs: mpsc::UnboundedReceiver<ExecJob>) {
-    while let Some(job) = jobs.recv().await {
-        let spawned = Command::new("/bin/sh")
-            .arg("-c")
-            .arg(&job.command)
-            .envs(job.env.iter().map(|(k, v)| (*k, v.as_str())))
-            .stdin(Stdio::null())
-            .spawn();
-        let mut child = match spawned {
-            Ok(c) => c,
-            Err(e) => {
-                tracing::error!("Can't run NOTIFYCMD {}: {e}", job.command);
-                continue;
-            }
-        };
-        match tokio::time::timeout(ORDER_WAIT, child.wait()).await {
-            Ok(Ok(status)) if !status.success() => {
-                tracing::debug!("NOTIFYCMD {} exited with {status}", job.command);
+/// Start one NOTIFYCMD now; it is reaped in the background whenever it ends.
+fn start(job: ExecJob) {
+    let spawned = Command::new("/bin/sh")
+        .arg("-c")
+        .arg(&job.command)
+        .envs(job.env.iter().map(|(k, v)| (*k, v.as_str())))
+        .stdin(Stdio::null())
+        .spawn();
+    let mut child = match spawned {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::error!("Can't run NOTIFYCMD {}: {e}", job.command);
+            return;
+        }
+    };
+    tokio::spawn(async move {
+        match child.wait().await {
+            Ok(status) if !status.success() => {
+                tracing::warn!("NOTIFYCMD {} exited with {status}", job.command);
             }
             Ok(_) => {}
-            Err(_) => {
-                tracing::warn!(
-                    "NOTIFYCMD {} still running after {}s, not waiting for it any longer",
-                    job.command,
-                    ORDER_WAIT.as_secs()
-                );
-                // Reap it whenever it ends.
-                tokio::spawn(async move {
-                    let _ = child.wait().await;
-                });
-            }
+            Err(e) => tracing::debug!("NOTIFYCMD {}: {e}", job.command),
         }
-    }
+    });
 }
 
 /// Escape what the shell interprets inside double quotes.
@@ -232,11 +205,16 @@ mod tests {
             loop {
                 let text = std::fs::read_to_string(&out).unwrap_or_default();
                 if text.lines().count() == 3 {
+                    // Each notifier starts at once, so they may finish in any order.
+                    let mut lines: Vec<&str> = text.lines().collect();
+                    lines.sort_unstable();
                     assert_eq!(
-                        text,
-                        "1|ONBATT|ups@h:1|on \"battery\" $HOME ups@h:1\n\
-                         1|LOWBATT|ups@h:1|UPS ups@h:1 battery is low\n\
-                         1|SHUTDOWN||Auto logout and shutdown proceeding\n"
+                        lines,
+                        [
+                            "1|LOWBATT|ups@h:1|UPS ups@h:1 battery is low",
+                            "1|ONBATT|ups@h:1|on \"battery\" $HOME ups@h:1",
+                            "1|SHUTDOWN||Auto logout and shutdown proceeding",
+                        ]
                     );
                     break;
                 }

@@ -117,10 +117,15 @@ pub fn main(start: Start) -> u8 {
 /// Replies held back until every earlier request has been answered, so that the monitor sees
 /// outcomes in the order it asked (NUT polls its UPSes one after the other; ours are polled
 /// at the same time, but notifications still come out in MONITOR order).
+///
+/// A request that is not answered must not hold back the others beyond the monitor's next
+/// deadline: [`InOrder::release`] hands over whatever has arrived and passes the unanswered
+/// tickets by; their replies are then delivered as soon as they come.
 #[derive(Default)]
 struct InOrder {
     next_seq: u64,
     waiting: BTreeMap<u64, Option<(UpsId, PollResult)>>,
+    passed_by: std::collections::BTreeSet<u64>,
 }
 
 impl InOrder {
@@ -133,6 +138,9 @@ impl InOrder {
 
     /// Record a reply; return the replies that can now be delivered, in order.
     fn arrived(&mut self, seq: u64, id: UpsId, result: PollResult) -> Vec<(UpsId, PollResult)> {
+        if self.passed_by.remove(&seq) {
+            return vec![(id, result)];
+        }
         if let Some(slot) = self.waiting.get_mut(&seq) {
             *slot = Some((id, result));
         }
@@ -147,6 +155,47 @@ impl InOrder {
         }
         ready
     }
+
+    /// Every reply that has arrived, in order, passing by the tickets still unanswered.
+    fn release(&mut self) -> Vec<(UpsId, PollResult)> {
+        let mut ready = Vec::new();
+        for (seq, reply) in std::mem::take(&mut self.waiting) {
+            match reply {
+                Some(reply) => ready.push(reply),
+                None => {
+                    self.passed_by.insert(seq);
+                }
+            }
+        }
+        ready
+    }
+}
+
+/// Feeds the service manager's watchdog only while the monitor makes progress (NUT pings
+/// from its main loop, once per poll round and from inside the shutdown waits): a monitor
+/// that stopped deciding gets no ping, so `WatchdogSec=` restarts the service.
+struct WatchdogGate {
+    interval: Duration,
+    reported: bool,
+}
+
+impl WatchdogGate {
+    /// Whether to ping now; logs once when pings are withheld.
+    fn should_ping(&mut self, monitor: &Monitor, now: Time) -> bool {
+        // A deadline may be overdue by a little while the loop is busy; more than half the
+        // watchdog interval means nothing is deciding any more.
+        if monitor.is_stalled(now, self.interval / 2) {
+            if !self.reported {
+                self.reported = true;
+                tracing::error!(
+                    "The monitoring loop has stalled: not feeding the watchdog any more"
+                );
+            }
+            return false;
+        }
+        self.reported = false;
+        true
+    }
 }
 
 struct Shell {
@@ -159,6 +208,8 @@ struct Shell {
     sessions: BTreeMap<UpsId, session::Handle>,
     results: mpsc::UnboundedSender<session::Reply>,
     in_order: InOrder,
+    /// Status polls sent to each session and not answered yet.
+    polls_outstanding: BTreeMap<UpsId, u64>,
     notifier: Notifier,
 }
 
@@ -186,6 +237,17 @@ impl Shell {
 
     /// Hand a request to the session of `id`, starting it if needed.
     fn send(&mut self, id: UpsId, request: Request) {
+        if request == Request::Poll {
+            // The session is still busy with an earlier poll (a server that is slow to answer
+            // or a connect timeout): its answer, when it comes, serves this round as well.
+            // Queuing another would pile up polls behind a hung server.
+            let outstanding = self.polls_outstanding.entry(id).or_default();
+            if *outstanding > 0 {
+                tracing::debug!("poll of {id} still outstanding, not queuing another");
+                return;
+            }
+            *outstanding += 1;
+        }
         let seq = self.in_order.ticket();
         if !self.sessions.contains_key(&id) {
             // Every monitor entry comes from the settings, so the target is always found.
@@ -208,16 +270,32 @@ impl Shell {
                 Request::SetFsd => PollResult::FsdFailed,
                 _ => PollResult::CommFailure,
             };
-            self.deliver(seq, id, failure);
+            self.deliver(seq, id, request, failure);
         }
     }
 
     /// A session's reply, passed on to the monitor in request order.
-    fn deliver(&mut self, seq: u64, id: UpsId, result: PollResult) {
+    fn deliver(&mut self, seq: u64, id: UpsId, request: Request, result: PollResult) {
+        if request == Request::Poll
+            && let Some(n) = self.polls_outstanding.get_mut(&id)
+        {
+            *n = n.saturating_sub(1);
+        }
         for (id, result) in self.in_order.arrived(seq, id, result) {
             let now = self.now();
             self.monitor.handle_poll(now, id, result);
         }
+    }
+
+    /// The monitor's deadline has passed: first hand it every reply that has arrived (a
+    /// request still unanswered must not hold them back any longer), then the timeout.
+    fn timeout(&mut self) {
+        for (id, result) in self.in_order.release() {
+            let now = self.now();
+            self.monitor.handle_poll(now, id, result);
+        }
+        let now = self.now();
+        self.monitor.handle_timeout(now);
     }
 
     /// Carry out every pending action. Returns `true` when the monitor asked to exit.
@@ -236,6 +314,9 @@ impl Shell {
                 Action::Shutdown => self.supervisor.shutdown().await,
                 Action::Disconnect(id) => {
                     if let Some(handle) = self.sessions.remove(&id) {
+                        // Its queued requests are still answered (see `deliver`), but a new
+                        // session starts with nothing outstanding.
+                        self.polls_outstanding.remove(&id);
                         tokio::spawn(handle.close());
                     }
                 }
@@ -331,11 +412,16 @@ async fn run(start: Start) -> u8 {
         sessions: BTreeMap::new(),
         results: results_tx,
         in_order: InOrder::default(),
+        polls_outstanding: BTreeMap::new(),
         notifier,
     };
     let parent_gone = parent_death(start.lifeline);
     tokio::pin!(parent_gone);
     let mut parent_is_gone = false;
+    let mut gate = start.watchdog.map(|interval| WatchdogGate {
+        interval,
+        reported: false,
+    });
     let mut watchdog = start.watchdog.map(|every| {
         let mut tick = tokio::time::interval(nut_daemon::notify::watchdog_ping_period(every));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -347,8 +433,17 @@ async fn run(start: Start) -> u8 {
         nut_daemon::detach::stdio_to_null();
     }
 
+    // A stop request that came while a decided shutdown had to be finished.
+    let mut deferred_stop: Option<i32> = None;
     loop {
         if shell.act().await {
+            break;
+        }
+        if let Some(n) = deferred_stop
+            && !shell.monitor.must_finish_shutdown()
+        {
+            tracing::info!("Signal {n}: exiting now that the shutdown has been carried out");
+            shell.supervisor.tell(ToParent::Stopping);
             break;
         }
         let deadline = shell
@@ -356,16 +451,28 @@ async fn run(start: Start) -> u8 {
             .poll_timeout()
             .map(|t| epoch + t.as_duration());
         tokio::select! {
-            Some((seq, id, result)) = results.recv() => shell.deliver(seq, id, result),
-            () = sleep_until(deadline) => {
-                let now = shell.now();
-                shell.monitor.handle_timeout(now);
+            Some((seq, id, request, result)) = results.recv() => {
+                shell.deliver(seq, id, request, result);
             }
+            () = sleep_until(deadline) => shell.timeout(),
             () = &mut parent_gone, if !parent_is_gone => {
                 parent_is_gone = true;
             }
-            () = tick(&mut watchdog) => shell.supervisor.tell(ToParent::Watchdog),
+            () = tick(&mut watchdog) => {
+                let now = shell.now();
+                if gate.as_mut().is_some_and(|g| g.should_ping(&shell.monitor, now)) {
+                    shell.supervisor.tell(ToParent::Watchdog);
+                }
+            }
             signal = signals.next() => match signal {
+                Sig::Stop(n) if shell.monitor.must_finish_shutdown() => {
+                    // As NUT: once the shutdown is decided it is carried out (FSD is latched
+                    // upstream, the secondaries are going down); the stop request is ignored.
+                    tracing::warn!(
+                        "Signal {n}: shutdown in progress, not exiting before it is carried out"
+                    );
+                    deferred_stop = Some(n);
+                }
                 Sig::Stop(n) => {
                     tracing::info!("Signal {n}: exiting");
                     shell.supervisor.tell(ToParent::Stopping);
@@ -387,12 +494,8 @@ async fn run(start: Start) -> u8 {
         }
     }
     shell.close_sessions().await;
-    shell.notifier.flush(FLUSH_LIMIT).await;
     0
 }
-
-/// How long an exiting upsmon waits for queued NOTIFYCMDs to start.
-const FLUSH_LIMIT: Duration = Duration::from_secs(15);
 
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
@@ -508,5 +611,48 @@ mod tests {
         assert!(order.waiting.is_empty());
         // A reply for an unknown ticket is dropped.
         assert!(order.arrived(99, ua, PollResult::FsdSet).is_empty());
+    }
+
+    #[test]
+    fn an_unanswered_request_holds_the_others_back_only_until_released() {
+        let mut order = InOrder::default();
+        let (a, b, c) = (order.ticket(), order.ticket(), order.ticket());
+        let entries = vec![
+            nut_upsmon::MonitorEntry::new("a@h", 1, "u", "p", nut_upsmon::Role::Primary),
+            nut_upsmon::MonitorEntry::new("b@h", 1, "u", "p", nut_upsmon::Role::Primary),
+        ];
+        let monitor =
+            Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
+        let ids: Vec<UpsId> = monitor.ups_ids().collect();
+        // a hangs; b and c have answered and wait behind it.
+        assert!(
+            order
+                .arrived(b, ids[1], PollResult::status("OL"))
+                .is_empty()
+        );
+        assert!(
+            order
+                .arrived(c, ids[1], PollResult::NumLogins(1))
+                .is_empty()
+        );
+        assert_eq!(
+            order.release(),
+            vec![
+                (ids[1], PollResult::status("OL")),
+                (ids[1], PollResult::NumLogins(1))
+            ]
+        );
+        // Later tickets no longer wait for a.
+        let d = order.ticket();
+        assert_eq!(
+            order.arrived(d, ids[1], PollResult::FsdSet),
+            vec![(ids[1], PollResult::FsdSet)]
+        );
+        // a's late answer is delivered when it comes.
+        assert_eq!(
+            order.arrived(a, ids[0], PollResult::CommFailure),
+            vec![(ids[0], PollResult::CommFailure)]
+        );
+        assert!(order.waiting.is_empty() && order.passed_by.is_empty());
     }
 }
