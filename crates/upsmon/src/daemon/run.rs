@@ -369,10 +369,20 @@ impl Shell {
         self.supervisor.tell(ToParent::Reloaded);
     }
 
+    /// Log out of every upsd, all at once, for at most [`CLOSE_LIMIT`]: a session still
+    /// waiting on a server that does not answer must not keep the process from exiting
+    /// (after SHUTDOWNCMD, or on a stop request).
     async fn close_sessions(&mut self) {
-        let sessions = std::mem::take(&mut self.sessions);
-        for (_, handle) in sessions {
-            handle.close().await;
+        let mut closing = tokio::task::JoinSet::new();
+        for (_, handle) in std::mem::take(&mut self.sessions) {
+            closing.spawn(handle.close());
+        }
+        let all = async { while closing.join_next().await.is_some() {} };
+        if tokio::time::timeout(CLOSE_LIMIT, all).await.is_err() {
+            tracing::warn!(
+                "Not waiting any longer for {} upsd session(s) to log out",
+                closing.len()
+            );
         }
     }
 }
@@ -496,6 +506,9 @@ async fn run(start: Start) -> u8 {
     shell.close_sessions().await;
     0
 }
+
+/// How long an exiting upsmon waits for its sessions to log out.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
