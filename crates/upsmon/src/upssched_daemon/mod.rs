@@ -122,6 +122,14 @@ fn upssched() -> u8 {
     let Some(Loaded { conf, errors }) = load(&path, target) else {
         return Exit::Config.code();
     };
+    // Rules with errors were left out; the others act, and the exit status says the file
+    // needs fixing (upsmon logs a failing NOTIFYCMD).
+    let mut code = if errors { Exit::Config.code() } else { 0 };
+    let steps = event.as_ref().map(|e| plan(&conf, e));
+    if steps.as_ref().is_some_and(Vec::is_empty) {
+        // No rule for this event: nothing needs CMDSCRIPT, PIPEFN or LOCKFN.
+        return code;
+    }
     let (Some(pipefn), Some(lockfn)) = (conf.pipefn.clone(), conf.lockfn.clone()) else {
         report(
             target,
@@ -129,7 +137,7 @@ fn upssched() -> u8 {
         );
         return Exit::Config.code();
     };
-    if event.is_some() && conf.cmdscript.is_none() && !conf.rules.is_empty() {
+    if event.is_some() && conf.cmdscript.is_none() {
         report(
             target,
             &format!("{}: CMDSCRIPT must be set", path.display()),
@@ -143,13 +151,10 @@ fn upssched() -> u8 {
         debug: args.debug > 0,
     };
 
-    let Some(event) = event else {
+    let Some(steps) = steps else {
         return client::list(&daemon);
     };
-    // Rules with errors were left out; the others act, and the exit status says the file
-    // needs fixing (upsmon logs a failing NOTIFYCMD).
-    let mut code = if errors { Exit::Config.code() } else { 0 };
-    for step in plan(&conf, &event) {
+    for step in steps {
         match step {
             ClientStep::Execute(cmd) => {
                 tracing::info!("Executing command: {}", cmd.argv.last().map_or("", |s| s));
@@ -227,19 +232,11 @@ fn check(path: &Path) -> u8 {
         }
     };
     let (conf, diagnostics) = parse_upssched_conf_lenient(&text, &path.display().to_string());
-    let mut errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    // CMDSCRIPT, PIPEFN and LOCKFN missing before an AT line are errors of the parse; a
+    // file without rules needs none of them.
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
     for d in &diagnostics {
         eprintln!("{d}");
-    }
-    for (name, missing) in [
-        ("CMDSCRIPT", conf.cmdscript.is_none()),
-        ("PIPEFN", conf.pipefn.is_none()),
-        ("LOCKFN", conf.lockfn.is_none()),
-    ] {
-        if missing {
-            errors += 1;
-            eprintln!("{}: {name} is not set", path.display());
-        }
     }
     if errors > 0 {
         eprintln!("{}: {errors} error(s)", path.display());
