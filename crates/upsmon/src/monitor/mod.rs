@@ -20,22 +20,33 @@
 //! NUT polls every UPS in turn, then recalculates (`recalc`), then sleeps POLLFREQ (or
 //! POLLFREQALERT). Here a *round* starts with one [`Action::Poll`] per UPS; when the last of
 //! them has been answered the monitor recalculates and schedules the next round `poll_interval`
-//! later. The shell may answer the polls in any order and concurrently.
+//! later. The shell may answer the polls in any order and concurrently. A round lasts at most
+//! POLLFREQ seconds: a poll still unanswered then counts as failed for its UPS only
+//! ([`PollResult::CommFailure`]) and the round is decided for the others, so a server that
+//! accepts connections but never answers cannot hold every decision. An answer that comes
+//! later counts for the round open when it arrives.
 //!
 //! When the healthy power value falls below MINSUPPLIES (or on `-c fsd`) the forced shutdown
 //! starts and status polling stops, as in NUT where `forceshutdown()` never returns:
 //!
 //! 1. [`Action::SetFsd`] for every UPS this host is primary for; each reply
-//!    ([`PollResult::FsdSet`] / [`PollResult::FsdFailed`]) is awaited. A successful one
-//!    notifies FSD for that UPS unless already notified (NUT HEAD; 2.8.0 stays silent).
+//!    ([`PollResult::FsdSet`] / [`PollResult::FsdFailed`]) is awaited, for at most HOSTSYNC
+//!    seconds. A successful one notifies FSD for that UPS unless already notified (NUT HEAD;
+//!    2.8.0 stays silent).
 //! 2. A primary then waits for its secondaries: [`Action::QueryNumLogins`] for each primary
 //!    UPS every 250 ms until no UPS has more than one login (ourselves) or HOSTSYNC seconds
-//!    have passed; SHUTDOWN_HOSTSYNC is notified after the first round that still saw
-//!    secondaries. A host that is primary for nothing skips this step.
+//!    have passed (also when queries go unanswered); SHUTDOWN_HOSTSYNC is notified after the
+//!    first round that still saw secondaries. A host that is primary for nothing skips this
+//!    step.
 //! 3. [`Action::AnnounceShutdown`] and the SHUTDOWN notification, then FINALDELAY seconds.
 //! 4. [`Action::Shutdown`] (write POWERDOWNFLAG, run SHUTDOWNCMD: the root parent's job),
 //!    emitted exactly once, then [`Action::Exit`] as SHUTDOWNEXIT says; while lingering, the
 //!    sessions are kept alive with a NUMLOGINS query per UPS every second.
+//!
+//! Steps 1–3 must be carried out once begun ([`Monitor::is_stalled`] and
+//! [`Monitor::must_finish_shutdown`] tell the shell what it needs for its watchdog and its
+//! stop requests). Every phase except the end has a deadline, so [`Monitor::poll_timeout`]
+//! is `None` only after [`Action::Exit`].
 //!
 //! # Intended differences from NUT
 //!
