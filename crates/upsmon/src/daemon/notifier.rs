@@ -10,9 +10,12 @@
 //! * `wall` is fed in the background and never holds the monitor up; a missing `wall` is
 //!   reported once.
 //!
-//! Each NOTIFYCMD starts at once, as NUT forks one per notification: a slow notifier never
-//! delays the next one, so FSD and SHUTDOWN notifiers (often used to bring other hosts down)
-//! start before FINALDELAY ends and SHUTDOWNCMD runs. Their order of completion is theirs.
+//! NUT forks one notifier per notification at once. Here each NOTIFYCMD starts as soon as the
+//! previous one has finished, or [`ORDER_GRACE`] after the previous one started, whichever
+//! comes first: quick scripts (the usual case) still see the events in the order they
+//! happened, and a slow one delays the next by a quarter of a second at most, so FSD and
+//! SHUTDOWN notifiers (often used to bring other hosts down) start well within FINALDELAY,
+//! before SHUTDOWNCMD. (This used to be a 10 s wait per running notifier.)
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -21,6 +24,10 @@ use nut_upsmon::Notification;
 use nut_upsmon::notify::NotifyTable;
 use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
+use tokio::sync::mpsc;
+
+/// How long a running NOTIFYCMD may hold back the start of the next one.
+pub const ORDER_GRACE: Duration = Duration::from_millis(250);
 
 /// How long `wall` may take to read its message.
 const WALL_WAIT: Duration = Duration::from_secs(10);
@@ -35,17 +42,30 @@ struct ExecJob {
 pub struct Notifier {
     table: NotifyTable,
     notifycmd: Option<String>,
+    exec: mpsc::UnboundedSender<ExecJob>,
+    queue: tokio::task::JoinHandle<()>,
     wall_missing_reported: bool,
 }
 
 impl Notifier {
-    /// A notifier for these settings.
+    /// A notifier for these settings; starts the task that starts NOTIFYCMDs in order.
     pub fn new(table: NotifyTable, notifycmd: Option<String>) -> Self {
+        let (tx, rx) = mpsc::unbounded_channel();
+        let queue = tokio::spawn(run_exec_queue(rx));
         Self {
             table,
             notifycmd,
+            exec: tx,
+            queue,
             wall_missing_reported: false,
         }
+    }
+
+    /// Start every queued NOTIFYCMD before the process exits (NUT forks each one at once, so
+    /// they survive its exit; ours must at least have been started). Waits at most `limit`.
+    pub async fn flush(self, limit: Duration) {
+        drop(self.exec);
+        let _ = tokio::time::timeout(limit, self.queue).await;
     }
 
     /// New NOTIFYMSG / NOTIFYFLAG / NOTIFYCMD after a reload.
@@ -69,10 +89,11 @@ impl Notifier {
         if d.exec {
             match &self.notifycmd {
                 Some(cmd) => {
-                    start(ExecJob {
+                    let job = ExecJob {
                         command: format!("{cmd} \"{}\"", escape_double_quoted(&d.message)),
                         env: d.env,
-                    });
+                    };
+                    let _ = self.exec.send(job);
                 }
                 None => tracing::debug!("{n}: EXEC requested but no NOTIFYCMD is set"),
             }
@@ -111,30 +132,36 @@ impl Notifier {
     }
 }
 
-/// Start one NOTIFYCMD now; it is reaped in the background whenever it ends.
-fn start(job: ExecJob) {
-    let spawned = Command::new("/bin/sh")
-        .arg("-c")
-        .arg(&job.command)
-        .envs(job.env.iter().map(|(k, v)| (*k, v.as_str())))
-        .stdin(Stdio::null())
-        .spawn();
-    let mut child = match spawned {
-        Ok(c) => c,
-        Err(e) => {
-            tracing::error!("Can't run NOTIFYCMD {}: {e}", job.command);
-            return;
-        }
-    };
-    tokio::spawn(async move {
-        match child.wait().await {
-            Ok(status) if !status.success() => {
-                tracing::warn!("NOTIFYCMD {} exited with {status}", job.command);
+/// Start the jobs in order: each when the previous one has ended or [`ORDER_GRACE`] after
+/// it started. Every child is reaped in the background whenever it ends.
+async fn run_exec_queue(mut jobs: mpsc::UnboundedReceiver<ExecJob>) {
+    while let Some(job) = jobs.recv().await {
+        let spawned = Command::new("/bin/sh")
+            .arg("-c")
+            .arg(&job.command)
+            .envs(job.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdin(Stdio::null())
+            .spawn();
+        let mut child = match spawned {
+            Ok(c) => c,
+            Err(e) => {
+                tracing::error!("Can't run NOTIFYCMD {}: {e}", job.command);
+                continue;
             }
-            Ok(_) => {}
-            Err(e) => tracing::debug!("NOTIFYCMD {}: {e}", job.command),
-        }
-    });
+        };
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            match child.wait().await {
+                Ok(status) if !status.success() => {
+                    tracing::warn!("NOTIFYCMD {} exited with {status}", job.command);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("NOTIFYCMD {}: {e}", job.command),
+            }
+            let _ = done_tx.send(());
+        });
+        let _ = tokio::time::timeout(ORDER_GRACE, done_rx).await;
+    }
 }
 
 /// Escape what the shell interprets inside double quotes.

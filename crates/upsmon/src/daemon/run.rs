@@ -504,8 +504,13 @@ async fn run(start: Start) -> u8 {
         }
     }
     shell.close_sessions().await;
+    shell.notifier.flush(FLUSH_LIMIT).await;
     0
 }
+
+/// How long an exiting upsmon waits for queued NOTIFYCMDs to start (each waits
+/// [`super::notifier::ORDER_GRACE`] at most).
+const FLUSH_LIMIT: Duration = Duration::from_secs(5);
 
 /// How long an exiting upsmon waits for its sessions to log out.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
@@ -624,6 +629,34 @@ mod tests {
         assert!(order.waiting.is_empty());
         // A reply for an unknown ticket is dropped.
         assert!(order.arrived(99, ua, PollResult::FsdSet).is_empty());
+    }
+
+    #[test]
+    fn the_watchdog_is_fed_only_while_the_monitor_keeps_its_deadlines() {
+        let entries = vec![nut_upsmon::MonitorEntry::new(
+            "a@h",
+            1,
+            "u",
+            "p",
+            nut_upsmon::Role::Primary,
+        )];
+        let mut monitor =
+            Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
+        while monitor.poll_action().is_some() {}
+        let mut gate = WatchdogGate {
+            interval: Duration::from_secs(10),
+            reported: false,
+        };
+        // The round is open until POLLFREQ (5 s): fine, and a little after it as well.
+        assert!(gate.should_ping(&monitor, Time::from_secs(4)));
+        assert!(gate.should_ping(&monitor, Time::from_secs(10)));
+        // Nobody served the deadline for more than half the interval: no ping.
+        assert!(!gate.should_ping(&monitor, Time::from_millis(10_001)));
+        assert!(gate.reported);
+        // The loop catches up: pings again.
+        monitor.handle_timeout(Time::from_millis(10_001));
+        assert!(gate.should_ping(&monitor, Time::from_millis(10_002)));
+        assert!(!gate.reported);
     }
 
     #[test]
