@@ -420,6 +420,10 @@ impl Monitor {
 
     /// The deadline from [`Monitor::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Time) {
+        let host_sync_end = match &self.phase {
+            Phase::HostSync { started, .. } => Some(self.host_sync_deadline(*started)),
+            _ => None,
+        };
         match &mut self.phase {
             Phase::Monitoring {
                 next_round,
@@ -453,13 +457,12 @@ impl Monitor {
             }
             Phase::HostSync {
                 next_query,
-                started,
                 pending,
                 ..
             } => {
                 let expired = next_query.is_none()
                     && !pending.is_empty()
-                    && started.plus_secs(self.config.host_sync.saturating_add(1)) <= now;
+                    && host_sync_end.is_some_and(|end| end <= now);
                 if next_query.is_some_and(|t| t <= now) {
                     self.query_logins(now);
                 } else if expired {
