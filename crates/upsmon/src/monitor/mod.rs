@@ -539,7 +539,11 @@ impl Monitor {
                 max_logins,
                 ..
             } => {
-                if !pending.remove(&ups) {
+                // Only a NUMLOGINS answer (or its failure) counts: a late FSD reply of a step
+                // that timed out must not pass for it.
+                if !matches!(result, PollResult::NumLogins(_) | PollResult::CommFailure)
+                    || !pending.remove(&ups)
+                {
                     return;
                 }
                 if let PollResult::NumLogins(n) = result {

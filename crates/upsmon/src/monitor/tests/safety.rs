@@ -240,3 +240,24 @@ fn alarm_is_not_renotified_when_the_text_cannot_be_read() {
         ]
     );
 }
+
+#[test]
+fn a_late_fsd_reply_does_not_pass_for_the_numlogins_answer() {
+    let mut cfg = config();
+    cfg.host_sync = 4;
+    cfg.final_delay = 0;
+    let a = MonitorEntry::new("a@h", 1, "u", "p", Role::Primary);
+    let mut m = Monitor::new(cfg, vec![a], Time::ZERO).unwrap();
+    let ia = m.id_of("a@h").unwrap();
+    drain(&mut m);
+    answer(&mut m, Time::ZERO, ia, PollResult::status("OB LB"));
+    // FSD unanswered until the step times out; then its reply comes, before NUMLOGINS's.
+    m.handle_timeout(Time::from_secs(4));
+    assert_eq!(drain(&mut m), [Action::QueryNumLogins(ia)]);
+    let acts = answer(&mut m, Time::from_secs(5), ia, PollResult::FsdSet);
+    assert!(!acts.contains(&Action::Shutdown), "{acts:?}");
+    // The real answer: a secondary is still logged in, so the primary keeps waiting.
+    let acts = answer(&mut m, Time::from_secs(5), ia, PollResult::NumLogins(2));
+    assert!(!acts.contains(&Action::Shutdown), "{acts:?}");
+    assert!(m.must_finish_shutdown());
+}
