@@ -261,3 +261,27 @@ fn a_late_fsd_reply_does_not_pass_for_the_numlogins_answer() {
     assert!(!acts.contains(&Action::Shutdown), "{acts:?}");
     assert!(m.must_finish_shutdown());
 }
+
+#[test]
+fn a_ups_on_battery_whose_server_stops_answering_is_critical_after_deadtime() {
+    // Before, the unanswered poll kept the round open: no DEADTIME check, no shutdown ever.
+    let cfg = config();
+    let a = MonitorEntry::new("a@h", 1, "u", "p", Role::Primary);
+    let mut m = Monitor::new(cfg.clone(), vec![a], Time::ZERO).unwrap();
+    let ia = m.id_of("a@h").unwrap();
+    drain(&mut m);
+    answer(&mut m, Time::ZERO, ia, PollResult::status("OB"));
+    // From now on the server accepts but never answers; the shell keeps the monitor's
+    // deadlines and answers nothing.
+    let mut now = Time::ZERO;
+    while !m.is_shutting_down() {
+        now = m.poll_timeout().expect("a deadline");
+        assert!(now <= Time::from_secs(60), "no shutdown by {now:?}");
+        m.handle_timeout(now);
+        drain(&mut m);
+    }
+    assert!(
+        now.whole_secs() > cfg.dead_time,
+        "not before DEADTIME: {now:?}"
+    );
+}
