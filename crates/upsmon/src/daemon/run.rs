@@ -118,15 +118,21 @@ pub fn main(start: Start) -> u8 {
 /// outcomes in the order it asked (NUT polls its UPSes one after the other; ours are polled
 /// at the same time, but notifications still come out in MONITOR order).
 ///
-/// A request that is not answered must not hold back the others beyond the monitor's next
-/// deadline: [`InOrder::release`] hands over whatever has arrived and passes the unanswered
-/// tickets by; their replies are then delivered as soon as they come.
+/// A request that is not answered must not hold back the others: a reply waits at most
+/// [`ORDER_HOLD`] for earlier ones ([`InOrder::hold_until`]), then [`InOrder::release`] hands
+/// over whatever has arrived and passes the unanswered tickets by; their replies are delivered
+/// as soon as they come. Servers that answer (within milliseconds of each other) keep the
+/// order; a hung one costs the others no more than the hold.
 #[derive(Default)]
 struct InOrder {
     next_seq: u64,
-    waiting: BTreeMap<u64, Option<(UpsId, PollResult)>>,
+    /// Tickets in order, with the reply and when it arrived once it has.
+    waiting: BTreeMap<u64, Option<(UpsId, PollResult, Time)>>,
     passed_by: std::collections::BTreeSet<u64>,
 }
+
+/// How long a reply waits for the replies to earlier requests.
+const ORDER_HOLD: Duration = Duration::from_millis(250);
 
 impl InOrder {
     fn ticket(&mut self) -> u64 {
@@ -136,24 +142,41 @@ impl InOrder {
         seq
     }
 
-    /// Record a reply; return the replies that can now be delivered, in order.
-    fn arrived(&mut self, seq: u64, id: UpsId, result: PollResult) -> Vec<(UpsId, PollResult)> {
+    /// Record a reply that arrived at `now`; return the replies that can now be delivered,
+    /// in order.
+    fn arrived(
+        &mut self,
+        seq: u64,
+        id: UpsId,
+        result: PollResult,
+        now: Time,
+    ) -> Vec<(UpsId, PollResult)> {
         if self.passed_by.remove(&seq) {
             return vec![(id, result)];
         }
         if let Some(slot) = self.waiting.get_mut(&seq) {
-            *slot = Some((id, result));
+            *slot = Some((id, result, now));
         }
         let mut ready = Vec::new();
         while let Some(entry) = self.waiting.first_entry() {
             if entry.get().is_none() {
                 break;
             }
-            if let Some(reply) = entry.remove() {
-                ready.push(reply);
+            if let Some((id, result, _)) = entry.remove() {
+                ready.push((id, result));
             }
         }
         ready
+    }
+
+    /// When the oldest held reply has waited long enough for earlier ones.
+    fn hold_until(&self) -> Option<Time> {
+        let hold = Time::from_duration(ORDER_HOLD).as_millis();
+        self.waiting
+            .values()
+            .flatten()
+            .map(|(_, _, at)| at.plus_millis(hold))
+            .min()
     }
 
     /// Every reply that has arrived, in order, passing by the tickets still unanswered.
@@ -161,7 +184,7 @@ impl InOrder {
         let mut ready = Vec::new();
         for (seq, reply) in std::mem::take(&mut self.waiting) {
             match reply {
-                Some(reply) => ready.push(reply),
+                Some((id, result, _)) => ready.push((id, result)),
                 None => {
                     self.passed_by.insert(seq);
                 }
@@ -281,14 +304,24 @@ impl Shell {
         {
             *n = n.saturating_sub(1);
         }
-        for (id, result) in self.in_order.arrived(seq, id, result) {
+        let arrived = self.now();
+        for (id, result) in self.in_order.arrived(seq, id, result, arrived) {
             let now = self.now();
             self.monitor.handle_poll(now, id, result);
         }
     }
 
-    /// The monitor's deadline has passed: first hand it every reply that has arrived (a
-    /// request still unanswered must not hold them back any longer), then the timeout.
+    /// When [`Shell::timeout`] is due: the monitor's deadline, or a held reply's.
+    fn deadline(&self) -> Option<Time> {
+        match (self.monitor.poll_timeout(), self.in_order.hold_until()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The monitor's deadline or a reply's hold has passed: first hand the monitor every reply
+    /// that has arrived (a request still unanswered must not hold them back any longer), then
+    /// the timeout (which does nothing before the monitor's own deadline).
     fn timeout(&mut self) {
         for (id, result) in self.in_order.release() {
             let now = self.now();
@@ -456,10 +489,7 @@ async fn run(start: Start) -> u8 {
             shell.supervisor.tell(ToParent::Stopping);
             break;
         }
-        let deadline = shell
-            .monitor
-            .poll_timeout()
-            .map(|t| epoch + t.as_duration());
+        let deadline = shell.deadline().map(|t| epoch + t.as_duration());
         tokio::select! {
             Some((seq, id, request, result)) = results.recv() => {
                 shell.deliver(seq, id, request, result);
@@ -614,10 +644,18 @@ mod tests {
             Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
         let (ua, ub) = (id(&monitor, 0), id(&monitor, 1));
         // The last reply first: held back.
-        assert!(order.arrived(c, ub, PollResult::NumLogins(3)).is_empty());
-        assert!(order.arrived(b, ub, PollResult::NumLogins(2)).is_empty());
+        assert!(
+            order
+                .arrived(c, ub, PollResult::NumLogins(3), Time::ZERO)
+                .is_empty()
+        );
+        assert!(
+            order
+                .arrived(b, ub, PollResult::NumLogins(2), Time::ZERO)
+                .is_empty()
+        );
         // The first one releases all three, in order.
-        let out = order.arrived(a, ua, PollResult::NumLogins(1));
+        let out = order.arrived(a, ua, PollResult::NumLogins(1), Time::ZERO);
         assert_eq!(
             out,
             vec![
@@ -628,7 +666,11 @@ mod tests {
         );
         assert!(order.waiting.is_empty());
         // A reply for an unknown ticket is dropped.
-        assert!(order.arrived(99, ua, PollResult::FsdSet).is_empty());
+        assert!(
+            order
+                .arrived(99, ua, PollResult::FsdSet, Time::ZERO)
+                .is_empty()
+        );
     }
 
     #[test]
@@ -671,16 +713,13 @@ mod tests {
             Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
         let ids: Vec<UpsId> = monitor.ups_ids().collect();
         // a hangs; b and c have answered and wait behind it.
-        assert!(
-            order
-                .arrived(b, ids[1], PollResult::status("OL"))
-                .is_empty()
-        );
-        assert!(
-            order
-                .arrived(c, ids[1], PollResult::NumLogins(1))
-                .is_empty()
-        );
+        assert!(order.hold_until().is_none());
+        let b_reply = order.arrived(b, ids[1], PollResult::status("OL"), Time::from_millis(100));
+        assert!(b_reply.is_empty());
+        let c_reply = order.arrived(c, ids[1], PollResult::NumLogins(1), Time::from_millis(300));
+        assert!(c_reply.is_empty());
+        // They wait for a at most ORDER_HOLD from the first arrival.
+        assert_eq!(order.hold_until(), Some(Time::from_millis(350)));
         assert_eq!(
             order.release(),
             vec![
@@ -691,12 +730,12 @@ mod tests {
         // Later tickets no longer wait for a.
         let d = order.ticket();
         assert_eq!(
-            order.arrived(d, ids[1], PollResult::FsdSet),
+            order.arrived(d, ids[1], PollResult::FsdSet, Time::from_secs(1)),
             vec![(ids[1], PollResult::FsdSet)]
         );
         // a's late answer is delivered when it comes.
         assert_eq!(
-            order.arrived(a, ids[0], PollResult::CommFailure),
+            order.arrived(a, ids[0], PollResult::CommFailure, Time::from_secs(2)),
             vec![(ids[0], PollResult::CommFailure)]
         );
         assert!(order.waiting.is_empty() && order.passed_by.is_empty());

@@ -235,6 +235,8 @@ enum Phase {
         pending: BTreeSet<UpsId>,
         /// While a round is under way: when its unanswered polls count as failed.
         round_deadline: Option<Time>,
+        /// When the current (or last) round started.
+        round_started: Time,
     },
     /// Forced shutdown, step 1: FSD replies outstanding, until `until` at the latest.
     SettingFsd {
@@ -270,6 +272,10 @@ pub struct Monitor {
     actions: VecDeque<Action>,
     reason: Option<ShutdownReason>,
     last_noparent: Option<Time>,
+    /// UPSes whose poll went unanswered past a round's deadline and whose server has not
+    /// answered since: later rounds do not wait for them (each counts as a failed poll) until
+    /// a status comes back.
+    overdue: BTreeSet<UpsId>,
 }
 
 impl Monitor {
@@ -291,10 +297,12 @@ impl Monitor {
                 next_round: Some(now),
                 pending: BTreeSet::new(),
                 round_deadline: None,
+                round_started: now,
             },
             actions: VecDeque::new(),
             reason: None,
             last_noparent: None,
+            overdue: BTreeSet::new(),
         };
         for entry in entries {
             monitor.add(entry);
@@ -429,13 +437,16 @@ impl Monitor {
                 next_round,
                 round_deadline,
                 pending,
+                round_started,
             } => {
                 if next_round.is_some_and(|t| t <= now) {
                     self.start_round(now);
                 } else if round_deadline.is_some_and(|t| t <= now) {
                     // A server that accepted the connection but does not answer must not hold
                     // the decisions for every other UPS: its poll counts as failed.
+                    let started = *round_started;
                     let late = std::mem::take(pending);
+                    self.overdue.extend(late.iter().copied());
                     for id in late {
                         if let Some(u) = self.upses.get(&id) {
                             tracing::warn!(ups = %u.entry.system, "poll not answered within POLLFREQ, counted as failed");
@@ -443,6 +454,16 @@ impl Monitor {
                         self.apply_poll(now, id, PollResult::CommFailure);
                     }
                     self.end_round(now);
+                    // The next round is due the poll interval after this one *started*: the
+                    // wait for the late poll must not also stretch the polling of the others.
+                    let interval = self.poll_interval();
+                    if let Phase::Monitoring {
+                        next_round: Some(next),
+                        ..
+                    } = &mut self.phase
+                    {
+                        *next = now.max(started.plus_secs(interval));
+                    }
                 }
             }
             Phase::SettingFsd { until, pending } => {
@@ -503,6 +524,11 @@ impl Monitor {
             Phase::Monitoring { pending, .. } => {
                 let was_pending = pending.remove(&ups);
                 let round_done = was_pending && pending.is_empty();
+                // Only a server that answers is waited for again; a late failure (the hung
+                // request finally timing out) leaves it overdue.
+                if matches!(result, PollResult::Status { .. } | PollResult::NoLogin) {
+                    self.overdue.remove(&ups);
+                }
                 self.apply_poll(now, ups, result);
                 if round_done {
                     self.end_round(now);
@@ -629,13 +655,23 @@ impl Monitor {
     // ---- internals ----
 
     fn start_round(&mut self, now: Time) {
-        let ids: BTreeSet<UpsId> = self.upses.keys().copied().collect();
-        self.actions.extend(ids.iter().copied().map(Action::Poll));
+        let all: BTreeSet<UpsId> = self.upses.keys().copied().collect();
+        self.actions.extend(all.iter().copied().map(Action::Poll));
+        // A UPS still owing the answer to a poll that timed out is asked again (the shell may
+        // just keep waiting for the old answer) but not waited for: this round counts it as
+        // failed, and its answer counts whenever it comes.
+        self.overdue.retain(|id| all.contains(id));
+        let overdue: Vec<UpsId> = self.overdue.iter().copied().collect();
+        for id in overdue {
+            self.apply_poll(now, id, PollResult::CommFailure);
+        }
+        let ids: BTreeSet<UpsId> = all.difference(&self.overdue).copied().collect();
         let empty = ids.is_empty();
         self.phase = Phase::Monitoring {
             next_round: None,
             pending: ids,
             round_deadline: Some(now.plus_secs(self.config.poll_freq.max(1))),
+            round_started: now,
         };
         if empty {
             self.end_round(now);

@@ -124,25 +124,60 @@ fn a_poll_not_answered_within_pollfreq_counts_as_failed_for_that_ups_only() {
 }
 
 #[test]
-fn late_answer_counts_for_the_round_that_is_open_when_it_comes() {
+fn a_ups_whose_poll_timed_out_is_not_waited_for_until_it_answers() {
     let cfg = config();
     let (mut m, _a, ia, ib) = two(&cfg);
     drain(&mut m);
     answer(&mut m, Time::from_millis(10), ia, PollResult::status("OL"));
     m.handle_timeout(Time::from_secs(5));
     drain(&mut m);
-    // Next round at 10 s; b's session is still busy with the first poll, whose answer
-    // now arrives and counts for this round.
-    m.handle_timeout(Time::from_secs(10));
+    // The next round is due POLLFREQ after the first one started, so at once: waiting for
+    // b does not stretch the polling of a.
+    assert_eq!(m.poll_timeout(), Some(Time::from_secs(5)));
+    m.handle_timeout(Time::from_secs(5));
+    // b is asked again (the shell may keep waiting for its first answer) but this round does
+    // not wait for it: a's answer ends the round.
     assert_eq!(polls(&drain(&mut m)), [ia, ib]);
-    answer(&mut m, Time::from_secs(10), ia, PollResult::status("OL"));
-    let acts = answer(&mut m, Time::from_secs(11), ib, PollResult::status("OL"));
+    let acts = answer(&mut m, Time::from_secs(5), ia, PollResult::status("OB LB"));
+    assert!(
+        acts.contains(&Action::SetFsd(ia)),
+        "decided at once: {acts:?}"
+    );
+}
+
+#[test]
+fn a_late_answer_counts_when_it_comes_and_the_ups_is_waited_for_again() {
+    let cfg = config();
+    let (mut m, _a, ia, ib) = two(&cfg);
+    drain(&mut m);
+    answer(&mut m, Time::from_millis(10), ia, PollResult::status("OL"));
+    m.handle_timeout(Time::from_secs(5));
+    m.handle_timeout(Time::from_secs(5));
+    drain(&mut m);
+    answer(&mut m, Time::from_secs(5), ia, PollResult::status("OL"));
+    assert_eq!(
+        m.poll_timeout(),
+        Some(Time::from_secs(10)),
+        "round ended at 5"
+    );
+    // b's first answer arrives between rounds: applied at once.
+    let acts = answer(&mut m, Time::from_secs(6), ib, PollResult::status("OL"));
     assert!(
         acts.iter().any(
             |a| matches!(a, Action::Notify(n) if n.kind == nut_core::names::NotifyType::CommOk)
         ),
         "{acts:?}"
     );
+    // From now on rounds wait for b again.
+    m.handle_timeout(Time::from_secs(10));
+    drain(&mut m);
+    answer(&mut m, Time::from_secs(10), ia, PollResult::status("OL"));
+    assert_eq!(
+        m.poll_timeout(),
+        Some(Time::from_secs(15)),
+        "b's poll is awaited"
+    );
+    answer(&mut m, Time::from_secs(11), ib, PollResult::status("OL"));
     assert_eq!(
         m.poll_timeout(),
         Some(Time::from_secs(16)),
@@ -283,5 +318,26 @@ fn a_ups_on_battery_whose_server_stops_answering_is_critical_after_deadtime() {
     assert!(
         now.whole_secs() > cfg.dead_time,
         "not before DEADTIME: {now:?}"
+    );
+}
+
+#[test]
+fn a_late_failure_does_not_make_the_rounds_wait_for_a_hung_server_again() {
+    let cfg = config();
+    let (mut m, _a, ia, ib) = two(&cfg);
+    drain(&mut m);
+    answer(&mut m, Time::from_millis(10), ia, PollResult::status("OL"));
+    m.handle_timeout(Time::from_secs(5));
+    m.handle_timeout(Time::from_secs(5));
+    drain(&mut m);
+    answer(&mut m, Time::from_secs(5), ia, PollResult::status("OL"));
+    // The hung request finally times out; the server still does not answer.
+    answer(&mut m, Time::from_secs(9), ib, PollResult::CommFailure);
+    m.handle_timeout(Time::from_secs(10));
+    drain(&mut m);
+    let acts = answer(&mut m, Time::from_secs(10), ia, PollResult::status("OB LB"));
+    assert!(
+        acts.contains(&Action::SetFsd(ia)),
+        "decided at once: {acts:?}"
     );
 }
