@@ -23,8 +23,9 @@
 //! later. The shell may answer the polls in any order and concurrently. A round lasts at most
 //! POLLFREQ seconds: a poll still unanswered then counts as failed for its UPS only
 //! ([`PollResult::CommFailure`]) and the round is decided for the others, so a server that
-//! accepts connections but never answers cannot hold every decision. An answer that comes
-//! later counts for the round open when it arrives.
+//! accepts connections but never answers cannot hold every decision. Later rounds still ask
+//! that UPS but do not wait for it (each counts as a failed poll) until its server answers a
+//! status again; an answer that comes late counts when it arrives.
 //!
 //! When the healthy power value falls below MINSUPPLIES (or on `-c fsd`) the forced shutdown
 //! starts and status polling stops, as in NUT where `forceshutdown()` never returns:
