@@ -120,10 +120,16 @@ say "A: over Debian's NUT"
 for pkg in nut-server nut-client; do
     installed "$pkg" || die "Debian's $pkg is not installed (bash .ci/run installs the peers)"
 done
+# A typo in the kept upssched.conf: postinst reports it (upssched -t) and installs anyway.
+echo 'AT ONBAT * EXECUTE typo' >> /etc/nut/upssched.conf
 declare -A KEPT
 for f in /etc/nut/*; do KEPT[$f]=$(sha256sum < "$f"); done
 dpkg --remove --force-depends nut-server nut-client >/dev/null
-dpkg -i "$DEB" >/dev/null || die "dpkg -i over Debian's (removed) NUT failed"
+dpkg_err=$(dpkg -i "$DEB" 2>&1 >/dev/null) || die "dpkg -i over Debian's (removed) NUT failed: $dpkg_err"
+case "$dpkg_err" in
+    *"upssched.conf has errors"*"upssched skips those rules"*) ;;
+    *) die "postinst did not report the bad upssched.conf line: $dpkg_err" ;;
+esac
 installed nut-rs || die "nut-rs is not installed"
 for f in "${!KEPT[@]}"; do
     [ "$(sha256sum < "$f")" = "${KEPT[$f]}" ] || die "postinst changed the existing $f"

@@ -126,3 +126,20 @@ fn the_commented_examples_parse_too() {
     assert_eq!(hosts.monitors.len(), 1);
     assert_eq!(hosts.monitors[0].system, "simulated@localhost");
 }
+
+#[test]
+fn the_upssched_sample_passes_the_check_postinst_runs() {
+    // postinst runs `upssched -t` over /etc/nut/upssched.conf; the sample it installs passes.
+    let conf = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("conf");
+    let out = std::process::Command::new(nut_harness::bin(nut_harness::Impl::Ours, "upssched"))
+        .arg("-t")
+        .env("NUT_CONFPATH", &conf)
+        .output()
+        .expect("run upssched -t");
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        out.stderr.is_empty(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}

@@ -3,156 +3,18 @@
 //! runs the binary against Debian's upsd and dummy-ups (nut-harness). Start-up checks are
 //! compared with Debian's upsmon.
 
-use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
-use std::time::Duration;
 
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use nut_harness::{Daemon, Impl, Stack, StackBuilder, bin, poll_until, wait_until};
+use nut_harness::{Impl, bin, poll_until, wait_until};
 
-const STEP: Duration = Duration::from_secs(30);
-
-fn upsmon() -> PathBuf {
-    PathBuf::from(env!("CARGO_BIN_EXE_upsmon"))
-}
-
-fn stack() -> Stack {
-    StackBuilder::new()
-        .upsd(Impl::Debian)
-        .driver(Impl::Debian)
-        .dummy(
-            "dummy",
-            "dummy.dev",
-            "ups.status: OL\nbattery.charge: 100\n",
-        )
-        .start()
-}
-
-/// One of our upsmons: config dir, PID dir, events file, shutdown log.
-struct Mon {
-    conf: PathBuf,
-    run: PathBuf,
-    events: PathBuf,
-    shutdowns: PathBuf,
-}
-
-impl Mon {
-    /// Write the config (`body` + NOTIFYCMD/SHUTDOWNCMD/fast polling/EXEC everywhere).
-    fn new(stack: &Stack, tag: &str, body: &str) -> Mon {
-        let dir = stack.dir();
-        let mon = Mon {
-            conf: dir.join(format!("{tag}-conf")),
-            run: dir.join(format!("{tag}-run")),
-            events: dir.join(format!("{tag}-events.log")),
-            shutdowns: dir.join(format!("{tag}-shutdowns.log")),
-        };
-        let mut conf = body.replace("{port}", &stack.port().to_string());
-        conf.push_str(&format!(
-            "\nNOTIFYCMD {}/notify.sh\nSHUTDOWNCMD \"id -u >> {}\"\nPOWERDOWNFLAG {}/{tag}-killpower\n\
-             POLLFREQ 1\nPOLLFREQALERT 1\nFINALDELAY 0\nHOSTSYNC 2\n",
-            mon.conf.display(),
-            mon.shutdowns.display(),
-            dir.display()
-        ));
-        for t in [
-            "ONLINE", "ONBATT", "LOWBATT", "FSD", "SHUTDOWN", "NOPARENT", "COMMBAD",
-        ] {
-            conf.push_str(&format!("NOTIFYFLAG {t} SYSLOG+EXEC\n"));
-        }
-        stack.write_file(&format!("{tag}-conf/upsmon.conf"), conf);
-        stack.write_executable(
-            &format!("{tag}-conf/notify.sh"),
-            format!(
-                "#!/bin/sh\necho \"$NOTIFYTYPE $(id -u)\" >> {}\n",
-                mon.events.display()
-            ),
-        );
-        mon
-    }
-
-    fn command(&self, args: &[&str]) -> Command {
-        let mut cmd = Command::new(upsmon());
-        cmd.args(args)
-            .env("NUT_CONFPATH", &self.conf)
-            .env("NUT_PIDPATH", &self.run)
-            .env_remove("NOTIFY_SOCKET");
-        cmd
-    }
-
-    fn spawn(&self, stack: &mut Stack, label: &str, args: &[&str]) -> Daemon {
-        let cmd = self.command(args);
-        stack.spawn_as(label, cmd)
-    }
-
-    fn run(&self, args: &[&str]) -> Output {
-        self.command(args)
-            .stdin(Stdio::null())
-            .output()
-            .expect("run upsmon")
-    }
-
-    fn pid_file(&self) -> PathBuf {
-        self.run.join("upsmon.pid")
-    }
-
-    fn pid_in_file(&self) -> Option<i32> {
-        std::fs::read_to_string(self.pid_file())
-            .ok()?
-            .trim()
-            .parse()
-            .ok()
-    }
-
-    fn events(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.events)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-
-    /// Wait for an event line starting with `kind `; returns the line.
-    fn wait_event(&self, kind: &str) -> String {
-        let prefix = format!("{kind} ");
-        wait_until(&format!("{kind} notification"), STEP, || {
-            self.events().into_iter().find(|l| l.starts_with(&prefix))
-        })
-    }
-
-    fn shutdown_uids(&self) -> Vec<String> {
-        std::fs::read_to_string(&self.shutdowns)
-            .unwrap_or_default()
-            .lines()
-            .map(str::to_owned)
-            .collect()
-    }
-}
-
-const PRIMARY: &str = "MONITOR dummy@127.0.0.1:{port} 1 admin adminpass primary\n";
-
-fn set_status(stack: &Stack, status: &str) {
-    let mut c = stack.conn();
-    assert_eq!(c.request("USERNAME admin"), ["OK"]);
-    assert_eq!(c.request("PASSWORD adminpass"), ["OK"]);
-    assert_eq!(
-        c.request(&format!("SET VAR dummy ups.status \"{status}\"")),
-        ["OK"]
-    );
-}
-
-fn wait_logins(stack: &Stack, n: u32) {
-    wait_until(&format!("{n} login(s) on dummy"), STEP, || {
-        let reply = stack.conn().request("GET NUMLOGINS dummy");
-        let count: u32 = reply
-            .first()
-            .and_then(|l| l.rsplit(' ').next())
-            .and_then(|n| n.parse().ok())
-            .unwrap_or(0);
-        (count >= n).then_some(())
-    });
-}
+mod support;
+use support::{
+    Mon, PRIMARY, STEP, notifications, notify_socket, set_status, stack, upsmon, wait_logins,
+    wait_notification,
+};
 
 /// Children of `pid` (from /proc).
 fn children(pid: u32) -> Vec<u32> {
@@ -269,56 +131,12 @@ fn control_commands_go_through_the_parent() {
     assert!(mon.shutdown_uids().is_empty());
 }
 
-/// What systemd would receive: each datagram with its sender's PID.
-fn notifications(sock: &UnixDatagram) -> Vec<(i32, String)> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
-    use std::io::IoSliceMut;
-    use std::os::fd::AsRawFd;
-    let mut out = Vec::new();
-    loop {
-        let mut buf = [0u8; 1024];
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let mut cmsg = nix::cmsg_space!(nix::sys::socket::UnixCredentials);
-        let msg = match recvmsg::<()>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_DONTWAIT,
-        ) {
-            Ok(m) => m,
-            Err(_) => break,
-        };
-        let mut pid = 0;
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmCredentials(cred) = c {
-                    pid = cred.pid();
-                }
-            }
-        }
-        let n = msg.bytes;
-        out.push((pid, String::from_utf8_lossy(&buf[..n]).into_owned()));
-    }
-    out
-}
-
-fn wait_notification(sock: &UnixDatagram, seen: &mut Vec<(i32, String)>, what: &str) -> i32 {
-    wait_until(&format!("sd_notify {what}"), STEP, || {
-        seen.extend(notifications(sock));
-        seen.iter()
-            .find(|(_, m)| m.lines().any(|l| l == what))
-            .map(|(pid, _)| *pid)
-    })
-}
-
 #[test]
 fn sd_notify_comes_from_the_main_process() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "notify", PRIMARY);
     let socket = stack.dir().join("notify.sock");
-    let sock = UnixDatagram::bind(&socket).expect("bind notify socket");
-    nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::PassCred, &true)
-        .expect("SO_PASSCRED");
+    let sock = notify_socket(&socket);
     let mut cmd = mon.command(&["-F"]);
     cmd.env("NOTIFY_SOCKET", &socket);
     let daemon = stack.spawn_as("upsmon notify", cmd);
@@ -511,4 +329,44 @@ fn startup_checks_and_killpower_like_nut() {
     let (ours, debian) = both(conf, &["-K"]);
     assert_eq!(ours.status.code(), Some(1), "no POWERDOWNFLAG");
     assert_eq!(debian.status.code(), Some(1));
+}
+
+#[test]
+fn killpower_answers_even_when_upsmon_conf_has_errors() {
+    // The late-shutdown hook runs `upsmon -K && upsdrvctl shutdown`: a bad edit of upsmon.conf
+    // must not make it skip the UPS power-off (issue 12 item 7). NUT checks the flag whatever
+    // invalid lines the file has.
+    let tmp = tempfile::tempdir().unwrap();
+    let conf = tmp.path();
+    let flag = conf.join("killpower");
+    for bad in ["POLLFREQ soon", "NOTIFYFLAG ONBATT BOGUS"] {
+        std::fs::write(
+            conf.join("upsmon.conf"),
+            format!(
+                "MONITOR ups@127.0.0.1:9 1 u p primary\nPOWERDOWNFLAG {}\n{bad}\n",
+                flag.display()
+            ),
+        )
+        .unwrap();
+        for (content, want) in [(Some("upsmon-shutdown-file"), 0), (None, 1)] {
+            match content {
+                Some(c) => std::fs::write(&flag, c).unwrap(),
+                None => {
+                    let _ = std::fs::remove_file(&flag);
+                }
+            }
+            let (ours, debian) = both(conf, &["-K"]);
+            assert_eq!(
+                debian.status.code(),
+                Some(want),
+                "debian -K with {bad:?}, flag {content:?}"
+            );
+            assert_eq!(
+                ours.status.code(),
+                Some(want),
+                "ours -K with {bad:?}, flag {content:?}: {}",
+                String::from_utf8_lossy(&ours.stderr)
+            );
+        }
+    }
 }

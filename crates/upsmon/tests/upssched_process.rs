@@ -257,3 +257,130 @@ fn sigterm_stops_the_daemon_cleanly() {
     assert!(gone.is_some(), "socket and PID file removed on SIGTERM");
     assert!(setup.log().is_empty(), "pending timers are dropped");
 }
+
+/// A syslog for one program run at a time: `cmd` runs with a private /dev (mount namespace,
+/// root only) whose `log` is a datagram socket of ours; `/dev/null` is kept.
+struct Syslog {
+    dev: PathBuf,
+    socket: std::os::unix::net::UnixDatagram,
+}
+
+impl Syslog {
+    fn new(dir: &Path) -> Syslog {
+        assert!(
+            nix::unistd::Uid::effective().is_root(),
+            "capturing syslog needs a mount namespace: run the tests as root"
+        );
+        let dev = dir.join("dev");
+        std::fs::create_dir_all(&dev).unwrap();
+        let socket = std::os::unix::net::UnixDatagram::bind(dev.join("log")).expect("bind dev/log");
+        socket.set_nonblocking(true).unwrap();
+        Syslog { dev, socket }
+    }
+
+    /// Run `cmd`; its output and what it sent to syslog.
+    fn run(&self, cmd: &Command) -> (Output, Vec<String>) {
+        let mut wrapped = Command::new("unshare");
+        wrapped
+            .args(["--mount", "--propagation", "private", "sh", "-c"])
+            .arg(r#"touch "$0/null" && mount --bind /dev/null "$0/null" && mount --bind "$0" /dev && exec "$@""#)
+            .arg(&self.dev)
+            .arg(cmd.get_program())
+            .args(cmd.get_args())
+            .stdin(Stdio::null());
+        for (key, value) in cmd.get_envs() {
+            match value {
+                Some(value) => wrapped.env(key, value),
+                None => wrapped.env_remove(key),
+            };
+        }
+        let out = wrapped.output().expect("run unshare");
+        let mut lines = Vec::new();
+        let mut buf = [0u8; 4096];
+        while let Ok(n) = self.socket.recv(&mut buf) {
+            lines.push(String::from_utf8_lossy(&buf[..n]).into_owned());
+        }
+        (out, lines)
+    }
+}
+
+#[test]
+fn a_bad_rule_is_reported_to_syslog_and_every_other_rule_still_acts() {
+    // Issue 12 item 5: one typo used to disable every rule, with the error on stderr only
+    // (/dev/null under a detached upsmon). NUT 2.8.0 skips the bad rule.
+    let setup = Setup::new(
+        "AT ONBATT * START-TIMER onbatt 600\nAT ONBAT * EXECUTE typo\n\
+         AT ONBATT * START-TIMER late 30s\nAT ONBATT * EXECUTE now\n",
+    );
+    let log = Syslog::new(setup.path());
+    for round in 0..2 {
+        let cmd = setup.command(Some(("ups@host", "ONBATT")), &["on battery"]);
+        let (out, syslog) = log.run(&cmd);
+        // The rules that parsed have acted…
+        assert_eq!(setup.wait_log(round + 1).len(), round + 1);
+        let listed = setup.request("LIST-TIMERS");
+        assert_eq!(listed.len(), round + 1 + 3, "{listed:?}");
+        assert!(listed[1].starts_with("onbatt\t"), "{listed:?}");
+        // …and every invocation reports both bad lines, to syslog and stderr, and says so
+        // in its exit status.
+        assert_eq!(out.status.code(), Some(78), "{out:?}");
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        for needle in [
+            "upssched.conf:5: AT: unknown notify type 'ONBAT'",
+            "upssched.conf:6: ",
+        ] {
+            assert!(
+                syslog
+                    .iter()
+                    .any(|l| l.contains(needle) && l.contains("upssched[")),
+                "{needle} in syslog: {syslog:?}"
+            );
+            assert!(stderr.contains(needle), "{needle} on stderr: {stderr}");
+        }
+    }
+    assert_eq!(setup.log()[0], "now ups@host ONBATT on battery");
+}
+
+#[test]
+fn check_flag_validates_the_file() {
+    let good = Setup::new("AT ONBATT * START-TIMER onbatt 30\n");
+    let out = good.command(None, &["-t"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("OK (1 rule(s))"));
+
+    let bad = Setup::new("AT ONBATT * START-TIMER onbatt 30\nAT ONBATT * STOP-TIMER x\n");
+    let out = bad.command(None, &["-t"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("upssched.conf:5: AT: unknown command 'STOP-TIMER'"),
+        "{stderr}"
+    );
+    assert!(stderr.contains("1 error(s)"), "{stderr}");
+    assert!(!bad.pipe().exists(), "-t starts nothing");
+
+    // A quoted CMDSCRIPT with arguments (item 8): a warning, not an error.
+    let quoted = Setup::new("");
+    let conf = quoted.path().join("upssched.conf");
+    let text = std::fs::read_to_string(&conf).unwrap();
+    let first = text.lines().next().unwrap().to_owned();
+    std::fs::write(
+        &conf,
+        text.replacen(&first, "CMDSCRIPT \"/usr/bin/logger -t ups\"", 1),
+    )
+    .unwrap();
+    let out = quoted.command(None, &["-t"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(0), "{out:?}");
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("is one quoted word with spaces"),
+        "{out:?}"
+    );
+
+    let missing = tempfile::tempdir().unwrap();
+    let out = Command::new(upssched())
+        .arg("-t")
+        .env("NUT_CONFPATH", missing.path())
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(78), "{out:?}");
+}

@@ -9,7 +9,7 @@
 //! file is parsed and problems are errors. `CANCEL-TIMER-MATCHED` (documented by NUT but not
 //! handled by its `AT` parser) is understood.
 
-use super::diag::{ConfLine, ConfResult, Seen, Sink};
+use super::diag::{ConfLine, ConfResult, Diagnostic, Seen, Sink};
 use super::values::uint;
 use crate::names::NotifyType;
 
@@ -117,7 +117,29 @@ pub enum AtAction {
 
 /// Parse upssched.conf. `file_name` is only used in diagnostics.
 pub fn parse_upssched_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResult<UpsschedConf> {
-    let (mut sink, lines) = Sink::read(text.as_ref(), file_name);
+    let (sink, conf) = parse(text.as_ref(), file_name);
+    sink.finish(conf)
+}
+
+/// Parse upssched.conf and keep what is usable even when some lines have errors: every `AT`
+/// rule that parsed, the settings that did. Returns that configuration and every diagnostic
+/// (errors and warnings, in line order).
+///
+/// upssched uses this when it runs for an event: a typo in one rule must not disable the
+/// others (NUT 2.8.0 skips a bad rule and acts on the rest); the errors are still reported.
+pub fn parse_upssched_conf_lenient(
+    text: impl AsRef<[u8]>,
+    file_name: &str,
+) -> (UpsschedConf, Vec<Diagnostic>) {
+    let (sink, conf) = parse(text.as_ref(), file_name);
+    match sink.finish(conf.clone()) {
+        Ok(parsed) => (parsed.config, parsed.warnings),
+        Err(e) => (conf, e.diagnostics().into_iter().cloned().collect()),
+    }
+}
+
+fn parse(text: &[u8], file_name: &str) -> (Sink, UpsschedConf) {
+    let (mut sink, lines) = Sink::read(text, file_name);
     let mut conf = UpsschedConf::default();
     let mut seen = Seen::default();
     // Each missing prerequisite is reported once, at the first AT line that needs it.
@@ -139,6 +161,19 @@ pub fn parse_upssched_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResul
                     if l.words[1].is_empty() {
                         sink.error(line, "CMDSCRIPT: empty script name");
                     } else {
+                        if l.words.len() == 2 && l.words[1].contains(' ') {
+                            // 2.8.0 ran CMDSCRIPT through a shell, so `"prog args"` worked;
+                            // it is run as a program now, and that program does not exist.
+                            sink.warn(
+                                line,
+                                format!(
+                                    "CMDSCRIPT \"{}\" is one quoted word with spaces: it is run as \
+                                     a program of that name, not through a shell; write the \
+                                     program and its arguments as separate words",
+                                    l.words[1]
+                                ),
+                            );
+                        }
                         conf.cmdscript = Some(l.words[1..].to_vec());
                     }
                 }
@@ -178,7 +213,7 @@ pub fn parse_upssched_conf(text: impl AsRef<[u8]>, file_name: &str) -> ConfResul
             _ => sink.unknown_directive(l, KEYWORDS),
         }
     }
-    sink.finish(conf)
+    (sink, conf)
 }
 
 fn at_rule(l: &ConfLine, sink: &mut Sink) -> Option<AtRule> {

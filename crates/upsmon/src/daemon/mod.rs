@@ -84,6 +84,20 @@ fn upsmon() -> u8 {
         Ok(loaded) => loaded,
         Err(e) => {
             eprintln!("{e}");
+            if cli.check_killpower && matches!(e, settings::LoadError::Invalid(_)) {
+                // The late-shutdown hook (`upsmon -K && upsdrvctl shutdown`) must get its
+                // answer even after a bad edit: as NUT, whose -K looks at the flag whatever
+                // invalid lines the file has. Only POWERDOWNFLAG is read.
+                nut_daemon::log::init("upsmon", cli.debug, Target::Stderr);
+                eprintln!(
+                    "{}: has errors, reading only POWERDOWNFLAG",
+                    conf_path.display()
+                );
+                let flag = std::fs::read(&conf_path)
+                    .ok()
+                    .and_then(|text| powerflag::lenient_path(&text));
+                return powerflag::check_killpower(flag.as_deref());
+            }
             return Exit::Config.code();
         }
     };

@@ -7,11 +7,15 @@
 //! * Inside the double quotes, `\`, `"`, `$` and `` ` `` of the message are escaped. NUT pastes
 //!   the message in raw, so an `ups.alarm` text sent by the UPS (ALARM's second `%s`) or a
 //!   NOTIFYMSG with a quote could run shell code as the upsmon user.
-//! * Notifiers start in the order of the notifications: the next one starts when the previous
-//!   one has finished, or after [`ORDER_WAIT`] if it is still running. NUT forks them all at
-//!   once, so a script that appends to a log could record ONBATT after LOWBATT.
 //! * `wall` is fed in the background and never holds the monitor up; a missing `wall` is
 //!   reported once.
+//!
+//! NUT forks one notifier per notification at once. Here each NOTIFYCMD starts as soon as the
+//! previous one has finished, or [`ORDER_GRACE`] after the previous one started, whichever
+//! comes first: quick scripts (the usual case) still see the events in the order they
+//! happened, and a slow one delays the next by a quarter of a second at most, so FSD and
+//! SHUTDOWN notifiers (often used to bring other hosts down) start well within FINALDELAY,
+//! before SHUTDOWNCMD. (This used to be a 10 s wait per running notifier.)
 
 use std::process::Stdio;
 use std::time::Duration;
@@ -22,8 +26,8 @@ use tokio::io::AsyncWriteExt;
 use tokio::process::Command;
 use tokio::sync::mpsc;
 
-/// How long a running NOTIFYCMD holds back the next one.
-pub const ORDER_WAIT: Duration = Duration::from_secs(10);
+/// How long a running NOTIFYCMD may hold back the start of the next one.
+pub const ORDER_GRACE: Duration = Duration::from_millis(250);
 
 /// How long `wall` may take to read its message.
 const WALL_WAIT: Duration = Duration::from_secs(10);
@@ -44,7 +48,7 @@ pub struct Notifier {
 }
 
 impl Notifier {
-    /// A notifier for these settings; starts the task that runs NOTIFYCMD in order.
+    /// A notifier for these settings; starts the task that starts NOTIFYCMDs in order.
     pub fn new(table: NotifyTable, notifycmd: Option<String>) -> Self {
         let (tx, rx) = mpsc::unbounded_channel();
         let queue = tokio::spawn(run_exec_queue(rx));
@@ -58,8 +62,7 @@ impl Notifier {
     }
 
     /// Start every queued NOTIFYCMD before the process exits (NUT forks each one at once, so
-    /// they survive its exit; ours must at least have been started). Waits at most
-    /// `limit`.
+    /// they survive its exit; ours must at least have been started). Waits at most `limit`.
     pub async fn flush(self, limit: Duration) {
         drop(self.exec);
         let _ = tokio::time::timeout(limit, self.queue).await;
@@ -129,6 +132,8 @@ impl Notifier {
     }
 }
 
+/// Start the jobs in order: each when the previous one has ended or [`ORDER_GRACE`] after
+/// it started. Every child is reaped in the background whenever it ends.
 async fn run_exec_queue(mut jobs: mpsc::UnboundedReceiver<ExecJob>) {
     while let Some(job) = jobs.recv().await {
         let spawned = Command::new("/bin/sh")
@@ -144,23 +149,18 @@ async fn run_exec_queue(mut jobs: mpsc::UnboundedReceiver<ExecJob>) {
                 continue;
             }
         };
-        match tokio::time::timeout(ORDER_WAIT, child.wait()).await {
-            Ok(Ok(status)) if !status.success() => {
-                tracing::debug!("NOTIFYCMD {} exited with {status}", job.command);
+        let (done_tx, done_rx) = tokio::sync::oneshot::channel();
+        tokio::spawn(async move {
+            match child.wait().await {
+                Ok(status) if !status.success() => {
+                    tracing::warn!("NOTIFYCMD {} exited with {status}", job.command);
+                }
+                Ok(_) => {}
+                Err(e) => tracing::debug!("NOTIFYCMD {}: {e}", job.command),
             }
-            Ok(_) => {}
-            Err(_) => {
-                tracing::warn!(
-                    "NOTIFYCMD {} still running after {}s, not waiting for it any longer",
-                    job.command,
-                    ORDER_WAIT.as_secs()
-                );
-                // Reap it whenever it ends.
-                tokio::spawn(async move {
-                    let _ = child.wait().await;
-                });
-            }
-        }
+            let _ = done_tx.send(());
+        });
+        let _ = tokio::time::timeout(ORDER_GRACE, done_rx).await;
     }
 }
 
@@ -232,11 +232,16 @@ mod tests {
             loop {
                 let text = std::fs::read_to_string(&out).unwrap_or_default();
                 if text.lines().count() == 3 {
+                    // Each notifier starts at once, so they may finish in any order.
+                    let mut lines: Vec<&str> = text.lines().collect();
+                    lines.sort_unstable();
                     assert_eq!(
-                        text,
-                        "1|ONBATT|ups@h:1|on \"battery\" $HOME ups@h:1\n\
-                         1|LOWBATT|ups@h:1|UPS ups@h:1 battery is low\n\
-                         1|SHUTDOWN||Auto logout and shutdown proceeding\n"
+                        lines,
+                        [
+                            "1|LOWBATT|ups@h:1|UPS ups@h:1 battery is low",
+                            "1|ONBATT|ups@h:1|on \"battery\" $HOME ups@h:1",
+                            "1|SHUTDOWN||Auto logout and shutdown proceeding",
+                        ]
                     );
                     break;
                 }

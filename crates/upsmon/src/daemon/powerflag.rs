@@ -7,8 +7,8 @@
 
 use std::fs::OpenOptions;
 use std::io::{self, BufRead, BufReader, Read, Write};
-use std::os::unix::fs::OpenOptionsExt;
-use std::path::Path;
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
+use std::path::{Path, PathBuf};
 
 /// The exact content NUT writes.
 pub const MAGIC: &str = "upsmon-shutdown-file";
@@ -41,13 +41,41 @@ pub fn state(path: &Path) -> io::Result<FlagState> {
 }
 
 /// Write the flag (root, mode 0644 like NUT's fopen under umask 022).
+///
+/// This runs as root just before SHUTDOWNCMD, so it must not be turned against another file:
+/// a symbolic link at the path is refused (`O_NOFOLLOW`), and so is anything but a regular
+/// file with a single link (a hard link to a file elsewhere, a FIFO, a device). The file is
+/// only truncated after those checks. NUT's `fopen(…, "w")` follows links.
 pub fn write(path: &Path) -> io::Result<()> {
+    let refuse = |why: &str| {
+        io::Error::new(
+            io::ErrorKind::InvalidInput,
+            format!("{} {why}, not writing through it", path.display()),
+        )
+    };
     let mut file = OpenOptions::new()
         .write(true)
         .create(true)
-        .truncate(true)
         .mode(0o644)
-        .open(path)?;
+        // O_NONBLOCK: opening a FIFO with no reader fails (ENXIO) instead of hanging the
+        // shutdown; it changes nothing for a regular file.
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC | libc::O_NONBLOCK)
+        .open(path)
+        .map_err(|e| {
+            if e.raw_os_error() == Some(libc::ELOOP) {
+                refuse("is a symbolic link")
+            } else {
+                e
+            }
+        })?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(refuse("is not a regular file"));
+    }
+    if meta.nlink() > 1 {
+        return Err(refuse("has other hard links"));
+    }
+    file.set_len(0)?;
     file.write_all(MAGIC.as_bytes())?;
     file.sync_all()
 }
@@ -76,6 +104,17 @@ pub fn clear_stale(path: &Path) -> bool {
             true
         }
     }
+}
+
+/// POWERDOWNFLAG from an upsmon.conf that does not parse as a whole: the last
+/// `POWERDOWNFLAG <file>` line that reads as one, whatever the other lines say.
+pub fn lenient_path(text: &[u8]) -> Option<PathBuf> {
+    nut_core::token::tokenize_text(text, nut_core::token::Limits::default())
+        .into_iter()
+        .filter_map(|line| line.into_result().ok())
+        .filter(|words| words.len() == 2 && words[0] == "POWERDOWNFLAG" && !words[1].is_empty())
+        .map(|words| PathBuf::from(&words[1]))
+        .next_back()
 }
 
 /// `upsmon -K`: exit code 0 when the flag is set, 1 otherwise, with NUT's messages.
@@ -130,5 +169,53 @@ mod tests {
         assert_eq!(check_killpower(Some(&flag)), 1);
         assert!(!clear_stale(&flag));
         assert!(flag.exists(), "a foreign file is never removed");
+    }
+
+    #[test]
+    fn a_planted_link_or_special_file_is_never_written_through() {
+        let tmp = tempfile::tempdir().unwrap();
+        let victim = tmp.path().join("victim");
+        std::fs::write(&victim, "root-only secret\n").unwrap();
+        let flag = tmp.path().join("killpower");
+        // A symbolic link to another file.
+        std::os::unix::fs::symlink(&victim, &flag).unwrap();
+        let err = write(&flag).expect_err("a symlink is refused");
+        assert!(err.to_string().contains("symbolic link"), "{err}");
+        // A dangling one must not create its target either.
+        let elsewhere = tmp.path().join("created-elsewhere");
+        let dangling = tmp.path().join("dangling");
+        std::os::unix::fs::symlink(&elsewhere, &dangling).unwrap();
+        assert!(write(&dangling).is_err());
+        assert!(!elsewhere.exists());
+        // A hard link to another file.
+        std::fs::remove_file(&flag).unwrap();
+        std::fs::hard_link(&victim, &flag).unwrap();
+        let err = write(&flag).expect_err("a second link is refused");
+        assert!(err.to_string().contains("hard links"), "{err}");
+        // A FIFO (no reader): refused, without hanging.
+        std::fs::remove_file(&flag).unwrap();
+        nix::unistd::mkfifo(&flag, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+        assert!(write(&flag).is_err());
+        std::fs::remove_file(&flag).unwrap();
+        // A directory.
+        std::fs::create_dir(&flag).unwrap();
+        assert!(write(&flag).is_err());
+        std::fs::remove_dir(&flag).unwrap();
+        assert_eq!(
+            std::fs::read_to_string(&victim).unwrap(),
+            "root-only secret\n"
+        );
+        // A plain old flag file is still overwritten as before.
+        std::fs::write(&flag, "upsmon-shutdown-file and more").unwrap();
+        write(&flag).unwrap();
+        assert_eq!(std::fs::read(&flag).unwrap(), MAGIC.as_bytes());
+    }
+
+    #[test]
+    fn lenient_path_takes_the_last_good_powerdownflag_line() {
+        let text = b"MONITOR broken line\nPOWERDOWNFLAG /etc/first\nNOSUCHDIRECTIVE\n\
+                     POWERDOWNFLAG\nPOWERDOWNFLAG \"/etc/kill power\"\n";
+        assert_eq!(lenient_path(text), Some(PathBuf::from("/etc/kill power")));
+        assert_eq!(lenient_path(b"MONITOR x\n"), None);
     }
 }

@@ -117,11 +117,22 @@ pub fn main(start: Start) -> u8 {
 /// Replies held back until every earlier request has been answered, so that the monitor sees
 /// outcomes in the order it asked (NUT polls its UPSes one after the other; ours are polled
 /// at the same time, but notifications still come out in MONITOR order).
+///
+/// A request that is not answered must not hold back the others: a reply waits at most
+/// [`ORDER_HOLD`] for earlier ones ([`InOrder::hold_until`]), then [`InOrder::release`] hands
+/// over whatever has arrived and passes the unanswered tickets by; their replies are delivered
+/// as soon as they come. Servers that answer (within milliseconds of each other) keep the
+/// order; a hung one costs the others no more than the hold.
 #[derive(Default)]
 struct InOrder {
     next_seq: u64,
-    waiting: BTreeMap<u64, Option<(UpsId, PollResult)>>,
+    /// Tickets in order, with the reply and when it arrived once it has.
+    waiting: BTreeMap<u64, Option<(UpsId, PollResult, Time)>>,
+    passed_by: std::collections::BTreeSet<u64>,
 }
+
+/// How long a reply waits for the replies to earlier requests.
+const ORDER_HOLD: Duration = Duration::from_millis(250);
 
 impl InOrder {
     fn ticket(&mut self) -> u64 {
@@ -131,21 +142,82 @@ impl InOrder {
         seq
     }
 
-    /// Record a reply; return the replies that can now be delivered, in order.
-    fn arrived(&mut self, seq: u64, id: UpsId, result: PollResult) -> Vec<(UpsId, PollResult)> {
+    /// Record a reply that arrived at `now`; return the replies that can now be delivered,
+    /// in order.
+    fn arrived(
+        &mut self,
+        seq: u64,
+        id: UpsId,
+        result: PollResult,
+        now: Time,
+    ) -> Vec<(UpsId, PollResult)> {
+        if self.passed_by.remove(&seq) {
+            return vec![(id, result)];
+        }
         if let Some(slot) = self.waiting.get_mut(&seq) {
-            *slot = Some((id, result));
+            *slot = Some((id, result, now));
         }
         let mut ready = Vec::new();
         while let Some(entry) = self.waiting.first_entry() {
             if entry.get().is_none() {
                 break;
             }
-            if let Some(reply) = entry.remove() {
-                ready.push(reply);
+            if let Some((id, result, _)) = entry.remove() {
+                ready.push((id, result));
             }
         }
         ready
+    }
+
+    /// When the oldest held reply has waited long enough for earlier ones.
+    fn hold_until(&self) -> Option<Time> {
+        let hold = Time::from_duration(ORDER_HOLD).as_millis();
+        self.waiting
+            .values()
+            .flatten()
+            .map(|(_, _, at)| at.plus_millis(hold))
+            .min()
+    }
+
+    /// Every reply that has arrived, in order, passing by the tickets still unanswered.
+    fn release(&mut self) -> Vec<(UpsId, PollResult)> {
+        let mut ready = Vec::new();
+        for (seq, reply) in std::mem::take(&mut self.waiting) {
+            match reply {
+                Some((id, result, _)) => ready.push((id, result)),
+                None => {
+                    self.passed_by.insert(seq);
+                }
+            }
+        }
+        ready
+    }
+}
+
+/// Feeds the service manager's watchdog only while the monitor makes progress (NUT pings
+/// from its main loop, once per poll round and from inside the shutdown waits): a monitor
+/// that stopped deciding gets no ping, so `WatchdogSec=` restarts the service.
+struct WatchdogGate {
+    interval: Duration,
+    reported: bool,
+}
+
+impl WatchdogGate {
+    /// Whether to ping now; logs once when pings are withheld.
+    fn should_ping(&mut self, monitor: &Monitor, now: Time) -> bool {
+        // A deadline may be overdue by a little while the loop is busy; more than half the
+        // watchdog interval means nothing is deciding any more.
+        if monitor.is_stalled(now, self.interval / 2) {
+            if !self.reported {
+                self.reported = true;
+                tracing::error!(
+                    "The monitoring loop has stalled: not feeding the watchdog any more"
+                );
+            }
+            return false;
+        }
+        self.reported = false;
+        true
     }
 }
 
@@ -159,6 +231,8 @@ struct Shell {
     sessions: BTreeMap<UpsId, session::Handle>,
     results: mpsc::UnboundedSender<session::Reply>,
     in_order: InOrder,
+    /// Status polls sent to each session and not answered yet.
+    polls_outstanding: BTreeMap<UpsId, u64>,
     notifier: Notifier,
 }
 
@@ -186,6 +260,17 @@ impl Shell {
 
     /// Hand a request to the session of `id`, starting it if needed.
     fn send(&mut self, id: UpsId, request: Request) {
+        if request == Request::Poll {
+            // The session is still busy with an earlier poll (a server that is slow to answer
+            // or a connect timeout): its answer, when it comes, serves this round as well.
+            // Queuing another would pile up polls behind a hung server.
+            let outstanding = self.polls_outstanding.entry(id).or_default();
+            if *outstanding > 0 {
+                tracing::debug!("poll of {id} still outstanding, not queuing another");
+                return;
+            }
+            *outstanding += 1;
+        }
         let seq = self.in_order.ticket();
         if !self.sessions.contains_key(&id) {
             // Every monitor entry comes from the settings, so the target is always found.
@@ -208,16 +293,42 @@ impl Shell {
                 Request::SetFsd => PollResult::FsdFailed,
                 _ => PollResult::CommFailure,
             };
-            self.deliver(seq, id, failure);
+            self.deliver(seq, id, request, failure);
         }
     }
 
     /// A session's reply, passed on to the monitor in request order.
-    fn deliver(&mut self, seq: u64, id: UpsId, result: PollResult) {
-        for (id, result) in self.in_order.arrived(seq, id, result) {
+    fn deliver(&mut self, seq: u64, id: UpsId, request: Request, result: PollResult) {
+        if request == Request::Poll
+            && let Some(n) = self.polls_outstanding.get_mut(&id)
+        {
+            *n = n.saturating_sub(1);
+        }
+        let arrived = self.now();
+        for (id, result) in self.in_order.arrived(seq, id, result, arrived) {
             let now = self.now();
             self.monitor.handle_poll(now, id, result);
         }
+    }
+
+    /// When [`Shell::timeout`] is due: the monitor's deadline, or a held reply's.
+    fn deadline(&self) -> Option<Time> {
+        match (self.monitor.poll_timeout(), self.in_order.hold_until()) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// The monitor's deadline or a reply's hold has passed: first hand the monitor every reply
+    /// that has arrived (a request still unanswered must not hold them back any longer), then
+    /// the timeout (which does nothing before the monitor's own deadline).
+    fn timeout(&mut self) {
+        for (id, result) in self.in_order.release() {
+            let now = self.now();
+            self.monitor.handle_poll(now, id, result);
+        }
+        let now = self.now();
+        self.monitor.handle_timeout(now);
     }
 
     /// Carry out every pending action. Returns `true` when the monitor asked to exit.
@@ -236,6 +347,9 @@ impl Shell {
                 Action::Shutdown => self.supervisor.shutdown().await,
                 Action::Disconnect(id) => {
                     if let Some(handle) = self.sessions.remove(&id) {
+                        // Its queued requests are still answered (see `deliver`), but a new
+                        // session starts with nothing outstanding.
+                        self.polls_outstanding.remove(&id);
                         tokio::spawn(handle.close());
                     }
                 }
@@ -288,10 +402,20 @@ impl Shell {
         self.supervisor.tell(ToParent::Reloaded);
     }
 
+    /// Log out of every upsd, all at once, for at most [`CLOSE_LIMIT`]: a session still
+    /// waiting on a server that does not answer must not keep the process from exiting
+    /// (after SHUTDOWNCMD, or on a stop request).
     async fn close_sessions(&mut self) {
-        let sessions = std::mem::take(&mut self.sessions);
-        for (_, handle) in sessions {
-            handle.close().await;
+        let mut closing = tokio::task::JoinSet::new();
+        for (_, handle) in std::mem::take(&mut self.sessions) {
+            closing.spawn(handle.close());
+        }
+        let all = async { while closing.join_next().await.is_some() {} };
+        if tokio::time::timeout(CLOSE_LIMIT, all).await.is_err() {
+            tracing::warn!(
+                "Not waiting any longer for {} upsd session(s) to log out",
+                closing.len()
+            );
         }
     }
 }
@@ -331,11 +455,16 @@ async fn run(start: Start) -> u8 {
         sessions: BTreeMap::new(),
         results: results_tx,
         in_order: InOrder::default(),
+        polls_outstanding: BTreeMap::new(),
         notifier,
     };
     let parent_gone = parent_death(start.lifeline);
     tokio::pin!(parent_gone);
     let mut parent_is_gone = false;
+    let mut gate = start.watchdog.map(|interval| WatchdogGate {
+        interval,
+        reported: false,
+    });
     let mut watchdog = start.watchdog.map(|every| {
         let mut tick = tokio::time::interval(nut_daemon::notify::watchdog_ping_period(every));
         tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -347,25 +476,43 @@ async fn run(start: Start) -> u8 {
         nut_daemon::detach::stdio_to_null();
     }
 
+    // A stop request that came while a decided shutdown had to be finished.
+    let mut deferred_stop: Option<i32> = None;
     loop {
         if shell.act().await {
             break;
         }
-        let deadline = shell
-            .monitor
-            .poll_timeout()
-            .map(|t| epoch + t.as_duration());
+        if let Some(n) = deferred_stop
+            && !shell.monitor.must_finish_shutdown()
+        {
+            tracing::info!("Signal {n}: exiting now that the shutdown has been carried out");
+            shell.supervisor.tell(ToParent::Stopping);
+            break;
+        }
+        let deadline = shell.deadline().map(|t| epoch + t.as_duration());
         tokio::select! {
-            Some((seq, id, result)) = results.recv() => shell.deliver(seq, id, result),
-            () = sleep_until(deadline) => {
-                let now = shell.now();
-                shell.monitor.handle_timeout(now);
+            Some((seq, id, request, result)) = results.recv() => {
+                shell.deliver(seq, id, request, result);
             }
+            () = sleep_until(deadline) => shell.timeout(),
             () = &mut parent_gone, if !parent_is_gone => {
                 parent_is_gone = true;
             }
-            () = tick(&mut watchdog) => shell.supervisor.tell(ToParent::Watchdog),
+            () = tick(&mut watchdog) => {
+                let now = shell.now();
+                if gate.as_mut().is_some_and(|g| g.should_ping(&shell.monitor, now)) {
+                    shell.supervisor.tell(ToParent::Watchdog);
+                }
+            }
             signal = signals.next() => match signal {
+                Sig::Stop(n) if shell.monitor.must_finish_shutdown() => {
+                    // As NUT: once the shutdown is decided it is carried out (FSD is latched
+                    // upstream, the secondaries are going down); the stop request is ignored.
+                    tracing::warn!(
+                        "Signal {n}: shutdown in progress, not exiting before it is carried out"
+                    );
+                    deferred_stop = Some(n);
+                }
                 Sig::Stop(n) => {
                     tracing::info!("Signal {n}: exiting");
                     shell.supervisor.tell(ToParent::Stopping);
@@ -391,8 +538,12 @@ async fn run(start: Start) -> u8 {
     0
 }
 
-/// How long an exiting upsmon waits for queued NOTIFYCMDs to start.
-const FLUSH_LIMIT: Duration = Duration::from_secs(15);
+/// How long an exiting upsmon waits for queued NOTIFYCMDs to start (each waits
+/// [`super::notifier::ORDER_GRACE`] at most).
+const FLUSH_LIMIT: Duration = Duration::from_secs(5);
+
+/// How long an exiting upsmon waits for its sessions to log out.
+const CLOSE_LIMIT: Duration = Duration::from_secs(5);
 
 async fn sleep_until(deadline: Option<Instant>) {
     match deadline {
@@ -493,10 +644,18 @@ mod tests {
             Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
         let (ua, ub) = (id(&monitor, 0), id(&monitor, 1));
         // The last reply first: held back.
-        assert!(order.arrived(c, ub, PollResult::NumLogins(3)).is_empty());
-        assert!(order.arrived(b, ub, PollResult::NumLogins(2)).is_empty());
+        assert!(
+            order
+                .arrived(c, ub, PollResult::NumLogins(3), Time::ZERO)
+                .is_empty()
+        );
+        assert!(
+            order
+                .arrived(b, ub, PollResult::NumLogins(2), Time::ZERO)
+                .is_empty()
+        );
         // The first one releases all three, in order.
-        let out = order.arrived(a, ua, PollResult::NumLogins(1));
+        let out = order.arrived(a, ua, PollResult::NumLogins(1), Time::ZERO);
         assert_eq!(
             out,
             vec![
@@ -507,6 +666,78 @@ mod tests {
         );
         assert!(order.waiting.is_empty());
         // A reply for an unknown ticket is dropped.
-        assert!(order.arrived(99, ua, PollResult::FsdSet).is_empty());
+        assert!(
+            order
+                .arrived(99, ua, PollResult::FsdSet, Time::ZERO)
+                .is_empty()
+        );
+    }
+
+    #[test]
+    fn the_watchdog_is_fed_only_while_the_monitor_keeps_its_deadlines() {
+        let entries = vec![nut_upsmon::MonitorEntry::new(
+            "a@h",
+            1,
+            "u",
+            "p",
+            nut_upsmon::Role::Primary,
+        )];
+        let mut monitor =
+            Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
+        while monitor.poll_action().is_some() {}
+        let mut gate = WatchdogGate {
+            interval: Duration::from_secs(10),
+            reported: false,
+        };
+        // The round is open until POLLFREQ (5 s): fine, and a little after it as well.
+        assert!(gate.should_ping(&monitor, Time::from_secs(4)));
+        assert!(gate.should_ping(&monitor, Time::from_secs(10)));
+        // Nobody served the deadline for more than half the interval: no ping.
+        assert!(!gate.should_ping(&monitor, Time::from_millis(10_001)));
+        assert!(gate.reported);
+        // The loop catches up: pings again.
+        monitor.handle_timeout(Time::from_millis(10_001));
+        assert!(gate.should_ping(&monitor, Time::from_millis(10_002)));
+        assert!(!gate.reported);
+    }
+
+    #[test]
+    fn an_unanswered_request_holds_the_others_back_only_until_released() {
+        let mut order = InOrder::default();
+        let (a, b, c) = (order.ticket(), order.ticket(), order.ticket());
+        let entries = vec![
+            nut_upsmon::MonitorEntry::new("a@h", 1, "u", "p", nut_upsmon::Role::Primary),
+            nut_upsmon::MonitorEntry::new("b@h", 1, "u", "p", nut_upsmon::Role::Primary),
+        ];
+        let monitor =
+            Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
+        let ids: Vec<UpsId> = monitor.ups_ids().collect();
+        // a hangs; b and c have answered and wait behind it.
+        assert!(order.hold_until().is_none());
+        let b_reply = order.arrived(b, ids[1], PollResult::status("OL"), Time::from_millis(100));
+        assert!(b_reply.is_empty());
+        let c_reply = order.arrived(c, ids[1], PollResult::NumLogins(1), Time::from_millis(300));
+        assert!(c_reply.is_empty());
+        // They wait for a at most ORDER_HOLD from the first arrival.
+        assert_eq!(order.hold_until(), Some(Time::from_millis(350)));
+        assert_eq!(
+            order.release(),
+            vec![
+                (ids[1], PollResult::status("OL")),
+                (ids[1], PollResult::NumLogins(1))
+            ]
+        );
+        // Later tickets no longer wait for a.
+        let d = order.ticket();
+        assert_eq!(
+            order.arrived(d, ids[1], PollResult::FsdSet, Time::from_secs(1)),
+            vec![(ids[1], PollResult::FsdSet)]
+        );
+        // a's late answer is delivered when it comes.
+        assert_eq!(
+            order.arrived(a, ids[0], PollResult::CommFailure, Time::from_secs(2)),
+            vec![(ids[0], PollResult::CommFailure)]
+        );
+        assert!(order.waiting.is_empty() && order.passed_by.is_empty());
     }
 }

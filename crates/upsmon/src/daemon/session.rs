@@ -4,8 +4,9 @@
 //! `GET NUMLOGINS`, and finally `LOGOUT`.
 //!
 //! Every request gets exactly one reply, so the monitor's poll rounds always complete. A
-//! connection that failed at the socket level is dropped and re-made by the next request; an
-//! `ERR` reply leaves it open (NUT does the same).
+//! connection that failed at the socket level is dropped and re-made by the next status poll;
+//! `FSD` and `GET NUMLOGINS` (the shutdown sequence) only use an existing connection and fail
+//! at once without one. An `ERR` reply leaves the connection open (NUT does the same).
 
 use std::time::Duration;
 
@@ -54,8 +55,8 @@ enum Msg {
     Close,
 }
 
-/// A reply: the request's sequence number, the UPS, the outcome.
-pub type Reply = (u64, UpsId, PollResult);
+/// A reply: the request's sequence number, the UPS, the request, the outcome.
+pub type Reply = (u64, UpsId, Request, PollResult);
 
 impl Handle {
     /// Queue a request tagged `seq`; its result arrives on the results channel given to
@@ -91,7 +92,7 @@ pub fn spawn(
             match msg {
                 Msg::Request(seq, request) => {
                     let result = session.handle(request).await;
-                    if results.send((seq, id, result)).is_err() {
+                    if results.send((seq, id, request, result)).is_err() {
                         break;
                     }
                 }
@@ -140,6 +141,16 @@ impl Session {
     }
 
     async fn handle(&mut self, request: Request) -> PollResult {
+        if self.client.is_none() && request != Request::Poll {
+            // FSD and NUMLOGINS are the shutdown sequence (and the keep-alive after it): use
+            // the connection the polls made, or give up at once, as NUT does. Reconnecting
+            // here could cost a connect timeout per step against a black-holed server.
+            tracing::debug!("UPS [{}]: not connected, {request:?} not sent", self.sys());
+            return match request {
+                Request::SetFsd => PollResult::FsdFailed,
+                _ => PollResult::CommFailure,
+            };
+        }
         if self.client.is_none() {
             match self.setup().await {
                 Ok(client) => self.client = Some(client),

@@ -20,22 +20,34 @@
 //! NUT polls every UPS in turn, then recalculates (`recalc`), then sleeps POLLFREQ (or
 //! POLLFREQALERT). Here a *round* starts with one [`Action::Poll`] per UPS; when the last of
 //! them has been answered the monitor recalculates and schedules the next round `poll_interval`
-//! later. The shell may answer the polls in any order and concurrently.
+//! later. The shell may answer the polls in any order and concurrently. A round lasts at most
+//! POLLFREQ seconds: a poll still unanswered then counts as failed for its UPS only
+//! ([`PollResult::CommFailure`]) and the round is decided for the others, so a server that
+//! accepts connections but never answers cannot hold every decision. Later rounds still ask
+//! that UPS but do not wait for it (each counts as a failed poll) until its server answers a
+//! status again; an answer that comes late counts when it arrives.
 //!
 //! When the healthy power value falls below MINSUPPLIES (or on `-c fsd`) the forced shutdown
 //! starts and status polling stops, as in NUT where `forceshutdown()` never returns:
 //!
 //! 1. [`Action::SetFsd`] for every UPS this host is primary for; each reply
-//!    ([`PollResult::FsdSet`] / [`PollResult::FsdFailed`]) is awaited. A successful one
-//!    notifies FSD for that UPS unless already notified (NUT HEAD; 2.8.0 stays silent).
+//!    ([`PollResult::FsdSet`] / [`PollResult::FsdFailed`]) is awaited, for at most HOSTSYNC
+//!    seconds. A successful one notifies FSD for that UPS unless already notified (NUT HEAD;
+//!    2.8.0 stays silent).
 //! 2. A primary then waits for its secondaries: [`Action::QueryNumLogins`] for each primary
 //!    UPS every 250 ms until no UPS has more than one login (ourselves) or HOSTSYNC seconds
-//!    have passed; SHUTDOWN_HOSTSYNC is notified after the first round that still saw
-//!    secondaries. A host that is primary for nothing skips this step.
+//!    have passed (also when queries go unanswered); SHUTDOWN_HOSTSYNC is notified after the
+//!    first round that still saw secondaries. A host that is primary for nothing skips this
+//!    step.
 //! 3. [`Action::AnnounceShutdown`] and the SHUTDOWN notification, then FINALDELAY seconds.
 //! 4. [`Action::Shutdown`] (write POWERDOWNFLAG, run SHUTDOWNCMD: the root parent's job),
 //!    emitted exactly once, then [`Action::Exit`] as SHUTDOWNEXIT says; while lingering, the
 //!    sessions are kept alive with a NUMLOGINS query per UPS every second.
+//!
+//! Steps 1–3 must be carried out once begun ([`Monitor::is_stalled`] and
+//! [`Monitor::must_finish_shutdown`] tell the shell what it needs for its watchdog and its
+//! stop requests). Every phase except the end has a deadline, so [`Monitor::poll_timeout`]
+//! is `None` only after [`Action::Exit`].
 //!
 //! # Intended differences from NUT
 //!
@@ -222,9 +234,16 @@ enum Phase {
         next_round: Option<Time>,
         /// Polls of the current round not answered yet.
         pending: BTreeSet<UpsId>,
+        /// While a round is under way: when its unanswered polls count as failed.
+        round_deadline: Option<Time>,
+        /// When the current (or last) round started.
+        round_started: Time,
     },
-    /// Forced shutdown, step 1: FSD replies outstanding.
-    SettingFsd { pending: BTreeSet<UpsId> },
+    /// Forced shutdown, step 1: FSD replies outstanding, until `until` at the latest.
+    SettingFsd {
+        pending: BTreeSet<UpsId>,
+        until: Time,
+    },
     /// Forced shutdown, step 2: waiting for secondaries to log out.
     HostSync {
         started: Time,
@@ -254,6 +273,10 @@ pub struct Monitor {
     actions: VecDeque<Action>,
     reason: Option<ShutdownReason>,
     last_noparent: Option<Time>,
+    /// UPSes whose poll went unanswered past a round's deadline and whose server has not
+    /// answered since: later rounds do not wait for them (each counts as a failed poll) until
+    /// a status comes back.
+    overdue: BTreeSet<UpsId>,
 }
 
 impl Monitor {
@@ -274,10 +297,13 @@ impl Monitor {
             phase: Phase::Monitoring {
                 next_round: Some(now),
                 pending: BTreeSet::new(),
+                round_deadline: None,
+                round_started: now,
             },
             actions: VecDeque::new(),
             reason: None,
             last_noparent: None,
+            overdue: BTreeSet::new(),
         };
         for entry in entries {
             monitor.add(entry);
@@ -323,6 +349,32 @@ impl Monitor {
         !matches!(self.phase, Phase::Monitoring { .. })
     }
 
+    /// Whether the forced shutdown has started and [`Action::Shutdown`] has not been emitted
+    /// yet. NUT's `forceshutdown` never returns and ignores exit signals, so a decided
+    /// shutdown is carried out: a shell must not stop in this window (FSD is already latched
+    /// upstream and the secondaries are going down).
+    pub fn must_finish_shutdown(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::SettingFsd { .. } | Phase::HostSync { .. } | Phase::FinalDelay { .. }
+        )
+    }
+
+    /// Whether the monitor has stopped making progress: it has no deadline although it has
+    /// not exited, or its deadline ([`Monitor::poll_timeout`]) passed more than `grace` ago
+    /// without [`Monitor::handle_timeout`] being called. Every step of the monitor has a
+    /// deadline (poll rounds end after POLLFREQ at the latest, the shutdown steps are bounded
+    /// too), so a shell that drives it properly never sees this; a shell uses it to feed a
+    /// watchdog only while the decisions are really being made.
+    pub fn is_stalled(&self, now: Time, grace: std::time::Duration) -> bool {
+        if matches!(self.phase, Phase::Exited) {
+            return false;
+        }
+        let grace = Time::from_duration(grace).as_millis();
+        self.poll_timeout()
+            .is_none_or(|due| now > due.plus_millis(grace))
+    }
+
     /// Why the forced shutdown started, if it did.
     pub fn shutdown_reason(&self) -> Option<ShutdownReason> {
         self.reason
@@ -353,9 +405,18 @@ impl Monitor {
     /// When [`Monitor::handle_timeout`] must be called next, if ever.
     pub fn poll_timeout(&self) -> Option<Time> {
         match &self.phase {
-            Phase::Monitoring { next_round, .. } => *next_round,
-            Phase::SettingFsd { .. } | Phase::Exited => None,
-            Phase::HostSync { next_query, .. } => *next_query,
+            Phase::Monitoring {
+                next_round,
+                round_deadline,
+                ..
+            } => next_round.or(*round_deadline),
+            Phase::SettingFsd { until, .. } => Some(*until),
+            Phase::Exited => None,
+            Phase::HostSync {
+                next_query,
+                started,
+                ..
+            } => Some(next_query.unwrap_or_else(|| self.host_sync_deadline(*started))),
             Phase::FinalDelay { until } => Some(*until),
             Phase::Lingering {
                 until,
@@ -368,15 +429,69 @@ impl Monitor {
 
     /// The deadline from [`Monitor::poll_timeout`] has passed.
     pub fn handle_timeout(&mut self, now: Time) {
+        let host_sync_end = match &self.phase {
+            Phase::HostSync { started, .. } => Some(self.host_sync_deadline(*started)),
+            _ => None,
+        };
         match &mut self.phase {
-            Phase::Monitoring { next_round, .. } => {
+            Phase::Monitoring {
+                next_round,
+                round_deadline,
+                pending,
+                round_started,
+            } => {
                 if next_round.is_some_and(|t| t <= now) {
                     self.start_round(now);
+                } else if round_deadline.is_some_and(|t| t <= now) {
+                    // A server that accepted the connection but does not answer must not hold
+                    // the decisions for every other UPS: its poll counts as failed.
+                    let started = *round_started;
+                    let late = std::mem::take(pending);
+                    self.overdue.extend(late.iter().copied());
+                    for id in late {
+                        if let Some(u) = self.upses.get(&id) {
+                            tracing::warn!(ups = %u.entry.system, "poll not answered within POLLFREQ, counted as failed");
+                        }
+                        self.apply_poll(now, id, PollResult::CommFailure);
+                    }
+                    self.end_round(now);
+                    // The next round is due the poll interval after this one *started*: the
+                    // wait for the late poll must not also stretch the polling of the others.
+                    let interval = self.poll_interval();
+                    if let Phase::Monitoring {
+                        next_round: Some(next),
+                        ..
+                    } = &mut self.phase
+                    {
+                        *next = now.max(started.plus_secs(interval));
+                    }
                 }
             }
-            Phase::HostSync { next_query, .. } => {
+            Phase::SettingFsd { until, pending } => {
+                if *until <= now {
+                    for id in std::mem::take(pending) {
+                        if let Some(u) = self.upses.get(&id) {
+                            tracing::error!(ups = %u.entry.system, "FSD set on UPS not answered in time, going on");
+                        }
+                    }
+                    self.start_host_sync(now);
+                }
+            }
+            Phase::HostSync {
+                next_query,
+                pending,
+                ..
+            } => {
+                let expired = next_query.is_none()
+                    && !pending.is_empty()
+                    && host_sync_end.is_some_and(|end| end <= now);
                 if next_query.is_some_and(|t| t <= now) {
                     self.query_logins(now);
+                } else if expired {
+                    tracing::info!(
+                        "host sync timer expired with queries unanswered, forcing shutdown"
+                    );
+                    self.do_shutdown(now);
                 }
             }
             Phase::FinalDelay { until } => {
@@ -398,7 +513,7 @@ impl Monitor {
                         .extend(ids.into_iter().map(Action::QueryNumLogins));
                 }
             }
-            Phase::SettingFsd { .. } | Phase::Exited => {}
+            Phase::Exited => {}
         }
     }
 
@@ -410,12 +525,17 @@ impl Monitor {
             Phase::Monitoring { pending, .. } => {
                 let was_pending = pending.remove(&ups);
                 let round_done = was_pending && pending.is_empty();
+                // Only a server that answers is waited for again; a late failure (the hung
+                // request finally timing out) leaves it overdue.
+                if matches!(result, PollResult::Status { .. } | PollResult::NoLogin) {
+                    self.overdue.remove(&ups);
+                }
                 self.apply_poll(now, ups, result);
                 if round_done {
                     self.end_round(now);
                 }
             }
-            Phase::SettingFsd { pending } => {
+            Phase::SettingFsd { pending, .. } => {
                 if !matches!(result, PollResult::FsdSet | PollResult::FsdFailed)
                     || !pending.remove(&ups)
                 {
@@ -446,7 +566,11 @@ impl Monitor {
                 max_logins,
                 ..
             } => {
-                if !pending.remove(&ups) {
+                // Only a NUMLOGINS answer (or its failure) counts: a late FSD reply of a step
+                // that timed out must not pass for it.
+                if !matches!(result, PollResult::NumLogins(_) | PollResult::CommFailure)
+                    || !pending.remove(&ups)
+                {
                     return;
                 }
                 if let PollResult::NumLogins(n) = result {
@@ -501,9 +625,10 @@ impl Monitor {
             if let Some(u) = self.upses.remove(&id) {
                 tracing::info!(ups = %u.entry.system, "no longer monitoring UPS");
             }
-            if let Phase::Monitoring { pending, .. } = &mut self.phase {
-                pending.remove(&id);
-            }
+            // A poll of the removed entry that is still outstanding stays in the round: its
+            // session answers it before closing (or the round deadline counts it as failed),
+            // and that answer ends the round as usual. Dropping it here could leave a round
+            // that nothing ever ends, and with it no further polls and no shutdown.
             self.actions.push_back(Action::Disconnect(id));
         }
         for entry in entries {
@@ -531,12 +656,23 @@ impl Monitor {
     // ---- internals ----
 
     fn start_round(&mut self, now: Time) {
-        let ids: BTreeSet<UpsId> = self.upses.keys().copied().collect();
-        self.actions.extend(ids.iter().copied().map(Action::Poll));
+        let all: BTreeSet<UpsId> = self.upses.keys().copied().collect();
+        self.actions.extend(all.iter().copied().map(Action::Poll));
+        // A UPS still owing the answer to a poll that timed out is asked again (the shell may
+        // just keep waiting for the old answer) but not waited for: this round counts it as
+        // failed, and its answer counts whenever it comes.
+        self.overdue.retain(|id| all.contains(id));
+        let overdue: Vec<UpsId> = self.overdue.iter().copied().collect();
+        for id in overdue {
+            self.apply_poll(now, id, PollResult::CommFailure);
+        }
+        let ids: BTreeSet<UpsId> = all.difference(&self.overdue).copied().collect();
         let empty = ids.is_empty();
         self.phase = Phase::Monitoring {
             next_round: None,
             pending: ids,
+            round_deadline: Some(now.plus_secs(self.config.poll_freq.max(1))),
+            round_started: now,
         };
         if empty {
             self.end_round(now);
@@ -593,8 +729,14 @@ impl Monitor {
             return;
         }
         let next = now.plus_secs(self.poll_interval());
-        if let Phase::Monitoring { next_round, .. } = &mut self.phase {
+        if let Phase::Monitoring {
+            next_round,
+            round_deadline,
+            ..
+        } = &mut self.phase
+        {
             *next_round = Some(next);
+            *round_deadline = None;
         }
     }
 
@@ -621,7 +763,13 @@ impl Monitor {
             .extend(primaries.iter().copied().map(Action::SetFsd));
         self.phase = Phase::SettingFsd {
             pending: primaries.into_iter().collect(),
+            until: now.plus_secs(self.config.host_sync.max(1)),
         };
+    }
+
+    /// When the wait for secondaries ends even if NUMLOGINS queries go unanswered.
+    fn host_sync_deadline(&self, started: Time) -> Time {
+        started.plus_secs(self.config.host_sync.saturating_add(1))
     }
 
     fn start_host_sync(&mut self, now: Time) {

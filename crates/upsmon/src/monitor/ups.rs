@@ -253,14 +253,25 @@ impl Ups {
                         self.notify(out, NotifyType::Eco);
                     }
                 }
-                StatusToken::Alarm => {
-                    let text = input.alarm.unwrap_or("n/a");
-                    if !self.alarm || self.alarm_text.as_deref() != Some(text) {
-                        self.alarm = true;
-                        self.alarm_text = Some(text.to_owned());
-                        self.notify_with(out, NotifyType::Alarm, text.to_owned());
+                StatusToken::Alarm => match input.alarm {
+                    Some(text) => {
+                        if !self.alarm || self.alarm_text.as_deref() != Some(text) {
+                            self.alarm = true;
+                            self.alarm_text = Some(text.to_owned());
+                            self.notify_with(out, NotifyType::Alarm, text.to_owned());
+                        }
                     }
-                }
+                    // `ups.alarm` could not be read: a new alarm is announced without its
+                    // text; a known one keeps the text last read and is not announced again
+                    // (NUT HEAD), so a flaky read does not make alarms alternate.
+                    None => {
+                        if !self.alarm {
+                            self.alarm = true;
+                            self.alarm_text = None;
+                            self.notify_with(out, NotifyType::Alarm, "n/a".to_owned());
+                        }
+                    }
+                },
                 StatusToken::Overloaded => {
                     if !self.overloaded {
                         self.overloaded = true;

@@ -340,8 +340,16 @@ impl Timer {
         if let [only] = self.origins.as_slice() {
             return only.env();
         }
+        // Each field lists every distinct value once, in order of arrival (NUT HEAD): two
+        // UPSes going on battery give `NOTIFYTYPE=ONBATT`, not `ONBATT,ONBATT`.
         let join = |f: fn(&Origin) -> &str, sep: &str| {
-            self.origins.iter().map(f).collect::<Vec<_>>().join(sep)
+            let mut seen: Vec<&str> = Vec::new();
+            for value in self.origins.iter().map(f) {
+                if !seen.contains(&value) {
+                    seen.push(value);
+                }
+            }
+            seen.join(sep)
         };
         env(
             &join(|o| &o.ups, ","),

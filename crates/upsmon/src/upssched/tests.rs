@@ -279,3 +279,30 @@ fn timer_environment_is_the_starting_event() {
     );
     assert_eq!(d.poll_timeout(), Some(Time::from_secs(1 + EMPTY_WAIT_SECS)));
 }
+
+#[test]
+fn shared_timer_environment_lists_each_value_once() {
+    let mut d = TimerDaemon::new(vec!["/usr/bin/upssched-cmd".into()], Time::ZERO);
+    for (ups, message) in [("a@h", "a on battery"), ("b@h", "b on battery")] {
+        let origin = Origin::of(&Event::new("ONBATT", ups, message));
+        let request = Request::StartShared {
+            name: "onbatt".into(),
+            seconds: 5,
+            origin,
+        };
+        assert_eq!(d.handle_request(Time::ZERO, request), Reply::Ok);
+    }
+    d.handle_timeout(Time::from_secs(5));
+    let Some(DaemonAction::Run(cmd)) = d.poll_action() else {
+        panic!("the shared timer fires");
+    };
+    let env = |k: &str| {
+        cmd.env
+            .iter()
+            .find(|(key, _)| key == k)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(env("NOTIFYTYPE"), Some("ONBATT"), "not ONBATT,ONBATT");
+    assert_eq!(env("UPSNAME"), Some("a@h,b@h"));
+    assert_eq!(env("NOTIFYMSG"), Some("a on battery.\tb on battery"));
+}

@@ -13,13 +13,19 @@
 //! * A request the daemon did not answer (it was exiting) is sent again, to a new daemon.
 //! * `CANCEL-TIMER-MATCHED` works (§12 item 9), CMDSCRIPT gets its argument as one word, and
 //!   each timer runs with the environment of the event that started it (NUT 2.8.5+).
+//! * Every problem in upssched.conf is reported on every invocation, to syslog (upsmon runs us
+//!   with stderr on /dev/null) and to stderr; a rule with an error is skipped and every other
+//!   rule still acts (as 2.8.0, which silently skipped bad rules), and the invocation then
+//!   exits 78. `upssched -t` checks the file for admins and package scripts.
 
 mod client;
 mod server;
 
 use std::process::ExitCode;
 
-use nut_core::conf::{UpsschedConf, parse_upssched_conf};
+use std::path::Path;
+
+use nut_core::conf::{UpsschedConf, parse_upssched_conf_lenient};
 use nut_daemon::exit::Exit;
 use nut_daemon::getopt::{Arg, Getopt};
 use nut_daemon::log::Target;
@@ -34,6 +40,7 @@ pub fn main() -> ExitCode {
 struct Args {
     debug: u8,
     list: bool,
+    check: bool,
     message: Option<String>,
 }
 
@@ -41,13 +48,15 @@ fn parse_args() -> Result<Args, String> {
     let mut args = Args {
         debug: 0,
         list: false,
+        check: false,
         message: None,
     };
     // POSIX mode: the first operand is the message, and nothing after it is an option.
-    for found in Getopt::new("+DlVh", std::env::args().skip(1)) {
+    for found in Getopt::new("+DltVh", std::env::args().skip(1)) {
         match found.map_err(|e| e.to_string())? {
             Arg::Opt('D', _) => args.debug = args.debug.saturating_add(1),
             Arg::Opt('l', _) => args.list = true,
+            Arg::Opt('t', _) => args.check = true,
             Arg::Opt('V', _) => {
                 println!(
                     "Network UPS Tools upssched {}",
@@ -57,9 +66,10 @@ fn parse_args() -> Result<Args, String> {
             }
             Arg::Opt(_, _) => {
                 println!(
-                    "usage: upssched [-D] [-l] [-V] [-h] [<message>]\n\n\
+                    "usage: upssched [-D] [-l] [-t] [-V] [-h] [<message>]\n\n\
                      Run by upsmon as NOTIFYCMD (UPSNAME and NOTIFYTYPE set).\n\
                      \x20 -l\tlist the running timers\n\
+                     \x20 -t\tcheck upssched.conf, print its problems, exit 0 only if it has no errors\n\
                      \x20 -D\traise the debugging level (the timer daemon then logs to stderr)"
                 );
                 std::process::exit(0);
@@ -80,6 +90,10 @@ fn upssched() -> u8 {
             return Exit::Usage.code();
         }
     };
+    let path = paths::conf_file("upssched.conf");
+    if args.check {
+        return check(&path);
+    }
     // Without -D the timer daemon has no terminal; syslog is where its messages can go.
     let target = if args.debug > 0 {
         Target::Stderr
@@ -105,18 +119,31 @@ fn upssched() -> u8 {
         ))
     };
 
-    let path = paths::conf_file("upssched.conf");
-    let conf = match load(&path) {
-        Ok(c) => c,
-        Err(e) => {
-            eprintln!("{e}");
-            return Exit::Config.code();
-        }
-    };
-    let (Some(pipefn), Some(lockfn)) = (conf.pipefn.clone(), conf.lockfn.clone()) else {
-        eprintln!("{}: PIPEFN and LOCKFN must be set", path.display());
+    let Some(Loaded { conf, errors }) = load(&path, target) else {
         return Exit::Config.code();
     };
+    // Rules with errors were left out; the others act, and the exit status says the file
+    // needs fixing (upsmon logs a failing NOTIFYCMD).
+    let mut code = if errors { Exit::Config.code() } else { 0 };
+    let steps = event.as_ref().map(|e| plan(&conf, e));
+    if steps.as_ref().is_some_and(Vec::is_empty) {
+        // No rule for this event: nothing needs CMDSCRIPT, PIPEFN or LOCKFN.
+        return code;
+    }
+    let (Some(pipefn), Some(lockfn)) = (conf.pipefn.clone(), conf.lockfn.clone()) else {
+        report(
+            target,
+            &format!("{}: PIPEFN and LOCKFN must be set", path.display()),
+        );
+        return Exit::Config.code();
+    };
+    if event.is_some() && conf.cmdscript.is_none() {
+        report(
+            target,
+            &format!("{}: CMDSCRIPT must be set", path.display()),
+        );
+        return Exit::Config.code();
+    }
     let daemon = client::DaemonConf {
         pipefn: pipefn.into(),
         lockfn: lockfn.into(),
@@ -124,11 +151,10 @@ fn upssched() -> u8 {
         debug: args.debug > 0,
     };
 
-    let Some(event) = event else {
+    let Some(steps) = steps else {
         return client::list(&daemon);
     };
-    let mut code = 0;
-    for step in plan(&conf, &event) {
+    for step in steps {
         match step {
             ClientStep::Execute(cmd) => {
                 tracing::info!("Executing command: {}", cmd.argv.last().map_or("", |s| s));
@@ -146,20 +172,79 @@ fn upssched() -> u8 {
     code
 }
 
-fn load(path: &std::path::Path) -> Result<UpsschedConf, String> {
-    let text = std::fs::read(path).map_err(|e| format!("Can't open {}: {e}", path.display()))?;
-    let parsed = parse_upssched_conf(&text, &path.display().to_string()).map_err(|e| {
-        e.diagnostics()
-            .iter()
-            .map(ToString::to_string)
-            .collect::<Vec<_>>()
-            .join("\n")
-    })?;
-    let (conf, warnings) = parsed.into_parts();
-    for w in warnings {
-        tracing::warn!("{w}");
+/// upssched.conf as far as it is usable, and whether it has errors.
+struct Loaded {
+    conf: UpsschedConf,
+    errors: bool,
+}
+
+/// Read upssched.conf leniently, reporting every problem; `None` if it cannot be read.
+fn load(path: &Path, target: Target) -> Option<Loaded> {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            report(
+                target,
+                &format!(
+                    "Can't open {}: {}",
+                    path.display(),
+                    nut_daemon::log::strerror(&e)
+                ),
+            );
+            return None;
+        }
+    };
+    let (conf, diagnostics) = parse_upssched_conf_lenient(&text, &path.display().to_string());
+    let mut errors = false;
+    for d in &diagnostics {
+        if d.is_error() {
+            errors = true;
+            report(
+                target,
+                &format!("{d} (rule skipped, the others still apply)"),
+            );
+        } else {
+            tracing::warn!("{d}");
+        }
     }
-    Ok(conf)
+    Some(Loaded { conf, errors })
+}
+
+/// An error for the log (syslog without -D) and, when that is not stderr already, stderr.
+fn report(target: Target, message: &str) {
+    tracing::error!("{message}");
+    if target != Target::Stderr {
+        eprintln!("{message}");
+    }
+}
+
+/// `upssched -t`: every diagnostic on stderr; 0 without errors, 78 with.
+fn check(path: &Path) -> u8 {
+    let text = match std::fs::read(path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!(
+                "Can't open {}: {}",
+                path.display(),
+                nut_daemon::log::strerror(&e)
+            );
+            return Exit::Config.code();
+        }
+    };
+    let (conf, diagnostics) = parse_upssched_conf_lenient(&text, &path.display().to_string());
+    // CMDSCRIPT, PIPEFN and LOCKFN missing before an AT line are errors of the parse; a
+    // file without rules needs none of them.
+    let errors = diagnostics.iter().filter(|d| d.is_error()).count();
+    for d in &diagnostics {
+        eprintln!("{d}");
+    }
+    if errors > 0 {
+        eprintln!("{}: {errors} error(s)", path.display());
+        Exit::Config.code()
+    } else {
+        println!("{}: OK ({} rule(s))", path.display(), conf.rules.len());
+        0
+    }
 }
 
 /// Run a command and wait for it.

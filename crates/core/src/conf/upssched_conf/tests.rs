@@ -144,3 +144,50 @@ fn bad_rules() {
         ]
     );
 }
+
+#[test]
+fn lenient_parse_keeps_every_good_rule() {
+    let text = format!(
+        "{HEAD}AT ONBATT * START-TIMER onbatt 30\nAT ONBAT * EXECUTE x\n\
+         AT ONBATT * START-TIMER t 30s\nAT ONLINE * CANCEL-TIMER onbatt\n"
+    );
+    assert!(
+        parse(&text).is_err(),
+        "the strict parse still refuses the file"
+    );
+    let (conf, diagnostics) = parse_upssched_conf_lenient(&text, "upssched.conf");
+    let names: Vec<_> = conf.rules.iter().map(|r| r.line).collect();
+    assert_eq!(names, [4, 7], "both good rules are kept");
+    let errors: Vec<String> = diagnostics
+        .iter()
+        .filter(|d| d.is_error())
+        .map(ToString::to_string)
+        .collect();
+    assert_eq!(
+        errors,
+        [
+            "upssched.conf:5: AT: unknown notify type 'ONBAT' (known: ONLINE, ONBATT, LOWBATT, COMMBAD, ...; see upsmon.conf(5))",
+            "upssched.conf:6: START-TIMER seconds: expected a whole number >= 0, got '30s'",
+        ]
+    );
+    assert!(conf.cmdscript.is_some() && conf.pipefn.is_some() && conf.lockfn.is_some());
+}
+
+#[test]
+fn quoted_cmdscript_with_spaces_is_warned_about() {
+    let (_, w) = warnings(parse(
+        "CMDSCRIPT \"/usr/bin/logger -t ups\"\nPIPEFN /p\nLOCKFN /l\n",
+    ));
+    assert_eq!(
+        w,
+        [
+            "upssched.conf:1: CMDSCRIPT \"/usr/bin/logger -t ups\" is one quoted word with spaces: \
+             it is run as a program of that name, not through a shell; write the program and its \
+             arguments as separate words"
+        ]
+    );
+    let (_, w) = warnings(parse(
+        "CMDSCRIPT /usr/bin/logger -t ups\nPIPEFN /p\nLOCKFN /l\n",
+    ));
+    assert!(w.is_empty(), "{w:?}");
+}

@@ -2,6 +2,7 @@
 //! property test of the shutdown invariant.
 
 mod invariants;
+mod safety;
 mod scenarios;
 mod sim;
 mod transitions;

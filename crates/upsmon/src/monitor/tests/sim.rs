@@ -171,6 +171,16 @@ impl World {
     pub fn run_until(&mut self, end: Time) {
         for _ in 0..MAX_STEPS {
             self.drain();
+            // A monitor that has not exited always has a deadline: without one nothing would
+            // ever poll or decide again (issue 12 item 1).
+            for (i, host) in self.hosts.iter().enumerate().filter(|(_, h)| !h.exited) {
+                assert!(
+                    host.monitor.poll_timeout().is_some(),
+                    "host {i} has no deadline at {:?}: {:?}",
+                    self.now,
+                    host.monitor
+                );
+            }
             let next = self
                 .hosts
                 .iter()
