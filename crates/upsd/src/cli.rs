@@ -82,7 +82,11 @@ impl Options {
                 ('F', _) => o.foreground = o.foreground.saturating_add(1),
                 ('B', _) => o.background = true,
                 ('q', _) => o.quiet = o.quiet.saturating_add(1),
-                ('h', _) => o.help = true,
+                // As in upsd, `-h` shows the help at once: what follows is not looked at.
+                ('h', _) => {
+                    o.help = true;
+                    break;
+                }
                 ('V', _) => o.version = true,
                 ('4', _) => o.family = Some(Family::V4),
                 ('6', _) => o.family = Some(Family::V6),
@@ -125,8 +129,24 @@ fn parse_command(word: &str) -> Result<Command, CliError> {
     Command::parse(word, &COMMANDS).ok_or_else(|| CliError::BadCommand(word.to_owned()))
 }
 
-/// The `-h` text.
+/// The first line upsd prints on stdout on every invocation (`-h`, `-V`, `-c`, start).
+pub fn banner() -> String {
+    format!(
+        "Network UPS Tools upsd {}",
+        nut_core::net::reply::UPSD_VERSION
+    )
+}
+
+/// The line `upsd -D -h` logs at debug level 1 (current NUT's wording, which NUT's
+/// integration suite greps to decide whether to test STARTTLS): rustls reads CERTFILE as
+/// OpenSSL builds do and has no CERTIDENT, and CERTREQUEST validates client certificates.
+pub const TLS_BUILD_INFO: &str = "NUT data server was built with SSL support: \
+     rustls (as OpenSSL sans CERTIDENT); with client certificate validation";
+
+/// The `-h` text (after the banner), in upsd 2.8.0's order.
 pub const USAGE: &str = "\
+Network server for UPS data.
+
 usage: upsd [OPTIONS]
 
   -c <command>\tsend <command> via signal to background process
@@ -138,9 +158,9 @@ usage: upsd [OPTIONS]
   -F\t\tstay foregrounded even if no debugging is enabled
   -FF\t\tstay foregrounded and still save the PID file
   -B\t\tstay backgrounded even if debugging is bumped
-  -q\t\traise log level threshold
   -h\t\tdisplay this help
   -r <dir>\tchroots to <dir>
+  -q\t\traise log level threshold
   -u <user>\tswitch to <user> (if started as root)
   -V\t\tdisplay the version of this software
   -4\t\tIPv4 only

@@ -40,6 +40,8 @@ const RUNTIME_DIR_MODE: u32 = 0o770;
 
 /// Entry point of the binary; returns the exit code.
 pub fn main() -> i32 {
+    // upsd 2.8.0 starts every invocation with its banner on stdout.
+    println!("{}", crate::cli::banner());
     let args: Vec<String> = std::env::args().skip(1).collect();
     let options = match Options::parse(&args) {
         Ok(o) => o,
@@ -51,13 +53,13 @@ pub fn main() -> i32 {
     };
     if options.help {
         print!("{USAGE}");
+        if options.debug > 0 {
+            log::init(PROGRAM, options.debug, Target::Stderr);
+            tracing::debug!("{}", crate::cli::TLS_BUILD_INFO);
+        }
         return 0;
     }
     if options.version {
-        println!(
-            "Network UPS Tools upsd {}",
-            nut_core::net::reply::UPSD_VERSION
-        );
         return 0;
     }
     if let Some(command) = options.signal {

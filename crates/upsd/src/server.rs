@@ -473,6 +473,9 @@ impl Server {
             last_heard: now,
             last_ping: now,
         };
+        // As in upsd 2.8.0, a (re)connection starts fresh without a word: no "no longer
+        // stale" for a driver that was only not connected yet.
+        ups.reported_dead = false;
         ups.last_connect_failure_log = None;
         let text = format!("Connected to UPS [{}]: {socket}", ups.def.name);
         self.log(Level::Info, text);
@@ -609,10 +612,16 @@ impl Server {
         drivers.chain(tracking).chain(log_windows).min()
     }
 
+    /// Log the stale/fresh transitions of connected drivers. As in upsd 2.8.0, a driver
+    /// that is not connected (not started yet, stopped, shutting down) is not judged: that
+    /// is `Can't connect to UPS`'s business, and its staleness is forgotten at reconnection.
     fn check_health(&mut self, now: Instant) {
         let maxage = self.settings.maxage;
         let mut lines = Vec::new();
         for ups in &mut self.upses {
+            if ups.link == Link::Down {
+                continue;
+            }
             let dead = ups.availability(now, maxage).is_err();
             if dead != ups.reported_dead {
                 ups.reported_dead = dead;
@@ -851,6 +860,44 @@ mod tests {
         s.driver_line(key, &words("BOGUS"), late + Duration::from_secs(30));
         s.driver_disconnected(key, late);
         assert!(s.find("a").unwrap().data.var_count() == 0);
+    }
+
+    /// upsd 2.8.0 says nothing about drivers that are not connected: not at start-up, not
+    /// when they connect, not when they go away (issue 16 item 3).
+    #[test]
+    fn no_staleness_lines_for_drivers_that_are_not_connected() {
+        let t0 = Instant::now();
+        let mut s = server(&["a"]);
+        let key = UpsKey(0);
+        let stale_lines = |s: &mut Server| -> Vec<String> {
+            std::iter::from_fn(|| s.poll_log())
+                .map(|l| l.text)
+                .filter(|t| t.contains("stale"))
+                .collect()
+        };
+        s.handle_timeout(t0 + Duration::from_secs(60));
+        assert_eq!(stale_lines(&mut s), Vec::<String>::new(), "at start-up");
+        let t1 = t0 + Duration::from_secs(61);
+        s.driver_connected(key, "dummy-ups-a", t1);
+        s.driver_line(key, &words("SETINFO ups.status \"OL\""), t1);
+        s.driver_line(key, &words("DUMPDONE"), t1);
+        assert_eq!(stale_lines(&mut s), Vec::<String>::new(), "at connection");
+        s.driver_disconnected(key, t1);
+        s.handle_timeout(t1 + Duration::from_secs(60));
+        assert_eq!(stale_lines(&mut s), Vec::<String>::new(), "driver gone");
+        // Stale while connected, then gone and back: fresh again without a word.
+        let t2 = t1 + Duration::from_secs(61);
+        s.driver_connected(key, "dummy-ups-a", t2);
+        s.driver_line(key, &words("DUMPDONE"), t2);
+        s.driver_line(key, &words("DATASTALE"), t2);
+        assert_eq!(
+            stale_lines(&mut s),
+            ["Data for UPS [a] is stale - check driver"]
+        );
+        s.driver_disconnected(key, t2);
+        s.driver_connected(key, "dummy-ups-a", t2);
+        s.driver_line(key, &words("DUMPDONE"), t2);
+        assert_eq!(stale_lines(&mut s), Vec::<String>::new(), "reconnected");
     }
 
     #[test]

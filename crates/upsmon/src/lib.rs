@@ -20,6 +20,8 @@
 
 pub mod clock;
 pub mod config;
+#[doc(hidden)]
+pub mod invariants;
 pub mod monitor;
 pub mod notify;
 pub mod upssched;

@@ -196,11 +196,19 @@ pub(crate) fn atoi(word: &str) -> i64 {
         Some(b'+') => (false, &s[1..]),
         _ => (false, s),
     };
+    // Accumulate towards the sign, as strtol saturates at LONG_MIN or LONG_MAX: i64::MIN
+    // itself has no positive counterpart to negate.
     let mut n: i64 = 0;
     for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        n = n.saturating_mul(10).saturating_add(i64::from(b - b'0'));
+        let d = i64::from(b - b'0');
+        n = n.saturating_mul(10);
+        n = if negative {
+            n.saturating_sub(d)
+        } else {
+            n.saturating_add(d)
+        };
     }
-    if negative { n.saturating_neg() } else { n }
+    n
 }
 
 fn need<S: AsRef<str>>(words: &[S], command: &'static str, min: usize) -> Result<(), ParseError> {

@@ -96,6 +96,23 @@ fn numbers_are_read_like_atoi() {
             aux: 0
         }
     );
+    // strtol: overflow saturates at either end, so every i64 a driver renders reads back
+    // (found by the sock_mirror fuzz target: i64::MIN came back as MIN + 1).
+    for (text, want) in [
+        ("-9223372036854775808", i64::MIN),
+        ("-99999999999999999999", i64::MIN),
+        ("9223372036854775807", i64::MAX),
+        ("99999999999999999999", i64::MAX),
+    ] {
+        assert_eq!(
+            driver(&format!("SETAUX v {text}")).unwrap(),
+            DriverMsg::SetAux {
+                var: "v".into(),
+                aux: want
+            },
+            "{text}"
+        );
+    }
 }
 
 #[test]

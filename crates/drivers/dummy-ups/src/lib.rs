@@ -66,10 +66,16 @@ const VARS: &[VarDecl] = &[
     ),
 ];
 
+/// `driver.version.internal`: NUT 2.8.0's dummy-ups version.
+pub const DUMMY_UPS_VERSION: &str = "0.15";
+
 static INFO: DriverInfo = DriverInfo {
     name: "dummy-ups",
     description: "Device simulation and repeater driver",
-    version: env!("CARGO_PKG_VERSION"),
+    // The version of NUT's dummy-ups whose behaviour this one reproduces (NUT 2.8.0's):
+    // clients and scripts read `driver.version.internal` as the driver's version, and a
+    // drop-in replacement shows what NUT's shows. See docs/compatibility.md.
+    version: DUMMY_UPS_VERSION,
     vars: VARS,
 };
 

@@ -22,46 +22,52 @@ pub struct Bound {
     pub some_failed: bool,
 }
 
-/// The addresses to bind: `*` means the IPv6 and the IPv4 wildcard, bound separately; host
-/// names resolve to every address. Pass `UpsdConf::listeners()` (defaults included).
-fn expand(listen: &[Listen], family: Option<Family>) -> Vec<(String, SocketAddr, bool)> {
-    let mut out = Vec::new();
+/// The addresses of one LISTEN line: `*` means the IPv6 and the IPv4 wildcard, bound
+/// separately; a host name resolves to every address (upsd 2.8.0 binds only the first one
+/// that works). `None` when the name does not resolve.
+fn expand(l: &Listen, family: Option<Family>) -> Option<Vec<SocketAddr>> {
     let wanted = |ip: &IpAddr| match family {
         Some(Family::V4) => ip.is_ipv4(),
         Some(Family::V6) => ip.is_ipv6(),
         None => true,
     };
-    for l in listen {
-        let (name, addrs): (String, Vec<IpAddr>) = match &l.addr {
-            ListenAddr::Any => (
-                "*".to_owned(),
-                vec![
-                    IpAddr::V6(Ipv6Addr::UNSPECIFIED),
-                    IpAddr::V4(Ipv4Addr::UNSPECIFIED),
-                ],
-            ),
-            ListenAddr::Host(host) => {
-                let addrs = match host.trim_matches(['[', ']']).parse::<IpAddr>() {
-                    Ok(ip) => vec![ip],
-                    Err(_) => (host.as_str(), l.port)
-                        .to_socket_addrs()
-                        .map(|found| found.map(|a| a.ip()).collect())
-                        .unwrap_or_default(),
-                };
-                (host.clone(), addrs)
-            }
-        };
-        // A built-in default (line 0) or `localhost` may fail without consequence.
-        let optional = l.line == 0 || name == "localhost";
-        if addrs.is_empty() {
-            out.push((name, SocketAddr::from(([0, 0, 0, 0], 0)), optional));
-            continue;
-        }
-        for ip in addrs.into_iter().filter(wanted) {
-            out.push((name.clone(), SocketAddr::new(ip, l.port), optional));
-        }
+    let addrs: Vec<IpAddr> = match &l.addr {
+        ListenAddr::Any => vec![
+            IpAddr::V6(Ipv6Addr::UNSPECIFIED),
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+        ],
+        ListenAddr::Host(host) => match host.trim_matches(['[', ']']).parse::<IpAddr>() {
+            Ok(ip) => vec![ip],
+            Err(_) => (host.as_str(), l.port)
+                .to_socket_addrs()
+                .map(|found| found.map(|a| a.ip()).collect())
+                .unwrap_or_default(),
+        },
+    };
+    if addrs.is_empty() {
+        return None;
     }
-    out
+    Some(
+        addrs
+            .into_iter()
+            .filter(wanted)
+            .map(|ip| SocketAddr::new(ip, l.port))
+            .collect(),
+    )
+}
+
+/// Whether a LISTEN line may fail without consequence: a built-in default (line 0) or
+/// `localhost`.
+fn is_optional(l: &Listen) -> bool {
+    l.line == 0 || configured_name(l) == "localhost"
+}
+
+/// A LISTEN line's address as the administrator wrote it (`*`, `localhost`, `::1`).
+fn configured_name(l: &Listen) -> String {
+    match &l.addr {
+        ListenAddr::Any => "*".to_owned(),
+        ListenAddr::Host(host) => host.clone(),
+    }
 }
 
 fn bind_one(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
@@ -77,39 +83,53 @@ fn bind_one(addr: SocketAddr) -> std::io::Result<std::net::TcpListener> {
     Ok(socket.into())
 }
 
-/// Bind every address of the LISTEN lines.
+/// Bind every address of the LISTEN lines, in upsd 2.8.0's order: the configured lines from
+/// the last to the first (upsd keeps them in a list it prepends to), the built-in defaults
+/// (127.0.0.1, then ::1) as they are. Each line is logged once under its configured name,
+/// as upsd logs it: `listening on localhost port 3493`, or `not listening on localhost port
+/// 3493` when none of its addresses could be bound (the reasons are debug lines).
 pub fn bind_all(listen: &[Listen], family: Option<Family>) -> Bound {
     let mut bound = Bound {
         listeners: Vec::new(),
         messages: Vec::new(),
         some_failed: false,
     };
-    for (name, addr, optional) in expand(listen, family) {
-        let shown = if addr.port() == 0 {
-            name.clone()
+    let configured = listen.iter().any(|l| l.line != 0);
+    let ordered: Vec<&Listen> = if configured {
+        listen.iter().rev().collect()
+    } else {
+        listen.iter().collect()
+    };
+    for l in ordered {
+        let mut ok = false;
+        let name = configured_name(l);
+        let addrs = expand(l, family).unwrap_or_else(|| {
+            tracing::debug!("{name}: cannot resolve the address");
+            Vec::new()
+        });
+        // A built-in default excluded by `-4`/`-6` is not listened on, and not mentioned.
+        if addrs.is_empty() && l.line == 0 {
+            continue;
+        }
+        for addr in addrs {
+            match bind_one(addr) {
+                Ok(listener) => {
+                    bound.listeners.push(listener);
+                    ok = true;
+                }
+                Err(e) => tracing::debug!("bind {addr}: {}", nut_daemon::log::strerror(&e)),
+            }
+        }
+        let port = l.port;
+        if ok {
+            bound
+                .messages
+                .push(format!("listening on {name} port {port}"));
         } else {
-            addr.ip().to_string()
-        };
-        let port = addr.port();
-        match (addr.port() != 0).then(|| bind_one(addr)) {
-            Some(Ok(listener)) => {
-                bound
-                    .messages
-                    .push(format!("listening on {shown} port {port}"));
-                bound.listeners.push(listener);
-            }
-            Some(Err(e)) => {
-                bound
-                    .messages
-                    .push(format!("not listening on {shown} port {port}: {e}"));
-                bound.some_failed |= !optional;
-            }
-            None => {
-                bound.messages.push(format!(
-                    "not listening on {name}: cannot resolve the address"
-                ));
-                bound.some_failed |= !optional;
-            }
+            bound
+                .messages
+                .push(format!("not listening on {name} port {port}"));
+            bound.some_failed |= !is_optional(l);
         }
     }
     bound
@@ -136,20 +156,16 @@ mod tests {
     #[test]
     fn star_is_both_wildcards_and_family_filters() {
         let l = [listen(ListenAddr::Any, 1)];
-        let all: Vec<SocketAddr> = expand(&l, None).into_iter().map(|e| e.1).collect();
+        let all = expand(&l[0], None).unwrap();
         assert_eq!(
             all,
             ["[::]:1".parse().unwrap(), "0.0.0.0:1".parse().unwrap()]
         );
-        let v4: Vec<SocketAddr> = expand(&l, Some(Family::V4))
-            .into_iter()
-            .map(|e| e.1)
-            .collect();
+        let v4 = expand(&l[0], Some(Family::V4)).unwrap();
         assert_eq!(v4, ["0.0.0.0:1".parse().unwrap()]);
         let defaults = nut_core::conf::UpsdConf::default().listeners();
-        let expanded = expand(&defaults, None);
-        assert_eq!(expanded.len(), 2);
-        assert!(expanded.iter().all(|e| e.2), "defaults are optional");
+        assert_eq!(defaults.len(), 2);
+        assert!(defaults.iter().all(is_optional), "defaults are optional");
     }
 
     #[test]
@@ -166,6 +182,13 @@ mod tests {
         let b = bind_all(&l, None);
         assert_eq!(b.listeners.len(), 1, "{:?}", b.messages);
         assert!(b.some_failed);
-        assert!(b.messages[1].starts_with("not listening on 192.0.2.1 port 3493"));
+        // Bound from the last line to the first, each named as configured.
+        assert_eq!(
+            b.messages,
+            [
+                "not listening on 192.0.2.1 port 3493".to_owned(),
+                format!("listening on 127.0.0.1 port {free}"),
+            ]
+        );
     }
 }

@@ -15,6 +15,7 @@ use proptest::prelude::*;
 use super::sim::{World, entry};
 use crate::clock::Time;
 use crate::config::{MonitorConfig, Role};
+use crate::invariants::could_be_critical;
 use crate::monitor::{Action, PollResult, ShutdownReason, UpsId};
 
 const WORDS: &[&str] = &[
@@ -77,43 +78,6 @@ fn monitor_config() -> impl Strategy<Value = MonitorConfig> {
                 }
             },
         )
-}
-
-/// What the poll history says about one UPS: could it be critical now?
-fn could_be_critical(polls: &[&PollResult], config: &MonitorConfig) -> bool {
-    let mut last_words: Option<Vec<StatusToken>> = None;
-    let mut on_battery = false;
-    let mut lost = false;
-    for result in polls {
-        match result {
-            PollResult::Status { status, .. } if !status.tokens().is_empty() => {
-                let words = status.tokens().to_vec();
-                for w in &words {
-                    match w {
-                        StatusToken::Online => on_battery = false,
-                        StatusToken::OnBattery => on_battery = true,
-                        _ => {}
-                    }
-                }
-                last_words = Some(words);
-                lost = false;
-            }
-            PollResult::Status { .. } | PollResult::CommFailure => lost = true,
-            _ => {}
-        }
-    }
-    let Some(words) = last_words else {
-        return false; // never heard from: counts as healthy
-    };
-    let has = |t: StatusToken| words.contains(&t);
-    has(StatusToken::ForcedShutdown)
-        || (on_battery && (has(StatusToken::LowBattery) || lost))
-        || (has(StatusToken::Off) && config.off_duration.is_some())
-        || (lost
-            && (has(StatusToken::Calibrating)
-                || has(StatusToken::Bypass)
-                || has(StatusToken::Alarm)
-                || has(StatusToken::Overloaded)))
 }
 
 fn run(
