@@ -34,14 +34,17 @@ pub enum OpenError {
     InvalidRegex(#[from] InvalidRegex),
     #[error(transparent)]
     Replay(#[from] ReplayError),
-    /// Nothing on the bus matched (the counts are for NUT's hints: no buses, or no permission).
+    /// Nothing on the bus matched (the counts are for NUT's hints: no buses, or no permission);
+    /// `skipped` says, per device that was read, why it was not taken.
     #[error(
-        "no matching USB device found ({listed} listed, {open_errors} could not be opened, {access_errors} for lack of permission)"
+        "no matching USB device found ({listed} listed, {open_errors} could not be opened, {access_errors} for lack of permission){}",
+        skipped.iter().map(|s| format!("; {s}")).collect::<String>()
     )]
     NotFound {
         listed: usize,
         open_errors: usize,
         access_errors: usize,
+        skipped: Vec<String>,
     },
     #[error("cannot list USB devices: {0}")]
     Enumerate(String),
@@ -132,13 +135,32 @@ pub(crate) fn read_identity_string(
     None
 }
 
+/// Whether a listed device is the one to open; else why not (for [`OpenError::NotFound`]).
 pub(crate) fn accepted(
     id: &DeviceIdentity,
     regex: &RegexMatcher,
     exact: Option<&ExactMatcher>,
     accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
-) -> bool {
-    exact.is_none_or(|e| e.matches(id)) && regex.matches(id) && accept(id)
+) -> Result<(), String> {
+    let why = if exact.is_some_and(|e| !e.matches(id)) {
+        "not the UPS opened before".to_string()
+    } else if let Some(option) = regex.mismatch(id) {
+        format!("{option} does not match")
+    } else if !accept(id) {
+        "not supported by the driver".to_string()
+    } else {
+        return Ok(());
+    };
+    Err(format!(
+        "{:04x}:{:04x} (vendor {:?}, product {:?}, serial {:?}, bus {}, device {}): {why}",
+        id.vendor_id,
+        id.product_id,
+        id.vendor.as_deref().unwrap_or(""),
+        id.product.as_deref().unwrap_or(""),
+        id.serial.as_deref().unwrap_or(""),
+        id.bus_string(),
+        id.device_string()
+    ))
 }
 
 fn open_replay(
@@ -147,20 +169,17 @@ fn open_replay(
     exact: Option<&ExactMatcher>,
     accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
 ) -> Result<Box<dyn UsbTransport>, OpenError> {
-    let not_found = |listed| OpenError::NotFound {
+    let not_found = |listed, open_errors, skipped| OpenError::NotFound {
         listed,
-        open_errors: 0,
+        open_errors,
         access_errors: 0,
+        skipped,
     };
     let Some(d) = replay.enumerate() else {
-        return Err(not_found(0));
+        return Err(not_found(0, 0, Vec::new()));
     };
     let Ok(mut handle) = replay.open() else {
-        return Err(OpenError::NotFound {
-            listed: 1,
-            open_errors: 1,
-            access_errors: 0,
-        });
+        return Err(not_found(1, 1, Vec::new()));
     };
     let mut read = |i: u8, n: usize| handle.string_ascii(i, n);
     let id = DeviceIdentity {
@@ -174,8 +193,8 @@ fn open_replay(
         device: d.device,
         port: Some(d.port),
     };
-    if !accepted(&id, regex, exact, accept) {
-        return Err(not_found(1));
+    if let Err(why) = accepted(&id, regex, exact, accept) {
+        return Err(not_found(1, 0, vec![why]));
     }
     Ok(Box::new(handle.into_transport(id)))
 }

@@ -17,6 +17,7 @@
 //!
 //! All calls block for at most their timeout; drivers run their device I/O on their own thread.
 
+pub mod langid;
 pub mod matcher;
 pub mod real;
 pub mod replay;

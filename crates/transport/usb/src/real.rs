@@ -241,6 +241,7 @@ pub(crate) fn open_matching(
         .wait()
         .map_err(|e| OpenError::Enumerate(e.to_string()))?;
     let (mut listed, mut open_errors, mut access_errors) = (0, 0, 0);
+    let mut skipped = Vec::new();
     for info in devices {
         listed += 1;
         let device = match info.open().wait() {
@@ -297,7 +298,8 @@ pub(crate) fn open_matching(
             device: info.device_address(),
             port: info.port_chain().last().copied(),
         };
-        if !accepted(&identity, regex, exact, accept) {
+        if let Err(why) = accepted(&identity, regex, exact, accept) {
+            skipped.push(why);
             continue;
         }
         let claim_error = |error| OpenError::Claim {
@@ -329,6 +331,7 @@ pub(crate) fn open_matching(
         listed,
         open_errors,
         access_errors,
+        skipped,
     })
 }
 

@@ -401,10 +401,14 @@ fn reopen_only_accepts_the_same_ups() {
     assert_eq!(remembered.serial.as_deref(), Some("3B1234X56789"));
     // another unit (other serial number) shows up in its place: not ours
     rig.event("unplug\nstring 2 OTHER-UNIT\nreplug 9\n");
-    assert!(matches!(
-        finder.open(&mut |_| true),
-        Err(OpenError::NotFound { listed: 1, .. })
-    ));
+    let e = finder.open(&mut |_| true).err().unwrap();
+    assert!(matches!(e, OpenError::NotFound { listed: 1, .. }));
+    assert!(
+        e.to_string().ends_with(
+            "; 051d:0002 (vendor \"Am?r?can Power\", product \"Back-UPS XS 1400U\", serial \"OTHER-UNIT\", bus 001, device 009): not the UPS opened before"
+        ),
+        "{e}"
+    );
     rig.event("unplug\nstring 2 3B1234X56789\nreplug 10\n");
     assert_eq!(finder.open(&mut |_| true).unwrap().identity().device, 10);
 }
@@ -446,17 +450,25 @@ fn matching_options_and_the_driver_table_filter_the_device() {
         )
         .is_ok()
     );
-    for c in [
-        crit(&[("vendorid", "0463")]),
-        crit(&[("product", "Back-UPS")]),
-        crit(&[("serial", "")]),
-        crit(&[("device", "003")]),
+    for (c, option) in [
+        (crit(&[("vendorid", "0463")]), "vendorid"),
+        (crit(&[("product", "Back-UPS")]), "product"),
+        (crit(&[("serial", "")]), "serial"),
+        (crit(&[("device", "003")]), "device"),
     ] {
-        assert!(matches!(
-            open(c, true),
-            Err(OpenError::NotFound { listed: 1, .. })
-        ));
+        let e = open(c, true).err().unwrap();
+        assert!(matches!(e, OpenError::NotFound { listed: 1, .. }));
+        assert!(
+            e.to_string()
+                .ends_with(&format!(": {option} does not match")),
+            "{e}"
+        );
     }
+    let e = open(MatchCriteria::default(), false).err().unwrap();
+    assert!(
+        e.to_string().ends_with(": not supported by the driver"),
+        "{e}"
+    );
     assert!(matches!(
         open(MatchCriteria::default(), false),
         Err(OpenError::NotFound { .. })
@@ -681,4 +693,20 @@ fn every_spec_in_the_repository_parses() {
         }
     }
     assert_eq!(n, 16, "12 HID specs and 4 Q1-over-USB specs");
+}
+
+#[test]
+fn langid_list_and_langid_fix_reads() {
+    let rig = Rig::new("vid 0001\npid 0000\nlangid 4095\nbridge krauler\nq1 Q1 -> (230.0 x\n");
+    let (_, mut t) = rig.open();
+    assert_eq!(
+        nut_usb::langid::supported_langids(t.as_mut(), T),
+        Ok(vec![0x4095])
+    );
+    // krauler with langid_fix: the raw descriptor, converted as NUT does
+    let raw = t.string_descriptor(3, 0x4095, 255, T).unwrap();
+    assert_eq!(
+        nut_usb::langid::langid_fix_ascii(&raw, 255).unwrap(),
+        b"(230.0 x"
+    );
 }

@@ -1,0 +1,116 @@
+//! nut-usb-probe: open a UPS the way a driver does and print what the transport reads from it, in
+//! a stable text form: so the same device spec can be compared through the replay
+//! (`port=replay:<spec>`) and as a real kernel USB device (`port=auto`, e.g. in the rig's USB/IP VM).
+//!
+//!     nut-usb-probe [port] [name=value ...]      (matching options: vendorid=051d product=...)
+//!
+//! The bus location goes to stderr: it is the one thing that differs between the two.
+
+use std::process::ExitCode;
+use std::time::Duration;
+
+use nut_usb::replay::ReplayOptions;
+use nut_usb::{ControlSetup, DeviceFinder, MatchCriteria, UsbError, UsbOptions, UsbTransport};
+
+const T: Duration = Duration::from_millis(2000);
+
+fn hex(d: &[u8]) -> String {
+    d.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn main() -> ExitCode {
+    let mut options = UsbOptions {
+        port: "auto".into(),
+        replay: ReplayOptions::from_env(),
+        ..UsbOptions::default()
+    };
+    let mut criteria = MatchCriteria::default();
+    for arg in std::env::args().skip(1) {
+        match arg.split_once('=') {
+            Some((k, v)) if criteria.set(k, v) => {}
+            Some(_) => {
+                eprintln!("nut-usb-probe: unknown option {arg}");
+                return ExitCode::from(2);
+            }
+            None => options.port = arg,
+        }
+    }
+    options.criteria = criteria;
+    let mut finder = match DeviceFinder::new(options) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("nut-usb-probe: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut t = match finder.open(&mut |_| true) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("nut-usb-probe: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    probe(t.as_mut());
+    ExitCode::SUCCESS
+}
+
+fn probe(t: &mut dyn UsbTransport) {
+    let id = t.identity().clone();
+    eprintln!(
+        "location bus={:03} device={:03} port={:?}",
+        id.bus, id.device, id.port
+    );
+    println!(
+        "identity {:04x}:{:04x} bcd {:04x} vendor {:?} product {:?} serial {:?}",
+        id.vendor_id, id.product_id, id.bcd_device, id.vendor, id.product, id.serial
+    );
+    match nut_usb::langid::supported_langids(t, T) {
+        Ok(l) => println!("langids {l:04x?}"),
+        Err(e) => println!("langids: {e}"),
+    }
+    let get_desc = |ty: u8| ControlSetup {
+        request_type: 0x81,
+        request: 0x06,
+        value: u16::from(ty) << 8,
+        index: 0,
+    };
+    match t.control_in(get_desc(0x21), 9, T) {
+        Ok(d) => println!("hid descriptor: {}", hex(&d)),
+        Err(e) => println!("hid descriptor: {e}"),
+    }
+    let len = t
+        .control_in(get_desc(0x21), 9, T)
+        .ok()
+        .filter(|d| d.len() == 9)
+        .map_or(4096, |d| u16::from_le_bytes([d[7], d[8]]));
+    match t.control_in(get_desc(0x22), len, T) {
+        Ok(d) => println!("report descriptor {} bytes: {}", d.len(), hex(&d)),
+        Err(e) => println!("report descriptor: {e}"),
+    }
+    for id in 1..=255u8 {
+        let setup = ControlSetup {
+            request_type: 0xa1,
+            request: 0x01,
+            value: 0x0300 | u16::from(id),
+            index: 0,
+        };
+        match t.control_in(setup, 64, T) {
+            Ok(d) => println!("feature {id:02x}: {}", hex(&d)),
+            Err(UsbError::Stall) => {}
+            Err(e) => println!("feature {id:02x}: {e}"),
+        }
+    }
+    for i in 1..=5u8 {
+        match t.string_ascii(i, 256, T) {
+            Ok(s) => println!("string {i}: {}", String::from_utf8_lossy(&s)),
+            Err(e) => println!("string {i}: {e}"),
+        }
+    }
+    match t.interrupt_in(0x81, 64, Duration::from_millis(100)) {
+        Ok(d) => println!("interrupt: {}", hex(&d)),
+        Err(e) => println!("interrupt: {e}"),
+    }
+}
