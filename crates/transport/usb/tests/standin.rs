@@ -284,7 +284,7 @@ fn unplug_and_replug_reach_debian_driver_and_mirror_in_our_replay() {
     let mut cmd = standin_command("nutdrv_qx", &so, &spec, dir, &args);
     cmd.stdout(Stdio::null())
         .stderr(fs::File::create(dir.join("c.stderr")).unwrap());
-    let mut child = cmd.spawn().unwrap();
+    let child = Running::spawn(&mut cmd);
     let append = |line: &str| {
         let mut f = fs::OpenOptions::new().append(true).open(&events).unwrap();
         writeln!(f, "{line}").unwrap();
@@ -301,26 +301,7 @@ fn unplug_and_replug_reach_debian_driver_and_mirror_in_our_replay() {
             after.contains("string 1: KRAULER UPS") && after.contains(&q1_line)
         })
     });
-    let _ = child.kill();
-    let status = child.wait().unwrap();
-    let run = collect(status, dir);
-    // the driver was killed, perhaps inside a call: replay the calls that completed
-    let lines: Vec<&str> = run.trace.lines().collect();
-    let last_result = lines.iter().rposition(|l| l.starts_with("= ")).unwrap();
-    let complete = lines[..=last_result].join("\n") + "\n";
-    let ours = replay_trace(&spec, &complete, dir);
-    assert!(
-        ours.result_mismatches.is_empty(),
-        "{}",
-        ours.result_mismatches.join("\n")
-    );
-    let c_lines: Vec<&str> = run.log.lines().collect();
-    let n = ours.log.lines().count();
-    assert!(
-        n <= c_lines.len(),
-        "our replay logged more than the stand-in"
-    );
-    assert_same_log("unplug/replug", &c_lines[..n].join("\n"), &ours.log);
+    let ours = stop_and_compare("unplug/replug", child, &spec, dir);
     let after = ours
         .log
         .split("event: replug 7")
@@ -331,4 +312,32 @@ fn unplug_and_replug_reach_debian_driver_and_mirror_in_our_replay() {
         after.contains(&q1_line),
         "our replay answered after the replug"
     );
+}
+
+/// Interrupt reports appended while Debian's usbhid-ups runs reach it through the stand-in, and
+/// our replay logs the same for the same calls, events at the same points.
+#[test]
+fn interrupt_events_while_debian_usbhid_ups_runs_mirror_in_our_replay() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    let so = build_standin(dir);
+    let spec = fixture("hid/apc_back-ups-xs-1400u.spec");
+    let events = dir.join("c.events");
+    fs::write(&events, "").unwrap();
+    let log = dir.join("c.log");
+    let mut cmd = standin_command("usbhid-ups", &so, &spec, dir, &["-i", "1", "-D"]);
+    cmd.stdout(Stdio::null())
+        .stderr(fs::File::create(dir.join("c.stderr")).unwrap());
+    let child = Running::spawn(&mut cmd);
+    let limit = Duration::from_secs(30);
+    // running: the report descriptor was read and reports are being polled
+    wait_for(&log, limit, |t| t.matches("get_report 3 22:").count() >= 3);
+    {
+        let mut f = fs::OpenOptions::new().append(true).open(&events).unwrap();
+        writeln!(f, "intr 06 00 01 10").unwrap();
+    }
+    wait_for(&log, limit, |t| t.contains("interrupt 129 4: 06 00 01 10"));
+    let ours = stop_and_compare("usbhid-ups interrupt", child, &spec, dir);
+    assert!(ours.log.contains("event: intr 06 00 01 10\n"));
+    assert!(ours.log.contains("interrupt 129 4: 06 00 01 10\n"));
 }

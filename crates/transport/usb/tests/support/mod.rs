@@ -336,3 +336,55 @@ pub fn wait_for(path: &Path, limit: Duration, done: impl Fn(&str) -> bool) -> St
         std::thread::sleep(Duration::from_millis(20));
     }
 }
+
+/// Stop a driver that runs under the stand-in, then make its completed calls on our replay: the
+/// results must agree and our log must be the stand-in's, line for line (the stand-in's may go on
+/// with a call the driver was killed in).
+pub fn stop_and_compare(what: &str, running: Running, spec: &Path, dir: &Path) -> Replayed {
+    let status = running.stop();
+    let run = collect(status, dir);
+    let lines: Vec<&str> = run.trace.lines().collect();
+    let last_result = lines
+        .iter()
+        .rposition(|l| l.starts_with("= "))
+        .unwrap_or_else(|| panic!("{what}: no completed call in the trace"));
+    let complete = lines[..=last_result].join("\n") + "\n";
+    let ours = replay_trace(spec, &complete, dir);
+    assert!(
+        ours.result_mismatches.is_empty(),
+        "{what}: results differ:\n{}",
+        ours.result_mismatches.join("\n")
+    );
+    let c_lines: Vec<&str> = run.log.lines().collect();
+    let n = ours.log.lines().count();
+    assert!(
+        n <= c_lines.len(),
+        "{what}: our replay logged more than the stand-in"
+    );
+    assert_same_log(what, &c_lines[..n].join("\n"), &ours.log);
+    ours
+}
+
+/// A driver started in the background; killed when dropped (also when a test fails early).
+pub struct Running(Option<Child>);
+
+impl Running {
+    pub fn spawn(cmd: &mut Command) -> Running {
+        Running(Some(cmd.spawn().unwrap()))
+    }
+
+    pub fn stop(mut self) -> ExitStatus {
+        let mut child = self.0.take().unwrap();
+        let _ = child.kill();
+        child.wait().unwrap()
+    }
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        if let Some(c) = &mut self.0 {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+}
