@@ -9,7 +9,6 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
-use nut_usb::replay::ReplayOptions;
 use nut_usb::{ControlSetup, DeviceFinder, MatchCriteria, UsbError, UsbOptions, UsbTransport};
 
 const T: Duration = Duration::from_millis(2000);
@@ -22,11 +21,7 @@ fn hex(d: &[u8]) -> String {
 }
 
 fn main() -> ExitCode {
-    let mut options = UsbOptions {
-        port: "auto".into(),
-        replay: ReplayOptions::from_env(),
-        ..UsbOptions::default()
-    };
+    let mut options = UsbOptions::for_port("auto");
     let mut criteria = MatchCriteria::default();
     for arg in std::env::args().skip(1) {
         match arg.split_once('=') {

@@ -28,6 +28,18 @@ pub struct UsbOptions {
     pub replay: ReplayOptions,
 }
 
+impl UsbOptions {
+    /// Options for a `port` value, with the replay's log and events file from the environment
+    /// (`FAKEUSB_LOG`, `FAKEUSB_EVENTS`) and everything else as NUT's defaults.
+    pub fn for_port(port: &str) -> UsbOptions {
+        UsbOptions {
+            port: port.to_string(),
+            replay: ReplayOptions::from_env(),
+            ..UsbOptions::default()
+        }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
     #[error(transparent)]

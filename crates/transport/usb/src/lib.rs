@@ -16,6 +16,23 @@
 //! so a driver whose UPS re-enumerates under a new device number picks the same UPS up again.
 //!
 //! All calls block for at most their timeout; drivers run their device I/O on their own thread.
+//!
+//! ```no_run
+//! use nut_usb::{DeviceFinder, UsbOptions, UsbError, USB_TIMEOUT};
+//!
+//! let mut options = UsbOptions::for_port("auto"); // or "replay:/path/to/dev.spec"
+//! options.criteria.set("vendorid", "0665");
+//! let mut finder = DeviceFinder::new(options)?;
+//! // the driver's own table decides which devices it supports
+//! let mut ups = finder.open(&mut |id| id.product_id == 0x5161)?;
+//! match ups.string_ascii(3, 256, USB_TIMEOUT) {
+//!     Ok(reply) => println!("{}", String::from_utf8_lossy(&reply)),
+//!     // gone (unplugged, reset): drop it and open again, the finder only takes the same UPS
+//!     Err(e) if e.needs_reconnect() => ups = finder.open(&mut |_| true)?,
+//!     Err(e) => eprintln!("{e}"),
+//! }
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 pub mod langid;
 pub mod matcher;

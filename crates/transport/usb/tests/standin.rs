@@ -301,7 +301,13 @@ fn unplug_and_replug_reach_debian_driver_and_mirror_in_our_replay() {
             after.contains("string 1: KRAULER UPS") && after.contains(&q1_line)
         })
     });
+    // a status change (utility fail bit) replaces the recorded Q1 reply
+    let ob = Q1.replace("00001001", "10001001");
+    append(&format!("q1 Q1 -> {ob}"));
+    let ob_line = format!("q1 krauler: Q1 -> {ob}");
+    wait_for(&log, limit, |t| t.contains(&ob_line));
     let ours = stop_and_compare("unplug/replug", child, &spec, dir);
+    assert!(ours.log.contains(&ob_line));
     let after = ours
         .log
         .split("event: replug 7")
