@@ -85,17 +85,36 @@ fn probe(t: &mut dyn UsbTransport) {
         Ok(d) => println!("report descriptor {} bytes: {}", d.len(), hex(&d)),
         Err(e) => println!("report descriptor: {e}"),
     }
+    let feature = |request_type, request, id: u8| ControlSetup {
+        request_type,
+        request,
+        value: 0x0300 | u16::from(id),
+        index: 0,
+    };
+    let mut writable = None;
     for id in 1..=255u8 {
-        let setup = ControlSetup {
-            request_type: 0xa1,
-            request: 0x01,
-            value: 0x0300 | u16::from(id),
-            index: 0,
-        };
-        match t.control_in(setup, 64, T) {
-            Ok(d) => println!("feature {id:02x}: {}", hex(&d)),
+        match t.control_in(feature(0xa1, 0x01, id), 64, T) {
+            Ok(d) => {
+                println!("feature {id:02x}: {}", hex(&d));
+                if writable.is_none() && d.len() >= 2 {
+                    writable = Some((id, d));
+                }
+            }
             Err(UsbError::Stall) => {}
             Err(e) => println!("feature {id:02x}: {e}"),
+        }
+    }
+    // SET_REPORT (a control OUT) and read it back: the device stores what it is sent
+    if let Some((id, mut d)) = writable {
+        let last = d.len() - 1;
+        d[last] ^= 0x01;
+        match t.control_out(feature(0x21, 0x09, id), &d, T) {
+            Ok(n) => println!("set_report {id:02x}: {n} bytes {}", hex(&d)),
+            Err(e) => println!("set_report {id:02x}: {e}"),
+        }
+        match t.control_in(feature(0xa1, 0x01, id), 64, T) {
+            Ok(r) => println!("read back {id:02x}: {}", hex(&r)),
+            Err(e) => println!("read back {id:02x}: {e}"),
         }
     }
     for i in 1..=5u8 {

@@ -1,8 +1,9 @@
 //! The real transport (nusb over usbfs) on real kernel USB devices: the rig's QEMU guest presents
 //! two recorded specs through USB/IP (../shared/tools/hwrig/vm), and `nut-usb-probe` (this crate's
 //! example) opens each with `port=auto` and a matching option, claims it and reads identity,
-//! LANGIDs, HID and report descriptors, every feature report, strings and the interrupt pipe. The
-//! output must equal the same probe through the replay of the same spec.
+//! LANGIDs, HID and report descriptors, every feature report, a SET_REPORT read back, strings and
+//! the (quiet) interrupt pipe. The output must equal the same probe through the replay of the
+//! same spec.
 //!
 //! Needs qemu-system-x86, busybox-static, cpio, kmod and, on the first run, apt access to fetch
 //! Debian's kernel package (cached in ~/.cache/hwrig-vm). About 35 s on 2 cores with TCG.
