@@ -2,7 +2,7 @@
 //! two recorded specs through USB/IP (../shared/tools/hwrig/vm), and `nut-usb-probe` (this crate's
 //! example) opens each with `port=auto` and a matching option, claims it and reads identity,
 //! LANGIDs, HID and report descriptors, every feature report, a SET_REPORT read back, strings and
-//! the (quiet) interrupt pipe. The output must equal the same probe through the replay of the
+//! an interrupt report. The output must equal the same probe through the replay of the
 //! same spec.
 //!
 //! Needs qemu-system-x86, busybox-static, cpio, kmod and, on the first run, apt access to fetch
@@ -60,22 +60,35 @@ fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
     let vmrun = vmrun();
     let tmp = tempfile::tempdir().unwrap();
     let out = tmp.path().join("vm");
+    // the recorded specs plus one queued interrupt report each (the interrupt IN data path)
     let specs = [
-        ("eaton", "hid/eaton_3s-700.spec", "vendorid=0463"),
+        (
+            "eaton",
+            "hid/eaton_3s-700.spec",
+            "intr 21 64",
+            "vendorid=0463",
+        ),
         (
             "apc",
             "hid/apc_back-ups-xs-1400u.spec",
+            "intr 06 00 01 10",
             "product=.*back-ups.xs.*",
         ),
-    ];
+    ]
+    .map(|(name, fixture_spec, intr, criterion)| {
+        let spec = tmp.path().join(format!("{name}.spec"));
+        let text = std::fs::read_to_string(fixture(fixture_spec)).unwrap();
+        std::fs::write(&spec, format!("{text}{intr}\n")).unwrap();
+        (name, spec, criterion)
+    });
     // one boot, the devices one after the other (guest.sh attaches, runs, detaches)
     let guest = repo_root().join("../shared/tools/hwrig/vm/guest.sh");
     let mut script = String::new();
-    for (name, spec, criterion) in specs {
+    for (name, spec, criterion) in &specs {
         script.push_str(&format!(
             "RIG_PREFIX={name}. {} {} {} auto '{criterion}' || exit $?\n",
             guest.display(),
-            fixture(spec).display(),
+            spec.display(),
             probe.display()
         ));
     }
@@ -93,10 +106,10 @@ fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
         read("eaton.cmd.err"),
         read("apc.cmd.err")
     );
-    for (name, spec, criterion) in specs {
+    for (name, spec, criterion) in &specs {
         let real = read(&format!("{name}.cmd.out"));
         let replayed = Command::new(&probe)
-            .arg(format!("replay:{}", fixture(spec).display()))
+            .arg(format!("replay:{}", spec.display()))
             .arg(criterion)
             .output()
             .unwrap();
@@ -109,6 +122,10 @@ fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
         );
         assert_same_log(name, &replayed, &real);
         // it really went through usbfs: the kernel numbered it
+        assert!(
+            !real.contains("interrupt: Operation timed out"),
+            "{name}: {real}"
+        );
         let location = read(&format!("{name}.cmd.err"));
         assert!(location.contains("location bus="), "{name}: {location}");
     }
