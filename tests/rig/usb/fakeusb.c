@@ -32,7 +32,7 @@
  *   unknown stall|zero                      GET_REPORT of an unrecorded id: STALL (default) or zero-filled
  *   bridge <name>                           the device is a Megatec/Q1 UPS behind this USB bridge: cypress,
  *                                           phoenix, ippon, krauler, fabula, hunnox, fuji, sgs, snr, ablerex,
- *                                           armac (framing of each: tests/rig/usb/README.md)
+ *                                           armac, phoenixtec (framing of each: tests/rig/usb/README.md)
  *   q1 <request> -> <reply>                 Q1 exchange, request/reply without the CR (a trailing literal \r is
  *                                           dropped); several lines for one request cycle in file order;
  *                                           reply <none> = the UPS stays silent. From the events file a q1
@@ -212,7 +212,8 @@ int LIBUSB_CALL libusb_interrupt_transfer(libusb_device_handle *dev_handle, unsi
 #define NREPORTS 256
 #define MAXINTR 4096
 #define MAXQ1 256
-#define MAXPKT 64
+#define MAXPKT 256
+#define MAXPKTS 1024
 
 struct report { int len; unsigned char b[1024]; };
 struct libusb_device { int unused; };
@@ -238,17 +239,17 @@ static unsigned generation = 1;
 
 /* Megatec/Q1 behind a USB bridge */
 enum bridge_kind { BR_NONE, BR_CYPRESS, BR_PHOENIX, BR_IPPON, BR_KRAULER, BR_FABULA, BR_HUNNOX, BR_FUJI,
-	BR_SGS, BR_SNR, BR_ABLEREX, BR_ARMAC };
+	BR_SGS, BR_SNR, BR_ABLEREX, BR_ARMAC, BR_PHOENIXTEC };
 static const char *const bridge_names[] = { "none", "cypress", "phoenix", "ippon", "krauler", "fabula", "hunnox",
-	"fuji", "sgs", "snr", "ablerex", "armac", NULL };
+	"fuji", "sgs", "snr", "ablerex", "armac", "phoenixtec", NULL };
 static enum bridge_kind bridge;
 struct q1_entry { char *request; int nreplies, next; char **replies; };
 static struct q1_entry q1_table[MAXQ1];
 static int q1_count;
 static unsigned char cmd_buf[256];		/* command bytes received so far (serial-like bridges) */
 static int cmd_len;
-static unsigned char pkt[MAXINTR][MAXPKT];	/* interrupt-IN packets the bridge has queued */
-static int pkt_len[MAXINTR], pkt_head, pkt_tail;
+static unsigned char pkt[MAXPKTS][MAXPKT];	/* interrupt-IN packets the bridge has queued */
+static int pkt_len[MAXPKTS], pkt_head, pkt_tail;
 static unsigned char ablerex_reply[64];
 static int ablerex_reply_len;
 
@@ -614,11 +615,25 @@ static int q1_answer(const char *cmd, char *out, size_t outlen)
 
 static void queue_packet(const unsigned char *d, int n)
 {
-	if (pkt_tail >= MAXINTR)
+	if (pkt_tail >= MAXPKTS)
 		return;
 	memset(pkt[pkt_tail], 0, MAXPKT);
 	memcpy(pkt[pkt_tail], d, (size_t)n);
 	pkt_len[pkt_tail++] = n;
+}
+
+/* Masterguard (phoenixtec) commands the UPS acts on without answering: the command starts with one of
+ * these and does not go on with another capital letter ("M" but not "MSO") */
+static int phoenixtec_silent(const char *cmd)
+{
+	static const char *const silent[] = { "T", "TL", "S", "C", "CT", "M", "N", "O", "SRC", "FCLR", "SS", "TUD",
+		"SSN", NULL };
+	for (int i = 0; silent[i]; i++) {
+		size_t n = strlen(silent[i]);
+		if (!strncmp(cmd, silent[i], n) && !(cmd[n] >= 'A' && cmd[n] <= 'Z'))
+			return 1;
+	}
+	return 0;
 }
 
 /* a complete command arrived over a serial-like bridge: queue the reply as that bridge frames it */
@@ -626,8 +641,15 @@ static void bridge_command(const char *cmd)
 {
 	char reply[256];
 	unsigned char b[MAXPKT];
-	int n = q1_answer(cmd, reply, sizeof(reply) - 1), off;
+	int n, off;
 
+	if (bridge == BR_PHOENIXTEC && phoenixtec_silent(cmd)) {
+		logline("q1 phoenixtec: ");
+		logtext((const unsigned char *)cmd, (int)strlen(cmd));
+		logline(" -> (none)\n");
+		return;
+	}
+	n = q1_answer(cmd, reply, sizeof(reply) - 1);
 	if (n < 0)
 		return;
 	reply[n++] = '\r';
@@ -657,6 +679,9 @@ static void bridge_command(const char *cmd)
 		memset(b, 0, 6);
 		b[0] = 0xa0;
 		queue_packet(b, 6);
+		break;
+	case BR_PHOENIXTEC:	/* the whole reply in one transfer */
+		queue_packet((const unsigned char *)reply, n < MAXPKT ? n : MAXPKT);
 		break;
 	case BR_ABLEREX:	/* kept in feature report 5 until the next command */
 		memcpy(ablerex_reply, reply, (size_t)(n < 64 ? n : 64));
@@ -1025,6 +1050,13 @@ static int control_transfer(libusb_device_handle *h, uint8_t rtype, uint8_t req,
 			memcpy(data, src, (size_t)n);
 		logline("get_descriptor type 0x%02x index %u len %u -> %d\n", type, di, len, n);
 		return n;
+	}
+
+	if (bridge == BR_PHOENIXTEC && rtype == 0x42 && req == 0x0d) {	/* vendor OUT: the command */
+		logbytes("vendor_out", value, index, data, len);
+		cmd_len = 0;
+		bridge_bytes(data, len);
+		return len;
 	}
 
 	if ((rtype & 0x60) == LIBUSB_REQUEST_TYPE_CLASS) {

@@ -9,7 +9,8 @@ use crate::spec::BridgeKind;
 /// Replies the C stand-in can hold in its fixed buffers (`char reply[256]`).
 const PACKET_REPLY_MAX: usize = 254;
 const STRING_REPLY_MAX: usize = 254;
-const MAX_PACKETS: usize = 4096;
+const MAX_PACKETS: usize = 1024;
+const PACKET_MAX: usize = 256;
 
 struct Q1Entry {
     request: Vec<u8>,
@@ -180,6 +181,10 @@ impl Bridge {
 
     /// A complete command arrived over a serial-like bridge: queue the reply as that bridge frames it.
     fn command(&mut self, cmd: &[u8], log: &mut Vec<String>) {
+        if self.kind == Some(BridgeKind::Phoenixtec) && phoenixtec_silent(cmd) {
+            log.push(format!("q1 phoenixtec: {} -> (none)\n", escape(cmd)));
+            return;
+        }
         let Some(mut reply) = self.answer(cmd, PACKET_REPLY_MAX, log) else {
             return;
         };
@@ -209,6 +214,10 @@ impl Bridge {
                 let mut end = vec![0u8; 6];
                 end[0] = 0xa0;
                 self.queue(end);
+            }
+            Some(BridgeKind::Phoenixtec) => {
+                reply.truncate(PACKET_MAX);
+                self.queue(reply);
             }
             Some(BridgeKind::Ablerex) => {
                 reply.truncate(64);
@@ -294,6 +303,31 @@ impl Bridge {
         true
     }
 
+    /// The Masterguard (phoenixtec) command path: a vendor request 0x0d to the endpoint, carrying
+    /// the whole command. Returns false when this is not that request on that bridge.
+    pub(crate) fn vendor_out(
+        &mut self,
+        setup: &crate::ControlSetup,
+        data: &[u8],
+        log: &mut Vec<String>,
+    ) -> bool {
+        if self.kind != Some(BridgeKind::Phoenixtec)
+            || setup.request_type != 0x42
+            || setup.request != 0x0d
+        {
+            return false;
+        }
+        log.push(hex_line(
+            "vendor_out",
+            u32::from(setup.value),
+            u32::from(setup.index),
+            data,
+        ));
+        self.cmd.clear();
+        self.bytes(data, log);
+        true
+    }
+
     /// Ablerex keeps its reply in feature report 5 until the next command.
     pub(crate) fn ablerex_get_report(&self, value: u16, length: usize) -> Option<Vec<u8>> {
         if self.kind != Some(BridgeKind::Ablerex) || value != 0x0305 {
@@ -330,4 +364,15 @@ impl Bridge {
     pub(crate) fn next_packet(&mut self) -> Option<Vec<u8>> {
         self.packets.pop_front()
     }
+}
+
+/// Masterguard (phoenixtec) commands the UPS acts on without answering: the command starts with one
+/// of these and does not go on with another capital letter ("M" but not "MSO").
+fn phoenixtec_silent(cmd: &[u8]) -> bool {
+    const SILENT: [&[u8]; 13] = [
+        b"T", b"TL", b"S", b"C", b"CT", b"M", b"N", b"O", b"SRC", b"FCLR", b"SS", b"TUD", b"SSN",
+    ];
+    SILENT
+        .iter()
+        .any(|s| cmd.starts_with(s) && !cmd.get(s.len()).is_some_and(u8::is_ascii_uppercase))
 }

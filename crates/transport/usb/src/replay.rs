@@ -329,6 +329,10 @@ impl ReplayDevice {
             };
         }
 
+        if !is_in && self.bridge.vendor_out(&setup, data, &mut self.log) {
+            return Ok(Vec::new());
+        }
+
         if rtype & 0x60 == 0x20 {
             let kind = u32::from(value >> 8);
             let id = usize::from(value & 0xff);

@@ -52,10 +52,11 @@ pub enum BridgeKind {
     Snr,
     Ablerex,
     Armac,
+    Phoenixtec,
 }
 
 impl BridgeKind {
-    pub const ALL: [BridgeKind; 11] = [
+    pub const ALL: [BridgeKind; 12] = [
         BridgeKind::Cypress,
         BridgeKind::Phoenix,
         BridgeKind::Ippon,
@@ -67,6 +68,7 @@ impl BridgeKind {
         BridgeKind::Snr,
         BridgeKind::Ablerex,
         BridgeKind::Armac,
+        BridgeKind::Phoenixtec,
     ];
 
     pub fn name(self) -> &'static str {
@@ -82,6 +84,7 @@ impl BridgeKind {
             BridgeKind::Snr => "snr",
             BridgeKind::Ablerex => "ablerex",
             BridgeKind::Armac => "armac",
+            BridgeKind::Phoenixtec => "phoenixtec",
         }
     }
 

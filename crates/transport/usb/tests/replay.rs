@@ -674,6 +674,32 @@ fn packet_bridges_frame_as_their_chips() {
     assert_eq!(&r[..10], b"(230.0 x\r\0");
     let log = rig.log_lines().join("\n");
     assert!(log.contains("set_report 3 5: 05 00 03 51 31 0d\n"), "{log}");
+
+    // phoenixtec (Masterguard): a vendor request carries the command; the reply in one transfer;
+    // commands NUT expects no answer to get none ("M" is one, "MSO" is not)
+    let rig = q1_rig("phoenixtec", "");
+    let (_, mut t) = rig.open();
+    let vendor = ControlSetup {
+        request_type: 0x42,
+        request: 0x0d,
+        value: 0,
+        index: 0,
+    };
+    assert_eq!(t.control_out(vendor, b"Q1\r", T), Ok(3));
+    assert_eq!(t.interrupt_in(0x81, 100, T).unwrap(), b"(230.0 x\r");
+    t.control_out(vendor, b"M\r", T).unwrap();
+    assert_eq!(
+        t.interrupt_in(0x81, 100, Duration::from_millis(10)),
+        Err(UsbError::Timeout)
+    );
+    t.control_out(vendor, b"MSO\r", T).unwrap();
+    assert_eq!(t.interrupt_in(0x81, 100, T).unwrap(), b"MSO\r");
+    let log = rig.log_lines().join("\n");
+    assert!(
+        log.contains("vendor_out 0 0: 51 31 0d\nq1 phoenixtec: Q1 -> (230.0 x\n"),
+        "{log}"
+    );
+    assert!(log.contains("q1 phoenixtec: M -> (none)\n"), "{log}");
 }
 
 #[test]

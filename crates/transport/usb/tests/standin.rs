@@ -26,8 +26,18 @@ fn every_bridge_answers_debian_nutdrv_qx_and_our_replay_logs_the_same() {
     let tmp = tempfile::tempdir().unwrap();
     let so = build_standin(tmp.path());
     for bridge in [
-        "cypress", "phoenix", "ippon", "krauler", "fabula", "hunnox", "fuji", "sgs", "snr",
-        "ablerex", "armac",
+        "cypress",
+        "phoenix",
+        "ippon",
+        "krauler",
+        "fabula",
+        "hunnox",
+        "fuji",
+        "sgs",
+        "snr",
+        "ablerex",
+        "armac",
+        "phoenixtec",
     ] {
         let dir = tmp.path().join(bridge);
         fs::create_dir(&dir).unwrap();
