@@ -188,25 +188,7 @@ impl UsbTransport for NusbTransport {
         buffer_len: usize,
         timeout: Duration,
     ) -> Result<Vec<u8>, UsbError> {
-        if index == 0 || buffer_len < 1 {
-            return Err(UsbError::InvalidParam(
-                "string index 0 or empty buffer".into(),
-            ));
-        }
-        let langid = match self.langid {
-            Some(l) => l,
-            None => {
-                let list = self.string_descriptor(0, 0, 255, timeout)?;
-                if list.len() < 4 {
-                    return Err(UsbError::Io("no LANGID in string descriptor 0".into()));
-                }
-                let l = u16::from_le_bytes([list[2], list[3]]);
-                self.langid = Some(l);
-                l
-            }
-        };
-        let desc = self.string_descriptor(index, langid, 255, timeout)?;
-        string_descriptor_to_ascii(&desc, buffer_len)
+        read_string_ascii(&self.device, &mut self.langid, index, buffer_len, timeout)
     }
 
     fn clear_halt(&mut self, endpoint: u8) -> Result<(), UsbError> {
@@ -228,6 +210,58 @@ impl UsbTransport for NusbTransport {
         self.ep_out.clear();
         self.device.reset().wait().map_err(nusb_error)
     }
+}
+
+/// String descriptor `index` in language `langid`, raw, asked for with libusb's 255 bytes.
+fn string_raw(
+    device: &nusb::Device,
+    index: u8,
+    langid: u16,
+    timeout: Duration,
+) -> Result<Vec<u8>, UsbError> {
+    device
+        .control_in(
+            ControlIn {
+                control_type: ControlType::Standard,
+                recipient: Recipient::Device,
+                request: crate::requests::GET_DESCRIPTOR,
+                value: (u16::from(crate::requests::DT_STRING) << 8) | u16::from(index),
+                index: langid,
+                length: 255,
+            },
+            timeout,
+        )
+        .wait()
+        .map_err(transfer_error)
+}
+
+/// libusb's `libusb_get_string_descriptor_ascii`: the device's first LANGID (read once into
+/// `langid`), then the string in that language, as ASCII.
+fn read_string_ascii(
+    device: &nusb::Device,
+    langid: &mut Option<u16>,
+    index: u8,
+    buffer_len: usize,
+    timeout: Duration,
+) -> Result<Vec<u8>, UsbError> {
+    if index == 0 || buffer_len < 1 {
+        return Err(UsbError::InvalidParam(
+            "string index 0 or empty buffer".into(),
+        ));
+    }
+    let l = match *langid {
+        Some(l) => l,
+        None => {
+            let list = string_raw(device, 0, 0, timeout)?;
+            if list.len() < 4 {
+                return Err(UsbError::Io("no LANGID in string descriptor 0".into()));
+            }
+            let l = u16::from_le_bytes([list[2], list[3]]);
+            *langid = Some(l);
+            l
+        }
+    };
+    string_descriptor_to_ascii(&string_raw(device, index, l, timeout)?, buffer_len)
 }
 
 /// Walk the bus as NUT does and open the first device that matches.
@@ -256,27 +290,8 @@ pub(crate) fn open_matching(
         };
         let desc = device.device_descriptor();
         let mut langid = None;
-        let mut read = |index: u8, buffer_len: usize| -> Result<Vec<u8>, UsbError> {
-            let l = match langid {
-                Some(l) => l,
-                None => {
-                    let list = device
-                        .get_descriptor(crate::requests::DT_STRING, 0, 0, USB_TIMEOUT)
-                        .wait()
-                        .map_err(|e| UsbError::Io(e.to_string()))?;
-                    let l = u16::from_le_bytes([
-                        list.get(2).copied().unwrap_or(0x09),
-                        list.get(3).copied().unwrap_or(0x04),
-                    ]);
-                    langid = Some(l);
-                    l
-                }
-            };
-            let d = device
-                .get_descriptor(crate::requests::DT_STRING, index, l, USB_TIMEOUT)
-                .wait()
-                .map_err(|e| UsbError::Io(e.to_string()))?;
-            string_descriptor_to_ascii(&d, buffer_len)
+        let mut read = |index: u8, buffer_len: usize| {
+            read_string_ascii(&device, &mut langid, index, buffer_len, USB_TIMEOUT)
         };
         let identity = DeviceIdentity {
             vendor_id: desc.vendor_id(),
