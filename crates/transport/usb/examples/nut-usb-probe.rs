@@ -3,11 +3,15 @@
 //! (`port=replay:<spec>`) and as a real kernel USB device (`port=auto`, e.g. in the rig's USB/IP VM).
 //!
 //!     nut-usb-probe [port] [name=value ...]      (matching options: vendorid=051d product=...)
+//!     nut-usb-probe --reattach [port] [name=value ...]
 //!
 //! The bus location goes to stderr: it is the one thing that differs between the two.
+//! `--reattach` waits for the device, reads it (`first ...`), waits until it is gone, waits until
+//! the same UPS is back (found again by its identity, wherever it re-enumerated) and reads it again
+//! (`second ...`): what a driver's self-healing does. Each wait gives up after 60 s.
 
 use std::process::ExitCode;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nut_usb::{ControlSetup, DeviceFinder, MatchCriteria, UsbError, UsbOptions, UsbTransport};
 
@@ -23,7 +27,12 @@ fn hex(d: &[u8]) -> String {
 fn main() -> ExitCode {
     let mut options = UsbOptions::for_port("auto");
     let mut criteria = MatchCriteria::default();
+    let mut reattach = false;
     for arg in std::env::args().skip(1) {
+        if arg == "--reattach" {
+            reattach = true;
+            continue;
+        }
         match arg.split_once('=') {
             Some((k, v)) if criteria.set(k, v) => {}
             Some(_) => {
@@ -41,6 +50,15 @@ fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
+    if reattach {
+        return match reattach_cycle(&mut finder) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("nut-usb-probe: {e}");
+                ExitCode::from(1)
+            }
+        };
+    }
     let mut t = match finder.open(&mut |_| true) {
         Ok(t) => t,
         Err(e) => {
@@ -127,4 +145,67 @@ fn probe(t: &mut dyn UsbTransport) {
         Ok(d) => println!("interrupt: {}", hex(&d)),
         Err(e) => println!("interrupt: {e}"),
     }
+}
+
+const WAIT: Duration = Duration::from_secs(60);
+const RETRY: Duration = Duration::from_millis(100);
+
+fn open_when_there(finder: &mut DeviceFinder) -> Result<Box<dyn UsbTransport>, String> {
+    let deadline = Instant::now() + WAIT;
+    loop {
+        match finder.open(&mut |_| true) {
+            Ok(t) => return Ok(t),
+            Err(e) if Instant::now() > deadline => return Err(format!("no device: {e}")),
+            Err(_) => std::thread::sleep(RETRY),
+        }
+    }
+}
+
+fn first_feature(t: &mut dyn UsbTransport) -> Result<String, UsbError> {
+    for id in 1..=255u8 {
+        let setup = ControlSetup {
+            request_type: 0xa1,
+            request: 0x01,
+            value: 0x0300 | u16::from(id),
+            index: 0,
+        };
+        match t.control_in(setup, 64, T) {
+            Ok(d) => return Ok(hex(&d)),
+            Err(UsbError::Stall) => continue,
+            Err(e) => return Err(e),
+        }
+    }
+    Err(UsbError::NotFound)
+}
+
+fn reattach_cycle(finder: &mut DeviceFinder) -> Result<(), String> {
+    let mut t = open_when_there(finder)?;
+    let (id, report) = (
+        t.identity().clone(),
+        first_feature(t.as_mut()).map_err(|e| e.to_string())?,
+    );
+    println!(
+        "first device={:03} serial={:?} report {report}",
+        id.device, id.serial
+    );
+    let deadline = Instant::now() + WAIT;
+    let gone = loop {
+        match first_feature(t.as_mut()) {
+            Err(e) if e.needs_reconnect() => break e,
+            _ if Instant::now() > deadline => return Err("the device did not go away".into()),
+            _ => std::thread::sleep(RETRY),
+        }
+    };
+    println!("gone: {gone}");
+    drop(t);
+    let mut t = open_when_there(finder)?;
+    let (again, report) = (
+        t.identity().clone(),
+        first_feature(t.as_mut()).map_err(|e| e.to_string())?,
+    );
+    println!(
+        "second device={:03} serial={:?} report {report}",
+        again.device, again.serial
+    );
+    Ok(())
 }

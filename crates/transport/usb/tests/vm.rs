@@ -3,10 +3,11 @@
 //! example) opens each with `port=auto` and a matching option, claims it and reads identity,
 //! LANGIDs, HID and report descriptors, every feature report, a SET_REPORT read back, strings and
 //! an interrupt report. The output must equal the same probe through the replay of the
-//! same spec.
+//! same spec. Then the device is detached and attached again (re-enumerated under a new device
+//! number) while `nut-usb-probe --reattach` runs: it sees the UPS go and finds the same one again.
 //!
 //! Needs qemu-system-x86, busybox-static, cpio, kmod and, on the first run, apt access to fetch
-//! Debian's kernel package (cached in ~/.cache/hwrig-vm). About 35 s on 2 cores with TCG.
+//! Debian's kernel package (cached in ~/.cache/hwrig-vm). 45–90 s on 2 shared cores with TCG.
 
 mod support;
 
@@ -55,7 +56,7 @@ fn vmrun() -> PathBuf {
 }
 
 #[test]
-fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
+fn nusb_on_real_kernel_usb_reads_what_the_replay_serves_and_finds_the_ups_again() {
     let probe = probe_binary();
     let vmrun = vmrun();
     let tmp = tempfile::tempdir().unwrap();
@@ -92,6 +93,25 @@ fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
             probe.display()
         ));
     }
+    // then self-healing on a real bus: the probe waits for the UPS, the device is detached and
+    // attached again (re-enumerated), the probe finds the same UPS again by its identity
+    let wait_line = |prefix: &str| {
+        format!(
+            "sh -c 'for i in $(seq 600); do grep -q \"^{prefix} \" re.out && exit 0; sleep 0.1; done; exit 1'"
+        )
+    };
+    let eaton = &specs[0].1;
+    script.push_str(&format!(
+        "{probe} --reattach auto vendorid=0463 > re.out 2> re.err &\nPID=$!\n\
+         RIG_PREFIX=re1. {guest} {spec} {first} || exit $?\n\
+         RIG_PREFIX=re2. {guest} {spec} {second} || exit $?\n\
+         wait $PID || exit $?\n",
+        probe = probe.display(),
+        guest = guest.display(),
+        spec = eaton.display(),
+        first = wait_line("first"),
+        second = wait_line("second"),
+    ));
     let st = Command::new(&vmrun)
         .arg("-o")
         .arg(&out)
@@ -101,10 +121,12 @@ fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
     assert!(
         st.success(),
-        "the VM run failed ({st}):\n{}\neaton: {}\napc: {}",
+        "the VM run failed ({st}):\n{}\neaton: {}\napc: {}\nreattach: {}{}",
         read("console.log"),
         read("eaton.cmd.err"),
-        read("apc.cmd.err")
+        read("apc.cmd.err"),
+        read("re.out"),
+        read("re.err")
     );
     for (name, spec, criterion) in &specs {
         let real = read(&format!("{name}.cmd.out"));
@@ -121,12 +143,43 @@ fn nusb_on_real_kernel_usb_devices_reads_what_the_replay_serves() {
             read(&format!("{name}.cmd.err"))
         );
         assert_same_log(name, &replayed, &real);
-        // it really went through usbfs: the kernel numbered it
         assert!(
             !real.contains("interrupt: Operation timed out"),
             "{name}: {real}"
         );
+        // it really went through usbfs: the kernel numbered it
         let location = read(&format!("{name}.cmd.err"));
         assert!(location.contains("location bus="), "{name}: {location}");
     }
+    // the same UPS came back under a new device number and was found again
+    let re = read("re.out");
+    let lines: Vec<&str> = re.lines().collect();
+    assert_eq!(lines.len(), 3, "{re}");
+    let field = |line: &str, key: &str| {
+        line.split_whitespace()
+            .find_map(|w| w.strip_prefix(key))
+            .unwrap_or_else(|| panic!("no {key} in {line:?}"))
+            .to_string()
+    };
+    assert!(lines[0].starts_with("first device="), "{re}");
+    assert_eq!(
+        lines[1], "gone: No such device (it may have been disconnected)",
+        "{re}"
+    );
+    assert!(lines[2].starts_with("second device="), "{re}");
+    assert_ne!(
+        field(lines[0], "device="),
+        field(lines[2], "device="),
+        "{re}"
+    );
+    assert_eq!(
+        field(lines[0], "serial="),
+        field(lines[2], "serial="),
+        "{re}"
+    );
+    assert_eq!(
+        lines[0].split(" report ").nth(1),
+        lines[2].split(" report ").nth(1),
+        "{re}"
+    );
 }
