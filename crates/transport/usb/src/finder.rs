@@ -40,7 +40,9 @@ impl UsbOptions {
     }
 }
 
+/// Why no device could be opened.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum OpenError {
     #[error(transparent)]
     InvalidRegex(#[from] InvalidRegex),

@@ -520,6 +520,7 @@ impl ReplayOptions {
 
 /// A spec that could not be loaded: `path:line: message`, or the file could not be read.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum ReplayError {
     #[error("{path}:{line}: {message}")]
     Spec {
