@@ -238,6 +238,51 @@ pub trait UsbTransport: Send {
     /// Reset the device (it re-enumerates; reopen it through the [`DeviceFinder`]).
     fn reset(&mut self) -> Result<(), UsbError>;
 
+    /// HID GET_REPORT to interface `interface`: `kind` 1 = Input, 2 = Output, 3 = Feature; the
+    /// answer includes the report ID byte when the device uses report IDs.
+    fn hid_get_report(
+        &mut self,
+        kind: u8,
+        id: u8,
+        interface: u8,
+        length: u16,
+        timeout: Duration,
+    ) -> Result<Vec<u8>, UsbError> {
+        self.control_in(
+            ControlSetup {
+                request_type: request_type::DIR_IN
+                    | request_type::TYPE_CLASS
+                    | request_type::RECIP_INTERFACE,
+                request: requests::HID_GET_REPORT,
+                value: (u16::from(kind) << 8) | u16::from(id),
+                index: u16::from(interface),
+            },
+            length,
+            timeout,
+        )
+    }
+
+    /// HID SET_REPORT to interface `interface` (`kind` as for [`Self::hid_get_report`]).
+    fn hid_set_report(
+        &mut self,
+        kind: u8,
+        id: u8,
+        interface: u8,
+        data: &[u8],
+        timeout: Duration,
+    ) -> Result<usize, UsbError> {
+        self.control_out(
+            ControlSetup {
+                request_type: request_type::TYPE_CLASS | request_type::RECIP_INTERFACE,
+                request: requests::HID_SET_REPORT,
+                value: (u16::from(kind) << 8) | u16::from(id),
+                index: u16::from(interface),
+            },
+            data,
+            timeout,
+        )
+    }
+
     /// String descriptor `index` in language `langid`, raw (bLength, bDescriptorType, UTF-16LE):
     /// NUT's `usb_get_string` (libusb's `libusb_get_string_descriptor`), one control transfer.
     fn string_descriptor(

@@ -295,6 +295,9 @@ fn set_report_is_stored_set_idle_accepted_everything_else_stalls() {
         t.control_out(get_report(3, 1), &[1], T),
         Err(UsbError::InvalidParam(_))
     ));
+    // the trait's HID helpers make the same requests
+    assert_eq!(t.hid_set_report(3, 0x11, 0, &[0x11, 0x0f], T), Ok(2));
+    assert_eq!(t.hid_get_report(3, 0x11, 0, 8, T).unwrap(), [0x11, 0x0f]);
     assert_eq!(
         rig.log_since(mark),
         [
@@ -305,6 +308,8 @@ fn set_report_is_stored_set_idle_accepted_everything_else_stalls() {
             "set_idle 0x0000",
             "control rtype=42 req=0d value=0000 index=0000 len=3 -> STALL",
             "control rtype=80 req=00 value=0000 index=0000 len=2 -> STALL",
+            "set_report 3 17: 11 0f",
+            "get_report 3 17: 11 0f",
         ]
     );
 }
