@@ -25,15 +25,22 @@
 
 pub mod cli;
 pub mod config;
+pub mod dispatch;
 mod driver;
+mod error;
+pub mod health;
 pub mod log;
 pub mod process;
-mod run;
+pub mod reload;
+mod runner;
 pub mod server;
+pub mod shutdown;
+mod startup;
 mod state;
 
 pub use config::DriverConfig;
-pub use driver::{Driver, DriverError, DriverInfo, VarDecl, VarKind};
+pub use driver::{Driver, DriverInfo, NoTransport, Outcome, Transport, VarDecl, VarKind};
+pub use error::DriverError;
 pub use nut_core::sock::{CmdStatus, VarFlags};
-pub use run::{NUT_VERSION, main};
+pub use startup::{NUT_VERSION, main};
 pub use state::State;

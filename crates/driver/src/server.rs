@@ -11,6 +11,7 @@ use std::io;
 use std::os::unix::fs::PermissionsExt as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use nut_core::sock::{ParseError, ServerMsg};
 use nut_core::token::{Limits, TokenError, Tokenizer};
@@ -21,6 +22,11 @@ use tokio::task::JoinHandle;
 
 /// Messages queued for one client before it counts as not reading and is dropped.
 const QUEUE_DEPTH: usize = 1024;
+
+/// First pause of `accept` after it failed (out of descriptors, …), doubled while it keeps
+/// failing, up to [`ACCEPT_BACKOFF_MAX`]: a failing accept must not spin a core.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(50);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 /// A client connection id.
 pub type ConnId = u64;
@@ -59,6 +65,12 @@ pub struct Server {
     next_id: ConnId,
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
+    /// `synchronous = yes`: wait for a slow client instead of dropping it.
+    blocking: bool,
+    /// While accepting keeps failing: the current pause.
+    accept_backoff: Option<Duration>,
+    /// Accepting is paused until then.
+    accept_resume: Option<tokio::time::Instant>,
 }
 
 impl Server {
@@ -83,6 +95,9 @@ impl Server {
             next_id: 1,
             events_tx,
             events_rx,
+            blocking: false,
+            accept_backoff: None,
+            accept_resume: None,
         })
     }
 
@@ -96,20 +111,32 @@ impl Server {
         self.conns.len()
     }
 
-    /// Wait for the next event (accepting new clients along the way).
+    /// `synchronous = yes` (NUT's blocking socket writes): when a client's queue is full
+    /// the driver waits for it to read instead of dropping it. Otherwise (`no`, `auto`) a
+    /// client that does not read is dropped once its queue is full.
+    pub fn set_blocking(&mut self, on: bool) {
+        self.blocking = on;
+    }
+
+    /// Wait for the next event (accepting new clients along the way). When `accept`
+    /// fails (EMFILE, ENFILE, ENOBUFS…) it is paused with a doubling back-off while the
+    /// connected clients keep being served.
     pub async fn next_event(&mut self) -> Event {
         loop {
+            let resume = self.accept_resume;
             tokio::select! {
-                accepted = self.listener.accept() => {
+                accepted = self.listener.accept(), if resume.is_none() => {
                     match accepted {
-                        Ok((stream, _)) => return Event::Connected(self.register(stream)),
-                        Err(e) => {
-                            crate::debug!(1, "accept on {}: {e}", self.path.display());
-                            // Out of descriptors and the like: let other work proceed.
-                            tokio::task::yield_now().await;
+                        Ok((stream, _)) => {
+                            if self.accept_backoff.take().is_some() {
+                                crate::debug!(1, "accept on {} works again", self.path.display());
+                            }
+                            return Event::Connected(self.register(stream));
                         }
+                        Err(e) => self.accept_failed(&e),
                     }
                 }
+                _ = sleep_until(resume) => self.accept_resume = None,
                 Some(ev) = self.events_rx.recv() => {
                     if let Event::Closed(id) = ev {
                         // Only report clients we still know (not ones we dropped).
@@ -127,6 +154,27 @@ impl Server {
                 }
             }
         }
+    }
+
+    fn accept_failed(&mut self, e: &io::Error) {
+        let pause = match self.accept_backoff {
+            Some(p) => (p * 2).min(ACCEPT_BACKOFF_MAX),
+            None => {
+                crate::notice!(
+                    "accept on {}: {} (pausing new connections)",
+                    self.path.display(),
+                    crate::process::strerror(e)
+                );
+                ACCEPT_BACKOFF_MIN
+            }
+        };
+        crate::debug!(
+            2,
+            "accept on {}: {e}; next try in {pause:?}",
+            self.path.display()
+        );
+        self.accept_backoff = Some(pause);
+        self.accept_resume = Some(tokio::time::Instant::now() + pause);
     }
 
     fn register(&mut self, stream: UnixStream) -> ConnId {
@@ -185,32 +233,34 @@ impl Server {
         }
     }
 
-    /// Queue `text` for one client. A client whose queue is full (not reading) or gone is
-    /// dropped; returns false then.
-    pub fn send(&mut self, id: ConnId, text: Arc<str>) -> bool {
+    /// Queue `text` for one client. A client whose queue is full (not reading) is dropped,
+    /// unless the server is [blocking](Self::set_blocking): then this waits for room.
+    pub async fn send(&mut self, id: ConnId, text: Arc<str>) {
         let Some(conn) = self.conns.get(&id) else {
-            return false;
+            return;
         };
-        match conn.tx.try_send(text) {
-            Ok(()) => true,
+        let dropped = match conn.tx.try_send(text) {
+            Ok(()) => false,
+            Err(mpsc::error::TrySendError::Full(text)) if self.blocking => {
+                let tx = conn.tx.clone();
+                tx.send(text).await.is_err()
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 crate::notice!("Dropping socket client {id}: it stopped reading");
-                self.forget(id);
-                false
+                true
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.forget(id);
-                false
-            }
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        };
+        if dropped {
+            self.forget(id);
         }
     }
 
     /// Queue `text` for every client that has broadcasts enabled.
-    pub fn broadcast(&mut self, text: &str) {
+    pub async fn broadcast(&mut self, text: Arc<str>) {
         if self.conns.is_empty() {
             return;
         }
-        let text: Arc<str> = Arc::from(text);
         let ids: Vec<ConnId> = self
             .conns
             .iter()
@@ -218,7 +268,7 @@ impl Server {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            self.send(id, text.clone());
+            self.send(id, text.clone()).await;
         }
     }
 
@@ -233,6 +283,14 @@ impl Server {
     pub fn close_after_flush(&mut self, id: ConnId) {
         // Dropping the sender lets the writer finish the queue, then shut the socket down.
         self.forget(id);
+    }
+}
+
+/// Sleep until `at`; never, without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,432 @@
+//! The framework's failure semantics, as pure decisions: what a failed or successful poll
+//! means for the published data, what to log (with NUT's counts, wording and throttling),
+//! when to reopen a lost device, and the `driver.state` to publish.
+//!
+//! NUT 2.8.0 leaves this to each driver; the serial Q1 family (`blazer_*`, `nutdrv_qx`) is
+//! the model followed here, with the reconnection loop of later NUT (`reconnect_trying()`,
+//! `reconnect_max_tries`, `reconnect_report_freq`):
+//!
+//! * a failed poll is logged at debug level 1 for the first [`MAXTRIES`] consecutive
+//!   failures (`Communications with UPS lost: <why>`), as a warning at the next one, and
+//!   from then on each failed poll marks the data stale (`DATASTALE`) without logging;
+//! * the first good poll after that logs `Communications with UPS re-established` and
+//!   marks the data fresh (`DATAOK`);
+//! * a device that is gone (the error says so, [`DriverError::needs_reconnect`]) is closed
+//!   and reopened, first at the next poll and then with a doubling back-off capped at
+//!   [`MAX_BACKOFF`]; its data is stale at once (as usbhid-ups does), `driver.state` is
+//!   `reconnect.trying` meanwhile, and `reconnect_max_tries` / `reconnect_report_freq`
+//!   work as in NUT ≥ 2.8.1.
+
+use std::time::{Duration, Instant};
+
+use crate::DriverError;
+use crate::log::Level;
+
+/// Failed polls tolerated (logged at debug level) before the one that is logged as a
+/// warning; every failure after that marks the data stale (NUT's `MAXTRIES`).
+pub const MAXTRIES: u32 = 3;
+
+/// Longest wait between two attempts to reopen a lost device.
+pub const MAX_BACKOFF: Duration = Duration::from_secs(30);
+
+/// What the shell has to do after a decision, in order.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Effect {
+    /// Log a message.
+    Log(Level, String),
+    /// Log a debug message at this level.
+    Debug(u32, String),
+    /// `dstate_datastale()`.
+    DataStale,
+    /// `dstate_dataok()`.
+    DataOk,
+    /// Publish `driver.state`.
+    State(&'static str),
+    /// Close the transport; it is reopened when [`Health::reopen_due`] says so.
+    Close,
+    /// Give up: the device stayed away longer than `reconnect_max_tries` allows. The driver
+    /// exits with a failure status.
+    Exit,
+}
+
+/// Reconnection settings (`reconnect_max_tries`, `reconnect_report_freq`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ReconnectPolicy {
+    /// `None`: try forever (NUT's -1). `Some(0)`: exit as soon as the device is lost.
+    pub max_tries: Option<u32>,
+    /// Log "still reconnecting" every this many attempts (0: never).
+    pub report_freq: u32,
+}
+
+/// The failure bookkeeping of one driver.
+#[derive(Debug)]
+pub struct Health {
+    ups: String,
+    policy: ReconnectPolicy,
+    /// Consecutive failed polls (NUT's static `retry`).
+    retry: u32,
+    /// Reopen attempts so far while the device is lost (0: not lost).
+    reconnects: u32,
+    /// When the next reopen attempt is due while the device is lost.
+    next_reopen: Option<Instant>,
+}
+
+impl Health {
+    /// A driver for `ups` (the section name, for messages).
+    pub fn new(ups: &str, policy: ReconnectPolicy) -> Self {
+        Self {
+            ups: ups.to_owned(),
+            policy,
+            retry: 0,
+            reconnects: 0,
+            next_reopen: None,
+        }
+    }
+
+    /// Whether the device is lost and its transport closed.
+    pub fn is_lost(&self) -> bool {
+        self.next_reopen.is_some()
+    }
+
+    /// When the lost device should be reopened (`None`: it is not lost).
+    pub fn reopen_due(&self) -> Option<Instant> {
+        self.next_reopen
+    }
+
+    /// A poll (`update_info`) succeeded.
+    pub fn poll_ok(&mut self) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let logged = self.retry > MAXTRIES;
+        if logged {
+            out.push(Effect::Log(
+                Level::Notice,
+                "Communications with UPS re-established".into(),
+            ));
+        }
+        self.retry = 0;
+        if self.reconnects > 0 {
+            out.push(Effect::Debug(
+                1,
+                format!(
+                    "Driver reconnected to the device [{}] after {} attempts",
+                    self.ups, self.reconnects
+                ),
+            ));
+            if !logged {
+                out.push(Effect::Log(
+                    Level::Notice,
+                    format!("Communications with UPS [{}] re-established", self.ups),
+                ));
+            }
+            self.reconnects = 0;
+        }
+        out.push(Effect::State("quiet"));
+        out.push(Effect::DataOk);
+        out
+    }
+
+    /// The device answered that its data is not current ([`DriverError::DataStale`]).
+    pub fn source_stale(&mut self, why: &str) -> Vec<Effect> {
+        let mut out = vec![Effect::Debug(1, why.to_owned())];
+        self.mark_stale(&mut out);
+        out
+    }
+
+    /// A poll failed with `err` at `now`, with `poll_interval` as the driver's poll period.
+    pub fn poll_failed(
+        &mut self,
+        now: Instant,
+        poll_interval: Duration,
+        err: &DriverError,
+    ) -> Vec<Effect> {
+        let mut out = Vec::new();
+        let why = format!("Communications with UPS lost: {err}");
+        if self.retry < MAXTRIES {
+            out.push(Effect::Debug(1, why));
+            self.retry += 1;
+        } else if self.retry == MAXTRIES {
+            out.push(Effect::Log(Level::Warning, why));
+            self.retry += 1;
+        } else {
+            self.mark_stale(&mut out);
+        }
+        if err.needs_reconnect() && !self.is_lost() {
+            out.push(Effect::Close);
+            self.mark_stale(&mut out);
+            self.start_reconnecting(now, poll_interval, &mut out);
+        }
+        out
+    }
+
+    /// An attempt to reopen the lost device at `now` failed with `err`.
+    pub fn reopen_failed(
+        &mut self,
+        now: Instant,
+        poll_interval: Duration,
+        err: &DriverError,
+    ) -> Vec<Effect> {
+        let mut out = vec![Effect::Debug(
+            1,
+            format!("Can't reopen the device [{}]: {err}", self.ups),
+        )];
+        self.mark_stale(&mut out);
+        self.start_reconnecting(now, poll_interval, &mut out);
+        out
+    }
+
+    /// The lost device was reopened: the next poll re-reads its data.
+    pub fn reopened(&mut self) -> Vec<Effect> {
+        self.next_reopen = None;
+        vec![
+            Effect::Debug(
+                1,
+                format!(
+                    "Driver has technically reconnected to the device [{}] after {} attempts \
+                     and is now re-evaluating device data",
+                    self.ups, self.reconnects
+                ),
+            ),
+            Effect::State("reconnect.updateinfo"),
+        ]
+    }
+
+    fn mark_stale(&self, out: &mut Vec<Effect>) {
+        // Repeated like NUT's drivers do; the state tree only broadcasts a change.
+        if !out.contains(&Effect::DataStale) {
+            out.push(Effect::DataStale);
+        }
+    }
+
+    /// One more reconnection attempt is planned (NUT's `reconnect_trying(RECONNECT_TRYING)`).
+    fn start_reconnecting(&mut self, now: Instant, poll_interval: Duration, out: &mut Vec<Effect>) {
+        if self.policy.max_tries == Some(0) {
+            out.push(Effect::Log(
+                Level::Warning,
+                format!(
+                    "Driver lost connection to the device [{}] and will exit immediately",
+                    self.ups
+                ),
+            ));
+            out.push(Effect::Exit);
+            return;
+        }
+        out.push(Effect::State("reconnect.trying"));
+        if self.reconnects == 0 {
+            let how = match self.policy.max_tries {
+                None => "will try indefinitely".to_owned(),
+                Some(n) => format!("will try for max {n} attempts, then will exit"),
+            };
+            out.push(Effect::Log(
+                Level::Warning,
+                format!("Driver reconnecting to the device [{}], {how}", self.ups),
+            ));
+        } else if self.policy.report_freq > 0
+            && self.reconnects.is_multiple_of(self.policy.report_freq)
+        {
+            out.push(Effect::Log(
+                Level::Warning,
+                format!(
+                    "Driver still reconnecting to the device [{}] for {} attempts",
+                    self.ups, self.reconnects
+                ),
+            ));
+        }
+        self.reconnects = self.reconnects.saturating_add(1);
+        if let Some(max) = self.policy.max_tries
+            && self.reconnects > max
+        {
+            out.push(Effect::Log(
+                Level::Warning,
+                format!(
+                    "Driver lost connection to the device [{}] and tried to reconnect for {} \
+                     times, now will exit as configured",
+                    self.ups, max
+                ),
+            ));
+            out.push(Effect::Exit);
+            return;
+        }
+        self.next_reopen = Some(now + backoff(poll_interval, self.reconnects));
+    }
+}
+
+/// Wait before reopen attempt `attempt` (1-based): one poll interval, then doubling, at
+/// most [`MAX_BACKOFF`] (or the poll interval if that is longer).
+pub fn backoff(poll_interval: Duration, attempt: u32) -> Duration {
+    let doubled = poll_interval.saturating_mul(1u32 << attempt.saturating_sub(1).min(16));
+    doubled.min(MAX_BACKOFF.max(poll_interval))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const POLL: Duration = Duration::from_secs(2);
+
+    fn timeout() -> DriverError {
+        DriverError::Timeout("Q1".into())
+    }
+
+    fn gone() -> DriverError {
+        DriverError::Disconnected("device unplugged".into())
+    }
+
+    fn logs(effects: &[Effect]) -> Vec<(Level, &str)> {
+        effects
+            .iter()
+            .filter_map(|e| match e {
+                Effect::Log(l, m) => Some((*l, m.as_str())),
+                _ => None,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn stale_after_maxtries_plus_one_failed_polls_as_nut_q1_drivers() {
+        let mut h = Health::new("ups", ReconnectPolicy::default());
+        let now = Instant::now();
+        for n in 1..=MAXTRIES {
+            let e = h.poll_failed(now, POLL, &timeout());
+            assert_eq!(
+                e,
+                vec![Effect::Debug(
+                    1,
+                    "Communications with UPS lost: Q1: timed out".into()
+                )],
+                "failure {n}"
+            );
+        }
+        let e = h.poll_failed(now, POLL, &timeout());
+        assert_eq!(
+            e,
+            vec![Effect::Log(
+                Level::Warning,
+                "Communications with UPS lost: Q1: timed out".into()
+            )]
+        );
+        // From the fifth failure on: stale, nothing logged.
+        for _ in 0..50 {
+            assert_eq!(
+                h.poll_failed(now, POLL, &timeout()),
+                vec![Effect::DataStale]
+            );
+        }
+        let e = h.poll_ok();
+        assert_eq!(
+            logs(&e),
+            vec![(Level::Notice, "Communications with UPS re-established")]
+        );
+        assert!(e.contains(&Effect::DataOk));
+        // Fresh count after recovery.
+        assert!(matches!(
+            h.poll_failed(now, POLL, &timeout())[..],
+            [Effect::Debug(1, _)]
+        ));
+    }
+
+    #[test]
+    fn short_outage_is_not_logged_as_recovery() {
+        let mut h = Health::new("ups", ReconnectPolicy::default());
+        let now = Instant::now();
+        h.poll_failed(now, POLL, &timeout());
+        h.poll_failed(now, POLL, &timeout());
+        let e = h.poll_ok();
+        assert!(logs(&e).is_empty(), "{e:?}");
+        assert!(e.contains(&Effect::DataOk));
+    }
+
+    #[test]
+    fn a_lost_device_is_stale_at_once_and_reopened_with_backoff() {
+        let mut h = Health::new("myups", ReconnectPolicy::default());
+        let t0 = Instant::now();
+        let e = h.poll_failed(t0, POLL, &gone());
+        assert!(
+            e.contains(&Effect::Close) && e.contains(&Effect::DataStale),
+            "{e:?}"
+        );
+        assert!(e.contains(&Effect::State("reconnect.trying")));
+        assert_eq!(
+            logs(&e),
+            vec![(
+                Level::Warning,
+                "Driver reconnecting to the device [myups], will try indefinitely"
+            )]
+        );
+        assert_eq!(h.reopen_due(), Some(t0 + POLL));
+        let mut waits = Vec::new();
+        let mut now = t0 + POLL;
+        for _ in 0..6 {
+            let e = h.reopen_failed(now, POLL, &gone());
+            assert!(logs(&e).is_empty(), "{e:?}");
+            let due = h.reopen_due().expect("still lost");
+            waits.push(due - now);
+            now = due;
+        }
+        let secs: Vec<u64> = waits.iter().map(Duration::as_secs).collect();
+        assert_eq!(secs, vec![4, 8, 16, 30, 30, 30]);
+        let e = h.reopened();
+        assert!(e.contains(&Effect::State("reconnect.updateinfo")));
+        assert!(!h.is_lost());
+        let e = h.poll_ok();
+        assert_eq!(
+            logs(&e),
+            vec![(
+                Level::Notice,
+                "Communications with UPS [myups] re-established"
+            )]
+        );
+        assert!(e.contains(&Effect::State("quiet")) && e.contains(&Effect::DataOk));
+    }
+
+    #[test]
+    fn reconnect_max_tries_and_report_freq() {
+        let policy = ReconnectPolicy {
+            max_tries: Some(3),
+            report_freq: 2,
+        };
+        let mut h = Health::new("u", policy);
+        let now = Instant::now();
+        let e = h.poll_failed(now, POLL, &gone());
+        assert!(!e.contains(&Effect::Exit));
+        assert!(
+            logs(&e)[0]
+                .1
+                .ends_with("will try for max 3 attempts, then will exit")
+        );
+        let e = h.reopen_failed(now, POLL, &gone());
+        assert!(logs(&e).is_empty());
+        let e = h.reopen_failed(now, POLL, &gone());
+        assert_eq!(
+            logs(&e),
+            vec![(
+                Level::Warning,
+                "Driver still reconnecting to the device [u] for 2 attempts"
+            )]
+        );
+        let e = h.reopen_failed(now, POLL, &gone());
+        assert_eq!(e.last(), Some(&Effect::Exit));
+
+        let mut h = Health::new(
+            "u",
+            ReconnectPolicy {
+                max_tries: Some(0),
+                report_freq: 0,
+            },
+        );
+        let e = h.poll_failed(now, POLL, &gone());
+        assert_eq!(e.last(), Some(&Effect::Exit));
+        assert!(
+            logs(&e)
+                .iter()
+                .any(|(_, m)| m.ends_with("will exit immediately"))
+        );
+    }
+
+    #[test]
+    fn backoff_never_shorter_than_the_poll_interval() {
+        assert_eq!(backoff(Duration::from_secs(60), 1), Duration::from_secs(60));
+        assert_eq!(backoff(Duration::from_secs(60), 9), Duration::from_secs(60));
+        assert_eq!(backoff(POLL, 1), POLL);
+        assert_eq!(backoff(POLL, u32::MAX), MAX_BACKOFF);
+    }
+}
