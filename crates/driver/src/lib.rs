@@ -42,5 +42,6 @@ pub use config::DriverConfig;
 pub use driver::{Driver, DriverInfo, NoTransport, Outcome, Transport, VarDecl, VarKind};
 pub use error::DriverError;
 pub use nut_core::sock::{CmdStatus, VarFlags};
+pub use runner::Device;
 pub use startup::{NUT_VERSION, main};
 pub use state::State;

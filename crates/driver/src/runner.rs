@@ -70,21 +70,24 @@ pub(crate) fn ignorelb_unusable(cfg: &DriverConfig, state: &State) -> Option<Vec
     })
 }
 
-/// A driver, its transport and the state they publish, with the failure bookkeeping: what
-/// both the daemon loop and the one-shot modes (`-d`, `-k`) drive.
-pub(crate) struct Device<D: Driver> {
-    pub driver: D,
-    pub io: D::Transport,
-    pub state: State,
-    pub health: Health,
-    pub poll_interval: Duration,
+/// A driver, its transport and the state they publish, with the framework's failure
+/// semantics applied: what the daemon loop and the one-shot modes (`-d`, `-k`) drive, and
+/// what a driver's tests can drive directly (init, polls, reopens) without a process.
+pub struct Device<D: Driver> {
+    pub(crate) driver: D,
+    pub(crate) io: D::Transport,
+    pub(crate) state: State,
+    pub(crate) health: Health,
+    pub(crate) poll_interval: Duration,
     /// Publish `driver.state` (drivers with a device; see compatibility.md).
-    pub report_state: bool,
+    pub(crate) report_state: bool,
     /// Set by an [`Effect::Exit`] or a fatal poll error.
-    pub exit: Option<i32>,
+    pub(crate) exit: Option<i32>,
 }
 
 impl<D: Driver> Device<D> {
+    /// A device for `driver` over `io` (closed), with the configuration's poll interval and
+    /// reconnection policy.
     pub fn new(driver: D, io: D::Transport, cfg: &DriverConfig) -> Self {
         Self {
             driver,
@@ -97,6 +100,33 @@ impl<D: Driver> Device<D> {
         }
     }
 
+    /// The published state.
+    pub fn state(&self) -> &State {
+        &self.state
+    }
+
+    /// The driver.
+    pub fn driver(&self) -> &D {
+        &self.driver
+    }
+
+    /// The transport.
+    pub fn transport(&self) -> &D::Transport {
+        &self.io
+    }
+
+    /// Whether the transport is closed after a loss, waiting for [`reopen`](Self::reopen).
+    pub fn is_lost(&self) -> bool {
+        self.health.is_lost()
+    }
+
+    /// The exit status the framework would stop with now (`reconnect_max_tries` exceeded,
+    /// a fatal error), if any.
+    pub fn exit_requested(&self) -> Option<i32> {
+        self.exit
+    }
+
+    /// Publish `driver.state` (when this driver reports it).
     pub fn set_driver_state(&mut self, value: &str) {
         if self.report_state {
             self.state.set_info("driver.state", value);
@@ -161,6 +191,7 @@ impl<D: Driver> Device<D> {
     }
 
     /// When the next poll or reopen attempt is due, given the regular `next_poll`.
+    #[must_use]
     pub fn deadline(&self, next_poll: Instant) -> Instant {
         if let Some(at) = self.health.reopen_due() {
             return at;
@@ -430,3 +461,7 @@ async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
         None => std::future::pending().await,
     }
 }
+
+#[cfg(test)]
+#[path = "runner_tests.rs"]
+mod tests;

@@ -398,3 +398,49 @@ fn accept_failing_with_emfile_backs_off_and_recovers() {
     });
     assert!(driver.is_running(), "{}", driver.output_so_far());
 }
+
+/// `-k`: the UPS power-off at the end of a shutdown. dummy-ups has no power-off of its own
+/// (`shutdown.default`), so without `sdcommands` both NUT 2.8.0's and ours exit 1; with
+/// `sdcommands` ours tries each command in order (NUT ≥ 2.8.3) and exits 0 on the first
+/// one handled.
+#[test]
+fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
+    let s = StackBuilder::new()
+        .no_upsd()
+        .driver(Impl::Ours)
+        .file("dummy.dev", "ups.status: OL\n")
+        .ups_section("plain", "driver = dummy-ups\nport = dummy.dev")
+        .ups_section(
+            "listed",
+            "driver = dummy-ups\nport = dummy.dev\nsdcommands = beeper.off,load.off,shutdown.default",
+        )
+        .start();
+    let run = |which: Impl, ups: &str| {
+        let out = s
+            .command(which, "dummy-ups")
+            .args(["-a", ups, "-k"])
+            .output()
+            .expect("dummy-ups runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (theirs, their_text) = run(Impl::Debian, "plain");
+    let (ours, our_text) = run(Impl::Ours, "plain");
+    assert_eq!(theirs, Some(1), "Debian: {their_text}");
+    assert_eq!(ours, theirs, "ours: {our_text}");
+    assert!(their_text.contains("shutdown not supported"), "{their_text}");
+    assert!(
+        our_text.contains("UPS [plain]: shutdown not supported"),
+        "{our_text}"
+    );
+    let (code, text) = run(Impl::Ours, "listed");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("UPS [listed]: shutdown request was successful with 'load.off'"),
+        "{text}"
+    );
+}
