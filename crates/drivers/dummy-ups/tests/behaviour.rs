@@ -432,7 +432,10 @@ fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
     let (ours, our_text) = run(Impl::Ours, "plain");
     assert_eq!(theirs, Some(1), "Debian: {their_text}");
     assert_eq!(ours, theirs, "ours: {our_text}");
-    assert!(their_text.contains("shutdown not supported"), "{their_text}");
+    assert!(
+        their_text.contains("shutdown not supported"),
+        "{their_text}"
+    );
     assert!(
         our_text.contains("UPS [plain]: shutdown not supported"),
         "{our_text}"
