@@ -302,3 +302,83 @@ impl Drop for Server {
         let _ = std::fs::remove_file(&self.path);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use super::*;
+
+    async fn server_with_a_client_that_does_not_read(
+        dir: &Path,
+    ) -> (Server, std::os::unix::net::UnixStream) {
+        let path = dir.join("sock");
+        let mut server = Server::bind(&path, None).expect("bind");
+        let client = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+        assert!(matches!(server.next_event().await, Event::Connected(_)));
+        (server, client)
+    }
+
+    fn line() -> Arc<str> {
+        Arc::from(format!("SETINFO ups.id \"{}\"\n", "x".repeat(200)))
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_client_that_stops_reading_is_dropped_when_not_synchronous() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut server, _client) = server_with_a_client_that_does_not_read(dir.path()).await;
+        for _ in 0..=QUEUE_DEPTH {
+            server.broadcast(line()).await;
+        }
+        assert_eq!(server.client_count(), 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn synchronous_yes_waits_for_a_slow_client_instead_of_dropping_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut server, mut client) = server_with_a_client_that_does_not_read(dir.path()).await;
+        server.set_blocking(true);
+        // More than the queue and the socket buffers hold: broadcasting must wait.
+        let total = QUEUE_DEPTH * 8;
+        let mut sent = 0;
+        let blocked = tokio::time::timeout(Duration::from_millis(500), async {
+            while sent < total {
+                server.broadcast(line()).await;
+                sent += 1;
+            }
+        })
+        .await
+        .is_err();
+        assert!(
+            blocked,
+            "all {total} lines fitted without the client reading"
+        );
+        assert_eq!(server.client_count(), 1, "the slow client was dropped");
+        // The client reads: everything arrives, nothing was lost.
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut lines = 0;
+            while lines < total {
+                let n = client.read(&mut buf).expect("read");
+                assert!(n > 0, "closed after {lines} lines");
+                lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+            }
+            lines
+        });
+        while sent < total {
+            server.broadcast(line()).await;
+            sent += 1;
+        }
+        // Let the writer task finish the queue while the reader drains it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !reader.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the reader never got everything"
+            );
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(reader.join().unwrap(), total);
+        assert_eq!(server.client_count(), 1);
+    }
+}
