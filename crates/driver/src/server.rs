@@ -55,6 +55,7 @@ struct Conn {
     tx: mpsc::Sender<Arc<str>>,
     broadcast: bool,
     reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
 }
 
 /// The listening socket and its clients.
@@ -182,7 +183,7 @@ impl Server {
         self.next_id += 1;
         let (mut rd, mut wr) = stream.into_split();
         let (tx, mut rx) = mpsc::channel::<Arc<str>>(QUEUE_DEPTH);
-        tokio::spawn(async move {
+        let writer = tokio::spawn(async move {
             while let Some(text) = rx.recv().await {
                 if wr.write_all(text.as_bytes()).await.is_err() {
                     return;
@@ -218,6 +219,7 @@ impl Server {
                 tx,
                 broadcast: true,
                 reader,
+                writer,
             },
         );
         id
@@ -291,6 +293,27 @@ async fn sleep_until(at: Option<tokio::time::Instant>) {
     match at {
         Some(at) => tokio::time::sleep_until(at).await,
         None => std::future::pending().await,
+    }
+}
+
+impl Server {
+    /// Stop: close every client once what is queued for it is written (the answer to
+    /// `driver.exit` or `driver.killpower`), waiting at most `within` for slow readers.
+    pub async fn close(mut self, within: Duration) {
+        let writers: Vec<JoinHandle<()>> = self
+            .conns
+            .drain()
+            .map(|(_, conn)| {
+                conn.reader.abort();
+                conn.writer
+            })
+            .collect();
+        let _ = tokio::time::timeout(within, async {
+            for w in writers {
+                let _ = w.await;
+            }
+        })
+        .await;
     }
 }
 

@@ -134,6 +134,13 @@ where
         return signal_running(info, &pidfile, cli.pid, sig);
     }
 
+    if cli.kill_power {
+        let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
+        if let Some(code) = kill_power_via_socket(&socket, &cfg.ups_name) {
+            return code;
+        }
+    }
+
     // The factory may hand the run to a companion program (which then says all this).
     let (driver, io) = match factory(&cfg) {
         Ok(d) => d,
@@ -285,8 +292,8 @@ async fn serve<D: Driver>(
     notify::ready(&r.status());
     let code = r.main_loop(&mut server, watchdog).await;
     notify::stopping();
+    server.close(std::time::Duration::from_secs(1)).await;
     r.dev.cleanup();
-    drop(server);
     exit_code(code)
 }
 
@@ -323,6 +330,54 @@ fn signal_running(
         Ok(_) => ExitCode::SUCCESS,
         Err(e) => fail(format!("Failed to signal the running driver: {e}")),
     }
+}
+
+/// How long `-k` waits for a running driver to answer its power-off request.
+const KILLPOWER_SOCKET_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// `-k` with a driver already running for this UPS (NUT ≥ 2.8.1): it holds the device (a
+/// serial port's lock), so ask it over its socket to run the power-off, allowing it first.
+/// `None` when no driver answers on the socket: `-k` then opens the device itself.
+fn kill_power_via_socket(socket: &std::path::Path, ups: &str) -> Option<ExitCode> {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
+    crate::notice!("Asking the running driver of UPS [{ups}] to power it off");
+    let _ = stream.set_read_timeout(Some(KILLPOWER_SOCKET_TIMEOUT));
+    let request = "NOBROADCAST\n\
+                   SET driver.flag.allow_killpower \"1\" TRACKING nut-rs-k1\n\
+                   INSTCMD driver.killpower TRACKING nut-rs-k2\n";
+    if let Err(e) = stream.write_all(request.as_bytes()) {
+        crate::error!(
+            "Can't talk to the running driver: {}",
+            process::strerror(&e)
+        );
+        return Some(ExitCode::from(1));
+    }
+    for line in BufReader::new(stream).lines() {
+        let line = match line {
+            Ok(l) => l,
+            Err(e) => {
+                crate::error!(
+                    "No answer from the running driver: {}",
+                    process::strerror(&e)
+                );
+                return Some(ExitCode::from(1));
+            }
+        };
+        if let Some(code) = line.strip_prefix("TRACKING nut-rs-k2 ") {
+            let ok = code.trim() == "0";
+            if ok {
+                crate::notice!("UPS [{ups}]: the running driver accepted the power-off request");
+            } else {
+                crate::error!(
+                    "UPS [{ups}]: the running driver refused the power-off request ({code})"
+                );
+            }
+            return Some(ExitCode::from(if ok { 0 } else { 1 }));
+        }
+    }
+    crate::error!("The running driver closed the connection without an answer");
+    Some(ExitCode::from(1))
 }
 
 /// `-k`: open the device, read it, and power it off with `sdcommands` (or the driver's own

@@ -402,7 +402,7 @@ fn accept_failing_with_emfile_backs_off_and_recovers() {
 /// `-k`: the UPS power-off at the end of a shutdown. dummy-ups has no power-off of its own
 /// (`shutdown.default`), so without `sdcommands` both NUT 2.8.0's and ours exit 1; with
 /// `sdcommands` ours tries each command in order (NUT ≥ 2.8.3) and exits 0 on the first
-/// one handled.
+/// one handled; with a driver already running, `-k` asks it to do the power-off.
 #[test]
 fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
     let s = StackBuilder::new()
@@ -414,6 +414,8 @@ fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
             "listed",
             "driver = dummy-ups\nport = dummy.dev\nsdcommands = beeper.off,load.off,shutdown.default",
         )
+        .dummy("running", "running.dev", "ups.status: OL\n")
+        .ups_section("running", "sdcommands = load.off")
         .start();
     let run = |which: Impl, ups: &str| {
         let out = s
@@ -446,4 +448,15 @@ fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
         text.contains("UPS [listed]: shutdown request was successful with 'load.off'"),
         "{text}"
     );
+    // A driver already runs for the UPS (and would hold a serial port's lock): `-k` asks
+    // it over its socket (NUT ≥ 2.8.1); it powers off and exits.
+    let (code, text) = run(Impl::Ours, "running");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("the running driver accepted"), "{text}");
+    let running = s.driver_daemon("running").unwrap();
+    running.wait_output(
+        "UPS [running]: shutdown request was successful with 'load.off'",
+        WAIT,
+    );
+    assert!(running.wait_exit(WAIT).success());
 }
