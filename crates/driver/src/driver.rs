@@ -170,6 +170,29 @@ pub trait Driver {
         None
     }
 
+    /// Wait for something the device sends on its own (a USB interrupt report, a serial
+    /// alert character), for [`handle_event`](Self::handle_event). The framework waits on
+    /// it alongside the poll timer and the socket, and drops the future when something
+    /// else happens first, so it must be cancel-safe (keep received data in `self`, not in
+    /// the future). An error counts like a failed poll. The default never returns.
+    async fn wait_event(&mut self, io: &mut Self::Transport) -> Result<(), DriverError> {
+        let _ = io;
+        std::future::pending().await
+    }
+
+    /// Act on what [`wait_event`](Self::wait_event) received (e.g. update `ups.status` from
+    /// an interrupt report without waiting for the next poll). An error counts like a
+    /// failed poll.
+    async fn handle_event(
+        &mut self,
+        io: &mut Self::Transport,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        let _ = (io, now, state);
+        Ok(())
+    }
+
     /// Run an instant command. The default refuses everything as NUT's drivers without a
     /// handler do (`STAT_INSTCMD_UNKNOWN`).
     async fn instcmd(

@@ -161,6 +161,30 @@ impl<D: Driver> Device<D> {
         self.apply(effects);
     }
 
+    /// What the driver's [`Driver::wait_event`] returned: handle the event; an error in
+    /// either step counts like a failed poll.
+    pub async fn event(&mut self, received: Result<(), crate::DriverError>, now: Instant) {
+        let result = match received {
+            Ok(()) => {
+                self.driver
+                    .handle_event(&mut self.io, now, &mut self.state)
+                    .await
+            }
+            Err(e) => Err(e),
+        };
+        match result {
+            Ok(()) => {}
+            Err(e) if e.is_comm_failure() => {
+                let effects = self.health.poll_failed(now, self.poll_interval, &e);
+                self.apply(effects);
+            }
+            Err(e) => {
+                crate::error!("{e}");
+                self.exit = Some(1);
+            }
+        }
+    }
+
     /// Try to reopen the lost transport; poll at once when it is back.
     pub async fn reopen(&mut self, now: Instant) {
         match self.io.open().await {
@@ -288,6 +312,9 @@ impl<D: Driver> Runner<D> {
                     if now >= next_poll {
                         next_poll = now + self.dev.poll_interval;
                     }
+                }
+                received = self.dev.driver.wait_event(&mut self.dev.io), if !self.dev.health.is_lost() => {
+                    self.dev.event(received, Instant::now()).await;
                 }
                 ev = server.next_event() => match ev {
                     Event::Connected(id) => crate::debug!(2, "socket client {id} connected"),

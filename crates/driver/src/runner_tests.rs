@@ -57,6 +57,16 @@ impl Driver for Scripted {
         }
         r
     }
+    async fn handle_event(
+        &mut self,
+        io: &mut Link,
+        _now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        assert!(io.open, "events are handled on an open transport");
+        state.set_info("ups.status", "OB");
+        Ok(())
+    }
 }
 
 static INFO: DriverInfo = DriverInfo {
@@ -210,5 +220,22 @@ fn a_non_communication_error_stops_the_driver() {
         dev.init().await.expect("init");
         dev.poll(Instant::now()).await;
         assert_eq!(dev.exit_requested(), Some(1));
+    });
+}
+
+#[test]
+fn device_events_update_the_state_and_their_errors_count_like_failed_polls() {
+    rt().block_on(async {
+        let mut dev = device(vec![], 0);
+        dev.init().await.expect("init");
+        let _ = changes(&mut dev);
+        dev.event(Ok(()), Instant::now()).await;
+        assert_eq!(changes(&mut dev), ["SETINFO ups.status \"OB\""]);
+        // The interrupt pipe fails: the device is gone.
+        dev.event(Err(DriverError::Disconnected("EIO".into())), Instant::now())
+            .await;
+        assert!(dev.is_lost());
+        assert!(!dev.transport().open);
+        assert!(changes(&mut dev).contains(&"DATASTALE".to_owned()));
     });
 }
