@@ -2,6 +2,7 @@
 //! the socket, then the event loop of [`crate::runner`] (reference §8.1); and the one-shot
 //! modes `-d` (dump) and `-k` (power off). [`main`] is all a driver binary calls.
 
+use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
@@ -13,7 +14,7 @@ use nut_daemon::exit::Exit;
 use nut_daemon::notify;
 use nut_daemon::pidfile::{self, PidFile, PidFileError};
 
-use crate::cli::{self, Action, Signal, Target};
+use crate::cli::{self, Action, Cli, Signal, Target};
 use crate::config::{self, DriverConfig};
 use crate::runner::{Device, Runner, copy_device_info, ignorelb_unusable, publish_framework_vars};
 use crate::server::Server;
@@ -60,74 +61,10 @@ where
     D: Driver,
     F: FnOnce(&DriverConfig) -> Result<(D, D::Transport), DriverError>,
 {
-    let args: Vec<String> = std::env::args().collect();
-    let prog = args
-        .first()
-        .cloned()
-        .unwrap_or_else(|| info.name.to_owned());
-    log::init(info.name);
-    if !process::continuing_as_companion(info.name) {
-        println!(
-            "Network UPS Tools - {} {} ({NUT_VERSION})",
-            info.description, info.version
-        );
-    }
-    let cli = match cli::parse(&prog, &args[1.min(args.len())..]) {
-        Ok(cli) => cli,
-        Err(e) => {
-            print_lines(&e.lines);
-            return Exit::Usage.into();
-        }
-    };
-    match cli.action {
-        Action::Run => {}
-        Action::Version => return ExitCode::SUCCESS,
-        Action::Help => {
-            println!("\n{}", cli::help_text(info.name, info.vars));
-            return ExitCode::SUCCESS;
-        }
-        Action::ListVars => {
-            for v in info.vars {
-                let kind = match v.kind {
-                    crate::VarKind::Value => "VALUE",
-                    crate::VarKind::Flag => "FLAG",
-                };
-                println!("{kind} {} \"{}\"", v.name, v.desc);
-            }
-            return ExitCode::SUCCESS;
-        }
-    }
-    let env_debug = std::env::var("NUT_DEBUG_LEVEL")
-        .ok()
-        .and_then(|v| v.trim().parse::<u32>().ok())
-        .unwrap_or(0);
-    log::set_debug_level(cli.debug.max(env_debug));
-    log::set_quiet(cli.quiet);
-
-    let ups_conf = match &cli.target {
-        Some(Target::Section(_)) => match read_ups_conf() {
-            Ok(c) => Some(c),
-            Err(code) => return code,
-        },
-        _ => None,
-    };
-    let cfg = match config::build(info, &cli, ups_conf.as_ref()) {
+    let (cli, cfg, statepath) = match configure(info) {
         Ok(c) => c,
-        Err(e) => {
-            print_lines(&e.lines);
-            return exit_code(e.exit_code);
-        }
+        Err(code) => return code,
     };
-    if let Some(min) = cfg.debug_min
-        && log::debug_level() < min
-    {
-        log::set_debug_level(min);
-    }
-    let statepath = process::statepath(
-        ups_conf
-            .as_ref()
-            .and_then(|c| c.global.statepath.as_deref()),
-    );
     let pidfile = process::pid_file(info.name, &cfg.ups_name);
 
     if let Some(sig) = cli.signal {
@@ -158,61 +95,173 @@ where
         return with_runtime(dump_and_exit(info, &cfg, dev, count));
     }
 
-    // Privileges, then the runtime directories (created while still root), then the
-    // single-instance lock: the lock's file and the socket are created by the user the
-    // driver runs as.
+    let socket_group = match drop_privileges(&cfg, &statepath, &pidfile) {
+        Ok(g) => g,
+        Err(code) => return code,
+    };
+    let (ready, lock, watchdog) = match detach_and_lock(info, &cli, &cfg, &pidfile) {
+        Ok(r) => r,
+        Err(code) => return code,
+    };
+    let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
+    let runner = Runner::new(info, cfg, cli, dev, socket);
+    let code = with_runtime(serve(runner, socket_group, ready, watchdog));
+    drop(lock);
+    code
+}
+
+/// The banner, the command line (`-h`, `-V`, `-L` end here), the debug level, ups.conf and
+/// the driver's configuration, and the state path. `Err`: the run ends here with that
+/// status (also after `-h`, `-V`, `-L`).
+fn configure(info: &DriverInfo) -> Result<(Cli, DriverConfig, PathBuf), ExitCode> {
+    let args: Vec<String> = std::env::args().collect();
+    let prog = args
+        .first()
+        .cloned()
+        .unwrap_or_else(|| info.name.to_owned());
+    log::init(info.name);
+    if !process::continuing_as_companion(info.name) {
+        println!(
+            "Network UPS Tools - {} {} ({NUT_VERSION})",
+            info.description, info.version
+        );
+    }
+    let cli = match cli::parse(&prog, &args[1.min(args.len())..]) {
+        Ok(cli) => cli,
+        Err(e) => {
+            print_lines(&e.lines);
+            return Err(Exit::Usage.into());
+        }
+    };
+    match cli.action {
+        Action::Run => {}
+        Action::Version => return Err(ExitCode::SUCCESS),
+        Action::Help => {
+            println!("\n{}", cli::help_text(info.name, info.vars));
+            return Err(ExitCode::SUCCESS);
+        }
+        Action::ListVars => {
+            for v in info.vars {
+                let kind = match v.kind {
+                    crate::VarKind::Value => "VALUE",
+                    crate::VarKind::Flag => "FLAG",
+                };
+                println!("{kind} {} \"{}\"", v.name, v.desc);
+            }
+            return Err(ExitCode::SUCCESS);
+        }
+    }
+    let env_debug = std::env::var("NUT_DEBUG_LEVEL")
+        .ok()
+        .and_then(|v| v.trim().parse::<u32>().ok())
+        .unwrap_or(0);
+    log::set_debug_level(cli.debug.max(env_debug));
+    log::set_quiet(cli.quiet);
+
+    let ups_conf = match &cli.target {
+        Some(Target::Section(_)) => match read_ups_conf() {
+            Ok(c) => Some(c),
+            Err(code) => return Err(code),
+        },
+        _ => None,
+    };
+    let cfg = match config::build(info, &cli, ups_conf.as_ref()) {
+        Ok(c) => c,
+        Err(e) => {
+            print_lines(&e.lines);
+            return Err(exit_code(e.exit_code));
+        }
+    };
+    if let Some(min) = cfg.debug_min
+        && log::debug_level() < min
+    {
+        log::set_debug_level(min);
+    }
+    let statepath = process::statepath(
+        ups_conf
+            .as_ref()
+            .and_then(|c| c.global.statepath.as_deref()),
+    );
+    Ok((cli, cfg, statepath))
+}
+
+/// Privileges, then the runtime directories (created while still root), then the state
+/// path as working directory: the PID lock's file and the socket are then created by the
+/// user the driver runs as. Returns the socket's group.
+fn drop_privileges(
+    cfg: &DriverConfig,
+    statepath: &Path,
+    pidfile: &Path,
+) -> Result<Option<nix::unistd::Gid>, ExitCode> {
     let identity = match process::resolve_user(cfg.user.as_deref()) {
         Ok(id) => id,
-        Err((exit, e)) => return fail_as(exit, e),
+        Err((exit, e)) => return Err(fail_as(exit, e)),
     };
     let socket_group = match (&cfg.group, nix::unistd::geteuid().is_root()) {
         (Some(g), true) => match process::resolve_group(g) {
             Ok(gid) => Some(gid),
-            Err(e) => return fail_as(Exit::NoUser, e),
+            Err(e) => return Err(fail_as(Exit::NoUser, e)),
         },
         _ => None,
     };
     if let Some(dir) = &cfg.chroot
-        && let Err(e) = process::chroot(std::path::Path::new(dir))
+        && let Err(e) = process::chroot(Path::new(dir))
     {
-        return fail_as(Exit::NoPermission, e);
+        return Err(fail_as(Exit::NoPermission, e));
     }
-    let pid_dir = pidfile.parent().unwrap_or(&statepath);
+    let pid_dir = pidfile.parent().unwrap_or(statepath);
     if let Err(e) =
-        process::ensure_runtime_dirs(&[&statepath, pid_dir], identity.as_ref().map(|id| id.gid))
+        process::ensure_runtime_dirs(&[statepath, pid_dir], identity.as_ref().map(|id| id.gid))
     {
-        return fail_as(Exit::CantCreate, format!("Fatal error: {e}"));
+        return Err(fail_as(Exit::CantCreate, format!("Fatal error: {e}")));
     }
     if let Some(id) = &identity
         && let Err(e) = process::become_user(id)
     {
-        return fail_as(Exit::NoPermission, e);
+        return Err(fail_as(Exit::NoPermission, e));
     }
-    if let Err(e) = std::env::set_current_dir(&statepath) {
-        return fail_as(
+    if let Err(e) = std::env::set_current_dir(statepath) {
+        return Err(fail_as(
             Exit::of_io(&e),
             format!(
                 "Can't chdir to {}: {}",
                 statepath.display(),
                 process::strerror(&e)
             ),
-        );
+        ));
     }
 
+    Ok(socket_group)
+}
+
+/// Go to the background unless told otherwise, then take the PID file's lock (in the
+/// process that serves, so it records the right PID). Returns the readiness to report, the
+/// lock, and systemd's watchdog interval.
+fn detach_and_lock(
+    info: &DriverInfo,
+    cli: &Cli,
+    cfg: &DriverConfig,
+    pidfile: &Path,
+) -> Result<(Readiness, PidFile, Option<std::time::Duration>), ExitCode> {
     // systemd computes WATCHDOG_PID for the process it started: read it before forking.
     let watchdog = notify::watchdog_interval();
     let background = cli.background || (cli.debug == 0 && cli.foreground == 0);
     let mut ready = if background {
         match detach::detach() {
             Ok(r) => r,
-            Err(e) => return fail_as(Exit::OsError, format!("Fatal error: can't fork: {e}")),
+            Err(e) => {
+                return Err(fail_as(
+                    Exit::OsError,
+                    format!("Fatal error: can't fork: {e}"),
+                ));
+            }
         }
     } else {
         Readiness::foreground()
     };
     // Taken by the process that serves (after the fork), so it records the right PID.
     let owner = format!("{} for UPS [{}]", info.name, cfg.ups_name);
-    let lock = match PidFile::acquire(&pidfile, &owner) {
+    let lock = match PidFile::acquire(pidfile, &owner) {
         Ok(l) => l,
         Err(e @ PidFileError::AlreadyRunning { .. }) => {
             let exit = Exit::from(&e);
@@ -221,20 +270,16 @@ where
                 info.name, cfg.ups_name
             );
             ready.fail(exit.code());
-            return exit.into();
+            return Err(exit.into());
         }
         Err(e) => {
             let exit = Exit::from(&e);
             eprintln!("Fatal error: {e}");
             ready.fail(exit.code());
-            return exit.into();
+            return Err(exit.into());
         }
     };
-    let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
-    let runner = Runner::new(info, cfg, cli, dev, socket);
-    let code = with_runtime(serve(runner, socket_group, ready, watchdog));
-    drop(lock);
-    code
+    Ok((ready, lock, watchdog))
 }
 
 /// Initialise, open the socket, say we are ready, run the loop.
@@ -314,12 +359,7 @@ fn with_runtime<F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
 }
 
 /// `-c <command>`: signal the driver recorded in the PID file, or `-P <pid>`.
-fn signal_running(
-    info: &DriverInfo,
-    pidfile: &std::path::Path,
-    pid: Option<i32>,
-    sig: Signal,
-) -> ExitCode {
+fn signal_running(info: &DriverInfo, pidfile: &Path, pid: Option<i32>, sig: Signal) -> ExitCode {
     let nix_sig = match sig {
         Signal::Reload | Signal::ReloadOrError => NixSignal::SIGHUP,
         Signal::ReloadOrExit => NixSignal::SIGUSR1,
@@ -338,7 +378,7 @@ const KILLPOWER_SOCKET_TIMEOUT: std::time::Duration = std::time::Duration::from_
 /// `-k` with a driver already running for this UPS (NUT ≥ 2.8.1): it holds the device (a
 /// serial port's lock), so ask it over its socket to run the power-off, allowing it first.
 /// `None` when no driver answers on the socket: `-k` then opens the device itself.
-fn kill_power_via_socket(socket: &std::path::Path, ups: &str) -> Option<ExitCode> {
+fn kill_power_via_socket(socket: &Path, ups: &str) -> Option<ExitCode> {
     use std::io::{BufRead as _, BufReader, Write as _};
     let mut stream = std::os::unix::net::UnixStream::connect(socket).ok()?;
     crate::notice!("Asking the running driver of UPS [{ups}] to power it off");
