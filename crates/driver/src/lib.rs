@@ -36,6 +36,7 @@ pub mod dispatch;
 mod driver;
 mod error;
 pub mod health;
+pub mod link;
 pub mod log;
 pub mod process;
 pub mod reload;

@@ -11,13 +11,12 @@
 //! hung driver: [`SerialPort::query`] flushes stale input, writes a request and reads the
 //! reply framed by a [`Reply`] (an end byte with ignored bytes and a maximum length, or a
 //! fixed length), each read bounded by a per-read gap and the whole by a total timeout.
-//! The framing itself is pure ([`Framer`]).
+//! The framing itself is pure ([`Framer`]); [`Exchange`] (the framework's request/reply
+//! seam) is implemented by `query`.
 //!
 //! Modem lines: DTR and RTS can be set or cleared; on a device without modem lines (a
 //! pseudo-terminal, some USB adapters) the kernel answers ENOTTY or EINVAL, which is
 //! logged at debug level and ignored, as NUT effectively does (it does not check).
-
-mod framing;
 
 use std::fs::File;
 use std::io::{self, Read as _, Write as _};
@@ -33,7 +32,7 @@ use nut_driver::{DriverConfig, DriverError, Transport};
 use tokio::io::unix::AsyncFd;
 use tokio::time::Instant;
 
-pub use framing::{Framer, Reply};
+pub use nut_driver::link::{Exchange, Framer, Reply, Timeouts};
 
 /// How to open a port.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -60,22 +59,6 @@ impl SerialConfig {
             dtr: None,
             rts: None,
         }
-    }
-}
-
-/// Time limits of one read.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Timeouts {
-    /// Longest wait for the next bytes (NUT's `d_sec`/`d_usec` of each `select`).
-    pub gap: Duration,
-    /// Longest wait for the whole reply.
-    pub total: Duration,
-}
-
-impl Timeouts {
-    /// The same limit for the gap and the whole reply.
-    pub const fn within(total: Duration) -> Self {
-        Self { gap: total, total }
     }
 }
 
@@ -377,6 +360,17 @@ fn open_error(path: &str, e: &io::Error) -> DriverError {
     }
     text.push_str("Fatal error: unusable configuration");
     DriverError::Config(text)
+}
+
+impl Exchange for SerialPort {
+    async fn exchange(
+        &mut self,
+        request: &[u8],
+        reply: Reply,
+        timeouts: Timeouts,
+    ) -> Result<Vec<u8>, DriverError> {
+        self.query(request, reply, timeouts).await
+    }
 }
 
 impl Transport for SerialPort {

@@ -10,7 +10,11 @@ use nix::pty::openpty;
 use nut_driver::{Device, Driver, DriverConfig, DriverError, DriverInfo, State};
 use nut_serial::{Reply, SerialConfig, SerialPort, Timeouts};
 
-struct MiniQ1;
+/// How long the driver waits for a reply: the silent steps cost this much each, and an
+/// answering device (a thread) must make it even on a loaded machine.
+struct MiniQ1 {
+    wait: Duration,
+}
 
 impl Driver for MiniQ1 {
     type Transport = SerialPort;
@@ -30,11 +34,13 @@ impl Driver for MiniQ1 {
         _now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        let quick = Timeouts {
-            gap: Duration::from_millis(150),
-            total: Duration::from_millis(300),
-        };
-        let r = io.query(b"Q1\r", Reply::line(b'\r', 128), quick).await?;
+        let r = io
+            .query(
+                b"Q1\r",
+                Reply::line(b'\r', 128),
+                Timeouts::within(self.wait),
+            )
+            .await?;
         let text = String::from_utf8_lossy(&r);
         let bits = text
             .strip_prefix('(')
@@ -110,7 +116,13 @@ fn silence_makes_the_data_stale_on_the_fifth_poll_and_an_answer_recovers_it() {
     let mut seen = Vec::new();
     rt.block_on(async {
         let port = SerialPort::new(SerialConfig::from_driver(&cfg, 2400));
-        let mut dev = Device::new(MiniQ1, port, &cfg);
+        let mut dev = Device::new(
+            MiniQ1 {
+                wait: Duration::from_secs(2),
+            },
+            port,
+            &cfg,
+        );
         dev.init().await.expect("init");
         for _ in 0..polls {
             dev.poll(Instant::now()).await;
@@ -172,7 +184,13 @@ fn a_vanished_port_is_reopened_when_it_comes_back() {
         .unwrap();
     rt.block_on(async {
         let port = SerialPort::new(SerialConfig::from_driver(&cfg, 2400));
-        let mut dev = Device::new(MiniQ1, port, &cfg);
+        let mut dev = Device::new(
+            MiniQ1 {
+                wait: Duration::from_secs(10),
+            },
+            port,
+            &cfg,
+        );
         dev.init().await.expect("init");
         dev.poll(Instant::now()).await;
         assert_eq!(dev.state().get("ups.status"), Some("OL"));
