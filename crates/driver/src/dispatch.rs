@@ -19,6 +19,7 @@
 use std::collections::HashMap;
 use std::sync::Arc;
 
+use nut_core::net::ErrCode;
 use nut_core::sock::tree::render;
 use nut_core::sock::{CmdStatus, DriverMsg, ParseError, ServerMsg};
 
@@ -164,18 +165,26 @@ impl Dispatcher {
     /// A line from a client that is not a valid request.
     pub fn bad_request(&mut self, conn: ConnId, bad: &BadLine) {
         let (code, text) = match bad {
-            BadLine::Token(e) => ("INVALID-ARGUMENT", format!("Parse error on sock: {e}")),
+            BadLine::Token(e) => (
+                ErrCode::InvalidArgument,
+                format!("Parse error on sock: {e}"),
+            ),
             BadLine::Parse(ParseError::UnknownCommand { .. }, words) => (
-                "UNKNOWN-COMMAND",
+                ErrCode::UnknownCommand,
                 format!("Unknown command on socket: {}", words.join(" ")),
             ),
             BadLine::Parse(e, words) => (
-                "INVALID-ARGUMENT",
+                ErrCode::InvalidArgument,
                 format!("{e} on socket: {}", words.join(" ")),
             ),
         };
         self.log(Level::Notice, text);
-        self.send(conn, &DriverMsg::Error { code: code.into() });
+        self.send(
+            conn,
+            &DriverMsg::Error {
+                code: code.as_str().into(),
+            },
+        );
     }
 
     /// A request from a client. `state` is read for dumps; changes made by framework
@@ -222,7 +231,7 @@ impl Dispatcher {
             _ => self.send(
                 conn,
                 &DriverMsg::Error {
-                    code: "UNKNOWN-COMMAND".into(),
+                    code: ErrCode::UnknownCommand.as_str().into(),
                 },
             ),
         }
