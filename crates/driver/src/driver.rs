@@ -144,6 +144,9 @@ pub trait Driver {
     /// The device link.
     type Transport: Transport;
 
+    /// How this driver family words its "communications lost" messages.
+    const COMM_MESSAGES: crate::health::CommMessages = crate::health::CommMessages::BLAZER;
+
     /// Publish the initial data (`upsdrv_initinfo`); the transport is open. An error stops
     /// the driver.
     async fn init_info(

@@ -8,7 +8,8 @@
 //!
 //! * a failed poll is logged at debug level 1 for the first [`MAXTRIES`] consecutive
 //!   failures (`Communications with UPS lost: <why>`), as a warning at the next one, and
-//!   from then on each failed poll marks the data stale (`DATASTALE`) without logging;
+//!   from then on each failed poll marks the data stale (`DATASTALE`) without logging
+//!   (wording and the warning per driver family: [`CommMessages`]);
 //! * the first good poll after that logs `Communications with UPS re-established` and
 //!   marks the data fresh (`DATAOK`);
 //! * a device that is gone (the error says so, [`DriverError::needs_reconnect`]) is closed
@@ -49,6 +50,42 @@ pub enum Effect {
     Exit,
 }
 
+/// How a driver family words and throttles its "communications lost" messages: NUT's
+/// drivers differ (the `blazer_*` drivers warn once, at the last tolerated failure;
+/// `nutdrv_qx` logs every failure at debug level only and says "the UPS").
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CommMessages {
+    /// Prefix of the failure message, followed by `: <error>`.
+    pub lost: &'static str,
+    /// The message when data comes back after the data went stale.
+    pub regained: &'static str,
+    /// Log the failure after the [`MAXTRIES`] tolerated ones as a warning (else at debug
+    /// level 1 like the others).
+    pub warn_at_last_try: bool,
+}
+
+impl CommMessages {
+    /// `blazer_ser` / `blazer_usb` (and the default).
+    pub const BLAZER: Self = Self {
+        lost: "Communications with UPS lost",
+        regained: "Communications with UPS re-established",
+        warn_at_last_try: true,
+    };
+
+    /// `nutdrv_qx`.
+    pub const NUTDRV_QX: Self = Self {
+        lost: "Communications with the UPS lost",
+        regained: "Communications with the UPS re-established",
+        warn_at_last_try: false,
+    };
+}
+
+impl Default for CommMessages {
+    fn default() -> Self {
+        Self::BLAZER
+    }
+}
+
 /// Reconnection settings (`reconnect_max_tries`, `reconnect_report_freq`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct ReconnectPolicy {
@@ -63,6 +100,7 @@ pub struct ReconnectPolicy {
 pub struct Health {
     ups: String,
     policy: ReconnectPolicy,
+    messages: CommMessages,
     /// Consecutive failed polls (NUT's static `retry`).
     retry: u32,
     /// Reopen attempts so far while the device is lost (0: not lost).
@@ -74,9 +112,15 @@ pub struct Health {
 impl Health {
     /// A driver for `ups` (the section name, for messages).
     pub fn new(ups: &str, policy: ReconnectPolicy) -> Self {
+        Self::with_messages(ups, policy, CommMessages::default())
+    }
+
+    /// The same, with a driver family's wording.
+    pub fn with_messages(ups: &str, policy: ReconnectPolicy, messages: CommMessages) -> Self {
         Self {
             ups: ups.to_owned(),
             policy,
+            messages,
             retry: 0,
             reconnects: 0,
             next_reopen: None,
@@ -98,10 +142,7 @@ impl Health {
         let mut out = Vec::new();
         let logged = self.retry > MAXTRIES;
         if logged {
-            out.push(Effect::Log(
-                Level::Notice,
-                "Communications with UPS re-established".into(),
-            ));
+            out.push(Effect::Log(Level::Notice, self.messages.regained.into()));
         }
         self.retry = 0;
         if self.reconnects > 0 {
@@ -140,8 +181,8 @@ impl Health {
         err: &DriverError,
     ) -> Vec<Effect> {
         let mut out = Vec::new();
-        let why = format!("Communications with UPS lost: {err}");
-        if self.retry < MAXTRIES {
+        let why = format!("{}: {err}", self.messages.lost);
+        if self.retry < MAXTRIES || (self.retry == MAXTRIES && !self.messages.warn_at_last_try) {
             out.push(Effect::Debug(1, why));
             self.retry += 1;
         } else if self.retry == MAXTRIES {
@@ -322,6 +363,31 @@ mod tests {
             h.poll_failed(now, POLL, &timeout())[..],
             [Effect::Debug(1, _)]
         ));
+    }
+
+    #[test]
+    fn nutdrv_qx_wording_logs_every_failure_at_debug_level() {
+        let mut h =
+            Health::with_messages("ups", ReconnectPolicy::default(), CommMessages::NUTDRV_QX);
+        let now = Instant::now();
+        for _ in 0..=MAXTRIES {
+            let e = h.poll_failed(now, POLL, &timeout());
+            assert_eq!(
+                e,
+                vec![Effect::Debug(
+                    1,
+                    "Communications with the UPS lost: Q1: timed out".into()
+                )]
+            );
+        }
+        assert_eq!(
+            h.poll_failed(now, POLL, &timeout()),
+            vec![Effect::DataStale]
+        );
+        assert_eq!(
+            logs(&h.poll_ok()),
+            vec![(Level::Notice, "Communications with the UPS re-established")]
+        );
     }
 
     #[test]

@@ -93,7 +93,7 @@ impl<D: Driver> Device<D> {
             driver,
             io,
             state: State::new(),
-            health: Health::new(&cfg.ups_name, cfg.reconnect),
+            health: Health::with_messages(&cfg.ups_name, cfg.reconnect, D::COMM_MESSAGES),
             poll_interval: cfg.poll_interval,
             report_state: <D::Transport as Transport>::REPORTS_DRIVER_STATE,
             exit: None,
