@@ -62,6 +62,11 @@ pub struct CommMessages {
     /// Log the failure after the [`MAXTRIES`] tolerated ones as a warning (else at debug
     /// level 1 like the others).
     pub warn_at_last_try: bool,
+    /// Log like NUT's `ser_comm_fail()` instead (the serial drivers of `drivers/serial.c`:
+    /// every failure as a warning up to the 10th, then every 10th, with `Warning:
+    /// excessive comm failures, limiting error reporting` at the 10th and every 100th;
+    /// `ser_comm_good()`'s message after any failure).
+    pub ser_comm_fail: bool,
 }
 
 impl CommMessages {
@@ -70,6 +75,15 @@ impl CommMessages {
         lost: "Communications with UPS lost",
         regained: "Communications with UPS re-established",
         warn_at_last_try: true,
+        ser_comm_fail: false,
+    };
+
+    /// Drivers reporting through NUT's `ser_comm_fail()` / `ser_comm_good()`.
+    pub const SER_COMM_FAIL: Self = Self {
+        lost: "Communications with UPS lost",
+        regained: "Communications with UPS re-established",
+        warn_at_last_try: false,
+        ser_comm_fail: true,
     };
 
     /// `nutdrv_qx`.
@@ -77,6 +91,7 @@ impl CommMessages {
         lost: "Communications with the UPS lost",
         regained: "Communications with the UPS re-established",
         warn_at_last_try: false,
+        ser_comm_fail: false,
     };
 }
 
@@ -103,6 +118,8 @@ pub struct Health {
     messages: CommMessages,
     /// Consecutive failed polls (NUT's static `retry`).
     retry: u32,
+    /// Consecutive failures as `ser_comm_fail()` counts them.
+    comm_failures: u32,
     /// Reopen attempts so far while the device is lost (0: not lost).
     reconnects: u32,
     /// When the next reopen attempt is due while the device is lost.
@@ -122,6 +139,7 @@ impl Health {
             policy,
             messages,
             retry: 0,
+            comm_failures: 0,
             reconnects: 0,
             next_reopen: None,
         }
@@ -140,7 +158,11 @@ impl Health {
     /// A poll (`update_info`) succeeded.
     pub fn poll_ok(&mut self) -> Vec<Effect> {
         let mut out = Vec::new();
-        let logged = self.retry > MAXTRIES;
+        let logged = if self.messages.ser_comm_fail {
+            std::mem::take(&mut self.comm_failures) > 0
+        } else {
+            self.retry > MAXTRIES
+        };
         if logged {
             out.push(Effect::Log(Level::Notice, self.messages.regained.into()));
         }
@@ -182,7 +204,16 @@ impl Health {
     ) -> Vec<Effect> {
         let mut out = Vec::new();
         let why = format!("{}: {err}", self.messages.lost);
-        if self.retry < MAXTRIES || (self.retry == MAXTRIES && !self.messages.warn_at_last_try) {
+        if self.messages.ser_comm_fail {
+            self.ser_comm_fail(why, &mut out);
+            if self.retry <= MAXTRIES {
+                self.retry += 1;
+            } else {
+                self.mark_stale(&mut out);
+            }
+        } else if self.retry < MAXTRIES
+            || (self.retry == MAXTRIES && !self.messages.warn_at_last_try)
+        {
             out.push(Effect::Debug(1, why));
             self.retry += 1;
         } else if self.retry == MAXTRIES {
@@ -197,6 +228,24 @@ impl Health {
             self.start_reconnecting(now, poll_interval, &mut out);
         }
         out
+    }
+
+    /// NUT's `ser_comm_fail()` throttling.
+    fn ser_comm_fail(&mut self, why: String, out: &mut Vec<Effect>) {
+        const LIMIT: u32 = 10;
+        const RATE: u32 = 100;
+        self.comm_failures = self.comm_failures.saturating_add(1);
+        let n = self.comm_failures;
+        if n == LIMIT || n.is_multiple_of(RATE) {
+            out.push(Effect::Log(
+                Level::Warning,
+                "Warning: excessive comm failures, limiting error reporting".into(),
+            ));
+        }
+        if n > LIMIT && !n.is_multiple_of(LIMIT) {
+            return;
+        }
+        out.push(Effect::Log(Level::Warning, why));
     }
 
     /// An attempt to reopen the lost device at `now` failed with `err`.
@@ -388,6 +437,44 @@ mod tests {
             logs(&h.poll_ok()),
             vec![(Level::Notice, "Communications with the UPS re-established")]
         );
+    }
+
+    #[test]
+    fn ser_comm_fail_throttling() {
+        let mut h = Health::with_messages(
+            "ups",
+            ReconnectPolicy::default(),
+            CommMessages::SER_COMM_FAIL,
+        );
+        let now = Instant::now();
+        let mut logged = Vec::new();
+        for n in 1..=200u32 {
+            for (level, msg) in logs(&h.poll_failed(now, POLL, &timeout())) {
+                assert_eq!(level, Level::Warning);
+                logged.push((n, msg.to_owned()));
+            }
+        }
+        let lost: Vec<u32> = logged
+            .iter()
+            .filter(|(_, m)| m == "Communications with UPS lost: Q1: timed out")
+            .map(|(n, _)| *n)
+            .collect();
+        let limiting: Vec<u32> = logged
+            .iter()
+            .filter(|(_, m)| m.starts_with("Warning: excessive comm failures"))
+            .map(|(n, _)| *n)
+            .collect();
+        let mut expected: Vec<u32> = (1..=10).collect();
+        expected.extend((20..=200).step_by(10));
+        assert_eq!(lost, expected);
+        assert_eq!(limiting, vec![10, 100, 200]);
+        assert_eq!(
+            logs(&h.poll_ok()),
+            vec![(Level::Notice, "Communications with UPS re-established")]
+        );
+        // One failure is enough for ser_comm_good() to say so.
+        h.poll_failed(now, POLL, &timeout());
+        assert_eq!(logs(&h.poll_ok()).len(), 1);
     }
 
     #[test]
