@@ -17,6 +17,7 @@ use nut_core::conf::{UpsConf, parse_ups_conf};
 use nut_daemon::exit::Exit;
 
 use crate::cli::{Cli, Target};
+use crate::health::ReconnectPolicy;
 use crate::{DriverInfo, VarKind};
 
 /// Keys the driver core takes without publishing them.
@@ -27,8 +28,6 @@ const SILENT_KEYS: &[&str] = &[
     "maxretry",
     "retrydelay",
     "chroot",
-    "reconnect_max_tries",
-    "reconnect_report_freq",
     "nowait",
 ];
 
@@ -59,6 +58,8 @@ pub struct DriverConfig {
     pub allow_killpower: bool,
     /// `sdcommands`.
     pub sdcommands: Option<String>,
+    /// `reconnect_max_tries` and `reconnect_report_freq` (NUT ≥ 2.8.1).
+    pub reconnect: ReconnectPolicy,
     /// Values of the driver's own declared variables.
     pub values: BTreeMap<String, String>,
     /// The driver's own declared flags that are set.
@@ -125,6 +126,17 @@ impl std::fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// `reconnect_max_tries`: a negative number means forever.
+fn max_tries(value: &str) -> Result<Option<u32>, ConfigError> {
+    match value.trim().parse::<i64>() {
+        Ok(n) if n < 0 => Ok(None),
+        Ok(n) => Ok(Some(u32::try_from(n).unwrap_or(u32::MAX))),
+        Err(_) => Err(ConfigError::fail(format!(
+            "Error: invalid reconnect_max_tries: {value}"
+        ))),
+    }
+}
+
 fn positive(key: &str, value: &str) -> Result<u32, ConfigError> {
     match value.trim().parse::<u32>() {
         Ok(n) if n > 0 => Ok(n),
@@ -160,6 +172,14 @@ impl Builder<'_> {
             "user" => self.cfg.user = Some(value.to_owned()),
             "group" => self.cfg.group = Some(value.to_owned()),
             "sdcommands" => self.cfg.sdcommands = Some(value.to_owned()),
+            "reconnect_max_tries" => {
+                self.cfg.reconnect.max_tries = max_tries(value)?;
+            }
+            "reconnect_report_freq" => {
+                self.cfg.reconnect.report_freq = value.trim().parse().map_err(|_| {
+                    ConfigError::fail(format!("Error: invalid reconnect_report_freq: {value}"))
+                })?;
+            }
             "sddelay" => self
                 .cfg
                 .notices
@@ -255,6 +275,7 @@ pub fn build(
             ignorelb: false,
             allow_killpower: false,
             sdcommands: None,
+            reconnect: ReconnectPolicy::default(),
             values: BTreeMap::new(),
             flags: Vec::new(),
             overrides: Vec::new(),
@@ -274,6 +295,12 @@ pub fn build(
         b.cfg.group = g.group.clone();
         b.cfg.chroot = g.chroot.clone();
         b.cfg.debug_min = g.debug_min;
+        if let Some(n) = g.reconnect_max_tries {
+            b.cfg.reconnect.max_tries = u32::try_from(n).ok();
+        }
+        if let Some(n) = g.reconnect_report_freq {
+            b.cfg.reconnect.report_freq = n;
+        }
         let section = conf.section(name).ok_or_else(|| {
             ConfigError::fail(format!("Error: Section {name} not found in ups.conf"))
         })?;

@@ -1,10 +1,13 @@
-//! What a driver implements to plug into the framework.
+//! What a driver implements to plug into the framework: a [`Driver`] (the driver's
+//! protocol logic over its state) and a [`Transport`] (the device link), which the
+//! framework opens, reopens after a loss and closes. See docs/drivers.md.
 
 use std::time::Instant;
 
 use nut_core::sock::CmdStatus;
+use tokio::sync::oneshot;
 
-use crate::State;
+use crate::{DriverError, State};
 
 /// Whether a `-x`/ups.conf variable of a driver takes a value or is a flag.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,64 +76,172 @@ pub struct DriverInfo {
     pub vars: &'static [VarDecl],
 }
 
-/// A driver failure the framework reports and acts on (usually by exiting).
-#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct DriverError(pub String);
+/// The device link of a driver (a serial port, a USB device, a network session…).
+///
+/// The framework owns its life: [`open`](Self::open) before `init_info`, and again, with
+/// back-off, after a poll failed with an error that
+/// [needs a reconnect](DriverError::needs_reconnect) (after [`close`](Self::close)). What
+/// goes over the link is the driver's business: a driver is written against the concrete
+/// transport type (or a trait of its protocol family), so tests can hand it a scripted
+/// one.
+#[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
+pub trait Transport {
+    /// Whether the driver publishes `driver.state` (NUT ≥ 2.8.1): drivers with a device do,
+    /// so the reconnection progress shows; device-less ones (dummy-ups) keep NUT 2.8.0's
+    /// variable set.
+    const REPORTS_DRIVER_STATE: bool = true;
 
-impl DriverError {
-    /// An error with this message.
-    pub fn new(msg: impl Into<String>) -> Self {
-        Self(msg.into())
+    /// Open the device (NUT's `upsdrv_initups`, and the reconnection of later NUT).
+    async fn open(&mut self) -> Result<(), DriverError>;
+
+    /// Release the device; [`open`](Self::open) may be called again afterwards.
+    fn close(&mut self);
+}
+
+/// The transport of a driver without a device: simulations, and relays that manage their
+/// own connection (dummy-ups).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoTransport;
+
+impl Transport for NoTransport {
+    const REPORTS_DRIVER_STATE: bool = false;
+
+    async fn open(&mut self) -> Result<(), DriverError> {
+        Ok(())
+    }
+
+    fn close(&mut self) {}
+}
+
+/// The result of an instant command or SET.
+#[derive(Debug)]
+pub enum Outcome {
+    /// Known now.
+    Done(CmdStatus),
+    /// Known later (a command forwarded elsewhere): the framework keeps serving the socket
+    /// and polling, and answers the client's tracking id when the result arrives. A
+    /// dropped sender counts as [`CmdStatus::Failed`].
+    Later(oneshot::Receiver<CmdStatus>),
+}
+
+impl From<CmdStatus> for Outcome {
+    fn from(s: CmdStatus) -> Self {
+        Self::Done(s)
     }
 }
 
-/// A UPS driver. The framework owns the state tree, the socket and the main loop; the
-/// driver only talks to its device and updates [`State`].
+/// A UPS driver: what it does with its device and its state. The framework owns the state
+/// tree, the socket, the main loop, the transport's life and the failure semantics
+/// (staleness, log throttling, reconnection, `driver.state`: see [`crate::health`]).
 ///
 /// Callbacks run one at a time on the driver's single thread; while one awaits, socket
-/// requests wait (as in NUT, where `upsdrv_updateinfo` blocks the loop), so a driver doing
-/// network or device I/O should bound it with timeouts. Every change made to `State` is
-/// broadcast to the socket clients when the callback returns.
+/// requests wait (as in NUT, where `upsdrv_updateinfo` blocks the loop), so device I/O must
+/// be bounded by timeouts, and anything that may take long (a forwarded command) returns
+/// [`Outcome::Later`]. Every change made to `State` is broadcast to the socket clients when
+/// the callback returns.
 #[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
 pub trait Driver {
-    /// Open the device and publish the initial data (`upsdrv_initups` + `upsdrv_initinfo`).
-    /// An error stops the driver.
-    async fn init_info(&mut self, state: &mut State) -> Result<(), DriverError>;
+    /// The device link.
+    type Transport: Transport;
+
+    /// How this driver family words its "communications lost" messages.
+    const COMM_MESSAGES: crate::health::CommMessages = crate::health::CommMessages::BLAZER;
+
+    /// Publish the initial data (`upsdrv_initinfo`); the transport is open. An error stops
+    /// the driver.
+    async fn init_info(
+        &mut self,
+        io: &mut Self::Transport,
+        state: &mut State,
+    ) -> Result<(), DriverError>;
 
     /// Poll the device (`upsdrv_updateinfo`). Called every `pollinterval`, and earlier when
-    /// [`next_update`](Self::next_update) asks for it. `now` is the time of the call.
-    async fn update_info(&mut self, now: Instant, state: &mut State);
+    /// [`next_update`](Self::next_update) asks for it. `now` is the time of the call. A
+    /// communication failure ([`DriverError::is_comm_failure`]) is counted by the
+    /// framework, which marks the data stale and reopens the transport as NUT's drivers
+    /// do; the driver neither calls `data_ok`/`data_stale` for that nor logs it. Other
+    /// errors stop the driver.
+    async fn update_info(
+        &mut self,
+        io: &mut Self::Transport,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError>;
 
     /// An earlier wake-up the driver wants (e.g. the end of a scripted `TIMER`).
     fn next_update(&self) -> Option<Instant> {
         None
     }
 
+    /// Wait for something the device sends on its own (a USB interrupt report, a serial
+    /// alert character), for [`handle_event`](Self::handle_event). The framework waits on
+    /// it alongside the poll timer and the socket, and drops the future when something
+    /// else happens first, so it must be cancel-safe (keep received data in `self`, not in
+    /// the future). An error counts like a failed poll. The default never returns.
+    async fn wait_event(&mut self, io: &mut Self::Transport) -> Result<(), DriverError> {
+        let _ = io;
+        std::future::pending().await
+    }
+
+    /// Act on what [`wait_event`](Self::wait_event) received (e.g. update `ups.status` from
+    /// an interrupt report without waiting for the next poll). An error counts like a
+    /// failed poll.
+    async fn handle_event(
+        &mut self,
+        io: &mut Self::Transport,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        let _ = (io, now, state);
+        Ok(())
+    }
+
     /// Run an instant command. The default refuses everything as NUT's drivers without a
     /// handler do (`STAT_INSTCMD_UNKNOWN`).
-    async fn instcmd(&mut self, cmd: &str, param: Option<&str>, state: &mut State) -> CmdStatus {
-        let _ = state;
+    async fn instcmd(
+        &mut self,
+        io: &mut Self::Transport,
+        cmd: &str,
+        param: Option<&str>,
+        state: &mut State,
+    ) -> Outcome {
+        let _ = (io, state);
         crate::notice!(
             "instcmd: unknown command [{cmd}] [{}]",
             param.unwrap_or("(null)")
         );
-        CmdStatus::Unknown
+        CmdStatus::Unknown.into()
     }
 
     /// Set a variable. The default refuses (`STAT_SET_UNKNOWN`).
-    async fn set_var(&mut self, var: &str, value: &str, state: &mut State) -> CmdStatus {
-        let _ = (value, state);
+    async fn set_var(
+        &mut self,
+        io: &mut Self::Transport,
+        var: &str,
+        value: &str,
+        state: &mut State,
+    ) -> Outcome {
+        let _ = (io, value, state);
         crate::notice!("setvar: unknown variable [{var}]");
-        CmdStatus::Unknown
+        CmdStatus::Unknown.into()
     }
 
-    /// Power the load off (`-k`, `driver.killpower`). The default cannot.
-    async fn shutdown(&mut self, state: &mut State) -> Result<(), DriverError> {
-        let _ = state;
-        Err(DriverError::new("shutdown not supported"))
+    /// The driver's own power-off sequence, run for `shutdown.default` in `sdcommands`
+    /// (NUT's `upsdrv_shutdown`): typically try `shutdown.stop`, then `shutdown.return`
+    /// (or `shutdown.stayoff`), each up to [`crate::health::MAXTRIES`] times. The default
+    /// cannot ([`DriverError::Unsupported`]).
+    async fn shutdown(
+        &mut self,
+        io: &mut Self::Transport,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        let _ = (io, state);
+        Err(DriverError::Unsupported("shutdown not supported".into()))
     }
 
-    /// Release the device before exiting (`upsdrv_cleanup`).
-    fn cleanup(&mut self) {}
+    /// Release what the driver holds before exiting (`upsdrv_cleanup`); the framework
+    /// closes the transport afterwards.
+    fn cleanup(&mut self, io: &mut Self::Transport) {
+        let _ = io;
+    }
 }

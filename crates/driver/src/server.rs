@@ -10,6 +10,7 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
+use std::time::Duration;
 
 use nut_core::sock::{ParseError, ServerMsg};
 use nut_core::token::{Limits, TokenError, Tokenizer};
@@ -20,6 +21,11 @@ use tokio::task::JoinHandle;
 
 /// Messages queued for one client before it counts as not reading and is dropped.
 const QUEUE_DEPTH: usize = 1024;
+
+/// First pause of `accept` after it failed (out of descriptors, …), doubled while it keeps
+/// failing, up to [`ACCEPT_BACKOFF_MAX`]: a failing accept must not spin a core.
+const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(50);
+const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(2);
 
 /// A client connection id.
 pub type ConnId = u64;
@@ -48,6 +54,7 @@ struct Conn {
     tx: mpsc::Sender<Arc<str>>,
     broadcast: bool,
     reader: JoinHandle<()>,
+    writer: JoinHandle<()>,
 }
 
 /// The listening socket and its clients.
@@ -58,6 +65,12 @@ pub struct Server {
     next_id: ConnId,
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
+    /// `synchronous = yes`: wait for a slow client instead of dropping it.
+    blocking: bool,
+    /// While accepting keeps failing: the current pause.
+    accept_backoff: Option<Duration>,
+    /// Accepting is paused until then.
+    accept_resume: Option<tokio::time::Instant>,
 }
 
 impl Server {
@@ -75,6 +88,9 @@ impl Server {
             next_id: 1,
             events_tx,
             events_rx,
+            blocking: false,
+            accept_backoff: None,
+            accept_resume: None,
         })
     }
 
@@ -88,20 +104,32 @@ impl Server {
         self.conns.len()
     }
 
-    /// Wait for the next event (accepting new clients along the way).
+    /// `synchronous = yes` (NUT's blocking socket writes): when a client's queue is full
+    /// the driver waits for it to read instead of dropping it. Otherwise (`no`, `auto`) a
+    /// client that does not read is dropped once its queue is full.
+    pub fn set_blocking(&mut self, on: bool) {
+        self.blocking = on;
+    }
+
+    /// Wait for the next event (accepting new clients along the way). When `accept`
+    /// fails (EMFILE, ENFILE, ENOBUFS…) it is paused with a doubling back-off while the
+    /// connected clients keep being served.
     pub async fn next_event(&mut self) -> Event {
         loop {
+            let resume = self.accept_resume;
             tokio::select! {
-                accepted = self.listener.accept() => {
+                accepted = self.listener.accept(), if resume.is_none() => {
                     match accepted {
-                        Ok((stream, _)) => return Event::Connected(self.register(stream)),
-                        Err(e) => {
-                            crate::debug!(1, "accept on {}: {e}", self.path.display());
-                            // Out of descriptors and the like: let other work proceed.
-                            tokio::task::yield_now().await;
+                        Ok((stream, _)) => {
+                            if self.accept_backoff.take().is_some() {
+                                crate::debug!(1, "accept on {} works again", self.path.display());
+                            }
+                            return Event::Connected(self.register(stream));
                         }
+                        Err(e) => self.accept_failed(&e),
                     }
                 }
+                _ = sleep_until(resume) => self.accept_resume = None,
                 Some(ev) = self.events_rx.recv() => {
                     if let Event::Closed(id) = ev {
                         // Only report clients we still know (not ones we dropped).
@@ -121,12 +149,33 @@ impl Server {
         }
     }
 
+    fn accept_failed(&mut self, e: &io::Error) {
+        let pause = match self.accept_backoff {
+            Some(p) => (p * 2).min(ACCEPT_BACKOFF_MAX),
+            None => {
+                crate::notice!(
+                    "accept on {}: {} (pausing new connections)",
+                    self.path.display(),
+                    crate::process::strerror(e)
+                );
+                ACCEPT_BACKOFF_MIN
+            }
+        };
+        crate::debug!(
+            2,
+            "accept on {}: {e}; next try in {pause:?}",
+            self.path.display()
+        );
+        self.accept_backoff = Some(pause);
+        self.accept_resume = Some(tokio::time::Instant::now() + pause);
+    }
+
     fn register(&mut self, stream: UnixStream) -> ConnId {
         let id = self.next_id;
         self.next_id += 1;
         let (mut rd, mut wr) = stream.into_split();
         let (tx, mut rx) = mpsc::channel::<Arc<str>>(QUEUE_DEPTH);
-        tokio::spawn(async move {
+        let writer = tokio::spawn(async move {
             while let Some(text) = rx.recv().await {
                 if wr.write_all(text.as_bytes()).await.is_err() {
                     return;
@@ -162,6 +211,7 @@ impl Server {
                 tx,
                 broadcast: true,
                 reader,
+                writer,
             },
         );
         id
@@ -177,32 +227,34 @@ impl Server {
         }
     }
 
-    /// Queue `text` for one client. A client whose queue is full (not reading) or gone is
-    /// dropped; returns false then.
-    pub fn send(&mut self, id: ConnId, text: Arc<str>) -> bool {
+    /// Queue `text` for one client. A client whose queue is full (not reading) is dropped,
+    /// unless the server is [blocking](Self::set_blocking): then this waits for room.
+    pub async fn send(&mut self, id: ConnId, text: Arc<str>) {
         let Some(conn) = self.conns.get(&id) else {
-            return false;
+            return;
         };
-        match conn.tx.try_send(text) {
-            Ok(()) => true,
+        let dropped = match conn.tx.try_send(text) {
+            Ok(()) => false,
+            Err(mpsc::error::TrySendError::Full(text)) if self.blocking => {
+                let tx = conn.tx.clone();
+                tx.send(text).await.is_err()
+            }
             Err(mpsc::error::TrySendError::Full(_)) => {
                 crate::notice!("Dropping socket client {id}: it stopped reading");
-                self.forget(id);
-                false
+                true
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => {
-                self.forget(id);
-                false
-            }
+            Err(mpsc::error::TrySendError::Closed(_)) => true,
+        };
+        if dropped {
+            self.forget(id);
         }
     }
 
     /// Queue `text` for every client that has broadcasts enabled.
-    pub fn broadcast(&mut self, text: &str) {
+    pub async fn broadcast(&mut self, text: Arc<str>) {
         if self.conns.is_empty() {
             return;
         }
-        let text: Arc<str> = Arc::from(text);
         let ids: Vec<ConnId> = self
             .conns
             .iter()
@@ -210,7 +262,7 @@ impl Server {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            self.send(id, text.clone());
+            self.send(id, text.clone()).await;
         }
     }
 
@@ -228,11 +280,120 @@ impl Server {
     }
 }
 
+/// Sleep until `at`; never, without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
+impl Server {
+    /// Stop: close every client once what is queued for it is written (the answer to
+    /// `driver.exit` or `driver.killpower`), waiting at most `within` for slow readers.
+    pub async fn close(mut self, within: Duration) {
+        let writers: Vec<JoinHandle<()>> = self
+            .conns
+            .drain()
+            .map(|(_, conn)| {
+                conn.reader.abort();
+                conn.writer
+            })
+            .collect();
+        let _ = tokio::time::timeout(within, async {
+            for w in writers {
+                let _ = w.await;
+            }
+        })
+        .await;
+    }
+}
+
 impl Drop for Server {
     fn drop(&mut self) {
         for (_, conn) in self.conns.drain() {
             conn.reader.abort();
         }
         let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::io::Read as _;
+
+    use super::*;
+
+    async fn server_with_a_client_that_does_not_read(
+        dir: &Path,
+    ) -> (Server, std::os::unix::net::UnixStream) {
+        let path = dir.join("sock");
+        let mut server = Server::bind(&path, None).expect("bind");
+        let client = std::os::unix::net::UnixStream::connect(&path).expect("connect");
+        assert!(matches!(server.next_event().await, Event::Connected(_)));
+        (server, client)
+    }
+
+    fn line() -> Arc<str> {
+        Arc::from(format!("SETINFO ups.id \"{}\"\n", "x".repeat(200)))
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn a_client_that_stops_reading_is_dropped_when_not_synchronous() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut server, _client) = server_with_a_client_that_does_not_read(dir.path()).await;
+        for _ in 0..=QUEUE_DEPTH {
+            server.broadcast(line()).await;
+        }
+        assert_eq!(server.client_count(), 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn synchronous_yes_waits_for_a_slow_client_instead_of_dropping_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut server, mut client) = server_with_a_client_that_does_not_read(dir.path()).await;
+        server.set_blocking(true);
+        // More than the queue and the socket buffers hold: broadcasting must wait.
+        let total = QUEUE_DEPTH * 8;
+        let mut sent = 0;
+        let blocked = tokio::time::timeout(Duration::from_millis(500), async {
+            while sent < total {
+                server.broadcast(line()).await;
+                sent += 1;
+            }
+        })
+        .await
+        .is_err();
+        assert!(
+            blocked,
+            "all {total} lines fitted without the client reading"
+        );
+        assert_eq!(server.client_count(), 1, "the slow client was dropped");
+        // The client reads: everything arrives, nothing was lost.
+        let reader = std::thread::spawn(move || {
+            let mut buf = vec![0u8; 1 << 16];
+            let mut lines = 0;
+            while lines < total {
+                let n = client.read(&mut buf).expect("read");
+                assert!(n > 0, "closed after {lines} lines");
+                lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
+            }
+            lines
+        });
+        while sent < total {
+            server.broadcast(line()).await;
+            sent += 1;
+        }
+        // Let the writer task finish the queue while the reader drains it.
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while !reader.is_finished() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the reader never got everything"
+            );
+            tokio::task::yield_now().await;
+        }
+        assert_eq!(reader.join().unwrap(), total);
+        assert_eq!(server.client_count(), 1);
     }
 }

@@ -26,7 +26,9 @@ use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::Instant;
 
-use nut_driver::{CmdStatus, Driver, DriverConfig, DriverError, DriverInfo, State, VarDecl};
+use nut_driver::{
+    CmdStatus, Driver, DriverConfig, DriverError, DriverInfo, NoTransport, Outcome, State, VarDecl,
+};
 
 use crate::sim::{Mode, Sim};
 
@@ -143,11 +145,11 @@ pub trait RepeaterMode: Sized {
     /// Connect and copy the remote UPS.
     async fn start(&mut self, state: &mut State) -> Result<(), DriverError>;
     /// Refresh the copy.
-    async fn update(&mut self, now: Instant, state: &mut State);
+    async fn update(&mut self, now: Instant, state: &mut State) -> Result<(), DriverError>;
     /// Forward an instant command.
-    async fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> CmdStatus;
+    fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> Outcome;
     /// Forward a SET.
-    async fn set_var(&mut self, var: &str, value: &str) -> CmdStatus;
+    fn set_var(&mut self, var: &str, value: &str) -> Outcome;
 }
 
 impl RepeaterMode for Repeater {
@@ -157,14 +159,14 @@ impl RepeaterMode for Repeater {
     async fn start(&mut self, state: &mut State) -> Result<(), DriverError> {
         Repeater::start(self, state).await
     }
-    async fn update(&mut self, now: Instant, state: &mut State) {
+    async fn update(&mut self, now: Instant, state: &mut State) -> Result<(), DriverError> {
         Repeater::update(self, now, state).await
     }
-    async fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> CmdStatus {
-        Repeater::instcmd(self, cmd, param).await
+    fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> Outcome {
+        Repeater::instcmd(self, cmd, param)
     }
-    async fn set_var(&mut self, var: &str, value: &str) -> CmdStatus {
-        Repeater::set_var(self, var, value).await
+    fn set_var(&mut self, var: &str, value: &str) -> Outcome {
+        Repeater::set_var(self, var, value)
     }
 }
 
@@ -182,13 +184,13 @@ impl RepeaterMode for RepeaterElsewhere {
     async fn start(&mut self, _state: &mut State) -> Result<(), DriverError> {
         match *self {}
     }
-    async fn update(&mut self, _now: Instant, _state: &mut State) {
+    async fn update(&mut self, _now: Instant, _state: &mut State) -> Result<(), DriverError> {
         match *self {}
     }
-    async fn instcmd(&mut self, _cmd: &str, _param: Option<&str>) -> CmdStatus {
+    fn instcmd(&mut self, _cmd: &str, _param: Option<&str>) -> Outcome {
         match *self {}
     }
-    async fn set_var(&mut self, _var: &str, _value: &str) -> CmdStatus {
+    fn set_var(&mut self, _var: &str, _value: &str) -> Outcome {
         match *self {}
     }
 }
@@ -204,7 +206,7 @@ struct DummyUps<R> {
 }
 
 impl<R: RepeaterMode> DummyUps<R> {
-    fn new(cfg: &DriverConfig) -> Result<Self, DriverError> {
+    fn new(cfg: &DriverConfig) -> Result<(Self, NoTransport), DriverError> {
         let kind = Kind::from_config(cfg.value("mode"), &cfg.port);
         let engine = match kind {
             Kind::Repeater => Engine::Repeater(Box::new(R::open(cfg)?)),
@@ -213,12 +215,22 @@ impl<R: RepeaterMode> DummyUps<R> {
                 Engine::Sim(Sim::new(Mode::Loop, data_path(&cfg.port)))
             }
         };
-        Ok(Self { kind, engine })
+        if cfg.nolock {
+            // Not silently ignored: there is simply no port to lock.
+            nut_driver::notice!("nolock: dummy-ups opens no serial port, nothing to lock");
+        }
+        Ok((Self { kind, engine }, NoTransport))
     }
 }
 
 impl<R: RepeaterMode> Driver for DummyUps<R> {
-    async fn init_info(&mut self, state: &mut State) -> Result<(), DriverError> {
+    type Transport = NoTransport;
+
+    async fn init_info(
+        &mut self,
+        _: &mut NoTransport,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
         state.set_info("driver.parameter.mode", self.kind.published());
         match &mut self.engine {
             Engine::Sim(sim) => sim.start(Instant::now(), state)?,
@@ -231,11 +243,16 @@ impl<R: RepeaterMode> Driver for DummyUps<R> {
         Ok(())
     }
 
-    async fn update_info(&mut self, now: Instant, state: &mut State) {
+    async fn update_info(
+        &mut self,
+        _: &mut NoTransport,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
         match &mut self.engine {
             Engine::Sim(sim) => {
                 sim.update(now, state);
-                state.data_ok();
+                Ok(())
             }
             Engine::Repeater(r) => r.update(now, state).await,
         }
@@ -248,9 +265,15 @@ impl<R: RepeaterMode> Driver for DummyUps<R> {
         }
     }
 
-    async fn instcmd(&mut self, cmd: &str, param: Option<&str>, state: &mut State) -> CmdStatus {
+    async fn instcmd(
+        &mut self,
+        _: &mut NoTransport,
+        cmd: &str,
+        param: Option<&str>,
+        state: &mut State,
+    ) -> Outcome {
         match &mut self.engine {
-            Engine::Repeater(r) => r.instcmd(cmd, param).await,
+            Engine::Repeater(r) => r.instcmd(cmd, param),
             Engine::Sim(_) => {
                 // NUT's dummy-ups answers every command with STAT_INSTCMD_UNKNOWN; a
                 // simulation is more useful when the commands it offers succeed.
@@ -259,41 +282,50 @@ impl<R: RepeaterMode> Driver for DummyUps<R> {
                         "instcmd: simulating [{cmd}] [{}]",
                         param.unwrap_or("(null)")
                     );
-                    CmdStatus::Handled
+                    CmdStatus::Handled.into()
                 } else {
                     nut_driver::notice!(
                         "instcmd: unknown command [{cmd}] [{}]",
                         param.unwrap_or("(null)")
                     );
-                    CmdStatus::Invalid
+                    CmdStatus::Invalid.into()
                 }
             }
         }
     }
 
-    async fn set_var(&mut self, var: &str, value: &str, state: &mut State) -> CmdStatus {
+    async fn set_var(
+        &mut self,
+        _: &mut NoTransport,
+        var: &str,
+        value: &str,
+        state: &mut State,
+    ) -> Outcome {
         match &mut self.engine {
-            Engine::Repeater(r) => r.set_var(var, value).await,
-            Engine::Sim(_) => {
-                if var.starts_with("ups.status") {
-                    sim::set_status(state, &[value]);
-                    return CmdStatus::Handled;
-                }
-                if value.is_empty() {
-                    state.del_info(var);
-                    return CmdStatus::Handled;
-                }
-                if table::is_numeric(var) && value.trim().parse::<f64>().is_err() {
-                    // STAT_SET_INVALID rather than CONVERSION_FAILED: upsd 2.8.0 reports
-                    // code 4 as ERR UNKNOWN, code 2 as ERR INVALID-ARGUMENT.
-                    nut_driver::notice!("setvar: {var} needs a number, not '{value}'");
-                    return CmdStatus::Invalid;
-                }
-                sim::set_var(state, var, value);
-                CmdStatus::Handled
-            }
+            Engine::Repeater(r) => r.set_var(var, value),
+            Engine::Sim(_) => sim_set(state, var, value).into(),
         }
     }
+}
+
+/// SET in a simulation: any variable, typed by dummy-ups' table.
+fn sim_set(state: &mut State, var: &str, value: &str) -> CmdStatus {
+    if var.starts_with("ups.status") {
+        sim::set_status(state, &[value]);
+        return CmdStatus::Handled;
+    }
+    if value.is_empty() {
+        state.del_info(var);
+        return CmdStatus::Handled;
+    }
+    if table::is_numeric(var) && value.trim().parse::<f64>().is_err() {
+        // STAT_SET_INVALID rather than CONVERSION_FAILED: upsd 2.8.0 reports
+        // code 4 as ERR UNKNOWN, code 2 as ERR INVALID-ARGUMENT.
+        nut_driver::notice!("setvar: {var} needs a number, not '{value}'");
+        return CmdStatus::Invalid;
+    }
+    sim::set_var(state, var, value);
+    CmdStatus::Handled
 }
 
 /// The whole driver; `R` decides where repeater mode runs.

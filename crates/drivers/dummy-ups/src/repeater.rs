@@ -7,18 +7,25 @@
 //! * SET and INSTCMD are forwarded to the remote upsd, logged in with the section's
 //!   `username`/`password`, and their tracked result becomes the local result;
 //! * while the remote upsd cannot be reached the data is marked stale (NUT keeps serving
-//!   the last values as fresh); it reconnects at every poll;
+//!   the last values as fresh); the framework retries with back-off;
 //! * TLS toward the remote upsd can be required, in NUT's words (upsmon.conf, nutauth.conf):
 //!   `certverify = yes` with `certpath = <CA file or dir>` (and `certhost = <name>`), or
 //!   `certpin = <the remote's certificate>`, or `forcessl = yes` (encrypted, not
 //!   authenticated); a password about to go out in clear text is warned about.
+//!
+//! Forwarded commands run in a task of their own, on a connection of their own: waiting up
+//! to [`TRACKING_TIMEOUT`] for a remote result must not stop the driver from polling and
+//! serving its socket (the framework answers the client's tracking id when the result
+//! arrives: [`Outcome::Later`]).
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use nut_client::aio::Client;
 use nut_client::{ConnectOptions, ErrCode, Error, TlsSettings, TrackingStatus, UpsId, ValueKind};
-use nut_driver::{CmdStatus, DriverConfig, DriverError, State, VarFlags};
+use nut_driver::{CmdStatus, DriverConfig, DriverError, Outcome, State, VarFlags};
+use tokio::sync::{mpsc, oneshot};
 
 /// Bound on every exchange with the remote upsd, so a hung server cannot freeze the driver.
 const IO_TIMEOUT: Duration = Duration::from_secs(5);
@@ -26,10 +33,11 @@ const IO_TIMEOUT: Duration = Duration::from_secs(5);
 const CALL_TIMEOUT: Duration = Duration::from_secs(10);
 /// The ups.conf keys of the TLS policy ([`TlsSettings`] keywords).
 const TLS_KEYS: [&str; 5] = ["forcessl", "certverify", "certpath", "certhost", "certpin"];
+/// Already warned that the password goes out in clear text (once per process: both the
+/// polling connection and the forwarding one log in).
+static WARNED_CLEAR: AtomicBool = AtomicBool::new(false);
 /// How long a forwarded SET/INSTCMD may take to report its result.
 const TRACKING_TIMEOUT: Duration = Duration::from_secs(10);
-/// Minimum time between two "can't reach" log lines.
-const LOG_EVERY: Duration = Duration::from_secs(60);
 
 /// The repeater.
 pub struct Repeater {
@@ -43,11 +51,10 @@ pub struct Repeater {
     /// Lower-cased names of the variables taken from the remote, with their value.
     mirrored: BTreeMap<String, String>,
     commands: BTreeSet<String>,
-    last_complaint: Option<Instant>,
     /// The connection broke after having worked: say so when it is back.
     lost: bool,
-    /// Already warned that the password goes out in clear text.
-    warned_clear: bool,
+    /// The forwarding task, started with the first forwarded command.
+    forwarder: Option<mpsc::UnboundedSender<Job>>,
 }
 
 fn describe(e: &Error) -> String {
@@ -99,9 +106,8 @@ impl Repeater {
             tracking: false,
             mirrored: BTreeMap::new(),
             commands: BTreeSet::new(),
-            last_complaint: None,
             lost: false,
-            warned_clear: false,
+            forwarder: None,
         })
     }
 
@@ -124,57 +130,35 @@ impl Repeater {
         }
     }
 
-    /// One poll: reconnect if needed, copy the remote variables. While the remote cannot
-    /// be read the data is stale; an `ERR` from a reachable upsd (its driver is down, its
-    /// data stale) keeps the connection.
-    pub async fn update(&mut self, now: Instant, state: &mut State) {
+    /// One poll: reconnect if needed, copy the remote variables. A remote that cannot be
+    /// read is a lost device for the framework (stale data, retries with back-off); an
+    /// `ERR` from a reachable upsd (its driver is down, its data stale) keeps the
+    /// connection and makes our data stale at once.
+    pub async fn update(&mut self, _now: Instant, state: &mut State) -> Result<(), DriverError> {
         match self.refresh(state).await {
-            Ok(()) => state.data_ok(),
+            Ok(()) => Ok(()),
             Err(e) => {
-                if !matches!(e, Error::Server { .. }) && self.client.take().is_some() {
+                let why = format!(
+                    "Can't get data of {}@{}:{}: {}",
+                    self.target.name,
+                    self.target.host_or_default(),
+                    self.target.port_or_default(),
+                    describe(&e)
+                );
+                if matches!(e, Error::Server { .. }) {
+                    return Err(DriverError::DataStale(why));
+                }
+                if self.client.take().is_some() {
                     self.lost = true;
                 }
-                state.data_stale();
-                if self
-                    .last_complaint
-                    .is_none_or(|t| now.duration_since(t) >= LOG_EVERY)
-                {
-                    nut_driver::notice!(
-                        "Can't get data of {}@{}:{}: {} (will retry)",
-                        self.target.name,
-                        self.target.host_or_default(),
-                        self.target.port_or_default(),
-                        describe(&e)
-                    );
-                    self.last_complaint = Some(now);
-                }
+                Err(DriverError::Disconnected(why))
             }
         }
     }
 
     async fn connect(&mut self) -> Result<(), Error> {
-        let mut client = Client::connect(&self.options).await?;
-        if let Some(user) = &self.username {
-            client.username(user).await?;
-            if let Some(pass) = &self.password {
-                if client.password_in_clear() && !std::mem::replace(&mut self.warned_clear, true) {
-                    nut_driver::warning!(
-                        "Warning: sending the password to {}:{} in clear text (it does not do \
-                         TLS); set certverify and certpath, or certpin, to refuse",
-                        self.target.host_or_default(),
-                        self.target.port_or_default()
-                    );
-                }
-                client.password(pass).await?;
-            }
-        }
-        self.tracking = client.set_tracking(true).await.is_ok();
-        nut_driver::debug!(
-            1,
-            "Connected to {}@{}",
-            self.target.name,
-            self.target.host_or_default()
-        );
+        let (client, tracking) = connect(&self.link()).await?;
+        self.tracking = tracking;
         if std::mem::take(&mut self.lost) {
             nut_driver::notice!(
                 "Reconnected to {}@{}",
@@ -187,6 +171,16 @@ impl Repeater {
         // changed while we were away.
         self.mirrored.clear();
         Ok(())
+    }
+
+    /// What a connection to the remote needs.
+    fn link(&self) -> Link {
+        Link {
+            target: self.target.clone(),
+            options: self.options.clone(),
+            username: self.username.clone(),
+            password: self.password.clone(),
+        }
     }
 
     async fn refresh(&mut self, state: &mut State) -> Result<(), Error> {
@@ -253,6 +247,102 @@ impl Repeater {
         Ok(())
     }
 
+    /// Hand a SET or INSTCMD to the forwarding task; its result comes later.
+    fn forward(&mut self, what: Forward) -> Outcome {
+        let (done, result) = oneshot::channel();
+        let mut job = Job { what, done };
+        if let Some(tx) = &self.forwarder {
+            match tx.send(job) {
+                Ok(()) => return Outcome::Later(result),
+                Err(mpsc::error::SendError(j)) => job = j,
+            }
+        }
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(Forwarder::new(self.link()).run(rx));
+        // A fresh channel whose receiver is alive: the send cannot fail.
+        let _ = tx.send(job);
+        self.forwarder = Some(tx);
+        Outcome::Later(result)
+    }
+
+    /// Forward an instant command.
+    pub fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> Outcome {
+        self.forward(Forward::Cmd(cmd.to_owned(), param.map(str::to_owned)))
+    }
+
+    /// Forward a SET.
+    pub fn set_var(&mut self, var: &str, value: &str) -> Outcome {
+        self.forward(Forward::Set(var.to_owned(), value.to_owned()))
+    }
+}
+
+/// Where and as whom to connect.
+#[derive(Clone)]
+struct Link {
+    target: UpsId,
+    options: ConnectOptions,
+    username: Option<String>,
+    password: Option<String>,
+}
+
+/// Connect and log in; returns the client and whether tracking could be enabled.
+async fn connect(link: &Link) -> Result<(Client, bool), Error> {
+    let mut client = Client::connect(&link.options).await?;
+    if let Some(user) = &link.username {
+        client.username(user).await?;
+        if let Some(pass) = &link.password {
+            if client.password_in_clear() && !WARNED_CLEAR.swap(true, Ordering::Relaxed) {
+                nut_driver::warning!(
+                    "Warning: sending the password to {}:{} in clear text (it does not do \
+                     TLS); set certverify and certpath, or certpin, to refuse",
+                    link.target.host_or_default(),
+                    link.target.port_or_default()
+                );
+            }
+            client.password(pass).await?;
+        }
+    }
+    let tracking = client.set_tracking(true).await.is_ok();
+    nut_driver::debug!(
+        1,
+        "Connected to {}@{}",
+        link.target.name,
+        link.target.host_or_default()
+    );
+    Ok((client, tracking))
+}
+
+/// One forwarded command and where its result goes.
+struct Job {
+    what: Forward,
+    done: oneshot::Sender<CmdStatus>,
+}
+
+/// The task that forwards SET and INSTCMD, one at a time, on its own connection.
+struct Forwarder {
+    link: Link,
+    client: Option<Client>,
+    tracking: bool,
+}
+
+impl Forwarder {
+    fn new(link: Link) -> Self {
+        Self {
+            link,
+            client: None,
+            tracking: false,
+        }
+    }
+
+    async fn run(mut self, mut jobs: mpsc::UnboundedReceiver<Job>) {
+        while let Some(job) = jobs.recv().await {
+            let r = self.forward(&job.what).await;
+            let status = self.status_of(r);
+            // The driver may have stopped waiting (it is exiting): nothing to do then.
+            let _ = job.done.send(status);
+        }
+    }
+
     fn status_of(&mut self, result: Result<Option<TrackingStatus>, Error>) -> CmdStatus {
         match result {
             Ok(None) => CmdStatus::Handled,
@@ -274,41 +364,39 @@ impl Repeater {
             }
             Err(e) => {
                 nut_driver::notice!("Forwarding to the remote upsd failed: {}", describe(&e));
-                if self.client.take().is_some() {
-                    self.lost = true;
-                }
+                self.client = None;
                 CmdStatus::Failed
             }
         }
     }
 
     /// Send a SET or INSTCMD and wait for its tracked result. A connection that turns out
-    /// to be dead (the remote upsd restarted since the last poll) is replaced once.
-    async fn forward(&mut self, what: Forward<'_>) -> Result<Option<TrackingStatus>, Error> {
-        match self.forward_once(&what).await {
+    /// to be dead (the remote upsd restarted since the last command) is replaced once.
+    async fn forward(&mut self, what: &Forward) -> Result<Option<TrackingStatus>, Error> {
+        match self.forward_once(what).await {
             Err(e) if !matches!(e, Error::Server { .. }) => {
                 nut_driver::debug!(1, "forwarding failed ({}); reconnecting", describe(&e));
-                if self.client.take().is_some() {
-                    self.lost = true;
-                }
-                self.forward_once(&what).await
+                self.client = None;
+                self.forward_once(what).await
             }
             other => other,
         }
     }
 
-    async fn forward_once(&mut self, what: &Forward<'_>) -> Result<Option<TrackingStatus>, Error> {
+    async fn forward_once(&mut self, what: &Forward) -> Result<Option<TrackingStatus>, Error> {
         if self.client.is_none() {
-            self.connect().await?;
+            let (client, tracking) = connect(&self.link).await?;
+            self.client = Some(client);
+            self.tracking = tracking;
         }
-        let ups = self.target.name.clone();
+        let ups = self.link.target.name.clone();
         let tracking = self.tracking;
         let Some(client) = self.client.as_mut() else {
             return Err(Error::Disconnected);
         };
-        let id = match *what {
+        let id = match what {
             Forward::Set(var, value) => client.set_var(&ups, var, value).await?,
-            Forward::Cmd(cmd, param) => client.instcmd(&ups, cmd, param).await?,
+            Forward::Cmd(cmd, param) => client.instcmd(&ups, cmd, param.as_deref()).await?,
         };
         match id {
             Some(id) if tracking => Ok(Some(
@@ -320,23 +408,11 @@ impl Repeater {
             _ => Ok(None),
         }
     }
-
-    /// Forward an instant command.
-    pub async fn instcmd(&mut self, cmd: &str, param: Option<&str>) -> CmdStatus {
-        let r = self.forward(Forward::Cmd(cmd, param)).await;
-        self.status_of(r)
-    }
-
-    /// Forward a SET.
-    pub async fn set_var(&mut self, var: &str, value: &str) -> CmdStatus {
-        let r = self.forward(Forward::Set(var, value)).await;
-        self.status_of(r)
-    }
 }
 
-enum Forward<'a> {
-    Set(&'a str, &'a str),
-    Cmd(&'a str, Option<&'a str>),
+enum Forward {
+    Set(String, String),
+    Cmd(String, Option<String>),
 }
 
 fn map_code(code: &ErrCode) -> CmdStatus {

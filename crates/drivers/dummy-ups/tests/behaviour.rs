@@ -321,3 +321,142 @@ fn repeater_mode_without_its_program_fails_with_one_clear_line() {
     assert_eq!(stderr.trim_end(), want);
     assert!(!dir.path().join("dummy-ups-rep.pid").exists());
 }
+
+/// Clock ticks of CPU (user + system) a process has used so far.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).expect("stat");
+    // Fields after the parenthesised command name; utime and stime are fields 14 and 15.
+    let rest = &stat[stat.rfind(')').expect("comm") + 2..];
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    f[11].parse::<u64>().unwrap() + f[12].parse::<u64>().unwrap()
+}
+
+fn open_fds(pid: u32) -> usize {
+    std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0)
+}
+
+/// Out of descriptors, `accept` fails while clients wait in the backlog; the driver must
+/// pause accepting instead of retrying in a loop that burns a core (regression: it spun),
+/// keep serving its clients, and accept again once descriptors are free. The driver runs
+/// with a low RLIMIT_NOFILE (`prlimit`, util-linux).
+#[test]
+fn accept_failing_with_emfile_backs_off_and_recovers() {
+    const NOFILE: usize = 24;
+    let s = StackBuilder::new()
+        .no_upsd()
+        .driver(Impl::Ours)
+        .file("dummy.dev", "ups.status: OL\n")
+        .ups_section("dummy", "driver = dummy-ups\nport = dummy.dev")
+        .start();
+    let mut cmd = std::process::Command::new("prlimit");
+    cmd.arg(format!("--nofile={NOFILE}:{NOFILE}"))
+        .arg("--")
+        .arg(nut_harness::bin(Impl::Ours, "dummy-ups"))
+        .args(["-F", "-a", "dummy"])
+        .envs(s.env_vars())
+        .current_dir(s.dir());
+    let driver = nut_harness::Daemon::spawn("dummy-ups (low NOFILE)", cmd);
+    let pid = driver.pid();
+    let socket = s.driver_socket("dummy");
+    wait_until("the driver socket", WAIT, || socket.exists().then_some(()));
+    let mut first = connect_driver(&s, "dummy");
+    first.get_mut().write_all(b"PING\n").unwrap();
+    assert_eq!(driver_line(&mut first), "PONG\n");
+    // More clients than descriptors left: the rest wait in the listen backlog.
+    let waiting: Vec<UnixStream> = (0..NOFILE)
+        .map(|_| UnixStream::connect(&socket).expect("queued in the backlog"))
+        .collect();
+    wait_until("the driver to run out of descriptors", WAIT, || {
+        (open_fds(pid) >= NOFILE).then_some(())
+    });
+    // While the backlog cannot be accepted, the driver must stay (nearly) idle. Sampled
+    // over an observation window: a spinning accept loop uses all of it.
+    let window = Duration::from_secs(2);
+    let before = cpu_ticks(pid);
+    std::thread::sleep(window);
+    let used = cpu_ticks(pid) - before;
+    let hz = 100; // USER_HZ on Linux
+    assert!(
+        used * 4 < window.as_secs() * hz,
+        "the driver used {used} ticks of CPU in {window:?} while accept failed"
+    );
+    // Connected clients are still served.
+    first.get_mut().write_all(b"PING\n").unwrap();
+    assert_eq!(driver_line(&mut first), "PONG\n");
+    // Free the descriptors: new clients are accepted again.
+    drop(waiting);
+    wait_until("a new client to be served", WAIT, || {
+        let stream = UnixStream::connect(&socket).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(1))).ok()?;
+        let mut c = BufReader::new(stream);
+        c.get_mut().write_all(b"PING\n").ok()?;
+        let mut line = String::new();
+        c.read_line(&mut line).ok()?;
+        (line == "PONG\n").then_some(())
+    });
+    assert!(driver.is_running(), "{}", driver.output_so_far());
+}
+
+/// `-k`: the UPS power-off at the end of a shutdown. dummy-ups has no power-off of its own
+/// (`shutdown.default`), so without `sdcommands` both NUT 2.8.0's and ours exit 1; with
+/// `sdcommands` ours tries each command in order (NUT ≥ 2.8.3) and exits 0 on the first
+/// one handled; with a driver already running, `-k` asks it to do the power-off.
+#[test]
+fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
+    let s = StackBuilder::new()
+        .no_upsd()
+        .driver(Impl::Ours)
+        .file("dummy.dev", "ups.status: OL\n")
+        .ups_section("plain", "driver = dummy-ups\nport = dummy.dev")
+        .ups_section(
+            "listed",
+            "driver = dummy-ups\nport = dummy.dev\nsdcommands = beeper.off,load.off,shutdown.default",
+        )
+        .dummy("running", "running.dev", "ups.status: OL\n")
+        .ups_section("running", "sdcommands = load.off")
+        .start();
+    let run = |which: Impl, ups: &str| {
+        let out = s
+            .command(which, "dummy-ups")
+            .args(["-a", ups, "-k"])
+            .output()
+            .expect("dummy-ups runs");
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        (out.status.code(), text)
+    };
+    let (theirs, their_text) = run(Impl::Debian, "plain");
+    let (ours, our_text) = run(Impl::Ours, "plain");
+    assert_eq!(theirs, Some(1), "Debian: {their_text}");
+    assert_eq!(ours, theirs, "ours: {our_text}");
+    assert!(
+        their_text.contains("shutdown not supported"),
+        "{their_text}"
+    );
+    assert!(
+        our_text.contains("UPS [plain]: shutdown not supported"),
+        "{our_text}"
+    );
+    let (code, text) = run(Impl::Ours, "listed");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(
+        text.contains("UPS [listed]: shutdown request was successful with 'load.off'"),
+        "{text}"
+    );
+    // A driver already runs for the UPS (and would hold a serial port's lock): `-k` asks
+    // it over its socket (NUT ≥ 2.8.1); it powers off and exits.
+    let (code, text) = run(Impl::Ours, "running");
+    assert_eq!(code, Some(0), "{text}");
+    assert!(text.contains("the running driver accepted"), "{text}");
+    let running = s.driver_daemon("running").unwrap();
+    running.wait_output(
+        "UPS [running]: shutdown request was successful with 'load.off'",
+        WAIT,
+    );
+    assert!(running.wait_exit(WAIT).success());
+}

@@ -185,3 +185,35 @@ fn repeater_requires_tls_when_told_to() {
         .start();
     same_vars(&source, &rep);
 }
+
+/// A forwarded command waits up to 10 s for the remote result; meanwhile the repeater keeps
+/// serving its socket (regression: it used to wait inside its main loop, so upsd's PINGs
+/// and every other client went unanswered until the remote answered or timed out).
+#[test]
+fn a_slow_forwarded_command_does_not_stall_the_repeater() {
+    use std::io::{BufRead as _, BufReader, Write as _};
+    use std::os::unix::net::UnixStream;
+
+    let source = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Ours)
+        .dummy("src", "src.dev", DEV)
+        .start();
+    let rep = repeater_of(&source);
+    same_vars(&source, &rep);
+    // The source's driver stops answering: its upsd accepts the command and keeps its
+    // tracking id PENDING, so the repeater's forwarded command waits for the remote.
+    let src_driver = source.driver_daemon("src").unwrap();
+    src_driver.signal(nut_harness::Signal::SIGSTOP);
+
+    let mut sock = UnixStream::connect(rep.driver_socket("rep")).expect("driver socket");
+    sock.set_read_timeout(Some(WAIT)).unwrap();
+    sock.write_all(b"NOBROADCAST\nINSTCMD load.off TRACKING slow-1\nPING\n")
+        .unwrap();
+    let mut lines = BufReader::new(sock.try_clone().unwrap()).lines();
+    let first = lines.next().expect("a reply").expect("read");
+    src_driver.signal(nut_harness::Signal::SIGCONT);
+    assert_eq!(first, "PONG", "the PING waited for the forwarded command");
+    let second = lines.next().expect("the tracking result").expect("read");
+    assert!(second.starts_with("TRACKING slow-1 "), "{second}");
+}
