@@ -9,14 +9,23 @@ struct Feed {
     replies: Vec<Vec<u8>>,
     n: usize,
     budget: usize,
+    /// Answer by command instead: (command prefix, answer); the first prefix that matches.
+    by_command: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl Feed {
-    fn next(&mut self) -> Option<Vec<u8>> {
+    fn next(&mut self, sent: &[u8]) -> Option<Vec<u8>> {
         if self.budget == 0 {
             return None;
         }
         self.budget -= 1;
+        if let Some((_, r)) = self
+            .by_command
+            .iter()
+            .find(|(c, _)| sent.starts_with(c.as_bytes()))
+        {
+            return Some(r.clone());
+        }
         let r = if self.replies.is_empty() {
             Vec::new()
         } else {
@@ -39,8 +48,8 @@ fn reply(r: &[u8]) -> Reply<'_> {
 fn drive(qx: &mut Qx, mut s: Step, f: &mut Feed) -> Option<Outcome> {
     loop {
         match s {
-            Step::Send(_) => {
-                let r = f.next()?;
+            Step::Send(b) => {
+                let r = f.next(&b)?;
                 s = qx.feed(reply(&r));
             }
             Step::Done(o) => return Some(o),
@@ -49,18 +58,26 @@ fn drive(qx: &mut Qx, mut s: Step, f: &mut Feed) -> Option<Outcome> {
 }
 
 fn exercise(proto: &str, replies: Vec<Vec<u8>>, extra: Option<&str>) {
+    exercise_feed(
+        proto,
+        Feed {
+            replies,
+            n: 0,
+            budget: 400,
+            by_command: Vec::new(),
+        },
+        extra,
+    );
+}
+
+fn exercise_feed(proto: &str, mut f: Feed, extra: Option<&str>) {
     let opts = QxOptions::parse(Variant::NutdrvQx, [("protocol", Some(proto))]).unwrap();
-    let mut f = Feed {
-        replies,
-        n: 0,
-        budget: 400,
-    };
     let mut d = Detector::new(opts);
     let mut step = d.start();
     let mut qx = loop {
         match step {
-            DetectStep::Send(_) => {
-                let Some(r) = f.next() else { return };
+            DetectStep::Send(b) => {
+                let Some(r) = f.next(&b) else { return };
                 step = d.feed(reply(&r));
             }
             DetectStep::Found(qx) => break qx,
@@ -92,6 +109,9 @@ fn exercise(proto: &str, replies: Vec<Vec<u8>>, extra: Option<&str>) {
         ("ups.delay.start", extra.unwrap_or("60")),
         ("ups.delay.shutdown", extra.unwrap_or("-5")),
         ("battery.packs", extra.unwrap_or("3")),
+        ("ups.id", extra.unwrap_or("7")),
+        ("device.uptime", extra.unwrap_or("0001:02:03:04")),
+        ("output.voltage.nominal", extra.unwrap_or("240")),
     ] {
         let s = qx.setvar(v, val);
         if drive(&mut qx, s, &mut f).is_none() {
@@ -116,7 +136,58 @@ const PROTOS: &[&str] = &[
     "voltronic-qs",
     "voltronic-qs-hex",
     "ablerex",
+    "masterguard",
 ];
+
+/// masterguard replies (the synthetic A700's) with a few bytes overwritten, so that the claim
+/// passes often enough for the conversions to meet garbage.
+const MG_REPLIES: &[(&str, &str)] = &[
+    (
+        "WH",
+        "(00 10.06 03.09 A  700  + 0 Bat Pack-19        0 230 50.00 012 02.30 006.00 012.00 018 10 40 160 276 47.00 53.00\r",
+    ),
+    (
+        "WH",
+        "(01 10.06 03.09 E200 + 1 Bat Pack              0 230 50.00 016 02.30 006.00 012.00 018 10 40 160 276 47.00 53.00\r",
+    ),
+    (
+        "Q3",
+        "(00 225.9 225.9 229.3 043 50.0 02.27 23.4 017.03 100 01101111 01111111\r",
+    ),
+    ("GS,", "(00,00 0 1\r"),
+    ("GBS", "(00,100 0017 0000 0708 0712 0994 115 02.28\r"),
+    ("GSN", "(00,SSN=6A1212      2782\r"),
+    ("DRC", "(00,1869:19:06:37\r"),
+    ("MSO", "(220 230 240\r"),
+    ("PNV", "(PNV=230\r"),
+    (
+        "FLT",
+        "(00,7 0043 0000:16:48:06 C 0000 9999:99:99:99 E 0000 0000:00:00:00 4 -1.5 0000:00:00:00 Z 0000 0000:00:00:00\r",
+    ),
+];
+
+/// One masterguard device: every command's reply (the E200 one when `e`) with a few bytes
+/// overwritten (edits: reply number, position, byte).
+fn mg_device() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
+    (
+        any::<bool>(),
+        proptest::collection::vec((0..MG_REPLIES.len(), 0..120usize, any::<u8>()), 0..6),
+    )
+        .prop_map(|(e, edits)| {
+            let mut dev: Vec<(&'static str, Vec<u8>)> = MG_REPLIES
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| *i != usize::from(!e))
+                .map(|(_, (c, r))| (*c, r.as_bytes().to_vec()))
+                .collect();
+            for (n, i, v) in edits {
+                if let Some(x) = dev.get_mut(n).and_then(|(_, r)| r.get_mut(i)) {
+                    *x = v;
+                }
+            }
+            dev
+        })
+}
 
 fn answer() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -140,6 +211,18 @@ proptest! {
         extra in proptest::option::of("[ -~]{0,8}"),
     ) {
         exercise(PROTOS[p], replies, extra.as_deref());
+    }
+
+    #[test]
+    fn masterguard_mutated_answers_never_panic(
+        by_command in mg_device(),
+        others in proptest::collection::vec(answer(), 0..4),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        // replies by command (so the claim passes and the conversions meet the damage);
+        // commands the device does not know get the random answers
+        let f = Feed { replies: others, n: 0, budget: 400, by_command };
+        exercise_feed("masterguard", f, extra.as_deref());
     }
 
     #[test]
@@ -222,11 +305,11 @@ proptest! {
     ) {
         let opts = QxOptions::parse(Variant::BlazerSer, [("runtimecal", Some("240,100,720,50"))]).unwrap();
         let mut b = nutdrv_qx::Blazer::new(opts).unwrap();
-        let mut f = Feed { replies, n: 0, budget: 200 };
+        let mut f = Feed { replies, n: 0, budget: 200, by_command: Vec::new() };
         let mut run = |b: &mut nutdrv_qx::Blazer, mut s: Step| -> bool {
             loop {
                 match s {
-                    Step::Send(_) => match f.next() {
+                    Step::Send(sent) => match f.next(&sent) {
                         Some(r) => s = b.feed(reply(&r)),
                         None => return false,
                     },

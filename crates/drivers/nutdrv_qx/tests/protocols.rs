@@ -516,17 +516,6 @@ ups.type: offline / line interactive
 }
 
 #[test]
-fn masterguard_never_claims_like_debian() {
-    // Debian 2.8.0 with protocol=masterguard on a device answering WH/Q3: "claim: cannot find
-    // series", nothing sent, "Device not supported!".
-    let mut dev = Device::from_text(
-        "WH -> (00 10.06 03.09 A  700  + 0 Bat Pack-19        0 230 50.00 012 02.30 006.00 012.00 018 10 40 160 276 47.00 53.00\nQ3 -> (00 225.9 225.9 229.3 043 50.0 02.27 23.4 017.03 100 00000000 00000000\n",
-    );
-    assert!(detect(&mut dev, opts(&[("protocol", Some("masterguard"))])).is_none());
-    assert!(dev.log.is_empty(), "{:?}", dev.log);
-}
-
-#[test]
 fn voltronic_devices_are_recognised_not_misdriven() {
     use nutdrv_qx::{DetectStep, Detector, Reply};
     // A Voltronic Power unit (QGS + QPI) is voltronic's in NUT: this build recognises it and

@@ -135,8 +135,11 @@ pub enum ClaimStep {
     QueryOrNak(&'static str, u32, u32),
     /// Accept right away when this ups.conf flag is set (`novendor`).
     AcceptIfFlag(&'static str),
-    /// Give up without any I/O (logging this at debug level 2): NUT 2.8.0's masterguard.
-    Unclaimable(&'static str),
+    /// Query the first item named so (with flags / without noflags) and run only its value
+    /// function (nothing is published); a refusal fails the claim (masterguard).
+    Preprocess(&'static str, u32, u32),
+    /// A check without I/O; `false` fails the claim (it logs its own reason).
+    Check(fn(&mut Qx) -> bool),
 }
 
 /// A protocol ("subdriver" in nutdrv_qx).
