@@ -14,9 +14,6 @@ pub enum DetectStep {
     Found(Box<Qx>),
     /// No protocol claimed the device ("Device not supported!").
     NotSupported,
-    /// The device claimed as this protocol, which this build recognises but cannot drive yet
-    /// (NUT would use it; refuse rather than drive the device with another protocol).
-    Unimplemented(ProtocolId),
 }
 
 /// The detection state machine.
@@ -76,11 +73,7 @@ impl Detector {
             let Some(&id) = self.order.get(self.cand) else {
                 return DetectStep::NotSupported;
             };
-            let Some(proto) = id.protocol() else {
-                self.cand += 1;
-                self.tries = 0;
-                continue;
-            };
+            let proto = id.protocol();
             if self.tries >= MAXTRIES {
                 self.cand += 1;
                 self.tries = 0;
@@ -104,9 +97,6 @@ impl Detector {
             Step::Send(b) => Some(DetectStep::Send(b)),
             Step::Done(Outcome::Claim(true)) => {
                 let mut qx = self.current.take()?;
-                if !qx.proto.implemented {
-                    return Some(DetectStep::Unimplemented(qx.proto.id));
-                }
                 (qx.proto.initups)(&mut qx);
                 let v = qx.proto.version;
                 qx.logm(crate::engine::Level::Info, format!("Using protocol: {v}"));

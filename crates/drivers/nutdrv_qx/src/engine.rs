@@ -184,6 +184,8 @@ pub struct Scratch {
     pub mg_numcells: i64,
     /// rw lists learnt from the device (item index, values), replacing the table's.
     pub rw_dynamic: Vec<(usize, Vec<String>)>,
+    /// voltronic: what the unit reported (capabilities, limits).
+    pub voltronic: crate::protocol::voltronic::State,
 }
 
 impl Default for Scratch {
@@ -199,6 +201,7 @@ impl Default for Scratch {
             mg_power: 0,
             mg_numcells: 0,
             rw_dynamic: Vec::new(),
+            voltronic: Default::default(),
         }
     }
 }
@@ -1231,7 +1234,7 @@ impl CmdTask {
     fn resume(&mut self, qx: &mut Qx, mut reply: Option<Reply<'_>>) -> CmdStep {
         if let Some((idx, is_set)) = self.pending.take() {
             let r = reply.take().unwrap_or(Reply::Data(&[]));
-            let res = finish_exchange(qx, idx, r);
+            let res = finish_exchange(qx, idx, r, is_set);
             self.last = if is_set {
                 JobResult::Set(if res {
                     SetStatus::Handled
@@ -1288,7 +1291,8 @@ enum Start {
 }
 
 /// The reply to an instant command or SET: accepted, or no reply at all, means success.
-fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>) -> bool {
+fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>, is_set: bool) -> bool {
+    let who = if is_set { "setvar" } else { "instcmd" };
     let res = qx.take_reply(idx, reply);
     let ok = match res {
         Err(Refused) => false,
@@ -1296,10 +1300,10 @@ fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>) -> bool {
         Ok(v) => qx.proto.accepted.is_some_and(|a| eq_ic(&v, a)),
     };
     if ok {
-        qx.logm(Level::Info, "SUCCEED");
+        qx.logm(Level::Info, format!("{who}: SUCCEED"));
         qx.data_has_changed = true;
     } else {
-        qx.logm(Level::Error, "FAILED");
+        qx.logm(Level::Error, format!("{who}: FAILED"));
     }
     ok
 }
@@ -1406,9 +1410,12 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
         if !qx.opts.testvar(it.var) {
             return Start::Done(JobResult::Set(SetStatus::Handled));
         }
-        let uv = qx.opts.getval(it.var).unwrap_or("").to_string();
-        qx.logm(Level::Info, format!("setvar({}, {})", name, uv));
-        uv
+        let uv = qx.opts.getval(it.var).map(str::to_string);
+        qx.logm(
+            Level::Info,
+            format!("setvar({}, {})", name, uv.as_deref().unwrap_or("[NULL]")),
+        );
+        uv.unwrap_or_default()
     } else {
         let v = val.unwrap_or_default();
         qx.logm(

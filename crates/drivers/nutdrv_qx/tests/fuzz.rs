@@ -81,7 +81,7 @@ fn exercise_feed(proto: &str, mut f: Feed, extra: Option<&str>) {
                 step = d.feed(reply(&r));
             }
             DetectStep::Found(qx) => break qx,
-            DetectStep::NotSupported | DetectStep::Unimplemented(_) => return,
+            DetectStep::NotSupported => return,
         }
     };
     let s = qx.init(10.0);

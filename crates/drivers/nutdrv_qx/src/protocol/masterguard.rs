@@ -1021,5 +1021,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: None,
     rejected: None,
-    implemented: true,
 };

@@ -71,22 +71,22 @@ impl ProtocolId {
         }
     }
 
-    /// The table and claim logic (see [`Protocol::implemented`]).
-    pub fn protocol(self) -> Option<&'static Protocol> {
+    /// The table and claim logic.
+    pub fn protocol(self) -> &'static Protocol {
         match self {
-            ProtocolId::Mustek => Some(&mustek::PROTOCOL),
-            ProtocolId::MegatecOld => Some(&megatec_old::PROTOCOL),
-            ProtocolId::Bestups => Some(&bestups::PROTOCOL),
-            ProtocolId::Mecer => Some(&mecer::PROTOCOL),
-            ProtocolId::Megatec => Some(&megatec::PROTOCOL),
-            ProtocolId::Zinto => Some(&zinto::PROTOCOL),
-            ProtocolId::Hunnox => Some(&hunnox::PROTOCOL),
-            ProtocolId::Q1 => Some(&q1::PROTOCOL),
-            ProtocolId::VoltronicQs => Some(&voltronic_qs::PROTOCOL),
-            ProtocolId::VoltronicQsHex => Some(&voltronic_qs_hex::PROTOCOL),
-            ProtocolId::Ablerex => Some(&ablerex::PROTOCOL),
-            ProtocolId::Masterguard => Some(&masterguard::PROTOCOL),
-            ProtocolId::Voltronic => Some(&voltronic::PROTOCOL),
+            ProtocolId::Mustek => &mustek::PROTOCOL,
+            ProtocolId::MegatecOld => &megatec_old::PROTOCOL,
+            ProtocolId::Bestups => &bestups::PROTOCOL,
+            ProtocolId::Mecer => &mecer::PROTOCOL,
+            ProtocolId::Megatec => &megatec::PROTOCOL,
+            ProtocolId::Zinto => &zinto::PROTOCOL,
+            ProtocolId::Hunnox => &hunnox::PROTOCOL,
+            ProtocolId::Q1 => &q1::PROTOCOL,
+            ProtocolId::VoltronicQs => &voltronic_qs::PROTOCOL,
+            ProtocolId::VoltronicQsHex => &voltronic_qs_hex::PROTOCOL,
+            ProtocolId::Ablerex => &ablerex::PROTOCOL,
+            ProtocolId::Masterguard => &masterguard::PROTOCOL,
+            ProtocolId::Voltronic => &voltronic::PROTOCOL,
         }
     }
 }
@@ -161,8 +161,6 @@ pub struct Protocol {
     pub accepted: Option<&'static str>,
     /// Whole answer meaning "query rejected".
     pub rejected: Option<&'static str>,
-    /// `false`: only the claim exists (the device can be recognised, not driven).
-    pub implemented: bool,
 }
 
 /// The claim of megatec, zinto, hunnox: status, then vendor unless `novendor`.
