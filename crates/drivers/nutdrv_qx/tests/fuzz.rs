@@ -112,6 +112,12 @@ fn exercise_feed(proto: &str, mut f: Feed, extra: Option<&str>) {
         ("ups.id", extra.unwrap_or("7")),
         ("device.uptime", extra.unwrap_or("0001:02:03:04")),
         ("output.voltage.nominal", extra.unwrap_or("240")),
+        ("ups.start.auto", extra.unwrap_or("yes")),
+        ("input.transfer.high", extra.unwrap_or("250")),
+        ("input.frequency.low", extra.unwrap_or("47.0")),
+        ("battery.type", extra.unwrap_or("AGM")),
+        ("outlet.1.delay.shutdown", extra.unwrap_or("300")),
+        ("battery.voltage.low", extra.unwrap_or("22")),
     ] {
         let s = qx.setvar(v, val);
         if drive(&mut qx, s, &mut f).is_none() {
@@ -137,6 +143,7 @@ const PROTOS: &[&str] = &[
     "voltronic-qs-hex",
     "ablerex",
     "masterguard",
+    "voltronic",
 ];
 
 /// masterguard replies (the synthetic A700's) with a few bytes overwritten, so that the claim
@@ -166,6 +173,90 @@ const MG_REPLIES: &[(&str, &str)] = &[
     ),
 ];
 
+/// voltronic replies (P03/P10/P31 shapes, every reply the table asks for), damaged below.
+const VT_REPLIES: &[(&str, &str)] = &[
+    (
+        "QGS",
+        "(234.9 50.0 229.8 50.0 000.0 000 369.1 ---.- 026.5 ---.- 018.8 101111111111\r",
+    ),
+    ("QPI", "(PI10\r"),
+    ("QRI", "(230.0 004 024.0 50.0\r"),
+    ("QMD", "(#######OLHVT1K0 ###1000 80 1/1 230 230 02 12.0\r"),
+    ("F", "#220.0 000 024.0 50.0\r"),
+    ("QMF", "(#######BOH\r"),
+    ("QVFW", "(VERFW:00322.02\r"),
+    ("QID", "(12345679012345\r"),
+    ("I", "#-------------   ------     VT12046Q  \r"),
+    ("QMOD", "(D\r"),
+    (
+        "QFS",
+        "(1A 212.1 50.0 005.6 49.9 006 010.6 343.8 ---.- 026.2 021.8 01101100\r",
+    ),
+    (
+        "QWS",
+        "(1111111111111111111111111111111111111111111111111111111111111111\r",
+    ),
+    ("QBV", "(026.5 02 01 068 255\r"),
+    ("QLDL", "(021 023\r"),
+    ("Q3", "(123.4 123.5 123.6 213.7 213.8 213.9\r"),
+    ("QFLAG", "(EpashcjrgaevdflnqwDbo\r"),
+    ("QSKT", "(008\r"),
+    ("QSK", "(1\r"),
+    ("QHE", "(242 218\r"),
+    ("QFRE", "(53.0 47.0\r"),
+    ("QBYV", "(264 170\r"),
+    ("QBYF", "(53.0 47.0\r"),
+    ("QBT", "(01\r"),
+    ("QGR", "(00\r"),
+    ("RE0", "#20\r"),
+    ("QPD", "(000 120\r"),
+    ("QPAR", "(001\r"),
+    ("QBDR", "(1234\r"),
+    ("", "(ACK\r"),
+];
+
+/// One device answering from `table` by command prefix, with a few bytes overwritten.
+fn damaged_device(
+    table: &'static [(&'static str, &'static str)],
+    skip: Option<usize>,
+    edits: Vec<(usize, usize, u8)>,
+) -> Vec<(&'static str, Vec<u8>)> {
+    let mut dev: Vec<(&'static str, Vec<u8>)> = table
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(_, (c, r))| (*c, r.as_bytes().to_vec()))
+        .collect();
+    for (n, i, v) in edits {
+        if let Some(x) = dev.get_mut(n).and_then(|(_, r)| r.get_mut(i)) {
+            *x = v;
+        }
+    }
+    dev
+}
+
+fn vt_device() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
+    (
+        proptest::sample::select(
+            &[
+                "(PI03\r", "(PI09\r", "(PI10\r", "(PI31\r", "(PI00\r", "(PI99\r",
+            ][..],
+        ),
+        proptest::collection::vec((0..VT_REPLIES.len(), 0..80usize, any::<u8>()), 0..6),
+    )
+        .prop_map(|(pi, edits)| {
+            let mut dev = damaged_device(VT_REPLIES, None, edits);
+            // the protocol number, unless an edit already damaged it
+            if let Some(e) = dev
+                .iter_mut()
+                .find(|(c, r)| *c == "QPI" && r.as_slice() == b"(PI10\r")
+            {
+                e.1 = pi.as_bytes().to_vec();
+            }
+            dev
+        })
+}
+
 /// One masterguard device: every command's reply (the E200 one when `e`) with a few bytes
 /// overwritten (edits: reply number, position, byte).
 fn mg_device() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
@@ -173,20 +264,7 @@ fn mg_device() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
         any::<bool>(),
         proptest::collection::vec((0..MG_REPLIES.len(), 0..120usize, any::<u8>()), 0..6),
     )
-        .prop_map(|(e, edits)| {
-            let mut dev: Vec<(&'static str, Vec<u8>)> = MG_REPLIES
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| *i != usize::from(!e))
-                .map(|(_, (c, r))| (*c, r.as_bytes().to_vec()))
-                .collect();
-            for (n, i, v) in edits {
-                if let Some(x) = dev.get_mut(n).and_then(|(_, r)| r.get_mut(i)) {
-                    *x = v;
-                }
-            }
-            dev
-        })
+        .prop_map(|(e, edits)| damaged_device(MG_REPLIES, Some(usize::from(!e)), edits))
 }
 
 fn answer() -> impl Strategy<Value = Vec<u8>> {
@@ -223,6 +301,16 @@ proptest! {
         // commands the device does not know get the random answers
         let f = Feed { replies: others, n: 0, budget: 400, by_command };
         exercise_feed("masterguard", f, extra.as_deref());
+    }
+
+    #[test]
+    fn voltronic_damaged_answers_never_panic(
+        by_command in vt_device(),
+        others in proptest::collection::vec(answer(), 0..4),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        let f = Feed { replies: others, n: 0, budget: 400, by_command };
+        exercise_feed("voltronic", f, extra.as_deref());
     }
 
     #[test]
