@@ -459,6 +459,135 @@ fn p31_trim_and_grid_range_like_debian() {
     );
 }
 
+const P09_DEBIAN: &str = r#"
+battery.charge: 68
+battery.energysave: no
+battery.packs: 1
+battery.protection: yes
+battery.runtime: 15300
+battery.voltage: 26.50
+battery.voltage.low: 20.0
+battery.voltage.nominal: 24.0
+device.mfr: BOH
+device.model: OLHVT1K0
+device.serial: 12345679012345
+driver.parameter.pollfreq: 30
+driver.version.data: Voltronic 0.06
+input.current.nominal: 0.0
+input.frequency: 50.0
+input.frequency.high: 63.0
+input.frequency.low: 57.0
+input.frequency.nominal: 50.0
+input.L1-L2.voltage: 213.7
+input.L1-N.voltage: 123.4
+input.L1.current: 11
+input.L2-N.voltage: 123.5
+input.L2.current: 12
+input.phases: 2
+input.transfer.high: 125
+input.transfer.high.max: 132
+input.transfer.high.min: 123
+input.transfer.low: 114
+input.transfer.low.max: 117
+input.transfer.low.min: 108
+input.voltage: 234.9
+input.voltage.nominal: 120.0
+outlet.0.switchable: yes
+outlet.1.status: on
+outlet.1.switchable: yes
+outlet.2.status: off
+outlet.2.switchable: yes
+output.current: 0.0
+output.current.nominal: 10
+output.frequency: 50.0
+output.frequency.nominal: 60.0
+output.L1-L2.voltage: 397.1
+output.L1-N.voltage: 229.1
+output.L1.current: 21
+output.L1.power.percent: 31
+output.L2-N.voltage: 229.2
+output.L2.current: 22
+output.L2.power.percent: 32
+output.phases: 2
+output.power.maximum.percent: 23
+output.power.minimum.percent: 21
+output.powerfactor: 0.8
+output.voltage: 229.8
+output.voltage.nominal: 120.0
+ups.beeper.status: enabled
+ups.delay.shutdown: 30
+ups.delay.start: 180
+ups.firmware: 00322.02
+ups.firmware.aux: P09
+ups.load: 0
+ups.power.nominal: 1000
+ups.start.auto: no
+ups.start.battery: yes
+ups.status: OL OVER RB BYPASS
+ups.temperature: 18.8
+ups.type: online
+"#;
+
+#[test]
+fn p09_eco_bypass_120v_like_debian() {
+    let mut dev = fixture("voltronic_p09_eco_synthetic.txt");
+    let mut qx = start(&mut dev, vopts(&[]));
+    assert_eq!(dump(&qx), lines(P09_DEBIAN));
+    let debian = [
+        "QGS", "QPI", "QRI", "QMD", "F", "QMF", "QVFW", "QID", "QGS", "QMOD", "QWS", "QBV", "QLDL",
+        "Q3PV", "Q3PC", "Q3OV", "Q3OC", "Q3LD", "Q3YV", "QFLAG", "QSK1", "QSK2", "QSK3", "QSK4",
+        "QSKT1", "QSKT2", "QHE", "QFRE", "QBYV", "QBYF", "RE0", "QPD", "QPAR", "QGS", "QGS", "QGS",
+    ];
+    assert_eq!(dev.log, debian[..debian.len() - 2]);
+    assert_eq!(
+        infos(&mut qx),
+        [
+            "Using protocol: Voltronic 0.06",
+            "Warning from UPS: Battery disconnected.",
+            "Warning from UPS: Low battery.",
+            "Warning from UPS: Overload alarm.",
+            "Warning from UPS: Warning for Battery replace.",
+            "Warning from UPS: Unknown warning from UPS [bit: #59]",
+            "Warning from UPS: Unknown warning from UPS [bit: #60]",
+            "Warning from UPS: Unknown warning from UPS [bit: #64]",
+            "battery_number: 2",
+            "battery_number, settable range: 1..9",
+            "bypass_alarm: enabled",
+            "battery_alarm: disabled",
+            "bypass_when_off: disabled",
+            "alarm_control: enabled",
+            "eco_mode: enabled",
+            "bypass_forbidding: disabled",
+            "site_fault_detection: disabled",
+            "max_bypass_volt: 140",
+            "max_bypass_volt, settable range: 60..140",
+            "min_bypass_volt: 85",
+            "min_bypass_volt, settable range: 60..140",
+            "max_bypass_freq: 63.0",
+            "max_bypass_freq, settable range: 61.0..70.0",
+            "min_bypass_freq: 57.0",
+            "min_bypass_freq, settable range: 50.0..59.0",
+            "input_phase_angle: 000",
+            "output_phase_angle: 120",
+            "output_phase_angle, settable values: 000 120 180 240",
+            "voltronic_parallel: This UPS is *master* in a system of UPSes in parallel"
+        ]
+    );
+    let ds = qx.dstate();
+    assert_eq!(ds.var("input.transfer.high").unwrap().ranges, [(123, 132)]);
+    assert_eq!(ds.var("input.transfer.low").unwrap().ranges, [(108, 117)]);
+    assert_eq!(ds.var("input.frequency.high").unwrap().ranges, [(63, 70)]);
+    assert_eq!(ds.var("input.frequency.low").unwrap().ranges, [(50, 57)]);
+    assert!(ds.commands().contains("bypass.start"));
+    // Debian (DUMPALL after a full and a quick poll): ups.alarm "UPS is in ECO Mode. UPS
+    // warnings: … Replace battery!", ups.status "ALARM OL OVER RB BYPASS"
+    full_poll(&mut qx, &mut dev);
+    quick_poll(&mut qx, &mut dev);
+    assert_eq!(qx.alarms()[0], "UPS is in ECO Mode.");
+    assert_eq!(qx.alarms()[2], "Replace battery!");
+    assert_eq!(qx.status_string(), "OL OVER RB BYPASS");
+}
+
 fn cmd(qx: &mut Qx, dev: &mut Device, name: &str, extra: Option<&str>) -> (CmdStatus, String) {
     dev.log.clear();
     let s = qx.instcmd(name, extra);
