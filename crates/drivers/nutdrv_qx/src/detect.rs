@@ -25,6 +25,7 @@ pub struct Detector {
     tries: u32,
     current: Option<Box<Qx>>,
     presets: Vec<(String, String, bool)>,
+    log: Vec<(crate::engine::Level, String)>,
 }
 
 impl Detector {
@@ -42,7 +43,14 @@ impl Detector {
             tries: 0,
             current: None,
             presets: Vec::new(),
+            log: Vec::new(),
         }
+    }
+
+    /// What failed claims logged so far (e.g. "Protocol [PI05] is not supported by this
+    /// driver"), in NUT's wording; the claiming protocol's own log is in [`Qx::take_log`].
+    pub fn take_log(&mut self) -> Vec<(crate::engine::Level, String)> {
+        std::mem::take(&mut self.log)
     }
 
     /// Values from ups.conf that exist before the device is read: `default.<var>` (`false`)
@@ -103,7 +111,9 @@ impl Detector {
                 Some(DetectStep::Found(qx))
             }
             Step::Done(_) => {
-                self.current = None;
+                if let Some(mut qx) = self.current.take() {
+                    self.log.extend(qx.take_log());
+                }
                 None
             }
         }

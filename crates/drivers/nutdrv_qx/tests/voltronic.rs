@@ -703,6 +703,52 @@ fn sets_send_debians_bytes() {
 }
 
 #[test]
+fn p31_beeper_toggle_battery_type_and_default_test_time_like_debian() {
+    // Debian, through the driver socket right after start-up: beeper.toggle -> BZOFF (init
+    // left the beeper "enabled": QFLAG came after QGS), then, after the full poll the success
+    // causes (QGS beeper bit 1 with alarm control -> "muted"), beeper.toggle -> BZON;
+    // test.battery.start without a time -> T10; battery.type AGM -> PBT02; beeper.disable -> PDA.
+    let mut dev = fixture("voltronic_p31_trim_synthetic.txt");
+    for c in ["BZOFF", "BZON", "T10", "PBT02", "PDA"] {
+        dev.set(c, "(ACK");
+    }
+    let mut qx = start(&mut dev, vopts(&[]));
+    let h = CmdStatus::Handled;
+    assert_eq!(qx.dstate().get("ups.beeper.status"), Some("enabled"));
+    assert_eq!(
+        cmd(&mut qx, &mut dev, "beeper.toggle", None),
+        (h, "BZOFF".into())
+    );
+    let s = qx.poll(1002.0);
+    assert!(matches!(
+        drive(&mut qx, s, &mut dev),
+        Outcome::Poll(PollResult::Ok { full: true, .. })
+    ));
+    assert_eq!(qx.dstate().get("ups.beeper.status"), Some("muted"));
+    assert_eq!(
+        cmd(&mut qx, &mut dev, "beeper.toggle", None),
+        (h, "BZON".into())
+    );
+    assert_eq!(
+        cmd(&mut qx, &mut dev, "test.battery.start", None),
+        (h, "T10".into())
+    );
+    assert_eq!(
+        set(&mut qx, &mut dev, "battery.type", "AGM"),
+        (SetStatus::Handled, "PBT02".into())
+    );
+    assert_eq!(
+        cmd(&mut qx, &mut dev, "beeper.disable", None),
+        (h, "PDA".into())
+    );
+    // no 'j' in QFLAG: outlet.0.switchable is not settable (Debian sends nothing)
+    assert_eq!(
+        set(&mut qx, &mut dev, "outlet.0.switchable", "no"),
+        (SetStatus::Unknown, String::new())
+    );
+}
+
+#[test]
 fn ups_conf_settings_at_init() {
     // Debian with max_bypass_volt=276 battery_number=3 output_phase_angle=240 eco_mode=enabled
     // bypass_alarm=enabled: PEE after QFLAG, PHV276 after QBYV, BATN3 after QBYF, PPD003 after
@@ -776,16 +822,36 @@ fn fault_bit_is_read_deliberate_fix() {
 
 #[test]
 fn unsupported_protocol_numbers_are_not_claimed() {
-    for (pi, msg) in [
-        ("(PI05", "Protocol [PI05] is not supported by this driver"),
-        ("(PI07", "Protocol [PI07] is not supported by this driver"),
-        ("(PI20", "Protocol [PI20] is not supported by this driver"),
-    ] {
+    use nutdrv_qx::{DetectStep, Detector, Reply};
+    for pi in ["(PI05", "(PI07", "(PI20", "(XX03"] {
         let mut dev = fixture("voltronic_p03_synthetic.txt");
         dev.set("QPI", pi);
-        let _ = msg;
-        assert!(detect(&mut dev, vopts(&[])).is_none(), "{pi}");
-        assert_eq!(&dev.log[..2], ["QGS", "QPI"]);
+        let mut d = Detector::new(vopts(&[]));
+        let mut step = d.start();
+        while let DetectStep::Send(b) = step {
+            let r = dev.answer(&b);
+            step = d.feed(Reply::Data(&r));
+        }
+        assert!(matches!(step, DetectStep::NotSupported), "{pi}");
+        // 3 tries, as in NUT
+        assert_eq!(dev.log, ["QGS", "QPI", "QGS", "QPI", "QGS", "QPI"]);
+        let log = d.take_log();
+        let want = match pi {
+            "(XX03" => (
+                Level::Debug(2),
+                "voltronic_protocol: invalid start characters [XX]".to_string(),
+            ),
+            _ => (
+                Level::Error,
+                format!("Protocol [{}] is not supported by this driver", &pi[1..]),
+            ),
+        };
+        // Debian (PI05): the message three times, then "Device not supported!"
+        assert_eq!(
+            log.iter().filter(|l| **l == want).count(),
+            3,
+            "{pi}: {log:?}"
+        );
     }
     // and auto-detection picks voltronic for a Voltronic unit (first in the order)
     let mut dev = fixture("voltronic_p03_synthetic.txt");
