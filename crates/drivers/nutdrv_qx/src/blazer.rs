@@ -10,8 +10,9 @@
 //! * every poll reads status (no quick/full split); a reply of fewer than 46 bytes fails;
 //! * instant commands fail when the UPS answers anything but `ACK`/`(ACK`; unknown ones are
 //!   `UNKNOWN`; `test.battery.start` takes minutes (1..99, default 10);
-//! * with unknown nominal battery voltage the charge "guesstimation" still runs (NUT 2.8.0
-//!   compares with 1 instead of -1) and publishes negative `battery.voltage.low/high`.
+//! * deliberate fix: with unknown nominal battery voltage NUT 2.8.0 still runs the charge
+//!   "guesstimation" (it compares with 1 instead of -1) and publishes negative
+//!   `battery.voltage.low/high`; we guess only from a known nominal voltage.
 //!
 //! Same sans-IO interface as [`crate::Qx`]: methods return a [`Step`], answers go to
 //! [`Blazer::feed`].
@@ -651,9 +652,10 @@ impl Blazer {
     }
 
     fn init_battery(&mut self) -> Result<(), String> {
-        // NUT 2.8.0 compares the nominal voltage with 1 (not -1): the guess also runs, with
-        // negative results, when the nominal voltage is unknown.
-        if self.volt_nom != 1.0 && (self.volt_high == -1.0 || self.volt_low == -1.0) {
+        // Deliberate fix: NUT 2.8.0 compares the nominal voltage with 1 (meaning -1), so the
+        // guess also runs when the nominal voltage is unknown and publishes negative limits.
+        // We guess only from a known (positive) nominal voltage.
+        if self.volt_nom > 0.0 && (self.volt_high == -1.0 || self.volt_low == -1.0) {
             self.logm(
                 Level::Info,
                 "No values provided for battery high/low voltages in ups.conf\n",

@@ -88,7 +88,13 @@ pub fn strtol(s: &str) -> i64 {
 pub fn format_num(fmt: &str, x: f64) -> String {
     let (pre, spec, post) = split_spec(fmt);
     let body = match spec {
-        Spec::Float { prec } => format!("{:.*}", prec, x),
+        Spec::Float { prec, width, zero } => {
+            if zero {
+                format!("{:0width$.prec$}", x)
+            } else {
+                format!("{:width$.prec$}", x)
+            }
+        }
         Spec::Int { width, zero } => {
             // C would need an integer argument here; tables that use %d pass an integer.
             let v = if x.is_finite() { x.trunc() as i64 } else { 0 };
@@ -112,8 +118,15 @@ pub fn format_str(fmt: &str, s: &str) -> String {
 }
 
 enum Spec {
-    Float { prec: usize },
-    Int { width: usize, zero: bool },
+    Float {
+        prec: usize,
+        width: usize,
+        zero: bool,
+    },
+    Int {
+        width: usize,
+        zero: bool,
+    },
     Str,
     None,
 }
@@ -143,7 +156,7 @@ fn split_spec(fmt: &str) -> (&str, Spec, &str) {
         i += 1;
     }
     let spec = match b.get(i) {
-        Some(b'f') => Spec::Float { prec },
+        Some(b'f') => Spec::Float { prec, width, zero },
         Some(b'd') | Some(b'i') | Some(b'u') => Spec::Int { width, zero },
         Some(b's') => Spec::Str,
         _ => return (fmt, Spec::None, ""),
@@ -199,6 +212,11 @@ mod tests {
     #[test]
     fn printf_formats() {
         assert_eq!(format_num("%.1f", 232.0), "232.0");
+        assert_eq!(format_num("HEH%03.0f\r", 5.0), "HEH005\r");
+        assert_eq!(format_num("FREL%04.1f\r", 5.25), "FREL05.2\r");
+        assert_eq!(format_num("PGF%04.1f\r", 53.0), "PGF53.0\r");
+        assert_eq!(format_num("BATN%1.0f\r", 3.0), "BATN3\r");
+        assert_eq!(format_num("%5.1f", -2.0), " -2.0");
         assert_eq!(format_num("%.0f", 13.0), "13");
         assert_eq!(format_num("%.2f", 13.6), "13.60");
         assert_eq!(format_num("%.0f", 0.0), "0");

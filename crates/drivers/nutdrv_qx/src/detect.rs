@@ -14,9 +14,6 @@ pub enum DetectStep {
     Found(Box<Qx>),
     /// No protocol claimed the device ("Device not supported!").
     NotSupported,
-    /// The device claimed as this protocol, which this build recognises but cannot drive yet
-    /// (NUT would use it; refuse rather than drive the device with another protocol).
-    Unimplemented(ProtocolId),
 }
 
 /// The detection state machine.
@@ -28,6 +25,7 @@ pub struct Detector {
     tries: u32,
     current: Option<Box<Qx>>,
     presets: Vec<(String, String, bool)>,
+    log: Vec<(crate::engine::Level, String)>,
 }
 
 impl Detector {
@@ -45,7 +43,14 @@ impl Detector {
             tries: 0,
             current: None,
             presets: Vec::new(),
+            log: Vec::new(),
         }
+    }
+
+    /// What failed claims logged so far (e.g. "Protocol [PI05] is not supported by this
+    /// driver"), in NUT's wording; the claiming protocol's own log is in [`Qx::take_log`].
+    pub fn take_log(&mut self) -> Vec<(crate::engine::Level, String)> {
+        std::mem::take(&mut self.log)
     }
 
     /// Values from ups.conf that exist before the device is read: `default.<var>` (`false`)
@@ -76,11 +81,7 @@ impl Detector {
             let Some(&id) = self.order.get(self.cand) else {
                 return DetectStep::NotSupported;
             };
-            let Some(proto) = id.protocol() else {
-                self.cand += 1;
-                self.tries = 0;
-                continue;
-            };
+            let proto = id.protocol();
             if self.tries >= MAXTRIES {
                 self.cand += 1;
                 self.tries = 0;
@@ -104,16 +105,15 @@ impl Detector {
             Step::Send(b) => Some(DetectStep::Send(b)),
             Step::Done(Outcome::Claim(true)) => {
                 let mut qx = self.current.take()?;
-                if !qx.proto.implemented {
-                    return Some(DetectStep::Unimplemented(qx.proto.id));
-                }
                 (qx.proto.initups)(&mut qx);
                 let v = qx.proto.version;
                 qx.logm(crate::engine::Level::Info, format!("Using protocol: {v}"));
                 Some(DetectStep::Found(qx))
             }
             Step::Done(_) => {
-                self.current = None;
+                if let Some(mut qx) = self.current.take() {
+                    self.log.extend(qx.take_log());
+                }
                 None
             }
         }

@@ -172,6 +172,20 @@ pub struct Scratch {
     pub ablerex_q5_vb: i64,
     /// ablerex: battery cut-off voltage from Q5, -1 = unknown.
     pub ablerex_q5_vbc: i64,
+    /// masterguard: series letter from `WH` (`A` or `E`).
+    pub mg_series: Option<u8>,
+    /// masterguard: the slave address (two digits) commands ending in `,XX` carry.
+    pub mg_slaveaddr: [u8; 2],
+    /// masterguard: the address an `SS` SET moves to once it has been sent.
+    pub mg_next_slaveaddr: i64,
+    /// masterguard: nominal power (VA/W) of the model, 0 = unknown.
+    pub mg_power: i64,
+    /// masterguard: battery cells in series.
+    pub mg_numcells: i64,
+    /// rw lists learnt from the device (item index, values), replacing the table's.
+    pub rw_dynamic: Vec<(usize, Vec<String>)>,
+    /// voltronic: what the unit reported (capabilities, limits).
+    pub voltronic: crate::protocol::voltronic::State,
 }
 
 impl Default for Scratch {
@@ -181,6 +195,13 @@ impl Default for Scratch {
             pins_shutdown_mode: None,
             ablerex_q5_vb: -1,
             ablerex_q5_vbc: -1,
+            mg_series: None,
+            mg_slaveaddr: *b"??",
+            mg_next_slaveaddr: 0,
+            mg_power: 0,
+            mg_numcells: 0,
+            rw_dynamic: Vec::new(),
+            voltronic: Default::default(),
         }
     }
 }
@@ -571,13 +592,17 @@ impl Qx {
         1
     }
 
-    /// The rw entries of item `idx` that pass their filters.
-    pub(crate) fn rw_values(&self, idx: usize) -> Vec<&'static str> {
+    /// The rw entries of item `idx` that pass their filters (or the ones learnt from the
+    /// device for it).
+    pub(crate) fn rw_values(&self, idx: usize) -> Vec<String> {
+        if let Some((_, vals)) = self.scratch.rw_dynamic.iter().find(|(i, _)| *i == idx) {
+            return vals.clone();
+        }
         self.item(idx)
             .rw
             .iter()
             .filter(|r| r.filter.is_none_or(|f| f(self, r.value)))
-            .map(|r| r.value)
+            .map(|r| r.value.to_string())
             .collect()
     }
 
@@ -822,7 +847,25 @@ impl ClaimTask {
                 let r = reply.take().unwrap_or(Reply::Data(&[]));
                 let res = qx.take_reply(idx, r);
                 let nak_ok = matches!(steps[self.step], ClaimStep::QueryOrNak(..));
+                let pre_only = matches!(steps[self.step], ClaimStep::Preprocess(..));
                 match res {
+                    Ok(v) if pre_only => {
+                        let it = qx.item(idx);
+                        let Some(pre) = it.pre else {
+                            qx.logm(
+                                Level::Debug(2),
+                                format!("claim: no preprocess function for {}", it.var),
+                            );
+                            return self.fail(qx);
+                        };
+                        if pre(qx, idx, &v).is_err() {
+                            qx.logm(
+                                Level::Debug(2),
+                                format!("claim: failed to preprocess {}", it.var),
+                            );
+                            return self.fail(qx);
+                        }
+                    }
                     Ok(v) => {
                         if qx.infoval_set(idx, &v) != 1 {
                             return self.fail(qx);
@@ -844,9 +887,11 @@ impl ClaimTask {
                 return Step::Done(Outcome::Claim(true));
             };
             match *step {
-                ClaimStep::Unclaimable(msg) => {
-                    qx.logm(Level::Debug(2), msg);
-                    return Step::Done(Outcome::Claim(false));
+                ClaimStep::Check(f) => {
+                    if !f(qx) {
+                        return self.fail(qx);
+                    }
+                    self.step += 1;
                 }
                 ClaimStep::AcceptIfFlag(flag) => {
                     if qx.opts.testvar(flag) {
@@ -854,8 +899,11 @@ impl ClaimTask {
                     }
                     self.step += 1;
                 }
-                ClaimStep::Query(var, flag, noflag) | ClaimStep::QueryOrNak(var, flag, noflag) => {
+                ClaimStep::Query(var, flag, noflag)
+                | ClaimStep::QueryOrNak(var, flag, noflag)
+                | ClaimStep::Preprocess(var, flag, noflag) => {
                     let Some(idx) = qx.find(var, flag, noflag) else {
+                        qx.logm(Level::Debug(2), format!("claim: cannot find {var}"));
                         return self.fail(qx);
                     };
                     match qx.build_command(idx, None) {
@@ -1186,7 +1234,7 @@ impl CmdTask {
     fn resume(&mut self, qx: &mut Qx, mut reply: Option<Reply<'_>>) -> CmdStep {
         if let Some((idx, is_set)) = self.pending.take() {
             let r = reply.take().unwrap_or(Reply::Data(&[]));
-            let res = finish_exchange(qx, idx, r);
+            let res = finish_exchange(qx, idx, r, is_set);
             self.last = if is_set {
                 JobResult::Set(if res {
                     SetStatus::Handled
@@ -1243,7 +1291,8 @@ enum Start {
 }
 
 /// The reply to an instant command or SET: accepted, or no reply at all, means success.
-fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>) -> bool {
+fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>, is_set: bool) -> bool {
+    let who = if is_set { "setvar" } else { "instcmd" };
     let res = qx.take_reply(idx, reply);
     let ok = match res {
         Err(Refused) => false,
@@ -1251,10 +1300,10 @@ fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>) -> bool {
         Ok(v) => qx.proto.accepted.is_some_and(|a| eq_ic(&v, a)),
     };
     if ok {
-        qx.logm(Level::Info, "SUCCEED");
+        qx.logm(Level::Info, format!("{who}: SUCCEED"));
         qx.data_has_changed = true;
     } else {
-        qx.logm(Level::Error, "FAILED");
+        qx.logm(Level::Error, format!("{who}: FAILED"));
     }
     ok
 }
@@ -1361,9 +1410,12 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
         if !qx.opts.testvar(it.var) {
             return Start::Done(JobResult::Set(SetStatus::Handled));
         }
-        let uv = qx.opts.getval(it.var).unwrap_or("").to_string();
-        qx.logm(Level::Info, format!("setvar({}, {})", name, uv));
-        uv
+        let uv = qx.opts.getval(it.var).map(str::to_string);
+        qx.logm(
+            Level::Info,
+            format!("setvar({}, {})", name, uv.as_deref().unwrap_or("[NULL]")),
+        );
+        uv.unwrap_or_default()
     } else {
         let v = val.unwrap_or_default();
         qx.logm(
@@ -1428,7 +1480,7 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
             if value.is_empty() {
                 return unknown;
             }
-            qx.rw_values(idx).iter().map(|s| s.to_string()).collect()
+            qx.rw_values(idx)
         } else {
             match qx.ds.var(it.var) {
                 Some(v) => v.enums.clone(),

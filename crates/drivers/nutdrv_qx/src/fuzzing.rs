@@ -76,7 +76,7 @@ pub fn qx_session(protocol: ProtocolId, data: &[u8], extra: Option<&str>) {
                 None => return,
             },
             DetectStep::Found(q) => break q,
-            DetectStep::NotSupported | DetectStep::Unimplemented(_) => return,
+            DetectStep::NotSupported => return,
         }
     };
     macro_rules! go {

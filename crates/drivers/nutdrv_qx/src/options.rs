@@ -410,16 +410,6 @@ impl QxOptions {
         if let Some(p) = self.getval("protocol").map(str::to_string) {
             let allowed = crate::protocol::candidates(self.variant);
             match allowed.iter().find(|id| id.name().eq_ignore_ascii_case(&p)) {
-                Some(id)
-                    if self.variant == Variant::NutdrvQx
-                        && id.protocol().is_none_or(|p| !p.implemented) =>
-                {
-                    return Err(Self::invalid(
-                        "protocol",
-                        &p,
-                        "this protocol is not implemented yet by nut-rs's nutdrv_qx",
-                    ));
-                }
                 Some(id) => self.protocol = Some(*id),
                 None => {
                     let names: Vec<&str> = allowed.iter().map(|i| i.name()).collect();

@@ -130,7 +130,6 @@ static TEST_PROTO: Protocol = Protocol {
     initinfo: None,
     accepted: Some("ACK"),
     rejected: None,
-    implemented: true,
 };
 
 fn test_qx(dev: &mut Device) -> Qx {

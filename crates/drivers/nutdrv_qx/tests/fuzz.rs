@@ -9,14 +9,23 @@ struct Feed {
     replies: Vec<Vec<u8>>,
     n: usize,
     budget: usize,
+    /// Answer by command instead: (command prefix, answer); the first prefix that matches.
+    by_command: Vec<(&'static str, Vec<u8>)>,
 }
 
 impl Feed {
-    fn next(&mut self) -> Option<Vec<u8>> {
+    fn next(&mut self, sent: &[u8]) -> Option<Vec<u8>> {
         if self.budget == 0 {
             return None;
         }
         self.budget -= 1;
+        if let Some((_, r)) = self
+            .by_command
+            .iter()
+            .find(|(c, _)| sent.starts_with(c.as_bytes()))
+        {
+            return Some(r.clone());
+        }
         let r = if self.replies.is_empty() {
             Vec::new()
         } else {
@@ -39,8 +48,8 @@ fn reply(r: &[u8]) -> Reply<'_> {
 fn drive(qx: &mut Qx, mut s: Step, f: &mut Feed) -> Option<Outcome> {
     loop {
         match s {
-            Step::Send(_) => {
-                let r = f.next()?;
+            Step::Send(b) => {
+                let r = f.next(&b)?;
                 s = qx.feed(reply(&r));
             }
             Step::Done(o) => return Some(o),
@@ -49,22 +58,30 @@ fn drive(qx: &mut Qx, mut s: Step, f: &mut Feed) -> Option<Outcome> {
 }
 
 fn exercise(proto: &str, replies: Vec<Vec<u8>>, extra: Option<&str>) {
+    exercise_feed(
+        proto,
+        Feed {
+            replies,
+            n: 0,
+            budget: 400,
+            by_command: Vec::new(),
+        },
+        extra,
+    );
+}
+
+fn exercise_feed(proto: &str, mut f: Feed, extra: Option<&str>) {
     let opts = QxOptions::parse(Variant::NutdrvQx, [("protocol", Some(proto))]).unwrap();
-    let mut f = Feed {
-        replies,
-        n: 0,
-        budget: 400,
-    };
     let mut d = Detector::new(opts);
     let mut step = d.start();
     let mut qx = loop {
         match step {
-            DetectStep::Send(_) => {
-                let Some(r) = f.next() else { return };
+            DetectStep::Send(b) => {
+                let Some(r) = f.next(&b) else { return };
                 step = d.feed(reply(&r));
             }
             DetectStep::Found(qx) => break qx,
-            DetectStep::NotSupported | DetectStep::Unimplemented(_) => return,
+            DetectStep::NotSupported => return,
         }
     };
     let s = qx.init(10.0);
@@ -92,6 +109,15 @@ fn exercise(proto: &str, replies: Vec<Vec<u8>>, extra: Option<&str>) {
         ("ups.delay.start", extra.unwrap_or("60")),
         ("ups.delay.shutdown", extra.unwrap_or("-5")),
         ("battery.packs", extra.unwrap_or("3")),
+        ("ups.id", extra.unwrap_or("7")),
+        ("device.uptime", extra.unwrap_or("0001:02:03:04")),
+        ("output.voltage.nominal", extra.unwrap_or("240")),
+        ("ups.start.auto", extra.unwrap_or("yes")),
+        ("input.transfer.high", extra.unwrap_or("250")),
+        ("input.frequency.low", extra.unwrap_or("47.0")),
+        ("battery.type", extra.unwrap_or("AGM")),
+        ("outlet.1.delay.shutdown", extra.unwrap_or("300")),
+        ("battery.voltage.low", extra.unwrap_or("22")),
     ] {
         let s = qx.setvar(v, val);
         if drive(&mut qx, s, &mut f).is_none() {
@@ -116,7 +142,130 @@ const PROTOS: &[&str] = &[
     "voltronic-qs",
     "voltronic-qs-hex",
     "ablerex",
+    "masterguard",
+    "voltronic",
 ];
+
+/// masterguard replies (the synthetic A700's) with a few bytes overwritten, so that the claim
+/// passes often enough for the conversions to meet garbage.
+const MG_REPLIES: &[(&str, &str)] = &[
+    (
+        "WH",
+        "(00 10.06 03.09 A  700  + 0 Bat Pack-19        0 230 50.00 012 02.30 006.00 012.00 018 10 40 160 276 47.00 53.00\r",
+    ),
+    (
+        "WH",
+        "(01 10.06 03.09 E200 + 1 Bat Pack              0 230 50.00 016 02.30 006.00 012.00 018 10 40 160 276 47.00 53.00\r",
+    ),
+    (
+        "Q3",
+        "(00 225.9 225.9 229.3 043 50.0 02.27 23.4 017.03 100 01101111 01111111\r",
+    ),
+    ("GS,", "(00,00 0 1\r"),
+    ("GBS", "(00,100 0017 0000 0708 0712 0994 115 02.28\r"),
+    ("GSN", "(00,SSN=6A1212      2782\r"),
+    ("DRC", "(00,1869:19:06:37\r"),
+    ("MSO", "(220 230 240\r"),
+    ("PNV", "(PNV=230\r"),
+    (
+        "FLT",
+        "(00,7 0043 0000:16:48:06 C 0000 9999:99:99:99 E 0000 0000:00:00:00 4 -1.5 0000:00:00:00 Z 0000 0000:00:00:00\r",
+    ),
+];
+
+/// voltronic replies (P03/P10/P31 shapes, every reply the table asks for), damaged below.
+const VT_REPLIES: &[(&str, &str)] = &[
+    (
+        "QGS",
+        "(234.9 50.0 229.8 50.0 000.0 000 369.1 ---.- 026.5 ---.- 018.8 101111111111\r",
+    ),
+    ("QPI", "(PI10\r"),
+    ("QRI", "(230.0 004 024.0 50.0\r"),
+    ("QMD", "(#######OLHVT1K0 ###1000 80 1/1 230 230 02 12.0\r"),
+    ("F", "#220.0 000 024.0 50.0\r"),
+    ("QMF", "(#######BOH\r"),
+    ("QVFW", "(VERFW:00322.02\r"),
+    ("QID", "(12345679012345\r"),
+    ("I", "#-------------   ------     VT12046Q  \r"),
+    ("QMOD", "(D\r"),
+    (
+        "QFS",
+        "(1A 212.1 50.0 005.6 49.9 006 010.6 343.8 ---.- 026.2 021.8 01101100\r",
+    ),
+    (
+        "QWS",
+        "(1111111111111111111111111111111111111111111111111111111111111111\r",
+    ),
+    ("QBV", "(026.5 02 01 068 255\r"),
+    ("QLDL", "(021 023\r"),
+    ("Q3", "(123.4 123.5 123.6 213.7 213.8 213.9\r"),
+    ("QFLAG", "(EpashcjrgaevdflnqwDbo\r"),
+    ("QSKT", "(008\r"),
+    ("QSK", "(1\r"),
+    ("QHE", "(242 218\r"),
+    ("QFRE", "(53.0 47.0\r"),
+    ("QBYV", "(264 170\r"),
+    ("QBYF", "(53.0 47.0\r"),
+    ("QBT", "(01\r"),
+    ("QGR", "(00\r"),
+    ("RE0", "#20\r"),
+    ("QPD", "(000 120\r"),
+    ("QPAR", "(001\r"),
+    ("QBDR", "(1234\r"),
+    ("", "(ACK\r"),
+];
+
+/// One device answering from `table` by command prefix, with a few bytes overwritten.
+fn damaged_device(
+    table: &'static [(&'static str, &'static str)],
+    skip: Option<usize>,
+    edits: Vec<(usize, usize, u8)>,
+) -> Vec<(&'static str, Vec<u8>)> {
+    let mut dev: Vec<(&'static str, Vec<u8>)> = table
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| Some(*i) != skip)
+        .map(|(_, (c, r))| (*c, r.as_bytes().to_vec()))
+        .collect();
+    for (n, i, v) in edits {
+        if let Some(x) = dev.get_mut(n).and_then(|(_, r)| r.get_mut(i)) {
+            *x = v;
+        }
+    }
+    dev
+}
+
+fn vt_device() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
+    (
+        proptest::sample::select(
+            &[
+                "(PI03\r", "(PI09\r", "(PI10\r", "(PI31\r", "(PI00\r", "(PI99\r",
+            ][..],
+        ),
+        proptest::collection::vec((0..VT_REPLIES.len(), 0..80usize, any::<u8>()), 0..6),
+    )
+        .prop_map(|(pi, edits)| {
+            let mut dev = damaged_device(VT_REPLIES, None, edits);
+            // the protocol number, unless an edit already damaged it
+            if let Some(e) = dev
+                .iter_mut()
+                .find(|(c, r)| *c == "QPI" && r.as_slice() == b"(PI10\r")
+            {
+                e.1 = pi.as_bytes().to_vec();
+            }
+            dev
+        })
+}
+
+/// One masterguard device: every command's reply (the E200 one when `e`) with a few bytes
+/// overwritten (edits: reply number, position, byte).
+fn mg_device() -> impl Strategy<Value = Vec<(&'static str, Vec<u8>)>> {
+    (
+        any::<bool>(),
+        proptest::collection::vec((0..MG_REPLIES.len(), 0..120usize, any::<u8>()), 0..6),
+    )
+        .prop_map(|(e, edits)| damaged_device(MG_REPLIES, Some(usize::from(!e)), edits))
+}
 
 fn answer() -> impl Strategy<Value = Vec<u8>> {
     prop_oneof![
@@ -140,6 +289,28 @@ proptest! {
         extra in proptest::option::of("[ -~]{0,8}"),
     ) {
         exercise(PROTOS[p], replies, extra.as_deref());
+    }
+
+    #[test]
+    fn masterguard_mutated_answers_never_panic(
+        by_command in mg_device(),
+        others in proptest::collection::vec(answer(), 0..4),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        // replies by command (so the claim passes and the conversions meet the damage);
+        // commands the device does not know get the random answers
+        let f = Feed { replies: others, n: 0, budget: 400, by_command };
+        exercise_feed("masterguard", f, extra.as_deref());
+    }
+
+    #[test]
+    fn voltronic_damaged_answers_never_panic(
+        by_command in vt_device(),
+        others in proptest::collection::vec(answer(), 0..4),
+        extra in proptest::option::of("[ -~]{0,8}"),
+    ) {
+        let f = Feed { replies: others, n: 0, budget: 400, by_command };
+        exercise_feed("voltronic", f, extra.as_deref());
     }
 
     #[test]
@@ -222,11 +393,11 @@ proptest! {
     ) {
         let opts = QxOptions::parse(Variant::BlazerSer, [("runtimecal", Some("240,100,720,50"))]).unwrap();
         let mut b = nutdrv_qx::Blazer::new(opts).unwrap();
-        let mut f = Feed { replies, n: 0, budget: 200 };
+        let mut f = Feed { replies, n: 0, budget: 200, by_command: Vec::new() };
         let mut run = |b: &mut nutdrv_qx::Blazer, mut s: Step| -> bool {
             loop {
                 match s {
-                    Step::Send(_) => match f.next() {
+                    Step::Send(sent) => match f.next(&sent) {
                         Some(r) => s = b.feed(reply(&r)),
                         None => return false,
                     },

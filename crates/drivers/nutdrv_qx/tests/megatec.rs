@@ -239,15 +239,17 @@ fn powersa_falls_back_to_q1() {
     let qx = start(&mut dev, opts(&[]));
     assert_eq!(qx.protocol().id, ProtocolId::Q1);
     assert_eq!(dump(&qx), lines(POWERSA_DEBIAN));
-    // Debian's exchange after voltronic's QGS x3 (not probed by this build): every claim
-    // fails on the echoed commands until q1, then the init walk and one poll.
+    // Debian's exchange after voltronic's QGS x3: every claim fails on the echoed commands
+    // until q1, then the init walk and one poll. One deliberate difference: masterguard's
+    // claim works here (fixed NUT 2.8.0 bug, as in NUT 2.8.1), so it sends its `WH` x3 where
+    // Debian's 2.8.0 sends nothing (between zinto's `FW?` and hunnox's `Q1`).
     let from = dev
         .log
         .iter()
         .position(|c| c == "M")
         .expect("voltronic-qs probed");
     let expect: Vec<&str> = "M M M M M M QS QS QS D D D Q1 ID Q1 ID Q1 ID Q1 QPI Q1 QPI Q1 QPI \
-         Q1 I Q1 I Q1 I Q1 FW? Q1 FW? Q1 FW? Q1 FW? Q1 FW? Q1 FW? Q1 I Q1 I Q1 I Q1 Q1 Q1"
+         Q1 I Q1 I Q1 I Q1 FW? Q1 FW? Q1 FW? WH WH WH Q1 FW? Q1 FW? Q1 FW? Q1 I Q1 I Q1 I Q1 Q1 Q1"
         .split_whitespace()
         .collect();
     assert_eq!(&dev.log[from..], &expect[..]);

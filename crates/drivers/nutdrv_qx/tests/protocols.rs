@@ -516,52 +516,21 @@ ups.type: offline / line interactive
 }
 
 #[test]
-fn masterguard_never_claims_like_debian() {
-    // Debian 2.8.0 with protocol=masterguard on a device answering WH/Q3: "claim: cannot find
-    // series", nothing sent, "Device not supported!".
-    let mut dev = Device::from_text(
-        "WH -> (00 10.06 03.09 A  700  + 0 Bat Pack-19        0 230 50.00 012 02.30 006.00 012.00 018 10 40 160 276 47.00 53.00\nQ3 -> (00 225.9 225.9 229.3 043 50.0 02.27 23.4 017.03 100 00000000 00000000\n",
-    );
-    assert!(detect(&mut dev, opts(&[("protocol", Some("masterguard"))])).is_none());
-    assert!(dev.log.is_empty(), "{:?}", dev.log);
-}
-
-#[test]
-fn voltronic_devices_are_recognised_not_misdriven() {
-    use nutdrv_qx::{DetectStep, Detector, Reply};
-    // A Voltronic Power unit (QGS + QPI) is voltronic's in NUT: this build recognises it and
-    // says so instead of letting mecer/megatec/q1 drive it.
+fn voltronic_devices_are_driven_by_voltronic() {
+    // A Voltronic Power unit (QGS + QPI) is voltronic's in NUT (first in the order), not
+    // mecer's/megatec's/q1's, although it also answers Q1.
     let mut dev = Device::from_text(
         "QGS -> (234.9 50.0 229.8 50.0 000.0 000 369.1 ---.- 026.5 ---.- 018.8 100000000001\nQPI -> (PI03\nQ1 -> (234.9 140.0 229.8 000 50.0 2.25 30.0 00001000\n",
     );
-    let mut d = Detector::new(opts(&[]));
-    let mut step = d.start();
-    let got = loop {
-        match step {
-            DetectStep::Send(b) => {
-                let r = dev.answer(&b);
-                step = d.feed(Reply::Data(&r));
-            }
-            other => break other,
-        }
-    };
-    assert!(
-        matches!(got, DetectStep::Unimplemented(ProtocolId::Voltronic)),
-        "{got:?}"
-    );
+    let qx = detect(&mut dev, opts(&[])).expect("claimed");
+    assert_eq!(qx.protocol().id, ProtocolId::Voltronic);
     assert_eq!(dev.log, ["QGS", "QPI"]);
     // A QPI the 2.8.0 voltronic refuses (PI05): detection goes on as in NUT.
     dev.set("QPI", "(PI05");
     dev.log.clear();
-    assert!(detect(&mut dev, opts(&[])).is_some());
+    let qx = detect(&mut dev, opts(&[])).expect("claimed by a later protocol");
+    assert_ne!(qx.protocol().id, ProtocolId::Voltronic);
     assert_eq!(&dev.log[..6], ["QGS", "QPI", "QGS", "QPI", "QGS", "QPI"]);
-    assert!(
-        nutdrv_qx::QxOptions::parse(
-            nutdrv_qx::Variant::NutdrvQx,
-            [("protocol", Some("voltronic"))]
-        )
-        .is_err()
-    );
 }
 
 #[test]

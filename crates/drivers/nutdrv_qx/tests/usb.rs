@@ -609,7 +609,7 @@ fn upsmart_over_hunnox_end_to_end() {
                 step = d.feed(out.reply());
             }
             DetectStep::Found(qx) => break qx,
-            DetectStep::NotSupported | DetectStep::Unimplemented(_) => panic!("not claimed"),
+            DetectStep::NotSupported => panic!("not claimed"),
         }
     };
     assert_eq!(qx.protocol().id, ProtocolId::Megatec);

@@ -383,5 +383,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: None,
     rejected: None,
-    implemented: true,
 };

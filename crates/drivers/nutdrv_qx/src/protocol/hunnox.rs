@@ -22,5 +22,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: Some("UPS No Ack"),
     rejected: None,
-    implemented: true,
 };

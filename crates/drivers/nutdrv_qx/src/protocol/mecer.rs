@@ -106,5 +106,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: Some("ACK"),
     rejected: Some("(NAK\r"),
-    implemented: true,
 };

@@ -71,22 +71,22 @@ impl ProtocolId {
         }
     }
 
-    /// The table and claim logic (see [`Protocol::implemented`]).
-    pub fn protocol(self) -> Option<&'static Protocol> {
+    /// The table and claim logic.
+    pub fn protocol(self) -> &'static Protocol {
         match self {
-            ProtocolId::Mustek => Some(&mustek::PROTOCOL),
-            ProtocolId::MegatecOld => Some(&megatec_old::PROTOCOL),
-            ProtocolId::Bestups => Some(&bestups::PROTOCOL),
-            ProtocolId::Mecer => Some(&mecer::PROTOCOL),
-            ProtocolId::Megatec => Some(&megatec::PROTOCOL),
-            ProtocolId::Zinto => Some(&zinto::PROTOCOL),
-            ProtocolId::Hunnox => Some(&hunnox::PROTOCOL),
-            ProtocolId::Q1 => Some(&q1::PROTOCOL),
-            ProtocolId::VoltronicQs => Some(&voltronic_qs::PROTOCOL),
-            ProtocolId::VoltronicQsHex => Some(&voltronic_qs_hex::PROTOCOL),
-            ProtocolId::Ablerex => Some(&ablerex::PROTOCOL),
-            ProtocolId::Masterguard => Some(&masterguard::PROTOCOL),
-            ProtocolId::Voltronic => Some(&voltronic::PROTOCOL),
+            ProtocolId::Mustek => &mustek::PROTOCOL,
+            ProtocolId::MegatecOld => &megatec_old::PROTOCOL,
+            ProtocolId::Bestups => &bestups::PROTOCOL,
+            ProtocolId::Mecer => &mecer::PROTOCOL,
+            ProtocolId::Megatec => &megatec::PROTOCOL,
+            ProtocolId::Zinto => &zinto::PROTOCOL,
+            ProtocolId::Hunnox => &hunnox::PROTOCOL,
+            ProtocolId::Q1 => &q1::PROTOCOL,
+            ProtocolId::VoltronicQs => &voltronic_qs::PROTOCOL,
+            ProtocolId::VoltronicQsHex => &voltronic_qs_hex::PROTOCOL,
+            ProtocolId::Ablerex => &ablerex::PROTOCOL,
+            ProtocolId::Masterguard => &masterguard::PROTOCOL,
+            ProtocolId::Voltronic => &voltronic::PROTOCOL,
         }
     }
 }
@@ -135,8 +135,11 @@ pub enum ClaimStep {
     QueryOrNak(&'static str, u32, u32),
     /// Accept right away when this ups.conf flag is set (`novendor`).
     AcceptIfFlag(&'static str),
-    /// Give up without any I/O (logging this at debug level 2): NUT 2.8.0's masterguard.
-    Unclaimable(&'static str),
+    /// Query the first item named so (with flags / without noflags) and run only its value
+    /// function (nothing is published); a refusal fails the claim (masterguard).
+    Preprocess(&'static str, u32, u32),
+    /// A check without I/O; `false` fails the claim (it logs its own reason).
+    Check(fn(&mut Qx) -> bool),
 }
 
 /// A protocol ("subdriver" in nutdrv_qx).
@@ -158,8 +161,6 @@ pub struct Protocol {
     pub accepted: Option<&'static str>,
     /// Whole answer meaning "query rejected".
     pub rejected: Option<&'static str>,
-    /// `false`: only the claim exists (the device can be recognised, not driven).
-    pub implemented: bool,
 }
 
 /// The claim of megatec, zinto, hunnox: status, then vendor unless `novendor`.

@@ -20,5 +20,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: Some("ACK"),
     rejected: None,
-    implemented: true,
 };

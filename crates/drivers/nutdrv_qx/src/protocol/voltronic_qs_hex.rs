@@ -412,5 +412,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: None,
     rejected: Some("N\r"),
-    implemented: true,
 };

@@ -22,5 +22,4 @@ pub static PROTOCOL: Protocol = Protocol {
     initinfo: None,
     accepted: Some("ACK"),
     rejected: None,
-    implemented: true,
 };

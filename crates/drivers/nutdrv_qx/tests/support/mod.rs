@@ -109,7 +109,7 @@ pub fn detect(dev: &mut Device, opts: QxOptions) -> Option<Box<Qx>> {
                 step = d.feed(Reply::Data(&r));
             }
             DetectStep::Found(qx) => return Some(qx),
-            DetectStep::NotSupported | DetectStep::Unimplemented(_) => return None,
+            DetectStep::NotSupported => return None,
         }
     }
 }
