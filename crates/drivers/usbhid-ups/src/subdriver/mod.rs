@@ -1,0 +1,108 @@
+//! Subdrivers: vendor usage names and descriptor fixes (the mapping tables follow).
+
+use crate::descriptor::{ReportDescriptor, Usage};
+use crate::usage::UsageTable;
+
+pub mod names_apc;
+pub mod names_belkin;
+pub mod names_mge;
+pub mod names_powercom;
+pub mod names_tripplite;
+
+/// The subdrivers of NUT 2.8.0's usbhid-ups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subdriver {
+    Apc,
+    Belkin,
+    Cps,
+    Explore,
+    Liebert,
+    Mge,
+    Powercom,
+    Salicru,
+    TrippLite,
+}
+
+impl Subdriver {
+    /// The vendor usage names this subdriver prints and accepts in paths.
+    pub fn usages(self) -> UsageTable {
+        match self {
+            Subdriver::Apc => names_apc::USAGES,
+            Subdriver::Belkin => names_belkin::USAGES,
+            Subdriver::Mge => names_mge::USAGES,
+            Subdriver::Powercom => names_powercom::USAGES,
+            Subdriver::TrippLite => names_tripplite::USAGES,
+            Subdriver::Cps | Subdriver::Explore | Subdriver::Liebert | Subdriver::Salicru => &[],
+        }
+    }
+
+    /// Repairs known descriptor defects of this vendor's devices, as NUT 2.8.0 does after
+    /// parsing. Returns true when something was changed.
+    pub fn fix_report_desc(
+        self,
+        vendor_id: u16,
+        product_id: u16,
+        desc: &mut ReportDescriptor,
+    ) -> bool {
+        match self {
+            Subdriver::Apc if vendor_id == 0x051d && product_id == 0x0002 => fix_apc(desc),
+            Subdriver::Cps if vendor_id == 0x0764 && product_id == 0x0501 => fix_cps(desc),
+            _ => false,
+        }
+    }
+}
+
+const HIGH_VOLTAGE_TRANSFER: Usage = 0x0084_0054;
+const VOLTAGE: Usage = 0x0084_0030;
+const CONFIG_VOLTAGE: Usage = 0x0084_0040;
+
+/// The first field of a report id whose own usage is `usage`, any type.
+fn by_id_usage(desc: &mut ReportDescriptor, report_id: u8, usage: Usage) -> Option<usize> {
+    desc.fields
+        .iter()
+        .position(|f| f.report_id == report_id && f.usage() == usage)
+}
+
+/// APC Back-UPS (051d:0002) firmware declares input voltages with a logical maximum below the
+/// high transfer point: widen Input.Voltage to 0..2×HVT and ConfigVoltage to ..255.
+fn fix_apc(desc: &mut ReportDescriptor) -> bool {
+    let Some(hvt) = by_id_usage(desc, 0x33, HIGH_VOLTAGE_TRANSFER) else {
+        return false;
+    };
+    let hvt_max = desc.fields[hvt].logical_max;
+    let mut changed = false;
+    if let Some(v) = by_id_usage(desc, 0x31, VOLTAGE)
+        && hvt_max > desc.fields[v].logical_max
+    {
+        desc.fields[v].logical_min = 0;
+        desc.fields[v].logical_max = hvt_max.saturating_mul(2);
+        changed = true;
+    }
+    if let Some(c) = by_id_usage(desc, 0x30, CONFIG_VOLTAGE)
+        && hvt_max > desc.fields[c].logical_max
+    {
+        desc.fields[c].logical_max = 255;
+        changed = true;
+    }
+    changed
+}
+
+/// CyberPower 0764:0501 declares Output.Voltage with the range of the high transfer point
+/// (e.g. 136..142): when the two ranges are equal, Output.Voltage becomes 0..511. (NUT 2.8.0
+/// announces the same fix for Input.Voltage but does not apply it; neither do we, so values
+/// stay identical.)
+fn fix_cps(desc: &mut ReportDescriptor) -> bool {
+    let Some(hvt) = by_id_usage(desc, 16, HIGH_VOLTAGE_TRANSFER) else {
+        return false;
+    };
+    let (min, max) = (desc.fields[hvt].logical_min, desc.fields[hvt].logical_max);
+    let Some(out) = by_id_usage(desc, 18, VOLTAGE) else {
+        return false;
+    };
+    if desc.fields[out].logical_min == min && desc.fields[out].logical_max == max {
+        desc.fields[out].logical_min = 0;
+        desc.fields[out].logical_max = 511;
+        return true;
+    }
+    false
+}
