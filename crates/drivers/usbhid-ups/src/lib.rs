@@ -5,11 +5,17 @@
 //! * [`report`]: field values in report buffers (decode, encode, logical/physical/unit
 //!   conversions).
 //! * [`usage`]: usage names and NUT's HID path strings.
+//! * [`mapping`]: the mapping model (NUT variable/command ⇄ HID path rows, conversions).
+//! * [`status`]: status bits → `ups.status`, `ups.alarm`, `input.transfer.reason`.
+//! * [`engine`]: the generic driver logic (walks, polls, interrupt reports) as a sans-IO engine.
 //! * [`subdriver`]: the subdrivers' vendor names and descriptor fixes.
 #![forbid(unsafe_code)]
 
 pub mod descriptor;
+pub mod engine;
+pub mod mapping;
 pub mod report;
+pub mod status;
 pub mod subdriver;
 pub mod usage;
 

@@ -3,58 +3,12 @@
 //! NUT 2.8.0 usbhid-ups printed for the same spec (`-DDDDD` dump, recorded in
 //! tests/fixtures/hid/debian-2.8.0/*.paths with provenance in their headers).
 
-use std::collections::HashMap;
-use std::path::PathBuf;
-
 use usbhid_ups::report::{format_g, logical_value, physical_value};
 use usbhid_ups::usage::path_to_string;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
-fn fixtures() -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../tests/fixtures/hid")
-}
-
-struct Spec {
-    vid: u16,
-    pid: u16,
-    desc: Vec<u8>,
-    feature: HashMap<u8, Vec<u8>>,
-    unknown_zero: bool,
-}
-
-fn hex_bytes(s: &str) -> Vec<u8> {
-    s.split_whitespace()
-        .map(|b| u8::from_str_radix(b, 16).expect("hex byte"))
-        .collect()
-}
-
-fn read_spec(name: &str) -> Spec {
-    let text = std::fs::read_to_string(fixtures().join(format!("{name}.spec"))).expect("spec");
-    let mut spec = Spec {
-        vid: 0,
-        pid: 0,
-        desc: Vec::new(),
-        feature: HashMap::new(),
-        unknown_zero: false,
-    };
-    for line in text.lines() {
-        let line = line.trim();
-        let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
-        match word {
-            "vid" => spec.vid = u16::from_str_radix(rest.trim(), 16).unwrap(),
-            "pid" => spec.pid = u16::from_str_radix(rest.trim(), 16).unwrap(),
-            "desc" => spec.desc.extend(hex_bytes(rest)),
-            "feature" => {
-                let (id, bytes) = rest.split_once(' ').unwrap();
-                spec.feature
-                    .insert(u8::from_str_radix(id, 16).unwrap(), hex_bytes(bytes));
-            }
-            "unknown" => spec.unknown_zero = rest.trim() == "zero",
-            _ => {}
-        }
-    }
-    spec
-}
+mod common;
+use common::{fixtures, hex_bytes, read_spec};
 
 fn subdriver_of(name: &str) -> Subdriver {
     match name.split('_').next().unwrap() {

@@ -1,8 +1,10 @@
 //! Subdrivers: vendor usage names and descriptor fixes (the mapping tables follow).
 
 use crate::descriptor::{ReportDescriptor, Usage};
+use crate::mapping::HidInfo;
 use crate::usage::UsageTable;
 
+pub mod apc;
 pub mod names_apc;
 pub mod names_belkin;
 pub mod names_mge;
@@ -34,6 +36,64 @@ impl Subdriver {
             Subdriver::TrippLite => names_tripplite::USAGES,
             Subdriver::Cps | Subdriver::Explore | Subdriver::Liebert | Subdriver::Salicru => &[],
         }
+    }
+
+    /// The subdriver's mapping table (empty for subdrivers not yet ported).
+    pub fn table(self) -> &'static [HidInfo] {
+        match self {
+            Subdriver::Apc => apc::TABLE,
+            _ => &[],
+        }
+    }
+
+    /// `driver.version.data` for the ported subdrivers.
+    pub fn name(self) -> Option<&'static str> {
+        match self {
+            Subdriver::Apc => Some(apc::NAME),
+            _ => None,
+        }
+    }
+
+    /// The identity variables usbhid-ups publishes from the USB device descriptor and
+    /// strings (`ups.mfr`, `ups.model`, `ups.serial` with their `device.*` mirrors,
+    /// `ups.vendorid`, `ups.productid`, and what the subdriver derives, e.g. APC's
+    /// `ups.firmware`), in publication order.
+    pub fn identity(
+        self,
+        vendor_id: u16,
+        product_id: u16,
+        mfr: Option<&str>,
+        product: Option<&str>,
+        serial: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let (mfr, model) = match self {
+            Subdriver::Apc => {
+                let (model, fw, aux) = apc::format_model(product);
+                if let Some(aux) = aux {
+                    out.push(("ups.firmware.aux".to_string(), aux));
+                }
+                if let Some(fw) = fw {
+                    out.push(("ups.firmware".to_string(), fw));
+                }
+                (apc::format_mfr(mfr), Some(model))
+            }
+            _ => (mfr.map(String::from), product.map(String::from)),
+        };
+        for (var, value) in [
+            ("mfr", mfr),
+            ("model", model),
+            ("serial", serial.map(String::from)),
+        ] {
+            if let Some(v) = value {
+                out.push((format!("ups.{var}"), v.clone()));
+                out.push((format!("device.{var}"), v));
+            }
+        }
+        out.push(("ups.vendorid".into(), format!("{vendor_id:04x}")));
+        out.push(("ups.productid".into(), format!("{product_id:04x}")));
+        out.push(("device.type".into(), "ups".into()));
+        out
     }
 
     /// Repairs known descriptor defects of this vendor's devices, as NUT 2.8.0 does after

@@ -1,0 +1,438 @@
+//! The generic driver logic of usbhid-ups as a sans-IO engine.
+//!
+//! The shell reads reports and feeds them in; the engine decides what to publish:
+//!
+//! 1. [`Engine::new`] binds a subdriver's table to a parsed descriptor (after its fixes).
+//! 2. Before each walk the shell asks [`Engine::reports_needed`] which report ids to GET
+//!    (Feature, [`Engine::buffer_len`] bytes), and files every answer with
+//!    [`Engine::file_report`] (a report that failed is simply not filed; interrupt-IN reports
+//!    are filed too, see [`Engine::interrupt_report`]).
+//! 3. [`Engine::init`] (once), then [`Engine::update`] per poll, produce the variables,
+//!    commands, flags and enumerations in [`Engine::state`], as NUT 2.8.0's walk does:
+//!    first table row with a readable path wins a variable, commands exist when their report
+//!    can be read, status rows collect bits that become `ups.status` and `ups.alarm`.
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use crate::descriptor::{ReportDescriptor, ReportType};
+use crate::mapping::{HidInfo, Target, hid_to_nut};
+use crate::report::physical_value;
+use crate::status::Status;
+use crate::usage::{UsageTable, string_to_path};
+
+/// A published variable's flags and enumeration (what upsd lists with LIST RW / ENUM).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct VarMeta {
+    pub rw: bool,
+    pub string_len: Option<usize>,
+    pub enums: Vec<String>,
+}
+
+/// The driver state a walk produces (NUT's dstate for this driver).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct State {
+    pub vars: BTreeMap<String, String>,
+    pub meta: BTreeMap<String, VarMeta>,
+    pub commands: BTreeSet<String>,
+}
+
+/// Options of usbhid-ups that change the generic logic.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct EngineOptions {
+    /// `onlinedischarge`: OL+DISCHRG means on battery.
+    pub onlinedischarge: bool,
+    /// `interruptonly`: read Input items (filled from the interrupt pipe) instead of Feature.
+    pub interrupt_only: bool,
+    /// `lowbatt`, `ondelay`, `offdelay` as given (NUT applies `strtol`).
+    pub lowbatt: Option<String>,
+    pub ondelay: Option<String>,
+    pub offdelay: Option<String>,
+}
+
+/// What a walk reads.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkMode {
+    /// Everything (first walk; after a reconnect).
+    Init,
+    /// Status and timers only (between full polls).
+    Quick,
+    /// All polled rows; `semi-static` ones only after a SET or command.
+    Full,
+}
+
+/// The engine for one device.
+pub struct Engine {
+    desc: ReportDescriptor,
+    table: &'static [HidInfo],
+    usages: UsageTable,
+    options: EngineOptions,
+    /// Field index bound to each table row (NUT's `hiddata`).
+    bound: Vec<Option<usize>>,
+    initialised: bool,
+    reports: HashMap<u8, Vec<u8>>,
+    strings: HashMap<u8, String>,
+    status: Status,
+    alarms: Vec<String>,
+    data_changed: bool,
+    pub state: State,
+}
+
+fn strtol(s: &str) -> i64 {
+    let t = s.trim_start();
+    let (neg, digits) = match t.as_bytes().first() {
+        Some(b'-') => (true, &t[1..]),
+        Some(b'+') => (false, &t[1..]),
+        _ => (false, t),
+    };
+    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
+    let v: i64 = digits[..end]
+        .parse()
+        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
+    if neg { -v } else { v }
+}
+
+impl Engine {
+    pub fn new(
+        desc: ReportDescriptor,
+        table: &'static [HidInfo],
+        usages: UsageTable,
+        options: EngineOptions,
+    ) -> Engine {
+        Engine {
+            bound: vec![None; table.len()],
+            desc,
+            table,
+            usages,
+            options,
+            initialised: false,
+            reports: HashMap::new(),
+            strings: HashMap::new(),
+            status: Status::default(),
+            alarms: Vec::new(),
+            data_changed: false,
+            state: State::default(),
+        }
+    }
+
+    pub fn descriptor(&self) -> &ReportDescriptor {
+        &self.desc
+    }
+
+    /// Bytes to ask GET_REPORT for (report id included).
+    pub fn buffer_len(&self, report_id: u8) -> usize {
+        self.desc.buffer_len(report_id)
+    }
+
+    /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
+    pub fn set_string(&mut self, index: u8, text: String) {
+        self.strings.insert(index, text);
+    }
+
+    /// Files a report that was read (first byte = report id). Shorter or longer answers are
+    /// kept as far as the buffer goes, as NUT does.
+    pub fn file_report(&mut self, bytes: &[u8]) {
+        let Some(&id) = bytes.first() else { return };
+        let mut buf = vec![0u8; self.desc.buffer_len(id)];
+        if let Some(old) = self.reports.get(&id) {
+            let n = old.len().min(buf.len());
+            buf[..n].copy_from_slice(&old[..n]);
+        }
+        let n = bytes.len().min(buf.len());
+        buf[..n].copy_from_slice(&bytes[..n]);
+        self.reports.insert(id, buf);
+    }
+
+    /// Forgets all filed reports (the shell does this before re-reading for a new poll).
+    pub fn clear_reports(&mut self) {
+        self.reports.clear();
+    }
+
+    /// Marks that a SET or command changed data: the next full walk re-reads semi-static rows.
+    pub fn data_changed(&mut self) {
+        self.data_changed = true;
+    }
+
+    fn kind(&self) -> ReportType {
+        if self.options.interrupt_only {
+            ReportType::Input
+        } else {
+            ReportType::Feature
+        }
+    }
+
+    fn wanted(&self, row: &HidInfo, mode: WalkMode) -> bool {
+        match mode {
+            WalkMode::Init => true,
+            WalkMode::Quick => row.flags.quick_poll,
+            WalkMode::Full => {
+                !(row.flags.absent || row.flags.static_ || matches!(row.target, Target::Command(_)))
+                    && (!row.flags.semi_static || self.data_changed)
+            }
+        }
+    }
+
+    /// The report ids a walk of this mode reads, ascending.
+    pub fn reports_needed(&self, mode: WalkMode) -> Vec<u8> {
+        let kind = self.kind();
+        let mut ids = BTreeSet::new();
+        for (i, row) in self.table.iter().enumerate() {
+            if !self.wanted(row, mode) || row.flags.absent {
+                continue;
+            }
+            let field = match (mode, self.bound[i]) {
+                (_, Some(f)) => Some(f),
+                (WalkMode::Init, None) if !self.initialised => {
+                    string_to_path(row.path, self.usages).and_then(|p| {
+                        self.desc
+                            .fields
+                            .iter()
+                            .position(|f| f.kind == kind && f.path == p)
+                    })
+                }
+                _ => None,
+            };
+            if let Some(f) = field {
+                ids.insert(self.desc.fields[f].report_id);
+            }
+        }
+        ids.into_iter().collect()
+    }
+
+    fn value_of(&self, field: usize) -> Option<f64> {
+        let f = &self.desc.fields[field];
+        self.reports
+            .get(&f.report_id)
+            .map(|buf| physical_value(buf, f))
+    }
+
+    /// Applies one row's value (NUT's `ups_infoval_set`): returns true when a variable was set.
+    fn infoval_set(&mut self, row: &HidInfo, value: f64) -> bool {
+        let strings = &self.strings;
+        let lookup = |i: u8| strings.get(&i).cloned();
+        let Some(conversion) = row.conversion.as_ref() else {
+            return false;
+        };
+        let Some(text) = hid_to_nut(conversion, value, &lookup) else {
+            return false;
+        };
+        match row.target {
+            Target::Status => {
+                self.status.apply(&text);
+                false
+            }
+            Target::Alarm => {
+                self.alarms.push(text);
+                false
+            }
+            Target::Var(name) => {
+                self.state.vars.insert(name.to_string(), text);
+                true
+            }
+            Target::Command(_) => false,
+        }
+    }
+
+    /// The first walk: binds rows to fields and publishes everything readable, then applies
+    /// the `lowbatt`/`ondelay`/`offdelay` options and adds the composite commands.
+    pub fn init(&mut self) {
+        let kind = self.kind();
+        for (i, row) in self.table.iter().enumerate() {
+            if self.bound[i].is_none() {
+                let Some(path) = string_to_path(row.path, self.usages) else {
+                    continue;
+                };
+                let Some(f) = self
+                    .desc
+                    .fields
+                    .iter()
+                    .position(|f| f.kind == kind && f.path == path)
+                else {
+                    continue;
+                };
+                self.bound[i] = Some(f);
+                let name = row.name();
+                if row.flags.absent {
+                    if !self.state.vars.contains_key(name) {
+                        self.state
+                            .vars
+                            .insert(name.to_string(), row.default.unwrap_or("").to_string());
+                        self.state.meta.insert(
+                            name.to_string(),
+                            VarMeta {
+                                rw: row.var_flags.rw,
+                                string_len: row.var_flags.string,
+                                enums: Vec::new(),
+                            },
+                        );
+                    }
+                    continue;
+                }
+                if !name.starts_with("ups.alarm") && self.state.vars.contains_key(name) {
+                    self.bound[i] = None;
+                    continue;
+                }
+            }
+            if row.flags.absent {
+                continue;
+            }
+            let Some(f) = self.bound[i] else { continue };
+            let Some(value) = self.value_of(f) else {
+                continue;
+            };
+            if let Target::Command(name) = row.target {
+                self.state.commands.insert(name.to_string());
+                continue;
+            }
+            if !self.infoval_set(row, value) {
+                continue;
+            }
+            let mut meta = VarMeta {
+                rw: row.var_flags.rw,
+                string_len: row.var_flags.string,
+                enums: Vec::new(),
+            };
+            if row.flags.enumerated
+                && row.var_flags.rw
+                && let Some(crate::mapping::Conversion::Lookup(table)) = row.conversion
+            {
+                meta.enums = table.iter().map(|(_, n)| (*n).to_string()).collect();
+            }
+            self.state.meta.insert(row.name().to_string(), meta);
+        }
+        self.initialised = true;
+        for (var, value) in [
+            ("battery.charge.low", self.options.lowbatt.clone()),
+            ("ups.delay.start", self.options.ondelay.clone()),
+            ("ups.delay.shutdown", self.options.offdelay.clone()),
+        ] {
+            if let Some(v) = value
+                && self.state.vars.contains_key(var)
+            {
+                self.state
+                    .vars
+                    .insert(var.to_string(), strtol(&v).to_string());
+            }
+        }
+        let has = |name: &str| {
+            self.table.iter().enumerate().any(|(i, r)| {
+                matches!(r.target, Target::Command(n) if n == name) && self.bound[i].is_some()
+            })
+        };
+        let (off, on) = (has("load.off.delay"), has("load.on.delay"));
+        if off {
+            self.state.commands.insert("load.off".into());
+        }
+        if on {
+            self.state.commands.insert("load.on".into());
+        }
+        if off && on {
+            self.state.commands.insert("shutdown.return".into());
+            self.state.commands.insert("shutdown.stayoff".into());
+        }
+        self.finish(WalkMode::Full);
+    }
+
+    /// One poll: a full walk (`full`) or a quick one, then `ups.status` (and on full walks
+    /// `ups.alarm`) from the collected bits.
+    pub fn update(&mut self, full: bool) {
+        let mode = if full {
+            WalkMode::Full
+        } else {
+            WalkMode::Quick
+        };
+        if full {
+            self.alarms.clear();
+        }
+        for (i, row) in self.table.iter().enumerate() {
+            if !self.wanted(row, mode) {
+                continue;
+            }
+            let Some(f) = self.bound[i] else { continue };
+            let Some(value) = self.value_of(f) else {
+                continue;
+            };
+            if matches!(row.target, Target::Command(_)) {
+                continue;
+            }
+            self.infoval_set(row, value);
+        }
+        if full {
+            self.data_changed = false;
+        }
+        self.finish(mode);
+    }
+
+    /// Applies an interrupt-IN report: every Input field of it that the table uses (through
+    /// the Feature field of the same path, else the Input one) updates its row.
+    pub fn interrupt_report(&mut self, bytes: &[u8]) {
+        let Some(&id) = bytes.first() else { return };
+        self.file_report(bytes);
+        let kind = self.kind();
+        let inputs: Vec<usize> = (0..self.desc.fields.len())
+            .filter(|&i| {
+                self.desc.fields[i].report_id == id && self.desc.fields[i].kind == ReportType::Input
+            })
+            .collect();
+        for input in inputs {
+            let Some(value) = self.value_of(input) else {
+                continue;
+            };
+            let path = self.desc.fields[input].path.clone();
+            let found = self
+                .desc
+                .fields
+                .iter()
+                .position(|f| f.kind == kind && f.path == path)
+                .or_else(|| {
+                    (!self.options.interrupt_only)
+                        .then(|| {
+                            self.desc
+                                .fields
+                                .iter()
+                                .position(|f| f.kind == ReportType::Input && f.path == path)
+                        })
+                        .flatten()
+                });
+            let Some(found) = found else { continue };
+            let Some(row) = self
+                .table
+                .iter()
+                .enumerate()
+                .find(|(i, r)| !r.flags.absent && self.bound[*i] == Some(found))
+                .map(|(_, r)| *r)
+            else {
+                continue;
+            };
+            self.infoval_set(&row, value);
+        }
+    }
+
+    fn finish(&mut self, mode: WalkMode) {
+        let words = self.status.words(self.options.onlinedischarge);
+        self.state.vars.insert("ups.status".into(), words.join(" "));
+        match self.status.transfer_reason() {
+            Some(r) => {
+                self.state
+                    .vars
+                    .insert("input.transfer.reason".into(), r.into());
+            }
+            None => {
+                self.state.vars.remove("input.transfer.reason");
+            }
+        }
+        if mode != WalkMode::Quick {
+            let mut alarms: Vec<String> = self.alarms.clone();
+            alarms.extend(self.status.alarms().into_iter().map(String::from));
+            if alarms.is_empty() {
+                self.state.vars.remove("ups.alarm");
+            } else {
+                self.state.vars.insert("ups.alarm".into(), alarms.join(" "));
+            }
+        }
+    }
+
+    /// The collected status bits.
+    pub fn status(&self) -> Status {
+        self.status
+    }
+}

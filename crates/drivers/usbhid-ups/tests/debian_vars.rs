@@ -1,0 +1,89 @@
+//! For the fixtures of each ported subdriver, the variables our engine derives from the spec
+//! (descriptor + reports + strings) equal what Debian's NUT 2.8.0 usbhid-ups publishes through
+//! the libusb stand-in (`-d 1` dump, tests/fixtures/hid/debian-2.8.0/*.vars), driver.* aside.
+
+use std::collections::BTreeMap;
+
+use usbhid_ups::engine::{Engine, EngineOptions};
+use usbhid_ups::{ReportDescriptor, Subdriver};
+
+mod common;
+use common::{fixtures, read_spec};
+
+/// What our core publishes after initialisation and the first full poll.
+fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
+    let spec = read_spec(name);
+    let mut desc = ReportDescriptor::parse(&spec.desc).unwrap();
+    sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
+    let mut engine = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
+    let s = |i: u8| spec.strings.get(&i).map(String::as_str);
+    let mut vars: BTreeMap<String, String> = sub
+        .identity(
+            spec.vid,
+            spec.pid,
+            s(spec.imfr),
+            s(spec.iproduct),
+            s(spec.iserial),
+        )
+        .into_iter()
+        .collect();
+    for (i, t) in &spec.strings {
+        engine.set_string(*i, t.clone());
+    }
+    for report in spec.feature.values() {
+        engine.file_report(report);
+    }
+    engine.init();
+    engine.update(true);
+    vars.extend(engine.state.vars.clone());
+    vars
+}
+
+fn debian_vars(name: &str) -> BTreeMap<String, String> {
+    let text =
+        std::fs::read_to_string(fixtures().join(format!("debian-2.8.0/{name}.vars"))).unwrap();
+    text.lines()
+        .filter(|l| !l.starts_with('#') && !l.starts_with("driver."))
+        .map(|l| {
+            let (k, v) = l.split_once(": ").unwrap_or((l.trim_end_matches(':'), ""));
+            (k.to_string(), v.to_string())
+        })
+        .collect()
+}
+
+fn check(names: &[&str], sub: Subdriver) {
+    let mut diffs = Vec::new();
+    for name in names {
+        let ours = our_vars(name, sub);
+        let debian = debian_vars(name);
+        for (k, v) in &debian {
+            match ours.get(k) {
+                Some(o) if o == v => {}
+                other => diffs.push(format!("{name}: {k}: debian {v:?}, ours {other:?}")),
+            }
+        }
+        for (k, v) in &ours {
+            if !debian.contains_key(k) {
+                diffs.push(format!("{name}: {k}: ours {v:?}, debian has none"));
+            }
+        }
+    }
+    assert!(
+        diffs.is_empty(),
+        "{} differences:\n{}",
+        diffs.len(),
+        diffs.join("\n")
+    );
+}
+
+#[test]
+fn apc_fixtures_publish_as_debian() {
+    check(
+        &[
+            "apc_back-ups-rs-1000g",
+            "apc_back-ups-xs-1400u",
+            "apc_smart-ups-x-750",
+        ],
+        Subdriver::Apc,
+    );
+}
