@@ -15,7 +15,7 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::descriptor::{ReportDescriptor, ReportType};
-use crate::mapping::{HidInfo, Target, hid_to_nut};
+use crate::mapping::{Conversion, Function, HidInfo, Target, hid_to_nut, parse_c_double};
 use crate::report::physical_value;
 use crate::status::Status;
 use crate::usage::{UsageTable, string_to_path};
@@ -60,6 +60,38 @@ pub enum WalkMode {
     Full,
 }
 
+/// One step of an instant command, SET or shutdown, for the shell to perform in order.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// SET_REPORT(Feature, id) with these bytes (report id first). If it fails, the command
+    /// fails and the remaining actions are not performed.
+    SetReport { report_id: u8, data: Vec<u8> },
+    /// Pause before the next action (NUT waits 125 ms between the two halves of
+    /// shutdown.return/stayoff: some Tripp Lite units drop commands that come too fast).
+    WaitMs(u64),
+}
+
+/// Why an instant command or SET was refused (nothing was sent).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CommandError {
+    /// No such command/variable for this device (NUT: INVALID / UNKNOWN).
+    #[error("{0}: not supported by this device")]
+    Unknown(String),
+    /// The variable is not writable.
+    #[error("{0}: not writable")]
+    ReadOnly(String),
+    /// The value has no HID equivalent in the row's lookup table.
+    #[error("{name}: invalid value {value:?}")]
+    InvalidValue { name: String, value: String },
+    /// The field is constant: NUT refuses to write it.
+    #[error("{0}: the HID field is constant")]
+    Constant(String),
+}
+
+fn atol(s: &str) -> i64 {
+    strtol(s)
+}
+
 /// The engine for one device.
 pub struct Engine {
     desc: ReportDescriptor,
@@ -74,6 +106,9 @@ pub struct Engine {
     status: Status,
     alarms: Vec<String>,
     data_changed: bool,
+    /// CyberPower 0764:0501: decide once whether battery voltages need a 2/3 scale.
+    cps_scale_check: bool,
+    battery_scale: Option<f64>,
     pub state: State,
 }
 
@@ -110,6 +145,8 @@ impl Engine {
             status: Status::default(),
             alarms: Vec::new(),
             data_changed: false,
+            cps_scale_check: false,
+            battery_scale: None,
             state: State::default(),
         }
     }
@@ -121,6 +158,13 @@ impl Engine {
     /// Bytes to ask GET_REPORT for (report id included).
     pub fn buffer_len(&self, report_id: u8) -> usize {
         self.desc.buffer_len(report_id)
+    }
+
+    /// Enables CyberPower's battery-voltage scale check (NUT does it for 0764:0501): the
+    /// first battery.voltage reading more than 1.4× battery.voltage.nominal makes all
+    /// readings scale by 2/3.
+    pub fn enable_cps_battery_scale_check(&mut self) {
+        self.cps_scale_check = true;
     }
 
     /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
@@ -212,9 +256,26 @@ impl Engine {
         let Some(conversion) = row.conversion.as_ref() else {
             return false;
         };
-        let Some(text) = hid_to_nut(conversion, value, &lookup) else {
+        let Some(mut text) = hid_to_nut(conversion, value, &lookup) else {
             return false;
         };
+        if matches!(conversion, Conversion::Fun(Function::CpsBattVolt)) {
+            if self.cps_scale_check && self.battery_scale.is_none() {
+                let nominal = self
+                    .state
+                    .vars
+                    .get("battery.voltage.nominal")
+                    .map(|v| parse_c_double(v));
+                if let Some(nominal) = nominal.filter(|n| *n != 0.0) {
+                    self.battery_scale = Some(if value / nominal > 1.4 {
+                        2.0 / 3.0
+                    } else {
+                        1.0
+                    });
+                }
+            }
+            text = format!("{:.1}", self.battery_scale.unwrap_or(1.0) * value);
+        }
         match row.target {
             Target::Status => {
                 self.status.apply(&text);
@@ -293,7 +354,7 @@ impl Engine {
             };
             if row.flags.enumerated
                 && row.var_flags.rw
-                && let Some(crate::mapping::Conversion::Lookup(table)) = row.conversion
+                && let Some(Conversion::Lookup(table)) = row.conversion
             {
                 meta.enums = table.iter().map(|(_, n)| (*n).to_string()).collect();
             }
@@ -429,6 +490,140 @@ impl Engine {
                 self.state.vars.insert("ups.alarm".into(), alarms.join(" "));
             }
         }
+    }
+
+    /// The first bound row for a NUT name (NUT's `find_nut_info`, case-insensitive).
+    fn find_row(&self, name: &str) -> Option<(usize, &'static HidInfo)> {
+        let table = self.table;
+        table
+            .iter()
+            .enumerate()
+            .find(|(i, r)| r.name().eq_ignore_ascii_case(name) && self.bound[*i].is_some())
+    }
+
+    /// Writes a physical value to a field: updates the report buffer and returns the
+    /// SET_REPORT to send (NUT's `HIDSetDataValue`). All buffers count as stale afterwards:
+    /// the shell re-reads before the next walk.
+    fn set_field(&mut self, name: &str, field: usize, value: f64) -> Result<Action, CommandError> {
+        let f = self.desc.fields[field].clone();
+        if f.attribute == 0x01 {
+            return Err(CommandError::Constant(name.to_string()));
+        }
+        let logical = crate::report::logical_for_set(&f, value);
+        let len = self.desc.buffer_len(f.report_id);
+        let buf = self.reports.entry(f.report_id).or_insert_with(|| {
+            let mut b = vec![0u8; len];
+            b[0] = f.report_id;
+            b
+        });
+        buf[0] = f.report_id;
+        crate::report::write_bits(buf, &f, logical);
+        self.data_changed = true;
+        Ok(Action::SetReport {
+            report_id: f.report_id,
+            data: buf.clone(),
+        })
+    }
+
+    fn hid_value(row: &HidInfo, name: &str, value: &str) -> Result<f64, CommandError> {
+        match row.conversion {
+            Some(ref c @ Conversion::Lookup(_)) | Some(ref c @ Conversion::Fun(_)) => {
+                crate::mapping::nut_to_hid(Some(c), value).ok_or_else(|| {
+                    CommandError::InvalidValue {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    }
+                })
+            }
+            _ => Ok(atol(value) as f64),
+        }
+    }
+
+    /// An instant command (NUT's `instcmd`): the actions to perform, or why not.
+    /// `beeper.on`/`beeper.off` are the old names of `beeper.enable`/`beeper.disable`;
+    /// `load.on`, `load.off`, `shutdown.return` and `shutdown.stayoff` are composed from the
+    /// delay commands when the table has no row of their own.
+    pub fn instcmd(
+        &mut self,
+        name: &str,
+        extra: Option<&str>,
+    ) -> Result<Vec<Action>, CommandError> {
+        if name.eq_ignore_ascii_case("beeper.off") {
+            return self.instcmd("beeper.disable", None);
+        }
+        if name.eq_ignore_ascii_case("beeper.on") {
+            return self.instcmd("beeper.enable", None);
+        }
+        let Some((i, row)) = self.find_row(name) else {
+            let lower = name.to_ascii_lowercase();
+            return match lower.as_str() {
+                "load.on" => self.instcmd("load.on.delay", Some("0")),
+                "load.off" => self.instcmd("load.off.delay", Some("0")),
+                "shutdown.return" | "shutdown.stayoff" => {
+                    let stay = lower == "shutdown.stayoff";
+                    let mut actions = Vec::new();
+                    if self.state.vars.contains_key("ups.start.auto") {
+                        // NUT ignores the outcome of this SET.
+                        if let Ok(mut a) =
+                            self.setvar("ups.start.auto", if stay { "no" } else { "yes" })
+                        {
+                            actions.append(&mut a);
+                        }
+                    }
+                    let start = if stay {
+                        Some("-1".to_string())
+                    } else {
+                        self.state.vars.get("ups.delay.start").cloned()
+                    };
+                    actions.extend(self.instcmd("load.on.delay", start.as_deref())?);
+                    actions.push(Action::WaitMs(125));
+                    let off = self.state.vars.get("ups.delay.shutdown").cloned();
+                    actions.extend(self.instcmd("load.off.delay", off.as_deref())?);
+                    Ok(actions)
+                }
+                _ => Err(CommandError::Unknown(name.to_string())),
+            };
+        };
+        if !matches!(row.target, Target::Command(_)) {
+            return Err(CommandError::Unknown(name.to_string()));
+        }
+        let value = extra.or(row.default).unwrap_or("");
+        let value = Self::hid_value(row, name, value)?;
+        let field = self.bound[i].expect("find_row returns bound rows");
+        Ok(vec![self.set_field(name, field, value)?])
+    }
+
+    /// A SET VAR (NUT's `setvar`): driver-side variables change at once (no action), others
+    /// give the SET_REPORT to send.
+    pub fn setvar(&mut self, name: &str, value: &str) -> Result<Vec<Action>, CommandError> {
+        let Some((i, row)) = self.find_row(name) else {
+            return Err(CommandError::Unknown(name.to_string()));
+        };
+        if !row.var_flags.rw {
+            return Err(CommandError::ReadOnly(name.to_string()));
+        }
+        if row.flags.absent {
+            self.state
+                .vars
+                .insert(row.name().to_string(), value.to_string());
+            return Ok(Vec::new());
+        }
+        let hid = Self::hid_value(row, name, value)?;
+        let field = self.bound[i].expect("find_row returns bound rows");
+        Ok(vec![self.set_field(name, field, hid)?])
+    }
+
+    /// The shutdown sequence (NUT's `upsdrv_shutdown`): alternatives in order; the shell
+    /// performs the first one that can be planned and, if one of its SET_REPORTs fails, moves
+    /// on to the next. None left: the shutdown failed.
+    pub fn shutdown_plans(&mut self) -> Vec<(&'static str, Vec<Action>)> {
+        let mut plans = Vec::new();
+        for name in ["shutdown.return", "shutdown.reboot", "load.off.delay"] {
+            if let Ok(actions) = self.instcmd(name, None) {
+                plans.push((name, actions));
+            }
+        }
+        plans
     }
 
     /// The collected status bits.

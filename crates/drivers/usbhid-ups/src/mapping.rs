@@ -64,6 +64,11 @@ pub enum Function {
     DivideBy10,
     /// Kelvin → Celsius (`%.1f`) when the value lies in 273..=373, else already Celsius.
     KelvinCelsius,
+    /// CyberPower battery charge: capped at 100, `%.0f`.
+    CpsBattCharge,
+    /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
+    /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
+    CpsBattVolt,
 }
 
 /// One row of a subdriver's table.
@@ -241,6 +246,8 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
         Function::Hex => format!("{:08x}", v),
         Function::StringId => strings((value as i64).clamp(0, 255) as u8).unwrap_or_default(),
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
+        Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
+        Function::CpsBattVolt => format!("{value:.1}"),
         Function::KelvinCelsius => {
             if (273.0..=373.0).contains(&value) {
                 format!("{:.1}", value - 273.15)

@@ -16,6 +16,7 @@ fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
     let mut desc = ReportDescriptor::parse(&spec.desc).unwrap();
     sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
     let mut engine = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
+    sub.prepare(spec.vid, spec.pid, &mut engine);
     let s = |i: u8| spec.strings.get(&i).map(String::as_str);
     let mut vars: BTreeMap<String, String> = sub
         .identity(
@@ -86,4 +87,9 @@ fn apc_fixtures_publish_as_debian() {
         ],
         Subdriver::Apc,
     );
+}
+
+#[test]
+fn cyberpower_fixture_publishes_as_debian() {
+    check(&["cyberpower_cp1500pfclcd"], Subdriver::Cps);
 }

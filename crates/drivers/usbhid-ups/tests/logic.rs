@@ -232,3 +232,74 @@ fn interrupt_report_changes_status_without_a_poll() {
     e.update(false);
     assert_eq!(e.state.vars["ups.status"], "OB DISCHRG");
 }
+
+#[test]
+fn cyberpower_battery_voltage_scale_is_decided_once() {
+    // A minimal CyberPower-like descriptor: PowerSummary.ConfigVoltage (report 1) and
+    // PowerSummary.Voltage (report 2), 8-bit, no units.
+    let desc = [
+        0x05, 0x84, 0x09, 0x04, 0xa1, 0x01, 0x09, 0x24, 0xa1, 0x00, 0x75, 0x08, 0x95, 0x01, 0x15,
+        0x00, 0x26, 0xff, 0x00, 0x85, 0x01, 0x09, 0x40, 0xb1, 0x02, 0x85, 0x02, 0x09, 0x30, 0xb1,
+        0x02, 0xc0, 0xc0,
+    ];
+    let sub = Subdriver::Cps;
+    let mut e = Engine::new(
+        ReportDescriptor::parse(&desc).unwrap(),
+        sub.table(),
+        sub.usages(),
+        EngineOptions::default(),
+    );
+    sub.prepare(0x0764, 0x0501, &mut e);
+    e.file_report(&[1, 24]);
+    e.file_report(&[2, 36]); // 1.5 × nominal: the unit reports 3/2 of the real voltage
+    e.init();
+    assert_eq!(e.state.vars["battery.voltage"], "24.0");
+    e.file_report(&[2, 30]);
+    e.update(true);
+    assert_eq!(
+        e.state.vars["battery.voltage"], "20.0",
+        "the scale stays once decided"
+    );
+    // Other CyberPower products are not checked.
+    let mut other = Engine::new(
+        ReportDescriptor::parse(&desc).unwrap(),
+        sub.table(),
+        sub.usages(),
+        EngineOptions::default(),
+    );
+    sub.prepare(0x0764, 0x0601, &mut other);
+    other.file_report(&[1, 24]);
+    other.file_report(&[2, 36]);
+    other.init();
+    assert_eq!(other.state.vars["battery.voltage"], "36.0");
+}
+
+#[test]
+fn setvar_and_instcmd_errors_and_driver_side_variables() {
+    let mut e = apc_engine(EngineOptions::default());
+    e.init();
+    assert_eq!(e.setvar("ups.delay.shutdown", "45"), Ok(vec![]));
+    assert_eq!(e.state.vars["ups.delay.shutdown"], "45");
+    assert!(matches!(
+        e.setvar("battery.charge", "5"),
+        Err(usbhid_ups::engine::CommandError::ReadOnly(_))
+    ));
+    assert!(matches!(
+        e.setvar("input.sensitivity", "extreme"),
+        Err(usbhid_ups::engine::CommandError::InvalidValue { .. })
+    ));
+    assert!(matches!(
+        e.instcmd("no.such.command", None),
+        Err(usbhid_ups::engine::CommandError::Unknown(_))
+    ));
+    // input.sensitivity "high" = 2: one SET_REPORT starting with its report id; filing it back
+    // (as the device would answer) reads "high".
+    let actions = e.setvar("input.sensitivity", "high").unwrap();
+    let [usbhid_ups::engine::Action::SetReport { report_id, data }] = actions.as_slice() else {
+        panic!("one SET_REPORT expected: {actions:?}")
+    };
+    assert_eq!(data[0], *report_id);
+    e.file_report(data);
+    e.update(true);
+    assert_eq!(e.state.vars["input.sensitivity"], "high");
+}

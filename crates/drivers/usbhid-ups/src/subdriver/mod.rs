@@ -5,6 +5,7 @@ use crate::mapping::HidInfo;
 use crate::usage::UsageTable;
 
 pub mod apc;
+pub mod cps;
 pub mod names_apc;
 pub mod names_belkin;
 pub mod names_mge;
@@ -42,6 +43,7 @@ impl Subdriver {
     pub fn table(self) -> &'static [HidInfo] {
         match self {
             Subdriver::Apc => apc::TABLE,
+            Subdriver::Cps => cps::TABLE,
             _ => &[],
         }
     }
@@ -50,6 +52,7 @@ impl Subdriver {
     pub fn name(self) -> Option<&'static str> {
         match self {
             Subdriver::Apc => Some(apc::NAME),
+            Subdriver::Cps => Some(cps::NAME),
             _ => None,
         }
     }
@@ -78,6 +81,10 @@ impl Subdriver {
                 }
                 (apc::format_mfr(mfr), Some(model))
             }
+            Subdriver::Cps => (
+                Some(mfr.unwrap_or("CPS").to_string()),
+                product.map(String::from),
+            ),
             _ => (mfr.map(String::from), product.map(String::from)),
         };
         for (var, value) in [
@@ -94,6 +101,13 @@ impl Subdriver {
         out.push(("ups.productid".into(), format!("{product_id:04x}")));
         out.push(("device.type".into(), "ups".into()));
         out
+    }
+
+    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check).
+    pub fn prepare(self, vendor_id: u16, product_id: u16, engine: &mut crate::engine::Engine) {
+        if self == Subdriver::Cps && vendor_id == 0x0764 && product_id == 0x0501 {
+            engine.enable_cps_battery_scale_check();
+        }
     }
 
     /// Repairs known descriptor defects of this vendor's devices, as NUT 2.8.0 does after
