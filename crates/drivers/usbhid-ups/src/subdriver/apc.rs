@@ -3,9 +3,6 @@
 use crate::mapping::{Conversion, Function, HidInfo as H, tables};
 use crate::status::tables as st;
 
-/// `driver.version.data`.
-pub const NAME: &str = "APC HID 0.98";
-
 /// Product ids this subdriver supports outright (051d:0000 serial kit, 0002, 0003 5G).
 pub const PRODUCTS: &[u16] = &[0x0000, 0x0002, 0x0003];
 

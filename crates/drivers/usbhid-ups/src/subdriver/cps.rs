@@ -11,8 +11,6 @@
 use crate::mapping::{Conversion, Function, HidInfo as H, tables};
 use crate::status::tables as st;
 
-pub const NAME: &str = "CyberPower HID 0.6";
-
 /// Product ids supported outright.
 pub const PRODUCTS: &[u16] = &[0x0005, 0x0501, 0x0601];
 

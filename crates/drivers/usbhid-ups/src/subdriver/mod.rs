@@ -11,22 +11,75 @@ pub mod names_belkin;
 pub mod names_mge;
 pub mod names_powercom;
 pub mod names_tripplite;
+pub mod select;
 
 /// The subdrivers of NUT 2.8.0's usbhid-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Subdriver {
     Apc,
+    Arduino,
     Belkin,
     Cps,
+    DeltaUps,
+    Ever,
     Explore,
+    Idowell,
+    Legrand,
     Liebert,
     Mge,
+    Openups,
     Powercom,
+    Powervar,
     Salicru,
     TrippLite,
 }
 
 impl Subdriver {
+    /// `driver.version.data`: the subdriver's name and version as NUT 2.8.0 publishes it.
+    pub fn version(self) -> &'static str {
+        match self {
+            Subdriver::Apc => "APC HID 0.98",
+            Subdriver::Arduino => "Arduino HID 0.2",
+            Subdriver::Belkin => "Belkin/Liebert HID 0.18",
+            Subdriver::Cps => "CyberPower HID 0.6",
+            Subdriver::DeltaUps => "Delta UPS HID 0.6",
+            Subdriver::Ever => "Ever HID 0.1",
+            Subdriver::Explore => "EXPLORE HID 0.2",
+            Subdriver::Idowell => "iDowell HID 0.2",
+            Subdriver::Legrand => "Legrand HID 0.2",
+            Subdriver::Liebert => "Phoenixtec/Liebert HID 0.41",
+            Subdriver::Mge => "MGE HID 1.46",
+            Subdriver::Openups => "openUPS HID 0.5",
+            Subdriver::Powercom => "PowerCOM HID 0.6",
+            Subdriver::Powervar => "Powervar HID 0.20",
+            Subdriver::Salicru => "Salicru HID 0.3",
+            Subdriver::TrippLite => "TrippLite HID 0.84",
+        }
+    }
+
+    /// The short name `subdriver=` accepts besides a prefix of [`Subdriver::version`]
+    /// (the C file stem: `apc`, `cps`, `mge`, `tripplite`, …).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Subdriver::Apc => "apc",
+            Subdriver::Arduino => "arduino",
+            Subdriver::Belkin => "belkin",
+            Subdriver::Cps => "cps",
+            Subdriver::DeltaUps => "delta_ups",
+            Subdriver::Ever => "ever",
+            Subdriver::Explore => "explore",
+            Subdriver::Idowell => "idowell",
+            Subdriver::Legrand => "legrand",
+            Subdriver::Liebert => "liebert",
+            Subdriver::Mge => "mge",
+            Subdriver::Openups => "openups",
+            Subdriver::Powercom => "powercom",
+            Subdriver::Powervar => "powervar",
+            Subdriver::Salicru => "salicru",
+            Subdriver::TrippLite => "tripplite",
+        }
+    }
+
     /// The vendor usage names this subdriver prints and accepts in paths.
     pub fn usages(self) -> UsageTable {
         match self {
@@ -35,7 +88,7 @@ impl Subdriver {
             Subdriver::Mge => names_mge::USAGES,
             Subdriver::Powercom => names_powercom::USAGES,
             Subdriver::TrippLite => names_tripplite::USAGES,
-            Subdriver::Cps | Subdriver::Explore | Subdriver::Liebert | Subdriver::Salicru => &[],
+            _ => &[],
         }
     }
 
@@ -48,13 +101,10 @@ impl Subdriver {
         }
     }
 
-    /// `driver.version.data` for the ported subdrivers.
-    pub fn name(self) -> Option<&'static str> {
-        match self {
-            Subdriver::Apc => Some(apc::NAME),
-            Subdriver::Cps => Some(cps::NAME),
-            _ => None,
-        }
+    /// True when this subdriver's mapping table is ported (the others publish only the
+    /// identity variables for now).
+    pub fn is_ported(self) -> bool {
+        !self.table().is_empty()
     }
 
     /// The identity variables usbhid-ups publishes from the USB device descriptor and
