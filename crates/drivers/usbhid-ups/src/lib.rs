@@ -8,11 +8,13 @@
 //! * [`mapping`]: the mapping model (NUT variable/command ⇄ HID path rows, conversions).
 //! * [`status`]: status bits → `ups.status`, `ups.alarm`, `input.transfer.reason`.
 //! * [`engine`]: the generic driver logic (walks, polls, interrupt reports) as a sans-IO engine.
+//! * [`fuzzing`]: entry points for fuzz targets (descriptor, reports, engine).
 //! * [`subdriver`]: the subdrivers' vendor names and descriptor fixes.
 #![forbid(unsafe_code)]
 
 pub mod descriptor;
 pub mod engine;
+pub mod fuzzing;
 pub mod mapping;
 pub mod report;
 pub mod status;

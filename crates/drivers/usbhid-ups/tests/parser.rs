@@ -234,3 +234,24 @@ fn values_below_logical_minimum_clamp_to_it() {
     let d = ReportDescriptor::parse(&one_field(&[0x15, 0xff, 0x26, 0xff, 0x7f], 0x68)).unwrap();
     assert_eq!(logical_value(&[1, 0xfe, 0xff], &d.fields[0]), -1);
 }
+
+proptest! {
+    #[test]
+    fn fuzz_entry_points_never_panic(data in proptest::collection::vec(any::<u8>(), 0..1500)) {
+        usbhid_ups::fuzzing::descriptor(&data);
+        usbhid_ups::fuzzing::reports(&data);
+        usbhid_ups::fuzzing::engine(&data);
+    }
+
+    #[test]
+    fn engine_on_a_real_descriptor_never_panics(reports in proptest::collection::vec(any::<u8>(), 0..600)) {
+        // A real APC descriptor (so rows bind) with arbitrary report bytes.
+        let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../../tests/fixtures/hid/apc_back-ups-xs-1400u.spec")).unwrap();
+        let desc: Vec<u8> = text.lines().filter_map(|l| l.strip_prefix("desc ")).flat_map(|l| l.split_whitespace().map(|b| u8::from_str_radix(b, 16).unwrap())).collect();
+        let mut data = (desc.len() as u16).to_le_bytes().to_vec();
+        data.extend(&desc);
+        data.extend(reports);
+        prop_assert_eq!(usbhid_ups::fuzzing::split(&data).0, &desc[..]);
+        usbhid_ups::fuzzing::engine(&data);
+    }
+}
