@@ -93,3 +93,36 @@ fn apc_fixtures_publish_as_debian() {
 fn cyberpower_fixture_publishes_as_debian() {
     check(&["cyberpower_cp1500pfclcd"], Subdriver::Cps);
 }
+
+/// The instant commands found while initialising equal those Debian's driver logs
+/// (debian-2.8.0/*.cmds); the four composite commands it adds silently are checked in
+/// tests/logic.rs instead.
+#[test]
+fn commands_found_as_debian() {
+    for (name, sub) in [
+        ("apc_back-ups-rs-1000g", Subdriver::Apc),
+        ("apc_back-ups-xs-1400u", Subdriver::Apc),
+        ("apc_smart-ups-x-750", Subdriver::Apc),
+        ("cyberpower_cp1500pfclcd", Subdriver::Cps),
+    ] {
+        let spec = read_spec(name);
+        let mut desc = ReportDescriptor::parse(&spec.desc).unwrap();
+        sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
+        let mut engine = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
+        for report in spec.feature.values() {
+            engine.file_report(report);
+        }
+        engine.init();
+        let ours: Vec<&str> = engine
+            .state
+            .commands
+            .iter()
+            .map(String::as_str)
+            .filter(|c| !["load.off", "load.on", "shutdown.return", "shutdown.stayoff"].contains(c))
+            .collect();
+        let text =
+            std::fs::read_to_string(fixtures().join(format!("debian-2.8.0/{name}.cmds"))).unwrap();
+        let debian: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(ours, debian, "{name}");
+    }
+}
