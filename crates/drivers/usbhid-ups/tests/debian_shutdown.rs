@@ -2,19 +2,12 @@
 //! NUT 2.8.0 usbhid-ups through the libusb stand-in (tests/fixtures/hid/debian-2.8.0/*.shutdown).
 
 mod common;
-use common::{fixtures, read_spec};
-use usbhid_ups::engine::{Action, Engine, EngineOptions};
-use usbhid_ups::{ReportDescriptor, Subdriver};
+use common::{engine, fixtures};
+use usbhid_ups::Subdriver;
+use usbhid_ups::engine::Action;
 
 fn our_shutdown(name: &str, sub: Subdriver) -> Vec<String> {
-    let spec = read_spec(name);
-    let mut desc = ReportDescriptor::parse(&spec.desc).unwrap();
-    sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
-    let mut engine = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
-    sub.prepare(spec.vid, spec.pid, &mut engine);
-    for report in spec.feature.values() {
-        engine.file_report(report);
-    }
+    let (_, mut engine) = engine(name, sub);
     engine.init();
     // The stand-in accepts every SET_REPORT, so the first plan is the one performed.
     let plans = engine.shutdown_plans();

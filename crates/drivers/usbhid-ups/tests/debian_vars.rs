@@ -4,19 +4,14 @@
 
 use std::collections::BTreeMap;
 
-use usbhid_ups::engine::{Engine, EngineOptions};
-use usbhid_ups::{ReportDescriptor, Subdriver};
+use usbhid_ups::Subdriver;
 
 mod common;
-use common::{fixtures, read_spec};
+use common::{engine, fixtures};
 
 /// What our core publishes after initialisation and the first full poll.
 fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
-    let spec = read_spec(name);
-    let mut desc = ReportDescriptor::parse(&spec.desc).unwrap();
-    sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
-    let mut engine = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
-    sub.prepare(spec.vid, spec.pid, &mut engine);
+    let (spec, mut engine) = engine(name, sub);
     let s = |i: u8| spec.strings.get(&i).map(String::as_str);
     let mut vars: BTreeMap<String, String> = sub
         .identity(
@@ -30,9 +25,6 @@ fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
         .collect();
     for (i, t) in &spec.strings {
         engine.set_string(*i, t.clone());
-    }
-    for report in spec.feature.values() {
-        engine.file_report(report);
     }
     engine.init();
     engine.update(true);
@@ -105,13 +97,7 @@ fn commands_found_as_debian() {
         ("apc_smart-ups-x-750", Subdriver::Apc),
         ("cyberpower_cp1500pfclcd", Subdriver::Cps),
     ] {
-        let spec = read_spec(name);
-        let mut desc = ReportDescriptor::parse(&spec.desc).unwrap();
-        sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
-        let mut engine = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
-        for report in spec.feature.values() {
-            engine.file_report(report);
-        }
+        let (_, mut engine) = engine(name, sub);
         engine.init();
         let ours: Vec<&str> = engine
             .state

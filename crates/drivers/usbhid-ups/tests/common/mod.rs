@@ -55,3 +55,22 @@ pub fn read_spec(name: &str) -> Spec {
     }
     spec
 }
+
+/// An engine for a fixture with a subdriver: descriptor parsed and fixed, quirks applied, the
+/// spec's feature reports filed (not yet initialised).
+pub fn engine(name: &str, sub: usbhid_ups::Subdriver) -> (Spec, usbhid_ups::engine::Engine) {
+    let spec = read_spec(name);
+    let mut desc = usbhid_ups::ReportDescriptor::parse(&spec.desc).expect("descriptor parses");
+    sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
+    let mut engine = usbhid_ups::engine::Engine::new(
+        desc,
+        sub.table(),
+        sub.usages(),
+        usbhid_ups::engine::EngineOptions::default(),
+    );
+    sub.prepare(spec.vid, spec.pid, &mut engine);
+    for report in spec.feature.values() {
+        engine.file_report(report);
+    }
+    (spec, engine)
+}
