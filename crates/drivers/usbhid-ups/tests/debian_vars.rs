@@ -112,3 +112,8 @@ fn commands_found_as_debian() {
         assert_eq!(ours, debian, "{name}");
     }
 }
+
+#[test]
+fn phoenixtec_liebert_fixture_publishes_as_debian() {
+    check(&["powerwalker_vi-1200-shl"], Subdriver::Liebert);
+}

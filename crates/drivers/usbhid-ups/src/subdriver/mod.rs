@@ -6,6 +6,7 @@ use crate::usage::UsageTable;
 
 pub mod apc;
 pub mod cps;
+pub mod liebert;
 pub mod names_apc;
 pub mod names_belkin;
 pub mod names_mge;
@@ -97,6 +98,7 @@ impl Subdriver {
         match self {
             Subdriver::Apc => apc::TABLE,
             Subdriver::Cps => cps::TABLE,
+            Subdriver::Liebert => liebert::TABLE,
             _ => &[],
         }
     }
