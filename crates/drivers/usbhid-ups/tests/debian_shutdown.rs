@@ -57,6 +57,7 @@ fn shutdown_sends_what_debian_sends() {
         ("apc_smart-ups-x-750", Subdriver::Apc),
         ("cyberpower_cp1500pfclcd", Subdriver::Cps),
         ("powerwalker_vi-1200-shl", Subdriver::Liebert),
+        ("salicru_slc-twin-pro2-3kva", Subdriver::Salicru),
     ] {
         assert_eq!(our_shutdown(name, sub), debian_shutdown(name), "{name}");
     }

@@ -117,3 +117,8 @@ fn commands_found_as_debian() {
 fn phoenixtec_liebert_fixture_publishes_as_debian() {
     check(&["powerwalker_vi-1200-shl"], Subdriver::Liebert);
 }
+
+#[test]
+fn salicru_fixture_publishes_as_debian() {
+    check(&["salicru_slc-twin-pro2-3kva"], Subdriver::Salicru);
+}

@@ -12,6 +12,7 @@ pub mod names_belkin;
 pub mod names_mge;
 pub mod names_powercom;
 pub mod names_tripplite;
+pub mod salicru;
 pub mod select;
 
 /// The subdrivers of NUT 2.8.0's usbhid-ups.
@@ -99,6 +100,7 @@ impl Subdriver {
             Subdriver::Apc => apc::TABLE,
             Subdriver::Cps => cps::TABLE,
             Subdriver::Liebert => liebert::TABLE,
+            Subdriver::Salicru => salicru::TABLE,
             _ => &[],
         }
     }
