@@ -62,3 +62,24 @@ fn shutdown_sends_what_debian_sends() {
         assert_eq!(our_shutdown(name, sub), debian_shutdown(name), "{name}");
     }
 }
+
+/// CyberPower delays are whole minutes on the wire: the 0501's DelayBeforeStartup maps
+/// -60…1966020 s onto -1…32767, so NUT's conversion writes floor(seconds / 60). Debian sends
+/// 0 for the default ondelay of 30 s (recorded above); other values follow the same rule.
+#[test]
+fn cyberpower_delays_round_down_to_minutes() {
+    for (ondelay, minutes) in [("30", 0u8), ("60", 1), ("119", 1), ("120", 2), ("600", 10)] {
+        let (_, mut engine) = engine("cyberpower_cp1500pfclcd", Subdriver::Cps);
+        engine.init();
+        engine.setvar("ups.delay.start", ondelay).unwrap();
+        let actions = engine.instcmd("shutdown.return", None).unwrap();
+        let Action::SetReport { report_id, data } = &actions[0] else {
+            panic!("{actions:?}")
+        };
+        assert_eq!(
+            (*report_id, data.as_slice()),
+            (0x16, &[0x16, minutes, 0][..]),
+            "ondelay {ondelay}"
+        );
+    }
+}
