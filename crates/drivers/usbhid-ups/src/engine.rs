@@ -31,9 +31,30 @@ pub struct VarMeta {
 /// The driver state a walk produces (NUT's dstate for this driver).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct State {
+    /// Variables, without `ups.status` and `ups.alarm` (see `status` and `alarms`).
     pub vars: BTreeMap<String, String>,
     pub meta: BTreeMap<String, VarMeta>,
     pub commands: BTreeSet<String>,
+    /// The status words of the last walk, in NUT's order: the shell hands them to the driver
+    /// framework's `status_set` (which adds `ALARM` and applies `ignorelb`).
+    pub status: Vec<&'static str>,
+    /// The alarm texts of the last full walk (the framework's `alarm_set`; quick walks keep
+    /// them, as NUT commits alarms only on full walks).
+    pub alarms: Vec<String>,
+}
+
+impl State {
+    /// `ups.status` and `ups.alarm` as the driver framework commits them without `ignorelb`
+    /// (`ALARM` first while alarms are active; alarms joined by blanks).
+    pub fn committed_status(&self) -> (String, Option<String>) {
+        let mut words: Vec<&str> = Vec::new();
+        if !self.alarms.is_empty() {
+            words.push("ALARM");
+        }
+        words.extend(self.status.iter().copied());
+        let alarm = (!self.alarms.is_empty()).then(|| self.alarms.join(" "));
+        (words.join(" "), alarm)
+    }
 }
 
 /// Options of usbhid-ups that change the generic logic.
@@ -469,8 +490,7 @@ impl Engine {
     }
 
     fn finish(&mut self, mode: WalkMode) {
-        let words = self.status.words(self.options.onlinedischarge);
-        self.state.vars.insert("ups.status".into(), words.join(" "));
+        self.state.status = self.status.words(self.options.onlinedischarge);
         match self.status.transfer_reason() {
             Some(r) => {
                 self.state
@@ -484,11 +504,7 @@ impl Engine {
         if mode != WalkMode::Quick {
             let mut alarms: Vec<String> = self.alarms.clone();
             alarms.extend(self.status.alarms().into_iter().map(String::from));
-            if alarms.is_empty() {
-                self.state.vars.remove("ups.alarm");
-            } else {
-                self.state.vars.insert("ups.alarm".into(), alarms.join(" "));
-            }
+            self.state.alarms = alarms;
         }
     }
 

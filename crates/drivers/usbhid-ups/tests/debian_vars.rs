@@ -29,6 +29,11 @@ fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
     engine.init();
     engine.update(true);
     vars.extend(engine.state.vars.clone());
+    let (status, alarm) = engine.state.committed_status();
+    vars.insert("ups.status".into(), status);
+    if let Some(a) = alarm {
+        vars.insert("ups.alarm".into(), a);
+    }
     vars
 }
 

@@ -195,7 +195,7 @@ fn interrupt_report_changes_status_without_a_poll() {
     let mut e = apc_engine(EngineOptions::default());
     e.init();
     e.update(true);
-    assert_eq!(e.state.vars["ups.status"], "OL");
+    assert_eq!(e.state.committed_status(), ("OL".to_string(), None));
     // The UPS loses mains: it sends, on the interrupt pipe, every input report carrying
     // ACPresent (now 0) and Discharging (now 1). The quick poll that follows reads the
     // reports just filed (NUT keeps interrupt reports as fresh data).
@@ -230,7 +230,7 @@ fn interrupt_report_changes_status_without_a_poll() {
         e.interrupt_report(&report);
     }
     e.update(false);
-    assert_eq!(e.state.vars["ups.status"], "OB DISCHRG");
+    assert_eq!(e.state.status, ["OB", "DISCHRG"]);
 }
 
 #[test]
@@ -302,4 +302,53 @@ fn setvar_and_instcmd_errors_and_driver_side_variables() {
     e.file_report(data);
     e.update(true);
     assert_eq!(e.state.vars["input.sensitivity"], "high");
+}
+
+#[test]
+fn alarms_prefix_the_status_and_persist_over_quick_walks() {
+    let mut e = apc_engine(EngineOptions::default());
+    e.init();
+    e.update(true);
+    // NeedReplacement in the PresentStatus input report 0x16, via the interrupt pipe.
+    let f = e
+        .descriptor()
+        .fields
+        .iter()
+        .find(|f| {
+            f.report_id == 0x16
+                && f.kind == usbhid_ups::ReportType::Feature
+                && f.usage() == 0x0085_004b
+        })
+        .unwrap()
+        .clone();
+    let mut report = vec![0u8; e.buffer_len(0x16)];
+    report[0] = 0x16;
+    usbhid_ups::report::write_bits(&mut report, &f, 1);
+    // on mains, battery present
+    for usage in [0x0085_00d0, 0x0085_00d1] {
+        let g = e
+            .descriptor()
+            .fields
+            .iter()
+            .find(|g| {
+                g.report_id == 0x16
+                    && g.kind == usbhid_ups::ReportType::Feature
+                    && g.usage() == usage
+            })
+            .unwrap()
+            .clone();
+        usbhid_ups::report::write_bits(&mut report, &g, 1);
+    }
+    e.file_report(&report);
+    e.update(true);
+    let (status, alarm) = e.state.committed_status();
+    assert!(status.starts_with("ALARM "), "{status}");
+    assert!(status.split(' ').any(|w| w == "RB"), "{status}");
+    assert_eq!(alarm.as_deref(), Some("Replace battery!"));
+    e.update(false);
+    assert_eq!(
+        e.state.alarms,
+        ["Replace battery!"],
+        "quick walks keep the alarms"
+    );
 }
