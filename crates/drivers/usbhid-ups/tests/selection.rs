@@ -133,3 +133,40 @@ fn subdriver_option_forces_one() {
     assert!(err.to_string().contains("APC HID 0.98"), "{err}");
     assert!(select(&dev, &force("")).is_err());
 }
+
+/// The generated udev rules cover exactly the usbhid-ups devices of Debian's NUT 2.8.0 rules
+/// file (/lib/udev/rules.d/62-nut-usbups.rules, entries whose comment names usbhid-ups).
+#[test]
+fn udev_rules_cover_debians_usbhid_ups_devices() {
+    let debian = std::fs::read_to_string("/lib/udev/rules.d/62-nut-usbups.rules")
+        .expect("Debian's nut-server udev rules (package nut-server) must be installed");
+    let mut theirs = std::collections::BTreeSet::new();
+    let mut usbhid = false;
+    for line in debian.lines() {
+        if line.starts_with('#') {
+            usbhid = line.contains("- usbhid-ups");
+        } else if usbhid && let Some(rest) = line.strip_prefix("ATTR{idVendor}==\"") {
+            let vid = u16::from_str_radix(&rest[..4], 16).unwrap();
+            let pid_at = rest.find("ATTR{idProduct}==\"").unwrap() + 18;
+            let pid = u16::from_str_radix(&rest[pid_at..pid_at + 4], 16).unwrap();
+            theirs.insert((vid, pid));
+        }
+    }
+    assert!(theirs.len() > 50, "parsed only {} entries", theirs.len());
+    let rules = usbhid_ups::subdriver::select::udev_rules();
+    let ours: std::collections::BTreeSet<(u16, u16)> = usbhid_ups::subdriver::select::all_devices()
+        .into_iter()
+        .map(|(v, p, _)| (v, p))
+        .collect();
+    for (v, p) in &ours {
+        assert!(rules.contains(&format!(
+            "ATTR{{idVendor}}==\"{v:04x}\", ATTR{{idProduct}}==\"{p:04x}\""
+        )));
+    }
+    let missing: Vec<_> = theirs.difference(&ours).collect();
+    let extra: Vec<_> = ours.difference(&theirs).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:04x?}, extra {extra:04x?}"
+    );
+}
