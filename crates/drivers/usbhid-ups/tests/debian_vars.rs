@@ -127,3 +127,9 @@ fn phoenixtec_liebert_fixture_publishes_as_debian() {
 fn salicru_fixture_publishes_as_debian() {
     check(&["salicru_slc-twin-pro2-3kva"], Subdriver::Salicru);
 }
+
+#[test]
+fn explore_fixture_publishes_as_debian() {
+    // explore has no mapping table: only the identity and the (empty) status.
+    check(&["unknown-5131_2007"], Subdriver::Explore);
+}

@@ -105,10 +105,11 @@ impl Subdriver {
         }
     }
 
-    /// True when this subdriver's mapping table is ported (the others publish only the
-    /// identity variables for now).
+    /// True when this subdriver's mapping table is ported: apc, cps, liebert (Phoenixtec),
+    /// salicru, and explore (whose table is empty in NUT too). The others publish only the
+    /// identity variables for now.
     pub fn is_ported(self) -> bool {
-        !self.table().is_empty()
+        self == Subdriver::Explore || !self.table().is_empty()
     }
 
     /// The identity variables usbhid-ups publishes from the USB device descriptor and
