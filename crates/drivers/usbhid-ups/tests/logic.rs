@@ -352,3 +352,31 @@ fn alarms_prefix_the_status_and_persist_over_quick_walks() {
         "quick walks keep the alarms"
     );
 }
+
+#[test]
+fn reports_needed_follow_the_walk_mode() {
+    let mut e = apc_engine(EngineOptions::default());
+    let init = e.reports_needed(usbhid_ups::engine::WalkMode::Init);
+    e.init();
+    let quick = e.reports_needed(usbhid_ups::engine::WalkMode::Quick);
+    let full = e.reports_needed(usbhid_ups::engine::WalkMode::Full);
+    // Quick polls read only status and timer reports; full polls more; init everything bound.
+    assert!(!quick.is_empty());
+    assert!(
+        quick.iter().all(|id| full.contains(id)),
+        "{quick:?} ⊄ {full:?}"
+    );
+    assert!(
+        full.iter().all(|id| init.contains(id)),
+        "{full:?} ⊄ {init:?}"
+    );
+    assert!(
+        quick.len() < full.len() && full.len() < init.len(),
+        "{quick:?} {full:?} {init:?}"
+    );
+    // The PresentStatus report (0x16) is read on every poll.
+    assert!(quick.contains(&0x16));
+    // Semi-static rows (transfer limits, sensitivity) join full polls after a SET/command.
+    e.data_changed();
+    assert!(e.reports_needed(usbhid_ups::engine::WalkMode::Full).len() > full.len());
+}
