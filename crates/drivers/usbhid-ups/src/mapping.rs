@@ -1,0 +1,341 @@
+//! The mapping model: NUT variables and commands ⇄ HID paths, as usbhid-ups' subdriver tables
+//! describe them, and the generic value lookups and conversions shared by all subdrivers.
+
+/// What one table row publishes or does.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    /// A NUT variable (`battery.charge`).
+    Var(&'static str),
+    /// A status bit collected into `ups.status` (the C tables' `"BOOL"` rows).
+    Status,
+    /// An entry of `ups.alarm`.
+    Alarm,
+    /// An instant command; the value is what is written to the path.
+    Command(&'static str),
+}
+
+/// The row's variable flags (dstate): writable, string with a maximum length.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct VarFlags {
+    pub rw: bool,
+    /// `Some(len)`: a string variable of at most len characters.
+    pub string: Option<usize>,
+}
+
+/// When a row is read.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct HidFlags {
+    /// Read once at initialisation.
+    pub static_: bool,
+    /// Re-read only after a SET or instant command.
+    pub semi_static: bool,
+    /// Not read from the device: the variable is the driver's own (ups.delay.*), published
+    /// with its default when the path exists.
+    pub absent: bool,
+    /// Read on every (quick) poll: status and timers.
+    pub quick_poll: bool,
+    /// The lookup's values are offered as the variable's enumeration (when writable).
+    pub enumerated: bool,
+}
+
+/// How a HID value becomes a NUT value.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Conversion {
+    /// `printf`-style format of the number (`%.0f`, `%.1f`, `%.2f`).
+    Format(&'static str),
+    /// A table of (HID value, NUT value); a value not listed publishes nothing.
+    Lookup(&'static [(i64, &'static str)]),
+    /// A conversion function.
+    Fun(Function),
+}
+
+/// Conversion functions (each may have a reverse for SET).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Function {
+    /// USB HID date: `(year-1980)<<9 | month<<5 | day` → `YYYY/MM/DD`, 0 → `not set`.
+    Date,
+    /// APC's BCD date `0xMMDDYY` → `YYYY/MM/DD` (years ≥ 70 are 19xx).
+    ApcDate,
+    /// `%08lx`.
+    Hex,
+    /// The USB string descriptor with this index.
+    StringId,
+    /// `value × 0.1` as `%0.1f`.
+    DivideBy10,
+    /// Kelvin → Celsius (`%.1f`) when the value lies in 273..=373, else already Celsius.
+    KelvinCelsius,
+    /// CyberPower battery charge: capped at 100, `%.0f`.
+    CpsBattCharge,
+    /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
+    /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
+    CpsBattVolt,
+}
+
+/// One row of a subdriver's table.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct HidInfo {
+    pub target: Target,
+    pub var_flags: VarFlags,
+    /// The HID path, in the subdriver's names.
+    pub path: &'static str,
+    /// For [`HidFlags::absent`] rows: the published default; for commands: the value written.
+    pub default: Option<&'static str>,
+    pub flags: HidFlags,
+    pub conversion: Option<Conversion>,
+}
+
+impl HidInfo {
+    /// A read-only numeric variable.
+    pub const fn var(name: &'static str, path: &'static str, format: &'static str) -> HidInfo {
+        HidInfo {
+            target: Target::Var(name),
+            var_flags: VarFlags {
+                rw: false,
+                string: None,
+            },
+            path,
+            default: None,
+            flags: HidFlags {
+                static_: false,
+                semi_static: false,
+                absent: false,
+                quick_poll: false,
+                enumerated: false,
+            },
+            conversion: Some(Conversion::Format(format)),
+        }
+    }
+
+    /// A variable converted by a lookup table or function.
+    pub const fn var_conv(
+        name: &'static str,
+        path: &'static str,
+        conversion: Conversion,
+    ) -> HidInfo {
+        let mut row = HidInfo::var(name, path, "%s");
+        row.conversion = Some(conversion);
+        row
+    }
+
+    /// A status bit source.
+    pub const fn status(path: &'static str, table: &'static [(i64, &'static str)]) -> HidInfo {
+        let mut row = HidInfo::var("BOOL", path, "%s");
+        row.target = Target::Status;
+        row.conversion = Some(Conversion::Lookup(table));
+        row
+    }
+
+    /// An instant command writing `value` to `path`.
+    pub const fn command(name: &'static str, path: &'static str, value: &'static str) -> HidInfo {
+        let mut row = HidInfo::var(name, path, "%s");
+        row.target = Target::Command(name);
+        row.default = Some(value);
+        row.conversion = None;
+        row
+    }
+
+    /// A driver-side variable (published with `default` when the path exists).
+    pub const fn absent(name: &'static str, path: &'static str, default: &'static str) -> HidInfo {
+        let mut row = HidInfo::var(name, path, "%s");
+        row.var_flags = VarFlags {
+            rw: true,
+            string: Some(10),
+        };
+        row.flags.absent = true;
+        row.default = Some(default);
+        row.conversion = None;
+        row
+    }
+
+    /// Marks the row writable, a string of at most 10 characters (NUT's usual RW flags).
+    pub const fn rw(mut self) -> HidInfo {
+        self.var_flags = VarFlags {
+            rw: true,
+            string: Some(10),
+        };
+        self
+    }
+
+    pub const fn semi_static(mut self) -> HidInfo {
+        self.flags.semi_static = true;
+        self
+    }
+
+    pub const fn static_(mut self) -> HidInfo {
+        self.flags.static_ = true;
+        self
+    }
+
+    pub const fn quick(mut self) -> HidInfo {
+        self.flags.quick_poll = true;
+        self
+    }
+
+    pub const fn enumerated(mut self) -> HidInfo {
+        self.flags.enumerated = true;
+        self
+    }
+
+    /// The NUT name of the row (`BOOL` / `ups.alarm` for status and alarm rows).
+    pub fn name(&self) -> &'static str {
+        match self.target {
+            Target::Var(n) | Target::Command(n) => n,
+            Target::Status => "BOOL",
+            Target::Alarm => "ups.alarm",
+        }
+    }
+}
+
+/// Formats a number with a C `printf` conversion of the forms NUT's tables use (`%.Nf`, `%f`,
+/// `%d`/`%ld`/`%i` are not used with doubles; `%s` is handled by lookups). Unknown formats
+/// print the value with `%.0f`.
+pub fn format_number(format: &str, value: f64) -> String {
+    let spec = format.trim_start_matches('%').trim_end_matches('f');
+    let precision = match spec.split_once('.') {
+        Some((_, p)) => p.parse::<usize>().unwrap_or(0),
+        None if format.ends_with('f') => 6,
+        None => 0,
+    };
+    format!("{value:.precision$}")
+}
+
+/// Converts a HID value to its NUT text, or `None` when the lookup has no entry for it.
+pub fn hid_to_nut(
+    conversion: &Conversion,
+    value: f64,
+    strings: &dyn Fn(u8) -> Option<String>,
+) -> Option<String> {
+    match conversion {
+        Conversion::Format(f) => Some(format_number(f, value)),
+        Conversion::Lookup(table) => {
+            let v = value as i64;
+            table
+                .iter()
+                .find(|(h, _)| *h == v)
+                .map(|(_, n)| (*n).to_string())
+        }
+        Conversion::Fun(fun) => Some(apply_fun(*fun, value, strings)),
+    }
+}
+
+fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) -> String {
+    let v = value as i64;
+    match fun {
+        Function::Date => {
+            if v == 0 {
+                return "not set".into();
+            }
+            format!(
+                "{:04}/{:02}/{:02}",
+                1980 + (v >> 9),
+                (v >> 5) & 0x0f,
+                v & 0x1f
+            )
+        }
+        Function::ApcDate => {
+            if v == 0 {
+                return "not set".into();
+            }
+            let digit = |shift: u32| (v >> shift) & 0xf;
+            let mut year = digit(0) + 10 * digit(4);
+            let month = digit(16) + 10 * digit(20);
+            let day = digit(8) + 10 * digit(12);
+            year += if year >= 70 { 1900 } else { 2000 };
+            format!("{year:04}/{month:02}/{day:02}")
+        }
+        Function::Hex => format!("{:08x}", v),
+        Function::StringId => strings((value as i64).clamp(0, 255) as u8).unwrap_or_default(),
+        Function::DivideBy10 => format!("{:.1}", value * 0.1),
+        Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
+        Function::CpsBattVolt => format!("{value:.1}"),
+        Function::KelvinCelsius => {
+            if (273.0..=373.0).contains(&value) {
+                format!("{:.1}", value - 273.15)
+            } else {
+                format!("{value:.1}")
+            }
+        }
+    }
+}
+
+/// Converts a NUT value back to the HID value for a SET (NUT's `hu_find_valinfo`); `None` when
+/// the lookup has no entry (NUT then refuses the SET).
+pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
+    match conversion {
+        None | Some(Conversion::Format(_)) => Some(parse_c_double(value)),
+        Some(Conversion::Lookup(table)) => table
+            .iter()
+            .find(|(_, n)| *n == value)
+            .map(|(h, _)| *h as f64),
+        Some(Conversion::Fun(Function::Date)) => Some(date_reverse(value, false)),
+        Some(Conversion::Fun(Function::ApcDate)) => Some(date_reverse(value, true)),
+        Some(Conversion::Fun(_)) => None,
+    }
+}
+
+/// `strtod`-like: the longest numeric prefix, 0 when there is none.
+pub fn parse_c_double(s: &str) -> f64 {
+    let s = s.trim_start();
+    let mut end = 0;
+    for i in (1..=s.len()).rev() {
+        if s.is_char_boundary(i) && s[..i].parse::<f64>().is_ok() {
+            end = i;
+            break;
+        }
+    }
+    if end == 0 {
+        0.0
+    } else {
+        s[..end].parse().unwrap_or(0.0)
+    }
+}
+
+fn date_reverse(s: &str, apc: bool) -> f64 {
+    let mut parts = s
+        .splitn(3, '/')
+        .map(|p| p.trim().parse::<i64>().unwrap_or(0));
+    let (y, m, d) = (
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+        parts.next().unwrap_or(0),
+    );
+    if apc {
+        if y >= 2070 || m > 12 || d > 31 {
+            return 0.0;
+        }
+        let y = y % 100;
+        ((((y / 10) & 0x0f) << 4)
+            + (y % 10)
+            + (((m / 10) & 0x0f) << 20)
+            + ((m % 10) << 16)
+            + (((d / 10) & 0x0f) << 12)
+            + ((d % 10) << 8)) as f64
+    } else {
+        if y - 1980 > 127 || m > 12 || d > 31 {
+            return 0.0;
+        }
+        (((y - 1980) << 9) + (m << 5) + d) as f64
+    }
+}
+
+/// Lookup tables every subdriver uses (the status-bit tables are in [`crate::status`]).
+pub mod tables {
+    pub static TEST_WRITE: &[(i64, &str)] = &[
+        (0, "No test"),
+        (1, "Quick test"),
+        (2, "Deep test"),
+        (3, "Abort test"),
+    ];
+    pub static TEST_READ: &[(i64, &str)] = &[
+        (1, "Done and passed"),
+        (2, "Done and warning"),
+        (3, "Done and error"),
+        (4, "Aborted"),
+        (5, "In progress"),
+        (6, "No test initiated"),
+        (7, "Test scheduled"),
+    ];
+    pub static BEEPER: &[(i64, &str)] = &[(1, "disabled"), (2, "enabled"), (3, "muted")];
+    pub static YES_NO: &[(i64, &str)] = &[(0, "no"), (1, "yes")];
+    pub static ON_OFF: &[(i64, &str)] = &[(0, "off"), (1, "on")];
+}

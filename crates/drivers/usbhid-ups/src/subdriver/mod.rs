@@ -1,0 +1,237 @@
+//! Subdrivers: vendor usage names and descriptor fixes (the mapping tables follow).
+
+use crate::descriptor::{ReportDescriptor, Usage};
+use crate::mapping::HidInfo;
+use crate::usage::UsageTable;
+
+pub mod apc;
+pub mod cps;
+pub mod liebert;
+pub mod names_apc;
+pub mod names_belkin;
+pub mod names_mge;
+pub mod names_powercom;
+pub mod names_tripplite;
+pub mod salicru;
+pub mod select;
+
+/// The subdrivers of NUT 2.8.0's usbhid-ups.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Subdriver {
+    Apc,
+    Arduino,
+    Belkin,
+    Cps,
+    DeltaUps,
+    Ever,
+    Explore,
+    Idowell,
+    Legrand,
+    Liebert,
+    Mge,
+    Openups,
+    Powercom,
+    Powervar,
+    Salicru,
+    TrippLite,
+}
+
+impl Subdriver {
+    /// `driver.version.data`: the subdriver's name and version as NUT 2.8.0 publishes it.
+    pub fn version(self) -> &'static str {
+        match self {
+            Subdriver::Apc => "APC HID 0.98",
+            Subdriver::Arduino => "Arduino HID 0.2",
+            Subdriver::Belkin => "Belkin/Liebert HID 0.18",
+            Subdriver::Cps => "CyberPower HID 0.6",
+            Subdriver::DeltaUps => "Delta UPS HID 0.6",
+            Subdriver::Ever => "Ever HID 0.1",
+            Subdriver::Explore => "EXPLORE HID 0.2",
+            Subdriver::Idowell => "iDowell HID 0.2",
+            Subdriver::Legrand => "Legrand HID 0.2",
+            Subdriver::Liebert => "Phoenixtec/Liebert HID 0.41",
+            Subdriver::Mge => "MGE HID 1.46",
+            Subdriver::Openups => "openUPS HID 0.5",
+            Subdriver::Powercom => "PowerCOM HID 0.6",
+            Subdriver::Powervar => "Powervar HID 0.20",
+            Subdriver::Salicru => "Salicru HID 0.3",
+            Subdriver::TrippLite => "TrippLite HID 0.84",
+        }
+    }
+
+    /// The short name `subdriver=` accepts besides a prefix of [`Subdriver::version`]
+    /// (the C file stem: `apc`, `cps`, `mge`, `tripplite`, …).
+    pub fn short_name(self) -> &'static str {
+        match self {
+            Subdriver::Apc => "apc",
+            Subdriver::Arduino => "arduino",
+            Subdriver::Belkin => "belkin",
+            Subdriver::Cps => "cps",
+            Subdriver::DeltaUps => "delta_ups",
+            Subdriver::Ever => "ever",
+            Subdriver::Explore => "explore",
+            Subdriver::Idowell => "idowell",
+            Subdriver::Legrand => "legrand",
+            Subdriver::Liebert => "liebert",
+            Subdriver::Mge => "mge",
+            Subdriver::Openups => "openups",
+            Subdriver::Powercom => "powercom",
+            Subdriver::Powervar => "powervar",
+            Subdriver::Salicru => "salicru",
+            Subdriver::TrippLite => "tripplite",
+        }
+    }
+
+    /// The vendor usage names this subdriver prints and accepts in paths.
+    pub fn usages(self) -> UsageTable {
+        match self {
+            Subdriver::Apc => names_apc::USAGES,
+            Subdriver::Belkin => names_belkin::USAGES,
+            Subdriver::Mge => names_mge::USAGES,
+            Subdriver::Powercom => names_powercom::USAGES,
+            Subdriver::TrippLite => names_tripplite::USAGES,
+            _ => &[],
+        }
+    }
+
+    /// The subdriver's mapping table (empty for subdrivers not yet ported).
+    pub fn table(self) -> &'static [HidInfo] {
+        match self {
+            Subdriver::Apc => apc::TABLE,
+            Subdriver::Cps => cps::TABLE,
+            Subdriver::Liebert => liebert::TABLE,
+            Subdriver::Salicru => salicru::TABLE,
+            _ => &[],
+        }
+    }
+
+    /// True when this subdriver's mapping table is ported: apc, cps, liebert (Phoenixtec),
+    /// salicru, and explore (whose table is empty in NUT too). The others publish only the
+    /// identity variables for now.
+    pub fn is_ported(self) -> bool {
+        self == Subdriver::Explore || !self.table().is_empty()
+    }
+
+    /// The identity variables usbhid-ups publishes from the USB device descriptor and
+    /// strings (`ups.mfr`, `ups.model`, `ups.serial` with their `device.*` mirrors,
+    /// `ups.vendorid`, `ups.productid`, and what the subdriver derives, e.g. APC's
+    /// `ups.firmware`), in publication order.
+    pub fn identity(
+        self,
+        vendor_id: u16,
+        product_id: u16,
+        mfr: Option<&str>,
+        product: Option<&str>,
+        serial: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        let (mfr, model) = match self {
+            Subdriver::Apc => {
+                let (model, fw, aux) = apc::format_model(product);
+                if let Some(aux) = aux {
+                    out.push(("ups.firmware.aux".to_string(), aux));
+                }
+                if let Some(fw) = fw {
+                    out.push(("ups.firmware".to_string(), fw));
+                }
+                (apc::format_mfr(mfr), Some(model))
+            }
+            Subdriver::Cps => (
+                Some(mfr.unwrap_or("CPS").to_string()),
+                product.map(String::from),
+            ),
+            _ => (mfr.map(String::from), product.map(String::from)),
+        };
+        for (var, value) in [
+            ("mfr", mfr),
+            ("model", model),
+            ("serial", serial.map(String::from)),
+        ] {
+            if let Some(v) = value {
+                out.push((format!("ups.{var}"), v.clone()));
+                out.push((format!("device.{var}"), v));
+            }
+        }
+        out.push(("ups.vendorid".into(), format!("{vendor_id:04x}")));
+        out.push(("ups.productid".into(), format!("{product_id:04x}")));
+        out.push(("device.type".into(), "ups".into()));
+        out
+    }
+
+    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check).
+    pub fn prepare(self, vendor_id: u16, product_id: u16, engine: &mut crate::engine::Engine) {
+        if self == Subdriver::Cps && vendor_id == 0x0764 && product_id == 0x0501 {
+            engine.enable_cps_battery_scale_check();
+        }
+    }
+
+    /// Repairs known descriptor defects of this vendor's devices, as NUT 2.8.0 does after
+    /// parsing. Returns true when something was changed.
+    pub fn fix_report_desc(
+        self,
+        vendor_id: u16,
+        product_id: u16,
+        desc: &mut ReportDescriptor,
+    ) -> bool {
+        match self {
+            Subdriver::Apc if vendor_id == 0x051d && product_id == 0x0002 => fix_apc(desc),
+            Subdriver::Cps if vendor_id == 0x0764 && product_id == 0x0501 => fix_cps(desc),
+            _ => false,
+        }
+    }
+}
+
+const HIGH_VOLTAGE_TRANSFER: Usage = 0x0084_0054;
+const VOLTAGE: Usage = 0x0084_0030;
+const CONFIG_VOLTAGE: Usage = 0x0084_0040;
+
+/// The first field of a report id whose own usage is `usage`, any type.
+fn by_id_usage(desc: &mut ReportDescriptor, report_id: u8, usage: Usage) -> Option<usize> {
+    desc.fields
+        .iter()
+        .position(|f| f.report_id == report_id && f.usage() == usage)
+}
+
+/// APC Back-UPS (051d:0002) firmware declares input voltages with a logical maximum below the
+/// high transfer point: widen Input.Voltage to 0..2×HVT and ConfigVoltage to ..255.
+fn fix_apc(desc: &mut ReportDescriptor) -> bool {
+    let Some(hvt) = by_id_usage(desc, 0x33, HIGH_VOLTAGE_TRANSFER) else {
+        return false;
+    };
+    let hvt_max = desc.fields[hvt].logical_max;
+    let mut changed = false;
+    if let Some(v) = by_id_usage(desc, 0x31, VOLTAGE)
+        && hvt_max > desc.fields[v].logical_max
+    {
+        desc.fields[v].logical_min = 0;
+        desc.fields[v].logical_max = hvt_max.saturating_mul(2);
+        changed = true;
+    }
+    if let Some(c) = by_id_usage(desc, 0x30, CONFIG_VOLTAGE)
+        && hvt_max > desc.fields[c].logical_max
+    {
+        desc.fields[c].logical_max = 255;
+        changed = true;
+    }
+    changed
+}
+
+/// CyberPower 0764:0501 declares Output.Voltage with the range of the high transfer point
+/// (e.g. 136..142): when the two ranges are equal, Output.Voltage becomes 0..511. (NUT 2.8.0
+/// announces the same fix for Input.Voltage but does not apply it; neither do we, so values
+/// stay identical.)
+fn fix_cps(desc: &mut ReportDescriptor) -> bool {
+    let Some(hvt) = by_id_usage(desc, 16, HIGH_VOLTAGE_TRANSFER) else {
+        return false;
+    };
+    let (min, max) = (desc.fields[hvt].logical_min, desc.fields[hvt].logical_max);
+    let Some(out) = by_id_usage(desc, 18, VOLTAGE) else {
+        return false;
+    };
+    if desc.fields[out].logical_min == min && desc.fields[out].logical_max == max {
+        desc.fields[out].logical_min = 0;
+        desc.fields[out].logical_max = 511;
+        return true;
+    }
+    false
+}
