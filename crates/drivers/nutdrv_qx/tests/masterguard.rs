@@ -3,7 +3,7 @@
 //! we fixed that deliberately (docs/compatibility.md). There is no Debian reference for a
 //! working masterguard session, so the expected values below are worked out by hand from the
 //! reply formats and conversions of 2.8.0's nutdrv_qx_masterguard.c (the derivations are in
-//! the comments), on a synthetic A700-19 (`tests/fixtures/serial/masterguard_a700-19_synthetic.txt`,
+//! the comments), on a synthetic A700-19 (`tests/fixtures/serial/synthetic/nutdrv_qx/masterguard_a700-19_synthetic.txt`,
 //! replies written from the documented formats: no real recording exists).
 
 mod support;
@@ -13,7 +13,7 @@ use nutdrv_qx::engine::Level;
 use nutdrv_qx::{CmdStatus, Outcome, PollResult, ProtocolId, SetStatus};
 
 fn a700() -> Device {
-    Device::from_fixture("masterguard_a700-19_synthetic.txt")
+    Device::from_fixture("synthetic/nutdrv_qx/masterguard_a700-19_synthetic.txt")
 }
 
 fn mg(extra: &[(&str, Option<&str>)]) -> nutdrv_qx::QxOptions {

@@ -1,5 +1,5 @@
 //! voltronic against Debian's nutdrv_qx 2.8.0. There is no recording of a real Voltronic unit:
-//! the replies (`tests/fixtures/serial/voltronic_*_synthetic.txt`) are written from the answer
+//! the replies (`tests/fixtures/serial/synthetic/nutdrv_qx/voltronic_*_synthetic.txt`) are written from the answer
 //! formats NUT 2.8.0's nutdrv_qx_voltronic.c documents. Every expected value below is what
 //! Debian's `/lib/nut/nutdrv_qx -x protocol=voltronic` did with the same replies on
 //! `shared/tools/hwrig/serialsim.py --fixed` (run 2026-12-06): its `-d 1` dump (framework
@@ -14,8 +14,9 @@ use support::*;
 use nutdrv_qx::engine::Level;
 use nutdrv_qx::{CmdStatus, Outcome, PollResult, ProtocolId, Qx, SetStatus};
 
+/// The synthetic Voltronic units live in `tests/fixtures/serial/synthetic/nutdrv_qx/`.
 fn fixture(name: &str) -> Device {
-    Device::from_fixture(name)
+    Device::from_fixture(&format!("synthetic/nutdrv_qx/{name}"))
 }
 
 fn vopts(extra: &[(&str, Option<&str>)]) -> nutdrv_qx::QxOptions {
