@@ -612,9 +612,7 @@ impl<D: Driver> Runner<D> {
             };
         }
         if var.eq_ignore_ascii_case("driver.flag.allow_killpower") {
-            let v = value.trim().to_ascii_lowercase();
-            self.cfg.allow_killpower =
-                v == "1" || v.starts_with("enable") || v == "true" || v == "yes" || v == "on";
+            self.cfg.allow_killpower = config::allow_killpower_value(value);
             return CmdStatus::Handled;
         }
         self.driver.set_var(var, value, &mut self.state).await
