@@ -21,8 +21,16 @@ use tokio::task::JoinHandle;
 /// Messages queued for one client before it counts as not reading and is dropped.
 const QUEUE_DEPTH: usize = 1024;
 
-/// A client connection id.
-pub type ConnId = u64;
+/// A client connection's handle, issued by [`Server`] when it accepts one (the field is
+/// private, so no caller can make up an id that names another client). Shown as its number.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub struct ConnId(u64);
+
+impl std::fmt::Display for ConnId {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        self.0.fmt(f)
+    }
+}
 
 /// A line that is not a valid request.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -55,7 +63,7 @@ pub struct Server {
     listener: UnixListener,
     path: PathBuf,
     conns: HashMap<ConnId, Conn>,
-    next_id: ConnId,
+    next_id: u64,
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
 }
@@ -122,7 +130,7 @@ impl Server {
     }
 
     fn register(&mut self, stream: UnixStream) -> ConnId {
-        let id = self.next_id;
+        let id = ConnId(self.next_id);
         self.next_id += 1;
         let (mut rd, mut wr) = stream.into_split();
         let (tx, mut rx) = mpsc::channel::<Arc<str>>(QUEUE_DEPTH);
