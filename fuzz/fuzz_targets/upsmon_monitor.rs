@@ -20,7 +20,7 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use nut_upsmon::invariants::could_be_critical;
 use nut_upsmon::{
-    Action, Monitor, MonitorConfig, MonitorEntry, PollResult, Role, ShutdownReason, Time, UpsId,
+    Action, Monitor, MonitorConfig, MonitorEntry, PollResult, Role, ShutdownReason, Time, MonitorId,
 };
 
 const WORDS: &[&str] = &[
@@ -134,9 +134,9 @@ struct World {
     now: Time,
     upses: Vec<FakeUps>,
     /// Requests the shell is working on: (what, which entry, its system).
-    outstanding: VecDeque<(Action, UpsId, String)>,
+    outstanding: VecDeque<(Action, MonitorId, String)>,
     /// Status polls answered: (when, entry, result).
-    polls: Vec<(Time, UpsId, PollResult)>,
+    polls: Vec<(Time, MonitorId, PollResult)>,
     user_fsd: bool,
     shutdowns: usize,
     exited: bool,
@@ -196,9 +196,9 @@ impl World {
         if self.start.is_some() {
             return;
         }
-        let entries: BTreeMap<UpsId, MonitorEntry> = self
+        let entries: BTreeMap<MonitorId, MonitorEntry> = self
             .monitor
-            .ups_ids()
+            .monitor_ids()
             .filter_map(|id| self.monitor.entry(id).map(|e| (id, e.clone())))
             .collect();
         match self.monitor.shutdown_reason() {

@@ -1,4 +1,4 @@
-//! The upssched timer daemon's protocol and state machine (`nut_upsmon::upssched::daemon`)
+//! The upssched timer daemon's protocol and state machine (`nut_upsmon::upssched::TimerDaemon`)
 //! under arbitrary sequences of request lines (raw bytes, and requests our client encodes),
 //! time steps and timeouts, driven the way its socket server drives it:
 //!

@@ -3,7 +3,7 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use nut_core::conf::UpsId;
+use nut_core::conf::{UpsId, parse_bool};
 
 /// The environment variable NUT's clients read for their default connect timeout, in
 /// seconds (fractions allowed).
@@ -107,15 +107,11 @@ pub const TLS_ENV: [(&str, &str); 5] = [
     ("NUT_CERTPIN", "CERTPIN"),
 ];
 
-/// NUT's boolean words (`on`/`yes`/`1`/`true`, `off`/`no`/`0`/`false`, any case).
+/// NUT's boolean words ([`parse_bool`]: `on`/`yes`/`1`/`true`, `off`/`no`/`0`/`false`, any
+/// case), blanks around them ignored (environment values).
 fn parse_flag(key: &str, value: &str) -> Result<bool, String> {
-    match value.trim().to_ascii_lowercase().as_str() {
-        "1" | "on" | "yes" | "true" => Ok(true),
-        "0" | "off" | "no" | "false" => Ok(false),
-        _ => Err(format!(
-            "{key}: {value:?} is not a boolean (use on/off, yes/no or 1/0)"
-        )),
-    }
+    parse_bool(value.trim())
+        .ok_or_else(|| format!("{key}: {value:?} is not a boolean (use on/off, yes/no or 1/0)"))
 }
 
 impl TlsSettings {
@@ -363,6 +359,12 @@ mod tests {
         assert!(matches!(s.mode(), Ok(TlsMode::Opportunistic)));
         assert_eq!(s.set("Username", "x"), Ok(false));
         assert_eq!(s.set("certverify", "yes"), Ok(true));
+        for (word, want) in [(" On ", true), ("TRUE", true), ("1", true), ("no", false)] {
+            assert_eq!(parse_flag("K", word), Ok(want), "{word:?}");
+        }
+        for word in ["2", "enabled", ""] {
+            assert!(parse_flag("K", word).is_err(), "{word:?}");
+        }
         assert!(s.mode().unwrap_err().contains("CERTPATH"));
         s.set("CERTPATH", "/nonexistent/ca.pem").unwrap();
         s.set("CERTHOST", "ups.example").unwrap();

@@ -13,6 +13,10 @@
 //! * [`names`] — `ups.status` tokens and upsmon notification types.
 //!
 //! Bytes come in, typed values come out; the daemons and tools around it only move bytes.
+//!
+//! No I/O by construction: `#![forbid(unsafe_code)]`, and clippy refuses clocks, sleeps,
+//! sockets, files and processes here (`clippy.toml`, shared with the other pure crates).
+#![forbid(unsafe_code)]
 
 pub mod conf;
 pub mod names;

@@ -2,6 +2,11 @@
 //! them, must parse with no error and no warning. The files are GPL text and stay out of the
 //! repository; a missing one fails the test and says which packages to install.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "reading fixture files is what these tests are for; nut-core itself reads none"
+)]
+
 use std::path::Path;
 
 use nut_core::conf::{self, ConfResult};

@@ -6,6 +6,11 @@
 //! After an intended change of wording, regenerate the expectations with
 //! `UPDATE_EXPECTED=1 cargo test -p nut-core --test conf_fixtures` and review the diff.
 
+#![allow(
+    clippy::disallowed_methods,
+    reason = "reading fixture files is what these tests are for; nut-core itself reads none"
+)]
+
 use std::path::{Path, PathBuf};
 
 use nut_core::conf::upsd_conf::{ListenAddr, ListenAddr::Host};

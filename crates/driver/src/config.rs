@@ -12,7 +12,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use nut_core::conf::ups_conf::{DEFAULT_POLLINTERVAL, Synchronous};
-use nut_core::conf::{UpsConf, parse_ups_conf};
+use nut_core::conf::{UpsConf, parse_bool, parse_ups_conf};
 
 use nut_daemon::exit::Exit;
 
@@ -379,10 +379,31 @@ pub fn read_ups_conf() -> Result<UpsConf, Vec<String>> {
     }
 }
 
+/// A value set on `driver.flag.allow_killpower` at run time: NUT's true words
+/// ([`parse_bool`]) or anything starting with `enable` (any case, blanks around it ignored)
+/// allow it; everything else, unknown words included, forbids it.
+pub fn allow_killpower_value(value: &str) -> bool {
+    let value = value.trim();
+    parse_bool(value) == Some(true)
+        || value
+            .get(..6)
+            .is_some_and(|head| head.eq_ignore_ascii_case("enable"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::{VarDecl, cli};
+
+    #[test]
+    fn allow_killpower_values() {
+        for value in ["1", "yes", "ON", " true ", "enable", "Enabled"] {
+            assert!(allow_killpower_value(value), "{value:?}");
+        }
+        for value in ["0", "no", "off", "false", "2", "", "disabled", "junk"] {
+            assert!(!allow_killpower_value(value), "{value:?}");
+        }
+    }
 
     const VARS: &[VarDecl] = &[
         VarDecl::value("mode", "Mode"),

@@ -308,9 +308,7 @@ impl Dispatcher {
             return;
         }
         if var.eq_ignore_ascii_case("driver.flag.allow_killpower") {
-            let v = value.trim().to_ascii_lowercase();
-            self.settings.allow_killpower =
-                v == "1" || v.starts_with("enable") || v == "true" || v == "yes" || v == "on";
+            self.settings.allow_killpower = crate::config::allow_killpower_value(&value);
             self.finish(conn, tracking, CmdStatus::Handled, state);
             return;
         }

@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, anyhow, bail};
 use nut_core::conf::{
-    CmdVarTab, ConfResult, UpsdConf, UpsdUsers, parse_cmdvartab, parse_upsd_conf, parse_upsd_users,
+    CmdVarTab, ConfResult, UpsdConf, UpsdUsers, parse_bool, parse_cmdvartab, parse_upsd_conf,
+    parse_upsd_users,
 };
 use nut_daemon::paths;
 
@@ -186,18 +187,22 @@ fn checked<T>(result: ConfResult<T>, notes: &mut Notes) -> Result<T> {
     }
 }
 
-/// An ALLOW_* environment value: `true|on|yes|1`, `false|off|no|0` (any case), or a number
-/// (non-zero is true).
+/// An ALLOW_* environment variable, read with [`allow_value`].
 fn env_allow(name: &str) -> Option<bool> {
-    let value = std::env::var(name).ok()?;
-    match value.to_ascii_lowercase().as_str() {
-        "true" | "on" | "yes" => Some(true),
-        "false" | "off" | "no" => Some(false),
-        v if v.starts_with(|c: char| c.is_ascii_digit()) => {
-            Some(v.chars().take_while(char::is_ascii_digit).any(|c| c != '0'))
-        }
-        _ => None,
-    }
+    allow_value(&std::env::var(name).ok()?)
+}
+
+/// An ALLOW_* value: NUT's boolean words ([`parse_bool`]: `true|on|yes|1`, `false|off|no|0`,
+/// any case), or else a number read like C's `atoi` (its leading digits; non-zero is true).
+fn allow_value(value: &str) -> Option<bool> {
+    parse_bool(value).or_else(|| {
+        value.starts_with(|c: char| c.is_ascii_digit()).then(|| {
+            value
+                .chars()
+                .take_while(char::is_ascii_digit)
+                .any(|c| c != '0')
+        })
+    })
 }
 
 fn note_world_readable(path: &Path, notes: &mut Notes) {
@@ -206,5 +211,33 @@ fn note_world_readable(path: &Path, notes: &mut Notes) {
             "WARNING: {} is world readable (hope you don't have passwords there)",
             path.display()
         )));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::allow_value;
+
+    #[test]
+    fn allow_values_take_the_boolean_words_and_numbers() {
+        for (value, want) in [
+            ("yes", true),
+            ("ON", true),
+            ("True", true),
+            ("1", true),
+            ("2", true),
+            ("10", true),
+            ("1x", true),
+            ("no", false),
+            ("OFF", false),
+            ("false", false),
+            ("0", false),
+            ("00", false),
+        ] {
+            assert_eq!(allow_value(value), Some(want), "{value:?}");
+        }
+        for value in ["", "maybe", "enabled", " yes", "-1"] {
+            assert_eq!(allow_value(value), None, "{value:?}");
+        }
     }
 }

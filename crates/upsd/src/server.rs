@@ -94,9 +94,10 @@ struct Throttle {
     suppressed: u64,
 }
 
-/// A connected client's handle.
+/// A connected client's handle, issued by [`Server`] only (the field is private to the crate,
+/// so a shell cannot make up one that names another client).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct ClientId(pub u64);
+pub struct ClientId(pub(crate) u64);
 
 /// How important a log line is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]

@@ -6,9 +6,10 @@ use std::time::{Duration, Instant};
 use nut_core::net::ErrCode;
 use nut_core::sock::mirror::DriverState;
 
-/// A stable handle of a UPS (indices move when a reload adds or removes UPSes).
+/// A stable handle of a UPS (indices move when a reload adds or removes UPSes), issued by
+/// the server only: the field is private to the crate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct UpsKey(pub u64);
+pub struct UpsKey(pub(crate) u64);
 
 /// A UPS definition from ups.conf, as far as upsd cares.
 #[derive(Clone, Debug, PartialEq, Eq)]

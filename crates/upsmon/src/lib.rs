@@ -16,7 +16,10 @@
 //!   poll as in NUT.
 //! * [`config`] — [`MonitorConfig`] (with NUT's defaults) and [`MonitorEntry`].
 //!
-//! The `upsmon` and `upssched` binaries will be thin shells over these types.
+//! The `upsmon` and `upssched` binaries (crate `nut-upsmon-bin`) are thin shells over these types.
+//! This crate depends on no runtime and does no I/O: `#![forbid(unsafe_code)]`, and clippy
+//! refuses clocks, sleeps, sockets, files and processes here (`clippy.toml`).
+#![forbid(unsafe_code)]
 
 pub mod clock;
 pub mod config;
@@ -28,4 +31,4 @@ pub mod upssched;
 
 pub use clock::Time;
 pub use config::{ConfigError, MonitorConfig, MonitorEntry, Role, ShutdownExit, entries_from};
-pub use monitor::{Action, Monitor, Notification, PollResult, ShutdownReason, UpsId};
+pub use monitor::{Action, Monitor, MonitorId, Notification, PollResult, ShutdownReason};

@@ -36,3 +36,4 @@ pub mod metrics;
 pub mod poll;
 pub mod server;
 pub mod status;
+pub mod value;

@@ -10,6 +10,7 @@ use std::collections::{HashMap, HashSet};
 use std::fmt::Write as _;
 
 use crate::poll::Snapshot;
+use crate::value::numeric_value;
 
 /// Every metric name starts with this (nut_exporter's default namespace).
 pub const NAMESPACE: &str = "network_ups_tools";
@@ -32,39 +33,6 @@ const DEVICE_INFO: &[&str] = &[
     "part",
     "macaddr",
 ];
-
-/// The value of a variable as a sample, if it is numeric. Like nut_exporter, on/off words
-/// (`enabled`, `off`, …) count as 1 and 0. Hex, dates and text are not numbers.
-pub fn numeric_value(value: &str) -> Option<f64> {
-    let v = value.trim();
-    const ON: &[&str] = &["enable", "enabled", "on", "true", "active", "activated"];
-    const OFF: &[&str] = &[
-        "disable",
-        "disabled",
-        "off",
-        "false",
-        "inactive",
-        "deactivated",
-    ];
-    if ON.iter().any(|w| v.eq_ignore_ascii_case(w)) {
-        return Some(1.0);
-    }
-    if OFF.iter().any(|w| v.eq_ignore_ascii_case(w)) {
-        return Some(0.0);
-    }
-    let first = v.chars().next()?;
-    if !(first.is_ascii_digit() || matches!(first, '-' | '+' | '.')) {
-        return None;
-    }
-    // Rust would also accept "infinity" and "NaN" spellings after a sign; only plain decimals.
-    if !v
-        .chars()
-        .all(|c| c.is_ascii_digit() || matches!(c, '-' | '+' | '.' | 'e' | 'E'))
-    {
-        return None;
-    }
-    v.parse::<f64>().ok().filter(|x| x.is_finite())
-}
 
 /// `battery.charge` → `network_ups_tools_battery_charge`.
 pub fn metric_name(var: &str) -> String {
@@ -225,26 +193,6 @@ mod tests {
                 .map(|(a, b)| ((*a).into(), (*b).into()))
                 .collect(),
             ..Snapshot::default()
-        }
-    }
-
-    #[test]
-    fn numbers_and_words() {
-        assert_eq!(numeric_value(" 230.5 "), Some(230.5));
-        assert_eq!(numeric_value("-3"), Some(-3.0));
-        assert_eq!(numeric_value("Enabled"), Some(1.0));
-        assert_eq!(numeric_value("off"), Some(0.0));
-        for text in [
-            "OL",
-            "0x1F",
-            "2024-01-01",
-            "inf",
-            "-infinity",
-            "NaN",
-            "",
-            "1.2.3",
-        ] {
-            assert_eq!(numeric_value(text), None, "{text}");
         }
     }
 

@@ -18,7 +18,7 @@ use tokio::sync::watch;
 use tokio::task::JoinSet;
 
 use crate::config::Target;
-use crate::metrics::numeric_value;
+use crate::value::numeric_value;
 
 /// What one UPS looked like, or why it could not be read.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

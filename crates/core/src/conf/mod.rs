@@ -89,4 +89,4 @@ pub use upsd_conf::{UpsdConf, parse_upsd_conf};
 pub use upsd_users::{Action, UpsdUsers, User, parse_upsd_users};
 pub use upsmon_conf::{Monitor, UpsmonConf, parse_upsmon_conf};
 pub use upssched_conf::{UpsschedConf, parse_upssched_conf, parse_upssched_conf_lenient};
-pub use values::{CertIdent, Role};
+pub use values::{CertIdent, Role, parse_bool};

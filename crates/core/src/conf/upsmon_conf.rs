@@ -14,7 +14,7 @@ use std::collections::BTreeMap;
 
 use super::diag::{ConfLine, ConfResult, Seen, Sink};
 use super::ups_id::{HostPort, UpsId};
-use super::values::{CertIdent, Role, boolean, parse_int, sint, uint};
+use super::values::{CertIdent, Role, boolean, parse_bool, parse_int, sint, uint};
 use crate::names::{NotifyFlags, NotifyType};
 
 /// `MINSUPPLIES` default: power values needed to keep running.
@@ -253,14 +253,12 @@ pub enum ShutdownExit {
 }
 
 impl ShutdownExit {
-    /// `yes|on|true`, `no|off|false` (case-insensitive) or a whole number of seconds.
+    /// `yes|on|true`, `no|off|false` (case-insensitive) or a whole number of seconds. A
+    /// number is read as seconds before the boolean words, so `1` lingers one second.
     pub fn parse(word: &str) -> Option<Self> {
-        match word.to_ascii_lowercase().as_str() {
-            "yes" | "on" | "true" => return Some(Self::Exit),
-            "no" | "off" | "false" => return Some(Self::Never),
-            _ => {}
-        }
-        let n = parse_int(word)?;
+        let Some(n) = parse_int(word) else {
+            return parse_bool(word).map(|exit| if exit { Self::Exit } else { Self::Never });
+        };
         Some(match n {
             0 => Self::Exit,
             n if n < 0 => Self::Never,

@@ -72,12 +72,22 @@ pub(crate) fn parse_int(word: &str) -> Option<i64> {
     word.parse().ok()
 }
 
-/// NUT's boolean words (case-insensitive): `true|on|yes|1` and `false|off|no|0`.
-pub(crate) fn parse_bool(word: &str) -> Option<bool> {
-    match word.to_ascii_lowercase().as_str() {
-        "true" | "on" | "yes" | "1" => Some(true),
-        "false" | "off" | "no" | "0" => Some(false),
-        _ => None,
+/// NUT's boolean words (case-insensitive): `true|on|yes|1` and `false|off|no|0`; anything
+/// else (including surrounding blanks and other numbers) is `None`.
+///
+/// The one boolean reader of the workspace: config files, client TLS settings, upsd's
+/// `ALLOW_*` environment and a driver's `driver.flag.allow_killpower` all go through it;
+/// where a caller accepts more (a number of seconds, C's `atoi`, `enabled`) it says so
+/// around this call.
+pub fn parse_bool(word: &str) -> Option<bool> {
+    const TRUE: [&str; 4] = ["true", "on", "yes", "1"];
+    const FALSE: [&str; 4] = ["false", "off", "no", "0"];
+    if TRUE.iter().any(|w| word.eq_ignore_ascii_case(w)) {
+        Some(true)
+    } else if FALSE.iter().any(|w| word.eq_ignore_ascii_case(w)) {
+        Some(false)
+    } else {
+        None
     }
 }
 
@@ -147,9 +157,15 @@ mod tests {
 
     #[test]
     fn bools_and_roles() {
-        assert_eq!(parse_bool("YES"), Some(true));
-        assert_eq!(parse_bool("Off"), Some(false));
-        assert_eq!(parse_bool("2"), None);
+        for word in ["true", "TRUE", "on", "On", "yes", "YES", "1"] {
+            assert_eq!(parse_bool(word), Some(true), "{word}");
+        }
+        for word in ["false", "False", "off", "OFF", "no", "No", "0"] {
+            assert_eq!(parse_bool(word), Some(false), "{word}");
+        }
+        for word in ["2", "01", "", " yes", "y", "enabled", "truee", "-1"] {
+            assert_eq!(parse_bool(word), None, "{word:?}");
+        }
         assert_eq!(Role::parse("MASTER"), Some(Role::Primary));
         assert_eq!(Role::parse("slave"), Some(Role::Secondary));
         assert_eq!(Role::parse("boss"), None);

@@ -6,7 +6,7 @@
 //!
 //! Methods come in four groups, as in quinn-proto's `Connection`:
 //!
-//! * getters: [`Monitor::entry`], [`Monitor::ups_ids`], [`Monitor::is_shutting_down`],
+//! * getters: [`Monitor::entry`], [`Monitor::monitor_ids`], [`Monitor::is_shutting_down`],
 //!   [`Monitor::shutdown_reason`], [`Monitor::poll_interval`];
 //! * input handlers: [`Monitor::handle_poll`] (the reply to a [`Action::Poll`],
 //!   [`Action::SetFsd`] or [`Action::QueryNumLogins`]), [`Monitor::handle_timeout`],
@@ -95,9 +95,9 @@ const LINGER_KEEPALIVE: u64 = 1;
 
 /// Stable handle of one MONITOR entry. Handles are never reused, also across reloads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
-pub struct UpsId(u32);
+pub struct MonitorId(u32);
 
-impl fmt::Display for UpsId {
+impl fmt::Display for MonitorId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "#{}", self.0)
     }
@@ -155,15 +155,15 @@ pub enum Action {
     /// Poll the UPS: (re)connect and log in if needed (USERNAME, PASSWORD, LOGIN, and PRIMARY
     /// for a primary entry), then `GET VAR <ups> ups.status`, plus `ups.alarm` when the status
     /// has ALARM and the buzzword variables. Answer with [`Monitor::handle_poll`].
-    Poll(UpsId),
+    Poll(MonitorId),
     /// Notify: syslog / wall / NOTIFYCMD as NOTIFYFLAG says.
     Notify(Notification),
     /// Send `FSD <ups>`; answer [`PollResult::FsdSet`] on an `OK` reply, else
     /// [`PollResult::FsdFailed`].
-    SetFsd(UpsId),
+    SetFsd(MonitorId),
     /// Send `GET NUMLOGINS <ups>`; answer [`PollResult::NumLogins`], or
     /// [`PollResult::CommFailure`] if no number came back.
-    QueryNumLogins(UpsId),
+    QueryNumLogins(MonitorId),
     /// The shutdown is decided: log `Executing automatic power-fail shutdown` at CRIT and
     /// wall it (NUT does this whatever NOTIFYFLAG says). The SHUTDOWN notification follows.
     AnnounceShutdown,
@@ -173,7 +173,7 @@ pub enum Action {
     Exit,
     /// Close the upsd session for this entry: it was removed by a reload, or its role or
     /// credentials changed and it must log in again. A later [`Action::Poll`] reconnects.
-    Disconnect(UpsId),
+    Disconnect(MonitorId),
 }
 
 /// The outcome of an [`Action`] that talks to upsd.
@@ -233,7 +233,7 @@ enum Phase {
         /// When the next round starts; `None` while one is under way.
         next_round: Option<Time>,
         /// Polls of the current round not answered yet.
-        pending: BTreeSet<UpsId>,
+        pending: BTreeSet<MonitorId>,
         /// While a round is under way: when its unanswered polls count as failed.
         round_deadline: Option<Time>,
         /// When the current (or last) round started.
@@ -241,13 +241,13 @@ enum Phase {
     },
     /// Forced shutdown, step 1: FSD replies outstanding, until `until` at the latest.
     SettingFsd {
-        pending: BTreeSet<UpsId>,
+        pending: BTreeSet<MonitorId>,
         until: Time,
     },
     /// Forced shutdown, step 2: waiting for secondaries to log out.
     HostSync {
         started: Time,
-        pending: BTreeSet<UpsId>,
+        pending: BTreeSet<MonitorId>,
         max_logins: u32,
         next_query: Option<Time>,
         announced: bool,
@@ -267,7 +267,7 @@ enum Phase {
 #[derive(Debug)]
 pub struct Monitor {
     config: MonitorConfig,
-    upses: BTreeMap<UpsId, Ups>,
+    upses: BTreeMap<MonitorId, Ups>,
     next_id: u32,
     phase: Phase,
     actions: VecDeque<Action>,
@@ -276,7 +276,7 @@ pub struct Monitor {
     /// UPSes whose poll went unanswered past a round's deadline and whose server has not
     /// answered since: later rounds do not wait for them (each counts as a failed poll) until
     /// a status comes back.
-    overdue: BTreeSet<UpsId>,
+    overdue: BTreeSet<MonitorId>,
 }
 
 impl Monitor {
@@ -312,8 +312,8 @@ impl Monitor {
         Ok(monitor)
     }
 
-    fn add(&mut self, entry: MonitorEntry) -> UpsId {
-        let id = UpsId(self.next_id);
+    fn add(&mut self, entry: MonitorEntry) -> MonitorId {
+        let id = MonitorId(self.next_id);
         self.next_id += 1;
         self.upses.insert(id, Ups::new(entry));
         id
@@ -327,17 +327,17 @@ impl Monitor {
     }
 
     /// The MONITOR entry behind a handle.
-    pub fn entry(&self, id: UpsId) -> Option<&MonitorEntry> {
+    pub fn entry(&self, id: MonitorId) -> Option<&MonitorEntry> {
         self.upses.get(&id).map(|u| &u.entry)
     }
 
     /// All handles, in MONITOR order.
-    pub fn ups_ids(&self) -> impl Iterator<Item = UpsId> + '_ {
+    pub fn monitor_ids(&self) -> impl Iterator<Item = MonitorId> + '_ {
         self.upses.keys().copied()
     }
 
     /// The handle of a system name (`ups@host:port` as written in MONITOR).
-    pub fn id_of(&self, system: &str) -> Option<UpsId> {
+    pub fn id_of(&self, system: &str) -> Option<MonitorId> {
         self.upses
             .iter()
             .find(|(_, u)| u.entry.system == system)
@@ -508,7 +508,7 @@ impl Monitor {
                     self.phase = Phase::Exited;
                 } else if *next_keepalive <= now {
                     *next_keepalive = now.plus_secs(LINGER_KEEPALIVE);
-                    let ids: Vec<UpsId> = self.upses.keys().copied().collect();
+                    let ids: Vec<MonitorId> = self.upses.keys().copied().collect();
                     self.actions
                         .extend(ids.into_iter().map(Action::QueryNumLogins));
                 }
@@ -520,7 +520,7 @@ impl Monitor {
     /// The outcome of a [`Action::Poll`], [`Action::SetFsd`] or [`Action::QueryNumLogins`]
     /// for `ups`. Results that do not fit the current step (late replies, unknown handles) are
     /// ignored.
-    pub fn handle_poll(&mut self, now: Time, ups: UpsId, result: PollResult) {
+    pub fn handle_poll(&mut self, now: Time, ups: MonitorId, result: PollResult) {
         match &mut self.phase {
             Phase::Monitoring { pending, .. } => {
                 let was_pending = pending.remove(&ups);
@@ -615,7 +615,7 @@ impl Monitor {
     ) -> Result<(), ConfigError> {
         let entries = validate(&config, entries)?;
         self.config = config;
-        let removed: Vec<UpsId> = self
+        let removed: Vec<MonitorId> = self
             .upses
             .iter()
             .filter(|(_, u)| !entries.iter().any(|e| e.system == u.entry.system))
@@ -656,17 +656,17 @@ impl Monitor {
     // ---- internals ----
 
     fn start_round(&mut self, now: Time) {
-        let all: BTreeSet<UpsId> = self.upses.keys().copied().collect();
+        let all: BTreeSet<MonitorId> = self.upses.keys().copied().collect();
         self.actions.extend(all.iter().copied().map(Action::Poll));
         // A UPS still owing the answer to a poll that timed out is asked again (the shell may
         // just keep waiting for the old answer) but not waited for: this round counts it as
         // failed, and its answer counts whenever it comes.
         self.overdue.retain(|id| all.contains(id));
-        let overdue: Vec<UpsId> = self.overdue.iter().copied().collect();
+        let overdue: Vec<MonitorId> = self.overdue.iter().copied().collect();
         for id in overdue {
             self.apply_poll(now, id, PollResult::CommFailure);
         }
-        let ids: BTreeSet<UpsId> = all.difference(&self.overdue).copied().collect();
+        let ids: BTreeSet<MonitorId> = all.difference(&self.overdue).copied().collect();
         let empty = ids.is_empty();
         self.phase = Phase::Monitoring {
             next_round: None,
@@ -679,7 +679,7 @@ impl Monitor {
         }
     }
 
-    fn apply_poll(&mut self, now: Time, id: UpsId, result: PollResult) {
+    fn apply_poll(&mut self, now: Time, id: MonitorId, result: PollResult) {
         let Some(ups) = self.upses.get_mut(&id) else {
             return;
         };
@@ -740,7 +740,7 @@ impl Monitor {
         }
     }
 
-    fn primaries(&self) -> Vec<UpsId> {
+    fn primaries(&self) -> Vec<MonitorId> {
         self.upses
             .iter()
             .filter(|(_, u)| u.entry.is_primary())

@@ -35,11 +35,11 @@
 //! * The daemon exits once it has had no timers for 15 s (NUT: 15 idle passes of a loop that
 //!   wakes at least every second, i.e. at most about 15 s).
 
-mod daemon;
 #[cfg(test)]
 mod tests;
+mod timers;
 
-pub use daemon::{
+pub use timers::{
     DaemonAction, EMPTY_WAIT_SECS, Origin, Reply, Request, TimerDaemon, TimerListing,
     UnknownRequest,
 };

@@ -21,6 +21,10 @@ pub fn fixture(name: &str) -> PathBuf {
 
 impl Device {
     /// Load a recording (`CMD -> REPLY` or `... [CMD] -> REPLY`), first reply wins.
+    #[allow(
+        clippy::disallowed_methods,
+        reason = "tests read their recordings from tests/fixtures"
+    )]
     pub fn from_fixture(name: &str) -> Device {
         let text = std::fs::read_to_string(fixture(name)).expect("fixture readable");
         Self::from_text(&text)

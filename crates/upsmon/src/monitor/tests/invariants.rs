@@ -16,7 +16,7 @@ use super::sim::{World, entry};
 use crate::clock::Time;
 use crate::config::{MonitorConfig, Role};
 use crate::invariants::could_be_critical;
-use crate::monitor::{Action, PollResult, ShutdownReason, UpsId};
+use crate::monitor::{Action, MonitorId, PollResult, ShutdownReason};
 
 const WORDS: &[&str] = &[
     "OL", "OB", "LB", "RB", "CAL", "OFF", "BYPASS", "ALARM", "OVER", "TRIM", "BOOST", "FSD",
@@ -173,7 +173,7 @@ fn run(
             prop_assert_eq!(required, config.min_supplies);
             prop_assert!(healthy < u64::from(required));
             // Power that cannot be critical, judged from the polls up to the decision.
-            let ids: Vec<UpsId> = host.monitor.ups_ids().collect();
+            let ids: Vec<MonitorId> = host.monitor.monitor_ids().collect();
             let mut surely_healthy = 0u64;
             for (i, id) in ids.iter().enumerate() {
                 let polls: Vec<&PollResult> = host

@@ -10,14 +10,14 @@ use std::time::Duration;
 use super::sim::{UPS, config, events, single};
 use crate::clock::Time;
 use crate::config::{MonitorConfig, MonitorEntry, Role};
-use crate::monitor::{Action, Monitor, PollResult, UpsId};
+use crate::monitor::{Action, Monitor, MonitorId, PollResult};
 
 /// Every queued action, in order.
 fn drain(m: &mut Monitor) -> Vec<Action> {
     std::iter::from_fn(|| m.poll_action()).collect()
 }
 
-fn polls(actions: &[Action]) -> Vec<UpsId> {
+fn polls(actions: &[Action]) -> Vec<MonitorId> {
     actions
         .iter()
         .filter_map(|a| match a {
@@ -28,12 +28,12 @@ fn polls(actions: &[Action]) -> Vec<UpsId> {
 }
 
 /// Answer every poll in `actions` for `id` with `status`; returns what that produced.
-fn answer(m: &mut Monitor, now: Time, id: UpsId, result: PollResult) -> Vec<Action> {
+fn answer(m: &mut Monitor, now: Time, id: MonitorId, result: PollResult) -> Vec<Action> {
     m.handle_poll(now, id, result);
     drain(m)
 }
 
-fn two(cfg: &MonitorConfig) -> (Monitor, MonitorEntry, UpsId, UpsId) {
+fn two(cfg: &MonitorConfig) -> (Monitor, MonitorEntry, MonitorId, MonitorId) {
     let a = MonitorEntry::new("a@h", 1, "u", "p", Role::Primary);
     let b = MonitorEntry::new("b@dead", 0, "u", "p", Role::Secondary);
     let m = Monitor::new(cfg.clone(), vec![a.clone(), b], Time::ZERO).expect("valid");

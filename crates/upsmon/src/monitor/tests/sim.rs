@@ -13,7 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use crate::clock::Time;
 use crate::config::{MonitorConfig, MonitorEntry, Role};
-use crate::monitor::{Action, Monitor, PollResult, UpsId};
+use crate::monitor::{Action, Monitor, MonitorId, PollResult};
 
 /// Safety net: a livelock fails the test instead of hanging it.
 const MAX_STEPS: usize = 1_000_000;
@@ -42,13 +42,13 @@ pub struct Host {
     pub exited: bool,
     pub log: Vec<(Time, Action)>,
     /// Every status poll answered, with what it was answered.
-    pub polls: Vec<(Time, UpsId, PollResult)>,
-    names: BTreeMap<UpsId, String>,
+    pub polls: Vec<(Time, MonitorId, PollResult)>,
+    names: BTreeMap<MonitorId, String>,
 }
 
 impl Host {
     fn render(&self, action: &Action) -> Option<String> {
-        let name = |id: &UpsId| self.names.get(id).cloned().unwrap_or(id.to_string());
+        let name = |id: &MonitorId| self.names.get(id).cloned().unwrap_or(id.to_string());
         Some(match action {
             Action::Poll(_) | Action::QueryNumLogins(_) => return None,
             Action::Notify(n) => n.to_string(),
@@ -221,14 +221,14 @@ impl World {
     fn perform(&mut self, index: usize, action: Action) {
         let now = self.now;
         let host = &mut self.hosts[index];
-        let ids: Vec<UpsId> = host.monitor.ups_ids().collect();
+        let ids: Vec<MonitorId> = host.monitor.monitor_ids().collect();
         for id in ids {
             if let Some(e) = host.monitor.entry(id) {
                 host.names.insert(id, e.system.clone());
             }
         }
         host.log.push((now, action.clone()));
-        let system = |id: &UpsId| host.names.get(id).cloned().unwrap_or_default();
+        let system = |id: &MonitorId| host.names.get(id).cloned().unwrap_or_default();
         let reply = match &action {
             Action::Poll(id) => {
                 let sys = system(id);

@@ -13,7 +13,7 @@ use std::time::Duration;
 use nut_client::aio::Client;
 use nut_client::{ConnectOptions, Error, TlsMode};
 use nut_core::names::{Status, StatusToken};
-use nut_upsmon::{PollResult, UpsId};
+use nut_upsmon::{MonitorId, PollResult};
 use tokio::sync::mpsc;
 
 use super::cli::Family;
@@ -56,7 +56,7 @@ enum Msg {
 }
 
 /// A reply: the request's sequence number, the UPS, the request, the outcome.
-pub type Reply = (u64, UpsId, Request, PollResult);
+pub type Reply = (u64, MonitorId, Request, PollResult);
 
 impl Handle {
     /// Queue a request tagged `seq`; its result arrives on the results channel given to
@@ -74,7 +74,7 @@ impl Handle {
 
 /// Start the session task for `target`.
 pub fn spawn(
-    id: UpsId,
+    id: MonitorId,
     target: Target,
     reach: Reach,
     results: mpsc::UnboundedSender<Reply>,

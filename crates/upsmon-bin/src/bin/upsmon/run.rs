@@ -12,7 +12,7 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use nut_daemon::detach::Readiness;
-use nut_upsmon::{Action, Monitor, PollResult, Time, UpsId};
+use nut_upsmon::{Action, Monitor, MonitorId, PollResult, Time};
 use tokio::io::AsyncReadExt;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
@@ -127,7 +127,7 @@ pub fn main(start: Start) -> u8 {
 struct InOrder {
     next_seq: u64,
     /// Tickets in order, with the reply and when it arrived once it has.
-    waiting: BTreeMap<u64, Option<(UpsId, PollResult, Time)>>,
+    waiting: BTreeMap<u64, Option<(MonitorId, PollResult, Time)>>,
     passed_by: std::collections::BTreeSet<u64>,
 }
 
@@ -147,10 +147,10 @@ impl InOrder {
     fn arrived(
         &mut self,
         seq: u64,
-        id: UpsId,
+        id: MonitorId,
         result: PollResult,
         now: Time,
-    ) -> Vec<(UpsId, PollResult)> {
+    ) -> Vec<(MonitorId, PollResult)> {
         if self.passed_by.remove(&seq) {
             return vec![(id, result)];
         }
@@ -180,7 +180,7 @@ impl InOrder {
     }
 
     /// Every reply that has arrived, in order, passing by the tickets still unanswered.
-    fn release(&mut self) -> Vec<(UpsId, PollResult)> {
+    fn release(&mut self) -> Vec<(MonitorId, PollResult)> {
         let mut ready = Vec::new();
         for (seq, reply) in std::mem::take(&mut self.waiting) {
             match reply {
@@ -228,11 +228,11 @@ struct Shell {
     family: Option<Family>,
     epoch: Instant,
     monitor: Monitor,
-    sessions: BTreeMap<UpsId, session::Handle>,
+    sessions: BTreeMap<MonitorId, session::Handle>,
     results: mpsc::UnboundedSender<session::Reply>,
     in_order: InOrder,
     /// Status polls sent to each session and not answered yet.
-    polls_outstanding: BTreeMap<UpsId, u64>,
+    polls_outstanding: BTreeMap<MonitorId, u64>,
     notifier: Notifier,
 }
 
@@ -259,7 +259,7 @@ impl Shell {
     }
 
     /// Hand a request to the session of `id`, starting it if needed.
-    fn send(&mut self, id: UpsId, request: Request) {
+    fn send(&mut self, id: MonitorId, request: Request) {
         if request == Request::Poll {
             // The session is still busy with an earlier poll (a server that is slow to answer
             // or a connect timeout): its answer, when it comes, serves this round as well.
@@ -298,7 +298,7 @@ impl Shell {
     }
 
     /// A session's reply, passed on to the monitor in request order.
-    fn deliver(&mut self, seq: u64, id: UpsId, request: Request, result: PollResult) {
+    fn deliver(&mut self, seq: u64, id: MonitorId, request: Request, result: PollResult) {
         if request == Request::Poll
             && let Some(n) = self.polls_outstanding.get_mut(&id)
         {
@@ -635,7 +635,7 @@ mod tests {
     fn replies_are_delivered_in_request_order() {
         let mut order = InOrder::default();
         let (a, b, c) = (order.ticket(), order.ticket(), order.ticket());
-        let id = |m: &Monitor, i: usize| m.ups_ids().nth(i).expect("entry");
+        let id = |m: &Monitor, i: usize| m.monitor_ids().nth(i).expect("entry");
         let entries = vec![
             nut_upsmon::MonitorEntry::new("a@h", 1, "u", "p", nut_upsmon::Role::Primary),
             nut_upsmon::MonitorEntry::new("b@h", 1, "u", "p", nut_upsmon::Role::Primary),
@@ -711,7 +711,7 @@ mod tests {
         ];
         let monitor =
             Monitor::new(nut_upsmon::MonitorConfig::default(), entries, Time::ZERO).expect("valid");
-        let ids: Vec<UpsId> = monitor.ups_ids().collect();
+        let ids: Vec<MonitorId> = monitor.monitor_ids().collect();
         // a hangs; b and c have answered and wait behind it.
         assert!(order.hold_until().is_none());
         let b_reply = order.arrived(b, ids[1], PollResult::status("OL"), Time::from_millis(100));

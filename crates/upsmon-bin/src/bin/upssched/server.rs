@@ -16,7 +16,8 @@ use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
-use super::client::DaemonConf;
+use super::conf::DaemonConf;
+use super::exec;
 
 /// Fork the daemon and wait until it listens on PIPEFN. `lock` (LOCKFN) is released once the
 /// socket exists.
@@ -127,7 +128,7 @@ async fn serve(listener: UnixListener, cmdscript: Vec<String>) -> i32 {
             match action {
                 DaemonAction::Run(cmd) => {
                     tracing::info!("Executing command: {}", cmd.argv.join(" "));
-                    let _ = tokio::task::spawn_blocking(move || super::run(&cmd)).await;
+                    let _ = tokio::task::spawn_blocking(move || exec::run(&cmd)).await;
                 }
                 DaemonAction::Exit => return 0,
             }

@@ -1,4 +1,4 @@
-//! The `upssched` process shell over [`nut_upsmon::upssched`] (nut-reference.md §7).
+//! `upssched`: upsmon's timer helper, a process shell over [`nut_upsmon::upssched`] (nut-reference.md §7).
 //!
 //! upsmon runs `upssched "<message>"` as NOTIFYCMD with `UPSNAME` and `NOTIFYTYPE` set. This
 //! invocation reads upssched.conf, and for each matching `AT` rule either runs CMDSCRIPT now
@@ -19,6 +19,8 @@
 //!   exits 78. `upssched -t` checks the file for admins and package scripts.
 
 mod client;
+mod conf;
+mod exec;
 mod server;
 
 use std::process::ExitCode;
@@ -30,10 +32,10 @@ use nut_daemon::exit::Exit;
 use nut_daemon::getopt::{Arg, Getopt};
 use nut_daemon::log::Target;
 use nut_daemon::paths;
-use nut_upsmon::upssched::{ClientStep, Event, RunCmd, plan};
+use nut_upsmon::upssched::{ClientStep, Event, plan};
 
 /// upssched's entry point.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     ExitCode::from(upssched())
 }
 
@@ -144,7 +146,7 @@ fn upssched() -> u8 {
         );
         return Exit::Config.code();
     }
-    let daemon = client::DaemonConf {
+    let daemon = conf::DaemonConf {
         pipefn: pipefn.into(),
         lockfn: lockfn.into(),
         cmdscript: conf.cmdscript.clone().unwrap_or_default(),
@@ -158,7 +160,7 @@ fn upssched() -> u8 {
         match step {
             ClientStep::Execute(cmd) => {
                 tracing::info!("Executing command: {}", cmd.argv.last().map_or("", |s| s));
-                run(&cmd);
+                exec::run(&cmd);
             }
             ClientStep::Send(request) => {
                 if let Err(e) = client::send(&daemon, &request) {
@@ -244,21 +246,5 @@ fn check(path: &Path) -> u8 {
     } else {
         println!("{}: OK ({} rule(s))", path.display(), conf.rules.len());
         0
-    }
-}
-
-/// Run a command and wait for it.
-pub(crate) fn run(cmd: &RunCmd) {
-    let Some((program, rest)) = cmd.argv.split_first() else {
-        return;
-    };
-    let status = std::process::Command::new(program)
-        .args(rest)
-        .envs(cmd.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
-        .status();
-    match status {
-        Ok(s) if s.success() => {}
-        Ok(s) => tracing::warn!("{program} {} exited with {s}", rest.join(" ")),
-        Err(e) => tracing::error!("Can't run {program}: {e}"),
     }
 }

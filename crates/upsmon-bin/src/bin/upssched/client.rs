@@ -3,12 +3,12 @@
 use std::fs::File;
 use std::io::{self, BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
-use std::path::PathBuf;
 use std::time::Duration;
 
 use nix::fcntl::{Flock, FlockArg};
 use nut_upsmon::upssched::Request;
 
+use super::conf::DaemonConf;
 use super::server;
 
 /// How long the daemon may take to answer (it answers after a running CMDSCRIPT finished).
@@ -17,19 +17,6 @@ const REPLY_TIMEOUT: Duration = Duration::from_secs(60);
 /// How often a request is tried against a daemon that closed the connection unanswered (it
 /// was exiting just then).
 const ATTEMPTS: usize = 3;
-
-/// Where the daemon lives and what it runs.
-#[derive(Clone, Debug)]
-pub struct DaemonConf {
-    /// PIPEFN.
-    pub pipefn: PathBuf,
-    /// LOCKFN.
-    pub lockfn: PathBuf,
-    /// CMDSCRIPT and its arguments.
-    pub cmdscript: Vec<String>,
-    /// Keep the daemon's stderr (`-D`).
-    pub debug: bool,
-}
 
 /// Why a request did not get an answer.
 enum Failure {

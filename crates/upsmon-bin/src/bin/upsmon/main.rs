@@ -1,4 +1,4 @@
-//! The `upsmon` process shell over [`nut_upsmon::Monitor`].
+//! `upsmon`: the NUT shutdown controller, a process shell over [`nut_upsmon::Monitor`].
 //!
 //! Start-up follows NUT 2.8.0's order and messages: banner, configuration, `-K` / `-c`,
 //! warnings, the power check, the "already running" check, the POWERDOWNFLAG cleanup, then
@@ -49,7 +49,7 @@ const VERSION: &str = nut_core::net::reply::UPSD_VERSION;
 const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
 /// upsmon's entry point.
-pub fn main() -> ExitCode {
+fn main() -> ExitCode {
     ExitCode::from(upsmon())
 }
 
