@@ -214,6 +214,11 @@ pub enum ConfigError {
         /// MINSUPPLIES.
         min_supplies: u32,
     },
+    /// A reload arrived while a decided shutdown is being carried out. NUT's upsmon does not
+    /// go back to its main loop once it shuts down, so a SIGHUP then changes nothing; neither
+    /// does ours: the shutdown finishes with the settings it was decided with.
+    #[error("a shutdown is in progress; the configuration is not reloaded")]
+    ShutdownInProgress,
 }
 
 /// Drop repeated systems (NUT warns `ignoring duplicate UPS` and keeps the first) and check

@@ -608,11 +608,18 @@ impl Monitor {
     /// kept ones keep their state, new ones join the next round, removed ones get
     /// [`Action::Disconnect`]. A kept entry whose role or credentials changed also gets
     /// [`Action::Disconnect`] so that it logs in again. On error nothing changes.
+    ///
+    /// Once a shutdown is decided ([`Monitor::must_finish_shutdown`]) a reload is refused
+    /// with [`ConfigError::ShutdownInProgress`]: new HOSTSYNC/FINALDELAY values or removed
+    /// entries must not change a shutdown that other machines already act on.
     pub fn reload(
         &mut self,
         config: MonitorConfig,
         entries: Vec<MonitorEntry>,
     ) -> Result<(), ConfigError> {
+        if self.must_finish_shutdown() {
+            return Err(ConfigError::ShutdownInProgress);
+        }
         let entries = validate(&config, entries)?;
         self.config = config;
         let removed: Vec<MonitorId> = self

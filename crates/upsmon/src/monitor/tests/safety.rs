@@ -341,3 +341,36 @@ fn a_late_failure_does_not_make_the_rounds_wait_for_a_hung_server_again() {
         "decided at once: {acts:?}"
     );
 }
+
+// ---- a reload while a decided shutdown is carried out (found by the upsmon_monitor fuzzer) ----
+
+/// NUT's upsmon does not return to its main loop once it has decided to shut down, so a
+/// SIGHUP then changes nothing. Here a reload with a longer HOSTSYNC and FINALDELAY arrives
+/// while the forced shutdown waits for the FSD replies: it is refused, the shutdown keeps the
+/// timing it was decided with, and the entries stay as they were.
+#[test]
+fn a_reload_during_a_decided_shutdown_is_refused_and_changes_no_timing() {
+    let cfg = config();
+    let (mut m, a, ia, _ib) = two(&cfg);
+    drain(&mut m);
+    answer(&mut m, Time::from_millis(5), ia, PollResult::status("OB LB"));
+    let due = m.poll_timeout().expect("round deadline");
+    m.handle_timeout(due);
+    assert!(m.must_finish_shutdown(), "a, primary and OB LB, is critical");
+    let deadline_before = m.poll_timeout();
+
+    let mut slower = cfg.clone();
+    slower.host_sync = cfg.host_sync + 100;
+    slower.final_delay = cfg.final_delay + 100;
+    let refused = m.reload(slower, vec![a]);
+    assert!(
+        matches!(refused, Err(crate::config::ConfigError::ShutdownInProgress)),
+        "{refused:?}"
+    );
+    assert_eq!(m.poll_timeout(), deadline_before, "the shutdown keeps its timing");
+    assert!(m.id_of("b@dead").is_some(), "the entries are left as they were");
+    assert!(
+        !drain(&mut m).iter().any(|a| matches!(a, Action::Disconnect(_))),
+        "nothing is disconnected"
+    );
+}
