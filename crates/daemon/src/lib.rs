@@ -30,10 +30,12 @@
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
 //! * [`getopt`] — the getopt-style scanner every daemon's command line is read with.
 //! * [`exit`] — one table of start-up exit codes (from `sysexits.h`) for every daemon.
+//! * [`family`] — the `-4` / `-6` address-family restriction.
 
 pub mod control;
 pub mod detach;
 pub mod exit;
+pub mod family;
 pub mod getopt;
 pub mod log;
 pub mod notify;

@@ -28,8 +28,8 @@ use nut_daemon::{notify, paths};
 
 use crate::cli::{Options, USAGE};
 use crate::config::{self, Notes, Paths};
-use crate::server::{Level, LogLine, Server};
-use crate::shell::{self, Control, ShellConfig, listen};
+use crate::server::{Level, Server};
+use crate::shell::{self, Control, ShellConfig, listen, log_line};
 
 /// The program name, for the log and PID file messages.
 const PROGRAM: &str = "upsd";
@@ -128,15 +128,6 @@ impl Console {
         if self.echo {
             eprintln!("{text}");
         }
-    }
-}
-
-/// Log a line from the server state or the config readers.
-pub fn log_line(line: &LogLine) {
-    match line.level {
-        Level::Info => tracing::info!("{}", line.text),
-        Level::Debug(1) => tracing::debug!("{}", line.text),
-        Level::Debug(_) => tracing::trace!("{}", line.text),
     }
 }
 

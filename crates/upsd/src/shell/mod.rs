@@ -19,7 +19,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
-use crate::server::{ClientId, Server, ServerEvent};
+use crate::server::{ClientId, Level, LogLine, Server, ServerEvent};
 use crate::ups::UpsKey;
 
 /// How often the server's timers are looked at even when nothing is due (upsd: 2 s).
@@ -32,6 +32,15 @@ const DRIVER_CHANNEL_LINES: usize = 16 * 1024;
 struct DriverHandle {
     tx: mpsc::Sender<String>,
     task: JoinHandle<()>,
+}
+
+/// Log a line from the server state or the config readers.
+pub fn log_line(line: &LogLine) {
+    match line.level {
+        Level::Info => tracing::info!("{}", line.text),
+        Level::Debug(1) => tracing::debug!("{}", line.text),
+        Level::Debug(_) => tracing::trace!("{}", line.text),
+    }
 }
 
 /// What every task of the shell shares.
@@ -57,7 +66,7 @@ impl Shared {
                 break;
             }
             if let Some(line) = log {
-                crate::daemon::log_line(&line);
+                log_line(&line);
             }
             if let Some((key, line)) = transmit {
                 let len = line.len();
