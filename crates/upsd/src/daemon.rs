@@ -213,7 +213,7 @@ fn serve(
     }
     let tls =
         shell::tls::server_config(&conf).map_err(|e| failure(Exit::Config, &e.to_string()))?;
-    let maxconn = conf.maxconn.map_or_else(default_maxconn, u64::from);
+    let limits = config::Limits::new(usize::try_from(default_maxconn()).unwrap_or(usize::MAX));
 
     // Before chroot: inside the jail there is usually no account database at all, and a
     // failed lookup must never leave upsd serving as root.
@@ -283,7 +283,7 @@ fn serve(
     }
 
     let server = Server::new(
-        config::settings(&conf, tls.is_some()),
+        config::settings(&conf, tls.is_some(), limits),
         loaded.defs,
         loaded.users,
         loaded.descriptions,
@@ -294,7 +294,6 @@ fn serve(
         listeners: bound.listeners,
         statepath: paths.statepath.clone(),
         tls,
-        maxconn: usize::try_from(maxconn).unwrap_or(usize::MAX),
         watchdog,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -305,6 +304,7 @@ fn serve(
     let local = tokio::task::LocalSet::new();
     let hooks = Hooks {
         tls_on: shell_config.tls.is_some(),
+        limits,
         paths,
         // From here on, a failure before READY reaches a waiting launcher as the end of the
         // readiness pipe (exit 1).
@@ -321,6 +321,7 @@ fn serve(
 struct Hooks {
     paths: Paths,
     tls_on: bool,
+    limits: config::Limits,
     readiness: Readiness,
 }
 
@@ -339,7 +340,7 @@ impl Control for Hooks {
                 if loaded.defs.is_empty() {
                     tracing::warn!("Warning: no UPSes currently defined!");
                 }
-                let settings = config::settings(&conf, self.tls_on);
+                let settings = config::settings(&conf, self.tls_on, self.limits);
                 if settings.force_tls && !settings.tls_available {
                     tracing::warn!(
                         "FORCESSL is set but TLS is not running (CERTFILE is loaded at start-up \
