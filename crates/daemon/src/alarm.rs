@@ -83,6 +83,8 @@ impl Alarm {
             let mut expirations = [0u8; 8];
             match nix::unistd::read(&guard.get_inner().0, &mut expirations) {
                 Ok(_) => {
+                    // Nothing more to read until it is set and expires again (a new edge).
+                    guard.clear_ready();
                     self.armed = None;
                     return Ok(());
                 }

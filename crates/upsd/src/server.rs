@@ -199,8 +199,10 @@ pub struct Server {
     transmits: VecDeque<(UpsKey, String)>,
     events: VecDeque<ServerEvent>,
     logs: VecDeque<LogLine>,
-    /// The earliest deadline created since [`Server::poll_timer_changed`] was last called.
-    new_deadline: Option<Instant>,
+    /// The deadline the shell's alarm is set to ([`Server::handle_alarm_set`]).
+    alarm: Option<Instant>,
+    /// The alarm must be set again ([`Server::poll_timer_changed`]).
+    retime: bool,
 }
 
 impl Server {
@@ -230,7 +232,8 @@ impl Server {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             logs: VecDeque::new(),
-            new_deadline: None,
+            alarm: None,
+            retime: false,
         };
         for def in upses {
             let ups = server.new_ups(def);
@@ -571,7 +574,14 @@ impl Server {
             return;
         };
         let Some(ups) = self.ups_mut(key) else { return };
-        if let Link::Up { last_heard, .. } = &mut ups.link {
+        let mut answered_ping = false;
+        if let Link::Up {
+            last_heard,
+            last_ping,
+        } = &mut ups.link
+        {
+            // The first line after a PING moves the next PING (the likely next alarm) later.
+            answered_ping = *last_ping > *last_heard;
             *last_heard = now;
         }
         if let Applied::Tracking { id, status } = ups.data.apply(msg) {
@@ -582,6 +592,7 @@ impl Server {
                 self.log(Level::Debug(1), text);
             }
         }
+        self.retime |= answered_ping;
         self.check_health(now);
     }
 
@@ -695,16 +706,26 @@ impl Server {
             .min()
     }
 
-    /// The earliest deadline that changes since the last call created (a client connected,
-    /// a driver connected, a tracking id, a throttled log line), if any: when it is before
-    /// the alarm the shell has set, it must ask [`Server::poll_timeout`] again. Deadlines
-    /// that only move later need no notice (the alarm rings early once, harmlessly).
-    pub fn poll_timer_changed(&mut self) -> Option<Instant> {
-        self.new_deadline.take()
+    /// The shell set its alarm to `at` (what [`Server::poll_timeout`] said).
+    pub fn handle_alarm_set(&mut self, at: Option<Instant>) {
+        self.alarm = at;
+        self.retime = false;
     }
 
+    /// Whether the alarm must be set again from [`Server::poll_timeout`]: a change created a
+    /// deadline before it (a client or a driver connected, a tracking id, a throttled log
+    /// line), or a driver answered the PING the alarm was set for. Other deadlines only move
+    /// later, by requests and driver lines: the alarm then rings early once and is set again,
+    /// which costs one wake-up instead of a recomputation per request.
+    pub fn poll_timer_changed(&mut self) -> bool {
+        std::mem::take(&mut self.retime)
+    }
+
+    /// A change created a deadline at `at`.
     fn arm(&mut self, at: Instant) {
-        self.new_deadline = Some(self.new_deadline.map_or(at, |d| d.min(at)));
+        if self.alarm.is_none_or(|alarm| at < alarm) {
+            self.retime = true;
+        }
     }
 
     /// Log the stale/fresh transitions of connected drivers. As in upsd 2.8.0, a driver
@@ -1108,10 +1129,10 @@ mod tests {
     }
 
     /// Lighter when idle: with nothing to do there is no deadline at all, and each thing
-    /// that needs time asks for exactly its own deadline, announced through
-    /// `poll_timer_changed` when it is new.
+    /// that needs time asks for exactly its own deadline; a change that needs an earlier
+    /// alarm than the one set says so through `poll_timer_changed`.
     #[test]
-    fn deadlines_exist_only_for_work_and_new_ones_are_announced() {
+    fn deadlines_exist_only_for_work_and_earlier_ones_are_announced() {
         let t0 = Instant::now();
         let ms = |n| t0 + Duration::from_millis(n);
         let mut s = server(&["a"]);
@@ -1120,23 +1141,47 @@ mod tests {
             None,
             "no driver, no client, no tracking id"
         );
-        assert_eq!(s.poll_timer_changed(), None);
+        s.handle_alarm_set(None);
+        assert!(!s.poll_timer_changed());
         // A connected driver: its PING at MAXAGE/3.
         s.driver_connected(UpsKey(0), "dummy-ups-a", t0);
-        assert_eq!(s.poll_timer_changed(), Some(ms(5_001)));
+        assert!(s.poll_timer_changed());
+        assert!(!s.poll_timer_changed(), "announced once");
         assert_eq!(s.poll_timeout(), Some(ms(5_001)));
-        assert_eq!(s.poll_timer_changed(), None, "announced once");
-        // A client: its idle limit, later than the PING.
+        s.handle_alarm_set(Some(ms(5_001)));
+        // A client: its idle limit is later than the alarm, so no news.
         let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST), t0);
-        assert_eq!(s.poll_timer_changed(), Some(ms(60_001)));
-        assert_eq!(s.poll_timeout(), Some(ms(5_001)));
-        s.driver_disconnected(UpsKey(0), t0);
-        assert_eq!(s.poll_timeout(), Some(ms(60_001)));
+        assert!(!s.poll_timer_changed());
+        // The PING goes out; its answer moves the next one later: set the alarm again.
+        s.handle_timeout(ms(5_001));
+        assert_eq!(
+            s.poll_driver_transmit(),
+            Some((UpsKey(0), "DUMPALL\n".into()))
+        );
+        assert_eq!(s.poll_driver_transmit(), Some((UpsKey(0), "PING\n".into())));
+        s.handle_alarm_set(s.poll_timeout());
+        assert_eq!(s.poll_timeout(), Some(ms(10_002)));
+        s.driver_line(UpsKey(0), &["PONG"], ms(5_500));
+        assert!(s.poll_timer_changed(), "answered PING");
+        assert_eq!(s.poll_timeout(), Some(ms(10_501)));
+        s.driver_line(UpsKey(0), &["DATAOK"], ms(6_000));
+        assert!(
+            !s.poll_timer_changed(),
+            "ordinary lines move deadlines later silently"
+        );
+        s.driver_disconnected(UpsKey(0), ms(6_000));
+        assert_eq!(
+            s.poll_timeout(),
+            Some(ms(60_001)),
+            "the client's idle limit"
+        );
         s.client_disconnected(c);
         assert_eq!(s.poll_timeout(), None);
         // A tracking id expires after TRACKINGDELAY (1 hour by default).
+        s.handle_alarm_set(None);
         let id = s.new_tracking(t0);
-        assert_eq!(s.poll_timer_changed(), Some(ms(3_600_001)));
+        assert!(s.poll_timer_changed());
+        assert_eq!(s.poll_timeout(), Some(ms(3_600_001)));
         s.handle_timeout(ms(3_600_001));
         assert_eq!(s.tracking_status(&id, t0), TrackingStatus::unknown_id());
         assert_eq!(s.poll_timeout(), None);

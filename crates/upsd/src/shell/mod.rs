@@ -13,7 +13,7 @@ mod driver;
 pub mod listen;
 pub mod tls;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -53,8 +53,6 @@ pub struct Shared {
     drivers: RefCell<HashMap<UpsKey, DriverHandle>>,
     /// Connected clients, for kicks.
     clients: RefCell<HashMap<ClientId, client::ClientSlot>>,
-    /// The deadline the main loop's alarm is set to (`None`: none).
-    armed: Cell<Option<std::time::Instant>>,
     /// Wakes the main loop to re-arm its alarm for an earlier deadline.
     rearm: Notify,
 }
@@ -62,10 +60,7 @@ pub struct Shared {
 impl Shared {
     /// Carry out everything the server queued.
     pub fn pump(self: &Rc<Self>) {
-        let earlier = self.server.borrow_mut().poll_timer_changed();
-        if let Some(at) = earlier
-            && self.armed.get().is_none_or(|armed| at < armed)
-        {
+        if self.server.borrow_mut().poll_timer_changed() {
             self.rearm.notify_one();
         }
         loop {
@@ -195,7 +190,6 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         tls: RefCell::new(config.tls.map(tokio_rustls::TlsAcceptor::from)),
         drivers: RefCell::new(HashMap::new()),
         clients: RefCell::new(HashMap::new()),
-        armed: Cell::new(None),
         rearm: Notify::new(),
     });
     let mut alarm = Alarm::new()?;
@@ -215,14 +209,9 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         interval
     });
     loop {
-        let next = {
-            let mut server = shared.server.borrow_mut();
-            // What was created so far is part of this answer.
-            server.poll_timer_changed();
-            server.poll_timeout()
-        };
+        let next = shared.server.borrow().poll_timeout();
         alarm.set(next)?;
-        shared.armed.set(next);
+        shared.server.borrow_mut().handle_alarm_set(next);
         tokio::select! {
             rang = alarm.ring() => {
                 rang?;
