@@ -184,13 +184,14 @@ fn process(
     bytes: &[u8],
     out: &mut String,
 ) -> (Step, usize) {
-    let now = Instant::now().into_std();
+    let now = std::time::Instant::now();
     let mut result = (Step::Continue, bytes.len());
     {
         let mut server = shared.server.borrow_mut();
-        session.handle_activity(now, &mut server);
+        let mut any_line = false;
         for (i, &b) in bytes.iter().enumerate() {
             let Some(line) = tok.push(b) else { continue };
+            any_line = true;
             let action = session.handle_line(now, &line, &mut server, out);
             if action == Some(SessionAction::StartTls) {
                 let clean = i + 1 == bytes.len() && !tok.is_mid_line();
@@ -201,6 +202,11 @@ fn process(
                 result.1 = i + 1;
                 break;
             }
+        }
+        if !any_line {
+            // Only part of a line: it still counts against the idle limit (a request line
+            // already did, at the same instant).
+            session.handle_activity(now, &mut server);
         }
     }
     shared.pump();
