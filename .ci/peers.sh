@@ -4,7 +4,8 @@
 # says what is missing; the tests themselves never install anything, they fail and point here.
 #
 #   Debian:  nut-client + nut-server (the reference peers), monitoring-plugins-basic (check_ups),
-#            libups-nut-perl (UPS::Nut), hyperfine (benchmarks), nodejs + npm if absent
+#            libups-nut-perl (UPS::Nut), hyperfine and valgrind (benchmarks: scripts/bench-instructions
+#            counts upsd's instructions per GET VAR with callgrind), nodejs + npm if absent
 #   PyPI:    pynutclient + aionut in a venv at $REPO/target/peers-venv
 #   npm:     node-nut in tests/compat/peers/node/node_modules (from its package-lock.json)
 set -euo pipefail
@@ -35,7 +36,7 @@ apt_install() {
         || die "apt-get install ${missing[*]} failed"
 }
 
-apt_install nut-client nut-server monitoring-plugins-basic libups-nut-perl hyperfine
+apt_install nut-client nut-server monitoring-plugins-basic libups-nut-perl hyperfine valgrind
 command -v node >/dev/null 2>&1 || apt_install nodejs
 command -v npm >/dev/null 2>&1 || apt_install npm
 
@@ -96,4 +97,5 @@ for bin in /usr/bin/upsc /usr/bin/upscmd /usr/bin/upsrw /usr/bin/upslog /lib/nut
 done
 perl -MUPS::Nut -e 1 2>/dev/null || die "perl module UPS::Nut missing after install"
 command -v hyperfine >/dev/null 2>&1 || die "hyperfine missing after install"
+command -v valgrind >/dev/null 2>&1 || die "valgrind missing after install"
 say "all peers present (venv: $VENV, node: $NODE_DIR/node_modules)"

@@ -6,6 +6,7 @@
 //! that holds a forked child's PID, PID files left behind, a start-up race between the parent
 //! exiting and the daemon being ready. Here:
 //!
+//! * [`alarm`] — a one-shot `timerfd` alarm for tokio loops: one wake-up per deadline.
 //! * [`paths`] — NUT's directories and their environment overrides (`NUT_CONFPATH`,
 //!   `NUT_STATEPATH`, `NUT_ALTPIDPATH`, `NUT_PIDPATH`), and creating a missing runtime
 //!   directory with the right owner and mode.
@@ -30,10 +31,13 @@
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
 //! * [`getopt`] — the getopt-style scanner every daemon's command line is read with.
 //! * [`exit`] — one table of start-up exit codes (from `sysexits.h`) for every daemon.
+//! * [`family`] — the `-4` / `-6` address-family restriction.
 
+pub mod alarm;
 pub mod control;
 pub mod detach;
 pub mod exit;
+pub mod family;
 pub mod getopt;
 pub mod log;
 pub mod notify;

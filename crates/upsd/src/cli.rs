@@ -1,6 +1,7 @@
 //! upsd's command line, scanned by [`nut_daemon::getopt`] with NUT's option string.
 
 use nut_daemon::control::Command;
+pub use nut_daemon::family::Family;
 use nut_daemon::getopt::{Arg, Getopt, GetoptError};
 
 /// NUT's option string for upsd: the first operand ends the options.
@@ -34,15 +35,6 @@ pub struct Options {
     pub help: bool,
     /// `-V`.
     pub version: bool,
-}
-
-/// `-4` / `-6`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// IPv4 only.
-    V4,
-    /// IPv6 only.
-    V6,
 }
 
 /// A command line upsd refuses.

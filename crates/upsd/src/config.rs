@@ -157,13 +157,47 @@ pub fn load_reloadable(paths: &Paths, conf: &UpsdConf, notes: &mut Notes) -> Res
     })
 }
 
+/// Overrides the 60-second idle limit, in whole seconds: for tests that check the limit is
+/// applied without waiting a minute. Not a setting of upsd 2.8.0; unset in production.
+pub const IDLE_TIMEOUT_ENV: &str = "NUT_RS_UPSD_IDLE_TIMEOUT";
+
+/// How the process runs, beyond upsd.conf: MAXCONN's default (from the descriptor limit)
+/// and the idle limit ([`IDLE_TIMEOUT_ENV`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limits {
+    /// MAXCONN when upsd.conf does not set it.
+    pub default_maxconn: usize,
+    /// The idle limit.
+    pub idle_timeout: Duration,
+}
+
+impl Limits {
+    /// `default_maxconn` and the idle limit from the environment (60 s unless overridden by
+    /// a positive whole number of seconds).
+    pub fn new(default_maxconn: usize) -> Limits {
+        let idle_timeout = std::env::var(IDLE_TIMEOUT_ENV)
+            .ok()
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .filter(|&secs| secs > 0)
+            .map_or(crate::server::IDLE_TIMEOUT, Duration::from_secs);
+        Limits {
+            default_maxconn,
+            idle_timeout,
+        }
+    }
+}
+
 /// The server settings upsd.conf gives.
-pub fn settings(conf: &UpsdConf, tls_available: bool) -> Settings {
+pub fn settings(conf: &UpsdConf, tls_available: bool, limits: Limits) -> Settings {
     Settings {
         maxage: Duration::from_secs(u64::from(conf.maxage)),
         tracking_delay: Duration::from_secs(u64::from(conf.trackingdelay)),
         tls_available,
         force_tls: conf.force_ssl,
+        maxconn: conf.maxconn.map_or(limits.default_maxconn, |m| {
+            usize::try_from(m).unwrap_or(usize::MAX)
+        }),
+        idle_timeout: limits.idle_timeout,
     }
 }
 

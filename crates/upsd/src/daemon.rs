@@ -28,8 +28,8 @@ use nut_daemon::{notify, paths};
 
 use crate::cli::{Options, USAGE};
 use crate::config::{self, Notes, Paths};
-use crate::server::{Level, LogLine, Server};
-use crate::shell::{self, Control, ShellConfig, listen};
+use crate::server::{Level, Server};
+use crate::shell::{self, Control, ShellConfig, listen, log_line};
 
 /// The program name, for the log and PID file messages.
 const PROGRAM: &str = "upsd";
@@ -131,15 +131,6 @@ impl Console {
     }
 }
 
-/// Log a line from the server state or the config readers.
-pub fn log_line(line: &LogLine) {
-    match line.level {
-        Level::Info => tracing::info!("{}", line.text),
-        Level::Debug(1) => tracing::debug!("{}", line.text),
-        Level::Debug(_) => tracing::trace!("{}", line.text),
-    }
-}
-
 fn start(options: &Options) -> i32 {
     let paths = Paths::from_env();
     // Refuse a second instance first, in one line, whatever else would go wrong after.
@@ -222,7 +213,7 @@ fn serve(
     }
     let tls =
         shell::tls::server_config(&conf).map_err(|e| failure(Exit::Config, &e.to_string()))?;
-    let maxconn = conf.maxconn.map_or_else(default_maxconn, u64::from);
+    let limits = config::Limits::new(usize::try_from(default_maxconn()).unwrap_or(usize::MAX));
 
     // Before chroot: inside the jail there is usually no account database at all, and a
     // failed lookup must never leave upsd serving as root.
@@ -292,7 +283,7 @@ fn serve(
     }
 
     let server = Server::new(
-        config::settings(&conf, tls.is_some()),
+        config::settings(&conf, tls.is_some(), limits),
         loaded.defs,
         loaded.users,
         loaded.descriptions,
@@ -303,7 +294,6 @@ fn serve(
         listeners: bound.listeners,
         statepath: paths.statepath.clone(),
         tls,
-        maxconn: usize::try_from(maxconn).unwrap_or(usize::MAX),
         watchdog,
     };
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -314,6 +304,7 @@ fn serve(
     let local = tokio::task::LocalSet::new();
     let hooks = Hooks {
         tls_on: shell_config.tls.is_some(),
+        limits,
         paths,
         // From here on, a failure before READY reaches a waiting launcher as the end of the
         // readiness pipe (exit 1).
@@ -330,6 +321,7 @@ fn serve(
 struct Hooks {
     paths: Paths,
     tls_on: bool,
+    limits: config::Limits,
     readiness: Readiness,
 }
 
@@ -348,7 +340,7 @@ impl Control for Hooks {
                 if loaded.defs.is_empty() {
                     tracing::warn!("Warning: no UPSes currently defined!");
                 }
-                let settings = config::settings(&conf, self.tls_on);
+                let settings = config::settings(&conf, self.tls_on, self.limits);
                 if settings.force_tls && !settings.tls_available {
                     tracing::warn!(
                         "FORCESSL is set but TLS is not running (CERTFILE is loaded at start-up \

@@ -9,7 +9,8 @@
 //! ```
 //!
 //! [`session`] and [`server`] are sans-IO: they see tokenized lines and `Instant`s, never a
-//! socket or a clock, and are unit-tested as transcripts. [`shell`] is the tokio
+//! socket or a clock, and are unit-tested as transcripts; the idle limit and the MAXCONN
+//! policy are theirs too ([`Server::handle_accept`], [`Server::handle_timeout`]). [`shell`] is the tokio
 //! (current-thread) runtime around them: listeners, client tasks, driver-socket tasks,
 //! STARTTLS, signals, reload and the systemd watchdog. [`cli`] and [`daemon`] hold the
 //! command line and the start-up order; the process plumbing (PID file, detaching, logging,
@@ -68,6 +69,11 @@
 //!   start-up fails); upsd 2.8.0's parent exits at the fork.
 //! * With `WATCHDOG_USEC` set (systemd's `WatchdogSec=`), upsd sends `WATCHDOG=1` every half
 //!   interval.
+//! * No periodic wake-up: upsd 2.8.0 looks at its timers every 2 s; ours sleeps until the
+//!   next deadline the [`Server`] reports (a PING to a silent driver, a client's idle limit,
+//!   a tracking id's expiry), so an idle upsd with nothing due does not wake at all. A silent
+//!   client is dropped 60 s after its last bytes ([`server::IDLE_TIMEOUT`]; tests shorten it
+//!   with [`config::IDLE_TIMEOUT_ENV`]).
 
 pub mod cli;
 pub mod config;

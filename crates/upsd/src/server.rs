@@ -31,6 +31,10 @@ pub struct Settings {
     pub tls_available: bool,
     /// `FORCESSL`: USERNAME, PASSWORD and privileged commands only over TLS.
     pub force_tls: bool,
+    /// MAXCONN: clients connected at once ([`Server::handle_accept`]).
+    pub maxconn: usize,
+    /// A client that sends nothing for longer than this is disconnected.
+    pub idle_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -42,9 +46,21 @@ impl Default for Settings {
             )),
             tls_available: false,
             force_tls: false,
+            maxconn: DEFAULT_MAXCONN,
+            idle_timeout: IDLE_TIMEOUT,
         }
     }
 }
+
+/// MAXCONN when neither upsd.conf nor the descriptor limit says otherwise.
+pub const DEFAULT_MAXCONN: usize = 1024;
+
+/// A client not heard from for longer than this is disconnected (upsd 2.8.0: 60 s).
+pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Deadlines are one millisecond after the instant from which a limit counts as exceeded
+/// (the checks use `>`).
+const TICK: Duration = Duration::from_millis(1);
 
 /// Bytes queued for one driver and not yet written to its socket beyond which SET and
 /// INSTCMD for its UPS are refused (`SET-FAILED` / `INSTCMD-FAILED`): a driver that stops
@@ -124,7 +140,8 @@ pub enum ServerEvent {
     StartDriver(UpsKey, String),
     /// Stop the driver connection task of this UPS (removed, or its socket name changed).
     StopDriver(UpsKey),
-    /// Disconnect this client (its UPS was removed).
+    /// Disconnect this client (idle for too long, evicted to make room, or its UPS was
+    /// removed).
     KickClient(ClientId),
 }
 
@@ -136,8 +153,10 @@ struct ClientInfo {
     trusted: bool,
     /// When it last sent a complete request (or connected).
     last_request: Instant,
-    /// Chosen to make room; its connection is being shut down.
-    evicting: bool,
+    /// When it last sent any bytes (or connected), for the idle limit.
+    last_heard: Instant,
+    /// Evicted to make room or idle for too long: its connection is being shut down.
+    ending: bool,
 }
 
 /// What to do with a new connection ([`Server::make_room`]).
@@ -168,8 +187,8 @@ pub struct Server {
     descriptions: CmdVarTab,
     /// Keyed by connection order, so iterating backwards gives newest first.
     clients: BTreeMap<ClientId, ClientInfo>,
-    /// Clients chosen by [`Server::make_room`] whose connection has not ended yet.
-    evicting: usize,
+    /// Clients being disconnected (evicted or idle) whose connection has not ended yet.
+    ending: usize,
     next_client: u64,
     tracking: HashMap<TrackingId, TrackingEntry>,
     /// Tracking ids oldest first (creation order), for expiry and the [`TRACKING_LIMIT`].
@@ -181,6 +200,10 @@ pub struct Server {
     transmits: VecDeque<(UpsKey, String)>,
     events: VecDeque<ServerEvent>,
     logs: VecDeque<LogLine>,
+    /// The deadline the shell's alarm is set to ([`Server::handle_alarm_set`]).
+    alarm: Option<Instant>,
+    /// The alarm must be set again ([`Server::poll_timer_changed`]).
+    retime: bool,
 }
 
 impl Server {
@@ -200,7 +223,7 @@ impl Server {
             users,
             descriptions,
             clients: BTreeMap::new(),
-            evicting: 0,
+            ending: 0,
             next_client: 0,
             tracking: HashMap::new(),
             tracking_order: VecDeque::new(),
@@ -210,6 +233,8 @@ impl Server {
             transmits: VecDeque::new(),
             events: VecDeque::new(),
             logs: VecDeque::new(),
+            alarm: None,
+            retime: false,
         };
         for def in upses {
             let ups = server.new_ups(def);
@@ -296,9 +321,11 @@ impl Server {
             login: None,
             trusted: false,
             last_request: now,
-            evicting: false,
+            last_heard: now,
+            ending: false,
         };
         self.clients.insert(id, info);
+        self.arm(now + self.settings.idle_timeout + TICK);
         id
     }
 
@@ -307,8 +334,8 @@ impl Server {
         let Some(info) = self.clients.remove(&id) else {
             return;
         };
-        if info.evicting {
-            self.evicting = self.evicting.saturating_sub(1);
+        if info.ending {
+            self.ending = self.ending.saturating_sub(1);
         }
         if let Some(key) = info.login
             && let Some(ups) = self.ups_mut(key)
@@ -321,7 +348,26 @@ impl Server {
     pub(crate) fn client_request(&mut self, id: ClientId, now: Instant) {
         if let Some(info) = self.clients.get_mut(&id) {
             info.last_request = now;
+            info.last_heard = now;
         }
+    }
+
+    /// A client sent bytes (even a partial line keeps it from being idle, as in upsd).
+    pub(crate) fn client_heard(&mut self, id: ClientId, now: Instant) {
+        if let Some(info) = self.clients.get_mut(&id) {
+            info.last_heard = now;
+        }
+    }
+
+    /// A new connection from `peer` arrives: [`Server::make_room`] with the configured
+    /// MAXCONN. A client evicted to make room is disconnected through a
+    /// [`ServerEvent::KickClient`]; on [`Room::Full`] the new connection must be closed.
+    pub fn handle_accept(&mut self, peer: IpAddr, now: Instant) -> Room {
+        let room = self.make_room(self.settings.maxconn, peer, now);
+        if let Room::Evict(id) = room {
+            self.events.push_back(ServerEvent::KickClient(id));
+        }
+        room
     }
 
     /// A client's USERNAME and PASSWORD turned out valid.
@@ -339,13 +385,13 @@ impl Server {
     /// clients with valid credentials are never evicted. Only when every connected client
     /// has authenticated is the new connection refused, as upsd does.
     pub fn make_room(&mut self, maxconn: usize, peer: IpAddr, now: Instant) -> Room {
-        if self.clients.len().saturating_sub(self.evicting) < maxconn {
+        if self.clients.len().saturating_sub(self.ending) < maxconn {
             return Room::Free;
         }
         let victim = self
             .clients
             .iter()
-            .filter(|(_, c)| !c.trusted && !c.evicting)
+            .filter(|(_, c)| !c.trusted && !c.ending)
             .min_by_key(|(id, c)| (c.last_request, **id))
             .map(|(id, c)| (*id, c.addr));
         let Some((id, addr)) = victim else {
@@ -353,16 +399,23 @@ impl Server {
             self.log_noisy(Noise::Refusal, now, text);
             return Room::Full;
         };
-        if let Some(c) = self.clients.get_mut(&id) {
-            c.evicting = true;
-        }
-        self.evicting += 1;
+        self.end_client(id);
         let text = format!(
             "MAXCONN ({maxconn}) reached: disconnecting unauthenticated client {addr}, \
              the longest idle, for {peer}"
         );
         self.log_noisy(Noise::Refusal, now, text);
         Room::Evict(id)
+    }
+
+    /// Mark a client as being disconnected: it no longer counts against MAXCONN.
+    fn end_client(&mut self, id: ClientId) {
+        if let Some(c) = self.clients.get_mut(&id)
+            && !c.ending
+        {
+            c.ending = true;
+            self.ending += 1;
+        }
     }
 
     /// Record a client's LOGIN and count it.
@@ -408,6 +461,7 @@ impl Server {
             .is_none();
         if fresh {
             self.tracking_order.push_back(id.clone());
+            self.arm(now + self.settings.tracking_delay + TICK);
         }
         id
     }
@@ -480,6 +534,7 @@ impl Server {
         ups.last_connect_failure_log = None;
         let text = format!("Connected to UPS [{}]: {socket}", ups.def.name);
         self.log(Level::Info, text);
+        self.arm(now + self.settings.maxage / 3 + TICK);
         self.send_to_driver(key, &ServerMsg::DumpAll);
     }
 
@@ -520,7 +575,14 @@ impl Server {
             return;
         };
         let Some(ups) = self.ups_mut(key) else { return };
-        if let Link::Up { last_heard, .. } = &mut ups.link {
+        let mut answered_ping = false;
+        if let Link::Up {
+            last_heard,
+            last_ping,
+        } = &mut ups.link
+        {
+            // The first line after a PING moves the next PING (the likely next alarm) later.
+            answered_ping = *last_ping > *last_heard;
             *last_heard = now;
         }
         if let Applied::Tracking { id, status } = ups.data.apply(msg) {
@@ -531,6 +593,7 @@ impl Server {
                 self.log(Level::Debug(1), text);
             }
         }
+        self.retime |= answered_ping;
         self.check_health(now);
     }
 
@@ -577,13 +640,33 @@ impl Server {
             }
         }
         self.check_health(now);
+        self.drop_idle_clients(now);
+    }
+
+    /// Disconnect the clients silent for longer than the idle limit.
+    fn drop_idle_clients(&mut self, now: Instant) {
+        let limit = self.settings.idle_timeout;
+        let idle: Vec<(ClientId, IpAddr)> = self
+            .clients
+            .iter()
+            .filter(|(_, c)| !c.ending && now.saturating_duration_since(c.last_heard) > limit)
+            .map(|(id, c)| (*id, c.addr))
+            .collect();
+        for (id, addr) in idle {
+            self.end_client(id);
+            self.events.push_back(ServerEvent::KickClient(id));
+            self.log(
+                Level::Debug(1),
+                format!("Client {addr} idle for too long: disconnecting"),
+            );
+        }
     }
 
     /// When [`Server::handle_timeout`] should run next.
     pub fn poll_timeout(&self) -> Option<Instant> {
         let third = self.settings.maxage / 3;
         let stale_after = self.settings.maxage + Duration::from_secs(1);
-        let tick = Duration::from_millis(1);
+        let tick = TICK;
         let drivers = self.upses.iter().filter_map(|ups| match ups.link {
             Link::Up {
                 last_heard,
@@ -610,7 +693,40 @@ impl Server {
             .iter()
             .filter(|t| t.suppressed > 0)
             .filter_map(|t| t.since.map(|s| s + LOG_WINDOW));
-        drivers.chain(tracking).chain(log_windows).min()
+        let idle = self.settings.idle_timeout + tick;
+        let clients = self
+            .clients
+            .values()
+            .filter(|c| !c.ending)
+            .map(|c| c.last_heard + idle)
+            .min();
+        drivers
+            .chain(tracking)
+            .chain(log_windows)
+            .chain(clients)
+            .min()
+    }
+
+    /// The shell set its alarm to `at` (what [`Server::poll_timeout`] said).
+    pub fn handle_alarm_set(&mut self, at: Option<Instant>) {
+        self.alarm = at;
+        self.retime = false;
+    }
+
+    /// Whether the alarm must be set again from [`Server::poll_timeout`]: a change created a
+    /// deadline before it (a client or a driver connected, a tracking id, a throttled log
+    /// line), or a driver answered the PING the alarm was set for. Other deadlines only move
+    /// later, by requests and driver lines: the alarm then rings early once and is set again,
+    /// which costs one wake-up instead of a recomputation per request.
+    pub fn poll_timer_changed(&mut self) -> bool {
+        std::mem::take(&mut self.retime)
+    }
+
+    /// A change created a deadline at `at`.
+    fn arm(&mut self, at: Instant) {
+        if self.alarm.is_none_or(|alarm| at < alarm) {
+            self.retime = true;
+        }
     }
 
     /// Log the stale/fresh transitions of connected drivers. As in upsd 2.8.0, a driver
@@ -730,6 +846,11 @@ impl Server {
             self.log(Level::Info, text);
         } else {
             t.suppressed += 1;
+            if t.suppressed == 1
+                && let Some(since) = t.since
+            {
+                self.arm(since + LOG_WINDOW);
+            }
         }
     }
 
@@ -1006,6 +1127,100 @@ mod tests {
                 "Rejecting connection from 192.0.2.9: MAXCONN (3) reached",
             ]
         );
+    }
+
+    /// Lighter when idle: with nothing to do there is no deadline at all, and each thing
+    /// that needs time asks for exactly its own deadline; a change that needs an earlier
+    /// alarm than the one set says so through `poll_timer_changed`.
+    #[test]
+    fn deadlines_exist_only_for_work_and_earlier_ones_are_announced() {
+        let t0 = Instant::now();
+        let ms = |n| t0 + Duration::from_millis(n);
+        let mut s = server(&["a"]);
+        assert_eq!(
+            s.poll_timeout(),
+            None,
+            "no driver, no client, no tracking id"
+        );
+        s.handle_alarm_set(None);
+        assert!(!s.poll_timer_changed());
+        // A connected driver: its PING at MAXAGE/3.
+        s.driver_connected(UpsKey(0), "dummy-ups-a", t0);
+        assert!(s.poll_timer_changed());
+        assert!(!s.poll_timer_changed(), "announced once");
+        assert_eq!(s.poll_timeout(), Some(ms(5_001)));
+        s.handle_alarm_set(Some(ms(5_001)));
+        // A client: its idle limit is later than the alarm, so no news.
+        let c = s.client_connected(IpAddr::V4(Ipv4Addr::LOCALHOST), t0);
+        assert!(!s.poll_timer_changed());
+        // The PING goes out; its answer moves the next one later: set the alarm again.
+        s.handle_timeout(ms(5_001));
+        assert_eq!(
+            s.poll_driver_transmit(),
+            Some((UpsKey(0), "DUMPALL\n".into()))
+        );
+        assert_eq!(s.poll_driver_transmit(), Some((UpsKey(0), "PING\n".into())));
+        s.handle_alarm_set(s.poll_timeout());
+        assert_eq!(s.poll_timeout(), Some(ms(10_002)));
+        s.driver_line(UpsKey(0), &["PONG"], ms(5_500));
+        assert!(s.poll_timer_changed(), "answered PING");
+        assert_eq!(s.poll_timeout(), Some(ms(10_501)));
+        s.driver_line(UpsKey(0), &["DATAOK"], ms(6_000));
+        assert!(
+            !s.poll_timer_changed(),
+            "ordinary lines move deadlines later silently"
+        );
+        s.driver_disconnected(UpsKey(0), ms(6_000));
+        assert_eq!(
+            s.poll_timeout(),
+            Some(ms(60_001)),
+            "the client's idle limit"
+        );
+        s.client_disconnected(c);
+        assert_eq!(s.poll_timeout(), None);
+        // A tracking id expires after TRACKINGDELAY (1 hour by default).
+        s.handle_alarm_set(None);
+        let id = s.new_tracking(t0);
+        assert!(s.poll_timer_changed());
+        assert_eq!(s.poll_timeout(), Some(ms(3_600_001)));
+        s.handle_timeout(ms(3_600_001));
+        assert_eq!(s.tracking_status(&id, t0), TrackingStatus::unknown_id());
+        assert_eq!(s.poll_timeout(), None);
+    }
+
+    #[test]
+    fn handle_accept_applies_the_configured_maxconn_and_kicks_the_evicted() {
+        let t0 = Instant::now();
+        let settings = Settings {
+            maxconn: 2,
+            ..Settings::default()
+        };
+        let mut s = Server::new(
+            settings,
+            Vec::new(),
+            UpsdUsers::default(),
+            CmdVarTab::default(),
+            7,
+        );
+        let ip = |n| IpAddr::V4(Ipv4Addr::new(192, 0, 2, n));
+        assert_eq!(s.handle_accept(ip(1), t0), Room::Free);
+        let a = s.client_connected(ip(1), t0);
+        assert_eq!(s.handle_accept(ip(2), t0), Room::Free);
+        let b = s.client_connected(ip(2), t0);
+        s.client_trusted(b);
+        assert_eq!(s.handle_accept(ip(3), t0), Room::Evict(a));
+        assert_eq!(s.poll_event(), Some(ServerEvent::KickClient(a)));
+        let c = s.client_connected(ip(3), t0);
+        s.client_trusted(c);
+        s.client_disconnected(a);
+        assert_eq!(s.handle_accept(ip(4), t0), Room::Full);
+        assert_eq!(s.poll_event(), None);
+        // An idle-kicked client no longer counts either.
+        let idle = t0 + IDLE_TIMEOUT + TICK;
+        s.handle_timeout(idle);
+        assert_eq!(s.poll_event(), Some(ServerEvent::KickClient(b)));
+        assert_eq!(s.poll_event(), Some(ServerEvent::KickClient(c)));
+        assert_eq!(s.handle_accept(ip(4), idle), Room::Free);
     }
 
     #[test]

@@ -8,7 +8,7 @@
 
 use std::fmt::Write as _;
 use std::net::IpAddr;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use nut_core::net::reply::{self, DESC_UNAVAILABLE, HELP_TEXT, PROTOCOL_VERSION};
 use nut_core::net::reply::{UPSD_URL, UPSD_VERSION, UPSDESC_UNAVAILABLE};
@@ -19,9 +19,6 @@ use nut_core::token::{Line, TokenError};
 use crate::server::{ClientId, DRIVER_QUEUE_LIMIT, Level, Noise, Server};
 use crate::ups::{Ups, UpsKey};
 use nut_core::conf::{Action, User};
-
-/// A client not heard from for longer than this is disconnected.
-pub const IDLE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What the shell must do after a request.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -44,7 +41,6 @@ pub struct Session {
     tracking: bool,
     tls: bool,
     closing: bool,
-    last_heard: Instant,
 }
 
 type Reply = Result<(), ErrCode>;
@@ -62,7 +58,6 @@ impl Session {
             tracking: false,
             tls: false,
             closing: false,
-            last_heard: now,
         }
     }
 
@@ -89,11 +84,6 @@ impl Session {
         self.closing
     }
 
-    /// When the connection must be dropped for silence.
-    pub fn poll_timeout(&self) -> Instant {
-        self.last_heard + IDLE_TIMEOUT
-    }
-
     // ---- input ----------------------------------------------------------------------------
 
     /// The TLS handshake after `OK STARTTLS` succeeded.
@@ -101,9 +91,11 @@ impl Session {
         self.tls = true;
     }
 
-    /// Bytes arrived (even a partial line keeps the connection alive, as in upsd).
-    pub fn handle_activity(&mut self, now: Instant) {
-        self.last_heard = now;
+    /// Bytes arrived (even a partial line keeps the connection alive, as in upsd). The
+    /// server keeps the idle clock of every connection: its [`Server::handle_timeout`]
+    /// disconnects the silent ones ([`crate::server::ServerEvent::KickClient`]).
+    pub fn handle_activity(&self, now: Instant, server: &mut Server) {
+        server.client_heard(self.id, now);
     }
 
     /// The connection is gone: release its LOGIN.
@@ -119,7 +111,6 @@ impl Session {
         server: &mut Server,
         out: &mut String,
     ) -> Option<SessionAction> {
-        self.last_heard = now;
         server.client_request(self.id, now);
         match &line.error {
             Some(TokenError::LineTooLong { .. }) => {

@@ -397,7 +397,68 @@ fn stale_data_answers() {
         f.req(&mut s, "GET VAR dummy ups.status"),
         "VAR dummy ups.status \"OL CHRG\"\n"
     );
-    assert_eq!(s.poll_timeout(), f.now + Duration::from_secs(60));
+}
+
+fn kicks(server: &mut Server) -> Vec<ClientId> {
+    std::iter::from_fn(|| server.poll_event())
+        .filter_map(|e| match e {
+            crate::server::ServerEvent::KickClient(id) => Some(id),
+            _ => None,
+        })
+        .collect()
+}
+
+/// The 60-second idle limit in virtual time: any bytes (even half a line) or a request
+/// restart the clock; a client silent for more than the limit is kicked, once.
+#[test]
+fn a_silent_client_is_kicked_after_the_idle_limit() {
+    let mut f = Fixture::new();
+    let t0 = f.now;
+    let secs = |n| t0 + Duration::from_secs(n);
+    let quiet = f.session();
+    let mut talker = f.session();
+    while f.server.poll_event().is_some() {}
+    f.server.handle_timeout(secs(60));
+    assert_eq!(
+        kicks(&mut f.server),
+        [],
+        "exactly at the limit is not over it"
+    );
+    // Half a line at 30 s keeps `talker`; nothing keeps `quiet`.
+    talker.handle_activity(secs(30), &mut f.server);
+    let due = f.server.poll_timeout().unwrap();
+    assert!(due <= secs(60) + Duration::from_millis(1), "{due:?}");
+    f.server.handle_timeout(secs(60) + Duration::from_millis(1));
+    assert_eq!(kicks(&mut f.server), [quiet.id()]);
+    let idle_lines = logs(&mut f.server);
+    assert!(
+        idle_lines.contains(&"Client 127.0.0.1 idle for too long: disconnecting".to_owned()),
+        "{idle_lines:?}"
+    );
+    // A complete request at 80 s; the kicked client is not kicked twice.
+    f.now = secs(80);
+    assert_eq!(f.req(&mut talker, "NETVER"), "1.3\n");
+    f.server.handle_timeout(secs(140));
+    assert_eq!(kicks(&mut f.server), []);
+    f.server
+        .handle_timeout(secs(140) + Duration::from_millis(1));
+    assert_eq!(kicks(&mut f.server), [talker.id()]);
+    quiet.handle_close(&mut f.server);
+    talker.handle_close(&mut f.server);
+    assert_eq!(f.server.client_count(), 0);
+}
+
+/// The limit comes from the settings (upsd.conf cannot change it; the test override can).
+#[test]
+fn the_idle_limit_is_a_setting() {
+    let mut f = Fixture::with_settings(Settings {
+        idle_timeout: Duration::from_secs(2),
+        ..Settings::default()
+    });
+    let s = f.session();
+    while f.server.poll_event().is_some() {}
+    f.server.handle_timeout(f.now + Duration::from_millis(2001));
+    assert_eq!(kicks(&mut f.server), [s.id()]);
 }
 
 #[test]

@@ -1,16 +1,18 @@
 //! Client connections: accepting, reading request bytes into the [`Session`], writing each
-//! batch of replies with one write, STARTTLS, and ending connections (idle limit, kicks).
+//! batch of replies with one write, STARTTLS, and ending the connections the server kicks
+//! (idle limit, MAXCONN eviction, removed UPS).
 //!
 //! The hot path costs what upsd's costs — one `epoll_wait`, one `read`, one `write` per
 //! request — and an idle client costs only its task, session and socket:
 //!
 //! * plain connections are driven through `AsyncFd` and read into one thread-local buffer;
 //!   readiness is cleared after a short read, so no extra `read` returns `EAGAIN`;
-//! * there is no timer and no wake-up channel per connection: the housekeeping task ends
-//!   idle or kicked connections by shutting their socket down ([`Shared::sweep_clients`]),
-//!   which the connection's task sees as end of file.
+//! * there is no timer and no wake-up channel per connection: the server keeps every
+//!   client's idle clock and MAXCONN policy; a [`crate::server::ServerEvent::KickClient`]
+//!   shuts the socket down ([`ClientSlot::shut_down`]), which the connection's task sees
+//!   as end of file.
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
@@ -25,7 +27,7 @@ use tokio::time::Instant;
 
 use super::Shared;
 use crate::server::Room;
-use crate::session::{IDLE_TIMEOUT, Session, SessionAction};
+use crate::session::{Session, SessionAction};
 
 /// Read size; also the largest burst of pipelined requests handled in one borrow.
 const READ_CHUNK: usize = 16 * 1024;
@@ -42,10 +44,9 @@ thread_local! {
     static SCRATCH: RefCell<Vec<u8>> = RefCell::new(vec![0; READ_CHUNK]);
 }
 
-/// What the housekeeping task knows of a connection.
+/// What the shell knows of a connection, to end it on the server's word.
 pub(super) struct ClientSlot {
     fd: RawFd,
-    last_heard: Cell<Instant>,
 }
 
 impl ClientSlot {
@@ -54,22 +55,6 @@ impl ClientSlot {
     pub(super) fn shut_down(&self) {
         // SAFETY: plain syscall on a descriptor owned by a live connection task.
         unsafe { libc::shutdown(self.fd, libc::SHUT_RDWR) };
-    }
-
-    pub(super) fn idle_since(&self) -> Instant {
-        self.last_heard.get()
-    }
-}
-
-impl Shared {
-    /// End connections silent for longer than the idle limit (upsd checks every ~2 s).
-    pub(super) fn sweep_clients(&self, now: Instant) {
-        for slot in self.clients.borrow().values() {
-            if now.saturating_duration_since(slot.idle_since()) > IDLE_TIMEOUT {
-                tracing::debug!("Client idle for too long: disconnecting");
-                slot.shut_down();
-            }
-        }
     }
 }
 
@@ -96,20 +81,14 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
     loop {
         match listener.accept().await {
             Ok((stream, peer)) => {
-                let room = shared.server.borrow_mut().make_room(
-                    shared.maxconn.get(),
-                    peer.ip(),
-                    Instant::now().into_std(),
-                );
+                let room = shared
+                    .server
+                    .borrow_mut()
+                    .handle_accept(peer.ip(), Instant::now().into_std());
+                // Carries out an eviction (a KickClient) before the new client registers.
                 shared.pump();
-                match room {
-                    Room::Free => {}
-                    Room::Evict(id) => {
-                        if let Some(slot) = shared.clients.borrow().get(&id) {
-                            slot.shut_down();
-                        }
-                    }
-                    Room::Full => continue,
+                if room == Room::Full {
+                    continue;
                 }
                 let _ = stream.set_nodelay(true);
                 let registered = stream.into_std().and_then(|std| {
@@ -136,28 +115,19 @@ async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, p
     let ip = peer.ip();
     let now = Instant::now();
     let mut session = Session::new(&mut shared.server.borrow_mut(), ip, now.into_std());
-    let slot = Rc::new(ClientSlot {
+    let slot = ClientSlot {
         fd: stream.as_raw_fd(),
-        last_heard: Cell::new(now),
-    });
-    shared
-        .clients
-        .borrow_mut()
-        .insert(session.id(), slot.clone());
+    };
+    shared.clients.borrow_mut().insert(session.id(), slot);
+    // Its idle deadline may be the next one.
+    shared.pump();
     tracing::trace!("Connect from {ip}");
     let mut tok = Tokenizer::new(request_limits());
-    let step = serve_plain(&shared, &mut session, &slot, &mut tok, &stream).await;
+    let step = serve_plain(&shared, &mut session, &mut tok, &stream).await;
     let mut tls_stream = None;
     if let Step::StartTls { clean } = step {
         // Boxed: the TLS state is large, and only connections that use it should pay.
-        let tls = Box::pin(start_tls(
-            &shared,
-            &mut session,
-            &slot,
-            &mut tok,
-            stream,
-            clean,
-        ));
+        let tls = Box::pin(start_tls(&shared, &mut session, &mut tok, stream, clean));
         tls_stream = tls.await;
     }
     // The slot goes before the socket closes (see ClientSlot::shut_down).
@@ -173,7 +143,6 @@ async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, p
 async fn start_tls(
     shared: &Rc<Shared>,
     session: &mut Session,
-    slot: &ClientSlot,
     tok: &mut Tokenizer,
     stream: AsyncFd<std::net::TcpStream>,
     clean: bool,
@@ -189,7 +158,7 @@ async fn start_tls(
         Ok(Ok(mut tls)) => {
             session.handle_tls_established();
             tracing::debug!("TLS handshake done with client {ip}");
-            serve_stream(shared, session, slot, tok, &mut tls).await;
+            serve_stream(shared, session, tok, &mut tls).await;
             Some(tls)
         }
         Ok(Err(e)) => {
@@ -211,20 +180,18 @@ async fn start_tls(
 fn process(
     shared: &Rc<Shared>,
     session: &mut Session,
-    slot: &ClientSlot,
     tok: &mut Tokenizer,
     bytes: &[u8],
     out: &mut String,
 ) -> (Step, usize) {
-    let now = Instant::now();
-    slot.last_heard.set(now);
-    let now = now.into_std();
+    let now = std::time::Instant::now();
     let mut result = (Step::Continue, bytes.len());
     {
         let mut server = shared.server.borrow_mut();
-        session.handle_activity(now);
+        let mut any_line = false;
         for (i, &b) in bytes.iter().enumerate() {
             let Some(line) = tok.push(b) else { continue };
+            any_line = true;
             let action = session.handle_line(now, &line, &mut server, out);
             if action == Some(SessionAction::StartTls) {
                 let clean = i + 1 == bytes.len() && !tok.is_mid_line();
@@ -235,6 +202,11 @@ fn process(
                 result.1 = i + 1;
                 break;
             }
+        }
+        if !any_line {
+            // Only part of a line: it still counts against the idle limit (a request line
+            // already did, at the same instant).
+            session.handle_activity(now, &mut server);
         }
     }
     shared.pump();
@@ -247,7 +219,6 @@ fn process(
 async fn serve_plain(
     shared: &Rc<Shared>,
     session: &mut Session,
-    slot: &ClientSlot,
     tok: &mut Tokenizer,
     stream: &AsyncFd<std::net::TcpStream>,
 ) -> Step {
@@ -269,7 +240,7 @@ async fn serve_plain(
                             // return EAGAIN (tokio keeps the readiness if an event came since).
                             guard.clear_ready();
                         }
-                        let (step, used) = process(shared, session, slot, tok, &buf[..n], &mut out);
+                        let (step, used) = process(shared, session, tok, &buf[..n], &mut out);
                         backlog.extend_from_slice(&buf[used..n]);
                         Ok(Some(step))
                     }
@@ -287,7 +258,7 @@ async fn serve_plain(
                 Err(()) => return Step::Close,
             }
         } else {
-            let (step, used) = process(shared, session, slot, tok, &backlog, &mut out);
+            let (step, used) = process(shared, session, tok, &backlog, &mut out);
             backlog.drain(..used);
             step
         };
@@ -344,7 +315,6 @@ fn recycle(out: &mut String) {
 async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
     shared: &Rc<Shared>,
     session: &mut Session,
-    slot: &ClientSlot,
     tok: &mut Tokenizer,
     stream: &mut S,
 ) {
@@ -357,11 +327,11 @@ async fn serve_stream<S: AsyncRead + AsyncWrite + Unpin>(
                 Ok(0) | Err(_) => return,
                 Ok(n) => n,
             };
-            let (step, used) = process(shared, session, slot, tok, &buf[..n], &mut out);
+            let (step, used) = process(shared, session, tok, &buf[..n], &mut out);
             backlog.extend_from_slice(&buf[used..n]);
             step
         } else {
-            let (step, used) = process(shared, session, slot, tok, &backlog, &mut out);
+            let (step, used) = process(shared, session, tok, &backlog, &mut out);
             backlog.drain(..used);
             step
         };

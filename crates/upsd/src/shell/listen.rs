@@ -4,8 +4,8 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, ToSocketAddrs};
 
 use socket2::{Domain, Protocol, Socket, Type};
 
-use crate::cli::Family;
 use nut_core::conf::upsd_conf::{Listen, ListenAddr};
+use nut_daemon::family::Family;
 
 /// Listen backlog. upsd uses 16; a deeper queue lets bursts of thousands of clients
 /// connect without SYN retries (the kernel caps it at somaxconn).
@@ -26,11 +26,7 @@ pub struct Bound {
 /// separately; a host name resolves to every address (upsd 2.8.0 binds only the first one
 /// that works). `None` when the name does not resolve.
 fn expand(l: &Listen, family: Option<Family>) -> Option<Vec<SocketAddr>> {
-    let wanted = |ip: &IpAddr| match family {
-        Some(Family::V4) => ip.is_ipv4(),
-        Some(Family::V6) => ip.is_ipv6(),
-        None => true,
-    };
+    let wanted = |ip: &IpAddr| family.is_none_or(|f| f.admits(ip));
     let addrs: Vec<IpAddr> = match &l.addr {
         ListenAddr::Any => vec![
             IpAddr::V6(Ipv6Addr::UNSPECIFIED),

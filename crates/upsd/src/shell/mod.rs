@@ -2,28 +2,30 @@
 //! every task shares the server through `Rc<RefCell<_>>` (one thread, no locks). After each
 //! change the task calls [`Shared::pump`], which carries out what the server queued:
 //! driver writes, driver tasks to start or stop, clients to kick, log lines.
+//!
+//! Time: the main loop sleeps on one [`Alarm`] set to the server's
+//! [`Server::poll_timeout`] and calls [`Server::handle_timeout`] when it rings. With
+//! nothing due (no driver connected, no client, no tracking id) it never wakes; a change
+//! that creates an earlier deadline ([`Server::poll_timer_changed`]) re-arms it.
 
 mod client;
 mod driver;
 pub mod listen;
 pub mod tls;
 
-use std::cell::{Cell, RefCell};
+use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tokio::sync::mpsc;
+use nut_daemon::alarm::Alarm;
+use tokio::sync::{Notify, mpsc};
 use tokio::task::JoinHandle;
-use tokio::time::Instant;
 
-use crate::server::{ClientId, Server, ServerEvent};
+use crate::server::{ClientId, Level, LogLine, Server, ServerEvent};
 use crate::ups::UpsKey;
-
-/// How often the server's timers are looked at even when nothing is due (upsd: 2 s).
-const HOUSEKEEPING_MAX_SLEEP: Duration = Duration::from_secs(2);
 
 /// Lines a driver task may have waiting. The server refuses commands long before this
 /// ([`crate::server::DRIVER_QUEUE_LIMIT`] bytes); it is the backstop for everything else.
@@ -34,20 +36,33 @@ struct DriverHandle {
     task: JoinHandle<()>,
 }
 
+/// Log a line from the server state or the config readers.
+pub fn log_line(line: &LogLine) {
+    match line.level {
+        Level::Info => tracing::info!("{}", line.text),
+        Level::Debug(1) => tracing::debug!("{}", line.text),
+        Level::Debug(_) => tracing::trace!("{}", line.text),
+    }
+}
+
 /// What every task of the shell shares.
 pub struct Shared {
     server: RefCell<Server>,
     statepath: PathBuf,
     tls: RefCell<Option<tokio_rustls::TlsAcceptor>>,
-    maxconn: Cell<usize>,
     drivers: RefCell<HashMap<UpsKey, DriverHandle>>,
-    /// Connected clients, for the idle sweep and kicks.
-    clients: RefCell<HashMap<ClientId, Rc<client::ClientSlot>>>,
+    /// Connected clients, for kicks.
+    clients: RefCell<HashMap<ClientId, client::ClientSlot>>,
+    /// Wakes the main loop to re-arm its alarm for an earlier deadline.
+    rearm: Notify,
 }
 
 impl Shared {
     /// Carry out everything the server queued.
     pub fn pump(self: &Rc<Self>) {
+        if self.server.borrow_mut().poll_timer_changed() {
+            self.rearm.notify_one();
+        }
         loop {
             let (transmit, event, log) = {
                 let mut s = self.server.borrow_mut();
@@ -57,7 +72,7 @@ impl Shared {
                 break;
             }
             if let Some(line) = log {
-                crate::daemon::log_line(&line);
+                log_line(&line);
             }
             if let Some((key, line)) = transmit {
                 let len = line.len();
@@ -118,8 +133,6 @@ pub struct ShellConfig {
     pub statepath: PathBuf,
     /// TLS, when CERTFILE is set.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// Maximum simultaneous clients.
-    pub maxconn: usize,
     /// How often to ping systemd's watchdog (`WatchdogSec=`), if it watches.
     pub watchdog: Option<Duration>,
 }
@@ -175,10 +188,11 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         server: RefCell::new(config.server),
         statepath: config.statepath,
         tls: RefCell::new(config.tls.map(tokio_rustls::TlsAcceptor::from)),
-        maxconn: Cell::new(config.maxconn),
         drivers: RefCell::new(HashMap::new()),
         clients: RefCell::new(HashMap::new()),
+        rearm: Notify::new(),
     });
+    let mut alarm = Alarm::new()?;
     let mut hup = signal(SignalKind::hangup())?;
     let mut term = signal(SignalKind::terminate())?;
     let mut int = signal(SignalKind::interrupt())?;
@@ -195,19 +209,16 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         interval
     });
     loop {
-        let deadline = {
-            let now = Instant::now();
-            let next = shared.server.borrow().poll_timeout().map(Instant::from_std);
-            next.unwrap_or(now + HOUSEKEEPING_MAX_SLEEP)
-                .min(now + HOUSEKEEPING_MAX_SLEEP)
-        };
+        let next = shared.server.borrow().poll_timeout();
+        alarm.set(next)?;
+        shared.server.borrow_mut().handle_alarm_set(next);
         tokio::select! {
-            _ = tokio::time::sleep_until(deadline) => {
-                let now = Instant::now();
-                shared.server.borrow_mut().handle_timeout(now.into_std());
-                shared.sweep_clients(now);
+            rang = alarm.ring() => {
+                rang?;
+                shared.server.borrow_mut().handle_timeout(std::time::Instant::now());
                 shared.pump();
             }
+            () = shared.rearm.notified() => {}
             _ = watchdog_tick(&mut watchdog) => control.watchdog(),
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading configuration");

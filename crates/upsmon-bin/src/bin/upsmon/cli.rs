@@ -42,14 +42,8 @@ pub struct Cli {
     pub version: bool,
 }
 
-/// Address family restriction (`-4`, `-6`).
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Family {
-    /// IPv4 only.
-    V4,
-    /// IPv6 only.
-    V6,
-}
+/// Address family restriction (`-4`, `-6`): the one every nut-rs daemon uses.
+pub use nut_daemon::family::Family;
 
 impl Cli {
     /// Whether to stay in the foreground: NUT stays there with `-F`, or with `-D` unless `-B`.
