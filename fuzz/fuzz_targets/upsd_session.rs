@@ -234,6 +234,9 @@ fn settings(tls: bool, maxage: u8, tracking: u8) -> Settings {
         maxage: Duration::from_secs(u64::from(maxage % 60) + 1),
         tracking_delay: Duration::from_secs(u64::from(tracking % 120)),
         tls_available: tls,
+        force_tls: maxage & 0x80 != 0,
+        maxconn: 8,
+        idle_timeout: Duration::from_secs(60),
     }
 }
 
@@ -256,7 +259,9 @@ impl World {
     fn bytes(&mut self, index: usize, bytes: &[u8]) {
         let now = self.now;
         let lines = self.clients[index].tokenizer.push_slice(bytes);
-        self.clients[index].session.handle_activity(now);
+        self.clients[index]
+            .session
+            .handle_activity(now, &mut self.server);
         for line in lines {
             let mut out = String::new();
             let client = &mut self.clients[index];
@@ -423,16 +428,10 @@ fuzz_target!(|input: Input| {
             Op::Advance(ms) => {
                 w.now += Duration::from_millis(u64::from(ms) * 10);
                 let now = w.now;
+                // The server's deadlines include every client's idle limit: a silent
+                // client comes back as a KickClient event, which the event drain closes.
                 if w.server.poll_timeout().is_some_and(|t| t <= now) {
                     w.server.handle_timeout(now);
-                }
-                // The shell drops connections that stayed silent too long.
-                while let Some(i) = w
-                    .clients
-                    .iter()
-                    .position(|c| c.session.poll_timeout() <= now)
-                {
-                    w.close(i);
                 }
             }
             Op::Reload(mask, maxage, tracking) => {

@@ -8,8 +8,9 @@
 //! * SHUTDOWNCMD is requested at most once;
 //! * the shutdown starts only on `-c fsd`, or when the UPSes that could be critical given
 //!   what upsd reported leave less than MINSUPPLIES of healthy power;
-//! * once started it completes within HOSTSYNC + FINALDELAY (+ 1 s), no status poll
-//!   follows, and a reload or a late reply cannot stop it;
+//! * once started it completes within max(HOSTSYNC, 1) s for the FSD replies, HOSTSYNC + 1 s
+//!   for the secondaries and FINALDELAY, no status poll follows, and a reload or a late reply
+//!   cannot stop it or change its timing;
 //! * the machine never stalls: with no request outstanding it always has a next deadline,
 //!   until it exits.
 #![no_main]
@@ -172,7 +173,11 @@ impl World {
                     self.shutdowns += 1;
                     assert_eq!(self.shutdowns, 1, "SHUTDOWNCMD twice");
                     let start = self.start.as_ref().expect("announced before SHUTDOWNCMD");
-                    let limit = start.config.host_sync + start.config.final_delay + 1;
+                    // The FSD replies are waited for at most max(HOSTSYNC, 1) s, then the
+                    // secondaries get their whole HOSTSYNC (NUT's `now - start > hostsync`:
+                    // up to HOSTSYNC + 1 s), then FINALDELAY.
+                    let hs = start.config.host_sync;
+                    let limit = hs.max(1) + hs + 1 + start.config.final_delay;
                     assert!(
                         self.now.whole_secs_since(start.at) <= limit,
                         "shutdown took {}s, limit {limit}s",
@@ -214,6 +219,30 @@ impl World {
                         .filter(|(_, pid, _)| pid == id)
                         .map(|(_, _, r)| r)
                         .collect();
+                    // DEADTIME (NUT 2.8.0's recalc): a UPS last seen on battery whose last good
+                    // poll is older than DEADTIME is promoted to LB, whatever the reason its
+                    // newer polls have not come in yet (e.g. the round waited for another
+                    // server). The oracle reads only answers, so that case is decided here.
+                    let last_good = self
+                        .polls
+                        .iter()
+                        .rev()
+                        .find(|(_, pid, r)| {
+                            pid == id && matches!(r, PollResult::Status { status, .. } if !status.tokens().is_empty())
+                        })
+                        .map(|(t, _, _)| *t);
+                    let stale_on_battery = last_good.is_some_and(|t| {
+                        self.now.whole_secs_since(t) > self.config.dead_time
+                            && polls.iter().rev().find_map(|r| match r {
+                                PollResult::Status { status, .. } if !status.tokens().is_empty() => {
+                                    Some(status.tokens().contains(&nut_core::names::StatusToken::OnBattery))
+                                }
+                                _ => None,
+                            }) == Some(true)
+                    });
+                    if stale_on_battery {
+                        continue;
+                    }
                     if !could_be_critical(&polls, &self.config) {
                         surely_healthy += u64::from(entry.power_value);
                     }
@@ -287,6 +316,21 @@ impl World {
         match self.monitor.poll_timeout() {
             Some(t) if t <= limit => {
                 self.now = self.now.max(t);
+                // A poll still unanswered at a deadline may be counted as failed by the
+                // monitor (a server that does not answer within POLLFREQ): tell the oracle,
+                // which over-approximates, so a UPS whose answer never came can be critical.
+                if self.start.is_none() {
+                    let now = self.now;
+                    let late: Vec<MonitorId> = self
+                        .outstanding
+                        .iter()
+                        .filter(|(a, _, _)| matches!(a, Action::Poll(_)))
+                        .map(|(_, id, _)| *id)
+                        .collect();
+                    for id in late {
+                        self.polls.push((now, id, PollResult::CommFailure));
+                    }
+                }
                 self.monitor.handle_timeout(self.now);
                 self.collect();
                 true
@@ -393,10 +437,10 @@ fuzz_target!(|input: Input| {
         }
     }
     // Let whatever started finish: the decision must be carried out.
-    let settle = w.config.host_sync + w.config.final_delay + 3;
+    let settle = 2 * w.config.host_sync + w.config.final_delay + 4;
     w.advance(settle);
     if let Some(end) = w.start.as_ref().map(|s| {
-        s.at.plus_secs(s.config.host_sync + s.config.final_delay + 3)
+        s.at.plus_secs(2 * s.config.host_sync + s.config.final_delay + 4)
     }) {
         if w.now < end {
             let more = end.whole_secs_since(w.now) + 1;
