@@ -595,10 +595,10 @@ fn our_tokenizer_reads_ups_conf_like_debian_upsd() {
 
 #[test]
 fn every_ddl_fixture_line_tokenizes() {
-    let dir = nut_harness::workspace_root().join("../shared/fixtures/ddl");
+    let dir = nut_harness::workspace_root().join("tests/fixtures/ddl");
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(
-            "the DDL fixtures must be at {} (the shared dir beside the workspace): {e}",
+            "the DDL fixtures must be at {} (tests/fixtures/ddl in the repository): {e}",
             dir.display()
         )
     });

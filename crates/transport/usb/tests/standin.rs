@@ -220,7 +220,7 @@ fn usb_fixtures_serve_their_recordings_to_debian_drivers() {
     }
 }
 
-/// Per-spec driver options Debian's usbhid-ups needs (../shared/fixtures/DEVICES.md).
+/// Per-spec driver options Debian's usbhid-ups needs (tests/fixtures/hid/PROVENANCE.md).
 fn hid_args(name: &str) -> &'static [&'static str] {
     match name {
         "liebert_gxt4.spec" => &["-x", "productid=0000"],
