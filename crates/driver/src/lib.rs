@@ -1,5 +1,5 @@
 //! `nut-driver`: the framework every nut-rs UPS driver is built on (NUT's `drivers/main.c`
-//! and `drivers/dstate.c`; reference §3 and §8.1).
+//! and `drivers/dstate.c`; docs/nut-behaviour.md §3 and §8.1).
 //!
 //! A driver implements [`Driver`] (open the device and publish, poll, run instant commands,
 //! set variables, kill power) and declares itself with a [`DriverInfo`]; its `main` is one

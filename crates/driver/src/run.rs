@@ -1,5 +1,5 @@
 //! The driver's life: command line, configuration, privileges, PID lock, background, the
-//! socket and the main loop (reference §8.1). [`main`] is all a driver binary calls.
+//! socket and the main loop (docs/nut-behaviour.md §8.1). [`main`] is all a driver binary calls.
 
 use std::path::PathBuf;
 use std::process::ExitCode;

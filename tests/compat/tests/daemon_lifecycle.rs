@@ -1,4 +1,4 @@
-//! issue 7, acceptance (c): each daemon started as its unit starts it (flags, environment and
+//! issue 7 (docs/issues.md), acceptance (c): each daemon started as its unit starts it (flags, environment and
 //! group from packaging/systemd, `NOTIFY_SOCKET` as systemd sets it) on a machine where
 //! /run/nut does not exist yet — no `RuntimeDirectory=`, no tmpfiles: the daemon itself must
 //! create it (0770 root:nut when root). Then: it runs; its log has no error or warning lines;

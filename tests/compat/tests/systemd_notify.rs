@@ -1,4 +1,4 @@
-//! issue 7, acceptance (b): the test acts as systemd. It binds a `NOTIFY_SOCKET` (with
+//! issue 7 (docs/issues.md), acceptance (b): the test acts as systemd. It binds a `NOTIFY_SOCKET` (with
 //! `SO_PASSCRED`, so it knows who sent each message), starts every daemon exactly as its unit
 //! does (flags, environment, group and runtime directory read from packaging/systemd), and
 //! checks `READY=1` from the main process (`NotifyAccess=main`: anything from another process

@@ -412,7 +412,7 @@ fn upsd_replies_match_debian_byte_for_byte() {
         "{} requests compared, {exceptions} documented differences",
         debian.len()
     );
-    // Deliberate fix (reference §12 item 2): the INSTCMD parameter reaches the driver as one
+    // Deliberate fix (docs/nut-behaviour.md §12 item 2): the INSTCMD parameter reaches the driver as one
     // quoted word; Debian's upsd splits it.
     assert!(
         ours_driver.iter().any(|l| l == "INSTCMD load.off \"a b\""),

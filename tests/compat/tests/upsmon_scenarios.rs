@@ -1,4 +1,4 @@
-//! Issue 6 acceptance: upsmon scenarios, each run against our upsmon and Debian's
+//! Issue 6 (docs/issues.md) acceptance: upsmon scenarios, each run against our upsmon and Debian's
 //! /lib/nut/upsmon (2.8.0) on identical stacks (Debian's upsd and dummy-ups), comparing the
 //! notifications NOTIFYCMD received and whether SHUTDOWNCMD ran.
 //!
@@ -6,7 +6,7 @@
 //! * FSD is notified by the primary once upsd accepted `FSD` (NUT ≥ 2.8.1; 2.8.0 is silent).
 //! * SHUTDOWN_HOSTSYNC, OFF/NOTOFF, BYPASS/NOTBYPASS, NOTCAL exist (NUT 2.8.1–2.8.5 types).
 //! * CAL is cleared when the word goes away, so OB LB after a calibration shuts down
-//!   (2.8.0 bug, nut-reference.md §12 item 11).
+//!   (2.8.0 bug, docs/nut-behaviour.md §12 item 11).
 //! * upsmon.pid names the process the service manager started and is removed at exit
 //!   (§12 item 10).
 
@@ -628,7 +628,7 @@ fn s7_status_words_notify_without_false_shutdowns() {
     assert_eq!(ours.shutdowns_before_last, 0);
     assert_eq!(debian.shutdowns_before_last, 0);
     // OB LB once the calibration is over is critical. 2.8.0 never clears CAL and ignores it
-    // (nut-reference.md §12 item 11); ours shuts down.
+    // (docs/nut-behaviour.md §12 item 11); ours shuts down.
     assert_eq!(
         ours.last,
         strings(&["NOTCAL dummy", "FSD dummy", "SHUTDOWN"])

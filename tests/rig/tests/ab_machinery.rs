@@ -127,7 +127,7 @@ fn instant_commands_and_set_var_send_the_same_bytes() {
         assert_eq!(sent_text(&lo), sent_text(&ro), "{cmd}: bytes differ");
         sent.insert(cmd.as_str(), sent_text(&lo));
     }
-    // The documented Megatec command bytes (nut-reference.md §8.4).
+    // The documented Megatec command bytes (docs/nut-behaviour.md §8.4).
     for (cmd, bytes) in [
         ("beeper.toggle", "Q\\r"),
         ("load.on", "C\\r"),

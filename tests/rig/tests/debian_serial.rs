@@ -4,7 +4,7 @@
 //! events show up in ups.status; faults make the data stale and the driver recovers.
 //!
 //! The expected values are computed here from the recorded replies with the documented
-//! Megatec formats (nut-reference.md §8.4), not copied from a driver's output.
+//! Megatec formats (docs/nut-behaviour.md §8.4), not copied from a driver's output.
 
 use std::collections::BTreeMap;
 use std::time::Duration;

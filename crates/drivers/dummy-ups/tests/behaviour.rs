@@ -162,7 +162,7 @@ fn garbage_on_the_socket_gets_an_error_reply_and_others_keep_being_served() {
 
 #[test]
 fn clients_vanishing_mid_broadcast_do_not_hurt_the_driver() {
-    // NUT 2.8.0's dummy-ups could crash here (reference §3.5).
+    // NUT 2.8.0's dummy-ups could crash here (docs/nut-behaviour.md §3.5).
     let s = stack("dummy", "dummy.dev", "ups.status: OL\nups.id: x\n");
     let mut conn = s.conn();
     login_admin(&mut conn);

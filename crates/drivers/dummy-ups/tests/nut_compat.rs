@@ -1,5 +1,5 @@
 //! Our dummy-ups against Debian's (NUT 2.8.0), both behind Debian's upsd: what a client
-//! sees of the driver itself (issue 16 items 4 and 5).
+//! sees of the driver itself (docs/issues.md: issue 16 items 4 and 5).
 
 use nut_harness::{Impl, StackBuilder};
 
