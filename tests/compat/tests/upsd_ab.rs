@@ -375,6 +375,7 @@ fn run_corpus(which: Impl) -> (Vec<Entry>, Vec<String>) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upsd_replies_match_debian_byte_for_byte() {
     let (debian, debian_driver) = run_corpus(Impl::Debian);
     let (ours, ours_driver) = run_corpus(Impl::Ours);

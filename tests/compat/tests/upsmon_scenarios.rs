@@ -129,6 +129,7 @@ fn single_primary_on(upsd: Impl, which: Impl) -> Shutdown {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s1_single_primary_shuts_down_once() {
     check_single_primary(both(single_primary));
 }
@@ -136,6 +137,7 @@ fn s1_single_primary_shuts_down_once() {
 /// Scenario 1 with our upsd under both upsmons (every scenario passes on it with
 /// `NUT_RS_SCENARIO_UPSD=ours`; this keeps one in the default run).
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s1_on_our_upsd() {
     check_single_primary(both(|which| single_primary_on(Impl::Ours, which)));
 }
@@ -238,11 +240,13 @@ fn assert_secondary(who: &str, events: &[String]) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s2_primary_waits_for_secondaries_to_log_out() {
     check_primary_and_secondaries(both(primary_and_secondaries));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s2_on_our_upsd() {
     check_primary_and_secondaries(both(|which| primary_and_secondaries_on(Impl::Ours, which)));
 }
@@ -336,6 +340,7 @@ fn wait_until_fsd(stack: &nut_harness::Stack) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s3_primary_gives_up_on_a_stuck_secondary_after_hostsync() {
     let (ours, debian) = both(secondary_never_logs_out);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -408,6 +413,7 @@ fn two_supplies(which: Impl) -> Supplies {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s4_power_values_and_minsupplies() {
     let (ours, debian) = both(two_supplies);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -471,6 +477,7 @@ fn lost_on_battery(which: Impl) -> Lost {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s5_ups_lost_on_battery_is_critical_after_deadtime() {
     let (ours, debian) = both(lost_on_battery);
     assert_eq!(ours.shutdowns, 1);
@@ -526,6 +533,7 @@ fn collapsed(events: &[String]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s6_ups_lost_on_line_only_warns() {
     let (ours, debian) = both(lost_on_line);
     assert_eq!(ours.shutdowns, 0);
@@ -614,6 +622,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s7_status_words_notify_without_false_shutdowns() {
     let (ours, debian) = both(status_words);
     for (i, (status, want)) in WORD_STEPS.iter().enumerate() {
@@ -672,6 +681,7 @@ fn control_fsd(which: Impl) -> Control {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s8a_control_fsd() {
     let (ours, debian) = both(control_fsd);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -715,6 +725,7 @@ fn control_reload(which: Impl) -> Control {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s8b_control_reload_picks_up_notifymsg() {
     let (ours, debian) = both(control_reload);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -772,6 +783,7 @@ fn control_stop(which: Impl) -> Stopped {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s8c_control_stop() {
     let (ours, debian) = both(control_stop);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -808,6 +820,7 @@ fn refused_login(which: Impl) -> (Vec<String>, String) {
 /// A refused LOGIN is logged once; the connection stays and the status is still watched
 /// (reading it needs no login), as NUT does.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s10_refused_login_still_monitors() {
     let (ours, debian) = both(refused_login);
     for (who, (events, output)) in [("ours", &ours), ("debian", &debian)] {

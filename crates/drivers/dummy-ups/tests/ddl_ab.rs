@@ -224,6 +224,7 @@ fn run_batch(b: usize, chunk: &[PathBuf]) -> (usize, Vec<String>) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn every_ddl_dump_is_served_like_nut_2_8_0() {
     let files = fixtures();
     let batches: Vec<&[PathBuf]> = files.chunks(BATCH).collect();

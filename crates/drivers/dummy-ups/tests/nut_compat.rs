@@ -33,6 +33,7 @@ fn value<'a>(lines: &'a [String], var: &str) -> Option<&'a str> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn same_variables_as_nut_but_empty_values_stay_empty() {
     let theirs = list_var(Impl::Debian);
     let ours = list_var(Impl::Ours);

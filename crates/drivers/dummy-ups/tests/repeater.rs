@@ -83,6 +83,7 @@ fn runs_in_the_repeater_program(rep: &Stack) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn repeater_serves_identical_vars_and_survives_a_remote_upsd_restart() {
     let mut source = StackBuilder::new()
         .upsd(Impl::Debian)

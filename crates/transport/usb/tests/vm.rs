@@ -56,6 +56,7 @@ fn vmrun() -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs QEMU (qemu-system-x86, busybox-static, cpio, kmod; .ci/run installs them); scripts/test runs it"]
 fn nusb_on_real_kernel_usb_reads_what_the_replay_serves_and_finds_the_ups_again() {
     let probe = probe_binary();
     let vmrun = vmrun();

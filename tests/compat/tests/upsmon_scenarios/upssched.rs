@@ -87,6 +87,7 @@ fn upssched_timers(which: Impl) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s9_upssched_timer_cancelled_by_online_and_run_once() {
     let (ours, debian) = both(upssched_timers);
     let names = |lines: &[String]| {
@@ -153,6 +154,7 @@ fn wait_until_line(log: &std::path::Path, port: u16, prefix: &str) -> Vec<String
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s9b_upssched_cancel_timer_matched() {
     let (ours, debian) = both(upssched_cancel_matched);
     // Fixed (docs/nut-behaviour.md §12 item 9): CANCEL-TIMER-MATCHED cancels only the timer the
