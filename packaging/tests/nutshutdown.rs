@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use nut_harness::{Impl, bin};
 
-/// What upsmon writes into POWERDOWNFLAG (reference §6.5).
+/// What upsmon writes into POWERDOWNFLAG (docs/nut-behaviour.md §6.5).
 const MAGIC: &str = "upsmon-shutdown-file";
 
 fn hook() -> PathBuf {

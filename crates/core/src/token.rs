@@ -117,9 +117,9 @@ enum State {
     BareLiteral,
 }
 
-/// Streaming tokenizer. Feed bytes with [`push`](Self::push) (or [`push_slice`]
-/// (Self::push_slice)); each completed logical line is returned. Call [`finish`]
-/// (Self::finish) at end of input to flush a final line without LF.
+/// Streaming tokenizer. Feed bytes with [`push`](Self::push) (or
+/// [`push_slice`](Self::push_slice)); each completed logical line is returned. Call
+/// [`finish`](Self::finish) at end of input to flush a final line without LF.
 #[derive(Clone, Debug)]
 pub struct Tokenizer {
     limits: Limits,

@@ -1,4 +1,4 @@
-//! Issue 8 acceptance: the demo, run non-interactively, shows the power cut, on-battery,
+//! Issue 8 (docs/issues.md) acceptance: the demo, run non-interactively, shows the power cut, on-battery,
 //! low-battery and shutdown-decision events in that order, shows nut-web's status page and
 //! what its JSON API reports, and leaves no process or file behind (on `--for` and on Ctrl-C).
 //!

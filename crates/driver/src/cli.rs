@@ -1,4 +1,4 @@
-//! NUT's common driver command line (reference §8.1), scanned by [`nut_daemon::getopt`] with
+//! NUT's common driver command line (docs/nut-behaviour.md §8.1), scanned by [`nut_daemon::getopt`] with
 //! NUT's option string: options may be grouped (`-DDa ups`), an option's argument may be
 //! attached (`-aups`) or separate, and parsing stops at the first non-option word. Options
 //! act in order: `-h`, `-V` and `-L` end parsing where they stand.

@@ -1,5 +1,5 @@
 //! Turning the command line and the ups.conf section into a driver's configuration, with
-//! NUT's acceptance rules and messages (reference §5.1, §8.1).
+//! NUT's acceptance rules and messages (docs/nut-behaviour.md §5.1, §8.1).
 //!
 //! Every key of the section, then every `-x`, is checked in order. Keys the driver core
 //! understands are taken; the others must have been declared by the driver (`-L` lists

@@ -1,5 +1,5 @@
 //! `nut-driver`: the framework every nut-rs UPS driver is built on (NUT's `drivers/main.c`
-//! and `drivers/dstate.c`; reference §3 and §8.1). docs/drivers.md is the guide.
+//! and `drivers/dstate.c`; docs/nut-behaviour.md §3 and §8.1). docs/drivers.md is the guide.
 //!
 //! A driver implements [`Driver`] over a [`Transport`] (its device link, e.g. `nut-serial`)
 //! and declares itself with a [`DriverInfo`]; its `main` is one call to [`main`]. The

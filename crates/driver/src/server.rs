@@ -3,7 +3,7 @@
 //!
 //! Nothing here can be broken by a client: a client that vanishes (even in the middle of a
 //! broadcast) is simply forgotten — there is no shared descriptor set to corrupt, unlike
-//! NUT 2.8.0's crash (reference §3.5) — and a client that stops reading is dropped once
+//! NUT 2.8.0's crash (docs/nut-behaviour.md §3.5) — and a client that stops reading is dropped once
 //! its queue is full, so it can neither block the driver nor grow its memory.
 
 use std::collections::HashMap;

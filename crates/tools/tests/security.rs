@@ -212,6 +212,7 @@ fn a_man_in_the_middle_never_gets_the_password_when_tls_is_required() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn a_real_tls_upsd_gets_the_credentials_and_a_wrong_pin_does_not() {
     let pki = Pki::new();
     let stack = StackBuilder::new()

@@ -29,7 +29,7 @@
 //! # Deliberate differences from upsd 2.8.0
 //!
 //! * `INSTCMD <ups> <cmd> <param>`: the parameter is forwarded to the driver quoted, so a
-//!   parameter with spaces stays one argument (reference §12 item 2).
+//!   parameter with spaces stays one argument (docs/nut-behaviour.md §12 item 2).
 //! * `SET VAR` on a variable with ranges: the value must be a whole decimal number inside a
 //!   range (upsd uses `atoi`, accepting `12abc` as 12 and `130.5` as 130) (§12 item 5).
 //! * `GET TYPE` keeps upsd's `NUMBER` for variables without the STRING flag (§12 item 4):

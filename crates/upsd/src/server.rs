@@ -985,7 +985,7 @@ mod tests {
     }
 
     /// upsd 2.8.0 says nothing about drivers that are not connected: not at start-up, not
-    /// when they connect, not when they go away (issue 16 item 3).
+    /// when they connect, not when they go away (docs/issues.md: issue 16 item 3).
     #[test]
     fn no_staleness_lines_for_drivers_that_are_not_connected() {
         let t0 = Instant::now();

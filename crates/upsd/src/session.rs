@@ -1,7 +1,7 @@
 //! One client connection as a sans-IO state machine: tokenized request lines in, reply
 //! bytes (appended to a caller-owned buffer) and [`SessionAction`]s out.
 //!
-//! The checks run in upsd 2.8.0's order (reference §2.2, §2.3): tokenizer errors (no
+//! The checks run in upsd 2.8.0's order (docs/nut-behaviour.md §2.2, §2.3): tokenizer errors (no
 //! reply), command word, USERNAME/PASSWORD presence for privileged commands, argument
 //! count, then each command's own checks — `UNKNOWN-UPS`, availability, permission, and so
 //! on, as the handlers below spell out.
@@ -594,7 +594,7 @@ impl Session {
         self.check_driver_backlog(now, key, &canonical, "INSTCMD", server)
             .map_err(|()| ErrCode::InstcmdFailed)?;
         let tracking = self.tracking.then(|| server.new_tracking(now));
-        // Deliberate fix (reference §12 item 2): the parameter goes to the driver quoted, so
+        // Deliberate fix (docs/nut-behaviour.md §12 item 2): the parameter goes to the driver quoted, so
         // one with spaces stays one argument.
         server.send_to_driver(
             key,
@@ -671,7 +671,7 @@ fn write_ok_tracking(out: &mut String, tracking: Option<nut_core::net::TrackingI
 
 /// Whether `value` lies in one of the ranges.
 ///
-/// Deliberate fix (reference §12 item 5): upsd reads the value with `atoi`, so `"12abc"`
+/// Deliberate fix (docs/nut-behaviour.md §12 item 5): upsd reads the value with `atoi`, so `"12abc"`
 /// passes as 12 and `"130.5"` as 130. We require the whole value to be a decimal number and
 /// compare it exactly; integer values behave as in upsd.
 pub fn in_ranges(value: &str, ranges: &[nut_core::sock::Range]) -> bool {

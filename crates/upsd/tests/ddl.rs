@@ -1,4 +1,4 @@
-//! Every device dump of the NUT Devices Dumps Library (shared/fixtures/ddl), loaded by
+//! Every device dump of the NUT Devices Dumps Library (tests/fixtures/ddl), loaded by
 //! Debian's dummy-ups, is served by our upsd exactly as by Debian's: LIST VAR, LIST CMD,
 //! LIST RW, and GET TYPE / GET DESC of every variable, GET CMDDESC of every command.
 //!
@@ -17,7 +17,7 @@ const BATCH: usize = 151;
 const THREADS: usize = 8;
 
 fn ddl_files() -> Vec<PathBuf> {
-    let dir = nut_harness::workspace_root().join("../shared/fixtures/ddl");
+    let dir = nut_harness::workspace_root().join("tests/fixtures/ddl");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures missing at {}: {e}", dir.display()))
         .filter_map(|e| e.ok().map(|e| e.path()))

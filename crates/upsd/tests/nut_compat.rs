@@ -1,4 +1,4 @@
-//! upsd's console and log output against Debian's upsd 2.8.0 (issue 16, found by running
+//! upsd's console and log output against Debian's upsd 2.8.0 (docs/issues.md: issue 16, found by running
 //! NUT's integration suite against both): the banner and `-h`, `-Dh`'s TLS build line,
 //! the LISTEN binding order and messages, and when staleness is logged.
 

@@ -1,4 +1,4 @@
-//! `upsdrvctl`: start, stop and shut down the drivers of ups.conf (reference §8.7), plus a
+//! `upsdrvctl`: start, stop and shut down the drivers of ups.conf (docs/nut-behaviour.md §8.7), plus a
 //! supervising mode.
 //!
 //! * `start [ups]` runs `<driverpath>/<driver> -a <ups>` for each UPS and waits for it to

@@ -1,5 +1,5 @@
 //! What upsdrvctl will do, decided without side effects: the command line, the UPSes
-//! concerned and, for each, the exact driver invocation and timing (reference §8.7).
+//! concerned and, for each, the exact driver invocation and timing (docs/nut-behaviour.md §8.7).
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,6 +1,6 @@
 //! upsmon's privileged parent takes its PID file as root in /run/nut, a directory the nut
 //! user can write to: a symlink planted there (by a compromised nut process) must be refused
-//! and its target left untouched (issue 12 item 11, the security review's repro).
+//! and its target left untouched (docs/issues.md: issue 12 item 11, the security review's repro).
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::PathBuf;

@@ -1,4 +1,4 @@
-//! Regressions of issue 12 (upsmon items 1, 2, 3, 4, 6, 10 and POWERDOWNFLAG) at process
+//! Regressions of issue 12 (docs/issues.md) (upsmon items 1, 2, 3, 4, 6, 10 and POWERDOWNFLAG) at process
 //! level: our upsmon against Debian's upsd and dummy-ups, plus loopback servers the test
 //! controls (one that never answers, one it can cut off), and an sd_notify socket standing in
 //! for systemd.

@@ -334,7 +334,7 @@ fn startup_checks_and_killpower_like_nut() {
 #[test]
 fn killpower_answers_even_when_upsmon_conf_has_errors() {
     // The late-shutdown hook runs `upsmon -K && upsdrvctl shutdown`: a bad edit of upsmon.conf
-    // must not make it skip the UPS power-off (issue 12 item 7). NUT checks the flag whatever
+    // must not make it skip the UPS power-off (docs/issues.md: issue 12 item 7). NUT checks the flag whatever
     // invalid lines the file has.
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path();

@@ -306,7 +306,7 @@ impl Syslog {
 
 #[test]
 fn a_bad_rule_is_reported_to_syslog_and_every_other_rule_still_acts() {
-    // Issue 12 item 5: one typo used to disable every rule, with the error on stderr only
+    // Issue 12 (docs/issues.md) item 5: one typo used to disable every rule, with the error on stderr only
     // (/dev/null under a detached upsmon). NUT 2.8.0 skips the bad rule.
     let setup = Setup::new(
         "AT ONBATT * START-TIMER onbatt 600\nAT ONBAT * EXECUTE typo\n\

@@ -6,7 +6,7 @@
 //! shutdown decision testable in virtual time.
 //!
 //! * [`Monitor`] — upsmon: per-UPS state, poll results and time in; notifications, FSD,
-//!   NUMLOGINS queries and the shutdown out (nut-reference.md §6).
+//!   NUMLOGINS queries and the shutdown out (docs/nut-behaviour.md §6).
 //! * [`notify`] — NOTIFYMSG/NOTIFYFLAG: from a [`Notification`] to text, channels and the
 //!   NOTIFYCMD environment.
 //! * [`upssched`] — the AT-rule matcher and the timer daemon's state machine (§7).

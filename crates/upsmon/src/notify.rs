@@ -1,5 +1,5 @@
 //! From a [`Notification`] to what upsmon does with it: the NOTIFYMSG text and the NOTIFYFLAG
-//! channels (nut-reference.md §6.1 "Notifier processes", §6.6).
+//! channels (docs/nut-behaviour.md §6.1 "Notifier processes", §6.6).
 //!
 //! [`NotifyTable`] holds one message and one set of flags per notification type, starting
 //! from NUT's defaults (every type `SYSLOG+WALL`, the stock messages of

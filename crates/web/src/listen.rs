@@ -60,7 +60,7 @@ impl Default for Limits {
 }
 
 /// `wanted` connections, or fewer when the soft descriptor limit `nofile` leaves less room
-/// (every connection is one descriptor, [`RESERVED_FDS`] stay free).
+/// (every connection is one descriptor, `RESERVED_FDS` stay free).
 pub fn fit_to_descriptors(wanted: usize, nofile: u64) -> usize {
     let room = usize::try_from(nofile.saturating_sub(RESERVED_FDS)).unwrap_or(usize::MAX);
     wanted.min(room).max(MIN_CONNECTIONS)

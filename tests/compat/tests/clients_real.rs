@@ -1,9 +1,9 @@
-//! Issue 4 acceptance, part 1: NUT's own clients (Debian 2.8.0 upsc, upscmd, upsrw, upslog,
+//! Issue 4 (docs/issues.md) acceptance, part 1: NUT's own clients (Debian 2.8.0 upsc, upscmd, upsrw, upslog,
 //! upsmon as primary and as secondary) and the Nagios plugin check_ups, each driven
-//! against Debian's upsd and against ours on the fixture of clients-and-users.md §3.2.
+//! against Debian's upsd and against ours on the fixture of docs/nut-behaviour.md §C3.2.
 //!
 //! Every expectation here was observed with Debian's upsd; the `ours` variant of each
-//! test must see exactly the same. How each client is driven: clients-and-users.md §3.2.
+//! test must see exactly the same. How each client is driven: docs/nut-behaviour.md §C3.2.
 
 #[macro_use]
 mod real_support;

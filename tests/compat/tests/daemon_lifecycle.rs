@@ -1,4 +1,4 @@
-//! issue 7, acceptance (c): each daemon started as its unit starts it (flags, environment and
+//! issue 7 (docs/issues.md), acceptance (c): each daemon started as its unit starts it (flags, environment and
 //! group from packaging/systemd, `NOTIFY_SOCKET` as systemd sets it) on a machine where
 //! /run/nut does not exist yet — no `RuntimeDirectory=`, no tmpfiles: the daemon itself must
 //! create it (0770 root:nut when root). Then: it runs; its log has no error or warning lines;
@@ -274,21 +274,25 @@ fn lifecycle(kind: Kind, run_dir: RunDir) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upsd_lifecycle_as_nut_server_without_run_nut() {
     lifecycle(Kind::Server, RunDir::Missing);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upsd_lifecycle_as_nut_server_with_runtime_directory() {
     lifecycle(Kind::Server, RunDir::FromSystemd);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upsmon_lifecycle_as_nut_monitor_without_run_nut() {
     lifecycle(Kind::Monitor, RunDir::Missing);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upsmon_lifecycle_as_nut_monitor_with_runtime_directory() {
     lifecycle(Kind::Monitor, RunDir::FromSystemd);
 }
@@ -304,11 +308,13 @@ fn driver_lifecycle_as_nut_driver_instance_with_runtime_directory() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upslog_lifecycle_as_nut_logger_without_run_nut() {
     lifecycle(Kind::Logger, RunDir::Missing);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn upslog_lifecycle_as_nut_logger_with_runtime_directory() {
     lifecycle(Kind::Logger, RunDir::FromSystemd);
 }

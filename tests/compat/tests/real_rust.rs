@@ -1,11 +1,11 @@
-//! Issue 4 acceptance, part 3: clients that run inside `cargo test`, against Debian's upsd
+//! Issue 4 (docs/issues.md) acceptance, part 3: clients that run inside `cargo test`, against Debian's upsd
 //! and ours:
 //!
 //! * the `rups` crate (crates.io, blocking API) called in-process;
 //! * a faithful replay of go.nut — the Go library under nut_exporter (Prometheus) and
 //!   Telegraf's `inputs.upsd` — which cannot be installed here (no Go module proxy). The
 //!   replay sends go.nut's exact request sequence and applies its parsing rules
-//!   (clients-and-users.md §1.4, §1.9): a fresh 4 KiB read buffer per command (bytes read
+//!   (docs/nut-behaviour.md §C1.4, §C1.9): a fresh 4 KiB read buffer per command (bytes read
 //!   past a reply are lost, so the server must never send more than the reply), replies
 //!   recognised by `line == "END " + request`, a 2 s deadline per response, values split
 //!   on `"`, numbers recognised by `^-?[0-9.]+$`.

@@ -1,4 +1,4 @@
-//! Issue 4 acceptance, part 2: third-party clients in other languages, driven by the
+//! Issue 4 (docs/issues.md) acceptance, part 2: third-party clients in other languages, driven by the
 //! scripts in `tests/compat/peers/` and installed by `.ci/peers.sh`: PyPI pynutclient's
 //! bundled `test_nutclient.py` (anonymous, with credentials, and with STARTTLS refused),
 //! aionut (Home Assistant), npm node-nut, and Perl UPS::Nut. Each runs against Debian's

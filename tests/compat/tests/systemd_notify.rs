@@ -1,4 +1,4 @@
-//! issue 7, acceptance (b): the test acts as systemd. It binds a `NOTIFY_SOCKET` (with
+//! issue 7 (docs/issues.md), acceptance (b): the test acts as systemd. It binds a `NOTIFY_SOCKET` (with
 //! `SO_PASSCRED`, so it knows who sent each message), starts every daemon exactly as its unit
 //! does (flags, environment, group and runtime directory read from packaging/systemd), and
 //! checks `READY=1` from the main process (`NotifyAccess=main`: anything from another process
@@ -159,11 +159,13 @@ fn watchdog(kind: Kind) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nut_server_notifies_ready_reloading_stopping() {
     notify_cycle(Kind::Server);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nut_monitor_notifies_ready_reloading_stopping() {
     notify_cycle(Kind::Monitor);
 }
@@ -174,16 +176,19 @@ fn nut_driver_notifies_ready_reloading_stopping() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nut_logger_notifies_ready_reloading_stopping() {
     notify_cycle(Kind::Logger);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nut_server_pings_the_watchdog() {
     watchdog(Kind::Server);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nut_monitor_pings_the_watchdog() {
     watchdog(Kind::Monitor);
 }
@@ -194,6 +199,7 @@ fn nut_driver_pings_the_watchdog() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nut_logger_pings_the_watchdog() {
     watchdog(Kind::Logger);
 }

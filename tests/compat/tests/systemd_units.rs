@@ -1,4 +1,4 @@
-//! issue 7, acceptance (a) and the rules every nut-rs unit follows: `systemd-analyze verify`
+//! issue 7 (docs/issues.md), acceptance (a) and the rules every nut-rs unit follows: `systemd-analyze verify`
 //! is clean on every unit (with the workspace's programs standing in for the installed ones),
 //! the NUT unit names are kept, the services are `Type=notify` with the runtime directory
 //! handled the same way everywhere, tmpfiles creates /run/nut as 0770 root:nut, nut.conf's

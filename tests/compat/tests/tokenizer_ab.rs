@@ -442,6 +442,7 @@ fn start_debian() -> Stack {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn our_tokenizer_splits_network_lines_like_debian_upsd() {
     let cases = corpus(CORPUS);
     assert!(cases.len() >= 100, "corpus has only {} cases", cases.len());
@@ -564,6 +565,7 @@ fn predict_upsdesc(ups_conf: &[u8]) -> BTreeMap<String, (Vec<u8>, String)> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn our_tokenizer_reads_ups_conf_like_debian_upsd() {
     let cases = corpus(DESC_CORPUS);
     let sections = desc_sections(&cases);
@@ -595,10 +597,10 @@ fn our_tokenizer_reads_ups_conf_like_debian_upsd() {
 
 #[test]
 fn every_ddl_fixture_line_tokenizes() {
-    let dir = nut_harness::workspace_root().join("../shared/fixtures/ddl");
+    let dir = nut_harness::workspace_root().join("tests/fixtures/ddl");
     let entries = std::fs::read_dir(&dir).unwrap_or_else(|e| {
         panic!(
-            "the DDL fixtures must be at {} (the shared dir beside the workspace): {e}",
+            "the DDL fixtures must be at {} (tests/fixtures/ddl in the repository): {e}",
             dir.display()
         )
     });

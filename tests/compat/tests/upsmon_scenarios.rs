@@ -1,4 +1,4 @@
-//! Issue 6 acceptance: upsmon scenarios, each run against our upsmon and Debian's
+//! Issue 6 (docs/issues.md) acceptance: upsmon scenarios, each run against our upsmon and Debian's
 //! /lib/nut/upsmon (2.8.0) on identical stacks (Debian's upsd and dummy-ups), comparing the
 //! notifications NOTIFYCMD received and whether SHUTDOWNCMD ran.
 //!
@@ -6,7 +6,7 @@
 //! * FSD is notified by the primary once upsd accepted `FSD` (NUT ≥ 2.8.1; 2.8.0 is silent).
 //! * SHUTDOWN_HOSTSYNC, OFF/NOTOFF, BYPASS/NOTBYPASS, NOTCAL exist (NUT 2.8.1–2.8.5 types).
 //! * CAL is cleared when the word goes away, so OB LB after a calibration shuts down
-//!   (2.8.0 bug, nut-reference.md §12 item 11).
+//!   (2.8.0 bug, docs/nut-behaviour.md §12 item 11).
 //! * upsmon.pid names the process the service manager started and is removed at exit
 //!   (§12 item 10).
 
@@ -129,6 +129,7 @@ fn single_primary_on(upsd: Impl, which: Impl) -> Shutdown {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s1_single_primary_shuts_down_once() {
     check_single_primary(both(single_primary));
 }
@@ -136,6 +137,7 @@ fn s1_single_primary_shuts_down_once() {
 /// Scenario 1 with our upsd under both upsmons (every scenario passes on it with
 /// `NUT_RS_SCENARIO_UPSD=ours`; this keeps one in the default run).
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s1_on_our_upsd() {
     check_single_primary(both(|which| single_primary_on(Impl::Ours, which)));
 }
@@ -238,11 +240,13 @@ fn assert_secondary(who: &str, events: &[String]) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s2_primary_waits_for_secondaries_to_log_out() {
     check_primary_and_secondaries(both(primary_and_secondaries));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s2_on_our_upsd() {
     check_primary_and_secondaries(both(|which| primary_and_secondaries_on(Impl::Ours, which)));
 }
@@ -336,6 +340,7 @@ fn wait_until_fsd(stack: &nut_harness::Stack) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s3_primary_gives_up_on_a_stuck_secondary_after_hostsync() {
     let (ours, debian) = both(secondary_never_logs_out);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -408,6 +413,7 @@ fn two_supplies(which: Impl) -> Supplies {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s4_power_values_and_minsupplies() {
     let (ours, debian) = both(two_supplies);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -471,6 +477,7 @@ fn lost_on_battery(which: Impl) -> Lost {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s5_ups_lost_on_battery_is_critical_after_deadtime() {
     let (ours, debian) = both(lost_on_battery);
     assert_eq!(ours.shutdowns, 1);
@@ -526,6 +533,7 @@ fn collapsed(events: &[String]) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s6_ups_lost_on_line_only_warns() {
     let (ours, debian) = both(lost_on_line);
     assert_eq!(ours.shutdowns, 0);
@@ -614,6 +622,7 @@ fn sorted(mut v: Vec<String>) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s7_status_words_notify_without_false_shutdowns() {
     let (ours, debian) = both(status_words);
     for (i, (status, want)) in WORD_STEPS.iter().enumerate() {
@@ -628,7 +637,7 @@ fn s7_status_words_notify_without_false_shutdowns() {
     assert_eq!(ours.shutdowns_before_last, 0);
     assert_eq!(debian.shutdowns_before_last, 0);
     // OB LB once the calibration is over is critical. 2.8.0 never clears CAL and ignores it
-    // (nut-reference.md §12 item 11); ours shuts down.
+    // (docs/nut-behaviour.md §12 item 11); ours shuts down.
     assert_eq!(
         ours.last,
         strings(&["NOTCAL dummy", "FSD dummy", "SHUTDOWN"])
@@ -672,6 +681,7 @@ fn control_fsd(which: Impl) -> Control {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s8a_control_fsd() {
     let (ours, debian) = both(control_fsd);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -715,6 +725,7 @@ fn control_reload(which: Impl) -> Control {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s8b_control_reload_picks_up_notifymsg() {
     let (ours, debian) = both(control_reload);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -772,6 +783,7 @@ fn control_stop(which: Impl) -> Stopped {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s8c_control_stop() {
     let (ours, debian) = both(control_stop);
     for (who, r) in [("ours", &ours), ("debian", &debian)] {
@@ -808,6 +820,7 @@ fn refused_login(which: Impl) -> (Vec<String>, String) {
 /// A refused LOGIN is logged once; the connection stays and the status is still watched
 /// (reading it needs no login), as NUT does.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s10_refused_login_still_monitors() {
     let (ours, debian) = both(refused_login);
     for (who, (events, output)) in [("ours", &ours), ("debian", &debian)] {

@@ -41,7 +41,7 @@ impl Section {
 }
 
 /// The users files default to when the test gives none: an administrator that may do
-/// everything (same credentials as clients-and-users.md §3.2) and a plain upsmon
+/// everything (same credentials as docs/nut-behaviour.md §C3.2) and a plain upsmon
 /// secondary.
 pub(crate) const DEFAULT_USERS: &str = "\
 [admin]

@@ -9,7 +9,7 @@ use std::time::Duration;
 pub const DEFAULT_READ_TIMEOUT: Duration = Duration::from_secs(15);
 
 /// A raw protocol connection. Reads are bounded by a timeout (default
-/// [`DEFAULT_READ_TIMEOUT`]); the panicking methods fail the test on timeout or I/O error.
+/// `DEFAULT_READ_TIMEOUT`); the panicking methods fail the test on timeout or I/O error.
 pub struct Conn {
     reader: BufReader<TcpStream>,
     peer: SocketAddr,

@@ -44,12 +44,12 @@ pub use stack::{Stack, StackBuilder};
 
 use std::net::{Ipv4Addr, TcpListener};
 use std::path::{Path, PathBuf};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 /// Which implementation of a NUT program to run.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Impl {
-    /// The binaries of this workspace (`target/{debug,release}/<name>`, or `$NUT_RS_BIN_DIR`).
+    /// The binaries of this workspace: those of the build under test (see [`bin`]).
     Ours,
     /// Debian's NUT 2.8.0 packages (`nut-server`, `nut-client`).
     Debian,
@@ -108,59 +108,140 @@ pub fn workspace_root() -> PathBuf {
 /// Debian: where the 2.8.0 packages install it; any name that is not one of NUT's daemons
 /// or clients is a driver in `/lib/nut`.
 ///
-/// Ours: `$NUT_RS_BIN_DIR/<name>` if that variable is set, else the newest of
-/// `<target>/debug/<name>` and `<target>/release/<name>` where `<target>` is
-/// `$CARGO_TARGET_DIR` or `<workspace>/target`.
+/// Ours, by one explicit rule (never by comparing modification times):
+/// 1. `$NUT_RS_BIN_DIR/<name>` when that variable is set;
+/// 2. else the binary of the build the running test belongs to: the profile directory the
+///    test executable lives in (`<target>/<profile>/deps/<test>` → `<target>/<profile>/<name>`),
+///    so `cargo test` runs `target/debug/…`, `cargo test --release` runs `target/release/…`,
+///    and `$CARGO_TARGET_DIR` and `--target <triple>` are followed without being asked.
+///
+/// Every path handed out is remembered for the calling thread (one test): when the test
+/// panics, the harness prints which binaries it ran, with their build time, so a stale
+/// binary cannot answer unnoticed.
 ///
 /// Panics with instructions when the program is missing: a missing peer must fail
 /// the test loudly, never skip it.
 pub fn bin(which: Impl, name: &str) -> PathBuf {
-    match which {
+    let path = match which {
         Impl::Debian => {
             let path = debian_path(name).unwrap_or_else(|| {
                 panic!("nut-harness: no known Debian path for program {name:?}")
             });
             assert!(
                 path.exists(),
-                "nut-harness: Debian's {name} is missing at {}; install the reference peer with \
+                "nut-harness: Debian's {name} is missing at {}; this test compares with (or runs \
+                 against) the reference peer, Debian's NUT 2.8.0: install it with \
                  `apt-get install -y nut-server nut-client` (or run `bash .ci/run`)",
                 path.display()
             );
             path
         }
         Impl::Ours => {
-            if let Some(dir) = std::env::var_os("NUT_RS_BIN_DIR") {
-                let path = PathBuf::from(dir).join(name);
-                assert!(
-                    path.exists(),
-                    "nut-harness: our {name} is missing at {} (NUT_RS_BIN_DIR is set)",
-                    path.display()
-                );
-                return path;
-            }
-            let target = std::env::var_os("CARGO_TARGET_DIR")
-                .map(PathBuf::from)
-                .unwrap_or_else(|| workspace_root().join("target"));
-            let candidates = [
-                target.join("debug").join(name),
-                target.join("release").join(name),
-            ];
-            candidates
-                .into_iter()
-                .filter_map(|p| {
-                    let modified = p.metadata().and_then(|m| m.modified()).ok()?;
-                    Some((modified, p))
-                })
-                .max_by_key(|(modified, _): &(SystemTime, PathBuf)| *modified)
-                .map(|(_, p)| p)
-                .unwrap_or_else(|| {
-                    panic!(
-                        "nut-harness: our {name} is not built (looked in {}/{{debug,release}}); \
-                         run `cargo build --workspace --bins` first (scripts/test does)",
-                        target.display()
-                    )
-                })
+            let (dir, why) = ours_dir();
+            let path = dir.join(name);
+            assert!(
+                path.exists(),
+                "nut-harness: our {name} is missing at {} ({why}); build it with \
+                 `cargo build --workspace --bins` in the same profile as the tests \
+                 (scripts/test does), or point NUT_RS_BIN_DIR at the binaries to test",
+                path.display()
+            );
+            path
         }
+    };
+    ran::record(which, name, &path);
+    path
+}
+
+/// The directory our binaries are taken from, and why (for messages).
+fn ours_dir() -> (PathBuf, &'static str) {
+    if let Some(dir) = std::env::var_os("NUT_RS_BIN_DIR") {
+        return (PathBuf::from(dir), "NUT_RS_BIN_DIR is set");
+    }
+    let exe = std::env::current_exe()
+        .expect("nut-harness: cannot find the running executable (/proc/self/exe)");
+    (
+        profile_dir_of(&exe),
+        "the profile directory of this test build",
+    )
+}
+
+/// `<target>/<profile>/deps/<test>-<hash>` → `<target>/<profile>`; a program that is not a
+/// test (`<target>/<profile>/<program>`) → `<target>/<profile>`.
+fn profile_dir_of(exe: &Path) -> PathBuf {
+    let parent = exe.parent().unwrap_or(Path::new("/"));
+    match parent.file_name() {
+        Some(deps) if deps == "deps" => parent.parent().unwrap_or(parent).to_path_buf(),
+        _ => parent.to_path_buf(),
+    }
+}
+
+mod ran {
+    //! The binaries each test thread was handed by [`bin`](super::bin), printed when it panics.
+
+    use super::Impl;
+    use std::cell::RefCell;
+    use std::fmt::Write as _;
+    use std::path::{Path, PathBuf};
+    use std::sync::Once;
+
+    thread_local! {
+        // libtest runs every test on a thread of its own, so this is one test's list.
+        static RAN: RefCell<Vec<(Impl, String, PathBuf)>> = const { RefCell::new(Vec::new()) };
+    }
+
+    pub(super) fn record(which: Impl, name: &str, path: &Path) {
+        static HOOK: Once = Once::new();
+        HOOK.call_once(|| {
+            let previous = std::panic::take_hook();
+            std::panic::set_hook(Box::new(move |info| {
+                previous(info);
+                if let Some(report) = report() {
+                    eprintln!("{report}");
+                }
+            }));
+        });
+        // try_with: a thread being torn down has no list any more; nothing to record then.
+        let _ = RAN.try_with(|ran| {
+            let mut ran = ran.borrow_mut();
+            if !ran
+                .iter()
+                .any(|(w, n, p)| *w == which && n == name && p == path)
+            {
+                ran.push((which, name.to_owned(), path.to_path_buf()));
+            }
+        });
+    }
+
+    /// "nut-harness: this test ran: …", or `None` if the thread was handed no binary.
+    pub(super) fn report() -> Option<String> {
+        RAN.try_with(|ran| {
+            let ran = ran.borrow();
+            if ran.is_empty() {
+                return None;
+            }
+            let mut out = String::from("nut-harness: this test ran:");
+            for (which, name, path) in ran.iter() {
+                let _ = write!(out, "\n  {name} ({which}): {}", path.display());
+                if let Some(age) = built_ago(path) {
+                    let _ = write!(out, " (built {age} ago)");
+                }
+            }
+            Some(out)
+        })
+        .ok()
+        .flatten()
+    }
+
+    fn built_ago(path: &Path) -> Option<String> {
+        let modified = path.metadata().and_then(|m| m.modified()).ok()?;
+        let secs = modified.elapsed().ok()?.as_secs();
+        Some(match secs {
+            0..120 => format!("{secs} s"),
+            120..7200 => format!("{} min", secs / 60),
+            7200..172_800 => format!("{} h", secs / 3600),
+            _ => format!("{} days", secs / 86_400),
+        })
     }
 }
 
@@ -199,3 +280,55 @@ pub fn poll_until<T>(timeout: Duration, mut f: impl FnMut() -> Option<T>) -> Opt
 
 /// Default deadline for daemons to come up; generous because CI machines are slow.
 pub const STARTUP_TIMEOUT: Duration = Duration::from_secs(30);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn our_binaries_come_from_the_profile_directory_of_the_test_build() {
+        assert_eq!(
+            profile_dir_of(Path::new("/w/target/debug/deps/ddl-0123abcd")),
+            Path::new("/w/target/debug")
+        );
+        assert_eq!(
+            profile_dir_of(Path::new("/w/target/release/deps/ddl-0123abcd")),
+            Path::new("/w/target/release")
+        );
+        assert_eq!(
+            profile_dir_of(Path::new(
+                "/ct/x86_64-unknown-linux-gnu/release/deps/web-9f"
+            )),
+            Path::new("/ct/x86_64-unknown-linux-gnu/release")
+        );
+        // a program (not a test) using the harness, e.g. a rig tool in target/debug
+        assert_eq!(
+            profile_dir_of(Path::new("/w/target/debug/serialsim")),
+            Path::new("/w/target/debug")
+        );
+    }
+
+    #[test]
+    fn a_test_thread_reports_every_binary_it_was_handed_once() {
+        let report = std::thread::spawn(|| {
+            assert_eq!(ran::report(), None, "a fresh thread has run nothing");
+            let upsd = Path::new("/nonexistent/target/debug/upsd");
+            ran::record(Impl::Ours, "upsd", upsd);
+            ran::record(Impl::Ours, "upsd", upsd);
+            ran::record(Impl::Debian, "dummy-ups", Path::new("/lib/nut/dummy-ups"));
+            ran::report()
+        })
+        .join()
+        .unwrap()
+        .expect("a report after binaries were handed out");
+        let lines: Vec<&str> = report.lines().collect();
+        assert_eq!(lines.len(), 3, "report: {report}");
+        assert_eq!(lines[0], "nut-harness: this test ran:");
+        assert_eq!(lines[1], "  upsd (ours): /nonexistent/target/debug/upsd");
+        // Debian's binary exists on a test machine, so its build age follows the path
+        assert!(
+            lines[2].starts_with("  dummy-ups (debian): /lib/nut/dummy-ups"),
+            "report: {report}"
+        );
+    }
+}

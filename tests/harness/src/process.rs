@@ -26,6 +26,8 @@ pub struct Daemon {
 
 struct Inner {
     label: String,
+    /// The program as started (the path of the binary under test).
+    program: String,
     pid: u32,
     child: Mutex<Child>,
     log: Arc<Mutex<Vec<u8>>>,
@@ -42,6 +44,7 @@ impl Daemon {
     pub fn spawn(label: impl Into<String>, mut cmd: Command) -> Daemon {
         use std::os::unix::process::CommandExt;
         let label = label.into();
+        let program = cmd.get_program().to_string_lossy().into_owned();
         cmd.stdin(Stdio::null())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -60,6 +63,7 @@ impl Daemon {
         Daemon {
             inner: Arc::new(Inner {
                 label,
+                program,
                 pid,
                 child: Mutex::new(child),
                 log,
@@ -144,16 +148,22 @@ impl Daemon {
         self.inner.kill();
     }
 
-    /// The output framed with the label, for multi-daemon logs.
+    /// The program that was started (the binary's path as given to [`Daemon::spawn`]).
+    pub fn program(&self) -> &str {
+        &self.inner.program
+    }
+
+    /// The output framed with the label and the binary that ran, for multi-daemon logs.
     pub fn labelled_output(&self) -> String {
         let status = match self.try_wait() {
             Some(status) => format!("exited: {status}"),
             None => "running".to_owned(),
         };
         format!(
-            "===== {} (pid {}, {status}) =====\n{}",
+            "===== {} (pid {}, {status}; ran {}) =====\n{}",
             self.label(),
             self.pid(),
+            self.program(),
             self.output_so_far()
         )
     }

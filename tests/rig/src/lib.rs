@@ -8,7 +8,7 @@
 //! * [`PtySim`]: that core serving a pseudo-terminal on a thread, so a real driver
 //!   process (Debian's `/lib/nut/nutdrv_qx`, or ours) opens it like a serial port. The
 //!   `serialsim` binary is the same thing as a program.
-//! * [`bench`]: a driver on its own simulator under upsd ([`Bench`]), the state upsd
+//! * [`bench`](mod@bench): a driver on its own simulator under upsd ([`Bench`]), the state upsd
 //!   then serves ([`Snapshot`]: LIST VAR / CMD / RW with types, enums and ranges) and the
 //!   A/B comparison of two benches with documented exemptions ([`compare`]).
 //!

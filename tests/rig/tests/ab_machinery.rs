@@ -39,6 +39,7 @@ fn ab(driver: &str, left_sim: SimConfig, right_sim: SimConfig) -> Result<(), nut
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_against_itself_agrees() {
     if let Err(diff) = ab("nutdrv_qx", upsmart(), upsmart()) {
         panic!("{diff}");
@@ -46,6 +47,7 @@ fn nutdrv_qx_against_itself_agrees() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn blazer_ser_against_itself_agrees() {
     if let Err(diff) = ab("blazer_ser", upsmart(), upsmart()) {
         panic!("{diff}");
@@ -53,6 +55,7 @@ fn blazer_ser_against_itself_agrees() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn a_planted_difference_is_reported() {
     // The right simulator's unit reports another input voltage and firmware.
     let altered = upsmart()
@@ -83,6 +86,7 @@ fn a_planted_difference_is_reported() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn exemptions_hide_only_what_they_name() {
     let sim = upsmart();
     let l = left("nutdrv_qx", sim.clone());
@@ -109,6 +113,7 @@ fn sent_text(outcome: &Outcome) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn instant_commands_and_set_var_send_the_same_bytes() {
     let (l, r) = (left("nutdrv_qx", upsmart()), right("nutdrv_qx", upsmart()));
     let cmds = l.snapshot().cmds;
@@ -127,7 +132,7 @@ fn instant_commands_and_set_var_send_the_same_bytes() {
         assert_eq!(sent_text(&lo), sent_text(&ro), "{cmd}: bytes differ");
         sent.insert(cmd.as_str(), sent_text(&lo));
     }
-    // The documented Megatec command bytes (nut-reference.md §8.4).
+    // The documented Megatec command bytes (docs/nut-behaviour.md §8.4).
     for (cmd, bytes) in [
         ("beeper.toggle", "Q\\r"),
         ("load.on", "C\\r"),

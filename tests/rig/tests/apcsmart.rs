@@ -36,6 +36,7 @@ fn verbatim_replies() -> Vec<(String, String)> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn apcsmart_publishes_the_recorded_replies() {
     let want = verbatim_replies();
     assert!(want.len() >= 25, "{want:?}");
@@ -56,6 +57,7 @@ fn apcsmart_publishes_the_recorded_replies() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn apcsmart_follows_power_changes() {
     let bench = bench();
     bench.wait_status("OL", POLL_TIMEOUT);
@@ -76,6 +78,7 @@ fn apcsmart_follows_power_changes() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn apcsmart_silence_goes_stale_and_recovers() {
     let bench = bench();
     bench.wait_status("OL", POLL_TIMEOUT);

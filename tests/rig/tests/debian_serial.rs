@@ -4,7 +4,7 @@
 //! events show up in ups.status; faults make the data stale and the driver recovers.
 //!
 //! The expected values are computed here from the recorded replies with the documented
-//! Megatec formats (nut-reference.md §8.4), not copied from a driver's output.
+//! Megatec formats (docs/nut-behaviour.md §8.4), not copied from a driver's output.
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -253,6 +253,7 @@ fn check_recorded_values(driver: &str, case: &Case) {
 macro_rules! recorded_values {
     ($($name:ident: $driver:literal, $case:expr;)*) => {$(
         #[test]
+        #[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
         fn $name() {
             check_recorded_values($driver, &$case);
         }
@@ -331,16 +332,19 @@ fn scripted_power(driver: &str) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_follows_scripted_power_events() {
     scripted_power("nutdrv_qx");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn blazer_ser_follows_scripted_power_events() {
     scripted_power("blazer_ser");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn power_changes_on_command_from_the_test() {
     let bench = bench("nutdrv_qx", sim_config(&POWERSA).fixed());
     bench.wait_status("OL", POLL_TIMEOUT);
@@ -383,32 +387,38 @@ fn stale_and_recover(driver: &str, fault: Fault) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_silence_goes_stale_and_recovers() {
     stale_and_recover("nutdrv_qx", Fault::Silent);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_garbage_goes_stale_and_recovers() {
     stale_and_recover("nutdrv_qx", Fault::Garbage);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_short_replies_go_stale_and_recover() {
     stale_and_recover("nutdrv_qx", Fault::Short(20));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_truncated_replies_go_stale_and_recover() {
     stale_and_recover("nutdrv_qx", Fault::Truncated(20));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn blazer_ser_silence_goes_stale_and_recovers() {
     stale_and_recover("blazer_ser", Fault::Silent);
 }
 
 /// A slow but complete reply (within the driver's read timeout) is no fault at all.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_tolerates_slow_replies() {
     let bench = bench("nutdrv_qx", sim_config(&UPSMART).fixed());
     bench
@@ -469,11 +479,13 @@ fn unplugged(driver: &str) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_goes_stale_when_the_port_vanishes() {
     unplugged("nutdrv_qx");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn blazer_ser_goes_stale_when_the_port_vanishes() {
     unplugged("blazer_ser");
 }

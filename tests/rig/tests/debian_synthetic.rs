@@ -36,6 +36,7 @@ fn voltronic() -> Bench {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_claims_the_voltronic_table_and_publishes_it() {
     let bench = voltronic();
     let got = bench.snapshot_after_polls(2);
@@ -82,6 +83,7 @@ fn nutdrv_qx_claims_the_voltronic_table_and_publishes_it() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_follows_power_events_in_qgs_bits() {
     let bench = voltronic();
     bench.wait_status("OL", POLL_TIMEOUT);
@@ -89,6 +91,7 @@ fn nutdrv_qx_follows_power_events_in_qgs_bits() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_claims_the_bestups_table_and_publishes_it() {
     let bench = synthetic("bestups_synthetic.txt");
     let got = bench.snapshot_after_polls(2);
@@ -120,6 +123,7 @@ fn nutdrv_qx_claims_the_bestups_table_and_publishes_it() {
 /// 2.8.0 knows): auto-detection then picks Voltronic-QS instead of Mustek, and the
 /// recorded QS/F replies read as that subdriver's layout says.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nutdrv_qx_claims_voltronic_qs_when_m_says_v() {
     let config = SimConfig::from_fixture(
         Protocol::Megatec,

@@ -1,4 +1,4 @@
-//! `cmdvartab` (reference §5.10): descriptions of variables and instant commands, served by
+//! `cmdvartab` (docs/nut-behaviour.md §5.10): descriptions of variables and instant commands, served by
 //! upsd for `GET DESC` and `GET CMDDESC`. Debian installs it as `/usr/share/nut/cmdvartab`.
 //!
 //! Lines are `VARDESC <name> "<text>"` and `CMDDESC <name> "<text>"`; names are looked up

@@ -1,4 +1,4 @@
-//! `hosts.conf` (reference §5.7): the systems the CGI programs may show.
+//! `hosts.conf` (docs/nut-behaviour.md §5.7): the systems the CGI programs may show.
 //!
 //! `MONITOR <ups@host[:port]> "<description>"`, plus `CUSTOM_TEMPLATE_LIST <file>` and
 //! `CUSTOM_TEMPLATE_SINGLE <file>` (template names must contain `.htm`). Keywords are

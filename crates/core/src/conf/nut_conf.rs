@@ -1,4 +1,4 @@
-//! `nut.conf` (reference §5.6): `KEY=value` settings read by the shell (init scripts,
+//! `nut.conf` (docs/nut-behaviour.md §5.6): `KEY=value` settings read by the shell (init scripts,
 //! Debian's `/sbin/upsd` and `/sbin/upsmon` wrappers) and by systemd (`EnvironmentFile=`).
 //!
 //! Lines are split by the NUT tokenizer like every other file, which handles `#` comments and

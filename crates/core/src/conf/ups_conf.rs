@@ -1,4 +1,4 @@
-//! `ups.conf` (reference §5.1): global driver settings, then one `[name]` section per UPS.
+//! `ups.conf` (docs/nut-behaviour.md §5.1): global driver settings, then one `[name]` section per UPS.
 //!
 //! Grammar, as NUT's reader: a first word `[name]` opens a section; `key = value` needs `=`
 //! as the second word (extra words after the value are ignored); a lone `key` is a flag.

@@ -1,4 +1,4 @@
-//! UPS identifiers `upsname[@hostname[:port]]` (reference §2.7), used by upsmon.conf,
+//! UPS identifiers `upsname[@hostname[:port]]` (docs/nut-behaviour.md §2.7), used by upsmon.conf,
 //! hosts.conf, dummy-ups repeater ports and every client's command line.
 //!
 //! IPv6 literals must be bracketed (`ups@[::1]:3493`). libupsclient is lax about several

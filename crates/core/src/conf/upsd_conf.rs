@@ -1,4 +1,4 @@
-//! `upsd.conf` (reference §5.2): the data server's listeners, timeouts, paths and TLS.
+//! `upsd.conf` (docs/nut-behaviour.md §5.2): the data server's listeners, timeouts, paths and TLS.
 //!
 //! One directive per line, keywords case-sensitive (upper case) except `DEBUG_MIN`.
 //! Differences from NUT, on purpose: invalid values are errors (NUT logs `invalid

@@ -1,4 +1,4 @@
-//! `upsd.users` (reference §5.3): who may log in to upsd and what each user may do.
+//! `upsd.users` (docs/nut-behaviour.md §5.3): who may log in to upsd and what each user may do.
 //!
 //! `[name]` opens a user (names case-sensitive). Keys are case-insensitive: `password`
 //! (the first one wins), `actions` and `instcmds` (several values per line, or repeated

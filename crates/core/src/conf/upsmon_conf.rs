@@ -1,4 +1,4 @@
-//! `upsmon.conf` (reference §5.4): what upsmon watches, when it shuts down, how it notifies.
+//! `upsmon.conf` (docs/nut-behaviour.md §5.4): what upsmon watches, when it shuts down, how it notifies.
 //!
 //! One directive per line; keywords are case-sensitive except `DEBUG_MIN`; notify types are
 //! case-insensitive, notify flags case-sensitive. Every directive of NUT up to 2.8.6 is

@@ -1,4 +1,4 @@
-//! `upssched.conf` (reference §5.5): upssched's script, socket, lock and `AT` rules.
+//! `upssched.conf` (docs/nut-behaviour.md §5.5): upssched's script, socket, lock and `AT` rules.
 //!
 //! `CMDSCRIPT`, `PIPEFN` and `LOCKFN` must come before the first `AT` line. Keywords and `AT`
 //! commands are case-sensitive except `DEBUG_MIN`; notify types are case-insensitive.

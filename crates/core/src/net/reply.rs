@@ -14,7 +14,7 @@
 //! Quoting: values and descriptions are always written as `"…"` with `\`, `"` and `#`
 //! escaped (NUT's `pconf_encode`). Names (UPS, variable, command) are echoed raw, as the
 //! client spelled them, like upsd's `%s`. Descriptions from cmdvartab are escaped too, where
-//! upsd 2.8.0 sends them raw (reference §12 item 12): Debian's cmdvartab contains none of the
+//! upsd 2.8.0 sends them raw (docs/nut-behaviour.md §12 item 12): Debian's cmdvartab contains none of the
 //! three characters, so the bytes are identical in practice, and escaping keeps a custom
 //! cmdvartab with quotes from producing lines clients cannot parse.
 

@@ -17,7 +17,7 @@
 //! 4. **Arguments**: count and sub-command word → `ERR INVALID-ARGUMENT`
 //!    ([`Request::parse_args`]). Extra words are ignored where upsd ignores them.
 //! 5. **Server state**, done by the server, not here, in the per-command order of the
-//!    reference §2.3: e.g. for `SET VAR`: `UNKNOWN-UPS` → `DRIVER-NOT-CONNECTED` /
+//!    docs/nut-behaviour.md §2.3: e.g. for `SET VAR`: `UNKNOWN-UPS` → `DRIVER-NOT-CONNECTED` /
 //!    `DATA-STALE` → `ACCESS-DENIED` → `VAR-NOT-SUPPORTED` → `READONLY` → `SET-FAILED` /
 //!    `TOO-LONG` → `INVALID-VALUE`; for `INSTCMD`: `UNKNOWN-UPS` → availability →
 //!    `CMD-NOT-SUPPORTED` → `ACCESS-DENIED`; `LOGIN`: `ALREADY-LOGGED-IN` → `UNKNOWN-UPS` →

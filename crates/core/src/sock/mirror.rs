@@ -29,7 +29,7 @@ pub enum Applied {
     Error(String),
 }
 
-/// A mirror of one driver's state tree, the way upsd keeps it (reference §3.2, §3.4).
+/// A mirror of one driver's state tree, the way upsd keeps it (docs/nut-behaviour.md §3.2, §3.4).
 ///
 /// Names are looked up ignoring ASCII case and iterated in `strcasecmp` order, like upsd's
 /// trees. Every message that parses counts as "heard from the driver"; freshness timing is

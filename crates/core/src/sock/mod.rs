@@ -1,4 +1,4 @@
-//! The driver socket protocol ("sock protocol", reference §3): the text lines a driver and
+//! The driver socket protocol ("sock protocol", docs/nut-behaviour.md §3): the text lines a driver and
 //! upsd (or any other socket client) exchange over `STATEPATH/<driver>-<ups>`.
 //!
 //! * [`DriverMsg`] — lines a driver sends (SETINFO, ADDENUM, DUMPDONE, PONG, TRACKING, …).
@@ -11,7 +11,7 @@
 //!
 //! Both message types parse from tokenizer words (command names case-insensitive, NUT's
 //! argument-count minimums) and render to one line. Rendering always escapes and quotes
-//! values: NUT 2.8.0 broadcasts SETINFO/ADDENUM/DELENUM values raw (reference §12 item 1),
+//! values: NUT 2.8.0 broadcasts SETINFO/ADDENUM/DELENUM values raw (docs/nut-behaviour.md §12 item 1),
 //! which corrupts values holding `"` or `\`. The parsers accept both forms, since a quoted
 //! and a bare single-word value tokenize the same.
 

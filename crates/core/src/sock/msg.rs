@@ -6,7 +6,7 @@ use std::fmt;
 use super::{CmdStatus, VarFlags};
 use crate::token::{push_quoted, push_word};
 
-/// A line a driver sends to its socket clients (reference §3.2).
+/// A line a driver sends to its socket clients (docs/nut-behaviour.md §3.2).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum DriverMsg {
@@ -109,7 +109,7 @@ pub enum DriverMsg {
 }
 
 /// A line a socket client (upsd, upsdrvctl, a debugging tool) sends to a driver
-/// (reference §3.3).
+/// (docs/nut-behaviour.md §3.3).
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ServerMsg {

@@ -46,7 +46,7 @@ impl CmdStatus {
         }
     }
 
-    /// What upsd answers to `GET TRACKING <id>` for this result (reference §2.5):
+    /// What upsd answers to `GET TRACKING <id>` for this result (docs/nut-behaviour.md §2.5):
     /// `SUCCESS`, or an `ERR …` line.
     pub const fn tracking_reply(self) -> &'static str {
         match self {

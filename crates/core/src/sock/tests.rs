@@ -117,7 +117,7 @@ fn numbers_are_read_like_atoi() {
 
 #[test]
 fn broadcast_values_are_always_escaped_and_quoted() {
-    // The fix of NUT's raw SETINFO broadcast (reference §12 item 1).
+    // The fix of NUT's raw SETINFO broadcast (docs/nut-behaviour.md §12 item 1).
     let msg = DriverMsg::SetInfo {
         var: "ups.id".into(),
         value: r#"a "b" \c #d"#.into(),

@@ -1,4 +1,4 @@
-//! dummy-ups data files (.dev, .seq, .nds), parsed without I/O (reference §8.2).
+//! dummy-ups data files (.dev, .seq, .nds), parsed without I/O (docs/nut-behaviour.md §8.2).
 //!
 //! Every line goes through the NUT tokenizer, so quotes, escapes and `#` comments work as
 //! in NUT. Recognised lines:

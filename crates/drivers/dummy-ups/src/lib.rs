@@ -1,4 +1,4 @@
-//! `dummy-ups`: NUT's simulation and repeater driver (reference §8.2) on the nut-driver
+//! `dummy-ups`: NUT's simulation and repeater driver (docs/nut-behaviour.md §8.2) on the nut-driver
 //! framework.
 //!
 //! * Dummy mode plays a `.dev` (`dummy-once`), `.seq` (`dummy-loop`) or `.nds` file into the

@@ -1,4 +1,4 @@
-//! Dummy mode: play a data file into the state tree (reference §8.2).
+//! Dummy mode: play a data file into the state tree (docs/nut-behaviour.md §8.2).
 //!
 //! `dummy-once` applies the file once (pausing at `TIMER` lines), then re-reads it only
 //! when its modification time changes, so values set with SET persist. `dummy-loop` plays

@@ -40,6 +40,7 @@ fn tracked(conn: &mut Conn, request: &str) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn seq_script_changes_reach_a_client_in_order() {
     let script = "ups.status: OL\nbattery.charge: 100\nTIMER 1\n\
                   ups.status: OB\nbattery.charge: 50\nTIMER 1\n\
@@ -74,6 +75,7 @@ fn seq_script_changes_reach_a_client_in_order() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn set_and_instcmd_are_tracked_to_success_and_refusals_report_their_code() {
     let s = stack(
         "dummy",
@@ -123,6 +125,7 @@ fn connect_driver(s: &Stack, name: &str) -> BufReader<UnixStream> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn garbage_on_the_socket_gets_an_error_reply_and_others_keep_being_served() {
     let s = stack("dummy", "dummy.dev", "ups.status: OL\n");
     let mut bad = connect_driver(&s, "dummy");
@@ -161,8 +164,9 @@ fn garbage_on_the_socket_gets_an_error_reply_and_others_keep_being_served() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn clients_vanishing_mid_broadcast_do_not_hurt_the_driver() {
-    // NUT 2.8.0's dummy-ups could crash here (reference §3.5).
+    // NUT 2.8.0's dummy-ups could crash here (docs/nut-behaviour.md §3.5).
     let s = stack("dummy", "dummy.dev", "ups.status: OL\nups.id: x\n");
     let mut conn = s.conn();
     login_admin(&mut conn);
@@ -186,6 +190,7 @@ fn clients_vanishing_mid_broadcast_do_not_hurt_the_driver() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn a_malformed_dev_line_is_reported_with_file_and_line_and_skipped() {
     let s = stack(
         "dummy",
@@ -203,6 +208,7 @@ fn a_malformed_dev_line_is_reported_with_file_and_line_and_skipped() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn a_second_instance_is_refused_and_c_commands_reach_the_running_driver() {
     let s = stack("dummy", "dummy.dev", "ups.status: OL\n");
     let out = s
@@ -239,6 +245,7 @@ fn a_second_instance_is_refused_and_c_commands_reach_the_running_driver() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn nds_declarations_make_typed_writable_variables_and_commands() {
     let nds = "input.transfer.low: 100\nRW:input.transfer.low:ENUM:\"95\"\n\
                RW:input.transfer.low:ENUM:\"100\"\nbattery.charge.low: 20\n\
@@ -280,6 +287,7 @@ fn nds_declarations_make_typed_writable_variables_and_commands() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn dummy_once_rereads_the_file_when_it_changes() {
     let s = stack("dummy", "dummy.dev", "ups.status: OL\nbattery.charge: 90\n");
     let mut conn = s.conn();

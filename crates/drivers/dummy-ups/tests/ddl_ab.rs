@@ -1,6 +1,6 @@
 //! A/B test over the NUT Devices Dumps Library: our dummy-ups and Debian's (NUT 2.8.0),
 //! both behind Debian's upsd, must give identical LIST VAR, LIST CMD and LIST RW replies for
-//! every file in ../shared/fixtures/ddl.
+//! every file in tests/fixtures/ddl.
 //!
 //! Allowed differences: two documented fixes of NUT 2.8.0 bugs that the comparison checks
 //! precisely instead of skipping (`driver.version*` must match too):
@@ -20,7 +20,7 @@ const PARALLEL_BATCHES: usize = 4;
 const NUT_MAX_VALUE: usize = 127;
 
 fn fixtures() -> Vec<PathBuf> {
-    let dir = workspace_root().join("../shared/fixtures/ddl");
+    let dir = workspace_root().join("tests/fixtures/ddl");
     let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("fixtures missing at {}: {e}", dir.display()))
         .map(|e| e.expect("readable fixture dir").path())
@@ -224,6 +224,7 @@ fn run_batch(b: usize, chunk: &[PathBuf]) -> (usize, Vec<String>) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn every_ddl_dump_is_served_like_nut_2_8_0() {
     let files = fixtures();
     let batches: Vec<&[PathBuf]> = files.chunks(BATCH).collect();

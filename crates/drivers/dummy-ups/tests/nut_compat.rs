@@ -1,5 +1,5 @@
 //! Our dummy-ups against Debian's (NUT 2.8.0), both behind Debian's upsd: what a client
-//! sees of the driver itself (issue 16 items 4 and 5).
+//! sees of the driver itself (docs/issues.md: issue 16 items 4 and 5).
 
 use nut_harness::{Impl, StackBuilder};
 
@@ -33,6 +33,7 @@ fn value<'a>(lines: &'a [String], var: &str) -> Option<&'a str> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn same_variables_as_nut_but_empty_values_stay_empty() {
     let theirs = list_var(Impl::Debian);
     let ours = list_var(Impl::Ours);

@@ -1,4 +1,4 @@
-//! The device spec format of the test rig (`tests/rig/usb/fakeusb.c`, `../shared/tools/hwrig`): one
+//! The device spec format of the test rig (`tests/rig/usb/fakeusb.c`, format in `tests/rig/usb/README.md`): one
 //! directive per line, `#` comment lines, hex bytes separated by blanks. Pure parsing, no I/O.
 //!
 //! | directive | meaning |

@@ -22,6 +22,7 @@ fn bridge_spec(bridge: &str) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn every_bridge_answers_debian_nutdrv_qx_and_our_replay_logs_the_same() {
     let tmp = tempfile::tempdir().unwrap();
     let so = build_standin(tmp.path());
@@ -192,6 +193,7 @@ const FIXTURES: &[Fixture] = &[
 ];
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn usb_fixtures_serve_their_recordings_to_debian_drivers() {
     let tmp = tempfile::tempdir().unwrap();
     let so = build_standin(tmp.path());
@@ -220,7 +222,7 @@ fn usb_fixtures_serve_their_recordings_to_debian_drivers() {
     }
 }
 
-/// Per-spec driver options Debian's usbhid-ups needs (../shared/fixtures/DEVICES.md).
+/// Per-spec driver options Debian's usbhid-ups needs (tests/fixtures/hid/PROVENANCE.md).
 fn hid_args(name: &str) -> &'static [&'static str] {
     match name {
         "liebert_gxt4.spec" => &["-x", "productid=0000"],
@@ -230,6 +232,7 @@ fn hid_args(name: &str) -> &'static [&'static str] {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn hid_specs_through_debian_usbhid_ups_log_the_same_on_our_replay() {
     let tmp = tempfile::tempdir().unwrap();
     let so = build_standin(tmp.path());
@@ -269,6 +272,7 @@ fn hid_specs_through_debian_usbhid_ups_log_the_same_on_our_replay() {
 /// NUT's driver reconnects through the stand-in, and our replay gives the same log for the same
 /// calls (the unplug/replug directives mean the same to both readers).
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn unplug_and_replug_reach_debian_driver_and_mirror_in_our_replay() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();
@@ -333,6 +337,7 @@ fn unplug_and_replug_reach_debian_driver_and_mirror_in_our_replay() {
 /// Interrupt reports appended while Debian's usbhid-ups runs reach it through the stand-in, and
 /// our replay logs the same for the same calls, events at the same points.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn interrupt_events_while_debian_usbhid_ups_runs_mirror_in_our_replay() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path();

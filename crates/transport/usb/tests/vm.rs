@@ -1,5 +1,5 @@
 //! The real transport (nusb over usbfs) on real kernel USB devices: the rig's QEMU guest presents
-//! two recorded specs through USB/IP (../shared/tools/hwrig/vm), and `nut-usb-probe` (this crate's
+//! two recorded specs through USB/IP (tests/rig/vm), and `nut-usb-probe` (this crate's
 //! example) opens each with `port=auto` and a matching option, claims it and reads identity,
 //! LANGIDs, HID and report descriptors, every feature report, a SET_REPORT read back, strings and
 //! an interrupt report. The output must equal the same probe through the replay of the
@@ -34,10 +34,10 @@ fn probe_binary() -> PathBuf {
 }
 
 fn vmrun() -> PathBuf {
-    let p = repo_root().join("../shared/tools/hwrig/vm/vmrun.sh");
+    let p = repo_root().join("tests/rig/vm/vmrun.sh");
     assert!(
         p.exists(),
-        "{} is missing (the shared rig must sit beside the clone)",
+        "{} is missing (tests/rig/vm, the VM recipe, belongs to the repository)",
         p.display()
     );
     for tool in ["qemu-system-x86_64", "cpio", "depmod"] {
@@ -56,6 +56,7 @@ fn vmrun() -> PathBuf {
 }
 
 #[test]
+#[ignore = "needs QEMU (qemu-system-x86, busybox-static, cpio, kmod; .ci/run installs them); scripts/test runs it"]
 fn nusb_on_real_kernel_usb_reads_what_the_replay_serves_and_finds_the_ups_again() {
     let probe = probe_binary();
     let vmrun = vmrun();
@@ -83,7 +84,7 @@ fn nusb_on_real_kernel_usb_reads_what_the_replay_serves_and_finds_the_ups_again(
         (name, spec, criterion)
     });
     // one boot, the devices one after the other (guest.sh attaches, runs, detaches)
-    let guest = repo_root().join("../shared/tools/hwrig/vm/guest.sh");
+    let guest = repo_root().join("tests/rig/vm/guest.sh");
     let mut script = String::new();
     for (name, spec, criterion) in &specs {
         script.push_str(&format!(

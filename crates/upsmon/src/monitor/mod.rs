@@ -1,4 +1,4 @@
-//! [`Monitor`]: upsmon's decisions as a sans-IO state machine (nut-reference.md §6.3–§6.4, §6.7).
+//! [`Monitor`]: upsmon's decisions as a sans-IO state machine (docs/nut-behaviour.md §6.3–§6.4, §6.7).
 //!
 //! The monitor owns the polling schedule and the shutdown sequence. It never talks to upsd or
 //! runs anything itself: it asks for work through [`Action`]s and learns the outcome through
@@ -53,7 +53,7 @@
 //!
 //! * Status words are compared as whole words everywhere (NUT clears LB, FSD, CAL, OFF and
 //!   BYPASS after a substring test on the whole status string, so an unknown word such as
-//!   `OFFLINE` could keep OFF set; nut-reference.md §12 item 8).
+//!   `OFFLINE` could keep OFF set; docs/nut-behaviour.md §12 item 8).
 //! * CAL is cleared when the word disappears and NOTCAL is notified; in 2.8.0 a single
 //!   calibration made every later `OB LB` non-critical until restart (§12 item 11).
 //! * ECO via the buzzword variables needs a word `ECO` (or `…:ECO`); NUT HEAD's inverted test

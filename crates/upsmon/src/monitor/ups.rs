@@ -1,6 +1,6 @@
 //! One monitored UPS: what upsmon remembers about it, how a poll result changes that, and
 //! whether it is critical (NUT's `parse_status`, `ups_is_alive`/`ups_is_gone` and
-//! `is_ups_critical`, nut-reference.md §6.3).
+//! `is_ups_critical`, docs/nut-behaviour.md §6.3).
 
 use nut_core::names::{NotifyType, Status, StatusToken};
 

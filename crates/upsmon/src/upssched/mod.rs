@@ -1,4 +1,4 @@
-//! upssched's logic (nut-reference.md §7): what one invocation does with an event, and the
+//! upssched's logic (docs/nut-behaviour.md §7): what one invocation does with an event, and the
 //! timer daemon those invocations share.
 //!
 //! upsmon runs `upssched "<message>"` as NOTIFYCMD with `UPSNAME` and `NOTIFYTYPE` set. The

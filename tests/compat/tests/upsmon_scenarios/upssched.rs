@@ -87,6 +87,7 @@ fn upssched_timers(which: Impl) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s9_upssched_timer_cancelled_by_online_and_run_once() {
     let (ours, debian) = both(upssched_timers);
     let names = |lines: &[String]| {
@@ -99,7 +100,7 @@ fn s9_upssched_timer_cancelled_by_online_and_run_once() {
     assert_eq!(names(&ours), want, "ours: {ours:?}");
     assert_eq!(names(&debian), want, "debian: {debian:?}");
     // Each timer runs with the event that started it (NUT 2.8.5+). 2.8.0's daemon keeps the
-    // environment of the invocation that started the daemon (nut-reference.md §7).
+    // environment of the invocation that started the daemon (docs/nut-behaviour.md §7).
     assert_eq!(
         ours,
         strings(&[
@@ -153,9 +154,10 @@ fn wait_until_line(log: &std::path::Path, port: u16, prefix: &str) -> Vec<String
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn s9b_upssched_cancel_timer_matched() {
     let (ours, debian) = both(upssched_cancel_matched);
-    // Fixed (nut-reference.md §12 item 9): CANCEL-TIMER-MATCHED cancels only the timer the
+    // Fixed (docs/nut-behaviour.md §12 item 9): CANCEL-TIMER-MATCHED cancels only the timer the
     // same UPS started, so beta's still runs.
     assert_eq!(
         ours,

@@ -12,7 +12,7 @@
 //! * [`notifier`] — SYSLOG / WALL / EXEC.
 //! * [`powerflag`] — POWERDOWNFLAG and `-K`.
 //!
-//! Intended differences from NUT 2.8.0 (nut-reference.md §6.1, §11.3, §12 item 10):
+//! Intended differences from NUT 2.8.0 (docs/nut-behaviour.md §6.1, §11.3, §12 item 10):
 //! * `upsmon.pid` holds the PID of the process the service manager started — the privileged
 //!   parent, which relays `-c reload|fsd|stop` to its child — is `flock`ed while it runs, and
 //!   is removed at exit. NUT writes the child's PID and leaves the file behind.

@@ -1,5 +1,5 @@
 //! Privilege separation: a root parent that only runs SHUTDOWNCMD, and an unprivileged child
-//! that does everything else (nut-reference.md §6.1).
+//! that does everything else (docs/nut-behaviour.md §6.1).
 //!
 //! ```text
 //!   service manager ──starts──▶ parent (root, holds upsmon.pid, sd_notify)

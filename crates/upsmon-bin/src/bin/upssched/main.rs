@@ -1,4 +1,4 @@
-//! `upssched`: upsmon's timer helper, a process shell over [`nut_upsmon::upssched`] (nut-reference.md §7).
+//! `upssched`: upsmon's timer helper, a process shell over [`nut_upsmon::upssched`] (docs/nut-behaviour.md §7).
 //!
 //! upsmon runs `upssched "<message>"` as NOTIFYCMD with `UPSNAME` and `NOTIFYTYPE` set. This
 //! invocation reads upssched.conf, and for each matching `AT` rule either runs CMDSCRIPT now

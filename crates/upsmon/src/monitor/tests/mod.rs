@@ -1,4 +1,4 @@
-//! Monitor tests in virtual time: the [`sim::World`] harness, the issue 6 scenarios, and a
+//! Monitor tests in virtual time: the [`sim::World`] harness, the issue 6 (docs/issues.md) scenarios, and a
 //! property test of the shutdown invariant.
 
 mod invariants;

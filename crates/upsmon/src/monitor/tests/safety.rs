@@ -1,4 +1,4 @@
-//! Regressions of issue 12 (upsmon items 1, 2, 3, 6, 9, 10) in the decision machine: a reload
+//! Regressions of issue 12 (docs/issues.md) (upsmon items 1, 2, 3, 6, 9, 10) in the decision machine: a reload
 //! mid-round, a server that never answers, bounded shutdown steps, stall detection for the
 //! watchdog, and the ALARM text when `ups.alarm` cannot be read.
 //!

@@ -1,4 +1,4 @@
-//! The acceptance scenarios 1–7 of issue 6 at the logic level (scenario 9 is in
+//! The acceptance scenarios 1–7 of issue 6 (docs/issues.md) at the logic level (scenario 9 is in
 //! `upssched::tests`; 8 needs processes), plus `-c fsd`.
 //!
 //! Unless a test says otherwise: POLLFREQ = POLLFREQALERT = 5 s (rounds at 0, 5, 10 …),

@@ -172,7 +172,7 @@ impl World {
         for _ in 0..MAX_STEPS {
             self.drain();
             // A monitor that has not exited always has a deadline: without one nothing would
-            // ever poll or decide again (issue 12 item 1).
+            // ever poll or decide again (docs/issues.md: issue 12 item 1).
             for (i, host) in self.hosts.iter().enumerate().filter(|(_, h)| !h.exited) {
                 assert!(
                     host.monitor.poll_timeout().is_some(),
