@@ -7,6 +7,8 @@
 //! turns failed polls into [`DriverError`]s so the framework applies NUT's staleness and
 //! reconnection rules. See docs/drivers.md.
 
+pub mod usb;
+
 use std::marker::PhantomData;
 use std::time::{Duration, Instant};
 
@@ -59,6 +61,11 @@ pub trait QxLink: Transport {
     /// empty [`Answer::Data`], as NUT's read returns 0 bytes then; only a lost device (an
     /// error that [needs a reconnect](DriverError::needs_reconnect)) is an `Err`.
     async fn command(&mut self, request: &[u8]) -> Result<Answer, DriverError>;
+
+    /// Variables the link itself publishes (USB: `ups.vendorid`, `ups.productid`).
+    fn device_vars(&self) -> Vec<(&'static str, String)> {
+        Vec::new()
+    }
 }
 
 /// Every request/reply link (the serial port, a script) is a Q1 link with CR-ended lines.
@@ -160,7 +167,7 @@ pub trait Program {
 pub struct NutdrvQx;
 impl Program for NutdrvQx {
     const NAME: &'static str = "nutdrv_qx";
-    const DESCRIPTION: &'static str = "Generic Q* Serial driver";
+    const DESCRIPTION: &'static str = "Generic Q* USB/Serial driver";
     const VERSION: &'static str = "0.32";
     const VARIANT: Variant = Variant::NutdrvQx;
     const COMM_MESSAGES: CommMessages = CommMessages::NUTDRV_QX;
@@ -224,6 +231,77 @@ pub fn main_serial<P: Program>() -> std::process::ExitCode {
     nut_driver::main(driver_info::<P>(), |cfg| {
         let driver = QxDriver::<P, nut_serial::SerialPort>::new(cfg)?;
         Ok((driver, serial_port(P::VARIANT, cfg)?))
+    })
+}
+
+/// The whole program on USB (blazer_usb).
+pub fn main_usb<P: Program>() -> std::process::ExitCode {
+    nut_driver::main(driver_info::<P>(), |cfg| {
+        let driver = QxDriver::<P, usb::UsbLink>::new(cfg)?;
+        Ok((driver, usb::UsbLink::new(P::VARIANT, cfg)?))
+    })
+}
+
+/// nutdrv_qx's link: USB for `port = auto` (or a replay, or with `subdriver`), else serial.
+#[derive(Debug)]
+pub enum AnyLink {
+    /// A serial port.
+    Serial(nut_serial::SerialPort),
+    /// A USB bridge.
+    Usb(Box<usb::UsbLink>),
+}
+
+impl AnyLink {
+    /// The link a configuration asks for.
+    pub fn new(variant: Variant, cfg: &DriverConfig) -> Result<Self, DriverError> {
+        let is_usb = cfg.port.eq_ignore_ascii_case("auto")
+            || cfg.port.starts_with("replay:")
+            || cfg.value("subdriver").is_some();
+        Ok(if is_usb {
+            AnyLink::Usb(Box::new(usb::UsbLink::new(variant, cfg)?))
+        } else {
+            AnyLink::Serial(serial_port(variant, cfg)?)
+        })
+    }
+}
+
+impl Transport for AnyLink {
+    async fn open(&mut self) -> Result<(), DriverError> {
+        match self {
+            AnyLink::Serial(s) => s.open().await,
+            AnyLink::Usb(u) => u.open().await,
+        }
+    }
+
+    fn close(&mut self) {
+        match self {
+            AnyLink::Serial(s) => s.close(),
+            AnyLink::Usb(u) => u.close(),
+        }
+    }
+}
+
+impl QxLink for AnyLink {
+    async fn command(&mut self, request: &[u8]) -> Result<Answer, DriverError> {
+        match self {
+            AnyLink::Serial(s) => s.command(request).await,
+            AnyLink::Usb(u) => u.command(request).await,
+        }
+    }
+
+    fn device_vars(&self) -> Vec<(&'static str, String)> {
+        match self {
+            AnyLink::Serial(_) => Vec::new(),
+            AnyLink::Usb(u) => u.device_vars(),
+        }
+    }
+}
+
+/// nutdrv_qx: serial or USB by the configuration.
+pub fn main_any<P: Program>() -> std::process::ExitCode {
+    nut_driver::main(driver_info::<P>(), |cfg| {
+        let driver = QxDriver::<P, AnyLink>::new(cfg)?;
+        Ok((driver, AnyLink::new(P::VARIANT, cfg)?))
     })
 }
 
@@ -413,6 +491,9 @@ impl<P: Program, L: QxLink> nut_driver::Driver for QxDriver<P, L> {
     const COMM_MESSAGES: CommMessages = P::COMM_MESSAGES;
 
     async fn init_info(&mut self, io: &mut L, state: &mut State) -> Result<(), DriverError> {
+        for (var, value) in io.device_vars() {
+            state.set_info(var, &value);
+        }
         self.detect(io).await?;
         let now = self.secs(Instant::now());
         let first = match &mut self.engine {

@@ -1,5 +1,5 @@
 //! `nutdrv_qx`: NUT's generic Q* (Megatec/Q1 family) driver.
 
 fn main() -> std::process::ExitCode {
-    qx_driver::main_serial::<qx_driver::NutdrvQx>()
+    qx_driver::main_any::<qx_driver::NutdrvQx>()
 }
