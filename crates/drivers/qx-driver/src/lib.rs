@@ -593,30 +593,19 @@ impl<P: Program, L: QxLink> nut_driver::Driver for QxDriver<P, L> {
         }
     }
 
+    /// `-k` without a running driver: as NUT, only what `upsdrv_initups` does (nutdrv_qx:
+    /// detect the protocol; blazer: nothing), no initial walk.
+    async fn init_shutdown(&mut self, io: &mut L, _state: &mut State) -> Result<(), DriverError> {
+        self.detect(io).await
+    }
+
     async fn shutdown(&mut self, io: &mut L, state: &mut State) -> Result<(), DriverError> {
-        // `-k` without a running driver: the device has not been read yet.
         if let Engine::Detecting(_) = self.engine {
             self.detect(io).await?;
         }
         let first = match &mut self.engine {
             Engine::Qx(q) => q.shutdown(),
-            Engine::Blazer(b) => {
-                if b.protocol().is_none() {
-                    let now = self.epoch.elapsed().as_secs_f64();
-                    let Engine::Blazer(b) = &mut self.engine else {
-                        unreachable!()
-                    };
-                    let init = b.init(now);
-                    if let Outcome::Init(Err(msg)) = self.run(io, init).await? {
-                        return Err(DriverError::Fatal(msg));
-                    }
-                    self.apply(state);
-                }
-                let Engine::Blazer(b) = &mut self.engine else {
-                    unreachable!()
-                };
-                b.shutdown()
-            }
+            Engine::Blazer(b) => b.shutdown(),
             Engine::Detecting(_) => unreachable!("detect() leaves a core or fails"),
         };
         let outcome = self.run(io, first).await?;
