@@ -155,6 +155,18 @@ pub trait Driver {
         state: &mut State,
     ) -> Result<(), DriverError>;
 
+    /// Prepare `-k` once the transport is open. NUT runs only `upsdrv_initups` before
+    /// `upsdrv_shutdown`, not `upsdrv_initinfo`, so a driver whose initialisation talks to
+    /// the device (walks, rating queries) overrides this to do only what the power-off needs.
+    /// The default is [`init_info`](Self::init_info).
+    async fn init_shutdown(
+        &mut self,
+        io: &mut Self::Transport,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        self.init_info(io, state).await
+    }
+
     /// Poll the device (`upsdrv_updateinfo`). Called every `pollinterval`, and earlier when
     /// [`next_update`](Self::next_update) asks for it. `now` is the time of the call. A
     /// communication failure ([`DriverError::is_comm_failure`]) is counted by the

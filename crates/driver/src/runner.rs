@@ -142,6 +142,15 @@ impl<D: Driver> Device<D> {
         self.driver.init_info(&mut self.io, &mut self.state).await
     }
 
+    /// Open the transport and prepare a power-off (`-k`: `upsdrv_initups` only).
+    pub async fn init_shutdown(&mut self) -> Result<(), crate::DriverError> {
+        self.set_driver_state("init.device");
+        self.io.open().await?;
+        self.driver
+            .init_shutdown(&mut self.io, &mut self.state)
+            .await
+    }
+
     /// One poll, with NUT's failure semantics applied.
     pub async fn poll(&mut self, now: Instant) {
         let result = self

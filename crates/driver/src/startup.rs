@@ -428,7 +428,7 @@ async fn kill_power<D: Driver>(
     mut dev: Device<D>,
 ) -> ExitCode {
     publish_framework_vars(info, cfg, &mut dev.state);
-    if let Err(e) = dev.init().await {
+    if let Err(e) = dev.init_shutdown().await {
         return fail(e.to_string());
     }
     crate::notice!("Initiating UPS [{}] shutdown", cfg.ups_name);

@@ -14,7 +14,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::errno::Errno;
-use nix::fcntl::{FcntlArg, OFlag, fcntl};
+use nix::fcntl::{FcntlArg, FdFlag, OFlag, fcntl};
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::stat::{Mode, fchmod};
 use nix::sys::termios::{SetArg, cfmakeraw, tcgetattr, tcsetattr};
@@ -55,6 +55,12 @@ impl Line {
     /// Opens a pty (raw, mode 0666, master non-blocking), links it and serves it.
     fn open(shared: &Arc<Shared>, link: Option<&Path>) -> Result<(Line, PathBuf), RigError> {
         let pty = nix::pty::openpty(None, None).map_err(|e| io_err("openpty", e))?;
+        // Not inherited by the drivers and daemons the tests start: the device end must
+        // really close on `unplug` (else the driver never sees the hang-up).
+        for fd in [&pty.master, &pty.slave] {
+            fcntl(fd, FcntlArg::F_SETFD(FdFlag::FD_CLOEXEC))
+                .map_err(|e| io_err("FD_CLOEXEC", e))?;
+        }
         let mut termios = tcgetattr(&pty.slave).map_err(|e| io_err("tcgetattr", e))?;
         cfmakeraw(&mut termios);
         tcsetattr(&pty.slave, SetArg::TCSANOW, &termios).map_err(|e| io_err("tcsetattr", e))?;
@@ -74,7 +80,8 @@ impl Line {
                 source,
             })?;
         }
-        let (wake_rx, wake_tx) = nix::unistd::pipe().map_err(|e| io_err("pipe", e))?;
+        let (wake_rx, wake_tx) =
+            nix::unistd::pipe2(OFlag::O_CLOEXEC).map_err(|e| io_err("pipe", e))?;
         let stop = Arc::new(AtomicBool::new(false));
         let thread = {
             let shared = Arc::clone(shared);
