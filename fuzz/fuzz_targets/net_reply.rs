@@ -35,7 +35,9 @@ const REQUESTS: &[&[&str]] = &[
 ];
 
 fuzz_target!(|data: &[u8]| {
-    let Some((&pick, rest)) = data.split_first() else { return };
+    let Some((&pick, rest)) = data.split_first() else {
+        return;
+    };
     let words = REQUESTS[usize::from(pick) % REQUESTS.len()];
     let request = Request::parse(words).expect("fixed requests parse");
     let _ = parse_reply(&request, &String::from_utf8_lossy(rest));

@@ -7,10 +7,16 @@ use libfuzzer_sys::fuzz_target;
 use nut_core::token::{self, Limits, Line, Tokenizer};
 
 fn check(line: &Line, limits: Limits) {
-    assert!(line.words.len() <= limits.max_args, "too many words: {line:?}");
+    assert!(
+        line.words.len() <= limits.max_args,
+        "too many words: {line:?}"
+    );
     for word in &line.words {
         assert!(word.len() <= limits.max_word_len, "word too long: {line:?}");
-        assert!(word.bytes().all(|b| (0x20..=0x7f).contains(&b)), "bad byte: {line:?}");
+        assert!(
+            word.bytes().all(|b| (0x20..=0x7f).contains(&b)),
+            "bad byte: {line:?}"
+        );
     }
     if line.error.is_some() {
         assert!(line.words.is_empty(), "rejected line kept words: {line:?}");
@@ -44,7 +50,11 @@ fuzz_target!(|data: &[u8]| {
     if limits == Limits::default() {
         for line in lines_whole.iter().filter(|l| l.error.is_none()) {
             let joined = token::join_words(&line.words);
-            assert_eq!(token::split_line(&joined).as_ref(), Ok(&line.words), "{joined:?}");
+            assert_eq!(
+                token::split_line(&joined).as_ref(),
+                Ok(&line.words),
+                "{joined:?}"
+            );
         }
     }
     // Line numbers never go backwards.

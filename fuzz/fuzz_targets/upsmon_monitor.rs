@@ -21,7 +21,7 @@ use libfuzzer_sys::arbitrary::{self, Arbitrary};
 use libfuzzer_sys::fuzz_target;
 use nut_upsmon::invariants::could_be_critical;
 use nut_upsmon::{
-    Action, Monitor, MonitorConfig, MonitorEntry, PollResult, Role, ShutdownReason, Time, MonitorId,
+    Action, Monitor, MonitorConfig, MonitorEntry, MonitorId, PollResult, Role, ShutdownReason, Time,
 };
 
 const WORDS: &[&str] = &[
@@ -234,8 +234,14 @@ impl World {
                     let stale_on_battery = last_good.is_some_and(|t| {
                         self.now.whole_secs_since(t) > self.config.dead_time
                             && polls.iter().rev().find_map(|r| match r {
-                                PollResult::Status { status, .. } if !status.tokens().is_empty() => {
-                                    Some(status.tokens().contains(&nut_core::names::StatusToken::OnBattery))
+                                PollResult::Status { status, .. }
+                                    if !status.tokens().is_empty() =>
+                                {
+                                    Some(
+                                        status
+                                            .tokens()
+                                            .contains(&nut_core::names::StatusToken::OnBattery),
+                                    )
                                 }
                                 _ => None,
                             }) == Some(true)

@@ -353,10 +353,18 @@ fn a_reload_during_a_decided_shutdown_is_refused_and_changes_no_timing() {
     let cfg = config();
     let (mut m, a, ia, _ib) = two(&cfg);
     drain(&mut m);
-    answer(&mut m, Time::from_millis(5), ia, PollResult::status("OB LB"));
+    answer(
+        &mut m,
+        Time::from_millis(5),
+        ia,
+        PollResult::status("OB LB"),
+    );
     let due = m.poll_timeout().expect("round deadline");
     m.handle_timeout(due);
-    assert!(m.must_finish_shutdown(), "a, primary and OB LB, is critical");
+    assert!(
+        m.must_finish_shutdown(),
+        "a, primary and OB LB, is critical"
+    );
     let deadline_before = m.poll_timeout();
 
     let mut slower = cfg.clone();
@@ -367,10 +375,19 @@ fn a_reload_during_a_decided_shutdown_is_refused_and_changes_no_timing() {
         matches!(refused, Err(crate::config::ConfigError::ShutdownInProgress)),
         "{refused:?}"
     );
-    assert_eq!(m.poll_timeout(), deadline_before, "the shutdown keeps its timing");
-    assert!(m.id_of("b@dead").is_some(), "the entries are left as they were");
+    assert_eq!(
+        m.poll_timeout(),
+        deadline_before,
+        "the shutdown keeps its timing"
+    );
     assert!(
-        !drain(&mut m).iter().any(|a| matches!(a, Action::Disconnect(_))),
+        m.id_of("b@dead").is_some(),
+        "the entries are left as they were"
+    );
+    assert!(
+        !drain(&mut m)
+            .iter()
+            .any(|a| matches!(a, Action::Disconnect(_))),
         "nothing is disconnected"
     );
 }
