@@ -175,7 +175,10 @@ fn a_vanished_port_is_reopened_when_it_comes_back() {
     let link = dir.path().join("ttyUPS");
     let first = openpty(None, None).expect("openpty");
     std::os::unix::fs::symlink(nix::unistd::ttyname(&first.slave).unwrap(), &link).unwrap();
-    drop(first.slave);
+    // The slave end stays open until the unplug: with no slave open, the device thread's read
+    // of the master fails at once (EIO) and its answer would be written before the driver
+    // opened the port, then discarded (a race that made the first poll time out).
+    let first_slave = first.slave;
     let dev1 = answering(File::from(first.master), OL, 1);
     let cfg = config(link.to_str().unwrap());
     let rt = tokio::runtime::Builder::new_current_thread()
@@ -196,6 +199,7 @@ fn a_vanished_port_is_reopened_when_it_comes_back() {
         assert_eq!(dev.state().get("ups.status"), Some("OL"));
         // Unplugged.
         drop(dev1.join().unwrap());
+        drop(first_slave);
         std::fs::remove_file(&link).unwrap();
         dev.poll(Instant::now()).await;
         assert!(dev.is_lost(), "a hung-up port is a lost device");
