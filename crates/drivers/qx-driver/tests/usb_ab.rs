@@ -477,10 +477,14 @@ usb_ab! {
     blazer_usb_hunnox_upsmart_lists: lists_identical, "blazer_usb", UPSMART;
     nutdrv_qx_cypress_ippon_power_events: power_events, "nutdrv_qx", IPPON;
     nutdrv_qx_hunnox_upsmart_power_events: power_events, "nutdrv_qx", UPSMART;
+    nutdrv_qx_krauler_powersa_power_events: power_events, "nutdrv_qx", POWERSA;
+    blazer_usb_cypress_ippon_power_events: power_events, "blazer_usb", IPPON;
     blazer_usb_krauler_powersa_power_events: power_events, "blazer_usb", POWERSA;
+    blazer_usb_hunnox_upsmart_power_events: power_events, "blazer_usb", UPSMART;
     nutdrv_qx_cypress_ippon_commands: commands_send_the_same_bytes, "nutdrv_qx", IPPON;
     nutdrv_qx_krauler_powersa_commands: commands_send_the_same_bytes, "nutdrv_qx", POWERSA;
     nutdrv_qx_hunnox_upsmart_commands: commands_send_the_same_bytes, "nutdrv_qx", UPSMART;
     blazer_usb_cypress_ippon_commands: commands_send_the_same_bytes, "blazer_usb", IPPON;
+    blazer_usb_krauler_powersa_commands: commands_send_the_same_bytes, "blazer_usb", POWERSA;
     blazer_usb_hunnox_upsmart_commands: commands_send_the_same_bytes, "blazer_usb", UPSMART;
 }
