@@ -76,7 +76,7 @@ pub struct Cli {
     pub target: Option<Target>,
     /// `-D` count.
     pub debug: u32,
-    /// `-d <n>`: dump the tree after `n` update loops and exit.
+    /// `-d <n>` with `n > 0`: dump the tree after NUT's `n + 2` updates and exit.
     pub dump_after: Option<u32>,
     /// `-F` count (1: foreground; 2: foreground with PID file).
     pub foreground: u32,
@@ -215,7 +215,14 @@ pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
         match c {
             'a' => cli.target = Some(Target::Section(value)),
             's' => cli.target = Some(Target::Standalone(value)),
-            'd' => cli.dump_after = Some(u32::try_from(atoi(&value).max(0)).unwrap_or(u32::MAX)),
+            // NUT dumps only for a count other than 0 (a negative one would make it update
+            // without pause and never dump: a normal run here).
+            'd' => {
+                cli.dump_after = match atoi(&value) {
+                    n if n > 0 => Some(u32::try_from(n).unwrap_or(u32::MAX)),
+                    _ => None,
+                }
+            }
             'x' => cli.extra.push(split_extra(&value)),
             'r' => cli.chroot = Some(value),
             'u' => cli.user = Some(value),
@@ -329,6 +336,17 @@ mod tests {
         let cli = p("-aups -cexit").unwrap();
         assert_eq!(cli.target.unwrap().name(), "ups");
         assert_eq!(cli.signal, Some(Signal::Exit));
+    }
+
+    /// NUT's main loop dumps only for a non-zero count: `-d 0` is a normal run (NUT 2.8.0
+    /// then even goes to the background).
+    #[test]
+    fn dump_count() {
+        assert_eq!(p("-a ups -d 1").unwrap().dump_after, Some(1));
+        assert_eq!(p("-a ups -d3").unwrap().dump_after, Some(3));
+        assert_eq!(p("-a ups -d 0").unwrap().dump_after, None);
+        assert_eq!(p("-a ups -d -1").unwrap().dump_after, None);
+        assert_eq!(p("-a ups").unwrap().dump_after, None);
     }
 
     #[test]

@@ -440,7 +440,11 @@ async fn kill_power<D: Driver>(
     ExitCode::from(verdict.exit_code())
 }
 
-/// `-d <count>`: poll `count` times, print the variables as `var: value` and exit.
+/// `-d <count>`: initialise, update `count + 2` times back to back, print the variables as
+/// `var: value` and exit. That is what NUT's main loop does on the wire: one update after
+/// `upsdrv_initinfo`, then its loop updates and only dumps once its counter (from 0) has
+/// reached `count`, without waiting between updates. With a device whose replies change
+/// from poll to poll the dump then shows the same one as NUT's.
 async fn dump_and_exit<D: Driver>(
     info: &DriverInfo,
     cfg: &DriverConfig,
@@ -457,11 +461,12 @@ async fn dump_and_exit<D: Driver>(
         return ExitCode::from(1);
     }
     copy_device_info(&mut dev.state);
-    for _ in 1..count {
+    for _ in 0..=count {
         if let Some(code) = dev.exit {
             return exit_code(code);
         }
-        let next = dev.deadline(Instant::now() + cfg.poll_interval);
+        // Back to back, as NUT; only a due reconnection back-off is waited for.
+        let next = dev.deadline(Instant::now());
         tokio::time::sleep_until(next.into()).await;
         if dev.health.is_lost() {
             dev.reopen(Instant::now()).await;

@@ -310,31 +310,15 @@ impl Bench {
     /// Runs `upscmd` (Debian's client) through this bench's upsd as the administrator and
     /// returns its output with the bytes the device received for the command.
     pub fn instcmd(&self, command: &str, extra: Option<&str>) -> Outcome {
-        let mut args = vec![
-            "-u".to_owned(),
-            ADMIN.0.to_owned(),
-            "-p".to_owned(),
-            ADMIN.1.to_owned(),
-            self.stack.ups_id(UPS),
-            command.to_owned(),
-        ];
-        args.extend(extra.map(str::to_owned));
-        self.client("upscmd", &args)
+        let (program, args) = instcmd_client(&self.stack, command, extra);
+        self.client(program, &args)
     }
 
     /// Runs `upsrw -s var=value` (Debian's client) through this bench's upsd, like
     /// [`Bench::instcmd`].
     pub fn setvar(&self, var: &str, value: &str) -> Outcome {
-        let args = [
-            "-s".to_owned(),
-            format!("{var}={value}"),
-            "-u".to_owned(),
-            ADMIN.0.to_owned(),
-            "-p".to_owned(),
-            ADMIN.1.to_owned(),
-            self.stack.ups_id(UPS),
-        ];
-        self.client("upsrw", &args)
+        let (program, args) = setvar_client(&self.stack, var, value);
+        self.client(program, &args)
     }
 
     /// Runs a client, then lets the driver poll twice (it handles socket commands between
@@ -353,19 +337,7 @@ impl Bench {
                     .collect()
             })
             .clone();
-        let output = self
-            .stack
-            .command(Impl::Debian, program)
-            .args(args)
-            .output()
-            .unwrap_or_else(|e| panic!("nut-rig: cannot run {program}: {e}"));
-        let client = format!(
-            "{}{}",
-            String::from_utf8_lossy(&output.stdout),
-            String::from_utf8_lossy(&output.stderr)
-        )
-        .trim()
-        .to_owned();
+        let client = run_client(&self.stack, program, args);
         let target = self.sim.status_polls() + 2;
         assert!(
             self.sim.wait_status_polls(target, POLL_TIMEOUT),
@@ -381,6 +353,55 @@ impl Bench {
             .collect();
         Outcome { client, sent }
     }
+}
+
+/// `upscmd` as the administrator of `stack`'s upsd on [`UPS`]: the program and its arguments.
+pub fn instcmd_client(
+    stack: &Stack,
+    command: &str,
+    extra: Option<&str>,
+) -> (&'static str, Vec<String>) {
+    let mut args = vec![
+        "-u".to_owned(),
+        ADMIN.0.to_owned(),
+        "-p".to_owned(),
+        ADMIN.1.to_owned(),
+        stack.ups_id(UPS),
+        command.to_owned(),
+    ];
+    args.extend(extra.map(str::to_owned));
+    ("upscmd", args)
+}
+
+/// `upsrw -s var=value` as the administrator of `stack`'s upsd on [`UPS`].
+pub fn setvar_client(stack: &Stack, var: &str, value: &str) -> (&'static str, Vec<String>) {
+    let args = vec![
+        "-s".to_owned(),
+        format!("{var}={value}"),
+        "-u".to_owned(),
+        ADMIN.0.to_owned(),
+        "-p".to_owned(),
+        ADMIN.1.to_owned(),
+        stack.ups_id(UPS),
+    ];
+    ("upsrw", args)
+}
+
+/// Runs Debian's client `program` with `stack`'s environment to its end and returns its
+/// stdout and stderr, trimmed.
+pub fn run_client(stack: &Stack, program: &str, args: &[String]) -> String {
+    let output = stack
+        .command(Impl::Debian, program)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("nut-rig: cannot run {program}: {e}"));
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    )
+    .trim()
+    .to_owned()
 }
 
 /// Type, enums and ranges of a writable variable.
@@ -404,6 +425,15 @@ pub struct Snapshot {
 }
 
 impl Snapshot {
+    /// The instant commands that reach the device: all but the framework's `driver.*` and
+    /// `shutdown.default`.
+    pub fn device_commands(&self) -> Vec<&String> {
+        self.cmds
+            .iter()
+            .filter(|c| !c.starts_with("driver.") && *c != "shutdown.default")
+            .collect()
+    }
+
     /// Reads everything over `conn` for `ups`.
     pub fn read(conn: &mut Conn, ups: &str) -> Result<Snapshot, String> {
         let mut snapshot = Snapshot::default();

@@ -31,7 +31,8 @@ mod pty;
 pub mod sim;
 
 pub use bench::{
-    Bench, BenchBuilder, Diff, Difference, Exemptions, Outcome, RwInfo, Snapshot, ab, both, compare,
+    Bench, BenchBuilder, Diff, Difference, Exemptions, Outcome, RwInfo, Snapshot, ab, both,
+    compare, instcmd_client, run_client, setvar_client,
 };
 pub use pty::PtySim;
 pub use sim::{Direction, Exchange, Fault, Power, Protocol, SimConfig, Simulator};
@@ -49,6 +50,30 @@ pub enum RigError {
         what: String,
         source: std::io::Error,
     },
+}
+
+/// Builds the libusb stand-in (tests/rig/usb/fakeusb.c, README there) as `<dir>/fakeusb.so`,
+/// readable by the drivers (they run as `nut`). Needs `cc` (build-essential); `$CC` wins.
+pub fn build_fakeusb(dir: &std::path::Path) -> PathBuf {
+    use std::os::unix::fs::PermissionsExt;
+    let out = dir.join("fakeusb.so");
+    let status = std::process::Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
+        .args(["-shared", "-fPIC", "-O2", "-o"])
+        .arg(&out)
+        .arg(PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("usb/fakeusb.c"))
+        .status()
+        .expect("cc must be installed (build-essential) to build the libusb stand-in");
+    assert!(status.success(), "building fakeusb.so failed");
+    std::fs::set_permissions(&out, std::fs::Permissions::from_mode(0o755))
+        .unwrap_or_else(|e| panic!("nut-rig: chmod {}: {e}", out.display()));
+    out
+}
+
+/// `tests/fixtures/usb/<name>` in this workspace (USB specs, tests/rig/usb/README.md).
+pub fn usb_spec_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/usb")
+        .join(name)
 }
 
 /// `tests/fixtures/serial/<name>` in this workspace (provenance in its PROVENANCE.md).

@@ -5,28 +5,12 @@
 //! `driver.state`. Needs `cc` and `cargo build -p qx-driver --bins`.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 fn root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../..")
-}
-
-fn spec(name: &str) -> PathBuf {
-    root().join("tests/fixtures/usb").join(name)
-}
-
-fn build_standin(dir: &Path) -> PathBuf {
-    let out = dir.join("fakeusb.so");
-    let status = Command::new(std::env::var("CC").unwrap_or_else(|_| "cc".into()))
-        .args(["-shared", "-fPIC", "-O2", "-o"])
-        .arg(&out)
-        .arg(root().join("tests/rig/usb/fakeusb.c"))
-        .status()
-        .expect("cc must be installed (build-essential) to build the libusb stand-in");
-    assert!(status.success(), "building fakeusb.so failed");
-    out
 }
 
 /// Runs `cmd` to its end (at most 60 s) and returns the dumped variables.
@@ -68,8 +52,8 @@ fn dump(mut cmd: Command, what: &str) -> BTreeMap<String, String> {
 
 fn ab(driver: &str, spec_name: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
-    let so = build_standin(dir.path());
-    let spec = spec(spec_name);
+    let so = nut_rig::build_fakeusb(dir.path());
+    let spec = nut_rig::usb_spec_path(spec_name);
     let mut debian = Command::new(format!("/lib/nut/{driver}"));
     debian
         .args(["-s", "t", "-x", "port=auto", "-u", "root", "-d", "1"])
@@ -85,8 +69,15 @@ fn ab(driver: &str, spec_name: &str) {
         .args(["-u", "root", "-d", "1"])
         .env("NUT_STATEPATH", dir.path())
         .env("NUT_ALTPIDPATH", dir.path());
-    let d = dump(debian, &format!("Debian's {driver} on {spec_name}"));
+    let mut d = dump(debian, &format!("Debian's {driver} on {spec_name}"));
     let o = dump(ours, &format!("our {driver} on {spec_name}"));
+    // blazer's battery limit guess from an unknown nominal voltage: negative in NUT 2.8.0,
+    // not published by ours (docs/compatibility.md); accepted only as exactly that.
+    for var in ["battery.voltage.low", "battery.voltage.high"] {
+        if d.get(var).is_some_and(|v| v.starts_with('-')) && !o.contains_key(var) {
+            d.remove(var);
+        }
+    }
     assert!(d.len() > 15, "{d:?}");
     assert_eq!(d, o, "{driver} on {spec_name}: Debian | ours");
 }
@@ -119,4 +110,12 @@ fn blazer_usb_krauler_powersa() {
 #[test]
 fn blazer_usb_cypress_voltronic_qs_h() {
     ab("blazer_usb", "voltronic-qs-h_cypress.spec");
+}
+
+/// The hunnox recording's status replies cycle, so this one also checks that `-d 1` polls as
+/// often as Debian's (init, then three updates: NUT's main loop updates once before its loop
+/// and dumps on the second pass of it).
+#[test]
+fn blazer_usb_hunnox_upsmart() {
+    ab("blazer_usb", "megatec-upsmart_mec0003_hunnox.spec");
 }
