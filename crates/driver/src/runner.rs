@@ -10,6 +10,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use nut_core::sock::{CmdStatus, VarFlags};
+use nut_daemon::alarm::Alarm;
 use nut_daemon::notify;
 use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::oneshot;
@@ -302,24 +303,48 @@ impl<D: Driver> Runner<D> {
                 return 1;
             }
         };
-        let mut watchdog = watchdog.map(|interval| {
-            let mut ticks = tokio::time::interval(notify::watchdog_ping_period(interval));
-            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-            ticks
-        });
+        // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
+        // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
+        // early and again for a far one (nut_daemon::alarm).
+        let mut alarm = match Alarm::new() {
+            Ok(a) => a,
+            Err(e) => {
+                crate::error!("Fatal error: can't create the poll timer: {e}");
+                return 1;
+            }
+        };
+        let ping_period = watchdog.map(notify::watchdog_ping_period);
+        let mut next_ping = ping_period.map(|_| Instant::now()); // the first ping at once
         let mut next_poll = Instant::now() + self.dev.poll_interval;
         loop {
             let deadline = self.dev.deadline(next_poll);
+            let wake = next_ping.map_or(deadline, |ping| ping.min(deadline));
+            if let Err(e) = alarm.set(Some(wake)) {
+                crate::error!("Fatal error: can't set the poll timer: {e}");
+                return 1;
+            }
             tokio::select! {
-                _ = tokio::time::sleep_until(deadline.into()) => {
-                    let now = Instant::now();
-                    if self.dev.health.is_lost() {
-                        self.dev.reopen(now).await;
-                    } else {
-                        self.dev.poll(now).await;
+                rang = alarm.ring() => {
+                    if let Err(e) = rang {
+                        crate::error!("Fatal error: poll timer: {e}");
+                        return 1;
                     }
-                    if now >= next_poll {
-                        next_poll = now + self.dev.poll_interval;
+                    let now = Instant::now();
+                    if let (Some(ping), Some(period)) = (next_ping, ping_period)
+                        && now >= ping
+                    {
+                        notify::watchdog();
+                        next_ping = Some(now + period);
+                    }
+                    if now >= deadline {
+                        if self.dev.health.is_lost() {
+                            self.dev.reopen(now).await;
+                        } else {
+                            self.dev.poll(now).await;
+                        }
+                        if now >= next_poll {
+                            next_poll = now + self.dev.poll_interval;
+                        }
                     }
                 }
                 received = self.dev.driver.wait_event(&mut self.dev.io), if !self.dev.health.is_lost() => {
@@ -345,7 +370,6 @@ impl<D: Driver> Runner<D> {
                 _ = hup.recv() => { self.reload(false); }
                 _ = usr1.recv() => { self.reload(true); }
                 _ = usr2.recv() => { self.reload(false); }
-                _ = tick(&mut watchdog) => notify::watchdog(),
             }
             self.dispatcher.flush(&mut self.dev.state);
             self.carry_out(server).await;
@@ -485,16 +509,6 @@ impl Future for NextResult<'_> {
             }
         }
         Poll::Pending
-    }
-}
-
-/// The next watchdog tick, or never when systemd asked for no watchdog.
-async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
-    match watchdog {
-        Some(ticks) => {
-            ticks.tick().await;
-        }
-        None => std::future::pending().await,
     }
 }
 

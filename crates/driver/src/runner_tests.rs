@@ -239,3 +239,106 @@ fn device_events_update_the_state_and_their_errors_count_like_failed_polls() {
         assert!(changes(&mut dev).contains(&"DATASTALE".to_owned()));
     });
 }
+
+/// A driver that notes when it is polled and stops the driver (a fatal error) at poll
+/// `stop_at`.
+struct Clocked {
+    polls: Vec<Instant>,
+    stop_at: usize,
+}
+
+impl Driver for Clocked {
+    type Transport = Link;
+    async fn init_info(&mut self, _: &mut Link, _: &mut State) -> Result<(), DriverError> {
+        Ok(())
+    }
+    async fn update_info(
+        &mut self,
+        _: &mut Link,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        self.polls.push(now);
+        if self.polls.len() >= self.stop_at {
+            return Err(DriverError::Fatal("enough polls".into()));
+        }
+        state.set_info("ups.status", "OL");
+        Ok(())
+    }
+}
+
+#[test]
+fn the_loop_polls_on_its_timer_never_early_and_serves_the_socket_in_between() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let socket = dir.path().join("test-u");
+    let cli = crate::cli::parse(
+        "test",
+        &["-s".into(), "u".into(), "-x".into(), "port=x".into()],
+    )
+    .expect("cli");
+    let cfg = config::build(&INFO, &cli, None).expect("config");
+    let interval = Duration::from_millis(100);
+    let stop_at = 4;
+    let clocked = Clocked {
+        polls: Vec::new(),
+        stop_at,
+    };
+    let mut dev = Device::new(clocked, Link::default(), &cfg);
+    dev.poll_interval = interval;
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let (code, polls, reply) = rt.block_on(async {
+        dev.init().await.expect("init");
+        let mut server = Server::bind(&socket, None).expect("bind");
+        let mut runner = Runner::new(&INFO, cfg, cli, dev, socket.clone());
+        let start = Instant::now();
+        let client = async {
+            use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
+            let stream = tokio::net::UnixStream::connect(&socket)
+                .await
+                .expect("connect");
+            let (rd, mut wr) = stream.into_split();
+            wr.write_all(b"PING\n").await.expect("send");
+            // Updates are broadcast to every client: skip them to the reply.
+            let mut lines = tokio::io::BufReader::new(rd).lines();
+            loop {
+                match lines.next_line().await.expect("reply") {
+                    Some(line) if line.starts_with("SETINFO ") || line == "DATAOK" => {}
+                    other => break other,
+                }
+            }
+        };
+        let looped = tokio::time::timeout(Duration::from_secs(30), async {
+            tokio::join!(runner.main_loop(&mut server, None), client)
+        });
+        let (code, reply) = looped
+            .await
+            .expect("the loop never stopped: its timer did not ring");
+        let polls: Vec<Duration> = runner
+            .dev
+            .driver()
+            .polls
+            .iter()
+            .map(|t| *t - start)
+            .collect();
+        (code, polls, reply)
+    });
+    assert_eq!(code, 1, "a fatal poll error stops the loop with 1");
+    assert_eq!(polls.len(), stop_at, "{polls:?}");
+    // The first poll comes one interval after the start, each next one an interval after
+    // the previous (the alarm never rings before its deadline).
+    assert!(polls[0] >= interval, "first poll too early: {polls:?}");
+    for pair in polls.windows(2) {
+        assert!(
+            pair[1] - pair[0] >= interval,
+            "a poll came early: {polls:?}"
+        );
+    }
+    assert_eq!(
+        reply.as_deref(),
+        Some("PONG"),
+        "the socket is served between polls"
+    );
+}
