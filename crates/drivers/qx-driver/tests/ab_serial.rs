@@ -7,7 +7,7 @@
 //! Needs `cargo build -p qx-driver -p nut-upsd --bins` first.
 
 use nut_harness::Impl;
-use nut_rig::{Bench, Exemptions, Protocol, SimConfig, ab, fixture_path};
+use nut_rig::{Bench, Exemptions, Protocol, SimConfig, both, compare, fixture_path};
 
 /// A recording, how to serve it, and the number of status polls to compare after.
 struct Case {
@@ -79,7 +79,15 @@ fn ab_case(driver: &str, case: &Case) {
     // The right-hand side is really ours: only ours publishes driver.state.
     assert_eq!(ours.get("driver.state").as_deref(), Ok("quiet"));
     assert!(debian.get("driver.state").is_err());
-    if let Err(diff) = ab(&debian, &ours, 4, &exemptions()) {
+    let (mut d, o) = both(&debian, &ours, |b| b.snapshot_after_polls(4));
+    // blazer's battery limit guess from an unknown nominal voltage: negative in NUT 2.8.0,
+    // not published by ours (docs/compatibility.md); accepted only as exactly that.
+    for var in ["battery.voltage.low", "battery.voltage.high"] {
+        if d.vars.get(var).is_some_and(|v| v.starts_with('-')) && !o.vars.contains_key(var) {
+            d.vars.remove(var);
+        }
+    }
+    if let Err(diff) = compare(&d, &o, &exemptions(), &debian.label(), &ours.label()) {
         panic!("{driver} on {}:\n{diff}", case.fixture);
     }
 }
