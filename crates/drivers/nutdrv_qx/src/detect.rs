@@ -47,7 +47,7 @@ impl Detector {
         }
     }
 
-    /// What failed claims logged so far (e.g. "Protocol [PI05] is not supported by this
+    /// What failed claims logged so far (e.g. "Protocol \[PI05\] is not supported by this
     /// driver"), in NUT's wording; the claiming protocol's own log is in [`Qx::take_log`].
     pub fn take_log(&mut self) -> Vec<(crate::engine::Level, String)> {
         std::mem::take(&mut self.log)

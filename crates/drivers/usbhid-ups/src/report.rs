@@ -6,7 +6,7 @@
 //! negative and clamps to the logical range. [`physical_value`] then maps logical to physical
 //! range (when a non-zero physical range is declared) and applies the unit exponent, corrected
 //! for the Power Device class' SI units (volts and watts/VA are declared in CGS units, exponent
-//! 7). Writing goes the other way ([`logical_from_physical`], [`write_bits`]).
+//! 7). Writing goes the other way ([`logical_for_set`], [`write_bits`]).
 
 use crate::descriptor::Field;
 

@@ -25,7 +25,7 @@ use crate::item::{Item, Refused, RwFilter, RwValue, ValueFn, qxf, stf};
 /// The driver's memory of what the unit reported (NUT keeps these in file-level statics).
 #[derive(Clone, Debug, Default)]
 pub struct State {
-    /// NONUT capabilities ([`CAPS_NONUT`] order): `Some("enabled"|"disabled")` once reported.
+    /// NONUT capabilities (`CAPS_NONUT` order): `Some("enabled"|"disabled")` once reported.
     pub caps: [Option<&'static str>; 12],
     /// Bypass limits as last read.
     pub max_bypass_volt: i64,
