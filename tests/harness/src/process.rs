@@ -3,7 +3,7 @@
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Child, Command, ExitStatus, Stdio};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
 use std::time::Duration;
 
 use nix::sys::signal::{Signal, killpg};
@@ -31,7 +31,16 @@ struct Inner {
     pid: u32,
     child: Mutex<Child>,
     log: Arc<Mutex<Vec<u8>>>,
+    /// How many of the program's output pipes have not reached EOF yet.
+    open_pipes: Arc<(Mutex<usize>, Condvar)>,
+    /// Set once a drain timed out (a grandchild holds a pipe), so later reads do not
+    /// wait again.
+    pipes_held_open: std::sync::atomic::AtomicBool,
 }
+
+/// How long, after the program exited, to wait for its pipes to drain. Bounded because a
+/// grandchild that escaped the process group may hold them open.
+const DRAIN_TIMEOUT: Duration = Duration::from_secs(5);
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     // A panicking test thread must not hide the logs behind a poisoned lock.
@@ -53,11 +62,12 @@ impl Daemon {
             .spawn()
             .unwrap_or_else(|e| panic!("nut-harness: cannot start {label} ({cmd:?}): {e}"));
         let log = Arc::new(Mutex::new(Vec::new()));
+        let open_pipes = Arc::new((Mutex::new(0), Condvar::new()));
         if let Some(out) = child.stdout.take() {
-            capture(out, Arc::clone(&log));
+            capture(out, Arc::clone(&log), Arc::clone(&open_pipes));
         }
         if let Some(err) = child.stderr.take() {
-            capture(err, Arc::clone(&log));
+            capture(err, Arc::clone(&log), Arc::clone(&open_pipes));
         }
         let pid = child.id();
         Daemon {
@@ -67,6 +77,8 @@ impl Daemon {
                 pid,
                 child: Mutex::new(child),
                 log,
+                open_pipes,
+                pipes_held_open: Default::default(),
             }),
         }
     }
@@ -81,8 +93,12 @@ impl Daemon {
         self.inner.pid
     }
 
-    /// Everything the program wrote to stdout and stderr so far (lossy UTF-8).
+    /// Everything the program wrote to stdout and stderr so far (lossy UTF-8). Once the
+    /// program has exited this includes its last lines (the pipes are read to EOF first).
     pub fn output_so_far(&self) -> String {
+        if self.try_wait().is_some() {
+            self.drain_pipes();
+        }
         String::from_utf8_lossy(&lock(&self.inner.log)).into_owned()
     }
 
@@ -125,14 +141,35 @@ impl Daemon {
     }
 
     /// Waits for the program to exit by itself; panics (with its output) on timeout.
+    /// On return, everything the program wrote before exiting is in
+    /// [`Daemon::output_so_far`] (its pipes have been read to EOF).
     pub fn wait_exit(&self, timeout: Duration) -> ExitStatus {
-        crate::poll_until(timeout, || self.try_wait()).unwrap_or_else(|| {
+        let status = crate::poll_until(timeout, || self.try_wait()).unwrap_or_else(|| {
             panic!(
                 "nut-harness: {} still running after {timeout:?}; output so far:\n{}",
                 self.label(),
                 self.output_so_far()
             )
-        })
+        });
+        self.drain_pipes();
+        status
+    }
+
+    /// Waits (at most [`DRAIN_TIMEOUT`]) until the capture threads have read both pipes
+    /// to EOF, so output written just before the program exited is not lost.
+    fn drain_pipes(&self) {
+        use std::sync::atomic::Ordering;
+        if self.inner.pipes_held_open.load(Ordering::Relaxed) {
+            return;
+        }
+        let (open, reached_eof) = &*self.inner.open_pipes;
+        let guard = lock(open);
+        let (_still_open, waited) = reached_eof
+            .wait_timeout_while(guard, DRAIN_TIMEOUT, |open| *open > 0)
+            .unwrap_or_else(|e| e.into_inner());
+        if waited.timed_out() {
+            self.inner.pipes_held_open.store(true, Ordering::Relaxed);
+        }
     }
 
     /// Sends `signal` to the program's whole process group (no-op if already gone).
@@ -196,7 +233,14 @@ impl std::fmt::Debug for Daemon {
 
 /// Copies whole lines from `pipe` into `log` on a detached thread (detached because a
 /// grandchild that escaped the process group could keep the pipe open forever).
-fn capture(pipe: impl Read + Send + 'static, log: Arc<Mutex<Vec<u8>>>) {
+/// `open_pipes` counts the pipes not yet at EOF; the thread decrements it and wakes
+/// waiters when it reaches EOF.
+fn capture(
+    pipe: impl Read + Send + 'static,
+    log: Arc<Mutex<Vec<u8>>>,
+    open_pipes: Arc<(Mutex<usize>, Condvar)>,
+) {
+    *lock(&open_pipes.0) += 1;
     std::thread::spawn(move || {
         let mut reader = BufReader::new(pipe);
         let mut line = Vec::new();
@@ -207,5 +251,8 @@ fn capture(pipe: impl Read + Send + 'static, log: Arc<Mutex<Vec<u8>>>) {
                 Ok(_) => lock(&log).extend_from_slice(&line),
             }
         }
+        let (open, reached_eof) = &*open_pipes;
+        *lock(open) -= 1;
+        reached_eof.notify_all();
     });
 }
