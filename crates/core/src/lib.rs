@@ -11,6 +11,7 @@
 //!   `ERR` codes, parsed and rendered.
 //! * [`sock`] — the driver socket protocol, both directions.
 //! * [`names`] — `ups.status` tokens and upsmon notification types.
+//! * [`cnum`] — C's `strtol`/`atoi`/`strtod` prefix parsing, whose results NUT publishes.
 //!
 //! Bytes come in, typed values come out; the daemons and tools around it only move bytes.
 //!
@@ -18,6 +19,7 @@
 //! sockets, files and processes here (`clippy.toml`, shared with the other pure crates).
 #![forbid(unsafe_code)]
 
+pub mod cnum;
 pub mod conf;
 pub mod names;
 pub mod net;

@@ -5,6 +5,7 @@
 
 use std::fmt;
 
+use nut_core::cnum::atoi;
 use nut_daemon::getopt::{Arg, Getopt};
 
 /// Which configuration the driver runs with.
@@ -150,23 +151,6 @@ impl std::error::Error for CliError {}
 /// NUT's option string for every driver: the first operand ends the options.
 const OPTSTRING: &str = "+a:s:kDFBd:hx:Lqr:u:g:Vi:c:P:";
 
-/// C `atoi`: leading digits (after optional whitespace and sign), 0 when none.
-fn atoi(text: &str) -> i64 {
-    let t = text.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let n = digits
-        .bytes()
-        .take_while(u8::is_ascii_digit)
-        .fold(0i64, |n, b| {
-            n.saturating_mul(10).saturating_add(i64::from(b - b'0'))
-        });
-    if neg { -n } else { n }
-}
-
 /// Split `-x` text into name and optional value (`var=val`; a lone word is a flag).
 fn split_extra(text: &str) -> (String, Option<String>) {
     match text.split_once('=') {
@@ -218,10 +202,7 @@ pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
             // NUT dumps only for a count other than 0 (a negative one would make it update
             // without pause and never dump: a normal run here).
             'd' => {
-                cli.dump_after = match atoi(&value) {
-                    n if n > 0 => Some(u32::try_from(n).unwrap_or(u32::MAX)),
-                    _ => None,
-                }
+                cli.dump_after = u32::try_from(atoi(&value)).ok().filter(|&n| n > 0);
             }
             'x' => cli.extra.push(split_extra(&value)),
             'r' => cli.chroot = Some(value),
@@ -234,7 +215,7 @@ pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
                         "Error: command-line: invalid pollinterval: {n}"
                     )]));
                 }
-                cli.pollinterval = Some(u32::try_from(n).unwrap_or(u32::MAX));
+                cli.pollinterval = u32::try_from(n).ok();
             }
             'c' => {
                 let Some(sig) = Signal::parse(&value) else {
@@ -254,7 +235,7 @@ pub fn parse(prog: &str, args: &[String]) -> Result<Cli, CliError> {
                         "Error: invalid PID for -P: {value}"
                     )]));
                 }
-                cli.pid = Some(i32::try_from(pid).unwrap_or(i32::MAX));
+                cli.pid = Some(pid);
             }
         }
     }

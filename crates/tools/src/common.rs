@@ -201,20 +201,7 @@ fn read_without_echo(tty: &std::fs::File, prompt: &str) -> Option<String> {
     Some(line)
 }
 
-/// C's `atoi`: optional blanks and sign, then leading digits; 0 when there are none.
-pub fn atoi(text: &str) -> i64 {
-    let text = text.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
-    let (negative, digits) = match text.as_bytes().first() {
-        Some(b'-') => (true, &text[1..]),
-        Some(b'+') => (false, &text[1..]),
-        _ => (false, text),
-    };
-    let mut value: i64 = 0;
-    for b in digits.bytes().take_while(u8::is_ascii_digit) {
-        value = value.saturating_mul(10).saturating_add(i64::from(b - b'0'));
-    }
-    if negative { -value } else { value }
-}
+pub use nut_core::cnum::atoi;
 
 #[cfg(test)]
 mod tests {
@@ -236,13 +223,5 @@ mod tests {
         assert!(msg("ups:1").starts_with("Error: 'ups:1': "));
         assert_eq!(parse_ups(None), Err(None));
         assert_eq!(parse_host(None).unwrap().host, "localhost");
-    }
-
-    #[test]
-    fn atoi_like_c() {
-        assert_eq!(atoi("230.0"), 230);
-        assert_eq!(atoi(" -5x"), -5);
-        assert_eq!(atoi("abc"), 0);
-        assert_eq!(atoi(""), 0);
     }
 }

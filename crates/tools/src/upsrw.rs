@@ -214,7 +214,7 @@ fn render_text(name: &str, desc: &str, shown: &Shown) -> String {
         }
         Shown::Range { ranges, value } => {
             text.push_str("Type: RANGE NUMBER\n");
-            let current = atoi(value);
+            let current = i64::from(atoi(value));
             for range in ranges {
                 let selected = if (range.min..=range.max).contains(&current) {
                     " SELECTED"

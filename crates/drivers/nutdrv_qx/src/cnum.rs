@@ -1,5 +1,6 @@
 //! The few C library conversions whose exact behaviour shows in the values NUT publishes:
-//! `strtod`/`strtol` prefix parsing, `printf`-style fixed formats and the trimming helper.
+//! `strtod`/`strtol` prefix parsing (nut-core's, re-exported), `printf`-style fixed formats and
+//! the trimming helper.
 //!
 //! nutdrv_qx passes device fields through `strtod` and a `printf` format such as `%.1f`, so a
 //! field like `"   ."` becomes `0` and `"013"` becomes `13`. These functions reproduce that
@@ -10,77 +11,7 @@ pub fn only_chars(s: &str, set: &str) -> bool {
     s.bytes().all(|b| set.as_bytes().contains(&b))
 }
 
-/// `strtod` on the longest numeric prefix (after leading white space); 0.0 when there is none.
-pub fn strtod(s: &str) -> f64 {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && (b[i] == b' ' || (b'\t'..=b'\r').contains(&b[i])) {
-        i += 1;
-    }
-    let start = i;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        i += 1;
-    }
-    let int_start = i;
-    while i < b.len() && b[i].is_ascii_digit() {
-        i += 1;
-    }
-    let mut digits = i - int_start;
-    if i < b.len() && b[i] == b'.' {
-        let frac_start = i + 1;
-        let mut j = frac_start;
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-        digits += j - frac_start;
-        if digits > 0 {
-            i = j;
-        }
-    }
-    if digits == 0 {
-        return 0.0;
-    }
-    // Optional exponent, only if it is complete.
-    if i < b.len() && (b[i] == b'e' || b[i] == b'E') {
-        let mut j = i + 1;
-        if j < b.len() && (b[j] == b'+' || b[j] == b'-') {
-            j += 1;
-        }
-        let exp_digits = j;
-        while j < b.len() && b[j].is_ascii_digit() {
-            j += 1;
-        }
-        if j > exp_digits {
-            i = j;
-        }
-    }
-    s[start..i].parse::<f64>().unwrap_or(0.0)
-}
-
-/// `strtol(s, NULL, 10)`: the leading integer (after white space and an optional sign), 0 if none;
-/// saturates like glibc on overflow.
-pub fn strtol(s: &str) -> i64 {
-    let b = s.as_bytes();
-    let mut i = 0;
-    while i < b.len() && (b[i] == b' ' || (b'\t'..=b'\r').contains(&b[i])) {
-        i += 1;
-    }
-    let mut neg = false;
-    if i < b.len() && (b[i] == b'+' || b[i] == b'-') {
-        neg = b[i] == b'-';
-        i += 1;
-    }
-    let mut v: i64 = 0;
-    while i < b.len() && b[i].is_ascii_digit() {
-        let d = i64::from(b[i] - b'0');
-        v = match v.checked_mul(10).and_then(|v| v.checked_add(d)) {
-            Some(v) => v,
-            None => return if neg { i64::MIN } else { i64::MAX },
-        };
-        i += 1;
-    }
-    if neg { -v } else { v }
-}
+pub use nut_core::cnum::{strtod, strtol};
 
 /// Format `x` with a `printf` conversion of the forms NUT's tables use: `%.Nf`, `%f`, `%d`,
 /// `%ld`, `%0Nd`, optionally surrounded by literal text (e.g. `PM-%s` is handled by
@@ -185,29 +116,6 @@ pub fn eq_ic(a: &str, b: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn strtod_like_c() {
-        assert_eq!(strtod("   ."), 0.0);
-        assert_eq!(strtod("  12.00   ."), 12.0);
-        assert_eq!(strtod("013"), 13.0);
-        assert_eq!(strtod("2.28"), 2.28);
-        assert_eq!(strtod(".5"), 0.5);
-        assert_eq!(strtod("5."), 5.0);
-        assert_eq!(strtod("1 2"), 1.0);
-        assert_eq!(strtod(""), 0.0);
-        assert_eq!(strtod("-3.5x"), -3.5);
-        assert_eq!(strtod("1e3"), 1000.0);
-        assert_eq!(strtod("1e"), 1.0);
-    }
-
-    #[test]
-    fn strtol_like_c() {
-        assert_eq!(strtol(" 42abc"), 42);
-        assert_eq!(strtol("-7"), -7);
-        assert_eq!(strtol("x"), 0);
-        assert_eq!(strtol("99999999999999999999999"), i64::MAX);
-    }
 
     #[test]
     fn printf_formats() {

@@ -19,6 +19,7 @@ use crate::mapping::{Conversion, Function, HidInfo, Target, hid_to_nut, parse_c_
 use crate::report::physical_value;
 use crate::status::Status;
 use crate::usage::{UsageTable, string_to_path};
+use nut_core::cnum::strtol;
 
 /// A published variable's flags and enumeration (what upsd lists with LIST RW / ENUM).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
@@ -131,20 +132,6 @@ pub struct Engine {
     cps_scale_check: bool,
     battery_scale: Option<f64>,
     pub state: State,
-}
-
-fn strtol(s: &str) -> i64 {
-    let t = s.trim_start();
-    let (neg, digits) = match t.as_bytes().first() {
-        Some(b'-') => (true, &t[1..]),
-        Some(b'+') => (false, &t[1..]),
-        _ => (false, t),
-    };
-    let end = digits.bytes().take_while(u8::is_ascii_digit).count();
-    let v: i64 = digits[..end]
-        .parse()
-        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
-    if neg { -v } else { v }
 }
 
 impl Engine {

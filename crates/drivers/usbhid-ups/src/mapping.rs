@@ -273,22 +273,9 @@ pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
     }
 }
 
-/// `strtod`-like: the longest numeric prefix, 0 when there is none.
-pub fn parse_c_double(s: &str) -> f64 {
-    let s = s.trim_start();
-    let mut end = 0;
-    for i in (1..=s.len()).rev() {
-        if s.is_char_boundary(i) && s[..i].parse::<f64>().is_ok() {
-            end = i;
-            break;
-        }
-    }
-    if end == 0 {
-        0.0
-    } else {
-        s[..end].parse().unwrap_or(0.0)
-    }
-}
+/// C's `strtod` (the longest numeric prefix, 0 when there is none), under the name the
+/// tables use.
+pub use nut_core::cnum::strtod as parse_c_double;
 
 fn date_reverse(s: &str, apc: bool) -> f64 {
     let mut parts = s
