@@ -190,3 +190,307 @@ fn delta_ups_publishes_as_debian() {
 fn ever_publishes_as_debian() {
     check("synthetic_ever", Subdriver::Ever);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Tables, conversion functions and quirks, checked one by one against NUT 2.8.0's C code.
+
+use usbhid_ups::mapping::{Conversion, Function, hid_to_nut};
+use usbhid_ups::subdriver::{delta_ups, ever, openups};
+use usbhid_ups::usage::string_to_path;
+
+const SMALL: [Subdriver; 7] = [
+    Subdriver::Arduino,
+    Subdriver::DeltaUps,
+    Subdriver::Ever,
+    Subdriver::Idowell,
+    Subdriver::Legrand,
+    Subdriver::Openups,
+    Subdriver::Powervar,
+];
+
+fn strings(i: u8) -> Option<String> {
+    (i == 4).then(|| "PbAc".to_string())
+}
+
+/// (function, HID value, what NUT 2.8.0 publishes; None = nothing).
+fn value_cases() -> Vec<(Function, f64, Option<&'static str>)> {
+    vec![
+        // openups_*_fun: any non-zero value selects the first word.
+        (Function::NonZero("chrg", "!chrg"), 2.0, Some("chrg")),
+        (Function::NonZero("chrg", "!chrg"), -1.0, Some("chrg")),
+        (Function::NonZero("chrg", "!chrg"), 0.0, Some("!chrg")),
+        (
+            Function::NonZero("dischrg", "!dischrg"),
+            1.0,
+            Some("dischrg"),
+        ),
+        (Function::NonZero("online", "!online"), 0.0, Some("!online")),
+        (
+            Function::NonZero("nobattery", "!nobattery"),
+            1.0,
+            Some("nobattery"),
+        ),
+        (Function::NonZero("!off", "off"), 1.0, Some("!off")),
+        (Function::NonZero("!off", "off"), 0.0, Some("off")),
+        // openups_scale_*_fun: %.2f / %.3f (the factor is the engine's, see below).
+        (Function::OpenupsVin, 338.0, Some("338.00")),
+        (Function::OpenupsVout, 1.005, Some("1.00")),
+        (Function::OpenupsCcharge, 12.0, Some("12.000")),
+        (Function::OpenupsCdischarge, 0.0625, Some("0.062")),
+        // openups_temperature_fun: value × 100 truncated, table lookup/interpolation.
+        (Function::OpenupsTemperature, 3.5, Some("8.30")),
+        (Function::OpenupsTemperature, 5.12, Some("25")),
+        (Function::OpenupsTemperature, 0.49, Some("-40")),
+        (Function::OpenupsTemperature, 0.1, Some("-40")),
+        (Function::OpenupsTemperature, 0.5, Some("-39.67")),
+        (Function::OpenupsTemperature, 9.72, Some("125")),
+        (Function::OpenupsTemperature, 9.715, Some("124.17")),
+        (Function::OpenupsTemperature, 100.0, Some("125")),
+        // A negative reading wraps to a huge unsigned number in C's conversion.
+        (Function::OpenupsTemperature, -1.0, Some("125")),
+        // legrand_times*: %0.1f of value × factor.
+        (Function::Multiply(10), 28.0, Some("280.0")),
+        (Function::Multiply(100_000), 0.000136, Some("13.6")),
+        (Function::Multiply(1_000_000), 0.00023, Some("230.0")),
+        (Function::Multiply(10_000_000), 0.0000229, Some("229.0")),
+        // delta_ups_type_fun: low nibble; 3..5 shift down by 2, 6 is split-phase.
+        (Function::DeltaUpsType, 0.0, Some("online")),
+        (Function::DeltaUpsType, 1.0, Some("offline")),
+        (Function::DeltaUpsType, 2.0, Some("line-interactive")),
+        (Function::DeltaUpsType, 3.0, Some("offline")),
+        (Function::DeltaUpsType, 4.0, Some("line-interactive")),
+        (Function::DeltaUpsType, 5.0, Some("3-phase")),
+        (Function::DeltaUpsType, 6.0, Some("split-phase")),
+        (Function::DeltaUpsType, 7.0, None),
+        (Function::DeltaUpsType, 15.0, None),
+        (Function::DeltaUpsType, 0x15 as f64, Some("3-phase")),
+        // ever_format_version_fun: v%X.%Xb%02d.
+        (Function::EverVersion, 0x1203 as f64, Some("v1.2b03")),
+        (Function::EverVersion, 0xf0ff as f64, Some("vF.0b255")),
+        // ever_format_hardware_fun: rev.<0|A..Z>v%02u.
+        (Function::EverHardware, 0x0305 as f64, Some("rev.Cv05")),
+        (Function::EverHardware, 0x0000 as f64, Some("rev.0v00")),
+        (Function::EverHardware, 0x1a63 as f64, Some("rev.Zv99")),
+        // Beyond Z NUT reads past its table: we publish nothing (compatibility.md).
+        (Function::EverHardware, 0x1b00 as f64, None),
+        // The generic conversions these tables use.
+        (Function::StringId, 4.0, Some("PbAc")),
+        (Function::DivideBy10, 135.0, Some("13.5")),
+        (Function::KelvinCelsius, 301.0, Some("27.9")),
+        (Function::KelvinCelsius, 25.0, Some("25.0")),
+    ]
+}
+
+/// (function, report buffer with its id first, what NUT 2.8.0 publishes).
+fn report_cases() -> Vec<(Function, Vec<u8>, &'static str)> {
+    vec![
+        (
+            Function::EverMacAddress,
+            vec![210, 0x00, 0x1a, 0x2b],
+            "00:1a:2b",
+        ),
+        (Function::EverMacAddress, vec![210], ""),
+        (
+            Function::EverIpAddress,
+            vec![211, 192, 168, 1, 10],
+            "192.168.1.10",
+        ),
+        (Function::EverPackets, vec![215, 0xe8, 0x03, 0, 0], "1000"),
+        (
+            Function::EverPackets,
+            vec![215, 0xfe, 0xff, 0xff, 0xff],
+            "-2",
+        ),
+        (Function::EverPackets, vec![215, 1, 2, 3], ""),
+        (Function::EverWorkmode, vec![74, 8], "ONBATTERY"),
+        (Function::EverWorkmode, vec![74, 4], "ONLINE"),
+        (Function::EverWorkmode, vec![74, 64], "EMERGENCY"),
+        (Function::EverWorkmode, vec![74, 3], "UNKNOWN"),
+        (Function::EverWorkmode, vec![74], "UNKNOWN"),
+        (Function::EverOnOff, vec![74, 4], "!off"),
+        (Function::EverOnOff, vec![74, 8], "!off"),
+        (Function::EverOnOff, vec![74, 16], "off"),
+        // Overload and battery-low bits are not words (NUT leaves them to ups.status).
+        (
+            Function::EverMessages,
+            vec![75, 0x44, 0x02],
+            "BOOST CHARGING NEED_REPLACMENT",
+        ),
+        (Function::EverMessages, vec![75, 0x03, 0x00], ""),
+        (Function::EverMessages, vec![75, 0x00, 0x0c], "OVERHEAT"),
+        (
+            Function::EverMessages,
+            vec![75, 0xb8, 0x31],
+            "BUCK BOOST_BLOCKED BUCK_BLOCKED FAN_ON EPO_BLOCKED WAITING_FOR_MIN_CHARGE MAINS_OUT_OF_RANGE",
+        ),
+        (
+            Function::EverAlarms,
+            vec![76, 0x84, 0x01],
+            "OVERHEAT NO_INETERNAL_COMM CRITICAL_BATT_VOLTAGE",
+        ),
+        (
+            Function::EverAlarms,
+            vec![76, 0x73, 0x00],
+            "OVERLOAD SHORT-CIRCUIT EPO INERNAL_ERROR REVERSE_POWER_SUPPLY",
+        ),
+    ]
+}
+
+#[test]
+fn value_conversions_match_nut() {
+    for (fun, value, want) in value_cases() {
+        let got = hid_to_nut(&Conversion::Fun(fun), value, &strings);
+        assert_eq!(got.as_deref(), want, "{fun:?}({value})");
+    }
+}
+
+#[test]
+fn ever_report_decoders_match_nut() {
+    for (fun, report, want) in report_cases() {
+        assert_eq!(
+            ever::decode(fun, &report).as_deref(),
+            Some(want),
+            "{fun:?}({report:?})"
+        );
+    }
+    assert_eq!(ever::decode(Function::Hex, &[1, 2]), None);
+}
+
+/// NUT's IP-address and packet conversions keep one call counter each, whichever row calls:
+/// 211, 230, 231, 232, 211, … and 215 … 218, 215, …
+#[test]
+fn ever_report_cycles_follow_the_calls() {
+    let mut cycles = ever::ReportCycles::default();
+    let ips: Vec<_> = (0..5)
+        .map(|_| cycles.report_for(Function::EverIpAddress).unwrap())
+        .collect();
+    assert_eq!(ips, [211, 230, 231, 232, 211]);
+    assert_eq!(cycles.report_for(Function::EverPackets), Some(215));
+    assert_eq!(cycles.report_for(Function::EverPackets), Some(216));
+    assert_eq!(cycles.report_for(Function::EverIpAddress), Some(230));
+    assert_eq!(cycles.report_for(Function::EverWorkmode), Some(74));
+    assert_eq!(cycles.report_for(Function::EverOnOff), Some(74));
+    assert_eq!(cycles.report_for(Function::EverMessages), Some(75));
+    assert_eq!(cycles.report_for(Function::EverAlarms), Some(76));
+    assert_eq!(cycles.report_for(Function::EverMacAddress), Some(210));
+    assert_eq!(cycles.report_for(Function::DivideBy10), None);
+}
+
+/// get_voltage_multiplier: d004's constants, d005's 0.1, 1 for anything else.
+#[test]
+fn openups_factors_by_product() {
+    let d004 = openups::scale_factors(0xd004);
+    assert_eq!(format!("{:.2}", 338.0 * d004[0]), "1198.21");
+    assert_eq!(format!("{:.2}", 467.0 * d004[1]), "1200.66");
+    assert_eq!(format!("{:.3}", 12.0 * d004[2]), "0.993");
+    assert_eq!(format!("{:.3}", 31.0 * d004[3]), "49.950");
+    assert_eq!(openups::scale_factors(0xd005), [0.1; 4]);
+    assert_eq!(openups::scale_factors(0xd006), [1.0; 4]);
+    assert_eq!(openups::temperature(3.5), "8.30");
+}
+
+#[test]
+fn delta_ups_type_codes() {
+    assert_eq!(delta_ups::ups_type(6.0), Some("split-phase"));
+    assert_eq!(delta_ups::ups_type(-16.0), Some("online"));
+    assert_eq!(delta_ups::ups_type(8.0), None);
+}
+
+/// Every path of the seven tables parses with the subdriver's usage names (a path that does
+/// not parse would silently never match), and every conversion function they use has cases
+/// above.
+#[test]
+fn tables_parse_and_their_functions_are_tested() {
+    let tested: Vec<Function> = value_cases()
+        .into_iter()
+        .map(|c| c.0)
+        .chain(report_cases().into_iter().map(|c| c.0))
+        .collect();
+    for sub in SMALL {
+        assert!(sub.is_ported(), "{sub:?}");
+        assert!(!sub.table().is_empty(), "{sub:?}");
+        for row in sub.table() {
+            assert!(
+                string_to_path(row.path, sub.usages()).is_some(),
+                "{sub:?}: {} does not parse",
+                row.path
+            );
+            if let Some(Conversion::Fun(f)) = row.conversion {
+                assert!(tested.contains(&f), "{sub:?}: {f:?} has no test case");
+            }
+        }
+    }
+}
+
+/// ups.mfr falls back to the maker's name when the device has no manufacturer string; the
+/// model and serial are the USB strings.
+#[test]
+fn identity_defaults() {
+    for (sub, name) in [
+        (Subdriver::Arduino, "Arduino"),
+        (Subdriver::DeltaUps, "Delta"),
+        (Subdriver::Ever, "Ever"),
+        (Subdriver::Idowell, "iDowell"),
+        (Subdriver::Legrand, "Legrand"),
+        (Subdriver::Openups, "openUPS"),
+        (Subdriver::Powervar, "Powervar"),
+    ] {
+        let id: BTreeMap<_, _> = sub
+            .identity(1, 2, None, Some("M"), None)
+            .into_iter()
+            .collect();
+        assert_eq!(id["ups.mfr"], name, "{sub:?}");
+        assert_eq!(id["device.mfr"], name, "{sub:?}");
+        assert_eq!(id["ups.model"], "M", "{sub:?}");
+        assert!(!id.contains_key("ups.serial"), "{sub:?}");
+        let id: BTreeMap<_, _> = sub
+            .identity(1, 2, Some("Maker"), None, Some("S"))
+            .into_iter()
+            .collect();
+        assert_eq!(id["ups.mfr"], "Maker", "{sub:?}");
+        assert_eq!(id["ups.serial"], "S", "{sub:?}");
+        assert!(!id.contains_key("ups.model"), "{sub:?}");
+    }
+}
+
+/// Delta: the model name string replaces the product string only when it is non-empty; the
+/// other subdrivers have no such item.
+#[test]
+fn delta_model_name_from_its_report() {
+    let (_, mut e) = engine("synthetic/synthetic_delta_ups", Subdriver::DeltaUps);
+    assert_eq!(
+        Subdriver::DeltaUps.model_from_report(&e),
+        None,
+        "no string yet"
+    );
+    e.set_string(4, String::new());
+    assert_eq!(Subdriver::DeltaUps.model_from_report(&e), None, "empty");
+    e.set_string(4, "RT-3K".into());
+    assert_eq!(
+        Subdriver::DeltaUps.model_from_report(&e).as_deref(),
+        Some("RT-3K")
+    );
+    assert_eq!(Subdriver::Ever.model_from_report(&e), None);
+}
+
+/// openUPS claimed through `productid` (an id not in its list) keeps factor 1, as NUT sets the
+/// factors only for d004/d005.
+#[test]
+fn openups_other_product_is_unscaled() {
+    let spec = common::read_spec("synthetic/synthetic_openups_d004");
+    let mut desc = usbhid_ups::ReportDescriptor::parse(&spec.desc).unwrap();
+    Subdriver::Openups.fix_report_desc(0x04d8, 0xd00f, &mut desc);
+    let mut e = usbhid_ups::engine::Engine::new(
+        desc,
+        Subdriver::Openups.table(),
+        Subdriver::Openups.usages(),
+        Default::default(),
+    );
+    Subdriver::Openups.prepare(0x04d8, 0xd00f, &mut e);
+    for r in spec.feature.values() {
+        e.file_report(r);
+    }
+    e.init();
+    assert_eq!(e.state.vars["input.voltage"], "338.00");
+    assert_eq!(e.state.vars["output.current"], "31.000");
+}
