@@ -356,7 +356,8 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
 }
 
 /// Converts a NUT value back to the HID value for a SET (NUT's `hu_find_valinfo`); `None` when
-/// the lookup has no entry (NUT then refuses the SET).
+/// the lookup has no entry (NUT 2.8.0 then writes -1 and reports success; we refuse the SET,
+/// see docs/compatibility.md).
 pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
     match conversion {
         None | Some(Conversion::Format(_)) => Some(parse_c_double(value)),

@@ -194,6 +194,7 @@ fn ever_publishes_as_debian() {
 // ---------------------------------------------------------------------------------------------
 // Tables, conversion functions and quirks, checked one by one against NUT 2.8.0's C code.
 
+use usbhid_ups::engine::CommandError;
 use usbhid_ups::mapping::{Conversion, Function, hid_to_nut};
 use usbhid_ups::subdriver::{delta_ups, ever, openups};
 use usbhid_ups::usage::string_to_path;
@@ -493,4 +494,127 @@ fn openups_other_product_is_unscaled() {
     e.init();
     assert_eq!(e.state.vars["input.voltage"], "338.00");
     assert_eq!(e.state.vars["output.current"], "31.000");
+}
+
+// ---------------------------------------------------------------------------------------------
+// The driver socket: flags, string lengths and the SET_REPORTs of SET/INSTCMD, against what
+// Debian's driver says and sends for the same spec (debian-2.8.0/synthetic_*.socket,
+// record-socket.py).
+
+fn hex(data: &[u8]) -> String {
+    data.iter()
+        .map(|b| format!("{b:02x}"))
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
+fn socket_check(name: &str, sub: Subdriver) {
+    let recorded = debian(name, "socket");
+    let split = recorded
+        .iter()
+        .position(|l| l.starts_with("> "))
+        .unwrap_or(recorded.len());
+    // Debian's NUMBER flag (ST_FLAG_NUMBER, Ever's rw numbers) has no effect on what upsd
+    // tells clients (it types every non-STRING variable NUMBER); our engine does not carry it.
+    let mut theirs_meta: Vec<String> = recorded[..split]
+        .iter()
+        .map(|l| l.trim_end_matches(" NUMBER").to_string())
+        .collect();
+    theirs_meta.sort();
+
+    let (spec, mut engine) = engine(&format!("synthetic/{name}"), sub);
+    for (i, t) in &spec.strings {
+        engine.set_string(*i, t.clone());
+    }
+    engine.init();
+    engine.update(false);
+    let mut ours_meta = Vec::new();
+    for (var, meta) in &engine.state.meta {
+        if !meta.rw {
+            continue;
+        }
+        let string = if meta.string_len.is_some() {
+            " STRING"
+        } else {
+            ""
+        };
+        ours_meta.push(format!("SETFLAGS {var} RW{string}"));
+        if let Some(n) = meta.string_len {
+            ours_meta.push(format!("SETAUX {var} {n}"));
+        }
+        for e in &meta.enums {
+            ours_meta.push(format!("ADDENUM {var} \"{e}\""));
+        }
+    }
+    ours_meta.sort();
+    assert_eq!(ours_meta, theirs_meta, "{name}: flags");
+
+    // Each command: ours performed on the engine, compared with Debian's status and reports.
+    let mut blocks = recorded[split..].split(|l| l.starts_with("> ")).skip(1);
+    let commands = recorded[split..].iter().filter(|l| l.starts_with("> "));
+    for command in commands {
+        let block = blocks.next().unwrap();
+        let words: Vec<&str> = command[2..].split(' ').collect();
+        let result = match words[..] {
+            ["SET", var, value] => engine.setvar(var, value),
+            ["INSTCMD", cmd] => engine.instcmd(cmd, None),
+            _ => panic!("{command}"),
+        };
+        if command == "> SET input.sensitivity bogus" {
+            // NUT 2.8.0 writes -1 (0xff) for a value its lookup does not know and reports
+            // success; we refuse it and send nothing (docs/compatibility.md).
+            assert_eq!(block, ["TRACKING 0", "set_report 3 1: 01 ff"], "{name}");
+            assert!(
+                matches!(result, Err(CommandError::InvalidValue { .. })),
+                "{name}: {result:?}"
+            );
+            continue;
+        }
+        let actions = match result {
+            Ok(actions) => actions,
+            // NUT's status codes for what was refused: a SET of an unknown or read-only
+            // variable is STAT_SET_UNKNOWN (1), an instant command the device lacks
+            // STAT_INSTCMD_INVALID (2); nothing is sent.
+            Err(CommandError::ReadOnly(_) | CommandError::Unknown(_)) => {
+                let code = if words[0] == "SET" {
+                    "TRACKING 1"
+                } else {
+                    "TRACKING 2"
+                };
+                assert_eq!(block, [code], "{name}: {command}: {result:?}");
+                continue;
+            }
+            Err(e) => panic!("{name}: {command}: {e}"),
+        };
+        let mut ours = vec!["TRACKING 0".to_string()];
+        for a in actions {
+            if let usbhid_ups::engine::Action::SetReport { report_id, data } = a {
+                ours.push(format!("set_report 3 {report_id}: {}", hex(&data)));
+            }
+        }
+        assert_eq!(ours, block, "{name}: {command}");
+    }
+}
+
+/// Per subdriver: RW flags and string lengths as the table declares them (Delta's
+/// battery.charge.low STRING:5 and plain-RW transfer limits, sensitivity and auto start; Ever's
+/// STRING:1/2/3 configuration values and RW numbers), and the bytes of SETs (lookups reversed:
+/// sensitivity "low" → 2, auto start "no" → 0; %.1f transfer limits with exponent -1) and
+/// instant commands (beeper, battery tests, delays, Ever's own shutdown.return row, load.off
+/// composed from load.off.delay).
+#[test]
+fn socket_flags_and_commands_as_debian() {
+    for (name, sub) in [
+        ("synthetic_arduino", Subdriver::Arduino),
+        ("synthetic_delta_ups", Subdriver::DeltaUps),
+        ("synthetic_ever", Subdriver::Ever),
+        ("synthetic_idowell", Subdriver::Idowell),
+        ("synthetic_legrand_pdu", Subdriver::Legrand),
+        ("synthetic_legrand_sp", Subdriver::Legrand),
+        ("synthetic_openups_d004", Subdriver::Openups),
+        ("synthetic_openups_d005", Subdriver::Openups),
+        ("synthetic_powervar", Subdriver::Powervar),
+    ] {
+        socket_check(name, sub);
+    }
 }
