@@ -199,6 +199,18 @@ impl Engine {
         self.openups_scales = factors;
     }
 
+    /// The report id of the item at `path` (for items no table row reads, such as Delta's
+    /// model name, which the shell must GET itself).
+    pub fn report_id_of(&self, path: &str) -> Option<u8> {
+        let path = string_to_path(path, self.usages)?;
+        let kind = self.kind();
+        self.desc
+            .fields
+            .iter()
+            .find(|f| f.kind == kind && f.path == path)
+            .map(|f| f.report_id)
+    }
+
     /// The USB string whose index the item at `path` holds (NUT's `HIDGetItemString`), from
     /// the filed reports and supplied strings; `None` when the path, its report or the string
     /// is missing.

@@ -618,3 +618,23 @@ fn socket_flags_and_commands_as_debian() {
         socket_check(name, sub);
     }
 }
+
+/// The USB-level quirks NUT 2.8.0's claim functions set: Arduino's interface 2 and endpoints
+/// 4/5, Powervar's interface 1, Legrand's disabled interrupt pipe (only for its listed ids).
+#[test]
+fn usb_quirks() {
+    assert_eq!(Subdriver::Arduino.hid_interface(), 2);
+    assert_eq!(Subdriver::Arduino.interrupt_endpoints(), Some((4, 5)));
+    assert_eq!(Subdriver::Powervar.hid_interface(), 1);
+    assert_eq!(Subdriver::Powervar.interrupt_endpoints(), None);
+    assert_eq!(Subdriver::Openups.hid_interface(), 0);
+    assert!(Subdriver::Legrand.poll_only(0x1cb0, 0x0038));
+    assert!(Subdriver::Legrand.poll_only(0x1cb0, 0x0032));
+    assert!(!Subdriver::Legrand.poll_only(0x1cb0, 0x0099));
+    assert!(!Subdriver::Idowell.poll_only(0x075d, 0x0300));
+    let (_, e) = engine("synthetic/synthetic_delta_ups", Subdriver::DeltaUps);
+    let path = Subdriver::DeltaUps.model_path().unwrap();
+    // DeltaModelName is the 30th item of the synthetic spec, in report 30.
+    assert_eq!(e.report_id_of(path), Some(30));
+    assert_eq!(Subdriver::Ever.model_path(), None);
+}

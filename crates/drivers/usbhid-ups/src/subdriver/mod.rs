@@ -202,6 +202,44 @@ impl Subdriver {
         }
     }
 
+    /// The USB interface whose HID report descriptor and reports NUT 2.8.0 uses for this
+    /// subdriver's devices (`hid_rep_index`): 2 for Arduino, 1 for Powervar, else 0.
+    pub fn hid_interface(self) -> u8 {
+        match self {
+            Subdriver::Arduino => arduino::USB_ENDPOINTS.2,
+            Subdriver::Powervar => powervar::REPORT_DESC_INDEX,
+            _ => 0,
+        }
+    }
+
+    /// The interrupt endpoints (in, out) NUT 2.8.0 uses instead of the descriptor's: Arduino
+    /// 4 and 5.
+    pub fn interrupt_endpoints(self) -> Option<(u8, u8)> {
+        match self {
+            Subdriver::Arduino => Some((arduino::USB_ENDPOINTS.0, arduino::USB_ENDPOINTS.1)),
+            _ => None,
+        }
+    }
+
+    /// True when NUT 2.8.0 turns the interrupt pipe off for this device, as if `pollonly`
+    /// were set (Legrand 1cb0:0038 and 1cb0:0032, matched by id), logging
+    /// "interrupt pipe disabled (add 'pollonly' flag to 'ups.conf' to get rid of this
+    /// message)" when `pollonly` is not set.
+    pub fn poll_only(self, vendor_id: u16, product_id: u16) -> bool {
+        self == Subdriver::Legrand
+            && legrand::POLL_ONLY
+            && select::devices(self).contains(&(vendor_id, product_id))
+    }
+
+    /// The item [`Subdriver::model_from_report`] reads (Delta's model name): the shell GETs
+    /// its report (`Engine::report_id_of`) before calling it.
+    pub fn model_path(self) -> Option<&'static str> {
+        match self {
+            Subdriver::DeltaUps => Some(delta_ups::MODEL_PATH),
+            _ => None,
+        }
+    }
+
     /// `ups.model` as a report names it, replacing the USB product string of
     /// [`Subdriver::identity`] when `Some`: Delta UPS reads the string whose index
     /// `UPS.DeltaCustom.[1].DeltaModelName` holds and uses it when it is non-empty. Call after
