@@ -79,6 +79,7 @@ fn small_subdrivers_shutdown_sends_what_debian_sends() {
         ("synthetic_legrand_sp", Subdriver::Legrand),
         ("synthetic_openups_d004", Subdriver::Openups),
         ("synthetic_openups_d005", Subdriver::Openups),
+        ("synthetic_openups_possibly", Subdriver::Openups),
         ("synthetic_powervar", Subdriver::Powervar),
     ] {
         assert_eq!(

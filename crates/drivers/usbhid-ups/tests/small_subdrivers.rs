@@ -138,6 +138,12 @@ fn openups_d005_publishes_as_debian() {
     check("synthetic_openups_d005", Subdriver::Openups);
 }
 
+/// openUPS claimed through `-x productid=d00f` (not in its list): no factors, values unscaled.
+#[test]
+fn openups_possibly_supported_publishes_as_debian() {
+    check("synthetic_openups_possibly", Subdriver::Openups);
+}
+
 /// Arduino: delays (absent defaults 30/20, timers -1/60/-1) and the delay commands only;
 /// RemainingCapacity and ACPresent are not in its table (status stays OB).
 #[test]
