@@ -73,6 +73,7 @@ fn small_subdrivers_shutdown_sends_what_debian_sends() {
     for (name, sub) in [
         ("synthetic_arduino", Subdriver::Arduino),
         ("synthetic_delta_ups", Subdriver::DeltaUps),
+        ("synthetic_delta_ups_alt", Subdriver::DeltaUps),
         ("synthetic_ever", Subdriver::Ever),
         ("synthetic_idowell", Subdriver::Idowell),
         ("synthetic_legrand_pdu", Subdriver::Legrand),

@@ -188,6 +188,15 @@ fn delta_ups_publishes_as_debian() {
     check("synthetic_delta_ups", Subdriver::DeltaUps);
 }
 
+/// Delta, the alternative rows (PowerSummary input voltage, BatterySystem charge,
+/// DesignCapacity, PowerConverter active power), a type code without a name (no ups.type), a
+/// model-name index without a string (the USB product stays), FullyDischarged hiding DISCHRG,
+/// AwaitingPower/OverTemperature alarms on the full update.
+#[test]
+fn delta_ups_alternatives_publish_as_debian() {
+    check("synthetic_delta_ups_alt", Subdriver::DeltaUps);
+}
+
 /// Ever: version/hardware words, the report-reading conversions (work mode from report 74,
 /// messages 75, alarms 76, MAC 210, the four IP addresses cycling 211/230/231/232 and packet
 /// counters 215–218 in row order), the EVER18/EVER32 status bits, the on/off word, the rw
