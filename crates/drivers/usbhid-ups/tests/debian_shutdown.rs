@@ -75,6 +75,7 @@ fn small_subdrivers_shutdown_sends_what_debian_sends() {
         ("synthetic_delta_ups", Subdriver::DeltaUps),
         ("synthetic_delta_ups_alt", Subdriver::DeltaUps),
         ("synthetic_ever", Subdriver::Ever),
+        ("synthetic_ever_partial", Subdriver::Ever),
         ("synthetic_idowell", Subdriver::Idowell),
         ("synthetic_legrand_pdu", Subdriver::Legrand),
         ("synthetic_legrand_sp", Subdriver::Legrand),
