@@ -131,6 +131,10 @@ pub struct Engine {
     /// CyberPower 0764:0501: decide once whether battery voltages need a 2/3 scale.
     cps_scale_check: bool,
     battery_scale: Option<f64>,
+    /// openUPS unit factors (input/output voltage, charge/discharge current).
+    openups_scales: [f64; 4],
+    /// Ever: the call cycles of its report-reading conversions.
+    ever_cycles: crate::subdriver::ever::ReportCycles,
     pub state: State,
 }
 
@@ -155,6 +159,8 @@ impl Engine {
             data_changed: false,
             cps_scale_check: false,
             battery_scale: None,
+            openups_scales: [1.0; 4],
+            ever_cycles: Default::default(),
             state: State::default(),
         }
     }
@@ -173,6 +179,40 @@ impl Engine {
     /// readings scale by 2/3.
     pub fn enable_cps_battery_scale_check(&mut self) {
         self.cps_scale_check = true;
+    }
+
+    /// Sets openUPS' unit factors (see [`crate::subdriver::openups::scale_factors`]).
+    pub fn set_openups_scales(&mut self, factors: [f64; 4]) {
+        self.openups_scales = factors;
+    }
+
+    /// The report id of the item at `path` (for items no table row reads, such as Delta's
+    /// model name, which the shell must GET itself).
+    pub fn report_id_of(&self, path: &str) -> Option<u8> {
+        let path = string_to_path(path, self.usages)?;
+        let kind = self.kind();
+        self.desc
+            .fields
+            .iter()
+            .find(|f| f.kind == kind && f.path == path)
+            .map(|f| f.report_id)
+    }
+
+    /// The USB string whose index the item at `path` holds (NUT's `HIDGetItemString`), from
+    /// the filed reports and supplied strings; `None` when the path, its report or the string
+    /// is missing.
+    pub fn item_string(&self, path: &str) -> Option<String> {
+        let path = string_to_path(path, self.usages)?;
+        let kind = self.kind();
+        let f = self
+            .desc
+            .fields
+            .iter()
+            .position(|f| f.kind == kind && f.path == path)?;
+        let index = self.value_of(f)?;
+        self.strings
+            .get(&((index as i64).clamp(0, 255) as u8))
+            .cloned()
     }
 
     /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
@@ -264,7 +304,24 @@ impl Engine {
         let Some(conversion) = row.conversion.as_ref() else {
             return false;
         };
-        let Some(mut text) = hid_to_nut(conversion, value, &lookup) else {
+        let (value, ever_report) = match conversion {
+            Conversion::Fun(fun) => (
+                fun.openups_scale_index()
+                    .map_or(value, |i| value * self.openups_scales[i]),
+                self.ever_cycles.report_for(*fun),
+            ),
+            _ => (value, None),
+        };
+        let text = match (conversion, ever_report) {
+            (Conversion::Fun(fun), Some(id)) => {
+                let len = self.desc.buffer_len(id);
+                let zeros = vec![0u8; if len > 1 { len } else { 0 }];
+                let report = self.reports.get(&id).unwrap_or(&zeros);
+                crate::subdriver::ever::decode(*fun, report)
+            }
+            _ => hid_to_nut(conversion, value, &lookup),
+        };
+        let Some(mut text) = text else {
             return false;
         };
         if matches!(conversion, Conversion::Fun(Function::CpsBattVolt)) {
@@ -398,7 +455,9 @@ impl Engine {
             self.state.commands.insert("shutdown.return".into());
             self.state.commands.insert("shutdown.stayoff".into());
         }
-        self.finish(WalkMode::Full);
+        // NUT commits alarms only in a full update, and its first update after initialising
+        // is a quick one (the pollfreq clock starts at initialisation): no alarms yet.
+        self.finish(WalkMode::Init);
     }
 
     /// One poll: a full walk (`full`) or a quick one, then `ups.status` (and on full walks
@@ -488,7 +547,7 @@ impl Engine {
                 self.state.vars.remove("input.transfer.reason");
             }
         }
-        if mode != WalkMode::Quick {
+        if mode == WalkMode::Full {
             let mut alarms: Vec<String> = self.alarms.clone();
             alarms.extend(self.status.alarms().into_iter().map(String::from));
             self.state.alarms = alarms;

@@ -69,6 +69,54 @@ pub enum Function {
     /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
     /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
     CpsBattVolt,
+    // --- hid-tables2: openups, legrand, delta_ups, ever ---
+    /// A status word chosen by whether the value is non-zero (openUPS' status functions,
+    /// e.g. `NonZero("chrg", "!chrg")`): `.0` for any non-zero value, `.1` for 0.
+    NonZero(&'static str, &'static str),
+    /// openUPS input voltage: `%.2f` of the value times the device's input-voltage factor.
+    OpenupsVin,
+    /// openUPS output voltage: `%.2f` of the value times the output-voltage factor.
+    OpenupsVout,
+    /// openUPS input (charge) current: `%.3f` of the value times the charge-current factor.
+    OpenupsCcharge,
+    /// openUPS output (discharge) current: `%.3f` of the value times the discharge factor.
+    OpenupsCdischarge,
+    /// openUPS thermistor reading (value × 100, truncated) → °C by the thermistor table.
+    OpenupsTemperature,
+    /// `%0.1f` of the value times this factor (Legrand's times10/100k/1M/10M).
+    Multiply(u32),
+    /// Delta's UPS type code (low nibble) → `online`, `offline`, `line-interactive`,
+    /// `3-phase`, `split-phase`; codes without a name publish nothing.
+    DeltaUpsType,
+    /// Ever version word `0xMNbb` → `vM.Nbbb` (`v%X.%Xb%02d`).
+    EverVersion,
+    /// Ever hardware word `0xRRvv` → `rev.<letter>v<vv>` (`0` for revision 0, then A–Z).
+    EverHardware,
+    /// The following Ever functions ignore the value and decode raw report buffers (NUT reads
+    /// its report buffer directly); the engine supplies the buffers, see
+    /// [`crate::subdriver::ever`].
+    EverMacAddress,
+    EverIpAddress,
+    EverPackets,
+    EverWorkmode,
+    EverMessages,
+    EverAlarms,
+    EverOnOff,
+}
+
+impl Function {
+    /// openUPS: which of the device's four scale factors this function applies, if any (the
+    /// engine multiplies the value by it before formatting; see
+    /// [`crate::subdriver::openups::scale_factors`]).
+    pub fn openups_scale_index(self) -> Option<usize> {
+        match self {
+            Function::OpenupsVin => Some(0),
+            Function::OpenupsVout => Some(1),
+            Function::OpenupsCcharge => Some(2),
+            Function::OpenupsCdischarge => Some(3),
+            _ => None,
+        }
+    }
 }
 
 /// One row of a subdriver's table.
@@ -125,6 +173,14 @@ impl HidInfo {
         row
     }
 
+    /// A status bit source converted by a function (openUPS, Ever).
+    pub const fn status_fun(path: &'static str, fun: Function) -> HidInfo {
+        let mut row = HidInfo::var("BOOL", path, "%s");
+        row.target = Target::Status;
+        row.conversion = Some(Conversion::Fun(fun));
+        row
+    }
+
     /// An instant command writing `value` to `path`.
     pub const fn command(name: &'static str, path: &'static str, value: &'static str) -> HidInfo {
         let mut row = HidInfo::var(name, path, "%s");
@@ -152,6 +208,24 @@ impl HidInfo {
         self.var_flags = VarFlags {
             rw: true,
             string: Some(10),
+        };
+        self
+    }
+
+    /// Marks the row writable as a number (`ST_FLAG_RW` alone; upsd types it NUMBER).
+    pub const fn rw_number(mut self) -> HidInfo {
+        self.var_flags = VarFlags {
+            rw: true,
+            string: None,
+        };
+        self
+    }
+
+    /// Marks the row writable, a string of at most `len` characters.
+    pub const fn rw_string(mut self, len: usize) -> HidInfo {
+        self.var_flags = VarFlags {
+            rw: true,
+            string: Some(len),
         };
         self
     }
@@ -214,6 +288,11 @@ pub fn hid_to_nut(
                 .find(|(h, _)| *h == v)
                 .map(|(_, n)| (*n).to_string())
         }
+        // hid-tables2: functions that may publish nothing
+        Conversion::Fun(Function::DeltaUpsType) => {
+            crate::subdriver::delta_ups::ups_type(value).map(String::from)
+        }
+        Conversion::Fun(Function::EverHardware) => crate::subdriver::ever::hardware(value),
         Conversion::Fun(fun) => Some(apply_fun(*fun, value, strings)),
     }
 }
@@ -248,6 +327,24 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
         Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
         Function::CpsBattVolt => format!("{value:.1}"),
+        // hid-tables2: openups, legrand, ever
+        Function::NonZero(set, clear) => (if value != 0.0 { set } else { clear }).to_string(),
+        Function::OpenupsVin | Function::OpenupsVout => format!("{value:.2}"),
+        Function::OpenupsCcharge | Function::OpenupsCdischarge => format!("{value:.3}"),
+        Function::OpenupsTemperature => crate::subdriver::openups::temperature(value),
+        Function::Multiply(k) => format!("{:.1}", value * f64::from(k)),
+        Function::EverVersion => crate::subdriver::ever::version(value),
+        // Handled before: they publish nothing for some values, or need report buffers
+        // (the engine decodes those; without buffers they are empty).
+        Function::DeltaUpsType
+        | Function::EverHardware
+        | Function::EverMacAddress
+        | Function::EverIpAddress
+        | Function::EverPackets
+        | Function::EverWorkmode
+        | Function::EverMessages
+        | Function::EverAlarms
+        | Function::EverOnOff => String::new(),
         Function::KelvinCelsius => {
             if (273.0..=373.0).contains(&value) {
                 format!("{:.1}", value - 273.15)
@@ -259,7 +356,8 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
 }
 
 /// Converts a NUT value back to the HID value for a SET (NUT's `hu_find_valinfo`); `None` when
-/// the lookup has no entry (NUT then refuses the SET).
+/// the lookup has no entry (NUT 2.8.0 then writes -1 and reports success; we refuse the SET,
+/// see docs/compatibility.md).
 pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
     match conversion {
         None | Some(Conversion::Format(_)) => Some(parse_c_double(value)),

@@ -63,6 +63,35 @@ fn shutdown_sends_what_debian_sends() {
     }
 }
 
+/// The small subdrivers on their synthetic specs (tests/fixtures/hid/synthetic,
+/// record-shutdown.sh): Delta sets ups.start.auto=yes first and uses its own ups.delay.start
+/// (DeltaConfigStartPowerRestoreDelay = 10); Ever's table has a shutdown.return row of its
+/// own (one SET of DelayBeforeShutdown); openUPS and Powervar have no delay commands (Debian's
+/// shutdown fails, nothing is sent).
+#[test]
+fn small_subdrivers_shutdown_sends_what_debian_sends() {
+    for (name, sub) in [
+        ("synthetic_arduino", Subdriver::Arduino),
+        ("synthetic_delta_ups", Subdriver::DeltaUps),
+        ("synthetic_delta_ups_alt", Subdriver::DeltaUps),
+        ("synthetic_ever", Subdriver::Ever),
+        ("synthetic_ever_partial", Subdriver::Ever),
+        ("synthetic_idowell", Subdriver::Idowell),
+        ("synthetic_legrand_pdu", Subdriver::Legrand),
+        ("synthetic_legrand_sp", Subdriver::Legrand),
+        ("synthetic_openups_d004", Subdriver::Openups),
+        ("synthetic_openups_d005", Subdriver::Openups),
+        ("synthetic_openups_possibly", Subdriver::Openups),
+        ("synthetic_powervar", Subdriver::Powervar),
+    ] {
+        assert_eq!(
+            our_shutdown(&format!("synthetic/{name}"), sub),
+            debian_shutdown(name),
+            "{name}"
+        );
+    }
+}
+
 /// CyberPower delays are whole minutes on the wire: the 0501's DelayBeforeStartup maps
 /// -60…1966020 s onto -1…32767, so NUT's conversion writes floor(seconds / 60). Debian sends
 /// 0 for the default ondelay of 30 s (recorded above); other values follow the same rule.

@@ -5,13 +5,20 @@ use crate::mapping::HidInfo;
 use crate::usage::UsageTable;
 
 pub mod apc;
+pub mod arduino;
 pub mod cps;
+pub mod delta_ups;
+pub mod ever;
+pub mod idowell;
+pub mod legrand;
 pub mod liebert;
 pub mod names_apc;
 pub mod names_belkin;
 pub mod names_mge;
 pub mod names_powercom;
 pub mod names_tripplite;
+pub mod openups;
+pub mod powervar;
 pub mod salicru;
 pub mod select;
 
@@ -90,6 +97,10 @@ impl Subdriver {
             Subdriver::Mge => names_mge::USAGES,
             Subdriver::Powercom => names_powercom::USAGES,
             Subdriver::TrippLite => names_tripplite::USAGES,
+            Subdriver::DeltaUps => delta_ups::USAGES,
+            Subdriver::Ever => ever::USAGES,
+            Subdriver::Openups => openups::USAGES,
+            Subdriver::Powervar => powervar::USAGES,
             _ => &[],
         }
     }
@@ -101,13 +112,20 @@ impl Subdriver {
             Subdriver::Cps => cps::TABLE,
             Subdriver::Liebert => liebert::TABLE,
             Subdriver::Salicru => salicru::TABLE,
+            Subdriver::Arduino => arduino::TABLE,
+            Subdriver::DeltaUps => delta_ups::TABLE,
+            Subdriver::Ever => ever::TABLE,
+            Subdriver::Idowell => idowell::TABLE,
+            Subdriver::Legrand => legrand::TABLE,
+            Subdriver::Openups => openups::TABLE,
+            Subdriver::Powervar => powervar::TABLE,
             _ => &[],
         }
     }
 
-    /// True when this subdriver's mapping table is ported: apc, cps, liebert (Phoenixtec),
-    /// salicru, and explore (whose table is empty in NUT too). The others publish only the
-    /// identity variables for now.
+    /// True when this subdriver's mapping table is ported (its table is non-empty), and for
+    /// explore (whose table is empty in NUT too). The others publish only the identity
+    /// variables for now.
     pub fn is_ported(self) -> bool {
         self == Subdriver::Explore || !self.table().is_empty()
     }
@@ -140,6 +158,18 @@ impl Subdriver {
                 Some(mfr.unwrap_or("CPS").to_string()),
                 product.map(String::from),
             ),
+            // The small subdrivers: the USB strings, the maker's name when there is no
+            // manufacturer string (Delta's model name from its report: `model_from_report`).
+            Subdriver::Arduino
+            | Subdriver::DeltaUps
+            | Subdriver::Ever
+            | Subdriver::Idowell
+            | Subdriver::Legrand
+            | Subdriver::Openups
+            | Subdriver::Powervar => (
+                Some(mfr.unwrap_or(self.default_mfr()).to_string()),
+                product.map(String::from),
+            ),
             _ => (mfr.map(String::from), product.map(String::from)),
         };
         for (var, value) in [
@@ -158,10 +188,80 @@ impl Subdriver {
         out
     }
 
-    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check).
+    /// `ups.mfr` when the device has no manufacturer string (the small subdrivers).
+    fn default_mfr(self) -> &'static str {
+        match self {
+            Subdriver::Arduino => "Arduino",
+            Subdriver::DeltaUps => "Delta",
+            Subdriver::Ever => "Ever",
+            Subdriver::Idowell => "iDowell",
+            Subdriver::Legrand => "Legrand",
+            Subdriver::Openups => "openUPS",
+            Subdriver::Powervar => "Powervar",
+            _ => "",
+        }
+    }
+
+    /// The USB interface whose HID report descriptor and reports NUT 2.8.0 uses for this
+    /// subdriver's devices (`hid_rep_index`): 2 for Arduino, 1 for Powervar, else 0.
+    pub fn hid_interface(self) -> u8 {
+        match self {
+            Subdriver::Arduino => arduino::USB_ENDPOINTS.2,
+            Subdriver::Powervar => powervar::REPORT_DESC_INDEX,
+            _ => 0,
+        }
+    }
+
+    /// The interrupt endpoints (in, out) NUT 2.8.0 uses instead of the descriptor's: Arduino
+    /// 4 and 5.
+    pub fn interrupt_endpoints(self) -> Option<(u8, u8)> {
+        match self {
+            Subdriver::Arduino => Some((arduino::USB_ENDPOINTS.0, arduino::USB_ENDPOINTS.1)),
+            _ => None,
+        }
+    }
+
+    /// True when NUT 2.8.0 turns the interrupt pipe off for this device, as if `pollonly`
+    /// were set (Legrand 1cb0:0038 and 1cb0:0032, matched by id), logging
+    /// "interrupt pipe disabled (add 'pollonly' flag to 'ups.conf' to get rid of this
+    /// message)" when `pollonly` is not set.
+    pub fn poll_only(self, vendor_id: u16, product_id: u16) -> bool {
+        self == Subdriver::Legrand
+            && legrand::POLL_ONLY
+            && select::devices(self).contains(&(vendor_id, product_id))
+    }
+
+    /// The item [`Subdriver::model_from_report`] reads (Delta's model name): the shell GETs
+    /// its report (`Engine::report_id_of`) before calling it.
+    pub fn model_path(self) -> Option<&'static str> {
+        match self {
+            Subdriver::DeltaUps => Some(delta_ups::MODEL_PATH),
+            _ => None,
+        }
+    }
+
+    /// `ups.model` as a report names it, replacing the USB product string of
+    /// [`Subdriver::identity`] when `Some`: Delta UPS reads the string whose index
+    /// `UPS.DeltaCustom.[1].DeltaModelName` holds and uses it when it is non-empty. Call after
+    /// the engine has its reports and strings, before [`crate::engine::Engine::init`].
+    pub fn model_from_report(self, engine: &crate::engine::Engine) -> Option<String> {
+        match self {
+            Subdriver::DeltaUps => engine
+                .item_string(delta_ups::MODEL_PATH)
+                .filter(|m| !m.is_empty()),
+            _ => None,
+        }
+    }
+
+    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check;
+    /// openUPS: the unit factors of its product id).
     pub fn prepare(self, vendor_id: u16, product_id: u16, engine: &mut crate::engine::Engine) {
         if self == Subdriver::Cps && vendor_id == 0x0764 && product_id == 0x0501 {
             engine.enable_cps_battery_scale_check();
+        }
+        if self == Subdriver::Openups {
+            let matched = select::devices(self).contains(&(vendor_id, product_id));
+            engine.set_openups_scales(openups::scale_factors(if matched { product_id } else { 0 }));
         }
     }
 
