@@ -5,7 +5,8 @@
 //! d005: 0.1 each; any other product claimed through `productid`: 1), see
 //! [`scale_factors`] and [`crate::engine::Engine::set_openups_scales`], and reads the battery
 //! temperature through a thermistor table ([`temperature`]). Its status functions test
-//! "non-zero" rather than looking up 0/1 ([`Function::NonZero`]).
+//! "non-zero" rather than looking up 0/1 ([`Function::NonZero`]), except BatteryPresent,
+//! whose inverted 2.8.0 function we do not copy.
 
 use crate::mapping::{Conversion, Function, HidInfo as H};
 use crate::status::tables as st;
@@ -187,9 +188,12 @@ pub static TABLE: &[H] = &[
         Function::NonZero("online", "!online"),
     )
     .quick(),
-    H::status_fun(
+    // Deliberate fix (docs/compatibility.md): 2.8.0 maps a present battery (1) to
+    // "nobattery" with its own inverted function, so every openUPS in service raises
+    // "No battery installed!"; NUT fixed it later (issue #3246) with the common lookup.
+    H::status(
         "UPS.PowerSummary.PresentStatus.BatteryPresent",
-        Function::NonZero("nobattery", "!nobattery"),
+        st::NOBATTERY,
     )
     .quick(),
 ];
