@@ -130,10 +130,12 @@ pub struct Engine {
     /// CyberPower 0764:0501: decide once whether battery voltages need a 2/3 scale.
     cps_scale_check: bool,
     battery_scale: Option<f64>,
+    /// mge (Eaton/MGE): model family, country, ABM state.
+    mge: crate::subdriver::mge::MgeState,
     pub state: State,
 }
 
-fn strtol(s: &str) -> i64 {
+pub(crate) fn strtol(s: &str) -> i64 {
     let t = s.trim_start();
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -168,6 +170,7 @@ impl Engine {
             data_changed: false,
             cps_scale_check: false,
             battery_scale: None,
+            mge: Default::default(),
             state: State::default(),
         }
     }
@@ -186,6 +189,30 @@ impl Engine {
     /// readings scale by 2/3.
     pub fn enable_cps_battery_scale_check(&mut self) {
         self.cps_scale_check = true;
+    }
+
+    /// The mge subdriver's per-device state (its identity formatting sets the model family).
+    pub fn mge_mut(&mut self) -> &mut crate::subdriver::mge::MgeState {
+        &mut self.mge
+    }
+
+    /// The value of the first field (of the kind walks read) with this path, from the filed
+    /// reports (NUT's `HIDGetItemValue`); `None` when the path is unknown or its report was
+    /// not filed.
+    pub fn item_value(&self, path: &str) -> Option<f64> {
+        let path = string_to_path(path, self.usages)?;
+        let kind = self.kind();
+        let f = self
+            .desc
+            .fields
+            .iter()
+            .position(|f| f.kind == kind && f.path == path)?;
+        self.value_of(f)
+    }
+
+    /// A USB string supplied with [`Engine::set_string`].
+    pub fn string(&self, index: u8) -> Option<String> {
+        self.strings.get(&index).cloned()
     }
 
     /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
@@ -277,7 +304,22 @@ impl Engine {
         let Some(conversion) = row.conversion.as_ref() else {
             return false;
         };
-        let Some(mut text) = hid_to_nut(conversion, value, &lookup) else {
+        let converted = match conversion {
+            Conversion::Fun(Function::Mge(f)) => {
+                use crate::subdriver::mge::{Outcome, convert};
+                match convert(*f, value, &mut self.mge, &self.state.vars, self.status) {
+                    Outcome::Set(text) => Some(text),
+                    Outcome::Skip => None,
+                    Outcome::Delete => {
+                        self.state.vars.remove(row.name());
+                        self.state.meta.remove(row.name());
+                        None
+                    }
+                }
+            }
+            _ => hid_to_nut(conversion, value, &lookup),
+        };
+        let Some(mut text) = converted else {
             return false;
         };
         if matches!(conversion, Conversion::Fun(Function::CpsBattVolt)) {
@@ -378,6 +420,24 @@ impl Engine {
                 && let Some(Conversion::Lookup(table)) = row.conversion
             {
                 meta.enums = table.iter().map(|(_, n)| (*n).to_string()).collect();
+            }
+            // A conversion function offers the table values it accepts (NUT calls it on each).
+            if row.flags.enumerated
+                && row.var_flags.rw
+                && let Some(Conversion::Fun(Function::Mge(f))) = row.conversion
+            {
+                for (h, n) in f.table().unwrap_or(&[]) {
+                    let out = crate::subdriver::mge::convert(
+                        f,
+                        *h as f64,
+                        &mut self.mge,
+                        &self.state.vars,
+                        self.status,
+                    );
+                    if matches!(out, crate::subdriver::mge::Outcome::Set(_)) {
+                        meta.enums.push((*n).to_string());
+                    }
+                }
             }
             self.state.meta.insert(row.name().to_string(), meta);
         }
@@ -541,8 +601,16 @@ impl Engine {
         })
     }
 
-    fn hid_value(row: &HidInfo, name: &str, value: &str) -> Result<f64, CommandError> {
+    fn hid_value(&self, row: &HidInfo, name: &str, value: &str) -> Result<f64, CommandError> {
         match row.conversion {
+            Some(Conversion::Fun(Function::Mge(f))) => {
+                crate::subdriver::mge::reverse(f, value, &self.mge, &self.state.vars).ok_or_else(
+                    || CommandError::InvalidValue {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    },
+                )
+            }
             Some(ref c @ Conversion::Lookup(_)) | Some(ref c @ Conversion::Fun(_)) => {
                 crate::mapping::nut_to_hid(Some(c), value).ok_or_else(|| {
                     CommandError::InvalidValue {
@@ -604,7 +672,7 @@ impl Engine {
             return Err(CommandError::Unknown(name.to_string()));
         }
         let value = extra.or(row.default).unwrap_or("");
-        let value = Self::hid_value(row, name, value)?;
+        let value = self.hid_value(row, name, value)?;
         let field = self.bound[i].expect("find_row returns bound rows");
         Ok(vec![self.set_field(name, field, value)?])
     }
@@ -624,7 +692,7 @@ impl Engine {
                 .insert(row.name().to_string(), value.to_string());
             return Ok(Vec::new());
         }
-        let hid = Self::hid_value(row, name, value)?;
+        let hid = self.hid_value(row, name, value)?;
         let field = self.bound[i].expect("find_row returns bound rows");
         Ok(vec![self.set_field(name, field, hid)?])
     }

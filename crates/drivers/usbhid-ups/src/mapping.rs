@@ -69,6 +69,10 @@ pub enum Function {
     /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
     /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
     CpsBattVolt,
+    // mge (Eaton/MGE): stateful conversions, evaluated by the engine with the device's
+    // [`crate::subdriver::mge::MgeState`].
+    /// An mge-hid conversion (see [`crate::subdriver::mge::MgeFun`]).
+    Mge(crate::subdriver::mge::MgeFun),
 }
 
 /// One row of a subdriver's table.
@@ -156,6 +160,15 @@ impl HidInfo {
         self
     }
 
+    /// Marks the row writable, a string of at most `len` characters.
+    pub const fn rw_len(mut self, len: usize) -> HidInfo {
+        self.var_flags = VarFlags {
+            rw: true,
+            string: Some(len),
+        };
+        self
+    }
+
     pub const fn semi_static(mut self) -> HidInfo {
         self.flags.semi_static = true;
         self
@@ -214,6 +227,13 @@ pub fn hid_to_nut(
                 .find(|(h, _)| *h == v)
                 .map(|(_, n)| (*n).to_string())
         }
+        // Without a device's state: as for a device just seen (the engine passes its own).
+        Conversion::Fun(Function::Mge(f)) => {
+            let mut state = crate::subdriver::mge::MgeState::default();
+            let vars = std::collections::BTreeMap::new();
+            crate::subdriver::mge::convert(*f, value, &mut state, &vars, Default::default())
+                .into_option()
+        }
         Conversion::Fun(fun) => Some(apply_fun(*fun, value, strings)),
     }
 }
@@ -248,6 +268,9 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
         Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
         Function::CpsBattVolt => format!("{value:.1}"),
+        Function::Mge(f) => {
+            hid_to_nut(&Conversion::Fun(Function::Mge(f)), value, strings).unwrap_or_default()
+        }
         Function::KelvinCelsius => {
             if (273.0..=373.0).contains(&value) {
                 format!("{:.1}", value - 273.15)
@@ -269,6 +292,9 @@ pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
             .map(|(h, _)| *h as f64),
         Some(Conversion::Fun(Function::Date)) => Some(date_reverse(value, false)),
         Some(Conversion::Fun(Function::ApcDate)) => Some(date_reverse(value, true)),
+        Some(Conversion::Fun(Function::Mge(f))) => {
+            crate::subdriver::mge::reverse(*f, value, &Default::default(), &Default::default())
+        }
         Some(Conversion::Fun(_)) => None,
     }
 }

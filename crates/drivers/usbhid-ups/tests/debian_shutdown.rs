@@ -58,6 +58,9 @@ fn shutdown_sends_what_debian_sends() {
         ("cyberpower_cp1500pfclcd", Subdriver::Cps),
         ("powerwalker_vi-1200-shl", Subdriver::Liebert),
         ("salicru_slc-twin-pro2-3kva", Subdriver::Salicru),
+        ("eaton_3s-700", Subdriver::Mge),
+        ("eaton_5e", Subdriver::Mge),
+        ("santak_tg-box-850", Subdriver::Mge),
     ] {
         assert_eq!(our_shutdown(name, sub), debian_shutdown(name), "{name}");
     }

@@ -13,8 +13,14 @@ use common::{engine, fixtures};
 fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
     let (spec, mut engine) = engine(name, sub);
     let s = |i: u8| spec.strings.get(&i).map(String::as_str);
+    for (i, t) in &spec.strings {
+        engine.set_string(*i, t.clone());
+    }
+    // As the driver does: the identity is formatted (from the device's data for mge) before
+    // the first walk.
     let mut vars: BTreeMap<String, String> = sub
-        .identity(
+        .identity_with(
+            &mut engine,
             spec.vid,
             spec.pid,
             s(spec.imfr),
@@ -23,9 +29,6 @@ fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
         )
         .into_iter()
         .collect();
-    for (i, t) in &spec.strings {
-        engine.set_string(*i, t.clone());
-    }
     engine.init();
     engine.update(true);
     vars.extend(engine.state.vars.clone());
@@ -132,4 +135,12 @@ fn salicru_fixture_publishes_as_debian() {
 fn explore_fixture_publishes_as_debian() {
     // explore has no mapping table: only the identity and the (empty) status.
     check(&["unknown-5131_2007"], Subdriver::Explore);
+}
+
+#[test]
+fn mge_fixtures_publish_as_debian() {
+    check(
+        &["eaton_3s-700", "eaton_5e", "santak_tg-box-850"],
+        Subdriver::Mge,
+    );
 }

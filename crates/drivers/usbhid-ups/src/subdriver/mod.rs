@@ -7,6 +7,7 @@ use crate::usage::UsageTable;
 pub mod apc;
 pub mod cps;
 pub mod liebert;
+pub mod mge;
 pub mod names_apc;
 pub mod names_belkin;
 pub mod names_mge;
@@ -100,6 +101,7 @@ impl Subdriver {
             Subdriver::Apc => apc::TABLE,
             Subdriver::Cps => cps::TABLE,
             Subdriver::Liebert => liebert::TABLE,
+            Subdriver::Mge => mge::TABLE,
             Subdriver::Salicru => salicru::TABLE,
             _ => &[],
         }
@@ -140,6 +142,8 @@ impl Subdriver {
                 Some(mfr.unwrap_or("CPS").to_string()),
                 product.map(String::from),
             ),
+            // `product` is the model as formatted ([`Subdriver::identity_with`]).
+            Subdriver::Mge => (mge::format_mfr(mfr), product.map(String::from)),
             _ => (mfr.map(String::from), product.map(String::from)),
         };
         for (var, value) in [
@@ -156,6 +160,27 @@ impl Subdriver {
         out.push(("ups.productid".into(), format!("{product_id:04x}")));
         out.push(("device.type".into(), "ups".into()));
         out
+    }
+
+    /// [`Subdriver::identity`] for subdrivers whose model name also needs device data: mge
+    /// completes iProduct with the iModel string or the nominal power read from the engine's
+    /// filed reports (`UPS.PowerSummary.iModel`, `UPS.Flow.[4].ConfigApparentPower`; file
+    /// them before calling) and sets the engine's model family, which later conversions use.
+    /// For the other subdrivers this is [`Subdriver::identity`].
+    pub fn identity_with(
+        self,
+        engine: &mut crate::engine::Engine,
+        vendor_id: u16,
+        product_id: u16,
+        mfr: Option<&str>,
+        product: Option<&str>,
+        serial: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let model = match self {
+            Subdriver::Mge => mge::format_model(vendor_id, product, engine),
+            _ => product.map(String::from),
+        };
+        self.identity(vendor_id, product_id, mfr, model.as_deref(), serial)
     }
 
     /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check).
