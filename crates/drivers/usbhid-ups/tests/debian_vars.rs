@@ -144,3 +144,60 @@ fn mge_fixtures_publish_as_debian() {
         Subdriver::Mge,
     );
 }
+
+/// Our engine's instant commands and writable variables (flags, string length, enumeration)
+/// as upsd would list them, in the `debian-2.8.0/*.upsd` line format.
+fn our_upsd_lines(name: &str, sub: Subdriver) -> Vec<String> {
+    let (spec, mut engine) = engine(name, sub);
+    let s = |i: u8| spec.strings.get(&i).map(String::as_str);
+    for (i, t) in &spec.strings {
+        engine.set_string(*i, t.clone());
+    }
+    sub.identity_with(
+        &mut engine,
+        spec.vid,
+        spec.pid,
+        s(spec.imfr),
+        s(spec.iproduct),
+        s(spec.iserial),
+    );
+    engine.init();
+    engine.update(true);
+    let mut lines: Vec<String> = engine
+        .state
+        .commands
+        .iter()
+        .map(|c| format!("CMD {c}"))
+        .collect();
+    for (var, meta) in &engine.state.meta {
+        if !meta.rw || !engine.state.vars.contains_key(var) {
+            continue;
+        }
+        let mut line = format!("RW {var} RW");
+        if !meta.enums.is_empty() {
+            line.push_str(" ENUM");
+        }
+        match meta.string_len {
+            Some(n) => line.push_str(&format!(" STRING:{n}")),
+            None => line.push_str(" NUMBER"),
+        }
+        if !meta.enums.is_empty() {
+            line.push_str(" = ");
+            line.push_str(&meta.enums.join(" "));
+        }
+        lines.push(line);
+    }
+    lines
+}
+
+/// LIST CMD and LIST RW (with GET TYPE and LIST ENUM) equal what Debian's driver × upsd
+/// list for the mge fixtures (debian-2.8.0/*.upsd).
+#[test]
+fn mge_commands_and_writables_as_debian() {
+    for name in ["eaton_3s-700", "eaton_5e", "santak_tg-box-850"] {
+        let text =
+            std::fs::read_to_string(fixtures().join(format!("debian-2.8.0/{name}.upsd"))).unwrap();
+        let debian: Vec<&str> = text.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(our_upsd_lines(name, Subdriver::Mge), debian, "{name}");
+    }
+}
