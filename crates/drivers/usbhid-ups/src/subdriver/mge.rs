@@ -678,6 +678,12 @@ const fn status_fun(path: &'static str, f: MgeFun) -> H {
     row
 }
 
+/// A read-only string variable of at most `len` characters.
+const fn string_len(mut row: H, len: usize) -> H {
+    row.var_flags.string = Some(len);
+    row
+}
+
 const fn alarm(path: &'static str, table: &'static [(i64, &'static str)]) -> H {
     let mut row = H::status(path, table);
     row.target = Target::Alarm;
@@ -711,12 +717,15 @@ static ONBATT: &[(i64, &str)] = &[(1, "!online"), (0, "online")];
 /// Rows in NUT's order: the first row whose path exists wins a variable.
 pub static TABLE: &[H] = &[
     // Device: the country is read (static) only to restrict settings.
-    H::var_conv(
-        "device.country",
-        "UPS.PowerSummary.Country",
-        mge(MgeFun::Country),
-    )
-    .static_(),
+    string_len(
+        H::var_conv(
+            "device.country",
+            "UPS.PowerSummary.Country",
+            mge(MgeFun::Country),
+        )
+        .static_(),
+        20,
+    ),
     // Battery
     H::var(
         "battery.charge",
@@ -1975,6 +1984,72 @@ mod tests {
         // Exact, case-sensitive match.
         assert_eq!(model_name("ellipse", "650", &mut s), "ellipse 650");
         assert_eq!(model_name("ELLIPSE", "PR650", &mut s), "ELLIPSE PR650");
+    }
+
+    /// Every path of the table parses with the mge names, each node a known name or an index
+    /// (a misspelt name made only of hex digits would otherwise pass as a raw usage).
+    #[test]
+    fn every_table_path_parses_with_mge_names() {
+        use crate::subdriver::names_mge::USAGES;
+        use crate::usage::{string_to_path, usage_name};
+        for row in TABLE {
+            let path = string_to_path(row.path, USAGES)
+                .unwrap_or_else(|| panic!("{} does not parse", row.path));
+            assert_eq!(path.len(), row.path.split('.').count(), "{}", row.path);
+            for node in path {
+                assert!(
+                    node & 0xffff_0000 == 0x00ff_0000 || usage_name(node, USAGES).is_some(),
+                    "{}: {node:08x} has no name",
+                    row.path
+                );
+            }
+        }
+    }
+
+    /// Every conversion function the table uses has a case here, run through the stateless
+    /// path (a fresh device's state), with its expected text.
+    #[test]
+    fn every_function_used_has_a_case() {
+        use crate::mapping::hid_to_nut;
+        let strings = |i: u8| (i == 5).then(|| "PbAc".to_string());
+        let cases: &[(Function, f64, Option<&str>)] = &[
+            (Function::StringId, 5.0, Some("PbAc")),
+            (Function::KelvinCelsius, 300.0, Some("26.9")),
+            (Function::Mge(MgeFun::Country), 0.0, None),
+            (Function::Mge(MgeFun::AbmEnabled), 1.0, None),
+            (Function::Mge(MgeFun::AbmStatus), 1.0, Some("charging")),
+            (Function::Mge(MgeFun::AbmChrgDischrg), 2.0, Some("dischrg")),
+            (Function::Mge(MgeFun::AbmDischarging), 1.0, Some("!dischrg")),
+            (Function::Mge(MgeFun::AbmCharging), 1.0, Some("!chrg")),
+            (Function::Mge(MgeFun::Date), 86_400.0, Some("1970/01/02")),
+            (Function::Mge(MgeFun::Time), 3_661.0, Some("01:01:01")),
+            (Function::Mge(MgeFun::BattVoltNominal), 24.0, None),
+            (Function::Mge(MgeFun::BattVolt), 27.0, None),
+            (Function::Mge(MgeFun::PowerFactor), 80.0, Some("0.80")),
+            (Function::Mge(MgeFun::BattCapacity), 7200.0, Some("2.00")),
+            (Function::Mge(MgeFun::PegasusThreshold), 25.0, None),
+            (Function::Mge(MgeFun::PegasusYesNo), 1.0, None),
+            (Function::Mge(MgeFun::Realpower), 700.0, None),
+            (
+                Function::Mge(MgeFun::NominalOutputVoltage),
+                230.0,
+                Some("230"),
+            ),
+            (Function::Mge(MgeFun::ConverterOnline), 1.0, Some("online")),
+        ];
+        for row in TABLE {
+            if let Some(Conversion::Fun(f)) = row.conversion {
+                assert!(
+                    cases.iter().any(|(c, ..)| *c == f),
+                    "{}: {f:?} has no case",
+                    row.path
+                );
+            }
+        }
+        for (f, value, want) in cases {
+            let got = hid_to_nut(&Conversion::Fun(*f), *value, &strings);
+            assert_eq!(got.as_deref(), *want, "{f:?}");
+        }
     }
 
     #[test]

@@ -108,7 +108,7 @@ impl Subdriver {
     }
 
     /// True when this subdriver's mapping table is ported: apc, cps, liebert (Phoenixtec),
-    /// salicru, and explore (whose table is empty in NUT too). The others publish only the
+    /// mge, salicru, and explore (whose table is empty in NUT too). The others publish only the
     /// identity variables for now.
     pub fn is_ported(self) -> bool {
         self == Subdriver::Explore || !self.table().is_empty()
