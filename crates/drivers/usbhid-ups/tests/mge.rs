@@ -140,3 +140,34 @@ fn mge_is_ported_with_its_version() {
     assert!(Subdriver::Mge.is_ported());
     assert_eq!(Subdriver::Mge.version(), "MGE HID 1.46");
 }
+
+#[test]
+fn imodel_index_zero_or_missing_string_falls_back_to_the_product() {
+    // Index 0 is never a text, even if a string 0 were supplied.
+    let desc = ReportDescriptor::parse(DESC).expect("descriptor parses");
+    let sub = Subdriver::Mge;
+    let mut e = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
+    e.file_report(&report3(0));
+    e.set_string(0, "bogus".into());
+    e.set_string(7, "850\n".into());
+    let id = sub.identity_with(&mut e, 0x0463, 0xffff, Some("EATON"), Some("3S"), None);
+    assert!(
+        id.contains(&("ups.model".to_string(), "3S".to_string())),
+        "{id:?}"
+    );
+    // A string with a trailing newline is trimmed, and names the model.
+    e.file_report(&report3(7));
+    let id = sub.identity_with(
+        &mut e,
+        0x0463,
+        0xffff,
+        Some("EATON"),
+        Some("Evolution"),
+        None,
+    );
+    assert!(
+        id.contains(&("ups.model".to_string(), "Evolution 850".to_string())),
+        "{id:?}"
+    );
+    assert!(id.contains(&("ups.mfr".to_string(), "EATON".to_string())));
+}

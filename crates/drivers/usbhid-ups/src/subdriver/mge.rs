@@ -649,7 +649,11 @@ pub fn format_model(vendor_id: u16, product: Option<&str>, engine: &mut Engine) 
     }
     let mut model = engine
         .item_value("UPS.PowerSummary.iModel")
-        .and_then(|index| engine.string(index.clamp(0.0, 255.0) as u8))
+        // String 0 is the language list, never a text (libusb refuses it); out of range: none.
+        .filter(|index| (1.0..=255.0).contains(index))
+        .and_then(|index| engine.string(index as u8))
+        // NUT trims trailing newlines off USB strings.
+        .map(|s| s.trim_end_matches('\n').to_string())
         .unwrap_or_default();
     if model.is_empty()
         && let Some(power) = engine.item_value("UPS.Flow.[4].ConfigApparentPower")
