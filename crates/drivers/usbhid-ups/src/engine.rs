@@ -196,18 +196,27 @@ impl Engine {
         &mut self.mge
     }
 
+    /// The first field (of the kind walks read) with this path.
+    fn field_of(&self, path: &str) -> Option<usize> {
+        let path = string_to_path(path, self.usages)?;
+        let kind = self.kind();
+        self.desc
+            .fields
+            .iter()
+            .position(|f| f.kind == kind && f.path == path)
+    }
+
     /// The value of the first field (of the kind walks read) with this path, from the filed
     /// reports (NUT's `HIDGetItemValue`); `None` when the path is unknown or its report was
     /// not filed.
     pub fn item_value(&self, path: &str) -> Option<f64> {
-        let path = string_to_path(path, self.usages)?;
-        let kind = self.kind();
-        let f = self
-            .desc
-            .fields
-            .iter()
-            .position(|f| f.kind == kind && f.path == path)?;
-        self.value_of(f)
+        self.value_of(self.field_of(path)?)
+    }
+
+    /// The report id holding the field [`Engine::item_value`] reads for this path (for the
+    /// shell to GET before identity formatting, see `Subdriver::identity_paths`).
+    pub fn report_of(&self, path: &str) -> Option<u8> {
+        Some(self.desc.fields[self.field_of(path)?].report_id)
     }
 
     /// A USB string supplied with [`Engine::set_string`].

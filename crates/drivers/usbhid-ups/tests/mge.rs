@@ -171,3 +171,18 @@ fn imodel_index_zero_or_missing_string_falls_back_to_the_product() {
     );
     assert!(id.contains(&("ups.mfr".to_string(), "EATON".to_string())));
 }
+
+#[test]
+fn identity_paths_name_the_reports_to_read_first() {
+    let desc = ReportDescriptor::parse(DESC).expect("descriptor parses");
+    let sub = Subdriver::Mge;
+    let e = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
+    let ids: Vec<Option<u8>> = sub
+        .identity_paths()
+        .iter()
+        .map(|p| e.report_of(p))
+        .collect();
+    // iModel is in report 3; this descriptor has no UPS.Flow.[4].ConfigApparentPower.
+    assert_eq!(ids, [Some(3), None]);
+    assert!(Subdriver::Apc.identity_paths().is_empty());
+}

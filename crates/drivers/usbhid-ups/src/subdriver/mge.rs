@@ -639,6 +639,12 @@ pub fn model_name(product: &str, model: &str, state: &mut MgeState) -> String {
     }
 }
 
+/// The paths [`format_model`] reads.
+pub const IDENTITY_PATHS: &[&str] = &[
+    "UPS.PowerSummary.iModel",
+    "UPS.Flow.[4].ConfigApparentPower",
+];
+
 /// `ups.model` (NUT's `mge_format_model`): Dell's iProduct as it is; otherwise iProduct
 /// ("unknown" when absent) completed by the string `UPS.PowerSummary.iModel` points to, or
 /// by the nominal power `UPS.Flow.[4].ConfigApparentPower` when there is no such string.
@@ -648,7 +654,7 @@ pub fn format_model(vendor_id: u16, product: Option<&str>, engine: &mut Engine) 
         return product.map(String::from);
     }
     let mut model = engine
-        .item_value("UPS.PowerSummary.iModel")
+        .item_value(IDENTITY_PATHS[0])
         // String 0 is the language list, never a text (libusb refuses it); out of range: none.
         .filter(|index| (1.0..=255.0).contains(index))
         .and_then(|index| engine.string(index as u8))
@@ -656,7 +662,7 @@ pub fn format_model(vendor_id: u16, product: Option<&str>, engine: &mut Engine) 
         .map(|s| s.trim_end_matches('\n').to_string())
         .unwrap_or_default();
     if model.is_empty()
-        && let Some(power) = engine.item_value("UPS.Flow.[4].ConfigApparentPower")
+        && let Some(power) = engine.item_value(IDENTITY_PATHS[1])
     {
         model = format!("{}", power as i32);
     }

@@ -162,6 +162,15 @@ impl Subdriver {
         out
     }
 
+    /// The HID paths [`Subdriver::identity_with`] reads: the shell files their reports
+    /// ([`crate::engine::Engine::report_of`]) before calling it.
+    pub fn identity_paths(self) -> &'static [&'static str] {
+        match self {
+            Subdriver::Mge => mge::IDENTITY_PATHS,
+            _ => &[],
+        }
+    }
+
     /// [`Subdriver::identity`] for subdrivers whose model name also needs device data: mge
     /// completes iProduct with the iModel string or the nominal power read from the engine's
     /// filed reports (`UPS.PowerSummary.iModel`, `UPS.Flow.[4].ConfigApparentPower`; file
