@@ -317,7 +317,9 @@ pub fn convert(
             }
         }
         MgeFun::Date => match split_time(value) {
-            Some((y, m, d, ..)) if (0..=9999).contains(&y) => set(format!("{y:04}/{m:02}/{d:02}")),
+            Some((y, m, d, ..)) if (1000..=9999).contains(&y) => {
+                set(format!("{y:04}/{m:02}/{d:02}"))
+            }
             _ => Outcome::Skip,
         },
         MgeFun::Time => match split_time(value) {
@@ -1815,6 +1817,12 @@ mod tests {
             Outcome::Set("1970/01/01".into())
         );
         assert_eq!(run(MgeFun::Date, 1e13, &mut s), Outcome::Skip);
+        // strftime's "%Y/%m/%d" must give 10 characters: years before 1000 do not.
+        assert_eq!(run(MgeFun::Date, -31_000_000_000.0, &mut s), Outcome::Skip);
+        assert_eq!(
+            run(MgeFun::Time, -31_000_000_000.0, &mut s),
+            Outcome::Set("16:53:20".into())
+        );
         assert_eq!(run(MgeFun::Date, f64::NAN, &mut s), Outcome::Skip);
         let mut vars = BTreeMap::new();
         vars.insert("ups.time".to_string(), "05:06:07".to_string());
