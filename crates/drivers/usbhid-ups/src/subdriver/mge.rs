@@ -250,12 +250,17 @@ fn parse_date_time(s: &str) -> f64 {
     if nums.len() != 6 || seps != ['/', '/', ' ', ':', ':'] {
         return 0.0;
     }
+    // strptime reads at most 4 digits for the year and 2 for the other fields.
+    let digits: Vec<usize> = s.split(['/', ' ', ':']).map(|field| field.len()).collect();
+    if digits[0] > 4 || digits[1..].iter().any(|&n| n > 2) {
+        return 0.0;
+    }
     let (y, mo, d, h, mi, se) = (nums[0], nums[1], nums[2], nums[3], nums[4], nums[5]);
     if !(1..=12).contains(&mo)
         || !(1..=31).contains(&d)
         || !(0..=23).contains(&h)
         || !(0..=59).contains(&mi)
-        || !(0..=60).contains(&se)
+        || !(0..=61).contains(&se)
     {
         return 0.0;
     }
@@ -1831,6 +1836,12 @@ mod tests {
         assert_eq!(reverse(MgeFun::Time, "5:6:7", &s, &vars), Some(t));
         assert_eq!(reverse(MgeFun::Date, "garbage", &s, &vars), Some(0.0));
         assert_eq!(reverse(MgeFun::Time, "25:00:00", &s, &vars), Some(0.0));
+        // Oversized fields are refused (and cannot overflow the arithmetic).
+        assert_eq!(
+            reverse(MgeFun::Date, "99999999999/01/01", &s, &vars),
+            Some(0.0)
+        );
+        assert_eq!(reverse(MgeFun::Time, "005:06:07", &s, &vars), Some(0.0));
         // Without ups.time NUT builds "(null)": nothing parses.
         assert_eq!(
             reverse(MgeFun::Date, "2021/03/04", &s, &BTreeMap::new()),
