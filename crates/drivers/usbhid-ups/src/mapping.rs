@@ -264,7 +264,14 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
             format!("{year:04}/{month:02}/{day:02}")
         }
         Function::Hex => format!("{:08x}", v),
-        Function::StringId => strings((value as i64).clamp(0, 255) as u8).unwrap_or_default(),
+        // NUT reads the string into 20 bytes (19 characters) and trims trailing newlines;
+        // string 0 is the language list (libusb refuses it: empty).
+        Function::StringId => {
+            let index = (value as i64).clamp(0, 255) as u8;
+            let text = (index != 0).then(|| strings(index)).flatten();
+            let text: String = text.unwrap_or_default().chars().take(19).collect();
+            text.trim_end_matches('\n').to_string()
+        }
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
         Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
         Function::CpsBattVolt => format!("{value:.1}"),
