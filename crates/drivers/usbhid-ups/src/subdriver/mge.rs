@@ -66,6 +66,11 @@ impl ModelType {
     }
 }
 
+const FAMILY_PEGASUS: u16 = ModelType::PEGASUS.0;
+const FAMILY_EVOLUTION: u16 = ModelType::EVOLUTION.0;
+const FAMILY_PULSAR_M: u16 = ModelType::PULSAR_M.0;
+const FAMILY_EATON_5P: u16 = ModelType::EATON_5P.0;
+
 /// `UPS.PowerSummary.Country` values NUT distinguishes.
 pub const COUNTRY_UNKNOWN: i64 = -1;
 pub const COUNTRY_EUROPE: i64 = 0;
@@ -185,7 +190,7 @@ impl MgeFun {
 
 fn is_pegasus(state: &MgeState) -> bool {
     // NUT tests the family byte: 3S (0x110) lands on the Pegasus case first.
-    state.model.family() == ModelType::PEGASUS.0
+    state.model.family() == FAMILY_PEGASUS
 }
 
 /// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
@@ -334,18 +339,18 @@ pub fn convert(
         MgeFun::BattVoltNominal => {
             let mut value = value;
             match state.model.family() {
-                0x300 => {
+                FAMILY_EVOLUTION => {
                     if state.model == ModelType::EVOLUTION_650 {
                         value = 12.0;
                     }
                 }
-                0x400 | 0x500 => {}
+                FAMILY_PULSAR_M | FAMILY_EATON_5P => {}
                 _ => return Outcome::Skip,
             }
             set(format!("{value:.0}"))
         }
         MgeFun::BattVolt => match state.model.family() {
-            0x300 | 0x400 | 0x500 => set(format!("{value:.1}")),
+            FAMILY_EVOLUTION | FAMILY_PULSAR_M | FAMILY_EATON_5P => set(format!("{value:.1}")),
             _ => Outcome::Skip,
         },
         MgeFun::PowerFactor => set(format!("{:.2}", value / 100.0)),
