@@ -110,10 +110,6 @@ pub enum CommandError {
     Constant(String),
 }
 
-fn atol(s: &str) -> i64 {
-    strtol(s)
-}
-
 /// The engine for one device.
 pub struct Engine {
     desc: ReportDescriptor,
@@ -135,6 +131,8 @@ pub struct Engine {
     openups_scales: [f64; 4],
     /// Ever: the call cycles of its report-reading conversions.
     ever_cycles: crate::subdriver::ever::ReportCycles,
+    /// mge (Eaton/MGE): model family, country, ABM state.
+    mge: crate::subdriver::mge::MgeState,
     pub state: State,
 }
 
@@ -161,6 +159,7 @@ impl Engine {
             battery_scale: None,
             openups_scales: [1.0; 4],
             ever_cycles: Default::default(),
+            mge: Default::default(),
             state: State::default(),
         }
     }
@@ -186,33 +185,47 @@ impl Engine {
         self.openups_scales = factors;
     }
 
-    /// The report id of the item at `path` (for items no table row reads, such as Delta's
-    /// model name, which the shell must GET itself).
-    pub fn report_id_of(&self, path: &str) -> Option<u8> {
+    /// The mge subdriver's per-device state (its identity formatting sets the model family).
+    pub fn mge_mut(&mut self) -> &mut crate::subdriver::mge::MgeState {
+        &mut self.mge
+    }
+
+    /// The first field (of the kind walks read) with this path.
+    fn field_of(&self, path: &str) -> Option<usize> {
         let path = string_to_path(path, self.usages)?;
         let kind = self.kind();
         self.desc
             .fields
             .iter()
-            .find(|f| f.kind == kind && f.path == path)
-            .map(|f| f.report_id)
+            .position(|f| f.kind == kind && f.path == path)
+    }
+
+    /// The value of the first field (of the kind walks read) with this path, from the filed
+    /// reports (NUT's `HIDGetItemValue`); `None` when the path is unknown or its report was
+    /// not filed.
+    pub fn item_value(&self, path: &str) -> Option<f64> {
+        self.value_of(self.field_of(path)?)
+    }
+
+    /// The report id holding the field [`Engine::item_value`] reads for this path (for the
+    /// shell to GET before identity formatting, see `Subdriver::identity_paths`).
+    pub fn report_of(&self, path: &str) -> Option<u8> {
+        Some(self.desc.fields[self.field_of(path)?].report_id)
     }
 
     /// The USB string whose index the item at `path` holds (NUT's `HIDGetItemString`), from
     /// the filed reports and supplied strings; `None` when the path, its report or the string
     /// is missing.
     pub fn item_string(&self, path: &str) -> Option<String> {
-        let path = string_to_path(path, self.usages)?;
-        let kind = self.kind();
-        let f = self
-            .desc
-            .fields
-            .iter()
-            .position(|f| f.kind == kind && f.path == path)?;
-        let index = self.value_of(f)?;
+        let index = self.item_value(path)?;
         self.strings
             .get(&((index as i64).clamp(0, 255) as u8))
             .cloned()
+    }
+
+    /// A USB string supplied with [`Engine::set_string`].
+    pub fn string(&self, index: u8) -> Option<String> {
+        self.strings.get(&index).cloned()
     }
 
     /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
@@ -304,24 +317,37 @@ impl Engine {
         let Some(conversion) = row.conversion.as_ref() else {
             return false;
         };
-        let (value, ever_report) = match conversion {
-            Conversion::Fun(fun) => (
-                fun.openups_scale_index()
-                    .map_or(value, |i| value * self.openups_scales[i]),
-                self.ever_cycles.report_for(*fun),
-            ),
-            _ => (value, None),
+        let value = match conversion {
+            Conversion::Fun(fun) => fun
+                .openups_scale_index()
+                .map_or(value, |i| value * self.openups_scales[i]),
+            _ => value,
         };
-        let text = match (conversion, ever_report) {
-            (Conversion::Fun(fun), Some(id)) => {
-                let len = self.desc.buffer_len(id);
-                let zeros = vec![0u8; if len > 1 { len } else { 0 }];
-                let report = self.reports.get(&id).unwrap_or(&zeros);
-                crate::subdriver::ever::decode(*fun, report)
+        let converted = match conversion {
+            Conversion::Fun(Function::Mge(f)) => {
+                use crate::subdriver::mge::{Outcome, convert};
+                match convert(*f, value, &mut self.mge, &self.state.vars, self.status) {
+                    Outcome::Set(text) => Some(text),
+                    Outcome::Skip => None,
+                    Outcome::Delete => {
+                        self.state.vars.remove(row.name());
+                        self.state.meta.remove(row.name());
+                        None
+                    }
+                }
             }
+            Conversion::Fun(fun) => match self.ever_cycles.report_for(*fun) {
+                Some(id) => {
+                    let len = self.desc.buffer_len(id);
+                    let zeros = vec![0u8; if len > 1 { len } else { 0 }];
+                    let report = self.reports.get(&id).unwrap_or(&zeros);
+                    crate::subdriver::ever::decode(*fun, report)
+                }
+                None => hid_to_nut(conversion, value, &lookup),
+            },
             _ => hid_to_nut(conversion, value, &lookup),
         };
-        let Some(mut text) = text else {
+        let Some(mut text) = converted else {
             return false;
         };
         if matches!(conversion, Conversion::Fun(Function::CpsBattVolt)) {
@@ -422,6 +448,24 @@ impl Engine {
                 && let Some(Conversion::Lookup(table)) = row.conversion
             {
                 meta.enums = table.iter().map(|(_, n)| (*n).to_string()).collect();
+            }
+            // A conversion function offers the table values it accepts (NUT calls it on each).
+            if row.flags.enumerated
+                && row.var_flags.rw
+                && let Some(Conversion::Fun(Function::Mge(f))) = row.conversion
+            {
+                for (h, n) in f.table().unwrap_or(&[]) {
+                    let out = crate::subdriver::mge::convert(
+                        f,
+                        *h as f64,
+                        &mut self.mge,
+                        &self.state.vars,
+                        self.status,
+                    );
+                    if matches!(out, crate::subdriver::mge::Outcome::Set(_)) {
+                        meta.enums.push((*n).to_string());
+                    }
+                }
             }
             self.state.meta.insert(row.name().to_string(), meta);
         }
@@ -587,8 +631,16 @@ impl Engine {
         })
     }
 
-    fn hid_value(row: &HidInfo, name: &str, value: &str) -> Result<f64, CommandError> {
+    fn hid_value(&self, row: &HidInfo, name: &str, value: &str) -> Result<f64, CommandError> {
         match row.conversion {
+            Some(Conversion::Fun(Function::Mge(f))) => {
+                crate::subdriver::mge::reverse(f, value, &self.mge, &self.state.vars).ok_or_else(
+                    || CommandError::InvalidValue {
+                        name: name.to_string(),
+                        value: value.to_string(),
+                    },
+                )
+            }
             Some(ref c @ Conversion::Lookup(_)) | Some(ref c @ Conversion::Fun(_)) => {
                 crate::mapping::nut_to_hid(Some(c), value).ok_or_else(|| {
                     CommandError::InvalidValue {
@@ -597,7 +649,7 @@ impl Engine {
                     }
                 })
             }
-            _ => Ok(atol(value) as f64),
+            _ => Ok(strtol(value) as f64),
         }
     }
 
@@ -650,7 +702,7 @@ impl Engine {
             return Err(CommandError::Unknown(name.to_string()));
         }
         let value = extra.or(row.default).unwrap_or("");
-        let value = Self::hid_value(row, name, value)?;
+        let value = self.hid_value(row, name, value)?;
         let field = self.bound[i].expect("find_row returns bound rows");
         Ok(vec![self.set_field(name, field, value)?])
     }
@@ -670,7 +722,7 @@ impl Engine {
                 .insert(row.name().to_string(), value.to_string());
             return Ok(Vec::new());
         }
-        let hid = Self::hid_value(row, name, value)?;
+        let hid = self.hid_value(row, name, value)?;
         let field = self.bound[i].expect("find_row returns bound rows");
         Ok(vec![self.set_field(name, field, hid)?])
     }

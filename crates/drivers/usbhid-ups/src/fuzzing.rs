@@ -42,11 +42,11 @@ pub fn reports(data: &[u8]) {
     }
 }
 
-/// Fuzz the engine with the APC and CyberPower tables ([`split`] input): reports filed and
+/// Fuzz the engine with the APC, CyberPower and mge tables ([`split`] input): reports filed and
 /// interrupt reports, then every command and SET.
 pub fn engine(data: &[u8]) {
     let (desc, reports) = split(data);
-    for sub in [Subdriver::Apc, Subdriver::Cps] {
+    for sub in [Subdriver::Apc, Subdriver::Cps, Subdriver::Mge] {
         let Ok(d) = ReportDescriptor::parse(desc) else {
             return;
         };
@@ -55,6 +55,8 @@ pub fn engine(data: &[u8]) {
         for r in reports.chunks(16) {
             e.file_report(r);
         }
+        e.set_string(1, "650".into());
+        let _ = sub.identity_with(&mut e, 0x0463, 0xffff, None, Some("Evolution"), None);
         e.init();
         for r in reports.chunks(9) {
             e.interrupt_report(r);
@@ -64,6 +66,7 @@ pub fn engine(data: &[u8]) {
         for row in sub.table() {
             let _ = e.instcmd(row.name(), None);
             let _ = e.setvar(row.name(), "1");
+            let _ = e.setvar(row.name(), "2021/03/04");
         }
         let _ = e.shutdown_plans();
     }

@@ -69,6 +69,10 @@ pub enum Function {
     /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
     /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
     CpsBattVolt,
+    // mge (Eaton/MGE): stateful conversions, evaluated by the engine with the device's
+    // [`crate::subdriver::mge::MgeState`].
+    /// An mge-hid conversion (see [`crate::subdriver::mge::MgeFun`]).
+    Mge(crate::subdriver::mge::MgeFun),
     // --- hid-tables2: openups, legrand, delta_ups, ever ---
     /// A status word chosen by whether the value is non-zero (openUPS' status functions,
     /// e.g. `NonZero("chrg", "!chrg")`): `.0` for any non-zero value, `.1` for 0.
@@ -293,6 +297,13 @@ pub fn hid_to_nut(
             crate::subdriver::delta_ups::ups_type(value).map(String::from)
         }
         Conversion::Fun(Function::EverHardware) => crate::subdriver::ever::hardware(value),
+        // Without a device's state: as for a device just seen (the engine passes its own).
+        Conversion::Fun(Function::Mge(f)) => {
+            let mut state = crate::subdriver::mge::MgeState::default();
+            let vars = std::collections::BTreeMap::new();
+            crate::subdriver::mge::convert(*f, value, &mut state, &vars, Default::default())
+                .into_option()
+        }
         Conversion::Fun(fun) => Some(apply_fun(*fun, value, strings)),
     }
 }
@@ -323,7 +334,14 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
             format!("{year:04}/{month:02}/{day:02}")
         }
         Function::Hex => format!("{:08x}", v),
-        Function::StringId => strings((value as i64).clamp(0, 255) as u8).unwrap_or_default(),
+        // NUT reads the string into 20 bytes (19 characters) and trims trailing newlines;
+        // string 0 is the language list (libusb refuses it: empty).
+        Function::StringId => {
+            let index = (value as i64).clamp(0, 255) as u8;
+            let text = (index != 0).then(|| strings(index)).flatten();
+            let text: String = text.unwrap_or_default().chars().take(19).collect();
+            text.trim_end_matches('\n').to_string()
+        }
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
         Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
         Function::CpsBattVolt => format!("{value:.1}"),
@@ -345,6 +363,9 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
         | Function::EverMessages
         | Function::EverAlarms
         | Function::EverOnOff => String::new(),
+        Function::Mge(f) => {
+            hid_to_nut(&Conversion::Fun(Function::Mge(f)), value, strings).unwrap_or_default()
+        }
         Function::KelvinCelsius => {
             if (273.0..=373.0).contains(&value) {
                 format!("{:.1}", value - 273.15)
@@ -367,6 +388,9 @@ pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
             .map(|(h, _)| *h as f64),
         Some(Conversion::Fun(Function::Date)) => Some(date_reverse(value, false)),
         Some(Conversion::Fun(Function::ApcDate)) => Some(date_reverse(value, true)),
+        Some(Conversion::Fun(Function::Mge(f))) => {
+            crate::subdriver::mge::reverse(*f, value, &Default::default(), &Default::default())
+        }
         Some(Conversion::Fun(_)) => None,
     }
 }

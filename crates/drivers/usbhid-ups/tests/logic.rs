@@ -380,3 +380,21 @@ fn reports_needed_follow_the_walk_mode() {
     e.data_changed();
     assert!(e.reports_needed(usbhid_ups::engine::WalkMode::Full).len() > full.len());
 }
+
+/// NUT reads an indexed string (battery.type, ups.firmware, …) into a 20-byte buffer: at most
+/// 19 characters, trailing newlines trimmed; string 0 (the language list) is never a text.
+#[test]
+fn string_conversion_is_cut_and_trimmed_as_nut() {
+    let strings = |i: u8| match i {
+        0 => Some("bogus".to_string()),
+        1 => Some("INV: 01.11.0018 NMC: 02.00.0001".to_string()),
+        2 => Some("PbAc\n".to_string()),
+        _ => None,
+    };
+    let conv = Conversion::Fun(Function::StringId);
+    let got = |v: f64| hid_to_nut(&conv, v, &strings);
+    assert_eq!(got(1.0).as_deref(), Some("INV: 01.11.0018 NMC"));
+    assert_eq!(got(2.0).as_deref(), Some("PbAc"));
+    assert_eq!(got(0.0).as_deref(), Some(""));
+    assert_eq!(got(9.0).as_deref(), Some(""));
+}

@@ -26,20 +26,14 @@ fn our_vars(name: &str, sub: Subdriver, full: bool) -> (BTreeMap<String, String>
     for (i, t) in &spec.strings {
         engine.set_string(*i, t.clone());
     }
-    let mut identity = sub.identity(
+    let identity = sub.identity_with(
+        &mut engine,
         spec.vid,
         spec.pid,
         s(spec.imfr),
         s(spec.iproduct),
         s(spec.iserial),
     );
-    if let Some(model) = sub.model_from_report(&engine) {
-        for (k, v) in identity.iter_mut() {
-            if k == "ups.model" || k == "device.model" {
-                *v = model.clone();
-            }
-        }
-    }
     engine.state.vars.extend(identity);
     engine.init();
     let commands = engine.state.commands.iter().cloned().collect();
@@ -511,19 +505,26 @@ fn identity_defaults() {
 #[test]
 fn delta_model_name_from_its_report() {
     let (_, mut e) = engine("synthetic/synthetic_delta_ups", Subdriver::DeltaUps);
+    let model = |sub: Subdriver, e: &mut usbhid_ups::engine::Engine| {
+        sub.identity_with(e, 1, 2, None, Some("Product"), None)
+            .into_iter()
+            .find(|(k, _)| k == "ups.model")
+            .map(|(_, v)| v)
+    };
     assert_eq!(
-        Subdriver::DeltaUps.model_from_report(&e),
-        None,
+        model(Subdriver::DeltaUps, &mut e).as_deref(),
+        Some("Product"),
         "no string yet"
     );
     e.set_string(4, String::new());
-    assert_eq!(Subdriver::DeltaUps.model_from_report(&e), None, "empty");
-    e.set_string(4, "RT-3K".into());
     assert_eq!(
-        Subdriver::DeltaUps.model_from_report(&e).as_deref(),
-        Some("RT-3K")
+        model(Subdriver::DeltaUps, &mut e).as_deref(),
+        Some("Product"),
+        "empty"
     );
-    assert_eq!(Subdriver::Ever.model_from_report(&e), None);
+    e.set_string(4, "RT-3K".into());
+    assert_eq!(model(Subdriver::DeltaUps, &mut e).as_deref(), Some("RT-3K"));
+    assert_eq!(model(Subdriver::Ever, &mut e).as_deref(), Some("Product"));
 }
 
 /// openUPS claimed through `productid` (an id not in its list) keeps factor 1, as NUT sets the
@@ -685,8 +686,11 @@ fn usb_quirks() {
     assert!(!Subdriver::Legrand.poll_only(0x1cb0, 0x0099));
     assert!(!Subdriver::Idowell.poll_only(0x075d, 0x0300));
     let (_, e) = engine("synthetic/synthetic_delta_ups", Subdriver::DeltaUps);
-    let path = Subdriver::DeltaUps.model_path().unwrap();
+    let paths = Subdriver::DeltaUps.identity_paths();
     // DeltaModelName is the 30th item of the synthetic spec, in report 30.
-    assert_eq!(e.report_id_of(path), Some(30));
-    assert_eq!(Subdriver::Ever.model_path(), None);
+    assert_eq!(
+        paths.iter().map(|p| e.report_of(p)).collect::<Vec<_>>(),
+        [Some(30)]
+    );
+    assert!(Subdriver::Ever.identity_paths().is_empty());
 }

@@ -12,6 +12,7 @@ pub mod ever;
 pub mod idowell;
 pub mod legrand;
 pub mod liebert;
+pub mod mge;
 pub mod names_apc;
 pub mod names_belkin;
 pub mod names_mge;
@@ -111,6 +112,7 @@ impl Subdriver {
             Subdriver::Apc => apc::TABLE,
             Subdriver::Cps => cps::TABLE,
             Subdriver::Liebert => liebert::TABLE,
+            Subdriver::Mge => mge::TABLE,
             Subdriver::Salicru => salicru::TABLE,
             Subdriver::Arduino => arduino::TABLE,
             Subdriver::DeltaUps => delta_ups::TABLE,
@@ -159,7 +161,7 @@ impl Subdriver {
                 product.map(String::from),
             ),
             // The small subdrivers: the USB strings, the maker's name when there is no
-            // manufacturer string (Delta's model name from its report: `model_from_report`).
+            // manufacturer string (Delta's model name from its report: `identity_with`).
             Subdriver::Arduino
             | Subdriver::DeltaUps
             | Subdriver::Ever
@@ -170,6 +172,8 @@ impl Subdriver {
                 Some(mfr.unwrap_or(self.default_mfr()).to_string()),
                 product.map(String::from),
             ),
+            // `product` is the model as formatted ([`Subdriver::identity_with`]).
+            Subdriver::Mge => (mge::format_mfr(mfr), product.map(String::from)),
             _ => (mfr.map(String::from), product.map(String::from)),
         };
         for (var, value) in [
@@ -231,26 +235,40 @@ impl Subdriver {
             && select::devices(self).contains(&(vendor_id, product_id))
     }
 
-    /// The item [`Subdriver::model_from_report`] reads (Delta's model name): the shell GETs
-    /// its report (`Engine::report_id_of`) before calling it.
-    pub fn model_path(self) -> Option<&'static str> {
+    /// The HID paths [`Subdriver::identity_with`] reads: the shell files their reports
+    /// ([`crate::engine::Engine::report_of`]) before calling it.
+    pub fn identity_paths(self) -> &'static [&'static str] {
         match self {
-            Subdriver::DeltaUps => Some(delta_ups::MODEL_PATH),
-            _ => None,
+            Subdriver::Mge => mge::IDENTITY_PATHS,
+            Subdriver::DeltaUps => &[delta_ups::MODEL_PATH],
+            _ => &[],
         }
     }
 
-    /// `ups.model` as a report names it, replacing the USB product string of
-    /// [`Subdriver::identity`] when `Some`: Delta UPS reads the string whose index
-    /// `UPS.DeltaCustom.[1].DeltaModelName` holds and uses it when it is non-empty. Call after
-    /// the engine has its reports and strings, before [`crate::engine::Engine::init`].
-    pub fn model_from_report(self, engine: &crate::engine::Engine) -> Option<String> {
-        match self {
+    /// [`Subdriver::identity`] for subdrivers whose model name also needs device data: mge
+    /// completes iProduct with the iModel string or the nominal power read from the engine's
+    /// filed reports (`UPS.PowerSummary.iModel`, `UPS.Flow.[4].ConfigApparentPower`; file
+    /// them before calling) and sets the engine's model family, which later conversions use;
+    /// Delta UPS uses the string whose index `UPS.DeltaCustom.[1].DeltaModelName` holds when
+    /// it is non-empty. For the other subdrivers this is [`Subdriver::identity`].
+    pub fn identity_with(
+        self,
+        engine: &mut crate::engine::Engine,
+        vendor_id: u16,
+        product_id: u16,
+        mfr: Option<&str>,
+        product: Option<&str>,
+        serial: Option<&str>,
+    ) -> Vec<(String, String)> {
+        let model = match self {
+            Subdriver::Mge => mge::format_model(vendor_id, product, engine),
             Subdriver::DeltaUps => engine
                 .item_string(delta_ups::MODEL_PATH)
-                .filter(|m| !m.is_empty()),
-            _ => None,
-        }
+                .filter(|m| !m.is_empty())
+                .or_else(|| product.map(String::from)),
+            _ => product.map(String::from),
+        };
+        self.identity(vendor_id, product_id, mfr, model.as_deref(), serial)
     }
 
     /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check;

@@ -29,7 +29,12 @@ pub fn hex_bytes(s: &str) -> Vec<u8> {
 }
 
 pub fn read_spec(name: &str) -> Spec {
-    let text = std::fs::read_to_string(fixtures().join(format!("{name}.spec"))).expect("spec");
+    read_spec_file(&fixtures().join(format!("{name}.spec")))
+}
+
+/// A spec file anywhere (e.g. the synthetic specs of tests/mge_synthetic).
+pub fn read_spec_file(path: &std::path::Path) -> Spec {
+    let text = std::fs::read_to_string(path).expect("spec");
     let mut spec = Spec::default();
     for line in text.lines() {
         let (word, rest) = line.split_once(' ').unwrap_or((line, ""));
@@ -59,7 +64,11 @@ pub fn read_spec(name: &str) -> Spec {
 /// An engine for a fixture with a subdriver: descriptor parsed and fixed, quirks applied, the
 /// spec's feature reports filed (not yet initialised).
 pub fn engine(name: &str, sub: usbhid_ups::Subdriver) -> (Spec, usbhid_ups::engine::Engine) {
-    let spec = read_spec(name);
+    engine_for(read_spec(name), sub)
+}
+
+/// [`engine`] for a spec already read.
+pub fn engine_for(spec: Spec, sub: usbhid_ups::Subdriver) -> (Spec, usbhid_ups::engine::Engine) {
     let mut desc = usbhid_ups::ReportDescriptor::parse(&spec.desc).expect("descriptor parses");
     sub.fix_report_desc(spec.vid, spec.pid, &mut desc);
     let mut engine = usbhid_ups::engine::Engine::new(
