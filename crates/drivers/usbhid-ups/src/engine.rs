@@ -15,7 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::descriptor::{ReportDescriptor, ReportType};
-use crate::mapping::{Conversion, Function, HidInfo, Target, hid_to_nut, parse_c_double};
+use crate::mapping::{
+    Conversion, FunState, Function, HidInfo, Target, hid_to_nut_with, parse_c_double,
+};
 use crate::report::physical_value;
 use crate::status::Status;
 use crate::usage::{UsageTable, string_to_path};
@@ -130,6 +132,9 @@ pub struct Engine {
     /// CyberPower 0764:0501: decide once whether battery voltages need a 2/3 scale.
     cps_scale_check: bool,
     battery_scale: Option<f64>,
+    /// State of the subdriver conversion functions that have one (Tripp Lite scales, Liebert
+    /// exponent corrections).
+    fun_state: FunState,
     pub state: State,
 }
 
@@ -168,6 +173,7 @@ impl Engine {
             data_changed: false,
             cps_scale_check: false,
             battery_scale: None,
+            fun_state: FunState::default(),
             state: State::default(),
         }
     }
@@ -186,6 +192,24 @@ impl Engine {
     /// readings scale by 2/3.
     pub fn enable_cps_battery_scale_check(&mut self) {
         self.cps_scale_check = true;
+    }
+
+    /// The per-device state of the conversion functions (the subdriver's `prepare` sets
+    /// Tripp Lite's scales and the product id here).
+    pub fn fun_state_mut(&mut self) -> &mut FunState {
+        &mut self.fun_state
+    }
+
+    /// Reads Input reports instead of Feature ones from now on (PowerCOM 0d9f:0001 forces
+    /// NUT's `interruptonly`).
+    pub fn set_interrupt_only(&mut self) {
+        self.options.interrupt_only = true;
+    }
+
+    /// Publishes a variable known before the first walk (the identity: `ups.mfr`,
+    /// `ups.model`, `ups.serial`, …): as in NUT, table rows for it are then not used.
+    pub fn preset(&mut self, name: &str, value: &str) {
+        self.state.vars.insert(name.to_string(), value.to_string());
     }
 
     /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
@@ -277,7 +301,8 @@ impl Engine {
         let Some(conversion) = row.conversion.as_ref() else {
             return false;
         };
-        let Some(mut text) = hid_to_nut(conversion, value, &lookup) else {
+        let Some(mut text) = hid_to_nut_with(conversion, value, &lookup, &mut self.fun_state)
+        else {
             return false;
         };
         if matches!(conversion, Conversion::Fun(Function::CpsBattVolt)) {
@@ -382,6 +407,12 @@ impl Engine {
             self.state.meta.insert(row.name().to_string(), meta);
         }
         self.initialised = true;
+        // NUT's main loop mirrors these once the driver has initialised.
+        for var in ["mfr", "model", "serial"] {
+            if let Some(v) = self.state.vars.get(&format!("ups.{var}")).cloned() {
+                self.state.vars.insert(format!("device.{var}"), v);
+            }
+        }
         for (var, value) in [
             ("battery.charge.low", self.options.lowbatt.clone()),
             ("ups.delay.start", self.options.ondelay.clone()),
@@ -603,7 +634,15 @@ impl Engine {
         if !matches!(row.target, Target::Command(_)) {
             return Err(CommandError::Unknown(name.to_string()));
         }
-        let value = extra.or(row.default).unwrap_or("");
+        // A row without a value of its own (PowerCOM's delays) writes its variable's.
+        let from_var = match row.conversion {
+            Some(Conversion::Fun(f)) => f.default_source().and_then(|v| self.state.vars.get(v)),
+            _ => None,
+        };
+        let value = extra
+            .or(row.default)
+            .or(from_var.map(String::as_str))
+            .unwrap_or("");
         let value = Self::hid_value(row, name, value)?;
         let field = self.bound[i].expect("find_row returns bound rows");
         Ok(vec![self.set_field(name, field, value)?])

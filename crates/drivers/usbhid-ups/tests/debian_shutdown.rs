@@ -58,6 +58,8 @@ fn shutdown_sends_what_debian_sends() {
         ("cyberpower_cp1500pfclcd", Subdriver::Cps),
         ("powerwalker_vi-1200-shl", Subdriver::Liebert),
         ("salicru_slc-twin-pro2-3kva", Subdriver::Salicru),
+        ("liebert_gxt4", Subdriver::Belkin),
+        ("tripplite_09ae-3016", Subdriver::TrippLite),
     ] {
         assert_eq!(our_shutdown(name, sub), debian_shutdown(name), "{name}");
     }

@@ -133,3 +133,13 @@ fn explore_fixture_publishes_as_debian() {
     // explore has no mapping table: only the identity and the (empty) status.
     check(&["unknown-5131_2007"], Subdriver::Explore);
 }
+
+#[test]
+fn belkin_liebert_gxt4_fixture_publishes_as_debian() {
+    check(&["liebert_gxt4"], Subdriver::Belkin);
+}
+
+#[test]
+fn tripplite_fixture_publishes_as_debian() {
+    check(&["tripplite_09ae-3016"], Subdriver::TrippLite);
+}

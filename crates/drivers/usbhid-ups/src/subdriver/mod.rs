@@ -5,6 +5,7 @@ use crate::mapping::HidInfo;
 use crate::usage::UsageTable;
 
 pub mod apc;
+pub mod belkin;
 pub mod cps;
 pub mod liebert;
 pub mod names_apc;
@@ -12,8 +13,10 @@ pub mod names_belkin;
 pub mod names_mge;
 pub mod names_powercom;
 pub mod names_tripplite;
+pub mod powercom;
 pub mod salicru;
 pub mod select;
+pub mod tripplite;
 
 /// The subdrivers of NUT 2.8.0's usbhid-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -98,6 +101,9 @@ impl Subdriver {
     pub fn table(self) -> &'static [HidInfo] {
         match self {
             Subdriver::Apc => apc::TABLE,
+            Subdriver::Belkin => belkin::TABLE,
+            Subdriver::Powercom => powercom::TABLE,
+            Subdriver::TrippLite => tripplite::TABLE,
             Subdriver::Cps => cps::TABLE,
             Subdriver::Liebert => liebert::TABLE,
             Subdriver::Salicru => salicru::TABLE,
@@ -105,8 +111,9 @@ impl Subdriver {
         }
     }
 
-    /// True when this subdriver's mapping table is ported: apc, cps, liebert (Phoenixtec),
-    /// salicru, and explore (whose table is empty in NUT too). The others publish only the
+    /// True when this subdriver's mapping table is ported: apc, belkin, cps, liebert
+    /// (Phoenixtec), powercom, salicru, tripplite, and explore (whose table is empty in NUT
+    /// too). The others publish only the
     /// identity variables for now.
     pub fn is_ported(self) -> bool {
         self == Subdriver::Explore || !self.table().is_empty()
@@ -140,6 +147,14 @@ impl Subdriver {
                 Some(mfr.unwrap_or("CPS").to_string()),
                 product.map(String::from),
             ),
+            Subdriver::Belkin => (
+                Some(belkin::format_mfr(mfr)),
+                Some(belkin::format_model(product)),
+            ),
+            Subdriver::Powercom => (
+                Some(mfr.unwrap_or("PowerCOM").to_string()),
+                product.map(String::from),
+            ),
             _ => (mfr.map(String::from), product.map(String::from)),
         };
         for (var, value) in [
@@ -158,10 +173,19 @@ impl Subdriver {
         out
     }
 
-    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check).
+    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check;
+    /// Tripp Lite: per-product scales; PowerCOM 0001: interrupt-only reading).
     pub fn prepare(self, vendor_id: u16, product_id: u16, engine: &mut crate::engine::Engine) {
         if self == Subdriver::Cps && vendor_id == 0x0764 && product_id == 0x0501 {
             engine.enable_cps_battery_scale_check();
+        }
+        if self == Subdriver::TrippLite {
+            tripplite::prepare(vendor_id, product_id, engine.fun_state_mut());
+        }
+        if self == Subdriver::Powercom
+            && powercom::forced_interrupt_size(vendor_id, product_id).is_some()
+        {
+            engine.set_interrupt_only();
         }
     }
 
