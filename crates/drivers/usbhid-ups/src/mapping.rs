@@ -494,7 +494,9 @@ fn atoi(s: &str) -> i64 {
         _ => (false, t),
     };
     let end = digits.bytes().take_while(u8::is_ascii_digit).count();
-    let v = digits[..end].parse::<i64>().unwrap_or(if end == 0 { 0 } else { i64::MAX });
+    let v = digits[..end]
+        .parse::<i64>()
+        .unwrap_or(if end == 0 { 0 } else { i64::MAX });
     if neg { -v } else { v }
 }
 

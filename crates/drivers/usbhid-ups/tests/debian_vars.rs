@@ -23,6 +23,10 @@ fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
         )
         .into_iter()
         .collect();
+    // NUT publishes the identity before its first walk: table rows for those names are skipped.
+    for (k, v) in &vars {
+        engine.preset(k, v);
+    }
     for (i, t) in &spec.strings {
         engine.set_string(*i, t.clone());
     }

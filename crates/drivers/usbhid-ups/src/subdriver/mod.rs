@@ -131,6 +131,12 @@ impl Subdriver {
         product: Option<&str>,
         serial: Option<&str>,
     ) -> Vec<(String, String)> {
+        // NUT keeps a USB string only when reading it gave at least one character.
+        let (mfr, product, serial) = (
+            mfr.filter(|s| !s.is_empty()),
+            product.filter(|s| !s.is_empty()),
+            serial.filter(|s| !s.is_empty()),
+        );
         let mut out = Vec::new();
         let (mfr, model) = match self {
             Subdriver::Apc => {

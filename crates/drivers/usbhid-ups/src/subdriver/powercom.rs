@@ -162,12 +162,7 @@ pub static TABLE: &[H] = &[
     H::var("input.voltage.nominal", "UPS.Input.ConfigVoltage", "%.0f").static_(),
     H::var("input.frequency", "UPS.Input.Frequency", "%.1f"),
     H::var("output.voltage", "UPS.Output.Voltage", "%.1f"),
-    H::var(
-        "output.voltage.nominal",
-        "UPS.Output.ConfigVoltage",
-        "%.0f",
-    )
-    .static_(),
+    H::var("output.voltage.nominal", "UPS.Output.ConfigVoltage", "%.0f").static_(),
     H::var("output.frequency", "UPS.Output.Frequency", "%.1f"),
     // Instant commands
     H::command("beeper.toggle", ALARM, "1"),
@@ -187,21 +182,9 @@ pub static TABLE: &[H] = &[
     command_conv("shutdown.return", PCM_SHUTDOWN, None, SHUTDOWN),
     command_conv("shutdown.stayoff", PCM_SHUTDOWN, None, STAYOFF),
     // Older units: the vendor tree on page 2
-    H::var_conv(
-        "ups.serial",
-        "PowercomUPS.PowercomSerialNumber",
-        STRING,
-    ),
-    H::var_conv(
-        "ups.mfr",
-        "PowercomUPS.PowercomManufacturerName",
-        STRING,
-    ),
-    H::var_conv(
-        "ups.mfr.date",
-        "PowercomUPS.PowercomManufacturerDate",
-        DATE,
-    ),
+    H::var_conv("ups.serial", "PowercomUPS.PowercomSerialNumber", STRING),
+    H::var_conv("ups.mfr", "PowercomUPS.PowercomManufacturerName", STRING),
+    H::var_conv("ups.mfr.date", "PowercomUPS.PowercomManufacturerDate", DATE),
     H::var(
         "battery.temperature",
         "PowercomUPS.PowercomBatterySystem.PowercomTemperature",
@@ -235,9 +218,21 @@ pub static TABLE: &[H] = &[
     ),
     // InternalChargeController bits: 0 UPS fault, 1 battery bad, 2 test, 4 pre-shutdown count
     status_bits(CHARGE_CONTROLLER, 0x0001, 0x0001, "fanfail", "!fanfail"),
-    status_bits(CHARGE_CONTROLLER, 0x0002, 0x0002, "replacebatt", "!replacebatt"),
+    status_bits(
+        CHARGE_CONTROLLER,
+        0x0002,
+        0x0002,
+        "replacebatt",
+        "!replacebatt",
+    ),
     status_bits(CHARGE_CONTROLLER, 0x0004, 0x0004, "cal", "!cal"),
-    status_bits(CHARGE_CONTROLLER, 0x0010, 0x0010, "shutdownimm", "!shutdownimm"),
+    status_bits(
+        CHARGE_CONTROLLER,
+        0x0010,
+        0x0010,
+        "shutdownimm",
+        "!shutdownimm",
+    ),
     // PrimaryBatterySupport bits: 0 line failure, 1 low battery, 3 AVR on, 4 AVR boosts
     // (else bucks), 5 overload
     status_bits(BATTERY_SUPPORT, 0x0001, 0x0001, "!online", "online"),

@@ -99,12 +99,7 @@ pub static TABLE: &[H] = &[
         ALARM,
         Conversion::Lookup(tables::BEEPER),
     ),
-    H::var(
-        "ups.power.nominal",
-        "UPS.Flow.ConfigApparentPower",
-        "%.0f",
-    )
-    .static_(),
+    H::var("ups.power.nominal", "UPS.Flow.ConfigApparentPower", "%.0f").static_(),
     H::var("ups.power", "UPS.OutletSystem.Outlet.ActivePower", "%.1f"),
     H::var("ups.power", "UPS.PowerConverter.Output.ActivePower", "%.1f"),
     H::var("ups.load", "UPS.OutletSystem.Outlet.PercentLoad", "%.0f"),
@@ -294,8 +289,8 @@ pub fn scales(vendor_id: u16, product_id: u16) -> (f64, f64, f64, f64) {
         return UNIT;
     }
     match product_id {
-        0x1003 | 0x1007 | 0x1008 | 0x1009 | 0x1010 | 0x2005 | 0x2007 | 0x2008 | 0x2009
-        | 0x2010 | 0x2011 | 0x2012 | 0x2013 | 0x2014 => TENTH,
+        0x1003 | 0x1007 | 0x1008 | 0x1009 | 0x1010 | 0x2005 | 0x2007 | 0x2008 | 0x2009 | 0x2010
+        | 0x2011 | 0x2012 | 0x2013 | 0x2014 => TENTH,
         0x3016 | 0x3024 => SMART1500LCDT,
         _ => UNIT,
     }
