@@ -405,3 +405,23 @@ fn preset_identity_wins_over_table_rows_and_is_mirrored() {
     assert_eq!(engine.state.vars["ups.serial"], "USB-SERIAL");
     assert_eq!(engine.state.vars["device.serial"], "USB-SERIAL");
 }
+
+/// NUT 2.8.0 writes -1 for a value its conversion cannot reverse (`SET input.sensitivity low`
+/// sends `ff`); we refuse and send nothing (docs/compatibility.md).
+#[test]
+fn belkin_sensitivity_set_is_refused_not_garbled() {
+    let spec = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/vendor-specs/belkin_050d-0980_r43");
+    let (_, mut engine) = common::engine(spec.to_str().unwrap(), Subdriver::Belkin);
+    engine.init();
+    assert!(engine.state.meta["input.sensitivity"].rw);
+    assert_eq!(
+        engine.setvar("input.sensitivity", "low"),
+        Err(usbhid_ups::engine::CommandError::InvalidValue {
+            name: "input.sensitivity".into(),
+            value: "low".into()
+        })
+    );
+    // A plain number still goes through (input.transfer.low has no conversion).
+    assert_eq!(engine.setvar("input.transfer.low", "99").unwrap().len(), 1);
+}
