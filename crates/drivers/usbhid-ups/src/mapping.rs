@@ -295,7 +295,7 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
             format!("{year:04}/{month:02}/{day:02}")
         }
         Function::Hex => format!("{:08x}", v),
-        Function::StringId => strings((value as i64).clamp(0, 255) as u8).unwrap_or_default(),
+        Function::StringId => string_descriptor(value, strings),
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
         Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
         Function::CpsBattVolt => format!("{value:.1}"),
@@ -449,7 +449,7 @@ impl FunState {
                 if matches!(self.product_id, 0x1003 | 0x2005) {
                     "unknown".to_string()
                 } else {
-                    strings(v.clamp(0, 255) as u8).unwrap_or_default()
+                    string_descriptor(value, strings)
                 }
             }
             Function::TrippliteBattVolt => {
@@ -478,6 +478,18 @@ impl FunState {
         };
         Some(Some(text))
     }
+}
+
+/// The USB string descriptor a value indexes, as NUT reads it into a 20-byte buffer: at most
+/// 19 bytes (cut at a character boundary); none: empty.
+fn string_descriptor(value: f64, strings: &dyn Fn(u8) -> Option<String>) -> String {
+    let mut text = strings((value as i64).clamp(0, 255) as u8).unwrap_or_default();
+    let mut end = text.len().min(19);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text
 }
 
 /// C's `(uint16_t)value` as x86 compilers do it (through a wide integer, then truncated).

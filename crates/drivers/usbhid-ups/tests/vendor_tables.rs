@@ -425,3 +425,22 @@ fn belkin_sensitivity_set_is_refused_not_garbled() {
     // A plain number still goes through (input.transfer.low has no conversion).
     assert_eq!(engine.setvar("input.transfer.low", "99").unwrap().len(), 1);
 }
+
+/// NUT reads string descriptors into a 20-byte buffer: 19 characters survive
+/// (`battery.type` "LeadAcidBatteryChemistryLongName" is published "LeadAcidBatteryChem").
+#[test]
+fn string_descriptors_keep_19_characters() {
+    let long = |_: u8| Some("LeadAcidBatteryChemistryLongName".to_string());
+    for f in [Function::StringId, Function::TrippliteChemistry] {
+        assert_eq!(
+            hid_to_nut(&Conversion::Fun(f), 4.0, &long).unwrap(),
+            "LeadAcidBatteryChem",
+            "{f:?}"
+        );
+    }
+    let short = |_: u8| Some("PbAc".to_string());
+    assert_eq!(
+        hid_to_nut(&Conversion::Fun(Function::StringId), 4.0, &short).unwrap(),
+        "PbAc"
+    );
+}
