@@ -163,18 +163,23 @@ fn vendor_specs_publish_list_and_shut_down_as_debian() {
     );
 }
 
+/// A recorded log (`<name>.<ext>`) with the spec's `# <key>:` header line it was recorded for.
+fn recorded(name: &str, ext: &str, key: &str) -> Option<(String, String)> {
+    let log = read(name, ext)?;
+    let header = read(name, "spec")?
+        .lines()
+        .find_map(|l| l.strip_prefix(&format!("# {key}: ")).map(String::from))
+        .unwrap_or_else(|| panic!("{name}.{ext} without a '# {key}:' line in the spec"));
+    Some((log, header))
+}
+
 #[test]
 fn vendor_specs_commands_send_what_debian_sends() {
     let mut checked = 0;
     for name in specs() {
-        let Some(log) = read(&name, "cmdlog") else {
+        let Some((log, commands)) = recorded(&name, "cmdlog", "commands") else {
             continue;
         };
-        let spec_text = read(&name, "spec").unwrap();
-        let commands = spec_text
-            .lines()
-            .find_map(|l| l.strip_prefix("# commands: "))
-            .unwrap_or_else(|| panic!("{name}: no commands line"));
         let (_, mut engine) = engine(&name);
         let mut sent = Vec::new();
         for command in commands.split(';') {
@@ -204,4 +209,38 @@ fn vendor_specs_commands_send_what_debian_sends() {
         checked += 1;
     }
     assert_eq!(checked, 4, "command logs checked");
+}
+
+/// Interrupt-IN reports change `ups.status` as in Debian's driver: each report is applied, then
+/// a quick update runs on freshly read Feature reports (the shell re-reads the reports the quick
+/// walk needs; the stand-in answers them from the spec, unchanged by interrupts).
+#[test]
+fn vendor_specs_interrupts_change_status_as_debian() {
+    let mut checked = 0;
+    for name in specs() {
+        let Some((log, reports)) = recorded(&name, "intr", "interrupts") else {
+            continue;
+        };
+        let (spec, mut engine) = engine(&name);
+        engine.update(false);
+        let status = |e: &Engine| {
+            let (s, _) = e.state.committed_status();
+            s.strip_prefix("ALARM ").unwrap_or(&s).to_string()
+        };
+        let mut ours = vec![format!("start {}", status(&engine))];
+        for report in reports.split('|') {
+            engine.interrupt_report(&common::hex_bytes(report));
+            for id in engine.reports_needed(usbhid_ups::engine::WalkMode::Quick) {
+                if let Some(bytes) = spec.feature.get(&id) {
+                    engine.file_report(bytes);
+                }
+            }
+            engine.update(false);
+            ours.push(format!("{} -> {}", report.trim(), status(&engine)));
+        }
+        let debian: Vec<&str> = log.lines().filter(|l| !l.starts_with('#')).collect();
+        assert_eq!(ours, debian, "{name}");
+        checked += 1;
+    }
+    assert_eq!(checked, 3, "interrupt logs checked");
 }

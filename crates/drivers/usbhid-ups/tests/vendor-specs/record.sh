@@ -6,6 +6,9 @@
 #                  SHUT <id>: bytes (the SET_REPORTs of `-k`)
 #   <name>.cmdlog  the SET_REPORTs the spec's "# commands:" (INSTCMD/SET lines, sent to the
 #                  driver socket one by one, each confirmed by PING/PONG) produce, in order
+#   <name>.intr    ups.status after start-up and after each interrupt-IN report of the spec's
+#                  "# interrupts:" line (hex reports separated by |; each is queued through
+#                  FAKEUSB_EVENTS, then the driver, polling every second, gets 2.5 s)
 set -eu
 so=$1; shift
 cd "$(dirname "$0")"
@@ -49,6 +52,38 @@ for c in sys.argv[2].split(";"):
 PY
     kill "$drv"; wait "$drv" || true
     { echo "# SET_REPORTs of Debian NUT 2.8.0 usbhid-ups $args for: $cmds"; grep '^set_report' "$d/cmdlog" || true; } > "$name.cmdlog"
+  fi
+  intrs=$(sed -n 's/^# interrupts: *//p' "$spec")
+  if [ -n "$intrs" ]; then
+    mkdir -p "$d/istate"; : > "$d/events"
+    FAKEUSB_EVENTS=$d/events NUT_STATEPATH=$d/istate FAKEUSB_SPEC=$PWD/$spec LD_PRELOAD=$so \
+      timeout 120 /lib/nut/usbhid-ups -s t -x port=auto $args -u root -D -i 1 > "$d/idrv" 2>&1 &
+    drv=$!
+    for _ in $(seq 200); do [ -S "$d/istate/usbhid-ups-t" ] && break; sleep 0.1; done
+    python3 - "$d" "$intrs" > "$name.intr" <<'PY'
+import socket, sys, time
+d, reports = sys.argv[1], sys.argv[2].split("|")
+def status():
+    s = socket.socket(socket.AF_UNIX)
+    s.connect(d + "/istate/usbhid-ups-t")
+    s.settimeout(10)
+    s.sendall(b"DUMPALL\n")
+    buf = b""
+    while b"DUMPDONE" not in buf:
+        buf += s.recv(65536)
+    s.close()
+    for line in buf.decode().splitlines():
+        if line.startswith("SETINFO ups.status "):
+            return line.split(" ", 2)[2].strip('"')
+print("# ups.status of Debian NUT 2.8.0 usbhid-ups after start-up, then after each interrupt report")
+print("start " + status())
+for r in reports:
+    with open(d + "/events", "a") as f:
+        f.write("intr " + r.strip() + "\n")
+    time.sleep(2.5)
+    print(r.strip() + " -> " + status())
+PY
+    kill "$drv"; wait "$drv" || true
   fi
   rm -rf "$d"
   echo "recorded $name"
