@@ -113,8 +113,7 @@ impl Subdriver {
 
     /// True when this subdriver's mapping table is ported: apc, belkin, cps, liebert
     /// (Phoenixtec), powercom, salicru, tripplite, and explore (whose table is empty in NUT
-    /// too). The others publish only the
-    /// identity variables for now.
+    /// too). The others publish only the identity variables for now.
     pub fn is_ported(self) -> bool {
         self == Subdriver::Explore || !self.table().is_empty()
     }
