@@ -15,7 +15,9 @@
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::descriptor::{ReportDescriptor, ReportType};
-use crate::mapping::{Conversion, Function, HidInfo, Target, hid_to_nut, parse_c_double};
+use crate::mapping::{
+    Conversion, FunState, Function, HidInfo, Target, hid_to_nut_with, parse_c_double,
+};
 use crate::report::physical_value;
 use crate::status::Status;
 use crate::usage::{UsageTable, string_to_path};
@@ -133,6 +135,9 @@ pub struct Engine {
     ever_cycles: crate::subdriver::ever::ReportCycles,
     /// mge (Eaton/MGE): model family, country, ABM state.
     mge: crate::subdriver::mge::MgeState,
+    /// State of the subdriver conversion functions that have one (Tripp Lite scales, Liebert
+    /// exponent corrections).
+    fun_state: FunState,
     pub state: State,
 }
 
@@ -160,6 +165,7 @@ impl Engine {
             openups_scales: [1.0; 4],
             ever_cycles: Default::default(),
             mge: Default::default(),
+            fun_state: FunState::default(),
             state: State::default(),
         }
     }
@@ -226,6 +232,24 @@ impl Engine {
     /// A USB string supplied with [`Engine::set_string`].
     pub fn string(&self, index: u8) -> Option<String> {
         self.strings.get(&index).cloned()
+    }
+
+    /// The per-device state of the conversion functions (the subdriver's `prepare` sets
+    /// Tripp Lite's scales and the product id here).
+    pub fn fun_state_mut(&mut self) -> &mut FunState {
+        &mut self.fun_state
+    }
+
+    /// Reads Input reports instead of Feature ones from now on (PowerCOM 0d9f:0001 forces
+    /// NUT's `interruptonly`).
+    pub fn set_interrupt_only(&mut self) {
+        self.options.interrupt_only = true;
+    }
+
+    /// Publishes a variable known before the first walk (the identity: `ups.mfr`,
+    /// `ups.model`, `ups.serial`, …): as in NUT, table rows for it are then not used.
+    pub fn preset(&mut self, name: &str, value: &str) {
+        self.state.vars.insert(name.to_string(), value.to_string());
     }
 
     /// Supplies a USB string descriptor (for `StringId` conversions such as battery.type).
@@ -343,9 +367,9 @@ impl Engine {
                     let report = self.reports.get(&id).unwrap_or(&zeros);
                     crate::subdriver::ever::decode(*fun, report)
                 }
-                None => hid_to_nut(conversion, value, &lookup),
+                None => hid_to_nut_with(conversion, value, &lookup, &mut self.fun_state),
             },
-            _ => hid_to_nut(conversion, value, &lookup),
+            _ => hid_to_nut_with(conversion, value, &lookup, &mut self.fun_state),
         };
         let Some(mut text) = converted else {
             return false;
@@ -470,6 +494,12 @@ impl Engine {
             self.state.meta.insert(row.name().to_string(), meta);
         }
         self.initialised = true;
+        // NUT's main loop mirrors these once the driver has initialised.
+        for var in ["mfr", "model", "serial"] {
+            if let Some(v) = self.state.vars.get(&format!("ups.{var}")).cloned() {
+                self.state.vars.insert(format!("device.{var}"), v);
+            }
+        }
         for (var, value) in [
             ("battery.charge.low", self.options.lowbatt.clone()),
             ("ups.delay.start", self.options.ondelay.clone()),
@@ -701,7 +731,15 @@ impl Engine {
         if !matches!(row.target, Target::Command(_)) {
             return Err(CommandError::Unknown(name.to_string()));
         }
-        let value = extra.or(row.default).unwrap_or("");
+        // A row without a value of its own (PowerCOM's delays) writes its variable's.
+        let from_var = match row.conversion {
+            Some(Conversion::Fun(f)) => f.default_source().and_then(|v| self.state.vars.get(v)),
+            _ => None,
+        };
+        let value = extra
+            .or(row.default)
+            .or(from_var.map(String::as_str))
+            .unwrap_or("");
         let value = self.hid_value(row, name, value)?;
         let field = self.bound[i].expect("find_row returns bound rows");
         Ok(vec![self.set_field(name, field, value)?])

@@ -1,6 +1,8 @@
 //! The mapping model: NUT variables and commands ⇄ HID paths, as usbhid-ups' subdriver tables
 //! describe them, and the generic value lookups and conversions shared by all subdrivers.
 
+use nut_core::cnum::atoi;
+
 /// What one table row publishes or does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Target {
@@ -69,6 +71,49 @@ pub enum Function {
     /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
     /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
     CpsBattVolt,
+    // --- belkin, tripplite, powercom (NUT's belkin-hid.c, tripplite-hid.c, powercom-hid.c) ---
+    /// A status word chosen by bits: `then` when `value & mask == equal`, else `otherwise`
+    /// (Belkin's and PowerCOM's status bytes).
+    StatusBits {
+        mask: i64,
+        equal: i64,
+        then: &'static str,
+        otherwise: &'static str,
+    },
+    /// Belkin firmware version: the value's high bits (`value >> 4`), `%ld`.
+    BelkinFirmware,
+    /// Belkin UPS type from the low nibble (online, offline, line-interactive, …).
+    BelkinUpsType,
+    /// Belkin voltage sensitivity: 1 reduced, 2 low, anything else normal.
+    BelkinSensitivity,
+    /// Liebert ConfigVoltage (`%.1f`): a value of exactly 1e-7 reveals a broken exponent and
+    /// sets the correction factors (×1e8 here, ×1e7 for line voltages) from then on.
+    LiebertConfigVoltage,
+    /// Liebert line (input/output/battery) voltage (`%.1f`): a value of exactly 1e-7 sets the
+    /// ×1e7 correction from then on.
+    LiebertLineVoltage,
+    /// Tripp Lite battery chemistry: the string descriptor, except `unknown` on products 1003
+    /// and 2005 (firmware bugs).
+    TrippliteChemistry,
+    /// Tripp Lite battery voltage, `%.1f` after the per-product battery scale.
+    TrippliteBattVolt,
+    /// Tripp Lite input/output voltage, `%.1f` after the per-product voltage scale.
+    TrippliteIoVolt,
+    /// Tripp Lite frequency, `%.1f` after the per-product frequency scale.
+    TrippliteIoFreq,
+    /// Tripp Lite current, `%.1f` after the per-product current scale.
+    TrippliteIoAmp,
+    /// PowerCOM DelayBeforeStartup: minutes with their bytes swapped → seconds; written back
+    /// as swapped minutes.
+    PowercomStartup,
+    /// PowerCOM DelayBeforeShutdown: low byte minutes, high byte seconds → seconds; written
+    /// as seconds%60 << 8 | minutes with the "restart when power returns" bit (0x4000).
+    PowercomShutdown,
+    /// PowerCOM stay-off shutdown: written like [`Function::PowercomShutdown`] with bit 0x8000
+    /// ("stay off"); it has no reading.
+    PowercomStayoff,
+    /// PowerCOM voltage in units of 4 V, `%0.0f`.
+    PowercomVoltage,
     // mge (Eaton/MGE): stateful conversions, evaluated by the engine with the device's
     // [`crate::subdriver::mge::MgeState`].
     /// An mge-hid conversion (see [`crate::subdriver::mge::MgeFun`]).
@@ -304,7 +349,9 @@ pub fn hid_to_nut(
             crate::subdriver::mge::convert(*f, value, &mut state, &vars, Default::default())
                 .into_option()
         }
-        Conversion::Fun(fun) => Some(apply_fun(*fun, value, strings)),
+        Conversion::Fun(fun) => FunState::default()
+            .apply(*fun, value, strings)
+            .unwrap_or_else(|| Some(apply_fun(*fun, value, strings))),
     }
 }
 
@@ -334,14 +381,7 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
             format!("{year:04}/{month:02}/{day:02}")
         }
         Function::Hex => format!("{:08x}", v),
-        // NUT reads the string into 20 bytes (19 characters) and trims trailing newlines;
-        // string 0 is the language list (libusb refuses it: empty).
-        Function::StringId => {
-            let index = (value as i64).clamp(0, 255) as u8;
-            let text = (index != 0).then(|| strings(index)).flatten();
-            let text: String = text.unwrap_or_default().chars().take(19).collect();
-            text.trim_end_matches('\n').to_string()
-        }
+        Function::StringId => string_descriptor(value, strings),
         Function::DivideBy10 => format!("{:.1}", value * 0.1),
         Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
         Function::CpsBattVolt => format!("{value:.1}"),
@@ -366,6 +406,24 @@ fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) 
         Function::Mge(f) => {
             hid_to_nut(&Conversion::Fun(Function::Mge(f)), value, strings).unwrap_or_default()
         }
+        Function::StatusBits { .. }
+        | Function::BelkinFirmware
+        | Function::BelkinUpsType
+        | Function::BelkinSensitivity
+        | Function::LiebertConfigVoltage
+        | Function::LiebertLineVoltage
+        | Function::TrippliteChemistry
+        | Function::TrippliteBattVolt
+        | Function::TrippliteIoVolt
+        | Function::TrippliteIoFreq
+        | Function::TrippliteIoAmp
+        | Function::PowercomStartup
+        | Function::PowercomShutdown
+        | Function::PowercomStayoff
+        | Function::PowercomVoltage => FunState::default()
+            .apply(fun, value, strings)
+            .flatten()
+            .unwrap_or_default(),
         Function::KelvinCelsius => {
             if (273.0..=373.0).contains(&value) {
                 format!("{:.1}", value - 273.15)
@@ -391,6 +449,13 @@ pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
         Some(Conversion::Fun(Function::Mge(f))) => {
             crate::subdriver::mge::reverse(*f, value, &Default::default(), &Default::default())
         }
+        Some(Conversion::Fun(Function::PowercomStartup)) => Some(powercom_startup_reverse(value)),
+        Some(Conversion::Fun(Function::PowercomShutdown)) => {
+            Some(powercom_shutdown_reverse(value, 0x4000))
+        }
+        Some(Conversion::Fun(Function::PowercomStayoff)) => {
+            Some(powercom_shutdown_reverse(value, 0x8000))
+        }
         Some(Conversion::Fun(_)) => None,
     }
 }
@@ -398,6 +463,205 @@ pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
 /// C's `strtod` (the longest numeric prefix, 0 when there is none), under the name the
 /// tables use.
 pub use nut_core::cnum::strtod as parse_c_double;
+
+// --- belkin, tripplite, powercom: the stateful conversions (NUT keeps their state in the
+// subdrivers' globals; we keep it per engine) ---
+
+/// The per-device state of the conversion functions that have one: Tripp Lite's scales
+/// (chosen by product id when the device is claimed), the product id itself, and Liebert's
+/// exponent corrections (found while reading).
+#[derive(Debug, Clone, PartialEq)]
+pub struct FunState {
+    pub product_id: u16,
+    pub tl_battery_scale: f64,
+    pub tl_io_voltage_scale: f64,
+    pub tl_io_frequency_scale: f64,
+    pub tl_io_current_scale: f64,
+    pub liebert_config_voltage_mult: f64,
+    pub liebert_line_voltage_mult: f64,
+}
+
+impl Default for FunState {
+    fn default() -> FunState {
+        FunState {
+            product_id: 0,
+            tl_battery_scale: 1.0,
+            tl_io_voltage_scale: 1.0,
+            tl_io_frequency_scale: 1.0,
+            tl_io_current_scale: 1.0,
+            liebert_config_voltage_mult: 1.0,
+            liebert_line_voltage_mult: 1.0,
+        }
+    }
+}
+
+/// `%.1f` as NUT's conversion buffers of `size` bytes keep it (at most size-1 characters).
+fn c_buf(text: String, size: usize) -> String {
+    let mut text = text;
+    text.truncate(size - 1);
+    text
+}
+
+/// Liebert's broken exponent shows as a value of exactly 1e-7 (within 1e-9).
+fn liebert_broken(value: f64) -> bool {
+    value < 1.0 && (value - 1e-7).abs() < 1e-9
+}
+
+impl FunState {
+    /// Applies one of the belkin/tripplite/powercom functions: `None` when `fun` is not one of
+    /// them, `Some(None)` when it publishes nothing for this value.
+    pub fn apply(
+        &mut self,
+        fun: Function,
+        value: f64,
+        strings: &dyn Fn(u8) -> Option<String>,
+    ) -> Option<Option<String>> {
+        let v = value as i64;
+        let text = match fun {
+            Function::StatusBits {
+                mask,
+                equal,
+                then,
+                otherwise,
+            } => if v & mask == equal { then } else { otherwise }.to_string(),
+            Function::BelkinFirmware => (v >> 4).to_string(),
+            Function::BelkinUpsType => match v & 0x0f {
+                1 => "offline",
+                2 => "line-interactive",
+                3 => "simple online",
+                4 => "simple offline",
+                5 => "simple line-interactive",
+                _ => "online",
+            }
+            .to_string(),
+            Function::BelkinSensitivity => match v {
+                1 => "reduced",
+                2 => "low",
+                _ => "normal",
+            }
+            .to_string(),
+            Function::LiebertConfigVoltage => {
+                if liebert_broken(value) {
+                    self.liebert_config_voltage_mult = 1e8;
+                    self.liebert_line_voltage_mult = 1e7;
+                }
+                c_buf(
+                    format!("{:.1}", value * self.liebert_config_voltage_mult),
+                    10,
+                )
+            }
+            Function::LiebertLineVoltage => {
+                if liebert_broken(value) {
+                    self.liebert_line_voltage_mult = 1e7;
+                }
+                c_buf(format!("{:.1}", value * self.liebert_line_voltage_mult), 10)
+            }
+            Function::TrippliteChemistry => {
+                if matches!(self.product_id, 0x1003 | 0x2005) {
+                    "unknown".to_string()
+                } else {
+                    string_descriptor(value, strings)
+                }
+            }
+            Function::TrippliteBattVolt => {
+                c_buf(format!("{:.1}", self.tl_battery_scale * value), 8)
+            }
+            Function::TrippliteIoVolt => {
+                c_buf(format!("{:.1}", self.tl_io_voltage_scale * value), 8)
+            }
+            Function::TrippliteIoFreq => {
+                c_buf(format!("{:.1}", self.tl_io_frequency_scale * value), 8)
+            }
+            Function::TrippliteIoAmp => {
+                c_buf(format!("{:.1}", self.tl_io_current_scale * value), 8)
+            }
+            Function::PowercomStartup => {
+                let i = c_u16(value) as i64;
+                (60 * (((i & 0x00ff) << 8) + (i >> 8))).to_string()
+            }
+            Function::PowercomShutdown => {
+                let i = c_u16(value) as i64;
+                (60 * (i & 0x00ff) + (i >> 8)).to_string()
+            }
+            Function::PowercomStayoff => return Some(None),
+            Function::PowercomVoltage => format!("{:.0}", value * 4.0),
+            _ => return None,
+        };
+        Some(Some(text))
+    }
+}
+
+/// The USB string descriptor a value indexes, as NUT reads it into a 20-byte buffer: at most
+/// 19 bytes (cut at a character boundary), trailing newlines trimmed; string 0 is the language
+/// list (libusb refuses it) and a missing string is empty.
+fn string_descriptor(value: f64, strings: &dyn Fn(u8) -> Option<String>) -> String {
+    let index = (value as i64).clamp(0, 255) as u8;
+    let mut text = (index != 0)
+        .then(|| strings(index))
+        .flatten()
+        .unwrap_or_default();
+    let mut end = text.len().min(19);
+    while !text.is_char_boundary(end) {
+        end -= 1;
+    }
+    text.truncate(end);
+    text.truncate(text.trim_end_matches('\n').len());
+    text
+}
+
+/// C's `(uint16_t)value` as x86 compilers do it (through a wide integer, then truncated).
+fn c_u16(value: f64) -> u16 {
+    value as i64 as u16
+}
+
+/// PowerCOM's start delay as written: whole minutes, bytes swapped; out of 0..=65535: 0.
+fn powercom_startup_reverse(value: &str) -> f64 {
+    let minutes = i64::from(atoi(value)) / 60;
+    if !(0..=0xffff).contains(&minutes) {
+        return 0.0;
+    }
+    let m = minutes as u16;
+    (m << 8).wrapping_add(m >> 8) as f64
+}
+
+/// PowerCOM's shutdown delay as written: seconds%60 in the high byte, minutes in the low one,
+/// `flag` added (0x4000 restart on power return, 0x8000 stay off); 0 s means 1 s (0 would be
+/// the longest delay); out of 0..=65535: 0.
+fn powercom_shutdown_reverse(value: &str, flag: u16) -> f64 {
+    let seconds = i64::from(atoi(value));
+    if !(0..=0xffff).contains(&seconds) {
+        return 0.0;
+    }
+    let s = (seconds as u16).max(1);
+    ((((s % 60) << 8).wrapping_add(s / 60)) | flag) as f64
+}
+
+impl Function {
+    /// The variable whose value a command row of this function writes when neither the
+    /// command nor the row gives one (PowerCOM's delays).
+    pub fn default_source(self) -> Option<&'static str> {
+        match self {
+            Function::PowercomStartup => Some("ups.delay.start"),
+            Function::PowercomShutdown | Function::PowercomStayoff => Some("ups.delay.shutdown"),
+            _ => None,
+        }
+    }
+}
+
+/// [`hid_to_nut`] with the per-device function state (see [`FunState`]).
+pub fn hid_to_nut_with(
+    conversion: &Conversion,
+    value: f64,
+    strings: &dyn Fn(u8) -> Option<String>,
+    state: &mut FunState,
+) -> Option<String> {
+    if let Conversion::Fun(fun) = conversion
+        && let Some(out) = state.apply(*fun, value, strings)
+    {
+        return out;
+    }
+    hid_to_nut(conversion, value, strings)
+}
 
 fn date_reverse(s: &str, apc: bool) -> f64 {
     let mut parts = s

@@ -66,6 +66,8 @@ fn shutdown_sends_what_debian_sends() {
         ("eaton_3s-700", Subdriver::Mge),
         ("eaton_5e", Subdriver::Mge),
         ("santak_tg-box-850", Subdriver::Mge),
+        ("liebert_gxt4", Subdriver::Belkin),
+        ("tripplite_09ae-3016", Subdriver::TrippLite),
     ] {
         assert_eq!(our_shutdown(name, sub), debian_shutdown(name), "{name}");
     }

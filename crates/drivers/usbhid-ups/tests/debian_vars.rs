@@ -34,6 +34,10 @@ fn vars_of(spec: Spec, mut engine: Engine, sub: Subdriver) -> BTreeMap<String, S
         )
         .into_iter()
         .collect();
+    // NUT publishes the identity before its first walk: table rows for those names are skipped.
+    for (k, v) in &vars {
+        engine.preset(k, v);
+    }
     engine.init();
     engine.update(true);
     vars.extend(engine.state.vars.clone());
@@ -166,7 +170,7 @@ fn upsd_lines_of(spec: Spec, mut engine: Engine, sub: Subdriver) -> Vec<String> 
     for (i, t) in &spec.strings {
         engine.set_string(*i, t.clone());
     }
-    sub.identity_with(
+    let identity = sub.identity_with(
         &mut engine,
         spec.vid,
         spec.pid,
@@ -174,6 +178,9 @@ fn upsd_lines_of(spec: Spec, mut engine: Engine, sub: Subdriver) -> Vec<String> 
         s(spec.iproduct),
         s(spec.iserial),
     );
+    for (k, v) in &identity {
+        engine.preset(k, v);
+    }
     engine.init();
     engine.update(true);
     let mut lines: Vec<String> = engine
@@ -253,4 +260,14 @@ fn mge_synthetic_devices_as_debian() {
             "{name}"
         );
     }
+}
+
+#[test]
+fn belkin_liebert_gxt4_fixture_publishes_as_debian() {
+    check(&["liebert_gxt4"], Subdriver::Belkin);
+}
+
+#[test]
+fn tripplite_fixture_publishes_as_debian() {
+    check(&["tripplite_09ae-3016"], Subdriver::TrippLite);
 }

@@ -34,7 +34,9 @@ fn our_vars(name: &str, sub: Subdriver, full: bool) -> (BTreeMap<String, String>
         s(spec.iproduct),
         s(spec.iserial),
     );
-    engine.state.vars.extend(identity);
+    for (k, v) in &identity {
+        engine.preset(k, v);
+    }
     engine.init();
     let commands = engine.state.commands.iter().cloned().collect();
     // `-d 1` dumps after three updates (main.c: one before its loop, then the loop runs until

@@ -6,6 +6,7 @@ use crate::usage::UsageTable;
 
 pub mod apc;
 pub mod arduino;
+pub mod belkin;
 pub mod cps;
 pub mod delta_ups;
 pub mod ever;
@@ -19,9 +20,11 @@ pub mod names_mge;
 pub mod names_powercom;
 pub mod names_tripplite;
 pub mod openups;
+pub mod powercom;
 pub mod powervar;
 pub mod salicru;
 pub mod select;
+pub mod tripplite;
 
 /// The subdrivers of NUT 2.8.0's usbhid-ups.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -110,6 +113,9 @@ impl Subdriver {
     pub fn table(self) -> &'static [HidInfo] {
         match self {
             Subdriver::Apc => apc::TABLE,
+            Subdriver::Belkin => belkin::TABLE,
+            Subdriver::Powercom => powercom::TABLE,
+            Subdriver::TrippLite => tripplite::TABLE,
             Subdriver::Cps => cps::TABLE,
             Subdriver::Liebert => liebert::TABLE,
             Subdriver::Mge => mge::TABLE,
@@ -144,6 +150,12 @@ impl Subdriver {
         product: Option<&str>,
         serial: Option<&str>,
     ) -> Vec<(String, String)> {
+        // NUT keeps a USB string only when reading it gave at least one character.
+        let (mfr, product, serial) = (
+            mfr.filter(|s| !s.is_empty()),
+            product.filter(|s| !s.is_empty()),
+            serial.filter(|s| !s.is_empty()),
+        );
         let mut out = Vec::new();
         let (mfr, model) = match self {
             Subdriver::Apc => {
@@ -174,6 +186,14 @@ impl Subdriver {
             ),
             // `product` is the model as formatted ([`Subdriver::identity_with`]).
             Subdriver::Mge => (mge::format_mfr(mfr), product.map(String::from)),
+            Subdriver::Belkin => (
+                Some(belkin::format_mfr(mfr)),
+                Some(belkin::format_model(product)),
+            ),
+            Subdriver::Powercom => (
+                Some(mfr.unwrap_or("PowerCOM").to_string()),
+                product.map(String::from),
+            ),
             _ => (mfr.map(String::from), product.map(String::from)),
         };
         for (var, value) in [
@@ -272,7 +292,8 @@ impl Subdriver {
     }
 
     /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check;
-    /// openUPS: the unit factors of its product id).
+    /// openUPS: the unit factors of its product id; Tripp Lite: per-product scales; PowerCOM
+    /// 0001: interrupt-only reading).
     pub fn prepare(self, vendor_id: u16, product_id: u16, engine: &mut crate::engine::Engine) {
         if self == Subdriver::Cps && vendor_id == 0x0764 && product_id == 0x0501 {
             engine.enable_cps_battery_scale_check();
@@ -280,6 +301,14 @@ impl Subdriver {
         if self == Subdriver::Openups {
             let matched = select::devices(self).contains(&(vendor_id, product_id));
             engine.set_openups_scales(openups::scale_factors(if matched { product_id } else { 0 }));
+        }
+        if self == Subdriver::TrippLite {
+            tripplite::prepare(vendor_id, product_id, engine.fun_state_mut());
+        }
+        if self == Subdriver::Powercom
+            && powercom::forced_interrupt_size(vendor_id, product_id).is_some()
+        {
+            engine.set_interrupt_only();
         }
     }
 
