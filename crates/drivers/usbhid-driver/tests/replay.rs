@@ -204,22 +204,55 @@ fn wait_reply(stack: &Stack, var: &str, want: &str) {
     );
 }
 
-/// The UPS loses mains: the interrupt report alone (the Feature reports still say "on line",
-/// and the next poll is minutes away) changes ups.status.
-#[test]
-fn interrupt_report_changes_status_before_the_next_poll() {
+/// A replayed APC Back-UPS XS 1400U under our upsd with an events file and a transfer log.
+struct Live {
+    stack: Stack,
+    events: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn live(extra: &str) -> Live {
     let dir = tempfile::tempdir().expect("tempdir");
     let events = dir.path().join("events");
+    let log = dir.path().join("transfers.log");
     std::fs::write(&events, "").expect("events file");
-    let s = stack(
+    let stack = stack(
         &spec("apc_back-ups-xs-1400u"),
-        "pollinterval = 300\n",
-        &[("FAKEUSB_EVENTS", &events)],
+        extra,
+        &[("FAKEUSB_EVENTS", &events), ("FAKEUSB_LOG", &log)],
     );
+    Live {
+        stack,
+        events,
+        log,
+        _dir: dir,
+    }
+}
+
+/// The UPS loses mains: its interrupt report makes the driver re-read the status at once, so
+/// ups.status changes although the next poll is minutes away.
+#[test]
+fn interrupt_report_changes_status_before_the_next_poll() {
+    let Live {
+        stack: s,
+        events,
+        log: _,
+        _dir: _keep_dir,
+    } = live("pollinterval = 300\n");
     wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
     let started = Instant::now();
-    // PresentStatus (report 0x16): Discharging and BatteryPresent, no ACPresent.
-    append(&events, "intr 16 0a 00 00 00");
+    // Mains lost: the device's status reports change (ACPresent 0x13, Charging/Discharging
+    // 0x06, PresentStatus 0x16; Debian's driver shows "OB DISCHRG" for them) and it sends
+    // PresentStatus on the interrupt pipe.
+    for line in [
+        "feature 13 13 00",
+        "feature 06 06 00 01 08",
+        "feature 16 16 0a 00 00 00",
+        "intr 16 0a 00 00 00",
+    ] {
+        append(&events, line);
+    }
     wait_reply(&s, "ups.status", "VAR ups ups.status \"OB DISCHRG\"");
     assert!(
         started.elapsed() < Duration::from_secs(300),
@@ -227,19 +260,45 @@ fn interrupt_report_changes_status_before_the_next_poll() {
     );
 }
 
+/// `interruptonly`: no report is ever read (NUT's buffers start zero-filled, so the UPS looks
+/// off and empty), the interrupt pipe alone brings the values.
+#[test]
+fn interruptonly_takes_values_from_the_interrupt_pipe_only() {
+    let Live {
+        stack: s,
+        events,
+        log,
+        _dir: _keep_dir,
+    } = live("interruptonly\npollinterval = 300\n");
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OB OFF\"");
+    wait_reply(&s, "battery.charge", "VAR ups battery.charge \"0\"");
+    // RemainingCapacity 90 %, RunTimeToEmpty 3600 s (report 0x0c); PresentStatus (0x16) and
+    // PowerSummary.ACPresent (0x13) on line. The other status reports stay zero: Debian's
+    // usbhid-ups shows the same "OL OFF" for these three reports (checked through the
+    // libusb stand-in).
+    append(&events, "intr 0c 5a 10 0e");
+    append(&events, "intr 16 0d 00 00 00");
+    append(&events, "intr 13 01");
+    wait_reply(&s, "battery.charge", "VAR ups battery.charge \"90\"");
+    wait_reply(&s, "battery.runtime", "VAR ups battery.runtime \"3600\"");
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OL OFF\"");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !text.lines().any(|l| l.starts_with("get_report")),
+        "interruptonly read a report:\n{text}"
+    );
+}
+
 /// Unplugged: upsd says the data is stale; back under device number 9: the same driver
 /// process serves the UPS again, and an instant command sent afterwards reaches the device.
 #[test]
 fn unplug_and_replug_under_a_new_number_heals_without_restart() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let events = dir.path().join("events");
-    let log = dir.path().join("transfers.log");
-    std::fs::write(&events, "").expect("events file");
-    let s = stack(
-        &spec("apc_back-ups-xs-1400u"),
-        "pollinterval = 1\n",
-        &[("FAKEUSB_EVENTS", &events), ("FAKEUSB_LOG", &log)],
-    );
+    let Live {
+        stack: s,
+        events,
+        log,
+        _dir: _keep_dir,
+    } = live("pollinterval = 1\n");
     wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
     let pid = s.driver_daemon("ups").expect("driver").pid();
 
