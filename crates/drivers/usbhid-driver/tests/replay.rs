@@ -334,13 +334,13 @@ fn unplug_and_replug_under_a_new_number_heals_without_restart() {
     );
 }
 
-/// Runs our usbhid-ups once (`-d 1`) and returns the dumped variables, driver.* aside.
-fn dump(port: &str, extra: &[&str]) -> BTreeMap<String, String> {
+/// Runs our usbhid-ups once: `-s t -x port=<port> <args> -u root -d 1`, at most 60 s.
+fn run_once(port: &str, args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
         .args(["-s", "t", "-x"])
         .arg(format!("port={port}"))
-        .args(extra)
+        .args(args)
         .args(["-u", "root", "-d", "1"])
         .env("NUT_STATEPATH", dir.path())
         .env("NUT_ALTPIDPATH", dir.path())
@@ -349,13 +349,16 @@ fn dump(port: &str, extra: &[&str]) -> BTreeMap<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("our usbhid-ups");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let done = poll_until(Duration::from_secs(60), || child.try_wait().ok().flatten());
-    if done.is_none() || Instant::now() > deadline {
+    if poll_until(Duration::from_secs(60), || child.try_wait().ok().flatten()).is_none() {
         let _ = child.kill();
-        panic!("usbhid-ups on {port}: no dump within 60 s");
+        panic!("usbhid-ups on {port} {args:?}: not done within 60 s");
     }
-    let out = child.wait_with_output().expect("output");
+    child.wait_with_output().expect("output")
+}
+
+/// The variables a run dumps, driver.* aside.
+fn dump(port: &str, args: &[&str]) -> BTreeMap<String, String> {
+    let out = run_once(port, args);
     assert!(out.status.success(), "usbhid-ups on {port}: {out:?}");
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -384,23 +387,14 @@ fn a_recording_replays_to_the_same_variables() {
 
 #[test]
 fn unknown_and_bad_options_are_refused() {
-    let port = format!("port=replay:{}", spec("apc_back-ups-xs-1400u").display());
+    let port = format!("replay:{}", spec("apc_back-ups-xs-1400u").display());
     for (args, needle) in [
         (vec!["-x", "frobnicate=1"], "frobnicate"),
         (vec!["-x", "explore"], "vendorid"),
         (vec!["-x", "interruptsize=0"], "invalid interruptsize"),
         (vec!["-x", "subdriver=nosuch"], "nosuch"),
     ] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
-            .args(["-s", "t", "-x", &port])
-            .args(&args)
-            .args(["-u", "root", "-d", "1"])
-            .env("NUT_STATEPATH", dir.path())
-            .env("NUT_ALTPIDPATH", dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("our usbhid-ups");
+        let out = run_once(&port, &args);
         let err = String::from_utf8_lossy(&out.stderr);
         // NUT 2.8.0 exits 0 after "not a valid variable name" (and so do we); the others
         // are failures.
@@ -414,5 +408,28 @@ fn unknown_and_bad_options_are_refused() {
             !String::from_utf8_lossy(&out.stdout).contains("ups.status"),
             "{args:?}: the driver ran"
         );
+    }
+}
+
+/// NUT's matching options (nut-usb's matcher) pick the device or refuse it with the reason;
+/// `subdriver=` forces a subdriver.
+#[test]
+fn matching_options_pick_or_refuse_the_device() {
+    let port = format!("replay:{}", spec("apc_back-ups-xs-1400u").display());
+    for (opt, ok, needle) in [
+        ("serial=FIXTURE0001", true, "Using subdriver: APC HID"),
+        ("product=.*xs 1400.*", true, "Using subdriver: APC HID"),
+        ("bus=001", true, "Using subdriver: APC HID"),
+        ("subdriver=cps", true, "Using subdriver: CyberPower HID"),
+        ("serial=nope", false, "serial does not match"),
+        ("vendorid=0764", false, "vendorid does not match"),
+        ("device=003", false, "device does not match"),
+    ] {
+        let out = run_once(&port, &["-x", opt]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let dumped = String::from_utf8_lossy(&out.stdout).contains("ups.status: ");
+        assert_eq!(out.status.success(), ok, "{opt}: {err}");
+        assert_eq!(dumped, ok, "{opt}: {err}");
+        assert!(err.contains(needle), "{opt}: {err}");
     }
 }
