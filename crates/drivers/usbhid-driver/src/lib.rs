@@ -672,6 +672,11 @@ impl nut_driver::Driver for UsbHid {
         nut_driver::debug!(1, "setvar({var}, {value})");
         let actions = match self.engine().map(|e| e.setvar(var, value)) {
             Ok(Ok(a)) => a,
+            // NUT writes -1 for a value its table does not know; we refuse it.
+            Ok(Err(e @ CommandError::InvalidValue { .. })) => {
+                nut_driver::notice!("setvar: {e}");
+                return CmdStatus::Invalid.into();
+            }
             Ok(Err(e)) => {
                 nut_driver::debug!(2, "setvar: {e}");
                 return CmdStatus::Unknown.into();

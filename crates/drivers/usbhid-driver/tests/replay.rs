@@ -154,6 +154,8 @@ fn replayed_apc_lists_commands_and_sets_variables() {
     for (req, want) in [
         ("USERNAME admin", "OK"),
         ("PASSWORD adminpass", "OK"),
+        // Not in the lookup table: NUT 2.8.0 would write -1 (ff); refused, nothing sent.
+        ("SET VAR ups input.sensitivity extreme", "OK"),
         ("SET VAR ups input.sensitivity high", "OK"),
     ] {
         assert_eq!(conn.request(req), vec![want.to_string()], "{req}");
@@ -167,11 +169,31 @@ fn replayed_apc_lists_commands_and_sets_variables() {
             .then_some(())
     });
     assert!(sent.is_some(), "no SET_REPORT 35 02; transfer log:\n{last}");
+    let sets: Vec<&str> = last
+        .lines()
+        .filter(|l| l.starts_with("set_report"))
+        .collect();
+    assert_eq!(sets, ["set_report 3 53: 35 02"], "{last}");
     wait_reply(
         &s,
         "input.sensitivity",
         "VAR ups input.sensitivity \"high\"",
     );
+    // With TRACKING the refusal shows: an invalid value, not an unknown variable.
+    assert_eq!(conn.request("SET TRACKING ON"), vec!["OK".to_string()]);
+    let reply = conn.request("SET VAR ups input.sensitivity extreme");
+    let id = reply
+        .first()
+        .and_then(|l| l.strip_prefix("OK TRACKING "))
+        .unwrap_or_else(|| panic!("SET with TRACKING: {reply:?}"))
+        .to_string();
+    let mut result = String::new();
+    let done = poll_until(WAIT, || {
+        result = conn.request(&format!("GET TRACKING {id}")).concat();
+        (result != "PENDING").then_some(())
+    });
+    assert!(done.is_some(), "tracking never finished");
+    assert_eq!(result, "ERR INVALID-ARGUMENT");
 }
 
 fn append(path: &Path, line: &str) {
