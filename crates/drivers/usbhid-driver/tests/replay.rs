@@ -500,3 +500,38 @@ fn matching_options_pick_or_refuse_the_device() {
         assert!(err.contains(needle), "{opt}: {err}");
     }
 }
+
+/// A running driver keeps its recording up to date: interrupt reports appear as `intr` lines,
+/// and the file stays a valid spec at every moment.
+#[test]
+fn a_running_driver_records_interrupt_reports() {
+    let out = tempfile::tempdir().expect("tempdir");
+    // The driver writes it after dropping privileges (to `nut`).
+    std::fs::set_permissions(
+        out.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("chmod");
+    let rec = out.path().join("live.spec");
+    let Live {
+        stack: s,
+        events,
+        log: _,
+        _dir: _keep_dir,
+    } = live(&format!(
+        "pollinterval = 300\nrecord = \"{}\"\n",
+        rec.display()
+    ));
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
+    let first = std::fs::read_to_string(&rec).expect("recording written at start");
+    nut_usb::spec::parse(&first).expect("the recording is a valid spec");
+    append(&events, "intr 0c 5a 10 0e");
+    let mut last = String::new();
+    let recorded = poll_until(WAIT, || {
+        last = std::fs::read_to_string(&rec).unwrap_or_default();
+        last.lines().any(|l| l == "intr 0c 5a 10 0e").then_some(())
+    });
+    assert!(recorded.is_some(), "no intr line in the recording:\n{last}");
+    nut_usb::spec::parse(&last).expect("still a valid spec");
+    wait_reply(&s, "battery.charge", "VAR ups battery.charge \"90\"");
+}
