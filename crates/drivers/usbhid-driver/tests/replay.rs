@@ -357,7 +357,8 @@ fn interruptonly_takes_values_from_the_interrupt_pipe_only() {
 }
 
 /// Unplugged: upsd says the data is stale; back under device number 9: the same driver
-/// process serves the UPS again, and an instant command sent afterwards reaches the device.
+/// process serves the UPS again, and an instant command sent afterwards reaches the device;
+/// then once more, back under the same number.
 #[test]
 fn unplug_and_replug_under_a_new_number_heals_without_restart() {
     let Live {
@@ -399,6 +400,15 @@ fn unplug_and_replug_under_a_new_number_heals_without_restart() {
         sent.is_some(),
         "no SET_REPORT for beeper.disable after the replug; transfer log:\n{last}"
     );
+
+    // A USB reset: gone and back under the same device number.
+    append(&events, "unplug");
+    wait_reply(&s, "ups.status", "ERR DATA-STALE");
+    append(&events, "replug");
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
+    let driver = s.driver_daemon("ups").expect("driver");
+    assert!(driver.is_running(), "driver exited:\n{}", s.logs());
+    assert_eq!(driver.pid(), pid, "the driver was restarted");
 }
 
 /// Runs our usbhid-ups once: `-s t -x port=<port> <args> -u root -d 1`, at most 60 s.
