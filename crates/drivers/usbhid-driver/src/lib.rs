@@ -31,7 +31,9 @@ use nut_driver::{
 };
 use nut_usb::UsbOptions;
 use usbhid_ups::engine::{Action, CommandError, Engine, EngineOptions, WalkMode, strtol as atoi};
+use usbhid_ups::report::{format_g, physical_value};
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
+use usbhid_ups::usage::path_to_string;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
 use crate::link::{HidLink, INTERRUPT_BUFFER};
@@ -328,6 +330,66 @@ impl UsbHid {
         Ok(())
     }
 
+    /// NUT's `HIDDumpTree`: at debug level 1 and above, every object of the descriptor with
+    /// its value (each report read once), the way `explore` users study an unknown UPS.
+    async fn dump_tree(&mut self, io: &HidLink) -> Result<(), DriverError> {
+        if nut_driver::log::debug_level() < 1 {
+            return Ok(());
+        }
+        let Some(opened) = io.opened() else {
+            return Ok(());
+        };
+        // NUT leaves out reports 254 and 255 of Eaton/MGE and Dell devices.
+        let skip_high = matches!(opened.identity.vendor_id, 0x0463 | 0x047c);
+        let usages = self.subdriver.map_or(&[][..], Subdriver::usages);
+        let engine = self.engine()?;
+        let desc = engine.descriptor();
+        let mut ids: Vec<u8> = desc
+            .fields
+            .iter()
+            .map(|f| f.report_id)
+            .filter(|id| !(skip_high && *id >= 254))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let wanted = ids
+            .iter()
+            .map(|&id| (id, u16::try_from(desc.buffer_len(id)).unwrap_or(u16::MAX)))
+            .collect();
+        let got: HashMap<u8, Vec<u8>> = io
+            .get_reports(wanted)
+            .await?
+            .into_iter()
+            .filter_map(|(id, b)| Some((id, b?)))
+            .collect();
+        let desc = self.engine()?.descriptor();
+        for f in desc
+            .fields
+            .iter()
+            .filter(|f| !(skip_high && f.report_id >= 254))
+        {
+            let head = format!(
+                "Path: {}, Type: {}, ReportID: 0x{:02x}, Offset: {}, Size: {}",
+                path_to_string(&f.path, usages),
+                f.kind.name(),
+                f.report_id,
+                f.offset,
+                f.size
+            );
+            match got.get(&f.report_id) {
+                Some(bytes) => {
+                    let mut buf = vec![0u8; desc.buffer_len(f.report_id)];
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    let value = format_g(physical_value(&buf, f));
+                    nut_driver::debug!(1, "{head}, Value: {value}");
+                }
+                None => nut_driver::debug!(1, "{head}"),
+            }
+        }
+        Ok(())
+    }
+
     /// GETs what a walk of `mode` reads and the strings its rows convert, and files them.
     async fn fetch(&mut self, io: &HidLink, mode: WalkMode) -> Result<(), DriverError> {
         // interruptonly: NUT never GETs a report; its report buffers start zero-filled and
@@ -545,6 +607,7 @@ impl nut_driver::Driver for UsbHid {
 
     async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
         self.start(io, state)?;
+        self.dump_tree(io).await?;
         self.init_walk(io, state).await?;
         // NUT starts counting pollfreq at the end of upsdrv_initinfo: the first update is a
         // quick one.

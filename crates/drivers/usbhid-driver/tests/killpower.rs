@@ -2,29 +2,12 @@
 //! same spec (tests/fixtures/hid/debian-2.8.0/*.shutdown, recorded through the libusb
 //! stand-in's transfer log) and exits as it did. Needs `cargo build -p usbhid-driver --bins`.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
 
+mod common;
+use common::{fixtures, header_x_options};
+
 use nut_harness::Impl;
-
-fn fixtures() -> PathBuf {
-    nut_harness::workspace_root().join("tests/fixtures/hid")
-}
-
-/// The `-x` options of a recording's command line (its first header line), `port` aside.
-fn header_options(text: &str) -> Vec<String> {
-    let words: Vec<&str> = text
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .split_whitespace()
-        .collect();
-    words
-        .windows(2)
-        .filter(|w| w[0] == "-x" && !w[1].starts_with("port="))
-        .map(|w| w[1].to_string())
-        .collect()
-}
 
 /// The subdriver Debian's driver used for a fixture (`# Using subdriver: …` in its .paths).
 fn debian_subdriver(name: &str) -> Option<usbhid_ups::Subdriver> {
@@ -60,7 +43,7 @@ fn debian(name: &str) -> (Vec<String>, i32) {
 
 fn ours(name: &str) -> (Vec<String>, i32) {
     let recorded = fixtures().join(format!("debian-2.8.0/{name}.shutdown"));
-    let options = header_options(&std::fs::read_to_string(&recorded).expect("shutdown fixture"));
+    let options = header_x_options(&std::fs::read_to_string(&recorded).expect("shutdown fixture"));
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("transfers.log");
     let spec = fixtures().join(format!("{name}.spec"));

@@ -11,17 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{fixtures, header_x_options, spec};
+
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn fixtures() -> PathBuf {
-    nut_harness::workspace_root().join("tests/fixtures/hid")
-}
-
-fn spec(name: &str) -> PathBuf {
-    fixtures().join(format!("{name}.spec"))
-}
 
 /// A stack with our upsd and our usbhid-ups for `[ups]` on a replayed spec.
 fn stack(spec: &Path, extra: &str, env: &[(&str, &Path)]) -> Stack {
@@ -92,15 +87,11 @@ fn debian_recordings() -> Vec<(String, String)> {
             .to_string_lossy()
             .into_owned();
         let text = std::fs::read_to_string(&path).expect("vars");
-        let header = text.lines().next().unwrap_or_default();
-        let words: Vec<&str> = header.split_whitespace().collect();
         let mut extra = String::new();
-        for pair in words.windows(2) {
-            if pair[0] == "-x" && !pair[1].starts_with("port=") {
-                match pair[1].split_once('=') {
-                    Some((k, v)) => extra.push_str(&format!("{k} = {v}\n")),
-                    None => extra.push_str(&format!("{}\n", pair[1])),
-                }
+        for option in header_x_options(&text) {
+            match option.split_once('=') {
+                Some((k, v)) => extra.push_str(&format!("{k} = {v}\n")),
+                None => extra.push_str(&format!("{option}\n")),
             }
         }
         out.push((name, extra));
@@ -544,4 +535,30 @@ fn a_running_driver_records_interrupt_reports() {
     assert!(recorded.is_some(), "no intr line in the recording:\n{last}");
     nut_usb::spec::parse(&last).expect("still a valid spec");
     wait_reply(&s, "battery.charge", "VAR ups battery.charge \"90\"");
+}
+
+/// `-D`: the objects of the descriptor with their values, as NUT 2.8.0's HIDDumpTree prints
+/// them (what `explore` users read), equal Debian's dump of every recorded fixture
+/// (debian-2.8.0/*.paths, run with the same options).
+#[test]
+fn debug_dump_of_the_hid_tree_is_debians() {
+    let dir = fixtures().join("debian-2.8.0");
+    let mut compared = 0;
+    for (name, _) in debian_recordings() {
+        let path = dir.join(format!("{name}.paths"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let options = header_x_options(&text);
+        let mut args: Vec<&str> = options.iter().flat_map(|o| ["-x", o.as_str()]).collect();
+        args.push("-D");
+        let out = run_once(&format!("replay:{}", spec(&name).display()), &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let ours: Vec<&str> = err
+            .lines()
+            .filter_map(|l| l.find("Path: ").map(|i| &l[i..]))
+            .collect();
+        let debian: Vec<&str> = text.lines().filter(|l| l.starts_with("Path: ")).collect();
+        assert_eq!(ours, debian, "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 10, "{compared} fixtures");
 }
