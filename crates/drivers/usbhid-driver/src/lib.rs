@@ -402,10 +402,19 @@ impl UsbHid {
             return Ok(());
         }
         let maxreport = self.opts.maxreport;
+        // NUT skips report 0x54 of the Tripp Lite SU3000LCD2UHV (09ae:1330) in every walk: its
+        // firmware answers it wrongly.
+        let skip = io.opened().and_then(|o| {
+            (o.identity.vendor_id == 0x09ae && o.identity.product_id == 0x1330).then_some(0x54)
+        });
         let engine = self.engine()?;
+        if let Some(id) = skip {
+            engine.forget_report(id);
+        }
         let wanted: Vec<(u8, u16)> = engine
             .reports_needed(mode)
             .into_iter()
+            .filter(|id| Some(*id) != skip)
             .map(|id| {
                 // NUT 2.8.0's maxreport asks for the size of its buffer *pointer* (8 bytes on
                 // 64-bit systems) instead of the report size: the same request on the wire.
