@@ -10,8 +10,9 @@
 //!   metadata;
 //! * every `pollinterval`: interrupt reports received meanwhile first, then a full walk every
 //!   `pollfreq` seconds (or after a SET or command), a quick one (status rows) otherwise;
-//! * between polls: the interrupt pipe is read, and what it brings is published at once
-//!   (`ups.status` does not wait for the next poll; NUT 2.8.0 applies it at the next poll);
+//! * between polls: the interrupt pipe is read, and a report that arrives triggers at once
+//!   what NUT 2.8.0 does with it at its next poll (apply it, then walk), so `ups.status`
+//!   changes without waiting for the poll;
 //! * instant commands, SET and the power-off: the engine's [`Action`]s become SET_REPORT
 //!   control transfers;
 //! * a lost device is the framework's business (staleness, reconnection with back-off); after
