@@ -271,6 +271,41 @@ impl Engine {
         self.reports.insert(id, buf);
     }
 
+    /// Forgets one filed report (a GET_REPORT of it failed: NUT then skips the rows it feeds
+    /// instead of using older data).
+    pub fn forget_report(&mut self, report_id: u8) {
+        self.reports.remove(&report_id);
+    }
+
+    /// The USB string indexes that the `StringId` rows of the next walk convert (NUT reads
+    /// the string descriptor when it converts), from the filed reports; 0 is never one.
+    pub fn string_indexes(&self) -> Vec<u8> {
+        let kind = self.kind();
+        let mut out = BTreeSet::new();
+        for (i, row) in self.table.iter().enumerate() {
+            if row.flags.absent
+                || !matches!(row.conversion, Some(Conversion::Fun(Function::StringId)))
+            {
+                continue;
+            }
+            let field = self.bound[i].or_else(|| {
+                string_to_path(row.path, self.usages).and_then(|p| {
+                    self.desc
+                        .fields
+                        .iter()
+                        .position(|f| f.kind == kind && f.path == p)
+                })
+            });
+            if let Some(v) = field.and_then(|f| self.value_of(f)) {
+                let index = (v as i64).clamp(0, 255) as u8;
+                if index != 0 {
+                    out.insert(index);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
     /// Forgets all filed reports (the shell does this before re-reading for a new poll).
     pub fn clear_reports(&mut self) {
         self.reports.clear();
