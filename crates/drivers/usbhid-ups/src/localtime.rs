@@ -61,8 +61,9 @@ impl LocalTime {
 
     /// Local wall-clock time (seconds as if UTC) → Unix time, as `mktime` with `tm_isdst = -1`
     /// (the zone decides whether daylight-saving time applies): a time the clocks skip (spring
-    /// forward) is read with the offset before the change, so it lands after the gap; a time
-    /// that occurs twice (fall back) is its first occurrence.
+    /// forward) is read with the offset before the change, so it lands after the gap, as
+    /// glibc does; a time that occurs twice (fall back) is its first occurrence (glibc's
+    /// choice there depends on its previous calls; usually the first as well).
     pub fn from_wall(&self, wall: i64) -> i64 {
         // The offsets around the wall time: any zone change within a day either side shows.
         let before = self.offset_at(wall.saturating_sub(86_400 + MAX_OFFSET));
