@@ -16,7 +16,8 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use crate::descriptor::{ReportDescriptor, ReportType};
 use crate::mapping::{
-    Conversion, FunState, Function, HidInfo, Target, hid_to_nut_with, parse_c_double,
+    Conversion, DeviceState, Function, HidInfo, Inputs, Outcome, Target, hid_to_nut_with,
+    nut_to_hid_with,
 };
 use crate::report::physical_value;
 use crate::status::Status;
@@ -126,18 +127,8 @@ pub struct Engine {
     status: Status,
     alarms: Vec<String>,
     data_changed: bool,
-    /// CyberPower 0764:0501: decide once whether battery voltages need a 2/3 scale.
-    cps_scale_check: bool,
-    battery_scale: Option<f64>,
-    /// openUPS unit factors (input/output voltage, charge/discharge current).
-    openups_scales: [f64; 4],
-    /// Ever: the call cycles of its report-reading conversions.
-    ever_cycles: crate::subdriver::ever::ReportCycles,
-    /// mge (Eaton/MGE): model family, country, ABM state.
-    mge: crate::subdriver::mge::MgeState,
-    /// State of the subdriver conversion functions that have one (Tripp Lite scales, Liebert
-    /// exponent corrections).
-    fun_state: FunState,
+    /// What this device's conversions remember (subdriver quirks, local time zone).
+    device: DeviceState,
     pub state: State,
 }
 
@@ -160,12 +151,7 @@ impl Engine {
             status: Status::default(),
             alarms: Vec::new(),
             data_changed: false,
-            cps_scale_check: false,
-            battery_scale: None,
-            openups_scales: [1.0; 4],
-            ever_cycles: Default::default(),
-            mge: Default::default(),
-            fun_state: FunState::default(),
+            device: DeviceState::default(),
             state: State::default(),
         }
     }
@@ -177,23 +163,6 @@ impl Engine {
     /// Bytes to ask GET_REPORT for (report id included).
     pub fn buffer_len(&self, report_id: u8) -> usize {
         self.desc.buffer_len(report_id)
-    }
-
-    /// Enables CyberPower's battery-voltage scale check (NUT does it for 0764:0501): the
-    /// first battery.voltage reading more than 1.4× battery.voltage.nominal makes all
-    /// readings scale by 2/3.
-    pub fn enable_cps_battery_scale_check(&mut self) {
-        self.cps_scale_check = true;
-    }
-
-    /// Sets openUPS' unit factors (see [`crate::subdriver::openups::scale_factors`]).
-    pub fn set_openups_scales(&mut self, factors: [f64; 4]) {
-        self.openups_scales = factors;
-    }
-
-    /// The mge subdriver's per-device state (its identity formatting sets the model family).
-    pub fn mge_mut(&mut self) -> &mut crate::subdriver::mge::MgeState {
-        &mut self.mge
     }
 
     /// The first field (of the kind walks read) with this path.
@@ -234,10 +203,16 @@ impl Engine {
         self.strings.get(&index).cloned()
     }
 
-    /// The per-device state of the conversion functions (the subdriver's `prepare` sets
-    /// Tripp Lite's scales and the product id here).
-    pub fn fun_state_mut(&mut self) -> &mut FunState {
-        &mut self.fun_state
+    /// What this device's conversions remember ([`DeviceState`]): the subdriver's
+    /// [`crate::Subdriver::prepare`] and identity formatting set it up; the shell sets its
+    /// [`DeviceState::local_time`].
+    pub fn device_state(&self) -> &DeviceState {
+        &self.device
+    }
+
+    /// See [`Engine::device_state`].
+    pub fn device_state_mut(&mut self) -> &mut DeviceState {
+        &mut self.device
     }
 
     /// Reads Input reports instead of Feature ones from now on (PowerCOM 0d9f:0001 forces
@@ -371,61 +346,18 @@ impl Engine {
 
     /// Applies one row's value (NUT's `ups_infoval_set`): returns true when a variable was set.
     fn infoval_set(&mut self, row: &HidInfo, value: f64) -> bool {
-        let strings = &self.strings;
-        let lookup = |i: u8| strings.get(&i).cloned();
         let Some(conversion) = row.conversion.as_ref() else {
             return false;
         };
-        let value = match conversion {
-            Conversion::Fun(fun) => fun
-                .openups_scale_index()
-                .map_or(value, |i| value * self.openups_scales[i]),
-            _ => value,
-        };
-        let converted = match conversion {
-            Conversion::Fun(Function::Mge(f)) => {
-                use crate::subdriver::mge::{Outcome, convert};
-                match convert(*f, value, &mut self.mge, &self.state.vars, self.status) {
-                    Outcome::Set(text) => Some(text),
-                    Outcome::Skip => None,
-                    Outcome::Delete => {
-                        self.state.vars.remove(row.name());
-                        self.state.meta.remove(row.name());
-                        None
-                    }
-                }
+        let text = match self.convert(conversion, value) {
+            Outcome::Set(text) => text,
+            Outcome::Skip => return false,
+            Outcome::Delete => {
+                self.state.vars.remove(row.name());
+                self.state.meta.remove(row.name());
+                return false;
             }
-            Conversion::Fun(fun) => match self.ever_cycles.report_for(*fun) {
-                Some(id) => {
-                    let len = self.desc.buffer_len(id);
-                    let zeros = vec![0u8; if len > 1 { len } else { 0 }];
-                    let report = self.reports.get(&id).unwrap_or(&zeros);
-                    crate::subdriver::ever::decode(*fun, report)
-                }
-                None => hid_to_nut_with(conversion, value, &lookup, &mut self.fun_state),
-            },
-            _ => hid_to_nut_with(conversion, value, &lookup, &mut self.fun_state),
         };
-        let Some(mut text) = converted else {
-            return false;
-        };
-        if matches!(conversion, Conversion::Fun(Function::CpsBattVolt)) {
-            if self.cps_scale_check && self.battery_scale.is_none() {
-                let nominal = self
-                    .state
-                    .vars
-                    .get("battery.voltage.nominal")
-                    .map(|v| parse_c_double(v));
-                if let Some(nominal) = nominal.filter(|n| *n != 0.0) {
-                    self.battery_scale = Some(if value / nominal > 1.4 {
-                        2.0 / 3.0
-                    } else {
-                        1.0
-                    });
-                }
-            }
-            text = format!("{:.1}", self.battery_scale.unwrap_or(1.0) * value);
-        }
         match row.target {
             Target::Status => {
                 self.status.apply(&text);
@@ -441,6 +373,26 @@ impl Engine {
             }
             Target::Command(_) => false,
         }
+    }
+
+    /// Converts a value with this device's state, strings, reports, variables and status.
+    fn convert(&mut self, conversion: &Conversion, value: f64) -> Outcome {
+        let (strings, reports, desc) = (&self.strings, &self.reports, &self.desc);
+        let inputs = Inputs {
+            strings: &|i: u8| strings.get(&i).cloned(),
+            // A report not read is zeros, as NUT's buffer is; one the descriptor lacks is
+            // empty.
+            report: &|id: u8| match reports.get(&id) {
+                Some(buf) => buf.clone(),
+                None => {
+                    let len = desc.buffer_len(id);
+                    vec![0u8; if len > 1 { len } else { 0 }]
+                }
+            },
+            vars: &self.state.vars,
+            status: self.status,
+        };
+        hid_to_nut_with(conversion, value, &inputs, &mut self.device)
     }
 
     /// The first walk: binds rows to fields and publishes everything readable, then applies
@@ -511,17 +463,10 @@ impl Engine {
             // A conversion function offers the table values it accepts (NUT calls it on each).
             if row.flags.enumerated
                 && row.var_flags.rw
-                && let Some(Conversion::Fun(Function::Mge(f))) = row.conversion
+                && let Some(conversion @ Conversion::Fun(Function::Mge(f))) = row.conversion
             {
                 for (h, n) in f.table().unwrap_or(&[]) {
-                    let out = crate::subdriver::mge::convert(
-                        f,
-                        *h as f64,
-                        &mut self.mge,
-                        &self.state.vars,
-                        self.status,
-                    );
-                    if matches!(out, crate::subdriver::mge::Outcome::Set(_)) {
+                    if matches!(self.convert(&conversion, *h as f64), Outcome::Set(_)) {
                         meta.enums.push((*n).to_string());
                     }
                 }
@@ -698,16 +643,8 @@ impl Engine {
 
     fn hid_value(&self, row: &HidInfo, name: &str, value: &str) -> Result<f64, CommandError> {
         match row.conversion {
-            Some(Conversion::Fun(Function::Mge(f))) => {
-                crate::subdriver::mge::reverse(f, value, &self.mge, &self.state.vars).ok_or_else(
-                    || CommandError::InvalidValue {
-                        name: name.to_string(),
-                        value: value.to_string(),
-                    },
-                )
-            }
             Some(ref c @ Conversion::Lookup(_)) | Some(ref c @ Conversion::Fun(_)) => {
-                crate::mapping::nut_to_hid(Some(c), value).ok_or_else(|| {
+                nut_to_hid_with(Some(c), value, &self.state.vars, &self.device).ok_or_else(|| {
                     CommandError::InvalidValue {
                         name: name.to_string(),
                         value: value.to_string(),

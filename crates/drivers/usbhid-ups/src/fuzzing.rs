@@ -3,6 +3,7 @@
 
 use crate::descriptor::ReportDescriptor;
 use crate::engine::{Engine, EngineOptions};
+use crate::localtime::LocalTime;
 use crate::report::{format_g, logical_for_set, physical_value, write_bits};
 use crate::subdriver::Subdriver;
 use crate::usage::path_to_string;
@@ -42,21 +43,37 @@ pub fn reports(data: &[u8]) {
     }
 }
 
-/// Fuzz the engine with the APC, CyberPower and mge tables ([`split`] input): reports filed and
-/// interrupt reports, then every command and SET.
+/// Fuzz the engine with the APC, CyberPower, mge, Ever and Tripp Lite tables ([`split`]
+/// input) and a time zone with daylight-saving changes: reports filed and interrupt reports,
+/// then every command and SET.
 pub fn engine(data: &[u8]) {
     let (desc, reports) = split(data);
-    for sub in [Subdriver::Apc, Subdriver::Cps, Subdriver::Mge] {
+    let subdrivers = [
+        (Subdriver::Apc, 0x051d, 0x0002),
+        (Subdriver::Cps, 0x0764, 0x0501),
+        (Subdriver::Mge, 0x0463, 0xffff),
+        (Subdriver::Ever, 0x2e51, 0xffff),
+        (Subdriver::TrippLite, 0x09ae, 0x3016),
+    ];
+    for (sub, vendor_id, product_id) in subdrivers {
         let Ok(d) = ReportDescriptor::parse(desc) else {
             return;
         };
         let mut e = Engine::new(d, sub.table(), sub.usages(), EngineOptions::default());
-        sub.prepare(0x0764, 0x0501, &mut e);
+        // Half of each 365-day cycle one hour further east.
+        e.device_state_mut().local_time = LocalTime::from_fn(|t| {
+            if t.rem_euclid(365 * 86_400) < 180 * 86_400 {
+                3600
+            } else {
+                7200
+            }
+        });
+        sub.prepare(vendor_id, product_id, &mut e);
         for r in reports.chunks(16) {
             e.file_report(r);
         }
         e.set_string(1, "650".into());
-        let _ = sub.identity_with(&mut e, 0x0463, 0xffff, None, Some("Evolution"), None);
+        let _ = sub.identity_with(&mut e, vendor_id, product_id, None, Some("Evolution"), None);
         e.init();
         for r in reports.chunks(9) {
             e.interrupt_report(r);
@@ -67,6 +84,7 @@ pub fn engine(data: &[u8]) {
             let _ = e.instcmd(row.name(), None);
             let _ = e.setvar(row.name(), "1");
             let _ = e.setvar(row.name(), "2021/03/04");
+            let _ = e.setvar(row.name(), "02:30:00");
         }
         let _ = e.shutdown_plans();
     }

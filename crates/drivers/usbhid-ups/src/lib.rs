@@ -5,7 +5,9 @@
 //! * [`report`]: field values in report buffers (decode, encode, logical/physical/unit
 //!   conversions).
 //! * [`usage`]: usage names and NUT's HID path strings.
-//! * [`mapping`]: the mapping model (NUT variable/command ⇄ HID path rows, conversions).
+//! * [`mapping`]: the mapping model (NUT variable/command ⇄ HID path rows, conversions) and
+//!   the per-device conversion state ([`mapping::DeviceState`]).
+//! * [`localtime`]: local time from the UTC offsets the shell supplies (no time-zone database).
 //! * [`status`]: status bits → `ups.status`, `ups.alarm`, `input.transfer.reason`.
 //! * [`engine`]: the generic driver logic (walks, polls, interrupt reports) as a sans-IO engine.
 //! * [`fuzzing`]: entry points for fuzz targets (descriptor, reports, engine).
@@ -15,6 +17,7 @@
 pub mod descriptor;
 pub mod engine;
 pub mod fuzzing;
+pub mod localtime;
 pub mod mapping;
 pub mod report;
 pub mod status;

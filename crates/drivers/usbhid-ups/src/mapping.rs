@@ -1,7 +1,12 @@
 //! The mapping model: NUT variables and commands ⇄ HID paths, as usbhid-ups' subdriver tables
 //! describe them, and the generic value lookups and conversions shared by all subdrivers.
 
+use std::collections::BTreeMap;
+
 use nut_core::cnum::atoi;
+
+use crate::localtime::LocalTime;
+use crate::status::Status;
 
 /// What one table row publishes or does.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,7 +74,7 @@ pub enum Function {
     /// CyberPower battery charge: capped at 100, `%.0f`.
     CpsBattCharge,
     /// CyberPower battery voltage, `%.1f`, scaled by 2/3 on models that report it 1.5× too
-    /// high (the engine decides the scale once, see [`crate::engine::Engine`]).
+    /// high (decided once, see [`CpsBatteryScale`]).
     CpsBattVolt,
     // --- belkin, tripplite, powercom (NUT's belkin-hid.c, tripplite-hid.c, powercom-hid.c) ---
     /// A status word chosen by bits: `then` when `value & mask == equal`, else `otherwise`
@@ -114,8 +119,8 @@ pub enum Function {
     PowercomStayoff,
     /// PowerCOM voltage in units of 4 V, `%0.0f`.
     PowercomVoltage,
-    // mge (Eaton/MGE): stateful conversions, evaluated by the engine with the device's
-    // [`crate::subdriver::mge::MgeState`].
+    // mge (Eaton/MGE): stateful conversions, evaluated with the device's
+    // [`DeviceState::mge`] and [`DeviceState::local_time`].
     /// An mge-hid conversion (see [`crate::subdriver::mge::MgeFun`]).
     Mge(crate::subdriver::mge::MgeFun),
     // --- hid-tables2: openups, legrand, delta_ups, ever ---
@@ -142,7 +147,7 @@ pub enum Function {
     /// Ever hardware word `0xRRvv` → `rev.<letter>v<vv>` (`0` for revision 0, then A–Z).
     EverHardware,
     /// The following Ever functions ignore the value and decode raw report buffers (NUT reads
-    /// its report buffer directly); the engine supplies the buffers, see
+    /// its report buffer directly); [`Inputs::report`] supplies the buffers, see
     /// [`crate::subdriver::ever`].
     EverMacAddress,
     EverIpAddress,
@@ -151,21 +156,6 @@ pub enum Function {
     EverMessages,
     EverAlarms,
     EverOnOff,
-}
-
-impl Function {
-    /// openUPS: which of the device's four scale factors this function applies, if any (the
-    /// engine multiplies the value by it before formatting; see
-    /// [`crate::subdriver::openups::scale_factors`]).
-    pub fn openups_scale_index(self) -> Option<usize> {
-        match self {
-            Function::OpenupsVin => Some(0),
-            Function::OpenupsVout => Some(1),
-            Function::OpenupsCcharge => Some(2),
-            Function::OpenupsCdischarge => Some(3),
-            _ => None,
-        }
-    }
 }
 
 /// One row of a subdriver's table.
@@ -322,168 +312,118 @@ pub fn format_number(format: &str, value: f64) -> String {
     format!("{value:.precision$}")
 }
 
-/// Converts a HID value to its NUT text, or `None` when the lookup has no entry for it.
-pub fn hid_to_nut(
-    conversion: &Conversion,
-    value: f64,
-    strings: &dyn Fn(u8) -> Option<String>,
-) -> Option<String> {
-    match conversion {
-        Conversion::Format(f) => Some(format_number(f, value)),
-        Conversion::Lookup(table) => {
-            let v = value as i64;
-            table
-                .iter()
-                .find(|(h, _)| *h == v)
-                .map(|(_, n)| (*n).to_string())
-        }
-        // hid-tables2: functions that may publish nothing
-        Conversion::Fun(Function::DeltaUpsType) => {
-            crate::subdriver::delta_ups::ups_type(value).map(String::from)
-        }
-        Conversion::Fun(Function::EverHardware) => crate::subdriver::ever::hardware(value),
-        // Without a device's state: as for a device just seen (the engine passes its own).
-        Conversion::Fun(Function::Mge(f)) => {
-            let mut state = crate::subdriver::mge::MgeState::default();
-            let vars = std::collections::BTreeMap::new();
-            crate::subdriver::mge::convert(*f, value, &mut state, &vars, Default::default())
-                .into_option()
-        }
-        Conversion::Fun(fun) => FunState::default()
-            .apply(*fun, value, strings)
-            .unwrap_or_else(|| Some(apply_fun(*fun, value, strings))),
-    }
+/// A conversion's result.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Publish (or apply, for status rows) this text.
+    Set(String),
+    /// Publish nothing.
+    Skip,
+    /// Publish nothing and delete the variable (mge's charger status while ABM is off).
+    Delete,
 }
 
-fn apply_fun(fun: Function, value: f64, strings: &dyn Fn(u8) -> Option<String>) -> String {
-    let v = value as i64;
-    match fun {
-        Function::Date => {
-            if v == 0 {
-                return "not set".into();
-            }
-            format!(
-                "{:04}/{:02}/{:02}",
-                1980 + (v >> 9),
-                (v >> 5) & 0x0f,
-                v & 0x1f
-            )
-        }
-        Function::ApcDate => {
-            if v == 0 {
-                return "not set".into();
-            }
-            let digit = |shift: u32| (v >> shift) & 0xf;
-            let mut year = digit(0) + 10 * digit(4);
-            let month = digit(16) + 10 * digit(20);
-            let day = digit(8) + 10 * digit(12);
-            year += if year >= 70 { 1900 } else { 2000 };
-            format!("{year:04}/{month:02}/{day:02}")
-        }
-        Function::Hex => format!("{:08x}", v),
-        Function::StringId => string_descriptor(value, strings),
-        Function::DivideBy10 => format!("{:.1}", value * 0.1),
-        Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
-        Function::CpsBattVolt => format!("{value:.1}"),
-        // hid-tables2: openups, legrand, ever
-        Function::NonZero(set, clear) => (if value != 0.0 { set } else { clear }).to_string(),
-        Function::OpenupsVin | Function::OpenupsVout => format!("{value:.2}"),
-        Function::OpenupsCcharge | Function::OpenupsCdischarge => format!("{value:.3}"),
-        Function::OpenupsTemperature => crate::subdriver::openups::temperature(value),
-        Function::Multiply(k) => format!("{:.1}", value * f64::from(k)),
-        Function::EverVersion => crate::subdriver::ever::version(value),
-        // Handled before: they publish nothing for some values, or need report buffers
-        // (the engine decodes those; without buffers they are empty).
-        Function::DeltaUpsType
-        | Function::EverHardware
-        | Function::EverMacAddress
-        | Function::EverIpAddress
-        | Function::EverPackets
-        | Function::EverWorkmode
-        | Function::EverMessages
-        | Function::EverAlarms
-        | Function::EverOnOff => String::new(),
-        Function::Mge(f) => {
-            hid_to_nut(&Conversion::Fun(Function::Mge(f)), value, strings).unwrap_or_default()
-        }
-        Function::StatusBits { .. }
-        | Function::BelkinFirmware
-        | Function::BelkinUpsType
-        | Function::BelkinSensitivity
-        | Function::LiebertConfigVoltage
-        | Function::LiebertLineVoltage
-        | Function::TrippliteChemistry
-        | Function::TrippliteBattVolt
-        | Function::TrippliteIoVolt
-        | Function::TrippliteIoFreq
-        | Function::TrippliteIoAmp
-        | Function::PowercomStartup
-        | Function::PowercomShutdown
-        | Function::PowercomStayoff
-        | Function::PowercomVoltage => FunState::default()
-            .apply(fun, value, strings)
-            .flatten()
-            .unwrap_or_default(),
-        Function::KelvinCelsius => {
-            if (273.0..=373.0).contains(&value) {
-                format!("{:.1}", value - 273.15)
-            } else {
-                format!("{value:.1}")
-            }
+impl Outcome {
+    /// The text to publish, if any.
+    pub fn into_option(self) -> Option<String> {
+        match self {
+            Outcome::Set(s) => Some(s),
+            Outcome::Skip | Outcome::Delete => None,
         }
     }
 }
 
-/// Converts a NUT value back to the HID value for a SET (NUT's `hu_find_valinfo`); `None` when
-/// the lookup has no entry (NUT 2.8.0 then writes -1 and reports success; we refuse the SET,
-/// see docs/compatibility.md).
-pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
-    match conversion {
-        None | Some(Conversion::Format(_)) => Some(parse_c_double(value)),
-        Some(Conversion::Lookup(table)) => table
-            .iter()
-            .find(|(_, n)| *n == value)
-            .map(|(h, _)| *h as f64),
-        Some(Conversion::Fun(Function::Date)) => Some(date_reverse(value, false)),
-        Some(Conversion::Fun(Function::ApcDate)) => Some(date_reverse(value, true)),
-        Some(Conversion::Fun(Function::Mge(f))) => {
-            crate::subdriver::mge::reverse(*f, value, &Default::default(), &Default::default())
+fn no_string(_: u8) -> Option<String> {
+    None
+}
+
+fn no_report(_: u8) -> Vec<u8> {
+    Vec::new()
+}
+
+static NO_VARS: BTreeMap<String, String> = BTreeMap::new();
+
+/// What a conversion may read besides its value (NUT's functions read the USB strings, the
+/// driver state and, for Ever, raw report buffers). The default has none of them.
+#[derive(Clone, Copy)]
+pub struct Inputs<'a> {
+    /// USB string descriptors by index.
+    pub strings: &'a dyn Fn(u8) -> Option<String>,
+    /// A report's buffer by id, report id first, as long as the descriptor makes it (zeros
+    /// when it was not read); empty when the descriptor has no such report.
+    pub report: &'a dyn Fn(u8) -> Vec<u8>,
+    /// The variables published so far.
+    pub vars: &'a BTreeMap<String, String>,
+    /// The status bits collected so far.
+    pub status: Status,
+}
+
+impl Default for Inputs<'_> {
+    fn default() -> Self {
+        Inputs {
+            strings: &no_string,
+            report: &no_report,
+            vars: &NO_VARS,
+            status: Status::default(),
         }
-        Some(Conversion::Fun(Function::PowercomStartup)) => Some(powercom_startup_reverse(value)),
-        Some(Conversion::Fun(Function::PowercomShutdown)) => {
-            Some(powercom_shutdown_reverse(value, 0x4000))
-        }
-        Some(Conversion::Fun(Function::PowercomStayoff)) => {
-            Some(powercom_shutdown_reverse(value, 0x8000))
-        }
-        Some(Conversion::Fun(_)) => None,
     }
 }
 
-/// C's `strtod` (the longest numeric prefix, 0 when there is none), under the name the
-/// tables use.
-pub use nut_core::cnum::strtod as parse_c_double;
+impl<'a> Inputs<'a> {
+    /// Only USB strings (what the stateless conversions need).
+    pub fn with_strings(strings: &'a dyn Fn(u8) -> Option<String>) -> Inputs<'a> {
+        Inputs {
+            strings,
+            ..Inputs::default()
+        }
+    }
+}
 
-// --- belkin, tripplite, powercom: the stateful conversions (NUT keeps their state in the
-// subdrivers' globals; we keep it per engine) ---
+/// CyberPower 0764:0501's battery-voltage scale (NUT decides it once: the first reading more
+/// than 1.4× `battery.voltage.nominal` makes every reading scale by 2/3).
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub enum CpsBatteryScale {
+    /// Not a device that needs the check: readings as they are.
+    #[default]
+    Off,
+    /// To be decided at the first reading with a non-zero nominal voltage.
+    Undecided,
+    /// Decided: every reading is multiplied by this.
+    Decided(f64),
+}
 
-/// The per-device state of the conversion functions that have one: Tripp Lite's scales
-/// (chosen by product id when the device is claimed), the product id itself, and Liebert's
-/// exponent corrections (found while reading).
+/// Everything one device's conversions remember (NUT keeps it in the subdrivers' globals; we
+/// keep it per engine). [`crate::Subdriver::prepare`] and the identity formatting set it up,
+/// readings update it, and [`hid_to_nut_with`] / [`nut_to_hid_with`] use it.
 #[derive(Debug, Clone, PartialEq)]
-pub struct FunState {
+pub struct DeviceState {
+    /// The USB product id (Tripp Lite's chemistry quirk).
     pub product_id: u16,
+    /// Tripp Lite's per-product scales (see [`crate::subdriver::tripplite::scales`]).
     pub tl_battery_scale: f64,
     pub tl_io_voltage_scale: f64,
     pub tl_io_frequency_scale: f64,
     pub tl_io_current_scale: f64,
+    /// Liebert's exponent corrections, learnt while reading.
     pub liebert_config_voltage_mult: f64,
     pub liebert_line_voltage_mult: f64,
+    /// openUPS unit factors: input voltage, output voltage, charge current, discharge current
+    /// (see [`crate::subdriver::openups::scale_factors`]).
+    pub openups_scales: [f64; 4],
+    /// CyberPower's battery-voltage scale.
+    pub cps_battery_scale: CpsBatteryScale,
+    /// Ever: the call cycles of its report-reading conversions.
+    pub ever_cycles: crate::subdriver::ever::ReportCycles,
+    /// mge (Eaton/MGE): model family, country, ABM state, nominal output voltage.
+    pub mge: crate::subdriver::mge::MgeState,
+    /// The driver's local time zone (mge's `ups.date`/`ups.time`); the shell sets it, UTC
+    /// by default.
+    pub local_time: LocalTime,
 }
 
-impl Default for FunState {
-    fn default() -> FunState {
-        FunState {
+impl Default for DeviceState {
+    fn default() -> DeviceState {
+        DeviceState {
             product_id: 0,
             tl_battery_scale: 1.0,
             tl_io_voltage_scale: 1.0,
@@ -491,33 +431,114 @@ impl Default for FunState {
             tl_io_current_scale: 1.0,
             liebert_config_voltage_mult: 1.0,
             liebert_line_voltage_mult: 1.0,
+            openups_scales: [1.0; 4],
+            cps_battery_scale: CpsBatteryScale::Off,
+            ever_cycles: Default::default(),
+            mge: Default::default(),
+            local_time: LocalTime::utc(),
         }
     }
 }
 
-/// `%.1f` as NUT's conversion buffers of `size` bytes keep it (at most size-1 characters).
-fn c_buf(text: String, size: usize) -> String {
-    let mut text = text;
-    text.truncate(size - 1);
-    text
+/// Converts a HID value to its NUT text with a fresh device's state and only USB strings;
+/// `None` when nothing is published. See [`hid_to_nut_with`].
+pub fn hid_to_nut(
+    conversion: &Conversion,
+    value: f64,
+    strings: &dyn Fn(u8) -> Option<String>,
+) -> Option<String> {
+    hid_to_nut_with(
+        conversion,
+        value,
+        &Inputs::with_strings(strings),
+        &mut DeviceState::default(),
+    )
+    .into_option()
 }
 
-/// Liebert's broken exponent shows as a value of exactly 1e-7 (within 1e-9).
-fn liebert_broken(value: f64) -> bool {
-    value < 1.0 && (value - 1e-7).abs() < 1e-9
+/// Converts a HID value to its NUT text (NUT's `ups_infoval_set` formatting and the
+/// subdrivers' `*_fun`s): the one entry point for every conversion, stateful ones included.
+pub fn hid_to_nut_with(
+    conversion: &Conversion,
+    value: f64,
+    inputs: &Inputs,
+    state: &mut DeviceState,
+) -> Outcome {
+    match conversion {
+        Conversion::Format(f) => Outcome::Set(format_number(f, value)),
+        Conversion::Lookup(table) => {
+            let v = value as i64;
+            match table.iter().find(|(h, _)| *h == v) {
+                Some((_, n)) => Outcome::Set((*n).to_string()),
+                None => Outcome::Skip,
+            }
+        }
+        Conversion::Fun(fun) => state.convert(*fun, value, inputs),
+    }
 }
 
-impl FunState {
-    /// Applies one of the belkin/tripplite/powercom functions: `None` when `fun` is not one of
-    /// them, `Some(None)` when it publishes nothing for this value.
-    pub fn apply(
-        &mut self,
-        fun: Function,
-        value: f64,
-        strings: &dyn Fn(u8) -> Option<String>,
-    ) -> Option<Option<String>> {
+fn set_or_skip(text: Option<String>) -> Outcome {
+    text.map_or(Outcome::Skip, Outcome::Set)
+}
+
+impl DeviceState {
+    fn convert(&mut self, fun: Function, value: f64, inputs: &Inputs) -> Outcome {
+        use crate::subdriver::{delta_ups, ever, mge, openups};
         let v = value as i64;
         let text = match fun {
+            Function::Date => {
+                if v == 0 {
+                    return Outcome::Set("not set".into());
+                }
+                format!(
+                    "{:04}/{:02}/{:02}",
+                    1980 + (v >> 9),
+                    (v >> 5) & 0x0f,
+                    v & 0x1f
+                )
+            }
+            Function::ApcDate => {
+                if v == 0 {
+                    return Outcome::Set("not set".into());
+                }
+                let digit = |shift: u32| (v >> shift) & 0xf;
+                let mut year = digit(0) + 10 * digit(4);
+                let month = digit(16) + 10 * digit(20);
+                let day = digit(8) + 10 * digit(12);
+                year += if year >= 70 { 1900 } else { 2000 };
+                format!("{year:04}/{month:02}/{day:02}")
+            }
+            Function::Hex => format!("{:08x}", v),
+            Function::StringId => string_descriptor(value, inputs.strings),
+            Function::DivideBy10 => format!("{:.1}", value * 0.1),
+            Function::KelvinCelsius => {
+                if (273.0..=373.0).contains(&value) {
+                    format!("{:.1}", value - 273.15)
+                } else {
+                    format!("{value:.1}")
+                }
+            }
+            Function::CpsBattCharge => format!("{:.0}", value.min(100.0)),
+            Function::CpsBattVolt => {
+                if self.cps_battery_scale == CpsBatteryScale::Undecided
+                    && let Some(nominal) = inputs
+                        .vars
+                        .get("battery.voltage.nominal")
+                        .map(|v| parse_c_double(v))
+                        .filter(|n| *n != 0.0)
+                {
+                    self.cps_battery_scale = CpsBatteryScale::Decided(if value / nominal > 1.4 {
+                        2.0 / 3.0
+                    } else {
+                        1.0
+                    });
+                }
+                let scale = match self.cps_battery_scale {
+                    CpsBatteryScale::Decided(s) => s,
+                    _ => 1.0,
+                };
+                format!("{:.1}", scale * value)
+            }
             Function::StatusBits {
                 mask,
                 equal,
@@ -560,7 +581,7 @@ impl FunState {
                 if matches!(self.product_id, 0x1003 | 0x2005) {
                     "unknown".to_string()
                 } else {
-                    string_descriptor(value, strings)
+                    string_descriptor(value, inputs.strings)
                 }
             }
             Function::TrippliteBattVolt => {
@@ -583,12 +604,92 @@ impl FunState {
                 let i = c_u16(value) as i64;
                 (60 * (i & 0x00ff) + (i >> 8)).to_string()
             }
-            Function::PowercomStayoff => return Some(None),
+            Function::PowercomStayoff => return Outcome::Skip,
             Function::PowercomVoltage => format!("{:.0}", value * 4.0),
-            _ => return None,
+            Function::Mge(f) => {
+                return mge::convert(f, value, &mut self.mge, &self.local_time, inputs);
+            }
+            Function::NonZero(set, clear) => (if value != 0.0 { set } else { clear }).to_string(),
+            Function::OpenupsVin => format!("{:.2}", value * self.openups_scales[0]),
+            Function::OpenupsVout => format!("{:.2}", value * self.openups_scales[1]),
+            Function::OpenupsCcharge => format!("{:.3}", value * self.openups_scales[2]),
+            Function::OpenupsCdischarge => format!("{:.3}", value * self.openups_scales[3]),
+            Function::OpenupsTemperature => openups::temperature(value),
+            Function::Multiply(k) => format!("{:.1}", value * f64::from(k)),
+            Function::DeltaUpsType => {
+                return set_or_skip(delta_ups::ups_type(value).map(String::from));
+            }
+            Function::EverVersion => ever::version(value),
+            Function::EverHardware => return set_or_skip(ever::hardware(value)),
+            Function::EverMacAddress
+            | Function::EverIpAddress
+            | Function::EverPackets
+            | Function::EverWorkmode
+            | Function::EverMessages
+            | Function::EverAlarms
+            | Function::EverOnOff => {
+                let Some(id) = self.ever_cycles.report_for(fun) else {
+                    return Outcome::Skip;
+                };
+                return set_or_skip(ever::decode(fun, &(inputs.report)(id)));
+            }
         };
-        Some(Some(text))
+        Outcome::Set(text)
     }
+}
+
+/// Converts a NUT value back to the HID value for a SET (NUT's `hu_find_valinfo` and the
+/// subdrivers' reverse functions) with a fresh device's state; see [`nut_to_hid_with`].
+pub fn nut_to_hid(conversion: Option<&Conversion>, value: &str) -> Option<f64> {
+    nut_to_hid_with(conversion, value, &NO_VARS, &DeviceState::default())
+}
+
+/// Converts a NUT value back to the HID value for a SET, with the device's state and the
+/// variables published so far (mge's date needs the published time and vice versa); `None`
+/// when the conversion cannot turn the value back (NUT 2.8.0 then writes -1 and reports
+/// success; we refuse the SET, see docs/compatibility.md).
+pub fn nut_to_hid_with(
+    conversion: Option<&Conversion>,
+    value: &str,
+    vars: &BTreeMap<String, String>,
+    state: &DeviceState,
+) -> Option<f64> {
+    match conversion {
+        None | Some(Conversion::Format(_)) => Some(parse_c_double(value)),
+        Some(Conversion::Lookup(table)) => table
+            .iter()
+            .find(|(_, n)| *n == value)
+            .map(|(h, _)| *h as f64),
+        Some(Conversion::Fun(Function::Date)) => Some(date_reverse(value, false)),
+        Some(Conversion::Fun(Function::ApcDate)) => Some(date_reverse(value, true)),
+        Some(Conversion::Fun(Function::Mge(f))) => {
+            crate::subdriver::mge::reverse(*f, value, &state.mge, &state.local_time, vars)
+        }
+        Some(Conversion::Fun(Function::PowercomStartup)) => Some(powercom_startup_reverse(value)),
+        Some(Conversion::Fun(Function::PowercomShutdown)) => {
+            Some(powercom_shutdown_reverse(value, 0x4000))
+        }
+        Some(Conversion::Fun(Function::PowercomStayoff)) => {
+            Some(powercom_shutdown_reverse(value, 0x8000))
+        }
+        Some(Conversion::Fun(_)) => None,
+    }
+}
+
+/// C's `strtod` (the longest numeric prefix, 0 when there is none), under the name the
+/// tables use.
+pub use nut_core::cnum::strtod as parse_c_double;
+
+/// `%.1f` as NUT's conversion buffers of `size` bytes keep it (at most size-1 characters).
+fn c_buf(text: String, size: usize) -> String {
+    let mut text = text;
+    text.truncate(size - 1);
+    text
+}
+
+/// Liebert's broken exponent shows as a value of exactly 1e-7 (within 1e-9).
+fn liebert_broken(value: f64) -> bool {
+    value < 1.0 && (value - 1e-7).abs() < 1e-9
 }
 
 /// The USB string descriptor a value indexes, as NUT reads it into a 20-byte buffer: at most
@@ -646,21 +747,6 @@ impl Function {
             _ => None,
         }
     }
-}
-
-/// [`hid_to_nut`] with the per-device function state (see [`FunState`]).
-pub fn hid_to_nut_with(
-    conversion: &Conversion,
-    value: f64,
-    strings: &dyn Fn(u8) -> Option<String>,
-    state: &mut FunState,
-) -> Option<String> {
-    if let Conversion::Fun(fun) = conversion
-        && let Some(out) = state.apply(*fun, value, strings)
-    {
-        return out;
-    }
-    hid_to_nut(conversion, value, strings)
 }
 
 fn date_reverse(s: &str, apc: bool) -> f64 {

@@ -4,6 +4,7 @@
 //! SET, and the nominal-power fallback of the model name.
 
 use usbhid_ups::engine::{Action, Engine, EngineOptions};
+use usbhid_ups::localtime::LocalTime;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
 /// Report 1: PowerSummary.PresentStatus ACPresent, Charging, Discharging (1 bit each).
@@ -33,18 +34,33 @@ const DESC: &[u8] = &[
 const TIME: u32 = 1_614_834_367;
 
 fn report3(imodel: u8) -> Vec<u8> {
+    report3_at(imodel, TIME)
+}
+
+fn report3_at(imodel: u8, time: u32) -> Vec<u8> {
     let mut r = vec![3, imodel, 24, 27];
-    r.extend_from_slice(&TIME.to_le_bytes());
+    r.extend_from_slice(&time.to_le_bytes());
     r
 }
 
 fn engine(product: &str, imodel: u8) -> (Engine, Vec<(String, String)>) {
+    engine_in(LocalTime::utc(), TIME, product, imodel)
+}
+
+/// The engine with the shell's time zone and the UPS clock at `time`.
+fn engine_in(
+    zone: LocalTime,
+    time: u32,
+    product: &str,
+    imodel: u8,
+) -> (Engine, Vec<(String, String)>) {
     let desc = ReportDescriptor::parse(DESC).expect("descriptor parses");
     let sub = Subdriver::Mge;
     let mut e = Engine::new(desc, sub.table(), sub.usages(), EngineOptions::default());
+    e.device_state_mut().local_time = zone;
     e.file_report(&[1, 0b011]); // on line, charging
     e.file_report(&[2, 1, 3]); // ABM enabled, floating
-    e.file_report(&report3(imodel));
+    e.file_report(&report3_at(imodel, time));
     e.set_string(5, "650".into());
     let id = sub.identity_with(&mut e, 0x0463, 0xffff, None, Some(product), None);
     e.init();
@@ -132,6 +148,73 @@ fn date_and_time_read_and_set() {
             report_id: 3,
             data: vec![3, 0, 24, 27, 0, 0, 0, 0]
         }]
+    );
+}
+
+/// The SET_REPORT of report 3 writing the UPS clock (iModel 0, voltages 24 and 27).
+fn clock_set(unix: u32) -> Vec<Action> {
+    vec![Action::SetReport {
+        report_id: 3,
+        data: report3_at(0, unix),
+    }]
+}
+
+/// As NUT (localtime_r / mktime), `ups.date` and `ups.time` are the driver's local time: with
+/// a fixed offset east and west of UTC, the day changes where it should, and a SET is turned
+/// back with the same offset.
+#[test]
+fn date_and_time_in_a_fixed_local_offset_both_ways() {
+    // UTC+05:30: 2021-03-04 05:06:07 UTC is 10:36:07 local.
+    let (mut e, _) = engine_in(LocalTime::fixed(19_800), TIME, "Eaton 5SC", 0);
+    assert_eq!(e.state.vars["ups.date"], "2021/03/04");
+    assert_eq!(e.state.vars["ups.time"], "10:36:07");
+    // 2022-01-02 10:36:07 local = 05:06:07 UTC.
+    assert_eq!(
+        e.setvar("ups.date", "2022/01/02").unwrap(),
+        clock_set(1_641_099_967)
+    );
+    // The published date with 23:59:59 local = 2021-03-04 18:29:59 UTC (2021-03-04 00:00 UTC
+    // is 1_614_816_000).
+    assert_eq!(
+        e.setvar("ups.time", "23:59:59").unwrap(),
+        clock_set(1_614_816_000 + 18 * 3600 + 29 * 60 + 59)
+    );
+
+    // UTC-08:00: the same instant is still the evening before.
+    let (mut e, _) = engine_in(LocalTime::fixed(-8 * 3600), TIME, "Eaton 5SC", 0);
+    assert_eq!(e.state.vars["ups.date"], "2021/03/03");
+    assert_eq!(e.state.vars["ups.time"], "21:06:07");
+    // Setting the date it shows, with the time it shows, writes the same instant back.
+    assert_eq!(e.setvar("ups.date", "2021/03/03").unwrap(), clock_set(TIME));
+}
+
+/// Daylight-saving time: each conversion uses the offset in effect at the time it converts
+/// (the shell's `localtime_r`), not the one of the moment the driver started. Central
+/// European Time in 2021: +1 h, +2 h from 2021-03-28 01:00 UTC to 2021-10-31 01:00 UTC.
+#[test]
+fn date_and_time_follow_daylight_saving_time() {
+    let cet = LocalTime::from_fn(|t| {
+        if (1_616_893_200..1_635_642_000).contains(&t) {
+            7200
+        } else {
+            3600
+        }
+    });
+    // The UPS clock at 2021-07-01 12:00:00 UTC: 14:00:00 summer time.
+    let summer: u32 = 1_625_140_800;
+    let (mut e, _) = engine_in(cet, summer, "Eaton 5SC", 0);
+    assert_eq!(e.state.vars["ups.date"], "2021/07/01");
+    assert_eq!(e.state.vars["ups.time"], "14:00:00");
+    // A winter date with the published 14:00:00 is 14:00 CET = 13:00 UTC (2021-01-15
+    // 00:00 UTC is 1_610_668_800): not the summer offset of the clock's current time.
+    assert_eq!(
+        e.setvar("ups.date", "2021/01/15").unwrap(),
+        clock_set(1_610_668_800 + 13 * 3600)
+    );
+    // A time on the summer day is turned back with the summer offset.
+    assert_eq!(
+        e.setvar("ups.time", "14:00:01").unwrap(),
+        clock_set(summer + 1)
     );
 }
 

@@ -6,7 +6,7 @@ use std::mem::discriminant;
 
 use usbhid_ups::Subdriver;
 use usbhid_ups::mapping::{
-    Conversion, FunState, Function, hid_to_nut, hid_to_nut_with, nut_to_hid,
+    Conversion, DeviceState, Function, Inputs, hid_to_nut, hid_to_nut_with, nut_to_hid,
 };
 use usbhid_ups::subdriver::{belkin, powercom, tripplite};
 use usbhid_ups::usage::string_to_path;
@@ -23,8 +23,14 @@ fn fun(f: Function, value: f64) -> Option<String> {
     hid_to_nut(&Conversion::Fun(f), value, &strings)
 }
 
-fn fun_with(f: Function, value: f64, state: &mut FunState) -> Option<String> {
-    hid_to_nut_with(&Conversion::Fun(f), value, &strings, state)
+fn fun_with(f: Function, value: f64, state: &mut DeviceState) -> Option<String> {
+    hid_to_nut_with(
+        &Conversion::Fun(f),
+        value,
+        &Inputs::with_strings(&strings),
+        state,
+    )
+    .into_option()
 }
 
 fn reverse(f: Function, value: &str) -> Option<f64> {
@@ -160,7 +166,7 @@ fn belkin_functions() {
 
 #[test]
 fn liebert_exponent_correction_is_remembered() {
-    let mut state = FunState::default();
+    let mut state = DeviceState::default();
     // A normal line voltage: no correction.
     assert_eq!(
         fun_with(Function::LiebertLineVoltage, 230.04, &mut state).unwrap(),
@@ -181,7 +187,7 @@ fn liebert_exponent_correction_is_remembered() {
         "230.0"
     );
     // A line voltage of exactly 1e-7 sets ×1e7 on its own.
-    let mut state = FunState::default();
+    let mut state = DeviceState::default();
     assert_eq!(
         fun_with(Function::LiebertLineVoltage, 1e-7, &mut state).unwrap(),
         "1.0"
@@ -205,7 +211,7 @@ fn tripplite_scales_by_product() {
     assert_eq!(tripplite::scales(0x09ae, 0x5555), (1.0, 1.0, 1.0, 1.0));
     assert_eq!(tripplite::scales(0x03f0, 0x1003), (1.0, 1.0, 1.0, 1.0));
 
-    let mut state = FunState::default();
+    let mut state = DeviceState::default();
     tripplite::prepare(0x09ae, 0x3016, &mut state);
     assert_eq!(
         fun_with(Function::TrippliteIoVolt, 0.001214, &mut state).unwrap(),
@@ -241,7 +247,7 @@ fn tripplite_scales_by_product() {
 
 #[test]
 fn tripplite_chemistry_workarounds() {
-    let mut state = FunState::default();
+    let mut state = DeviceState::default();
     for (pid, text) in [(0x1003, "unknown"), (0x2005, "unknown"), (0x2009, "PbAc")] {
         tripplite::prepare(0x09ae, pid, &mut state);
         assert_eq!(

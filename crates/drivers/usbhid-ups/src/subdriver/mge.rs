@@ -21,8 +21,10 @@
 use std::collections::BTreeMap;
 
 use crate::engine::Engine;
-use crate::mapping::{Conversion, Function, HidInfo as H, Target, parse_c_double, tables};
-use crate::status::{Bit, Status, tables as st};
+use crate::localtime::{LocalTime, civil_from_days, days_from_civil};
+pub use crate::mapping::Outcome;
+use crate::mapping::{Conversion, Function, HidInfo as H, Inputs, Target, parse_c_double, tables};
+use crate::status::{Bit, tables as st};
 
 /// Dell's vendor id: its iProduct is already the full model name.
 pub const DELL_VENDORID: u16 = 0x047c;
@@ -141,26 +143,6 @@ pub enum MgeFun {
     ConverterOnline,
 }
 
-/// A conversion's result.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Outcome {
-    /// Publish (or apply, for status rows) this text.
-    Set(String),
-    /// Publish nothing.
-    Skip,
-    /// Publish nothing and delete the variable.
-    Delete,
-}
-
-impl Outcome {
-    pub fn into_option(self) -> Option<String> {
-        match self {
-            Outcome::Set(s) => Some(s),
-            Outcome::Skip | Outcome::Delete => None,
-        }
-    }
-}
-
 static PEGASUS_THRESHOLD: &[(i64, &str)] = &[(10, "10"), (25, "25"), (60, "60")];
 static PEGASUS_YES_NO: &[(i64, &str)] = &[(0, "no"), (1, "yes")];
 static NOMINAL_OUTPUT_VOLTAGE: &[(i64, &str)] = &[
@@ -193,45 +175,22 @@ fn is_pegasus(state: &MgeState) -> bool {
     state.model.family() == FAMILY_PEGASUS
 }
 
-/// Days since 1970-01-01 → (year, month, day) in the proleptic Gregorian calendar.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z.rem_euclid(146_097);
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let y = yoe + era * 400;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (if m <= 2 { y + 1 } else { y }, m, d)
-}
-
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y.rem_euclid(400);
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// Unix seconds → (year, month, day, hour, minute, second) in UTC; `None` out of the range
-/// a 4-digit year can show.
-fn split_time(value: f64) -> Option<(i64, i64, i64, i64, i64, i64)> {
+/// Unix seconds → (year, month, day, hour, minute, second) in local time (NUT's
+/// `localtime_r`); `None` out of the range a 4-digit year can show.
+fn split_time(value: f64, zone: &LocalTime) -> Option<(i64, i64, i64, i64, i64, i64)> {
     if !value.is_finite() || value.abs() > 1e15 {
         return None;
     }
-    let secs = value.trunc() as i64;
+    let secs = zone.to_wall(value.trunc() as i64);
     let (days, rem) = (secs.div_euclid(86_400), secs.rem_euclid(86_400));
     let (y, m, d) = civil_from_days(days);
     Some((y, m, d, rem / 3600, rem / 60 % 60, rem % 60))
 }
 
-/// Parses `YYYY/MM/DD HH:MM:SS` (fields may have fewer digits, as `strptime` accepts) into
-/// Unix seconds (UTC); 0 when it does not parse, as NUT's reverse conversion does.
-fn parse_date_time(s: &str) -> f64 {
+/// Parses a local `YYYY/MM/DD HH:MM:SS` (fields may have fewer digits, as `strptime`
+/// accepts) into Unix seconds (NUT's `mktime`, but with the zone deciding daylight-saving
+/// time); 0 when it does not parse, as NUT's reverse conversion does.
+fn parse_date_time(s: &str, zone: &LocalTime) -> f64 {
     // NUT builds the text in a 20-byte buffer: longer input is cut at 19 bytes.
     let s: String = s.chars().take(19).collect();
     let mut nums = Vec::new();
@@ -269,18 +228,19 @@ fn parse_date_time(s: &str) -> f64 {
     {
         return 0.0;
     }
-    (days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se) as f64
+    zone.from_wall(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + se) as f64
 }
 
-/// Evaluates a conversion with the device's state, the variables published so far and the
-/// collected status bits (NUT's `*_fun`).
+/// Evaluates a conversion with the device's state, its local time zone, the variables
+/// published so far and the collected status bits (NUT's `*_fun`).
 pub fn convert(
     fun: MgeFun,
     value: f64,
     state: &mut MgeState,
-    vars: &BTreeMap<String, String>,
-    status: Status,
+    zone: &LocalTime,
+    inputs: &Inputs,
 ) -> Outcome {
+    let (vars, status) = (inputs.vars, inputs.status);
     let set = Outcome::Set;
     match fun {
         MgeFun::Country => {
@@ -326,13 +286,13 @@ pub fn convert(
                 set(format!("!{word}"))
             }
         }
-        MgeFun::Date => match split_time(value) {
+        MgeFun::Date => match split_time(value, zone) {
             Some((y, m, d, ..)) if (1000..=9999).contains(&y) => {
                 set(format!("{y:04}/{m:02}/{d:02}"))
             }
             _ => Outcome::Skip,
         },
-        MgeFun::Time => match split_time(value) {
+        MgeFun::Time => match split_time(value, zone) {
             Some((.., h, mi, s)) => set(format!("{h:02}:{mi:02}:{s:02}")),
             None => Outcome::Skip,
         },
@@ -426,21 +386,22 @@ fn nominal_output_voltage(value: f64, state: &mut MgeState) -> Outcome {
 }
 
 /// The HID value a SET writes (NUT's reverse functions, else the conversion's table); `None`
-/// when the value has no HID equivalent.
+/// when the value has no HID equivalent. Dates and times are local (`zone`).
 pub fn reverse(
     fun: MgeFun,
     value: &str,
     state: &MgeState,
+    zone: &LocalTime,
     vars: &BTreeMap<String, String>,
 ) -> Option<f64> {
     match fun {
         MgeFun::Date => {
             let time = vars.get("ups.time").map(String::as_str).unwrap_or("(null)");
-            Some(parse_date_time(&format!("{value} {time}")))
+            Some(parse_date_time(&format!("{value} {time}"), zone))
         }
         MgeFun::Time => {
             let date = vars.get("ups.date").map(String::as_str).unwrap_or("(null)");
-            Some(parse_date_time(&format!("{date} {value}")))
+            Some(parse_date_time(&format!("{date} {value}"), zone))
         }
         MgeFun::PegasusYesNo => Some(if is_pegasus(state) && value.starts_with("yes") {
             1.0
@@ -682,7 +643,11 @@ pub fn format_model(vendor_id: u16, product: Option<&str>, engine: &mut Engine) 
         return product.map(String::from);
     }
     let product = product.unwrap_or("unknown");
-    Some(model_name(product, &model, engine.mge_mut()))
+    Some(model_name(
+        product,
+        &model,
+        &mut engine.device_state_mut().mge,
+    ))
 }
 
 /// `ups.mfr`: the USB manufacturer string, else "Eaton".
@@ -1746,9 +1711,34 @@ pub static TABLE: &[H] = &[
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::status::Status;
 
     fn run(fun: MgeFun, value: f64, state: &mut MgeState) -> Outcome {
-        convert(fun, value, state, &BTreeMap::new(), Status::default())
+        convert(fun, value, state, &LocalTime::utc(), &Inputs::default())
+    }
+
+    fn back(
+        fun: MgeFun,
+        value: &str,
+        state: &MgeState,
+        vars: &BTreeMap<String, String>,
+    ) -> Option<f64> {
+        reverse(fun, value, state, &LocalTime::utc(), vars)
+    }
+
+    fn run_with(
+        fun: MgeFun,
+        value: f64,
+        state: &mut MgeState,
+        vars: &BTreeMap<String, String>,
+        status: Status,
+    ) -> Outcome {
+        let inputs = Inputs {
+            vars,
+            status,
+            ..Inputs::default()
+        };
+        convert(fun, value, state, &LocalTime::utc(), &inputs)
     }
 
     fn with_model(model: ModelType) -> MgeState {
@@ -1837,19 +1827,19 @@ mod tests {
         let mut vars = BTreeMap::new();
         vars.insert("ups.time".to_string(), "05:06:07".to_string());
         vars.insert("ups.date".to_string(), "2021/03/04".to_string());
-        assert_eq!(reverse(MgeFun::Date, "2021/03/04", &s, &vars), Some(t));
-        assert_eq!(reverse(MgeFun::Time, "5:6:7", &s, &vars), Some(t));
-        assert_eq!(reverse(MgeFun::Date, "garbage", &s, &vars), Some(0.0));
-        assert_eq!(reverse(MgeFun::Time, "25:00:00", &s, &vars), Some(0.0));
+        assert_eq!(back(MgeFun::Date, "2021/03/04", &s, &vars), Some(t));
+        assert_eq!(back(MgeFun::Time, "5:6:7", &s, &vars), Some(t));
+        assert_eq!(back(MgeFun::Date, "garbage", &s, &vars), Some(0.0));
+        assert_eq!(back(MgeFun::Time, "25:00:00", &s, &vars), Some(0.0));
         // Oversized fields are refused (and cannot overflow the arithmetic).
         assert_eq!(
-            reverse(MgeFun::Date, "99999999999/01/01", &s, &vars),
+            back(MgeFun::Date, "99999999999/01/01", &s, &vars),
             Some(0.0)
         );
-        assert_eq!(reverse(MgeFun::Time, "005:06:07", &s, &vars), Some(0.0));
+        assert_eq!(back(MgeFun::Time, "005:06:07", &s, &vars), Some(0.0));
         // Without ups.time NUT builds "(null)": nothing parses.
         assert_eq!(
-            reverse(MgeFun::Date, "2021/03/04", &s, &BTreeMap::new()),
+            back(MgeFun::Date, "2021/03/04", &s, &BTreeMap::new()),
             Some(0.0)
         );
     }
@@ -1892,7 +1882,7 @@ mod tests {
         assert_eq!(run(MgeFun::PegasusThreshold, 25.0, &mut s), Outcome::Skip);
         assert_eq!(run(MgeFun::PegasusYesNo, 1.0, &mut s), Outcome::Skip);
         assert_eq!(
-            reverse(MgeFun::PegasusYesNo, "yes", &s, &BTreeMap::new()),
+            back(MgeFun::PegasusYesNo, "yes", &s, &BTreeMap::new()),
             Some(0.0)
         );
         for m in [ModelType::PEGASUS, ModelType::S3] {
@@ -1911,19 +1901,19 @@ mod tests {
                 Outcome::Set("yes".into())
             );
             assert_eq!(
-                reverse(MgeFun::PegasusYesNo, "yes", &s, &BTreeMap::new()),
+                back(MgeFun::PegasusYesNo, "yes", &s, &BTreeMap::new()),
                 Some(1.0)
             );
             assert_eq!(
-                reverse(MgeFun::PegasusYesNo, "no", &s, &BTreeMap::new()),
+                back(MgeFun::PegasusYesNo, "no", &s, &BTreeMap::new()),
                 Some(0.0)
             );
             assert_eq!(
-                reverse(MgeFun::PegasusThreshold, "60", &s, &BTreeMap::new()),
+                back(MgeFun::PegasusThreshold, "60", &s, &BTreeMap::new()),
                 Some(60.0)
             );
             assert_eq!(
-                reverse(MgeFun::PegasusThreshold, "61", &s, &BTreeMap::new()),
+                back(MgeFun::PegasusThreshold, "61", &s, &BTreeMap::new()),
                 None
             );
         }
@@ -1934,7 +1924,7 @@ mod tests {
         let mut s = MgeState::default();
         let mut vars = BTreeMap::new();
         let mut est = |vars: &BTreeMap<String, String>| {
-            convert(MgeFun::Realpower, 0.0, &mut s, vars, Status::default())
+            run_with(MgeFun::Realpower, 0.0, &mut s, vars, Status::default())
         };
         assert_eq!(est(&vars), Outcome::Skip);
         vars.insert("ups.load".to_string(), "7".to_string());
@@ -1981,16 +1971,16 @@ mod tests {
         let mut status = Status::default();
         let vars = BTreeMap::new();
         assert_eq!(
-            convert(MgeFun::ConverterOnline, 1.0, &mut s, &vars, status),
+            run_with(MgeFun::ConverterOnline, 1.0, &mut s, &vars, status),
             Outcome::Set("online".into())
         );
         assert_eq!(
-            convert(MgeFun::ConverterOnline, 0.0, &mut s, &vars, status),
+            run_with(MgeFun::ConverterOnline, 0.0, &mut s, &vars, status),
             Outcome::Set("!online".into())
         );
         status.set(Bit::Off, true);
         assert_eq!(
-            convert(MgeFun::ConverterOnline, 1.0, &mut s, &vars, status),
+            run_with(MgeFun::ConverterOnline, 1.0, &mut s, &vars, status),
             Outcome::Skip
         );
     }

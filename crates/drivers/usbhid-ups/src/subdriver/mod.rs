@@ -291,24 +291,28 @@ impl Subdriver {
         self.identity(vendor_id, product_id, mfr, model.as_deref(), serial)
     }
 
-    /// Applies the subdriver's per-device engine quirks (CyberPower 0501: battery scale check;
-    /// openUPS: the unit factors of its product id; Tripp Lite: per-product scales; PowerCOM
-    /// 0001: interrupt-only reading).
+    /// Sets up the engine for this device: its conversion state ([`Engine::device_state_mut`]:
+    /// CyberPower 0501's battery scale check, openUPS' unit factors of its product id, Tripp
+    /// Lite's per-product scales) and PowerCOM 0001's interrupt-only reading.
+    ///
+    /// [`Engine::device_state_mut`]: crate::engine::Engine::device_state_mut
     pub fn prepare(self, vendor_id: u16, product_id: u16, engine: &mut crate::engine::Engine) {
-        if self == Subdriver::Cps && vendor_id == 0x0764 && product_id == 0x0501 {
-            engine.enable_cps_battery_scale_check();
-        }
-        if self == Subdriver::Openups {
-            let matched = select::devices(self).contains(&(vendor_id, product_id));
-            engine.set_openups_scales(openups::scale_factors(if matched { product_id } else { 0 }));
-        }
-        if self == Subdriver::TrippLite {
-            tripplite::prepare(vendor_id, product_id, engine.fun_state_mut());
-        }
-        if self == Subdriver::Powercom
-            && powercom::forced_interrupt_size(vendor_id, product_id).is_some()
-        {
-            engine.set_interrupt_only();
+        let state = engine.device_state_mut();
+        match self {
+            Subdriver::Cps if vendor_id == 0x0764 && product_id == 0x0501 => {
+                state.cps_battery_scale = crate::mapping::CpsBatteryScale::Undecided;
+            }
+            Subdriver::Openups => {
+                let matched = select::devices(self).contains(&(vendor_id, product_id));
+                state.openups_scales = openups::scale_factors(if matched { product_id } else { 0 });
+            }
+            Subdriver::TrippLite => tripplite::prepare(vendor_id, product_id, state),
+            Subdriver::Powercom
+                if powercom::forced_interrupt_size(vendor_id, product_id).is_some() =>
+            {
+                engine.set_interrupt_only();
+            }
+            _ => {}
         }
     }
 

@@ -3,7 +3,7 @@
 //! The firmware reports raw ADC-like units: NUT multiplies input/output voltages and the
 //! charge/discharge currents by per-product factors (d004: 3.545, 2.571, 0.08274, 1.6113;
 //! d005: 0.1 each; any other product claimed through `productid`: 1), see
-//! [`scale_factors`] and [`crate::engine::Engine::set_openups_scales`], and reads the battery
+//! [`scale_factors`] and [`crate::mapping::DeviceState::openups_scales`], and reads the battery
 //! temperature through a thermistor table ([`temperature`]). Its status functions test
 //! "non-zero" rather than looking up 0/1 ([`Function::NonZero`]), except BatteryPresent,
 //! whose inverted 2.8.0 function we do not copy.

@@ -4,7 +4,7 @@
 //! (×1e5), frequency and current (×0.01) whose report descriptors declare wrong exponents.
 //! Vendor usage names: [`super::names_tripplite`].
 
-use crate::mapping::{Conversion, FunState, Function, HidInfo as H, tables};
+use crate::mapping::{Conversion, DeviceState, Function, HidInfo as H, tables};
 use crate::status::tables as st;
 
 const ONDELAY: &str = "30";
@@ -297,7 +297,7 @@ pub fn scales(vendor_id: u16, product_id: u16) -> (f64, f64, f64, f64) {
 }
 
 /// Prepares the conversion state for a device (scales, product id for the chemistry quirk).
-pub fn prepare(vendor_id: u16, product_id: u16, state: &mut FunState) {
+pub fn prepare(vendor_id: u16, product_id: u16, state: &mut DeviceState) {
     let (battery, voltage, frequency, current) = scales(vendor_id, product_id);
     state.product_id = product_id;
     state.tl_battery_scale = battery;
