@@ -39,6 +39,7 @@ pub mod detach;
 pub mod exit;
 pub mod family;
 pub mod getopt;
+pub mod localtime;
 pub mod log;
 pub mod notify;
 pub mod paths;
