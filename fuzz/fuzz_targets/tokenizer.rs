@@ -1,6 +1,6 @@
-//! The NUT tokenizer on arbitrary bytes: limits and the character filter always hold, and
-//! feeding byte by byte gives exactly what feeding the whole input gives, and our encoder
-//! round-trips every accepted line.
+//! The NUT tokenizer on arbitrary bytes: limits and the character filter always hold,
+//! feeding byte by byte (owned or borrowed lines) gives exactly what feeding the whole input
+//! gives, and our encoder round-trips every accepted line.
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
@@ -43,6 +43,15 @@ fuzz_target!(|data: &[u8]| {
     lines_bytewise.extend(bytewise.finish());
 
     assert_eq!(lines_whole, lines_bytewise);
+
+    // The borrowed form (upsd's allocation-free path) sees the same lines.
+    let mut borrowed = Tokenizer::new(limits);
+    let mut lines_borrowed: Vec<Line> = data
+        .iter()
+        .filter_map(|&b| borrowed.push_borrowed(b).map(|l| l.to_line()))
+        .collect();
+    lines_borrowed.extend(borrowed.finish());
+    assert_eq!(lines_whole, lines_borrowed);
     for line in &lines_whole {
         check(line, limits);
     }

@@ -267,7 +267,7 @@ impl World {
             let client = &mut self.clients[index];
             let action = client
                 .session
-                .handle_line(now, &line, &mut self.server, &mut out);
+                .handle_line(now, &line.borrowed(), &mut self.server, &mut out);
             if let Some(words) = line.words.first().map(|_| &line.words)
                 && line.error.is_none()
                 && let Ok(request) = Request::parse(words)

@@ -22,7 +22,10 @@
 //! continuation followed by indentation does not produce a spurious empty word, and a final
 //! line without LF is not lost at end of input.
 //!
-//! The tokenizer is sans-IO: feed it bytes ([`Tokenizer::push`]) and collect [`Line`]s.
+//! The tokenizer is sans-IO: feed it bytes ([`Tokenizer::push`]) and collect [`Line`]s, or
+//! look at each line in the tokenizer's own buffers ([`Tokenizer::push_borrowed`] gives a
+//! [`LineRef`]), which allocates nothing once the buffers have grown to the longest line
+//! (upsd's request path).
 
 use std::borrow::Cow;
 use std::fmt;
@@ -92,6 +95,16 @@ pub struct Line {
 }
 
 impl Line {
+    /// The line as a [`LineRef`].
+    pub fn borrowed(&self) -> LineRef<'_> {
+        LineRef {
+            words: &self.words,
+            error: self.error.clone(),
+            line_no: self.line_no,
+            discarded: self.discarded,
+        }
+    }
+
     /// The words, or the error that rejected the line.
     pub fn into_result(self) -> Result<Vec<String>, TokenError> {
         match self.error {
@@ -99,6 +112,39 @@ impl Line {
             None => Ok(self.words),
         }
     }
+}
+
+/// One logical line in the tokenizer's buffers ([`Tokenizer::push_borrowed`]); the fields
+/// mean what [`Line`]'s do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LineRef<'a> {
+    /// The words. Empty for blank and comment-only lines, and for rejected lines.
+    pub words: &'a [String],
+    /// Set when the line must be ignored; `words` is then empty.
+    pub error: Option<TokenError>,
+    /// 1-based physical line number where this logical line started.
+    pub line_no: usize,
+    /// How many bytes outside 0x20..=0x7F were dropped from words.
+    pub discarded: usize,
+}
+
+impl LineRef<'_> {
+    /// An owned copy.
+    pub fn to_line(&self) -> Line {
+        Line {
+            words: self.words.to_vec(),
+            error: self.error.clone(),
+            line_no: self.line_no,
+            discarded: self.discarded,
+        }
+    }
+}
+
+/// What a completed line is besides its words.
+struct Ending {
+    error: Option<TokenError>,
+    line_no: usize,
+    discarded: usize,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -128,7 +174,13 @@ pub struct Tokenizer {
     /// Whether the current word consumed any byte, kept or dropped by the filter. A bare word
     /// that consumed nothing can only come from a `\` + LF continuation at a word start.
     word_touched: bool,
+    /// Word slots: the first `nwords` are the words of the current line. Slots keep their
+    /// capacity from line to line, so a line costs no allocation once they have grown.
     words: Vec<String>,
+    nwords: usize,
+    /// The slots hold the words of a line handed out by [`Tokenizer::push_borrowed`]
+    /// (cleared at the next byte).
+    held: bool,
     error: Option<TokenError>,
     discarded: usize,
     /// Physical line currently being read (1-based).
@@ -154,6 +206,8 @@ impl Tokenizer {
             word: String::new(),
             word_touched: false,
             words: Vec::new(),
+            nwords: 0,
+            held: false,
             error: None,
             discarded: 0,
             physical_line: 1,
@@ -175,6 +229,33 @@ impl Tokenizer {
     /// Feed one byte; returns the logical line it completes, if any.
     #[inline]
     pub fn push(&mut self, ch: u8) -> Option<Line> {
+        let ending = self.step(ch)?;
+        Some(self.take_owned(ending))
+    }
+
+    /// Feed one byte; returns the logical line it completes, if any, borrowed from the
+    /// tokenizer's buffers until the next byte. Allocates nothing once the buffers have
+    /// grown to the longest line seen (bounded by [`Limits::max_args`] words of
+    /// [`Limits::max_word_len`] bytes).
+    #[inline]
+    pub fn push_borrowed(&mut self, ch: u8) -> Option<LineRef<'_>> {
+        let ending = self.step(ch)?;
+        self.held = true;
+        Some(LineRef {
+            words: &self.words[..self.nwords],
+            error: ending.error,
+            line_no: ending.line_no,
+            discarded: ending.discarded,
+        })
+    }
+
+    /// One byte through the state machine; the ending of the line it completes, if any.
+    #[inline]
+    fn step(&mut self, ch: u8) -> Option<Ending> {
+        if self.held {
+            self.held = false;
+            self.nwords = 0;
+        }
         if self.line_bytes == 0 {
             self.start_line = self.physical_line;
         }
@@ -193,18 +274,18 @@ impl Tokenizer {
                 });
                 self.word.clear();
                 self.word_touched = false;
-                self.words.clear();
+                self.nwords = 0;
             }
             // Whatever the state, a raw LF ends an over-long line so that a peer cannot keep
             // us in it forever with an open quote.
             self.state = State::Comment;
-            return (ch == b'\n').then(|| self.take_line());
+            return (ch == b'\n').then(|| self.end_line());
         }
         match self.state {
             State::WordStart => self.word_start(ch),
             State::Comment => {
                 if ch == b'\n' {
-                    return Some(self.take_line());
+                    return Some(self.end_line());
                 }
             }
             State::Quoted => match ch {
@@ -234,7 +315,7 @@ impl Tokenizer {
                 }
                 b'\n' => {
                     self.end_bare_word();
-                    return Some(self.take_line());
+                    return Some(self.end_line());
                 }
                 b'=' => {
                     self.end_bare_word();
@@ -256,7 +337,7 @@ impl Tokenizer {
             }
         }
         if ch == b'\n' && self.state == State::WordStart {
-            return Some(self.take_line());
+            return Some(self.end_line());
         }
         None
     }
@@ -268,6 +349,10 @@ impl Tokenizer {
 
     /// End of input: returns the final logical line if it was not terminated by LF.
     pub fn finish(&mut self) -> Option<Line> {
+        if self.held {
+            self.held = false;
+            self.nwords = 0;
+        }
         if self.line_bytes == 0 {
             return None;
         }
@@ -280,7 +365,8 @@ impl Tokenizer {
             State::Bare | State::BareLiteral => self.end_bare_word(),
             State::WordStart | State::Comment => {}
         }
-        let line = self.take_line();
+        let ending = self.end_line();
+        let line = self.take_owned(ending);
         (line.error.is_some() || !line.words.is_empty() || line.discarded > 0).then_some(line)
     }
 
@@ -324,11 +410,17 @@ impl Tokenizer {
 
     fn end_word(&mut self) {
         self.word_touched = false;
-        if self.words.len() < self.limits.max_args {
-            // An exact-size copy: the buffer keeps its capacity, so building the next word
-            // does not grow a fresh string byte by byte (one allocation per word, not two
-            // or three; this is on upsd's per-request path).
-            self.words.push(self.word.clone());
+        if self.nwords < self.limits.max_args {
+            // Copied into a slot that keeps its capacity, so that a line costs no
+            // allocation once the slots have grown (this is on upsd's per-request path).
+            match self.words.get_mut(self.nwords) {
+                Some(slot) => {
+                    slot.clear();
+                    slot.push_str(&self.word);
+                }
+                None => self.words.push(self.word.clone()),
+            }
+            self.nwords += 1;
         }
         self.word.clear();
     }
@@ -337,18 +429,17 @@ impl Tokenizer {
         self.error = Some(error);
         self.word_touched = false;
         self.word.clear();
-        self.words.clear();
+        self.nwords = 0;
         self.state = State::Comment;
     }
 
-    fn take_line(&mut self) -> Line {
+    /// The current line is complete: its words stay in the first `nwords` slots.
+    fn end_line(&mut self) -> Ending {
         let error = self.error.take();
-        let mut words = std::mem::take(&mut self.words);
         if error.is_some() {
-            words.clear();
+            self.nwords = 0;
         }
-        let line = Line {
-            words,
+        let ending = Ending {
             error,
             line_no: self.start_line,
             discarded: std::mem::take(&mut self.discarded),
@@ -357,7 +448,19 @@ impl Tokenizer {
         self.word_touched = false;
         self.state = State::WordStart;
         self.line_bytes = 0;
-        line
+        ending
+    }
+
+    /// The completed line as a [`Line`], its words moved out of their slots.
+    fn take_owned(&mut self, ending: Ending) -> Line {
+        let words = self.words.drain(..self.nwords).collect();
+        self.nwords = 0;
+        Line {
+            words,
+            error: ending.error,
+            line_no: ending.line_no,
+            discarded: ending.discarded,
+        }
     }
 }
 

@@ -296,8 +296,9 @@ fn serve(
         tls,
         watchdog,
     };
+    // IO only: every deadline is the shell's timerfd (see shell/mod.rs).
     let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+        .enable_io()
         .build()
         .context("cannot start the runtime")
         .map_err(|e| tagged(Exit::OsError, e))?;

@@ -14,7 +14,7 @@ use nut_core::net::reply::{self, DESC_UNAVAILABLE, HELP_TEXT, PROTOCOL_VERSION};
 use nut_core::net::reply::{UPSD_URL, UPSD_VERSION, UPSDESC_UNAVAILABLE};
 use nut_core::net::{Command, ErrCode, GetQuery, ListQuery, OkReply, Request, VarType};
 use nut_core::sock::ServerMsg;
-use nut_core::token::{Line, TokenError};
+use nut_core::token::{LineRef, TokenError};
 
 use crate::server::{ClientId, DRIVER_QUEUE_LIMIT, Level, Noise, Server};
 use crate::ups::{Ups, UpsKey};
@@ -107,7 +107,7 @@ impl Session {
     pub fn handle_line(
         &mut self,
         now: Instant,
-        line: &Line,
+        line: &LineRef<'_>,
         server: &mut Server,
         out: &mut String,
     ) -> Option<SessionAction> {
@@ -129,12 +129,12 @@ impl Session {
             }
             None => {}
         }
-        let result = self.dispatch(now, &line.words, server, out);
+        let result = self.dispatch(now, line.words, server, out);
         match result {
             Ok(action) => action,
             Err(code) => {
                 if code == ErrCode::AccessDenied {
-                    self.log_denied(now, &line.words, server);
+                    self.log_denied(now, line.words, server);
                 }
                 reply::write_err(out, &code);
                 None
@@ -173,6 +173,15 @@ impl Session {
             .and_then(|w| Command::from_word(w))
             .ok_or(ErrCode::UnknownCommand)?;
         command.check_credentials_present(self.username.is_some(), self.password.is_some())?;
+        // The hot request, answered from the words as they are: what Request::parse_args
+        // makes of it (GET VAR needs no TLS; words after the variable are ignored), without
+        // copying the names.
+        if let (Command::Get, [sub, ups, var, ..]) = (command, &words[1..])
+            && sub.eq_ignore_ascii_case("VAR")
+        {
+            self.get_var(now, ups, var, server, out)?;
+            return Ok(None);
+        }
         let request = Request::parse_args(command, &words[1..])?;
         if server.settings().force_tls && !self.tls && needs_tls(&request) {
             return Err(ErrCode::AccessDenied);
@@ -393,6 +402,32 @@ impl Session {
         Ok(())
     }
 
+    fn get_var(
+        &self,
+        now: Instant,
+        ups: &str,
+        var: &str,
+        server: &Server,
+        out: &mut String,
+    ) -> Reply {
+        if var.len() >= 7 && var[..7].eq_ignore_ascii_case("server.") {
+            let suffix = &var[7..];
+            if suffix.eq_ignore_ascii_case("info") {
+                let info = reply::server_info(UPSD_VERSION, UPSD_URL);
+                reply::write_var(out, ups, "server.info", &info);
+            } else if suffix.eq_ignore_ascii_case("version") {
+                reply::write_var(out, ups, "server.version", UPSD_VERSION);
+            } else {
+                return Err(ErrCode::VarNotSupported);
+            }
+            return Ok(());
+        }
+        let u = Self::find_available(server, ups, now)?;
+        let v = u.data.var(var).ok_or(ErrCode::VarNotSupported)?;
+        reply::write_var(out, ups, var, &u.shown_value(var, &v.value));
+        Ok(())
+    }
+
     fn get(&self, now: Instant, query: &GetQuery, server: &Server, out: &mut String) -> Reply {
         match query {
             GetQuery::TrackingMode => reply::write_tracking_mode(out, self.tracking),
@@ -411,23 +446,7 @@ impl Session {
                 let desc = u.def.desc.as_deref().unwrap_or(UPSDESC_UNAVAILABLE);
                 reply::write_upsdesc(out, ups, desc);
             }
-            GetQuery::Var { ups, var } => {
-                if var.len() >= 7 && var[..7].eq_ignore_ascii_case("server.") {
-                    let suffix = &var[7..];
-                    if suffix.eq_ignore_ascii_case("info") {
-                        let info = reply::server_info(UPSD_VERSION, UPSD_URL);
-                        reply::write_var(out, ups, "server.info", &info);
-                    } else if suffix.eq_ignore_ascii_case("version") {
-                        reply::write_var(out, ups, "server.version", UPSD_VERSION);
-                    } else {
-                        return Err(ErrCode::VarNotSupported);
-                    }
-                    return Ok(());
-                }
-                let u = Self::find_available(server, ups, now)?;
-                let v = u.data.var(var).ok_or(ErrCode::VarNotSupported)?;
-                reply::write_var(out, ups, var, &u.shown_value(var, &v.value));
-            }
+            GetQuery::Var { ups, var } => self.get_var(now, ups, var, server, out)?,
             GetQuery::Type { ups, var } => {
                 let u = Self::find_available(server, ups, now)?;
                 let v = u.data.var(var).ok_or(ErrCode::VarNotSupported)?;

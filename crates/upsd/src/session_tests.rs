@@ -78,7 +78,7 @@ impl Fixture {
         });
         let mut out = String::new();
         for line in tok.push_slice(bytes.as_bytes()) {
-            let _ = session.handle_line(self.now, &line, &mut self.server, &mut out);
+            let _ = session.handle_line(self.now, &line.borrowed(), &mut self.server, &mut out);
         }
         out
     }
@@ -186,6 +186,32 @@ fn names_are_case_insensitive_and_echoed_as_sent() {
     assert_eq!(
         f.req(&mut s, "GET VAR dummy ups.nothing"),
         "ERR VAR-NOT-SUPPORTED\n"
+    );
+}
+
+#[test]
+fn get_var_words_as_upsd_reads_them() {
+    let mut f = Fixture::new();
+    let mut s = f.session();
+    // Any case for the command and sub-command, words after the variable ignored, too few
+    // words an INVALID-ARGUMENT, another sub-command not taken for VAR.
+    assert_eq!(
+        f.req(&mut s, "get vAr dummy ups.status"),
+        "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET VAR dummy ups.status extra words"),
+        "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+    assert_eq!(f.req(&mut s, "GET VAR dummy"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(f.req(&mut s, "GET VAR"), "ERR INVALID-ARGUMENT\n");
+    assert_eq!(
+        f.req(&mut s, "GET VARS dummy ups.status"),
+        "ERR INVALID-ARGUMENT\n"
+    );
+    assert_eq!(
+        f.req(&mut s, "GET VAR nosuch ups.status"),
+        "ERR UNKNOWN-UPS\n"
     );
 }
 
@@ -485,7 +511,7 @@ fn starttls_when_tls_is_configured() {
     let mut out = String::new();
     let mut tok = Tokenizer::new(Limits::default());
     let line = tok.push_slice(b"STARTTLS\n").remove(0);
-    let action = s.handle_line(f.now, &line, &mut f.server, &mut out);
+    let action = s.handle_line(f.now, &line.borrowed(), &mut f.server, &mut out);
     assert_eq!(out, "OK STARTTLS\n");
     assert_eq!(action, Some(SessionAction::StartTls));
     s.handle_tls_established();

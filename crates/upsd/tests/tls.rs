@@ -155,6 +155,37 @@ fn starttls_then_requests_over_tls() {
     );
 }
 
+/// A client that asks for STARTTLS and never starts its handshake is dropped when the
+/// handshake time (30 s, a pause on the shell's one timer) runs out; others are served
+/// meanwhile.
+#[test]
+fn a_handshake_that_never_starts_is_dropped() {
+    let pki = pki();
+    let stack = stack_with(&pki, "");
+    let mut silent = TcpStream::connect(stack.addr()).unwrap();
+    silent
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    silent.write_all(b"STARTTLS\n").unwrap();
+    assert_eq!(read_line(&mut silent).unwrap(), "OK STARTTLS\n");
+    let mut other = TcpStream::connect(stack.addr()).unwrap();
+    other
+        .set_read_timeout(Some(Duration::from_secs(15)))
+        .unwrap();
+    other.write_all(b"USERNAME someone\n").unwrap();
+    assert_eq!(read_line(&mut other).unwrap(), "OK\n");
+    // Well past the 30 s: end of file (or a reset), not our read timeout.
+    silent
+        .set_read_timeout(Some(Duration::from_secs(90)))
+        .unwrap();
+    let mut byte = [0u8; 1];
+    match silent.read(&mut byte) {
+        Ok(0) => {}
+        Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => {}
+        other => panic!("the connection was not dropped: {other:?}"),
+    }
+}
+
 #[test]
 fn client_certificates_are_required_when_configured() {
     let pki = pki();

@@ -12,11 +12,25 @@ fn split(input: &str) -> Result<Vec<String>, TokenError> {
         let mut t = Tokenizer::default();
         let bytewise: Vec<Line> = text.bytes().filter_map(|b| t.push(b)).collect();
         assert_eq!(whole, bytewise, "whole vs byte-by-byte for {input:?}");
+        assert_eq!(
+            whole,
+            borrowed(text.as_bytes()),
+            "whole vs borrowed for {input:?}"
+        );
         assert_eq!(whole.len(), 1, "one line expected for {input:?}: {whole:?}");
         results.push(whole.into_iter().next().map(Line::into_result).unwrap());
     }
     assert_eq!(results[0], results[1], "LF vs CRLF for {input:?}");
     results.pop().unwrap()
+}
+
+/// Every line of `bytes` through [`Tokenizer::push_borrowed`], copied out.
+fn borrowed(bytes: &[u8]) -> Vec<Line> {
+    let mut t = Tokenizer::default();
+    bytes
+        .iter()
+        .filter_map(|&b| t.push_borrowed(b).map(|l| l.to_line()))
+        .collect()
 }
 
 fn words(input: &str) -> Vec<String> {
@@ -212,6 +226,43 @@ proptest! {
         let whole = Tokenizer::default().push_slice(&bytes);
         let mut t = Tokenizer::default();
         let split: Vec<Line> = bytes.iter().filter_map(|&b| t.push(b)).collect();
-        prop_assert_eq!(whole, split);
+        prop_assert_eq!(&whole, &split);
+        prop_assert_eq!(whole, borrowed(&bytes));
     }
+}
+
+#[test]
+fn borrowed_lines_reuse_their_buffers_without_leaking_words() {
+    let mut t = Tokenizer::new(Limits {
+        max_args: 3,
+        ..Limits::default()
+    });
+    let mut seen = Vec::new();
+    // Long, short, rejected, too many words, empty, then owned and borrowed mixed.
+    let input = b"a bb ccc\nx\n\"#\" y\np q r s\n\n\"\" z\n";
+    for &b in input.iter() {
+        if let Some(line) = t.push_borrowed(b) {
+            seen.push((line.words.to_vec(), line.error.clone(), line.line_no));
+        }
+    }
+    let expected = vec![
+        (vec!["a".into(), "bb".into(), "ccc".into()], None, 1),
+        (vec!["x".into()], None, 2),
+        (vec![], Some(TokenError::HashInQuotes), 3),
+        (vec!["p".into(), "q".into(), "r".into()], None, 4),
+        (vec![], None, 5),
+        (vec!["".into(), "z".into()], None, 6),
+    ];
+    assert_eq!(seen, expected);
+    // An owned line after borrowed ones, then a borrowed one again.
+    let owned: Vec<Line> = b"GET VAR u\n".iter().filter_map(|&b| t.push(b)).collect();
+    assert_eq!(owned.len(), 1);
+    assert_eq!(owned[0].words, ["GET", "VAR", "u"]);
+    let mut again = None;
+    for &b in b"v\n" {
+        if let Some(line) = t.push_borrowed(b) {
+            again = Some(line.to_line());
+        }
+    }
+    assert_eq!(again.map(|l| l.words), Some(vec!["v".to_owned()]));
 }

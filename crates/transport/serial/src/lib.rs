@@ -29,8 +29,11 @@ use nix::sys::termios::{
     SpecialCharacterIndices,
 };
 use nut_driver::{DriverConfig, DriverError, Transport};
+use std::time::Instant;
+
+use nut_daemon::alarm::Alarm;
+use tokio::io::Interest;
 use tokio::io::unix::AsyncFd;
-use tokio::time::Instant;
 
 pub use nut_driver::link::{Exchange, Framer, Reply, Timeouts};
 
@@ -80,6 +83,8 @@ pub struct ModemLines {
 pub struct SerialPort {
     cfg: SerialConfig,
     fd: Option<AsyncFd<File>>,
+    /// The deadline of a read or write, made when first needed and kept across reopens.
+    alarm: Option<Alarm>,
 }
 
 /// The termios speed for `bps`, if the kernel has one.
@@ -116,7 +121,11 @@ fn errno_of(e: &io::Error) -> i32 {
 impl SerialPort {
     /// A port to be opened with `cfg`.
     pub fn new(cfg: SerialConfig) -> Self {
-        Self { cfg, fd: None }
+        Self {
+            cfg,
+            fd: None,
+            alarm: None,
+        }
     }
 
     /// The configuration.
@@ -165,9 +174,10 @@ impl SerialPort {
         let _ = termios::tcflush(&file, FlushArg::TCIFLUSH);
         termios::tcsetattr(&file, SetArg::TCSANOW, &tio)
             .map_err(|e| DriverError::io(format!("tcsetattr({path})"), e.into()))?;
+        // Readable only: see [`SerialPort::write_all`].
         // SAFETY: the AsyncFd owns the file, so the descriptor stays open and the same
         // while registered.
-        let fd = unsafe { AsyncFd::register(file) }
+        let fd = unsafe { AsyncFd::register_with_interest(file, Interest::READABLE) }
             .map_err(|e| DriverError::io(format!("poll {path}"), io::Error::from(e)))?;
         self.fd = Some(fd);
         if let Some(on) = self.cfg.dtr {
@@ -201,25 +211,65 @@ impl SerialPort {
     }
 
     /// Write all of `bytes` within `timeout`.
+    ///
+    /// A plain non-blocking `write`: the port is registered for readability only (an
+    /// interest in writability would wake the loop once per request, when the device has
+    /// drained it), so only a full output queue (`EAGAIN`) waits for room, on a duplicate
+    /// descriptor registered for writability for just that wait.
     pub async fn write_all(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), DriverError> {
-        let path = self.cfg.path.clone();
-        let fd = self.file()?;
         let end = Instant::now() + timeout;
+        let result = self.write_until(bytes, end).await;
+        self.disarm()?;
+        result
+    }
+
+    async fn write_until(&mut self, bytes: &[u8], end: Instant) -> Result<(), DriverError> {
+        let Self { cfg, fd, alarm } = self;
+        let path = &cfg.path;
+        let fd = fd
+            .as_ref()
+            .ok_or_else(|| DriverError::Disconnected(format!("{path} is not open")))?;
         let mut sent = 0;
+        let mut room: Option<AsyncFd<File>> = None;
         while sent < bytes.len() {
-            let mut guard = match tokio::time::timeout_at(end, fd.writable()).await {
-                Err(_) => return Err(DriverError::Timeout(format!("write to {path}"))),
-                Ok(Err(e)) => return Err(DriverError::io(format!("write to {path}"), e)),
-                Ok(Ok(g)) => g,
-            };
-            match guard.try_io(|inner| inner.get_ref().write(&bytes[sent..])) {
-                Ok(Ok(0)) => {
+            match fd.get_ref().write(&bytes[sent..]) {
+                Ok(0) => {
                     return Err(DriverError::Disconnected(format!("{path}: write failed")));
                 }
-                Ok(Ok(n)) => sent += n,
-                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Ok(Err(e)) => return Err(DriverError::io(format!("write to {path}"), e)),
-                Err(_would_block) => {}
+                Ok(n) => sent += n,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                    if room.is_none() {
+                        let dup = fd
+                            .get_ref()
+                            .try_clone()
+                            .map_err(|e| DriverError::io(format!("write to {path}"), e))?;
+                        // SAFETY: the AsyncFd owns the duplicate, so it stays open and the
+                        // same while registered.
+                        let registered =
+                            unsafe { AsyncFd::register_with_interest(dup, Interest::WRITABLE) };
+                        room = Some(registered.map_err(|e| {
+                            DriverError::io(format!("write to {path}"), io::Error::from(e))
+                        })?);
+                    }
+                    let Some(room) = room.as_ref() else {
+                        continue;
+                    };
+                    tokio::select! {
+                        biased;
+                        ready = room.writable() => {
+                            let mut guard = ready
+                                .map_err(|e| DriverError::io(format!("write to {path}"), e))?;
+                            // The next write says whether there is room now.
+                            guard.clear_ready();
+                        }
+                        rang = ring_at(alarm, end) => {
+                            rang.map_err(|e| DriverError::io(format!("write to {path}"), e))?;
+                            return Err(DriverError::Timeout(format!("write to {path}")));
+                        }
+                    }
+                }
+                Err(e) => return Err(DriverError::io(format!("write to {path}"), e)),
             }
         }
         Ok(())
@@ -228,41 +278,74 @@ impl SerialPort {
     /// Read one reply framed by `reply`. No byte in time is a [`DriverError::Timeout`];
     /// part of a reply is a [`DriverError::Protocol`] error (a short reply); a port that
     /// went away is an I/O error that makes the framework reopen it.
+    ///
+    /// The timeouts are the port's timerfd ([`Alarm`]), armed only when a wait is needed
+    /// and disarmed before returning: a tokio timer would wake the runtime once more per
+    /// read (its registration signals the runtime's eventfd).
     pub async fn read_reply(&mut self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
-        let path = self.cfg.path.clone();
-        let fd = self.file()?;
+        let result = self.read_until(reply, t).await;
+        self.disarm()?;
+        result
+    }
+
+    async fn read_until(&mut self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
+        let Self { cfg, fd, alarm } = self;
+        let path = &cfg.path;
+        let fd = fd
+            .as_ref()
+            .ok_or_else(|| DriverError::Disconnected(format!("{path} is not open")))?;
         let mut framer = Framer::new(reply);
         let end = Instant::now() + t.total;
         let mut chunk = [0u8; 64];
         while !framer.is_done() {
             let deadline = end.min(Instant::now() + t.gap);
-            let mut guard = match tokio::time::timeout_at(deadline, fd.readable()).await {
-                Err(_) if framer.bytes().is_empty() => {
-                    return Err(DriverError::Timeout(format!("read from {path}")));
+            let mut guard = tokio::select! {
+                biased;
+                ready = fd.readable() => {
+                    ready.map_err(|e| DriverError::io(format!("read from {path}"), e))?
                 }
-                Err(_) => {
-                    return Err(DriverError::Protocol(format!(
-                        "short reply from {path}: {:?}",
-                        String::from_utf8_lossy(framer.bytes())
-                    )));
+                rang = ring_at(alarm, deadline) => {
+                    rang.map_err(|e| DriverError::io(format!("read from {path}"), e))?;
+                    return Err(if framer.bytes().is_empty() {
+                        DriverError::Timeout(format!("read from {path}"))
+                    } else {
+                        DriverError::Protocol(format!(
+                            "short reply from {path}: {:?}",
+                            String::from_utf8_lossy(framer.bytes())
+                        ))
+                    });
                 }
-                Ok(Err(e)) => return Err(DriverError::io(format!("read from {path}"), e)),
-                Ok(Ok(g)) => g,
             };
-            match guard.try_io(|inner| inner.get_ref().read(&mut chunk)) {
-                Ok(Ok(0)) => {
+            match guard.get_inner().read(&mut chunk) {
+                Ok(0) => {
                     return Err(DriverError::Disconnected(format!("{path}: hang-up")));
                 }
-                Ok(Ok(n)) => {
+                Ok(n) => {
+                    if n < chunk.len() {
+                        // Drained: the next byte is a new event. Without this, the next
+                        // exchange would start with a read that returns EAGAIN.
+                        guard.clear_ready();
+                    }
                     // Whatever follows the end of the reply is dropped, as NUT does.
                     framer.push(&chunk[..n]);
                 }
-                Ok(Err(e)) if e.kind() == io::ErrorKind::Interrupted => {}
-                Ok(Err(e)) => return Err(DriverError::io(format!("read from {path}"), e)),
-                Err(_would_block) => {}
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e) => return Err(DriverError::io(format!("read from {path}"), e)),
             }
         }
         Ok(framer.into_bytes())
+    }
+
+    /// Disarm the port's alarm after an exchange, so that an unused deadline never wakes
+    /// the driver.
+    fn disarm(&mut self) -> Result<(), DriverError> {
+        match self.alarm.as_mut() {
+            Some(alarm) if alarm.deadline().is_some() => alarm
+                .set(None)
+                .map_err(|e| DriverError::io(format!("timer of {}", self.cfg.path), e)),
+            _ => Ok(()),
+        }
     }
 
     /// One exchange: drop stale input, send `request`, read the reply.
@@ -341,6 +424,17 @@ impl SerialPort {
             )),
         }
     }
+}
+
+/// Arm `alarm` for `at` and wait for it. Only polled when the descriptor is not ready, so
+/// an exchange whose reply is already there never touches the timer.
+async fn ring_at(alarm: &mut Option<Alarm>, at: Instant) -> io::Result<()> {
+    let alarm = match alarm {
+        Some(alarm) => alarm,
+        None => alarm.insert(Alarm::new()?),
+    };
+    alarm.set(Some(at))?;
+    alarm.ring().await
 }
 
 /// NUT's `ser_open_error`: what failed and what to try.

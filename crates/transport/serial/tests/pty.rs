@@ -305,3 +305,43 @@ fn debians_driver_sees_our_lock() {
         assert_eq!(ours.open().await.expect_err("locked").to_string(), expected);
     });
 }
+
+/// The port is registered for readability only, so a full output queue is waited out on a
+/// descriptor registered for writability just then: bounded by the write timeout while the
+/// device reads nothing, and completed once it reads again.
+#[test]
+fn a_full_output_queue_waits_for_room_within_the_timeout() {
+    let p = pty();
+    let rt = runtime();
+    let big = vec![b'x'; 256 * 1024];
+    rt.block_on(async {
+        let mut port = SerialPort::new(config(&p.path));
+        port.open().await.expect("opens");
+        let err = port
+            .write_all(&big, Duration::from_millis(300))
+            .await
+            .expect_err("nobody reads: the queue fills up");
+        assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
+        // The device reads again (what the failed write left included) up to the CR.
+        let mut master = p.master.try_clone().expect("dup master");
+        let reader = std::thread::spawn(move || {
+            let mut total = 0usize;
+            let mut buf = [0u8; 4096];
+            loop {
+                let n = master.read(&mut buf).expect("device reads");
+                assert!(n > 0, "end of file before the CR");
+                total += n;
+                if buf[n - 1] == b'\r' {
+                    return total;
+                }
+            }
+        });
+        let mut request = big.clone();
+        request.push(b'\r');
+        port.write_all(&request, Duration::from_secs(30))
+            .await
+            .expect("room again once the device reads");
+        let got = reader.join().unwrap();
+        assert!(got > request.len(), "the device got {got} bytes");
+    });
+}

@@ -17,13 +17,12 @@ use std::io::{self, Read, Write};
 use std::net::SocketAddr;
 use std::os::fd::{AsRawFd, RawFd};
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nut_core::token::{Limits, Tokenizer};
 use tokio::io::unix::AsyncFd;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
 use tokio::net::TcpListener;
-use tokio::time::Instant;
 
 use super::Shared;
 use crate::server::Room;
@@ -84,7 +83,7 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
                 let room = shared
                     .server
                     .borrow_mut()
-                    .handle_accept(peer.ip(), Instant::now().into_std());
+                    .handle_accept(peer.ip(), Instant::now());
                 // Carries out an eviction (a KickClient) before the new client registers.
                 shared.pump();
                 if room == Room::Full {
@@ -105,7 +104,9 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
             }
             Err(e) => {
                 tracing::debug!("accept failed: {e}");
-                tokio::time::sleep(ACCEPT_ERROR_PAUSE).await;
+                shared
+                    .pause_until(Instant::now() + ACCEPT_ERROR_PAUSE)
+                    .await;
             }
         }
     }
@@ -114,7 +115,7 @@ pub(super) async fn accept_loop(shared: Rc<Shared>, listener: TcpListener) {
 async fn client_task(shared: Rc<Shared>, stream: AsyncFd<std::net::TcpStream>, peer: SocketAddr) {
     let ip = peer.ip();
     let now = Instant::now();
-    let mut session = Session::new(&mut shared.server.borrow_mut(), ip, now.into_std());
+    let mut session = Session::new(&mut shared.server.borrow_mut(), ip, now);
     let slot = ClientSlot {
         fd: stream.as_raw_fd(),
     };
@@ -154,7 +155,11 @@ async fn start_tls(
         tracing::info!("Disconnect {ip}: data after STARTTLS before the TLS handshake");
         return None;
     };
-    match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(tcp)).await {
+    let handshake = tokio::select! {
+        done = acceptor.accept(tcp) => Ok(done),
+        () = shared.pause_until(Instant::now() + HANDSHAKE_TIMEOUT) => Err(()),
+    };
+    match handshake {
         Ok(Ok(mut tls)) => {
             session.handle_tls_established();
             tracing::debug!("TLS handshake done with client {ip}");
@@ -184,13 +189,15 @@ fn process(
     bytes: &[u8],
     out: &mut String,
 ) -> (Step, usize) {
-    let now = std::time::Instant::now();
+    let now = Instant::now();
     let mut result = (Step::Continue, bytes.len());
     {
         let mut server = shared.server.borrow_mut();
         let mut any_line = false;
         for (i, &b) in bytes.iter().enumerate() {
-            let Some(line) = tok.push(b) else { continue };
+            let Some(line) = tok.push_borrowed(b) else {
+                continue;
+            };
             any_line = true;
             let action = session.handle_line(now, &line, &mut server, out);
             if action == Some(SessionAction::StartTls) {

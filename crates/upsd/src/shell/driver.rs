@@ -2,13 +2,12 @@
 //! what the server queued for it, and reconnect when the driver goes away.
 
 use std::rc::Rc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nut_core::token::{Limits, Tokenizer};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::UnixStream;
 use tokio::sync::mpsc;
-use tokio::time::Instant;
 
 use super::Shared;
 use crate::ups::UpsKey;
@@ -27,18 +26,17 @@ pub(super) async fn run(
     loop {
         match UnixStream::connect(&path).await {
             Ok(stream) => {
-                shared.server.borrow_mut().driver_connected(
-                    key,
-                    &socket,
-                    Instant::now().into_std(),
-                );
+                shared
+                    .server
+                    .borrow_mut()
+                    .driver_connected(key, &socket, Instant::now());
                 // DUMPALL is queued now; drain it into our channel before reading.
                 shared.pump();
                 serve(&shared, key, stream, &mut rx).await;
                 shared
                     .server
                     .borrow_mut()
-                    .driver_disconnected(key, Instant::now().into_std());
+                    .driver_disconnected(key, Instant::now());
                 shared.pump();
             }
             Err(e) => {
@@ -46,14 +44,14 @@ pub(super) async fn run(
                     key,
                     &shown,
                     &nut_daemon::log::strerror(&e),
-                    Instant::now().into_std(),
+                    Instant::now(),
                 );
                 shared.pump();
             }
         }
         // Whatever was queued for a dead connection is void (the next dump starts afresh).
         while rx.try_recv().is_ok() {}
-        tokio::time::sleep(RECONNECT_PAUSE).await;
+        shared.pause_until(Instant::now() + RECONNECT_PAUSE).await;
     }
 }
 
@@ -73,7 +71,7 @@ async fn serve(
                     Ok(0) | Err(_) => return,
                     Ok(n) => n,
                 };
-                let now = Instant::now().into_std();
+                let now = Instant::now();
                 {
                     let mut server = shared.server.borrow_mut();
                     for line in tok.push_slice(&buf[..n]) {

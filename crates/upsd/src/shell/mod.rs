@@ -3,10 +3,13 @@
 //! change the task calls [`Shared::pump`], which carries out what the server queued:
 //! driver writes, driver tasks to start or stop, clients to kick, log lines.
 //!
-//! Time: the main loop sleeps on one [`Alarm`] set to the server's
-//! [`Server::poll_timeout`] and calls [`Server::handle_timeout`] when it rings. With
-//! nothing due (no driver connected, no client, no tracking id) it never wakes; a change
-//! that creates an earlier deadline ([`Server::poll_timer_changed`]) re-arms it.
+//! Time: the main loop sleeps on one [`Alarm`] set to the earliest of the server's
+//! [`Server::poll_timeout`], the tasks' pauses ([`Shared::pause_until`]: driver reconnects,
+//! accept errors, TLS handshakes) and the systemd watchdog, and calls
+//! [`Server::handle_timeout`] when it rings. With nothing due (no driver connected, no
+//! client, no tracking id) it never wakes; a change that creates an earlier deadline
+//! ([`Server::poll_timer_changed`], a new pause) re-arms it. The runtime has no timer
+//! driver at all: tokio's would cost every request its bookkeeping when the loop parks.
 
 mod client;
 mod driver;
@@ -14,11 +17,14 @@ pub mod listen;
 pub mod tls;
 
 use std::cell::RefCell;
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
 use std::rc::Rc;
 use std::sync::Arc;
-use std::time::Duration;
+use std::task::{Context, Poll, Waker};
+use std::time::{Duration, Instant};
 
 use nut_daemon::alarm::Alarm;
 use tokio::sync::{Notify, mpsc};
@@ -55,6 +61,72 @@ pub struct Shared {
     clients: RefCell<HashMap<ClientId, client::ClientSlot>>,
     /// Wakes the main loop to re-arm its alarm for an earlier deadline.
     rearm: Notify,
+    /// The tasks waiting for a moment, by (deadline, id).
+    pauses: RefCell<Pauses>,
+}
+
+/// The pending [`Pause`]s, woken by the main loop's alarm.
+#[derive(Default)]
+struct Pauses {
+    waiting: BTreeMap<(Instant, u64), Waker>,
+    next_id: u64,
+    /// What the main loop's alarm is set to.
+    alarm: Option<Instant>,
+}
+
+impl Pauses {
+    fn first(&self) -> Option<Instant> {
+        self.waiting.keys().next().map(|&(at, _)| at)
+    }
+
+    /// Wake every pause due at `now`.
+    fn wake_due(&mut self, now: Instant) {
+        while let Some(entry) = self.waiting.first_entry() {
+            if entry.key().0 > now {
+                break;
+            }
+            entry.remove().wake();
+        }
+    }
+}
+
+/// A task's wait until a moment, on the main loop's alarm ([`Shared::pause_until`]).
+pub(super) struct Pause {
+    shared: Rc<Shared>,
+    at: Instant,
+    key: Option<(Instant, u64)>,
+}
+
+impl Future for Pause {
+    type Output = ();
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let this = &mut *self;
+        let mut pauses = this.shared.pauses.borrow_mut();
+        if Instant::now() >= this.at {
+            if let Some(key) = this.key.take() {
+                pauses.waiting.remove(&key);
+            }
+            return Poll::Ready(());
+        }
+        let key = *this.key.get_or_insert_with(|| {
+            pauses.next_id += 1;
+            (this.at, pauses.next_id)
+        });
+        pauses.waiting.insert(key, cx.waker().clone());
+        if pauses.alarm.is_none_or(|alarm| this.at < alarm) {
+            this.shared.rearm.notify_one();
+        }
+        Poll::Pending
+    }
+}
+
+impl Drop for Pause {
+    fn drop(&mut self) {
+        if let Some(key) = self.key.take() {
+            self.shared.pauses.borrow_mut().waiting.remove(&key);
+        }
+    }
 }
 
 impl Shared {
@@ -116,6 +188,15 @@ impl Shared {
         }
     }
 
+    /// Wait until `at` (a task's pause, woken by the main loop's alarm).
+    pub(super) fn pause_until(self: &Rc<Self>, at: Instant) -> Pause {
+        Pause {
+            shared: self.clone(),
+            at,
+            key: None,
+        }
+    }
+
     /// Replace the state after a reload (SIGHUP).
     pub fn reload(self: &Rc<Self>, apply: impl FnOnce(&mut Server)) {
         apply(&mut self.server.borrow_mut());
@@ -155,16 +236,6 @@ pub trait Control {
     fn watchdog(&mut self);
 }
 
-/// The next watchdog tick, or never.
-async fn watchdog_tick(interval: &mut Option<tokio::time::Interval>) {
-    match interval {
-        Some(interval) => {
-            interval.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
 /// Run the server until a terminating signal. Must be called inside a `LocalSet`.
 ///
 /// The main loop (signals, timers, watchdog) runs as a task of its own: a `LocalSet` polls
@@ -191,6 +262,7 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         drivers: RefCell::new(HashMap::new()),
         clients: RefCell::new(HashMap::new()),
         rearm: Notify::new(),
+        pauses: RefCell::new(Pauses::default()),
     });
     let mut alarm = Alarm::new()?;
     let mut hup = signal(SignalKind::hangup())?;
@@ -203,23 +275,35 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
     }
     shared.pump();
     control.ready();
-    let mut watchdog = config.watchdog.map(|period| {
-        let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval
-    });
+    // The first ping at once, then one per period.
+    let mut next_ping = config.watchdog.map(|_| Instant::now());
     loop {
-        let next = shared.server.borrow().poll_timeout();
+        let next = [
+            shared.server.borrow().poll_timeout(),
+            shared.pauses.borrow().first(),
+            next_ping,
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         alarm.set(next)?;
         shared.server.borrow_mut().handle_alarm_set(next);
+        shared.pauses.borrow_mut().alarm = next;
         tokio::select! {
             rang = alarm.ring() => {
                 rang?;
-                shared.server.borrow_mut().handle_timeout(std::time::Instant::now());
+                let now = Instant::now();
+                if let (Some(ping), Some(period)) = (next_ping, config.watchdog)
+                    && now >= ping
+                {
+                    control.watchdog();
+                    next_ping = Some(now + period);
+                }
+                shared.pauses.borrow_mut().wake_due(now);
+                shared.server.borrow_mut().handle_timeout(now);
                 shared.pump();
             }
             () = shared.rearm.notified() => {}
-            _ = watchdog_tick(&mut watchdog) => control.watchdog(),
             _ = hup.recv() => {
                 tracing::info!("SIGHUP: reloading configuration");
                 shared.reload(|s| control.reload(s));
