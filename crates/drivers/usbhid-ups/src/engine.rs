@@ -133,7 +133,9 @@ pub struct Engine {
     pub state: State,
 }
 
-fn strtol(s: &str) -> i64 {
+/// C's `strtol(s, NULL, 10)` (and `atoi`, for values in range): leading blanks, a sign,
+/// digits; 0 when there are none.
+pub fn strtol(s: &str) -> i64 {
     let t = s.trim_start();
     let (neg, digits) = match t.as_bytes().first() {
         Some(b'-') => (true, &t[1..]),
@@ -205,6 +207,48 @@ impl Engine {
         let n = bytes.len().min(buf.len());
         buf[..n].copy_from_slice(&bytes[..n]);
         self.reports.insert(id, buf);
+    }
+
+    /// Forgets one filed report (a GET_REPORT of it failed: NUT then skips the rows it feeds
+    /// instead of using older data).
+    pub fn forget_report(&mut self, report_id: u8) {
+        self.reports.remove(&report_id);
+    }
+
+    /// The USB string indexes that the `StringId` rows of the next walk convert (NUT reads
+    /// the string descriptor when it converts), from the filed reports; 0 is never one.
+    pub fn string_indexes(&self) -> Vec<u8> {
+        let kind = self.kind();
+        let mut out = BTreeSet::new();
+        for (i, row) in self.table.iter().enumerate() {
+            if row.flags.absent
+                || !matches!(row.conversion, Some(Conversion::Fun(Function::StringId)))
+            {
+                continue;
+            }
+            let field = self.bound[i].or_else(|| {
+                string_to_path(row.path, self.usages).and_then(|p| {
+                    self.desc
+                        .fields
+                        .iter()
+                        .position(|f| f.kind == kind && f.path == p)
+                })
+            });
+            if let Some(v) = field.and_then(|f| self.value_of(f)) {
+                let index = (v as i64).clamp(0, 255) as u8;
+                if index != 0 {
+                    out.insert(index);
+                }
+            }
+        }
+        out.into_iter().collect()
+    }
+
+    /// Recomputes `ups.status` (and `input.transfer.reason`) from the status bits after
+    /// [`Engine::interrupt_report`]s, without a walk; alarms stay as the last full walk left
+    /// them.
+    pub fn refresh_status(&mut self) {
+        self.finish(WalkMode::Quick);
     }
 
     /// Forgets all filed reports (the shell does this before re-reading for a new poll).

@@ -1,0 +1,667 @@
+//! `usbhid-ups`: the pure usbhid-ups core (descriptor parser, subdriver tables, sans-IO
+//! [`Engine`]) on the `nut-driver` framework, over a `nut-usb` device ([`link::HidLink`]:
+//! real through nusb, or `port = "replay:<spec>"`).
+//!
+//! The shell does what NUT 2.8.0's `usbhid-ups.c` does around its walk:
+//!
+//! * start-up: find the UPS by the matching options, let the subdriver selection claim it,
+//!   read and parse the report descriptor, apply the subdriver's fixes, build the engine, GET
+//!   the reports of the initial walk and publish identity, variables, commands and RW/ENUM
+//!   metadata;
+//! * every `pollinterval`: interrupt reports received meanwhile first, then a full walk every
+//!   `pollfreq` seconds (or after a SET or command), a quick one (status rows) otherwise;
+//! * between polls: the interrupt pipe is read, and what it brings is published at once
+//!   (`ups.status` does not wait for the next poll; NUT 2.8.0 applies it at the next poll);
+//! * instant commands, SET and the power-off: the engine's [`Action`]s become SET_REPORT
+//!   control transfers;
+//! * a lost device is the framework's business (staleness, reconnection with back-off); after
+//!   a reconnect the initial walk runs again, as NUT's `reconnect_ups` does;
+//! * `-x record=<file>`: a device spec of the UPS ([`record`]).
+
+pub mod link;
+pub mod record;
+
+use std::collections::{BTreeSet, HashMap};
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use nut_driver::health::CommMessages;
+use nut_driver::{
+    CmdStatus, DriverConfig, DriverError, DriverInfo, Outcome, State, VarDecl, VarFlags,
+};
+use nut_usb::UsbOptions;
+use usbhid_ups::engine::{Action, CommandError, Engine, EngineOptions, WalkMode, strtol as atoi};
+use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
+use usbhid_ups::{ReportDescriptor, Subdriver};
+
+use crate::link::{HidLink, INTERRUPT_BUFFER};
+use crate::record::{Recorder, Recording};
+
+/// NUT's version of the driver (`driver.version.internal`).
+pub const VERSION: &str = "0.47";
+/// NUT's default `pollfreq` (seconds between full walks).
+pub const DEFAULT_POLLFREQ: u64 = 30;
+/// How long one read of the interrupt pipe waits between polls. The framework drops the
+/// wait when a poll is due; the poll then waits at most this long for the device.
+pub const INTERRUPT_WAIT: Duration = Duration::from_millis(500);
+
+/// The options of usbhid-ups(8) 2.8.0, in its order, then ours.
+pub static VARS: &[VarDecl] = &[
+    VarDecl::value("lowbatt", "Set low battery level, in % (default=30)"),
+    VarDecl::value("offdelay", "Set shutdown delay, in seconds (default=20)"),
+    VarDecl::value("ondelay", "Set startup delay, in seconds (default=30)"),
+    VarDecl::value(
+        "pollfreq",
+        "Set polling frequency, in seconds, to reduce data flow (default=30)",
+    ),
+    VarDecl::flag("pollonly", "Don't use interrupt pipe, only use polling"),
+    VarDecl::flag(
+        "onlinedischarge",
+        "Set to treat discharging while online as being offline",
+    ),
+    VarDecl::value(
+        "vendor",
+        "Regular expression to match UPS Manufacturer string",
+    ),
+    VarDecl::value("product", "Regular expression to match UPS Product string"),
+    VarDecl::value("serial", "Regular expression to match UPS Serial number"),
+    VarDecl::value(
+        "vendorid",
+        "Regular expression to match UPS Manufacturer numerical ID (4 digits hexadecimal)",
+    ),
+    VarDecl::value(
+        "productid",
+        "Regular expression to match UPS Product numerical ID (4 digits hexadecimal)",
+    ),
+    VarDecl::value("bus", "Regular expression to match USB bus name"),
+    VarDecl::value("device", "Regular expression to match USB device name"),
+    VarDecl::value(
+        "usb_set_altinterface",
+        "Force redundant call to usb_set_altinterface() (value=bAlternateSetting; default=0)",
+    ),
+    VarDecl::flag("explore", "Diagnostic matching of unsupported UPS"),
+    VarDecl::flag(
+        "maxreport",
+        "Activate tweak for buggy APC Back-UPS firmware",
+    ),
+    VarDecl::flag(
+        "interruptonly",
+        "Don't use polling, only use interrupt pipe",
+    ),
+    VarDecl::value(
+        "interruptsize",
+        "Number of bytes to read from interrupt pipe",
+    ),
+    VarDecl::value(
+        "busport",
+        "Regular expression to match USB bus port (3 digits decimal)",
+    ),
+    VarDecl::value(
+        "subdriver",
+        "Use this subdriver (name or start of its version string, e.g. apc, cps, MGE HID)",
+    ),
+    VarDecl::value(
+        "record",
+        "Write a device spec of the UPS to this file (replay it with port=replay:<file>)",
+    ),
+];
+
+/// The driver's static description.
+pub static INFO: DriverInfo = DriverInfo {
+    name: "usbhid-ups",
+    description: "Generic HID driver",
+    version: VERSION,
+    vars: VARS,
+};
+
+/// The whole program.
+pub fn main() -> std::process::ExitCode {
+    nut_driver::main(&INFO, |cfg| {
+        let opts = HidOptions::from_config(cfg)?;
+        let link = HidLink::new(opts.usb_options(cfg)?, opts.select.clone())?;
+        Ok((UsbHid::new(opts), link))
+    })
+}
+
+/// The driver's options, checked.
+#[derive(Debug, Clone)]
+pub struct HidOptions {
+    pub engine: EngineOptions,
+    pub select: SelectOptions,
+    pub pollfreq: u64,
+    pub pollonly: bool,
+    pub maxreport: bool,
+    pub interrupt_size: Option<usize>,
+    pub alt_setting: Option<u8>,
+    pub record: Option<PathBuf>,
+}
+
+impl HidOptions {
+    /// Checks the options as NUT's `upsdrv_initups` / `upsdrv_initinfo` do (before the
+    /// device is touched).
+    pub fn from_config(cfg: &DriverConfig) -> Result<Self, DriverError> {
+        let explore = cfg.flag("explore");
+        if explore && cfg.value("vendorid").is_none() {
+            return Err(DriverError::Config(
+                "must specify \"vendorid\" when using \"explore\"".into(),
+            ));
+        }
+        let interrupt_size = match cfg.value("interruptsize") {
+            Some(v) => {
+                let n = atoi(v);
+                if n <= 0 {
+                    return Err(DriverError::Config(format!(
+                        "Error: invalid interruptsize: {n}"
+                    )));
+                }
+                Some(
+                    usize::try_from(n)
+                        .unwrap_or(usize::MAX)
+                        .min(INTERRUPT_BUFFER),
+                )
+            }
+            None => None,
+        };
+        let alt_setting = match cfg.value("usb_set_altinterface") {
+            Some(v) => Some(u8::try_from(atoi(v)).map_err(|_| {
+                DriverError::Config(format!(
+                    "usb_set_altinterface: {v:?} is not an alternate setting (0..255)"
+                ))
+            })?),
+            None => None,
+        };
+        let select = SelectOptions {
+            explore,
+            productid_given: cfg.value("productid").is_some(),
+            subdriver: cfg.value("subdriver").map(str::to_string),
+        };
+        if select.subdriver.is_some() {
+            select::select(&DeviceIds::default(), &select)
+                .map_err(|e| DriverError::Config(e.to_string()))?;
+        }
+        // NUT: `pollfreq = atoi(val)`; a negative value would make every walk a full one.
+        let pollfreq = cfg
+            .value("pollfreq")
+            .map_or(DEFAULT_POLLFREQ, |v| u64::try_from(atoi(v)).unwrap_or(0));
+        Ok(Self {
+            engine: EngineOptions {
+                onlinedischarge: cfg.flag("onlinedischarge"),
+                interrupt_only: cfg.flag("interruptonly"),
+                lowbatt: cfg.value("lowbatt").map(str::to_string),
+                ondelay: cfg.value("ondelay").map(str::to_string),
+                offdelay: cfg.value("offdelay").map(str::to_string),
+            },
+            select,
+            pollfreq,
+            pollonly: cfg.flag("pollonly"),
+            maxreport: cfg.flag("maxreport"),
+            interrupt_size,
+            alt_setting,
+            record: cfg.value("record").map(PathBuf::from),
+        })
+    }
+
+    /// How to find the UPS.
+    pub fn usb_options(&self, cfg: &DriverConfig) -> Result<UsbOptions, DriverError> {
+        let mut uo = UsbOptions::for_port(&cfg.port);
+        for name in nut_usb::MatchCriteria::NAMES {
+            if let Some(v) = cfg.value(name) {
+                uo.criteria.set(name, v);
+            }
+        }
+        uo.alt_setting = self.alt_setting;
+        Ok(uo)
+    }
+}
+
+/// The driver.
+pub struct UsbHid {
+    opts: HidOptions,
+    engine: Option<Engine>,
+    subdriver: Option<Subdriver>,
+    /// The link generation the engine last walked (a new one: walk as at start-up).
+    generation: u64,
+    last_full: Option<Instant>,
+    data_changed: bool,
+    strings: HashMap<u8, Option<String>>,
+    published: BTreeSet<String>,
+    meta_done: BTreeSet<String>,
+    recorder: Option<Recorder>,
+}
+
+impl std::fmt::Debug for UsbHid {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("UsbHid")
+            .field("subdriver", &self.subdriver)
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+impl UsbHid {
+    pub fn new(opts: HidOptions) -> Self {
+        Self {
+            opts,
+            engine: None,
+            subdriver: None,
+            generation: 0,
+            last_full: None,
+            data_changed: false,
+            strings: HashMap::new(),
+            published: BTreeSet::new(),
+            meta_done: BTreeSet::new(),
+            recorder: None,
+        }
+    }
+
+    /// The subdriver in use, once initialised.
+    pub fn subdriver(&self) -> Option<Subdriver> {
+        self.subdriver
+    }
+
+    fn engine(&mut self) -> Result<&mut Engine, DriverError> {
+        self.engine
+            .as_mut()
+            .ok_or_else(|| DriverError::Fatal("usbhid-ups: no engine before initialisation".into()))
+    }
+
+    /// Builds the engine for the open device (NUT's `callback`: parse, fix, identity).
+    fn start(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
+        let opened = io
+            .opened()
+            .ok_or_else(|| DriverError::Fatal("usbhid-ups: device not open".into()))?;
+        let sub = opened.subdriver;
+        let id = &opened.identity;
+        let mut desc = ReportDescriptor::parse(&opened.report_descriptor)
+            .map_err(|e| DriverError::Fatal(format!("Failed to parse report descriptor: {e}")))?;
+        nut_driver::debug!(2, "Using subdriver: {}", sub.version());
+        if !sub.is_ported() {
+            nut_driver::warning!(
+                "subdriver {}: its mapping table is not available yet; only the identity is published",
+                sub.version()
+            );
+        }
+        if sub.fix_report_desc(id.vendor_id, id.product_id, &mut desc) {
+            nut_driver::debug!(2, "Report Descriptor Fixed");
+        }
+        let mut engine = Engine::new(desc, sub.table(), sub.usages(), self.opts.engine.clone());
+        sub.prepare(id.vendor_id, id.product_id, &mut engine);
+        for (var, value) in sub.identity(
+            id.vendor_id,
+            id.product_id,
+            id.vendor.as_deref(),
+            id.product.as_deref(),
+            id.serial.as_deref(),
+        ) {
+            state.set_info(&var, &value);
+        }
+        state.set_info("driver.version.data", sub.version());
+        state.set_info("driver.parameter.pollfreq", &self.opts.pollfreq.to_string());
+        if let Some(path) = &self.opts.record {
+            let rec = Recording::new(
+                id,
+                opened.device_descriptor.as_deref(),
+                io.interface(),
+                &opened.report_descriptor,
+            );
+            self.recorder = Some(Recorder::new(path, rec));
+        }
+        self.engine = Some(engine);
+        self.subdriver = Some(sub);
+        Ok(())
+    }
+
+    /// GETs what a walk of `mode` reads and the strings its rows convert, and files them.
+    async fn fetch(&mut self, io: &HidLink, mode: WalkMode) -> Result<(), DriverError> {
+        // interruptonly: NUT never GETs a report, values only come from the interrupt pipe.
+        if self.opts.engine.interrupt_only {
+            return Ok(());
+        }
+        let maxreport = self.opts.maxreport;
+        let engine = self.engine()?;
+        let wanted: Vec<(u8, u16)> = engine
+            .reports_needed(mode)
+            .into_iter()
+            .map(|id| {
+                // NUT 2.8.0's maxreport asks for the size of its buffer *pointer* (8 bytes on
+                // 64-bit systems) instead of the report size: the same request on the wire.
+                let len = if maxreport { 8 } else { engine.buffer_len(id) };
+                (id, u16::try_from(len).unwrap_or(u16::MAX))
+            })
+            .collect();
+        let got = io.get_reports(wanted).await?;
+        let engine = self.engine()?;
+        let mut new = false;
+        for (id, bytes) in &got {
+            match bytes {
+                Some(b) => {
+                    engine.file_report(b);
+                }
+                None => engine.forget_report(*id),
+            }
+        }
+        if let Some(rec) = &mut self.recorder {
+            for b in got.iter().filter_map(|(_, b)| b.as_ref()) {
+                new |= rec.recording.feature(b);
+            }
+        }
+        let indexes = self.engine()?.string_indexes();
+        for index in indexes {
+            if !self.strings.contains_key(&index) {
+                let s = io.string(index).await?;
+                if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
+                    new |= rec.recording.string(index, t);
+                }
+                self.strings.insert(index, s);
+            }
+            if let Some(Some(s)) = self.strings.get(&index).cloned() {
+                self.engine()?.set_string(index, s);
+            }
+        }
+        if let Some(rec) = &mut self.recorder {
+            rec.touch(new);
+        }
+        Ok(())
+    }
+
+    /// The initial walk (start-up, and after a reconnect).
+    async fn init_walk(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
+        self.strings.clear();
+        if let (Some(rec), true) = (&mut self.recorder, self.generation == 0)
+            && rec.recording.langid.is_none()
+        {
+            rec.recording.langid = io.langid().await?;
+        }
+        self.fetch(io, WalkMode::Init).await?;
+        self.engine()?.init();
+        self.generation = io.generation();
+        self.publish_vars(state);
+        if let Some(rec) = &mut self.recorder {
+            rec.save();
+        }
+        Ok(())
+    }
+
+    /// Mirrors the engine's variables, metadata and commands into the framework's state.
+    fn publish_vars(&mut self, state: &mut State) {
+        let Some(engine) = &self.engine else { return };
+        let es = &engine.state;
+        for (k, v) in &es.vars {
+            state.set_info(k, v);
+        }
+        for gone in self.published.iter().filter(|k| !es.vars.contains_key(*k)) {
+            state.del_info(gone);
+        }
+        self.published = es.vars.keys().cloned().collect();
+        for (k, m) in &es.meta {
+            if !es.vars.contains_key(k) || self.meta_done.contains(k) {
+                continue;
+            }
+            state.set_flags(
+                k,
+                VarFlags {
+                    rw: m.rw,
+                    string: m.string_len.is_some(),
+                    ..VarFlags::NONE
+                },
+            );
+            if let Some(len) = m.string_len {
+                state.set_aux(k, i64::try_from(len).unwrap_or(i64::MAX));
+            }
+            for e in &m.enums {
+                state.add_enum(k, e);
+            }
+            self.meta_done.insert(k.clone());
+        }
+        for c in &es.commands {
+            state.add_cmd(c);
+        }
+    }
+
+    /// `ups.status`, and on full walks `ups.alarm`.
+    fn publish_status(&self, state: &mut State, alarms: bool) {
+        let Some(engine) = &self.engine else { return };
+        if alarms {
+            state.alarm_init();
+            for a in &engine.state.alarms {
+                state.alarm_set(a);
+            }
+            state.alarm_commit();
+        }
+        state.status_init();
+        for w in &engine.state.status {
+            state.status_set(w);
+        }
+        state.status_commit();
+    }
+
+    /// Applies the interrupt reports received so far; true when there were any.
+    fn apply_interrupts(&mut self, io: &HidLink) -> bool {
+        let reports = io.take_interrupts();
+        if reports.is_empty() {
+            return false;
+        }
+        let Some(engine) = self.engine.as_mut() else {
+            return false;
+        };
+        for r in &reports {
+            nut_driver::debug!(2, "interrupt report: {r:02x?}");
+            engine.interrupt_report(r);
+        }
+        if let Some(rec) = &mut self.recorder {
+            let mut new = false;
+            for r in &reports {
+                new |= rec.recording.interrupt(r);
+            }
+            rec.touch(new);
+        }
+        true
+    }
+
+    /// Performs the actions of a command; `Ok(false)` when the device refused one.
+    async fn perform(&mut self, io: &HidLink, actions: Vec<Action>) -> Result<bool, DriverError> {
+        for a in actions {
+            match a {
+                Action::SetReport { report_id, data } => {
+                    nut_driver::debug!(3, "SET_REPORT {report_id:#04x}: {data:02x?}");
+                    if !io.set_report(report_id, data).await? {
+                        return Ok(false);
+                    }
+                }
+                Action::WaitMs(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl nut_driver::Driver for UsbHid {
+    type Transport = HidLink;
+    const COMM_MESSAGES: CommMessages = CommMessages::BLAZER;
+
+    async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
+        self.start(io, state)?;
+        self.init_walk(io, state).await?;
+        // NUT starts counting pollfreq at the end of upsdrv_initinfo: the first update is a
+        // quick one.
+        self.last_full = Some(Instant::now());
+        Ok(())
+    }
+
+    async fn update_info(
+        &mut self,
+        io: &mut HidLink,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        if self.generation != io.generation() {
+            self.init_walk(io, state).await?;
+        }
+        self.apply_interrupts(io);
+        let pollfreq = Duration::from_secs(self.opts.pollfreq);
+        let full = self.data_changed
+            || self
+                .last_full
+                .is_none_or(|last| now.saturating_duration_since(last) > pollfreq);
+        let mode = if full {
+            WalkMode::Full
+        } else {
+            WalkMode::Quick
+        };
+        nut_driver::debug!(
+            1,
+            "{}",
+            if full {
+                "Full update..."
+            } else {
+                "Quick update..."
+            }
+        );
+        self.fetch(io, mode).await?;
+        self.engine()?.update(full);
+        if full {
+            self.last_full = Some(now);
+            self.data_changed = false;
+        }
+        self.publish_vars(state);
+        self.publish_status(state, full);
+        if let Some(rec) = &mut self.recorder {
+            rec.save();
+        }
+        Ok(())
+    }
+
+    async fn wait_event(&mut self, io: &mut HidLink) -> Result<(), DriverError> {
+        if self.opts.pollonly || self.engine.is_none() {
+            return std::future::pending().await;
+        }
+        let len = self.opts.interrupt_size.unwrap_or(INTERRUPT_BUFFER);
+        loop {
+            if io.has_interrupts() {
+                return Ok(());
+            }
+            match io.read_interrupt(len, INTERRUPT_WAIT).await {
+                Ok(_) => {}
+                Err(e) if e.needs_reconnect() => return Err(e),
+                Err(e) => {
+                    // A pipe that fails at once would spin: wait as long as a read would.
+                    nut_driver::debug!(2, "{e}");
+                    tokio::time::sleep(INTERRUPT_WAIT).await;
+                }
+            }
+        }
+    }
+
+    async fn handle_event(
+        &mut self,
+        io: &mut HidLink,
+        _now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        if self.apply_interrupts(io) {
+            self.engine()?.refresh_status();
+            self.publish_vars(state);
+            self.publish_status(state, false);
+            if let Some(rec) = &mut self.recorder {
+                rec.save();
+            }
+        }
+        Ok(())
+    }
+
+    async fn instcmd(
+        &mut self,
+        io: &mut HidLink,
+        cmd: &str,
+        param: Option<&str>,
+        state: &mut State,
+    ) -> Outcome {
+        for (old, new) in [
+            ("beeper.off", "beeper.disable"),
+            ("beeper.on", "beeper.enable"),
+        ] {
+            if cmd.eq_ignore_ascii_case(old) {
+                nut_driver::warning!("The '{old}' command has been renamed to '{new}'");
+            }
+        }
+        nut_driver::debug!(1, "instcmd({cmd}, {})", param.unwrap_or("[NULL]"));
+        let actions = match self.engine().map(|e| e.instcmd(cmd, param)) {
+            Ok(Ok(a)) => a,
+            Ok(Err(CommandError::Constant(_))) => return CmdStatus::Failed.into(),
+            Ok(Err(e)) => {
+                nut_driver::debug!(2, "instcmd: {e}");
+                return CmdStatus::Invalid.into();
+            }
+            Err(_) => return CmdStatus::Failed.into(),
+        };
+        let status = match self.perform(io, actions).await {
+            Ok(true) => {
+                self.data_changed = true;
+                CmdStatus::Handled
+            }
+            Ok(false) => CmdStatus::Failed,
+            Err(e) => {
+                nut_driver::warning!("instcmd: {cmd}: {e}");
+                CmdStatus::Failed
+            }
+        };
+        self.publish_vars(state);
+        status.into()
+    }
+
+    async fn set_var(
+        &mut self,
+        io: &mut HidLink,
+        var: &str,
+        value: &str,
+        state: &mut State,
+    ) -> Outcome {
+        nut_driver::debug!(1, "setvar({var}, {value})");
+        let actions = match self.engine().map(|e| e.setvar(var, value)) {
+            Ok(Ok(a)) => a,
+            Ok(Err(e)) => {
+                nut_driver::debug!(2, "setvar: {e}");
+                return CmdStatus::Unknown.into();
+            }
+            Err(_) => return CmdStatus::Failed.into(),
+        };
+        let server_side = actions.is_empty();
+        let status = match self.perform(io, actions).await {
+            Ok(true) => {
+                if !server_side {
+                    self.data_changed = true;
+                }
+                CmdStatus::Handled
+            }
+            Ok(false) => CmdStatus::Failed,
+            Err(e) => {
+                nut_driver::warning!("setvar: {var}: {e}");
+                CmdStatus::Failed
+            }
+        };
+        self.publish_vars(state);
+        status.into()
+    }
+
+    async fn shutdown(&mut self, io: &mut HidLink, _state: &mut State) -> Result<(), DriverError> {
+        nut_driver::debug!(1, "upsdrv_shutdown...");
+        let plans = self.engine()?.shutdown_plans();
+        for (name, actions) in plans {
+            match self.perform(io, actions).await {
+                Ok(true) => {
+                    nut_driver::debug!(1, "shutdown: {name} sent");
+                    return Ok(());
+                }
+                Ok(false) => nut_driver::debug!(1, "shutdown: {name} refused by the device"),
+                Err(e) => nut_driver::debug!(1, "shutdown: {name}: {e}"),
+            }
+        }
+        Err(DriverError::Fatal("Shutdown failed!".into()))
+    }
+
+    fn cleanup(&mut self, _io: &mut HidLink) {
+        if let Some(rec) = &mut self.recorder {
+            rec.save();
+        }
+    }
+}

@@ -1,0 +1,353 @@
+//! The HID link: a `nut-usb` device (real through nusb, or `port = "replay:<spec>"`) found by
+//! NUT's matching options and claimed by a subdriver, with the transfers usbhid-ups makes
+//! (GET_REPORT / SET_REPORT of Feature reports, string descriptors, the interrupt pipe).
+//!
+//! nut-usb blocks (each call for at most its timeout), so every transfer runs on a blocking
+//! thread and the driver's loop keeps serving its socket meanwhile. The device sits behind a
+//! mutex shared with those threads: an interrupt read that outlives the future that started it
+//! (the framework drops [`Driver::wait_event`](nut_driver::Driver::wait_event) when a poll is
+//! due) still files what it received in the shared queue, so no report is lost.
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use nut_driver::{DriverError, Transport};
+use nut_usb::{
+    ControlSetup, DeviceFinder, DeviceIdentity, USB_TIMEOUT, UsbError, UsbOptions, UsbTransport,
+    request_type, requests,
+};
+use usbhid_ups::Subdriver;
+use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
+
+/// The interrupt IN endpoint NUT 2.8.0 reads (hard-wired there too).
+pub const INTERRUPT_ENDPOINT: u8 = 0x81;
+/// NUT's interrupt buffer (`SMALLBUF`), the read size unless `interruptsize` is given.
+pub const INTERRUPT_BUFFER: usize = 512;
+/// The longest report descriptor read when the HID descriptor does not say.
+const REPORT_DESC_MAX: u16 = 4096;
+
+/// What was found when the device was opened.
+#[derive(Debug, Clone)]
+pub struct Opened {
+    pub identity: DeviceIdentity,
+    pub subdriver: Subdriver,
+    /// The raw report descriptor.
+    pub report_descriptor: Vec<u8>,
+    /// The raw device descriptor (18 bytes), if it could be read (for the recorder's string
+    /// indexes and bcdDevice).
+    pub device_descriptor: Option<Vec<u8>>,
+}
+
+type SharedDevice = Arc<Mutex<Option<Box<dyn UsbTransport>>>>;
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    // A panic on a transfer thread cannot leave the handle half-updated; keep going.
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+/// A USB HID UPS.
+pub struct HidLink {
+    finder: Option<DeviceFinder>,
+    dev: SharedDevice,
+    select: SelectOptions,
+    interface: u8,
+    opened: Option<Opened>,
+    /// Counts successful opens: the driver re-initialises its walk after a reconnect.
+    generation: u64,
+    /// Interrupt reports received and not yet handled.
+    pending: Arc<Mutex<VecDeque<Vec<u8>>>>,
+}
+
+impl std::fmt::Debug for HidLink {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("HidLink")
+            .field("subdriver", &self.opened.as_ref().map(|o| o.subdriver))
+            .field("generation", &self.generation)
+            .finish()
+    }
+}
+
+/// How a transfer error counts: a lost device makes the framework reconnect (NUT: `hd =
+/// NULL`, also for "busy": another driver took the device); anything else only skips the
+/// report.
+fn lost(e: &UsbError) -> bool {
+    e.needs_reconnect() || matches!(e, UsbError::Busy)
+}
+
+fn disconnected(what: &str, e: &UsbError) -> DriverError {
+    DriverError::Disconnected(format!("{what}: {e}"))
+}
+
+fn join_error(e: impl std::fmt::Display) -> DriverError {
+    DriverError::Fatal(format!("USB worker thread: {e}"))
+}
+
+impl HidLink {
+    /// The link of a configuration (nothing is opened yet).
+    pub fn new(usb: UsbOptions, select: SelectOptions) -> Result<Self, DriverError> {
+        let interface = usb.interface;
+        let finder = DeviceFinder::new(usb).map_err(|e| DriverError::Config(e.to_string()))?;
+        Ok(Self {
+            finder: Some(finder),
+            dev: Arc::new(Mutex::new(None)),
+            select,
+            interface,
+            opened: None,
+            generation: 0,
+            pending: Arc::new(Mutex::new(VecDeque::new())),
+        })
+    }
+
+    /// The open device's facts (after the first successful open, kept across losses).
+    pub fn opened(&self) -> Option<&Opened> {
+        self.opened.as_ref()
+    }
+
+    /// How many times the device was opened.
+    pub fn generation(&self) -> u64 {
+        self.generation
+    }
+
+    /// The HID interface in use.
+    pub fn interface(&self) -> u8 {
+        self.interface
+    }
+
+    /// Runs `f` on the device on a blocking thread.
+    async fn with_dev<T: Send + 'static>(
+        &self,
+        f: impl FnOnce(&mut dyn UsbTransport) -> Result<T, DriverError> + Send + 'static,
+    ) -> Result<T, DriverError> {
+        let dev = Arc::clone(&self.dev);
+        tokio::task::spawn_blocking(move || match lock(&dev).as_mut() {
+            Some(d) => f(d.as_mut()),
+            None => Err(DriverError::Disconnected("USB device not open".into())),
+        })
+        .await
+        .map_err(join_error)?
+    }
+
+    /// GET_REPORT (Feature) of each `(report id, length)`, in order: `None` for a report the
+    /// device did not give (stall, timeout: NUT skips the rows it feeds); a lost device is an
+    /// error.
+    pub async fn get_reports(
+        &self,
+        wanted: Vec<(u8, u16)>,
+    ) -> Result<Vec<(u8, Option<Vec<u8>>)>, DriverError> {
+        let iface = self.interface;
+        self.with_dev(move |d| {
+            let mut out = Vec::with_capacity(wanted.len());
+            for (id, len) in wanted {
+                match d.hid_get_report(3, id, iface, len, USB_TIMEOUT) {
+                    Ok(bytes) if !bytes.is_empty() => out.push((id, Some(bytes))),
+                    Ok(_) => out.push((id, None)),
+                    Err(e) if lost(&e) => return Err(disconnected("GET_REPORT", &e)),
+                    Err(e) => {
+                        nut_driver::debug!(2, "GET_REPORT {id:#04x}: {e}");
+                        out.push((id, None));
+                    }
+                }
+            }
+            Ok(out)
+        })
+        .await
+    }
+
+    /// SET_REPORT (Feature): true when the device took it.
+    pub async fn set_report(&self, report_id: u8, data: Vec<u8>) -> Result<bool, DriverError> {
+        let iface = self.interface;
+        self.with_dev(
+            move |d| match d.hid_set_report(3, report_id, iface, &data, USB_TIMEOUT) {
+                Ok(_) => Ok(true),
+                Err(e) if lost(&e) => Err(disconnected("SET_REPORT", &e)),
+                Err(e) => {
+                    nut_driver::debug!(2, "SET_REPORT {report_id:#04x}: {e}");
+                    Ok(false)
+                }
+            },
+        )
+        .await
+    }
+
+    /// USB string `index` as ASCII (NUT's `usb_get_string_simple`), if the device gives it.
+    pub async fn string(&self, index: u8) -> Result<Option<String>, DriverError> {
+        self.with_dev(move |d| match d.string_ascii(index, 256, USB_TIMEOUT) {
+            Ok(s) => Ok(Some(String::from_utf8_lossy(&s).into_owned())),
+            Err(e) if lost(&e) => Err(disconnected("string descriptor", &e)),
+            Err(_) => Ok(None),
+        })
+        .await
+    }
+
+    /// The first LANGID of string descriptor 0 (for the recorder).
+    pub async fn langid(&self) -> Result<Option<u16>, DriverError> {
+        self.with_dev(move |d| match d.string_descriptor(0, 0, 255, USB_TIMEOUT) {
+            Ok(s) if s.len() >= 4 => Ok(Some(u16::from_le_bytes([s[2], s[3]]))),
+            Ok(_) => Ok(None),
+            Err(e) if lost(&e) => Err(disconnected("string descriptor 0", &e)),
+            Err(_) => Ok(None),
+        })
+        .await
+    }
+
+    /// One read of the interrupt pipe (at most `len` bytes, waiting at most `timeout`); what
+    /// arrives is queued for [`HidLink::take_interrupts`] even if the caller is gone. Returns
+    /// whether something arrived. A stalled pipe is cleared, as NUT does.
+    pub async fn read_interrupt(&self, len: usize, timeout: Duration) -> Result<bool, DriverError> {
+        let pending = Arc::clone(&self.pending);
+        self.with_dev(
+            move |d| match d.interrupt_in(INTERRUPT_ENDPOINT, len, timeout) {
+                Ok(bytes) if !bytes.is_empty() => {
+                    lock(&pending).push_back(bytes);
+                    Ok(true)
+                }
+                Ok(_) | Err(UsbError::Timeout) => Ok(false),
+                Err(e) if lost(&e) => Err(disconnected("interrupt pipe", &e)),
+                Err(UsbError::Stall) => {
+                    let _ = d.clear_halt(INTERRUPT_ENDPOINT);
+                    Err(DriverError::Protocol("interrupt pipe: Pipe error".into()))
+                }
+                Err(e) => Err(DriverError::Protocol(format!("interrupt pipe: {e}"))),
+            },
+        )
+        .await
+    }
+
+    /// Whether interrupt reports are waiting.
+    pub fn has_interrupts(&self) -> bool {
+        !lock(&self.pending).is_empty()
+    }
+
+    /// The interrupt reports received so far, oldest first.
+    pub fn take_interrupts(&self) -> Vec<Vec<u8>> {
+        lock(&self.pending).drain(..).collect()
+    }
+}
+
+/// Reads the report descriptor of `iface`: the HID descriptor says its length (NUT reads it
+/// the same way); without one, up to [`REPORT_DESC_MAX`] bytes are asked for.
+fn read_report_descriptor(d: &mut dyn UsbTransport, iface: u8) -> Result<Vec<u8>, UsbError> {
+    let setup = |ty: u8| ControlSetup {
+        request_type: request_type::DIR_IN
+            | request_type::TYPE_STANDARD
+            | request_type::RECIP_INTERFACE,
+        request: requests::GET_DESCRIPTOR,
+        value: u16::from(ty) << 8,
+        index: u16::from(iface),
+    };
+    let len = match d.control_in(setup(requests::DT_HID), 9, USB_TIMEOUT) {
+        Ok(h) if h.len() >= 9 && h[6] == requests::DT_REPORT => {
+            u16::from_le_bytes([h[7], h[8]]).max(1)
+        }
+        Ok(_) => REPORT_DESC_MAX,
+        Err(e) if lost(&e) => return Err(e),
+        Err(_) => REPORT_DESC_MAX,
+    };
+    d.control_in(setup(requests::DT_REPORT), len, USB_TIMEOUT)
+}
+
+fn read_device_descriptor(d: &mut dyn UsbTransport) -> Option<Vec<u8>> {
+    let setup = ControlSetup {
+        request_type: request_type::DIR_IN,
+        request: requests::GET_DESCRIPTOR,
+        value: u16::from(requests::DT_DEVICE) << 8,
+        index: 0,
+    };
+    d.control_in(setup, 18, USB_TIMEOUT)
+        .ok()
+        .filter(|b| b.len() >= 18)
+}
+
+impl Transport for HidLink {
+    async fn open(&mut self) -> Result<(), DriverError> {
+        self.close();
+        let mut finder = self
+            .finder
+            .take()
+            .ok_or_else(|| DriverError::Fatal("USB device finder lost".into()))?;
+        let select = self.select.clone();
+        let iface = self.interface;
+        let (finder, res) = tokio::task::spawn_blocking(move || {
+            let mut chosen = None;
+            let mut notes = Vec::new();
+            let res = finder.open(&mut |id| {
+                let ids = DeviceIds {
+                    vendor_id: id.vendor_id,
+                    product_id: id.product_id,
+                    vendor: id.vendor.as_deref(),
+                    product: id.product.as_deref(),
+                };
+                match select::select(&ids, &select) {
+                    Ok(s) => {
+                        for vendor in &s.possibly {
+                            notes.push((*vendor, id.vendor_id, id.product_id));
+                        }
+                        chosen = s.subdriver;
+                    }
+                    Err(_) => chosen = None,
+                }
+                chosen.is_some()
+            });
+            let res = res.map(|mut d| {
+                let desc = read_report_descriptor(d.as_mut(), iface);
+                let dev_desc = read_device_descriptor(d.as_mut());
+                (d, desc, dev_desc)
+            });
+            (finder, res.map(|r| (r, chosen)), notes)
+        })
+        .await
+        .map_err(join_error)
+        .map(|(f, r, notes)| {
+            for (vendor, vid, pid) in notes {
+                nut_driver::info!(
+                    "This {vendor} device ({vid:04x}:{pid:04x}) is not (or perhaps not yet) supported\n\
+                     by usbhid-ups. Please make sure you have an up-to-date version of NUT. If\n\
+                     this does not fix the problem, try running the driver with the\n\
+                     '-x productid={pid:04x}' option. Please report your results to the NUT user's\n\
+                     mailing list <nut-upsuser@lists.alioth.debian.org>.\n"
+                );
+            }
+            (f, r)
+        })?;
+        self.finder = Some(finder);
+        let ((dev, desc, dev_desc), sub) = match res {
+            Ok((found, Some(sub))) => (found, sub),
+            Ok((_, None)) => {
+                return Err(DriverError::Disconnected(
+                    "No matching HID UPS found".into(),
+                ));
+            }
+            Err(e) => {
+                return Err(DriverError::Disconnected(format!(
+                    "No matching HID UPS found: {e}"
+                )));
+            }
+        };
+        let desc = desc.map_err(|e| {
+            DriverError::Disconnected(format!("Unable to get Report Descriptor: {e}"))
+        })?;
+        nut_driver::debug!(2, "Report Descriptor size = {}", desc.len());
+        let identity = dev.identity().clone();
+        nut_driver::debug!(
+            1,
+            "Detected a UPS: {}/{}",
+            identity.vendor.as_deref().unwrap_or("unknown"),
+            identity.product.as_deref().unwrap_or("unknown")
+        );
+        *lock(&self.dev) = Some(dev);
+        lock(&self.pending).clear();
+        self.opened = Some(Opened {
+            identity,
+            subdriver: sub,
+            report_descriptor: desc,
+            device_descriptor: dev_desc,
+        });
+        self.generation += 1;
+        Ok(())
+    }
+
+    fn close(&mut self) {
+        *lock(&self.dev) = None;
+    }
+}
