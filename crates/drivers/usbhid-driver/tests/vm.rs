@@ -3,7 +3,7 @@
 //! USB devices through USB/IP, and our driver — nusb over usbfs, `port=auto` and a matching
 //! option — dumps what it publishes (`-d 1`). Each dump must equal the dump of the same driver
 //! through its replay transport (`port=replay:<spec>`) on the same spec, the transport the
-//! A/B tests against Debian's usbhid-ups use (tests/usbhid_ab.rs): the variables published on
+//! A/B tests against Debian's usbhid-ups use (tests/ab_debian.rs): the variables published on
 //! real hardware are the ones the A/B tests check.
 //!
 //! Needs qemu-system-x86, busybox-static, cpio, kmod and, on the first run, apt access to
@@ -19,7 +19,7 @@ use nut_rig::hid_spec_path;
 
 /// The rig's VM entry point, after checking the host tools it needs.
 fn vmrun() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vm/vmrun.sh");
+    let p = nut_harness::workspace_root().join("tests/rig/vm/vmrun.sh");
     assert!(p.exists(), "{} is missing", p.display());
     for tool in ["qemu-system-x86_64", "cpio", "depmod"] {
         let found = Command::new("sh")
@@ -109,7 +109,7 @@ fn our_usbhid_ups_on_real_kernel_usb_publishes_what_the_replay_publishes() {
     let driver = driver();
     let tmp = tempfile::tempdir().expect("tempdir");
     let out = tmp.path().join("vm");
-    let guest = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("vm/guest.sh");
+    let guest = nut_harness::workspace_root().join("tests/rig/vm/guest.sh");
     let devices = [
         (
             "apc",
