@@ -1,5 +1,5 @@
 //! Our usbhid-ups on the real kernel USB path: the rig's QEMU guest (tests/rig/vm) presents
-//! two recorded HID UPSes (APC Back-UPS XS 1400U, Eaton 3S 700) one after the other as real
+//! two recorded HID UPSes (APC Back-UPS XS 1400U, CyberPower CP1500PFCLCD) one after the other as real
 //! USB devices through USB/IP, and our driver — nusb over usbfs, `port=auto` and a matching
 //! option — dumps what it publishes (`-d 1`). Each dump must equal the dump of the same driver
 //! through its replay transport (`port=replay:<spec>`) on the same spec, the transport the
@@ -8,7 +8,7 @@
 //!
 //! Needs qemu-system-x86, busybox-static, cpio, kmod and, on the first run, apt access to
 //! fetch Debian's kernel package (cached in ~/.cache/hwrig-vm); our usbhid-ups built
-//! (`cargo build -p usbhid-driver --bins`). About 30 s on 2 shared cores with TCG.
+//! (`cargo build -p usbhid-driver --bins`). About 45 s on 2 shared cores with TCG.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -116,7 +116,11 @@ fn our_usbhid_ups_on_real_kernel_usb_publishes_what_the_replay_publishes() {
             "apc_back-ups-xs-1400u.spec",
             "product=.*back-ups.xs.*",
         ),
-        ("eaton", "eaton_3s-700.spec", "vendorid=0463"),
+        (
+            "cyberpower",
+            "cyberpower_cp1500pfclcd.spec",
+            "vendorid=0764",
+        ),
     ];
     // one boot, the devices one after the other (guest.sh attaches, runs, detaches)
     let mut script = String::new();
@@ -139,10 +143,10 @@ fn our_usbhid_ups_on_real_kernel_usb_publishes_what_the_replay_publishes() {
     let read = |f: &str| std::fs::read_to_string(out.join(f)).unwrap_or_default();
     assert!(
         st.success(),
-        "the VM run failed ({st}):\n{}\napc: {}\neaton: {}",
+        "the VM run failed ({st}):\n{}\napc: {}\ncyberpower: {}",
         read("console.log"),
         read("apc.cmd.err"),
-        read("eaton.cmd.err"),
+        read("cyberpower.cmd.err"),
     );
     for (name, spec, criterion) in &devices {
         let real = read(&format!("{name}.cmd.out"));
