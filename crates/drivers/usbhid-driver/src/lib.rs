@@ -10,8 +10,9 @@
 //!   metadata;
 //! * every `pollinterval`: interrupt reports received meanwhile first, then a full walk every
 //!   `pollfreq` seconds (or after a SET or command), a quick one (status rows) otherwise;
-//! * between polls: the interrupt pipe is read, and what it brings is published at once
-//!   (`ups.status` does not wait for the next poll; NUT 2.8.0 applies it at the next poll);
+//! * between polls: the interrupt pipe is read, and a report that arrives triggers at once
+//!   what NUT 2.8.0 does with it at its next poll (apply it, then walk), so `ups.status`
+//!   changes without waiting for the poll;
 //! * instant commands, SET and the power-off: the engine's [`Action`]s become SET_REPORT
 //!   control transfers;
 //! * a lost device is the framework's business (staleness, reconnection with back-off); after
@@ -31,7 +32,9 @@ use nut_driver::{
 };
 use nut_usb::UsbOptions;
 use usbhid_ups::engine::{Action, CommandError, Engine, EngineOptions, WalkMode, strtol as atoi};
+use usbhid_ups::report::{format_g, physical_value};
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
+use usbhid_ups::usage::path_to_string;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
 use crate::link::{HidLink, INTERRUPT_BUFFER};
@@ -41,9 +44,15 @@ use crate::record::{Recorder, Recording};
 pub const VERSION: &str = "0.47";
 /// NUT's default `pollfreq` (seconds between full walks).
 pub const DEFAULT_POLLFREQ: u64 = 30;
-/// How long one read of the interrupt pipe waits between polls. The framework drops the
-/// wait when a poll is due; the poll then waits at most this long for the device.
-pub const INTERRUPT_WAIT: Duration = Duration::from_millis(500);
+/// The longest one read of the interrupt pipe waits. A read ends when the next poll is due
+/// (so the poll finds the device free), or after this long, so an instant command or SET
+/// waits at most this long for the device (NUT's own read blocks its loop for 750 ms).
+pub const INTERRUPT_WAIT: Duration = Duration::from_secs(1);
+/// The shortest read of the interrupt pipe (around a poll that is due).
+const INTERRUPT_WAIT_MIN: Duration = Duration::from_millis(50);
+/// The read a poll makes when the pipe was not read since the previous one (NUT reads it
+/// for up to 750 ms in every poll).
+const INTERRUPT_POLL_READ: Duration = Duration::from_millis(250);
 
 /// The options of usbhid-ups(8) 2.8.0, in its order, then ours.
 pub static VARS: &[VarDecl] = &[
@@ -134,6 +143,8 @@ pub struct HidOptions {
     pub interrupt_size: Option<usize>,
     pub alt_setting: Option<u8>,
     pub record: Option<PathBuf>,
+    /// `pollinterval`, for timing the interrupt reads against the polls.
+    pub poll_interval: Duration,
 }
 
 impl HidOptions {
@@ -198,6 +209,7 @@ impl HidOptions {
             interrupt_size,
             alt_setting,
             record: cfg.value("record").map(PathBuf::from),
+            poll_interval: cfg.poll_interval,
         })
     }
 
@@ -222,6 +234,11 @@ pub struct UsbHid {
     /// The link generation the engine last walked (a new one: walk as at start-up).
     generation: u64,
     last_full: Option<Instant>,
+    /// When the framework is expected to poll next (the last poll + `pollinterval`).
+    next_poll: Option<Instant>,
+    /// Whether the interrupt pipe was read since the last poll (between polls, by
+    /// `wait_event`); if not (`-d`, a busy loop), the poll reads it once, as NUT's does.
+    pipe_read: bool,
     data_changed: bool,
     strings: HashMap<u8, Option<String>>,
     published: BTreeSet<String>,
@@ -246,6 +263,8 @@ impl UsbHid {
             subdriver: None,
             generation: 0,
             last_full: None,
+            next_poll: None,
+            pipe_read: false,
             data_changed: false,
             strings: HashMap::new(),
             published: BTreeSet::new(),
@@ -274,7 +293,8 @@ impl UsbHid {
         let id = &opened.identity;
         let mut desc = ReportDescriptor::parse(&opened.report_descriptor)
             .map_err(|e| DriverError::Fatal(format!("Failed to parse report descriptor: {e}")))?;
-        nut_driver::debug!(2, "Using subdriver: {}", sub.version());
+        // NUT logs this at LOG_CRIT: it is printed on every start.
+        nut_driver::notice!("Using subdriver: {}", sub.version());
         if !sub.is_ported() {
             nut_driver::warning!(
                 "subdriver {}: its mapping table is not available yet; only the identity is published",
@@ -311,17 +331,91 @@ impl UsbHid {
         Ok(())
     }
 
+    /// NUT's `HIDDumpTree`: at debug level 1 and above, every object of the descriptor with
+    /// its value (each report read once), the way `explore` users study an unknown UPS.
+    async fn dump_tree(&mut self, io: &HidLink) -> Result<(), DriverError> {
+        if nut_driver::log::debug_level() < 1 {
+            return Ok(());
+        }
+        let Some(opened) = io.opened() else {
+            return Ok(());
+        };
+        // NUT leaves out reports 254 and 255 of Eaton/MGE and Dell devices.
+        let skip_high = matches!(opened.identity.vendor_id, 0x0463 | 0x047c);
+        let usages = self.subdriver.map_or(&[][..], Subdriver::usages);
+        let engine = self.engine()?;
+        let desc = engine.descriptor();
+        let mut ids: Vec<u8> = desc
+            .fields
+            .iter()
+            .map(|f| f.report_id)
+            .filter(|id| !(skip_high && *id >= 254))
+            .collect();
+        ids.sort_unstable();
+        ids.dedup();
+        let wanted = ids
+            .iter()
+            .map(|&id| (id, u16::try_from(desc.buffer_len(id)).unwrap_or(u16::MAX)))
+            .collect();
+        let got: HashMap<u8, Vec<u8>> = io
+            .get_reports(wanted)
+            .await?
+            .into_iter()
+            .filter_map(|(id, b)| Some((id, b?)))
+            .collect();
+        let desc = self.engine()?.descriptor();
+        for f in desc
+            .fields
+            .iter()
+            .filter(|f| !(skip_high && f.report_id >= 254))
+        {
+            let head = format!(
+                "Path: {}, Type: {}, ReportID: 0x{:02x}, Offset: {}, Size: {}",
+                path_to_string(&f.path, usages),
+                f.kind.name(),
+                f.report_id,
+                f.offset,
+                f.size
+            );
+            match got.get(&f.report_id) {
+                Some(bytes) => {
+                    let mut buf = vec![0u8; desc.buffer_len(f.report_id)];
+                    let n = bytes.len().min(buf.len());
+                    buf[..n].copy_from_slice(&bytes[..n]);
+                    let value = format_g(physical_value(&buf, f));
+                    nut_driver::debug!(1, "{head}, Value: {value}");
+                }
+                None => nut_driver::debug!(1, "{head}"),
+            }
+        }
+        Ok(())
+    }
+
     /// GETs what a walk of `mode` reads and the strings its rows convert, and files them.
     async fn fetch(&mut self, io: &HidLink, mode: WalkMode) -> Result<(), DriverError> {
-        // interruptonly: NUT never GETs a report, values only come from the interrupt pipe.
+        // interruptonly: NUT never GETs a report; its report buffers start zero-filled and
+        // only the interrupt pipe fills them.
         if self.opts.engine.interrupt_only {
+            let engine = self.engine()?;
+            for id in engine.reports_needed(mode) {
+                engine.file_report(&[id]);
+            }
             return Ok(());
         }
         let maxreport = self.opts.maxreport;
+        // NUT skips report 0x54 of the Tripp Lite SU3000LCD2UHV (09ae:1330) in every walk: its
+        // firmware answers it wrongly.
+        let skip = io.opened().and_then(|o| {
+            (o.identity.vendor_id == 0x09ae && o.identity.product_id == 0x1330).then_some(0x54)
+        });
         let engine = self.engine()?;
+        if let Some(id) = skip {
+            engine.forget_report(id);
+        }
         let wanted: Vec<(u8, u16)> = engine
             .reports_needed(mode)
             .into_iter()
+            .filter(|id| Some(*id) != skip)
             .map(|id| {
                 // NUT 2.8.0's maxreport asks for the size of its buffer *pointer* (8 bytes on
                 // 64-bit systems) instead of the report size: the same request on the wire.
@@ -458,45 +552,14 @@ impl UsbHid {
         true
     }
 
-    /// Performs the actions of a command; `Ok(false)` when the device refused one.
-    async fn perform(&mut self, io: &HidLink, actions: Vec<Action>) -> Result<bool, DriverError> {
-        for a in actions {
-            match a {
-                Action::SetReport { report_id, data } => {
-                    nut_driver::debug!(3, "SET_REPORT {report_id:#04x}: {data:02x?}");
-                    if !io.set_report(report_id, data).await? {
-                        return Ok(false);
-                    }
-                }
-                Action::WaitMs(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
-            }
-        }
-        Ok(true)
-    }
-}
-
-impl nut_driver::Driver for UsbHid {
-    type Transport = HidLink;
-    const COMM_MESSAGES: CommMessages = CommMessages::BLAZER;
-
-    async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
-        self.start(io, state)?;
-        self.init_walk(io, state).await?;
-        // NUT starts counting pollfreq at the end of upsdrv_initinfo: the first update is a
-        // quick one.
-        self.last_full = Some(Instant::now());
-        Ok(())
-    }
-
-    async fn update_info(
+    /// NUT's `upsdrv_updateinfo` after the reconnect check: interrupt reports first, then a
+    /// full walk every `pollfreq` (or after a SET or command), a quick one otherwise.
+    async fn walk(
         &mut self,
-        io: &mut HidLink,
+        io: &HidLink,
         now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        if self.generation != io.generation() {
-            self.init_walk(io, state).await?;
-        }
         self.apply_interrupts(io);
         let pollfreq = Duration::from_secs(self.opts.pollfreq);
         let full = self.data_changed
@@ -531,6 +594,66 @@ impl nut_driver::Driver for UsbHid {
         Ok(())
     }
 
+    /// Performs the actions of a command; `Ok(false)` when the device refused one.
+    async fn perform(&mut self, io: &HidLink, actions: Vec<Action>) -> Result<bool, DriverError> {
+        for a in actions {
+            match a {
+                Action::SetReport { report_id, data } => {
+                    nut_driver::debug!(3, "SET_REPORT {report_id:#04x}: {data:02x?}");
+                    if !io.set_report(report_id, data).await? {
+                        return Ok(false);
+                    }
+                }
+                Action::WaitMs(ms) => tokio::time::sleep(Duration::from_millis(ms)).await,
+            }
+        }
+        Ok(true)
+    }
+}
+
+impl nut_driver::Driver for UsbHid {
+    type Transport = HidLink;
+    const COMM_MESSAGES: CommMessages = CommMessages::BLAZER;
+
+    async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
+        self.start(io, state)?;
+        self.dump_tree(io).await?;
+        self.init_walk(io, state).await?;
+        // NUT starts counting pollfreq at the end of upsdrv_initinfo: the first update is a
+        // quick one.
+        let now = Instant::now();
+        self.last_full = Some(now);
+        self.next_poll = Some(now + self.opts.poll_interval);
+        Ok(())
+    }
+
+    async fn update_info(
+        &mut self,
+        io: &mut HidLink,
+        now: Instant,
+        state: &mut State,
+    ) -> Result<(), DriverError> {
+        self.next_poll = Some(now + self.opts.poll_interval);
+        if self.generation != io.generation() {
+            self.init_walk(io, state).await?;
+        }
+        if !self.opts.pollonly && !self.pipe_read && !io.has_interrupts() {
+            let len = self.opts.interrupt_size.unwrap_or(INTERRUPT_BUFFER);
+            io.read_interrupt(len, INTERRUPT_POLL_READ)
+                .await
+                .or_else(|e| {
+                    if e.needs_reconnect() {
+                        Err(e)
+                    } else {
+                        nut_driver::debug!(2, "{e}");
+                        Ok(false)
+                    }
+                })?;
+        }
+        self.pipe_read = false;
+        self.walk(io, now, state).await
+    }
+
     async fn wait_event(&mut self, io: &mut HidLink) -> Result<(), DriverError> {
         if self.opts.pollonly || self.engine.is_none() {
             return std::future::pending().await;
@@ -540,33 +663,36 @@ impl nut_driver::Driver for UsbHid {
             if io.has_interrupts() {
                 return Ok(());
             }
-            match io.read_interrupt(len, INTERRUPT_WAIT).await {
+            let wait = self.next_poll.map_or(INTERRUPT_WAIT, |at| {
+                at.saturating_duration_since(Instant::now())
+                    .clamp(INTERRUPT_WAIT_MIN, INTERRUPT_WAIT)
+            });
+            self.pipe_read = true;
+            match io.read_interrupt(len, wait).await {
                 Ok(_) => {}
                 Err(e) if e.needs_reconnect() => return Err(e),
                 Err(e) => {
                     // A pipe that fails at once would spin: wait as long as a read would.
                     nut_driver::debug!(2, "{e}");
-                    tokio::time::sleep(INTERRUPT_WAIT).await;
+                    tokio::time::sleep(wait).await;
                 }
             }
         }
     }
 
+    /// Interrupt reports arrived: what NUT does with them at its next poll happens now (the
+    /// reports are applied, then the walk re-reads the status rows), so a status change is
+    /// published without waiting for the poll.
     async fn handle_event(
         &mut self,
         io: &mut HidLink,
-        _now: Instant,
+        now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        if self.apply_interrupts(io) {
-            self.engine()?.refresh_status();
-            self.publish_vars(state);
-            self.publish_status(state, false);
-            if let Some(rec) = &mut self.recorder {
-                rec.save();
-            }
+        if !io.has_interrupts() {
+            return Ok(());
         }
-        Ok(())
+        self.walk(io, now, state).await
     }
 
     async fn instcmd(
@@ -619,6 +745,11 @@ impl nut_driver::Driver for UsbHid {
         nut_driver::debug!(1, "setvar({var}, {value})");
         let actions = match self.engine().map(|e| e.setvar(var, value)) {
             Ok(Ok(a)) => a,
+            // NUT writes -1 for a value its table does not know; we refuse it.
+            Ok(Err(e @ CommandError::InvalidValue { .. })) => {
+                nut_driver::notice!("setvar: {e}");
+                return CmdStatus::Invalid.into();
+            }
             Ok(Err(e)) => {
                 nut_driver::debug!(2, "setvar: {e}");
                 return CmdStatus::Unknown.into();

@@ -24,8 +24,8 @@ use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
 pub const INTERRUPT_ENDPOINT: u8 = 0x81;
 /// NUT's interrupt buffer (`SMALLBUF`), the read size unless `interruptsize` is given.
 pub const INTERRUPT_BUFFER: usize = 512;
-/// The longest report descriptor read when the HID descriptor does not say.
-const REPORT_DESC_MAX: u16 = 4096;
+/// Descriptor type of a configuration descriptor.
+const DT_CONFIG: u8 = 0x02;
 
 /// What was found when the device was opened.
 #[derive(Debug, Clone)]
@@ -225,26 +225,100 @@ impl HidLink {
     }
 }
 
-/// Reads the report descriptor of `iface`: the HID descriptor says its length (NUT reads it
-/// the same way); without one, up to [`REPORT_DESC_MAX`] bytes are asked for.
-fn read_report_descriptor(d: &mut dyn UsbTransport, iface: u8) -> Result<Vec<u8>, UsbError> {
-    let setup = |ty: u8| ControlSetup {
+/// The report-descriptor length the HID descriptor (type 0x21) of interface `iface`
+/// (alternate setting 0) states inside a configuration descriptor: NUT's "second method",
+/// which it prefers (some units, e.g. Tripp Lite Smart1000LCD, only state it correctly there).
+pub fn hid_length_in_config(config: &[u8], iface: u8) -> Option<u16> {
+    let mut i = 0;
+    let mut inside = false;
+    while i + 2 <= config.len() {
+        let len = usize::from(config[i]);
+        if len < 2 || i + len > config.len() {
+            return None;
+        }
+        let d = &config[i..i + len];
+        match d[1] {
+            4 if len >= 4 => inside = d[2] == iface && d[3] == 0,
+            0x21 if inside && len >= 9 => return Some(u16::from_le_bytes([d[7], d[8]])),
+            _ => {}
+        }
+        i += len;
+    }
+    None
+}
+
+/// The report-descriptor length stated in the HID descriptor, by NUT's two methods: asked for
+/// directly (GET_DESCRIPTOR HID to the interface), and found in the configuration
+/// descriptor. The second wins when both exist, except on Eaton 0463 firmware 2.02, where NUT
+/// uses the first.
+fn report_descriptor_len(
+    d: &mut dyn UsbTransport,
+    iface: u8,
+    id: &DeviceIdentity,
+) -> Result<Option<u16>, UsbError> {
+    let to_iface = ControlSetup {
         request_type: request_type::DIR_IN
             | request_type::TYPE_STANDARD
             | request_type::RECIP_INTERFACE,
         request: requests::GET_DESCRIPTOR,
-        value: u16::from(ty) << 8,
+        value: u16::from(requests::DT_HID) << 8,
         index: u16::from(iface),
     };
-    let len = match d.control_in(setup(requests::DT_HID), 9, USB_TIMEOUT) {
-        Ok(h) if h.len() >= 9 && h[6] == requests::DT_REPORT => {
-            u16::from_le_bytes([h[7], h[8]]).max(1)
-        }
-        Ok(_) => REPORT_DESC_MAX,
+    let first = match d.control_in(to_iface, 9, USB_TIMEOUT) {
+        Ok(h) if h.len() >= 9 => Some(u16::from_le_bytes([h[7], h[8]])),
+        Ok(_) => None,
         Err(e) if lost(&e) => return Err(e),
-        Err(_) => REPORT_DESC_MAX,
+        Err(_) => None,
     };
-    d.control_in(setup(requests::DT_REPORT), len, USB_TIMEOUT)
+    let config = ControlSetup {
+        request_type: request_type::DIR_IN,
+        request: requests::GET_DESCRIPTOR,
+        value: u16::from(DT_CONFIG) << 8,
+        index: 0,
+    };
+    let second = match d.control_in(config, 9, USB_TIMEOUT) {
+        Ok(head) if head.len() >= 4 => {
+            let total = u16::from_le_bytes([head[2], head[3]]);
+            match d.control_in(config, total, USB_TIMEOUT) {
+                Ok(all) => hid_length_in_config(&all, iface),
+                Err(e) if lost(&e) => return Err(e),
+                Err(_) => None,
+            }
+        }
+        Ok(_) => None,
+        Err(e) if lost(&e) => return Err(e),
+        Err(_) => None,
+    };
+    nut_driver::debug!(
+        3,
+        "HID descriptor length (method 1) {first:?}, (method 2) {second:?}"
+    );
+    Ok(if id.vendor_id == 0x0463 && id.bcd_device == 0x0202 {
+        first
+    } else {
+        second.or(first)
+    })
+}
+
+/// Reads the report descriptor of `iface`, as long as the HID descriptor says.
+fn read_report_descriptor(
+    d: &mut dyn UsbTransport,
+    iface: u8,
+    id: &DeviceIdentity,
+) -> Result<Vec<u8>, String> {
+    let len = report_descriptor_len(d, iface, id)
+        .map_err(|e| e.to_string())?
+        .ok_or_else(|| "Unable to retrieve any HID descriptor".to_string())?;
+    let setup = ControlSetup {
+        request_type: request_type::DIR_IN
+            | request_type::TYPE_STANDARD
+            | request_type::RECIP_INTERFACE,
+        request: requests::GET_DESCRIPTOR,
+        value: u16::from(requests::DT_REPORT) << 8,
+        index: u16::from(iface),
+    };
+    d.control_in(setup, len, USB_TIMEOUT)
+        .map_err(|e| format!("Unable to get Report descriptor: {e}"))
 }
 
 fn read_device_descriptor(d: &mut dyn UsbTransport) -> Option<Vec<u8>> {
@@ -290,7 +364,8 @@ impl Transport for HidLink {
                 chosen.is_some()
             });
             let res = res.map(|mut d| {
-                let desc = read_report_descriptor(d.as_mut(), iface);
+                let id = d.identity().clone();
+                let desc = read_report_descriptor(d.as_mut(), iface, &id);
                 let dev_desc = read_device_descriptor(d.as_mut());
                 (d, desc, dev_desc)
             });
@@ -324,9 +399,7 @@ impl Transport for HidLink {
                 )));
             }
         };
-        let desc = desc.map_err(|e| {
-            DriverError::Disconnected(format!("Unable to get Report Descriptor: {e}"))
-        })?;
+        let desc = desc.map_err(DriverError::Disconnected)?;
         nut_driver::debug!(2, "Report Descriptor size = {}", desc.len());
         let identity = dev.identity().clone();
         nut_driver::debug!(
@@ -349,5 +422,31 @@ impl Transport for HidLink {
 
     fn close(&mut self) {
         *lock(&self.dev) = None;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hid_length_found_in_the_interface_of_the_configuration() {
+        // config, interface 0 alt 0, HID (report descriptor 0x0395 bytes), endpoint,
+        // interface 1 alt 0, HID (0x0042).
+        let config = [
+            9, 2, 50, 0, 2, 1, 0, 0xa0, 50, //
+            9, 4, 0, 0, 1, 3, 0, 0, 0, //
+            9, 0x21, 0x10, 0x01, 0, 1, 0x22, 0x95, 0x03, //
+            7, 5, 0x81, 3, 8, 0, 10, //
+            9, 4, 1, 0, 1, 3, 0, 0, 0, //
+            9, 0x21, 0x10, 0x01, 0, 1, 0x22, 0x42, 0x00,
+        ];
+        assert_eq!(hid_length_in_config(&config, 0), Some(0x0395));
+        assert_eq!(hid_length_in_config(&config, 1), Some(0x0042));
+        assert_eq!(hid_length_in_config(&config, 2), None);
+        // Truncated or zero-length descriptors end the walk without a panic.
+        assert_eq!(hid_length_in_config(&config[..20], 0), None);
+        assert_eq!(hid_length_in_config(&[0, 0, 0], 0), None);
+        assert_eq!(hid_length_in_config(&[], 0), None);
     }
 }

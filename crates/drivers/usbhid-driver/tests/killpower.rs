@@ -2,13 +2,26 @@
 //! same spec (tests/fixtures/hid/debian-2.8.0/*.shutdown, recorded through the libusb
 //! stand-in's transfer log) and exits as it did. Needs `cargo build -p usbhid-driver --bins`.
 
-use std::path::PathBuf;
 use std::process::{Command, Stdio};
+
+mod common;
+use common::{fixtures, header_x_options};
 
 use nut_harness::Impl;
 
-fn fixtures() -> PathBuf {
-    nut_harness::workspace_root().join("tests/fixtures/hid")
+/// The subdriver Debian's driver used for a fixture (`# Using subdriver: …` in its .paths).
+fn debian_subdriver(name: &str) -> Option<usbhid_ups::Subdriver> {
+    let path = fixtures().join(format!("debian-2.8.0/{name}.paths"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+    let version = text
+        .lines()
+        .find_map(|l| l.strip_prefix("# Using subdriver: "))?
+        .trim()
+        .to_string();
+    usbhid_ups::subdriver::select::ORDER
+        .iter()
+        .copied()
+        .find(|s| s.version() == version)
 }
 
 /// Debian's recording: the `set_report` lines and the exit code.
@@ -29,12 +42,15 @@ fn debian(name: &str) -> (Vec<String>, i32) {
 }
 
 fn ours(name: &str) -> (Vec<String>, i32) {
+    let recorded = fixtures().join(format!("debian-2.8.0/{name}.shutdown"));
+    let options = header_x_options(&std::fs::read_to_string(&recorded).expect("shutdown fixture"));
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("transfers.log");
     let spec = fixtures().join(format!("{name}.spec"));
     let out = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
         .args(["-s", "t", "-x"])
         .arg(format!("port=replay:{}", spec.display()))
+        .args(options.iter().flat_map(|o| ["-x", o.as_str()]))
         .args(["-u", "root", "-k"])
         .env("NUT_STATEPATH", dir.path())
         .env("NUT_ALTPIDPATH", dir.path())
@@ -72,17 +88,28 @@ fn same_modulo_report_id(debian: &str, ours: &str) -> bool {
     }
 }
 
+/// Every fixture with a recorded Debian power-off whose subdriver table is ported (or that no
+/// subdriver claims): the same SET_REPORTs and exit code.
 #[test]
 fn killpower_sends_the_reports_debian_sent() {
+    let dir = fixtures().join("debian-2.8.0");
+    let mut names: Vec<String> = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{dir:?}: {e}"))
+        .filter_map(|e| {
+            let p = e.ok()?.path();
+            (p.extension()? == "shutdown")
+                .then(|| p.file_stem().map(|s| s.to_string_lossy().into_owned()))
+                .flatten()
+        })
+        .collect();
+    names.sort();
     let mut problems = Vec::new();
-    for name in [
-        "apc_back-ups-rs-1000g",
-        "apc_back-ups-xs-1400u",
-        "apc_smart-ups-x-750",
-        "cyberpower_cp1500pfclcd",
-        "powerwalker_vi-1200-shl",
-        "salicru_slc-twin-pro2-3kva",
-    ] {
+    let mut compared = Vec::new();
+    for name in &names {
+        if debian_subdriver(name).is_some_and(|s| !s.is_ported()) {
+            continue;
+        }
+        compared.push(name.as_str());
         let (d, drc) = debian(name);
         let (o, orc) = ours(name);
         if drc != orc {
@@ -94,4 +121,6 @@ fn killpower_sends_the_reports_debian_sent() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
+    // apc ×3, cps, phoenixtec/liebert, salicru and explore are ported today.
+    assert!(compared.len() >= 7, "compared: {compared:?}");
 }

@@ -11,17 +11,12 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+mod common;
+use common::{fixtures, header_x_options, spec};
+
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
 
 const WAIT: Duration = Duration::from_secs(30);
-
-fn fixtures() -> PathBuf {
-    nut_harness::workspace_root().join("tests/fixtures/hid")
-}
-
-fn spec(name: &str) -> PathBuf {
-    fixtures().join(format!("{name}.spec"))
-}
 
 /// A stack with our upsd and our usbhid-ups for `[ups]` on a replayed spec.
 fn stack(spec: &Path, extra: &str, env: &[(&str, &Path)]) -> Stack {
@@ -76,45 +71,86 @@ fn without_driver_vars(vars: &BTreeMap<String, String>) -> BTreeMap<String, Stri
         .collect()
 }
 
-#[test]
-fn replayed_devices_serve_what_debian_published() {
-    // The fixtures whose subdriver tables are ported (apc, cps, liebert/phoenixtec, salicru,
-    // explore); `extra` is what Debian's recording needed as well.
-    let cases: &[(&str, &str)] = &[
-        ("apc_back-ups-rs-1000g", ""),
-        ("apc_back-ups-xs-1400u", ""),
-        ("apc_smart-ups-x-750", ""),
-        ("cyberpower_cp1500pfclcd", ""),
-        ("powerwalker_vi-1200-shl", ""),
-        ("salicru_slc-twin-pro2-3kva", ""),
-        ("unknown-5131_2007", "explore\nvendorid = 5131\n"),
-    ];
-    let mut diffs = Vec::new();
-    for (name, extra) in cases {
-        let s = stack(&spec(name), extra, &[]);
-        let ours = without_driver_vars(&list_var(&mut s.conn()));
-        let debian = debian_vars(name);
-        if ours != debian {
-            for (k, v) in &debian {
-                if ours.get(k) != Some(v) {
-                    diffs.push(format!("{name}: {k}: debian {v:?}, ours {:?}", ours.get(k)));
-                }
-            }
-            for (k, v) in &ours {
-                if !debian.contains_key(k) {
-                    diffs.push(format!("{name}: {k}: ours {v:?}, debian none"));
-                }
+/// Every fixture Debian's driver was recorded on (debian-2.8.0/*.vars), with the options its
+/// recording used (from the file's header: `-x productid=0000`, `-x explore -x vendorid=…`).
+fn debian_recordings() -> Vec<(String, String)> {
+    let dir = fixtures().join("debian-2.8.0");
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap_or_else(|e| panic!("{dir:?}: {e}")) {
+        let path = entry.expect("dir entry").path();
+        if path.extension().is_none_or(|x| x != "vars") {
+            continue;
+        }
+        let name = path
+            .file_stem()
+            .expect("stem")
+            .to_string_lossy()
+            .into_owned();
+        let text = std::fs::read_to_string(&path).expect("vars");
+        let mut extra = String::new();
+        for option in header_x_options(&text) {
+            match option.split_once('=') {
+                Some((k, v)) => extra.push_str(&format!("{k} = {v}\n")),
+                None => extra.push_str(&format!("{option}\n")),
             }
         }
-        // driver.version.data names the subdriver NUT chose.
+        out.push((name, extra));
+    }
+    out.sort();
+    out
+}
+
+/// For every recorded fixture, what our upsd serves from our usbhid-ups on the replayed spec
+/// equals what Debian's driver published (driver.* aside) — completely where the chosen
+/// subdriver's mapping table is ported, the identity variables where it is not yet (so a
+/// newly ported table is compared as soon as it lands).
+#[test]
+fn replayed_devices_serve_what_debian_published() {
+    // Without the table, the model is not compared either: MGE's formats it from a report
+    // (UPS.PowerSummary.iModel), which belongs to the table.
+    const IDENTITY: &[&str] = &[
+        "device.mfr",
+        "device.serial",
+        "device.type",
+        "ups.mfr",
+        "ups.serial",
+        "ups.vendorid",
+        "ups.productid",
+    ];
+    let recordings = debian_recordings();
+    assert!(recordings.len() >= 10, "fixtures missing: {recordings:?}");
+    let mut diffs = Vec::new();
+    let mut full = Vec::new();
+    for (name, extra) in &recordings {
+        let s = stack(&spec(name), extra, &[]);
         let all = list_var(&mut s.conn());
-        assert!(
-            all.get("driver.version.data")
-                .is_some_and(|v| !v.is_empty()),
-            "{name}: no driver.version.data in {all:?}"
-        );
+        let version = all.get("driver.version.data").cloned().unwrap_or_default();
+        let sub = usbhid_ups::subdriver::select::ORDER
+            .iter()
+            .find(|s| s.version() == version)
+            .unwrap_or_else(|| panic!("{name}: driver.version.data {version:?}"));
+        let mut ours = without_driver_vars(&all);
+        let mut debian = debian_vars(name);
+        if sub.is_ported() {
+            full.push(name.as_str());
+        } else {
+            ours.retain(|k, _| IDENTITY.contains(&k.as_str()));
+            debian.retain(|k, _| IDENTITY.contains(&k.as_str()));
+        }
+        for (k, v) in &debian {
+            if ours.get(k) != Some(v) {
+                diffs.push(format!("{name}: {k}: debian {v:?}, ours {:?}", ours.get(k)));
+            }
+        }
+        for (k, v) in &ours {
+            if !debian.contains_key(k) {
+                diffs.push(format!("{name}: {k}: ours {v:?}, debian none"));
+            }
+        }
     }
     assert!(diffs.is_empty(), "{}", diffs.join("\n"));
+    // The subdrivers ported today: apc (3 fixtures), cps, phoenixtec/liebert, salicru, explore.
+    assert!(full.len() >= 7, "compared completely: {full:?}");
 }
 
 /// The instant commands upsd lists for a replayed APC include those Debian's driver found and
@@ -154,6 +190,8 @@ fn replayed_apc_lists_commands_and_sets_variables() {
     for (req, want) in [
         ("USERNAME admin", "OK"),
         ("PASSWORD adminpass", "OK"),
+        // Not in the lookup table: NUT 2.8.0 would write -1 (ff); refused, nothing sent.
+        ("SET VAR ups input.sensitivity extreme", "OK"),
         ("SET VAR ups input.sensitivity high", "OK"),
     ] {
         assert_eq!(conn.request(req), vec![want.to_string()], "{req}");
@@ -167,11 +205,31 @@ fn replayed_apc_lists_commands_and_sets_variables() {
             .then_some(())
     });
     assert!(sent.is_some(), "no SET_REPORT 35 02; transfer log:\n{last}");
+    let sets: Vec<&str> = last
+        .lines()
+        .filter(|l| l.starts_with("set_report"))
+        .collect();
+    assert_eq!(sets, ["set_report 3 53: 35 02"], "{last}");
     wait_reply(
         &s,
         "input.sensitivity",
         "VAR ups input.sensitivity \"high\"",
     );
+    // With TRACKING the refusal shows: an invalid value, not an unknown variable.
+    assert_eq!(conn.request("SET TRACKING ON"), vec!["OK".to_string()]);
+    let reply = conn.request("SET VAR ups input.sensitivity extreme");
+    let id = reply
+        .first()
+        .and_then(|l| l.strip_prefix("OK TRACKING "))
+        .unwrap_or_else(|| panic!("SET with TRACKING: {reply:?}"))
+        .to_string();
+    let mut result = String::new();
+    let done = poll_until(WAIT, || {
+        result = conn.request(&format!("GET TRACKING {id}")).concat();
+        (result != "PENDING").then_some(())
+    });
+    assert!(done.is_some(), "tracking never finished");
+    assert_eq!(result, "ERR INVALID-ARGUMENT");
 }
 
 fn append(path: &Path, line: &str) {
@@ -204,22 +262,55 @@ fn wait_reply(stack: &Stack, var: &str, want: &str) {
     );
 }
 
-/// The UPS loses mains: the interrupt report alone (the Feature reports still say "on line",
-/// and the next poll is minutes away) changes ups.status.
-#[test]
-fn interrupt_report_changes_status_before_the_next_poll() {
+/// A replayed APC Back-UPS XS 1400U under our upsd with an events file and a transfer log.
+struct Live {
+    stack: Stack,
+    events: PathBuf,
+    log: PathBuf,
+    _dir: tempfile::TempDir,
+}
+
+fn live(extra: &str) -> Live {
     let dir = tempfile::tempdir().expect("tempdir");
     let events = dir.path().join("events");
+    let log = dir.path().join("transfers.log");
     std::fs::write(&events, "").expect("events file");
-    let s = stack(
+    let stack = stack(
         &spec("apc_back-ups-xs-1400u"),
-        "pollinterval = 300\n",
-        &[("FAKEUSB_EVENTS", &events)],
+        extra,
+        &[("FAKEUSB_EVENTS", &events), ("FAKEUSB_LOG", &log)],
     );
+    Live {
+        stack,
+        events,
+        log,
+        _dir: dir,
+    }
+}
+
+/// The UPS loses mains: its interrupt report makes the driver re-read the status at once, so
+/// ups.status changes although the next poll is minutes away.
+#[test]
+fn interrupt_report_changes_status_before_the_next_poll() {
+    let Live {
+        stack: s,
+        events,
+        log: _,
+        _dir: _keep_dir,
+    } = live("pollinterval = 300\n");
     wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
     let started = Instant::now();
-    // PresentStatus (report 0x16): Discharging and BatteryPresent, no ACPresent.
-    append(&events, "intr 16 0a 00 00 00");
+    // Mains lost: the device's status reports change (ACPresent 0x13, Charging/Discharging
+    // 0x06, PresentStatus 0x16; Debian's driver shows "OB DISCHRG" for them) and it sends
+    // PresentStatus on the interrupt pipe.
+    for line in [
+        "feature 13 13 00",
+        "feature 06 06 00 01 08",
+        "feature 16 16 0a 00 00 00",
+        "intr 16 0a 00 00 00",
+    ] {
+        append(&events, line);
+    }
     wait_reply(&s, "ups.status", "VAR ups ups.status \"OB DISCHRG\"");
     assert!(
         started.elapsed() < Duration::from_secs(300),
@@ -227,19 +318,46 @@ fn interrupt_report_changes_status_before_the_next_poll() {
     );
 }
 
+/// `interruptonly`: no report is ever read (NUT's buffers start zero-filled, so the UPS looks
+/// off and empty), the interrupt pipe alone brings the values.
+#[test]
+fn interruptonly_takes_values_from_the_interrupt_pipe_only() {
+    let Live {
+        stack: s,
+        events,
+        log,
+        _dir: _keep_dir,
+    } = live("interruptonly\npollinterval = 300\n");
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OB OFF\"");
+    wait_reply(&s, "battery.charge", "VAR ups battery.charge \"0\"");
+    // RemainingCapacity 90 %, RunTimeToEmpty 3600 s (report 0x0c); PresentStatus (0x16) and
+    // PowerSummary.ACPresent (0x13) on line. The other status reports stay zero: Debian's
+    // usbhid-ups shows the same "OL OFF" for these three reports (checked through the
+    // libusb stand-in).
+    append(&events, "intr 0c 5a 10 0e");
+    append(&events, "intr 16 0d 00 00 00");
+    append(&events, "intr 13 01");
+    wait_reply(&s, "battery.charge", "VAR ups battery.charge \"90\"");
+    wait_reply(&s, "battery.runtime", "VAR ups battery.runtime \"3600\"");
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OL OFF\"");
+    let text = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !text.lines().any(|l| l.starts_with("get_report")),
+        "interruptonly read a report:\n{text}"
+    );
+}
+
 /// Unplugged: upsd says the data is stale; back under device number 9: the same driver
-/// process serves the UPS again, and an instant command sent afterwards reaches the device.
+/// process serves the UPS again, and an instant command sent afterwards reaches the device;
+/// then once more, back under the same number.
 #[test]
 fn unplug_and_replug_under_a_new_number_heals_without_restart() {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let events = dir.path().join("events");
-    let log = dir.path().join("transfers.log");
-    std::fs::write(&events, "").expect("events file");
-    let s = stack(
-        &spec("apc_back-ups-xs-1400u"),
-        "pollinterval = 1\n",
-        &[("FAKEUSB_EVENTS", &events), ("FAKEUSB_LOG", &log)],
-    );
+    let Live {
+        stack: s,
+        events,
+        log,
+        _dir: _keep_dir,
+    } = live("pollinterval = 1\n");
     wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
     let pid = s.driver_daemon("ups").expect("driver").pid();
 
@@ -273,15 +391,24 @@ fn unplug_and_replug_under_a_new_number_heals_without_restart() {
         sent.is_some(),
         "no SET_REPORT for beeper.disable after the replug; transfer log:\n{last}"
     );
+
+    // A USB reset: gone and back under the same device number.
+    append(&events, "unplug");
+    wait_reply(&s, "ups.status", "ERR DATA-STALE");
+    append(&events, "replug");
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
+    let driver = s.driver_daemon("ups").expect("driver");
+    assert!(driver.is_running(), "driver exited:\n{}", s.logs());
+    assert_eq!(driver.pid(), pid, "the driver was restarted");
 }
 
-/// Runs our usbhid-ups once (`-d 1`) and returns the dumped variables, driver.* aside.
-fn dump(port: &str, extra: &[&str]) -> BTreeMap<String, String> {
+/// Runs our usbhid-ups once: `-s t -x port=<port> <args> -u root -d 1`, at most 60 s.
+fn run_once(port: &str, args: &[&str]) -> std::process::Output {
     let dir = tempfile::tempdir().expect("tempdir");
     let mut child = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
         .args(["-s", "t", "-x"])
         .arg(format!("port={port}"))
-        .args(extra)
+        .args(args)
         .args(["-u", "root", "-d", "1"])
         .env("NUT_STATEPATH", dir.path())
         .env("NUT_ALTPIDPATH", dir.path())
@@ -290,13 +417,16 @@ fn dump(port: &str, extra: &[&str]) -> BTreeMap<String, String> {
         .stderr(Stdio::piped())
         .spawn()
         .expect("our usbhid-ups");
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let done = poll_until(Duration::from_secs(60), || child.try_wait().ok().flatten());
-    if done.is_none() || Instant::now() > deadline {
+    if poll_until(Duration::from_secs(60), || child.try_wait().ok().flatten()).is_none() {
         let _ = child.kill();
-        panic!("usbhid-ups on {port}: no dump within 60 s");
+        panic!("usbhid-ups on {port} {args:?}: not done within 60 s");
     }
-    let out = child.wait_with_output().expect("output");
+    child.wait_with_output().expect("output")
+}
+
+/// The variables a run dumps, driver.* aside.
+fn dump(port: &str, args: &[&str]) -> BTreeMap<String, String> {
+    let out = run_once(port, args);
     assert!(out.status.success(), "usbhid-ups on {port}: {out:?}");
     String::from_utf8_lossy(&out.stdout)
         .lines()
@@ -325,23 +455,14 @@ fn a_recording_replays_to_the_same_variables() {
 
 #[test]
 fn unknown_and_bad_options_are_refused() {
-    let port = format!("port=replay:{}", spec("apc_back-ups-xs-1400u").display());
+    let port = format!("replay:{}", spec("apc_back-ups-xs-1400u").display());
     for (args, needle) in [
         (vec!["-x", "frobnicate=1"], "frobnicate"),
         (vec!["-x", "explore"], "vendorid"),
         (vec!["-x", "interruptsize=0"], "invalid interruptsize"),
         (vec!["-x", "subdriver=nosuch"], "nosuch"),
     ] {
-        let dir = tempfile::tempdir().expect("tempdir");
-        let out = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
-            .args(["-s", "t", "-x", &port])
-            .args(&args)
-            .args(["-u", "root", "-d", "1"])
-            .env("NUT_STATEPATH", dir.path())
-            .env("NUT_ALTPIDPATH", dir.path())
-            .stdin(Stdio::null())
-            .output()
-            .expect("our usbhid-ups");
+        let out = run_once(&port, &args);
         let err = String::from_utf8_lossy(&out.stderr);
         // NUT 2.8.0 exits 0 after "not a valid variable name" (and so do we); the others
         // are failures.
@@ -356,4 +477,88 @@ fn unknown_and_bad_options_are_refused() {
             "{args:?}: the driver ran"
         );
     }
+}
+
+/// NUT's matching options (nut-usb's matcher) pick the device or refuse it with the reason;
+/// `subdriver=` forces a subdriver.
+#[test]
+fn matching_options_pick_or_refuse_the_device() {
+    let port = format!("replay:{}", spec("apc_back-ups-xs-1400u").display());
+    for (opt, ok, needle) in [
+        ("serial=FIXTURE0001", true, "Using subdriver: APC HID"),
+        ("product=.*xs 1400.*", true, "Using subdriver: APC HID"),
+        ("bus=001", true, "Using subdriver: APC HID"),
+        ("subdriver=cps", true, "Using subdriver: CyberPower HID"),
+        ("serial=nope", false, "serial does not match"),
+        ("vendorid=0764", false, "vendorid does not match"),
+        ("device=003", false, "device does not match"),
+    ] {
+        let out = run_once(&port, &["-x", opt]);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let dumped = String::from_utf8_lossy(&out.stdout).contains("ups.status: ");
+        assert_eq!(out.status.success(), ok, "{opt}: {err}");
+        assert_eq!(dumped, ok, "{opt}: {err}");
+        assert!(err.contains(needle), "{opt}: {err}");
+    }
+}
+
+/// A running driver keeps its recording up to date: interrupt reports appear as `intr` lines,
+/// and the file stays a valid spec at every moment.
+#[test]
+fn a_running_driver_records_interrupt_reports() {
+    let out = tempfile::tempdir().expect("tempdir");
+    // The driver writes it after dropping privileges (to `nut`).
+    std::fs::set_permissions(
+        out.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o777),
+    )
+    .expect("chmod");
+    let rec = out.path().join("live.spec");
+    let Live {
+        stack: s,
+        events,
+        log: _,
+        _dir: _keep_dir,
+    } = live(&format!(
+        "pollinterval = 300\nrecord = \"{}\"\n",
+        rec.display()
+    ));
+    wait_reply(&s, "ups.status", "VAR ups ups.status \"OL\"");
+    let first = std::fs::read_to_string(&rec).expect("recording written at start");
+    nut_usb::spec::parse(&first).expect("the recording is a valid spec");
+    append(&events, "intr 0c 5a 10 0e");
+    let mut last = String::new();
+    let recorded = poll_until(WAIT, || {
+        last = std::fs::read_to_string(&rec).unwrap_or_default();
+        last.lines().any(|l| l == "intr 0c 5a 10 0e").then_some(())
+    });
+    assert!(recorded.is_some(), "no intr line in the recording:\n{last}");
+    nut_usb::spec::parse(&last).expect("still a valid spec");
+    wait_reply(&s, "battery.charge", "VAR ups battery.charge \"90\"");
+}
+
+/// `-D`: the objects of the descriptor with their values, as NUT 2.8.0's HIDDumpTree prints
+/// them (what `explore` users read), equal Debian's dump of every recorded fixture
+/// (debian-2.8.0/*.paths, run with the same options).
+#[test]
+fn debug_dump_of_the_hid_tree_is_debians() {
+    let dir = fixtures().join("debian-2.8.0");
+    let mut compared = 0;
+    for (name, _) in debian_recordings() {
+        let path = dir.join(format!("{name}.paths"));
+        let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
+        let options = header_x_options(&text);
+        let mut args: Vec<&str> = options.iter().flat_map(|o| ["-x", o.as_str()]).collect();
+        args.push("-D");
+        let out = run_once(&format!("replay:{}", spec(&name).display()), &args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        let ours: Vec<&str> = err
+            .lines()
+            .filter_map(|l| l.find("Path: ").map(|i| &l[i..]))
+            .collect();
+        let debian: Vec<&str> = text.lines().filter(|l| l.starts_with("Path: ")).collect();
+        assert_eq!(ours, debian, "{name}");
+        compared += 1;
+    }
+    assert!(compared >= 10, "{compared} fixtures");
 }

@@ -244,13 +244,6 @@ impl Engine {
         out.into_iter().collect()
     }
 
-    /// Recomputes `ups.status` (and `input.transfer.reason`) from the status bits after
-    /// [`Engine::interrupt_report`]s, without a walk; alarms stay as the last full walk left
-    /// them.
-    pub fn refresh_status(&mut self) {
-        self.finish(WalkMode::Quick);
-    }
-
     /// Forgets all filed reports (the shell does this before re-reading for a new poll).
     pub fn clear_reports(&mut self) {
         self.reports.clear();

@@ -133,3 +133,24 @@ fn explore_fixture_publishes_as_debian() {
     // explore has no mapping table: only the identity and the (empty) status.
     check(&["unknown-5131_2007"], Subdriver::Explore);
 }
+
+/// The shell reads the USB strings the walk converts (battery.type's iDeviceChemistry on the
+/// APC: string 4, "PbAc") before the walk; a report whose GET failed is forgotten, and the
+/// rows it feeds publish nothing (NUT skips them).
+#[test]
+fn string_indexes_and_forgotten_reports() {
+    let (_, mut e) = engine("apc_back-ups-xs-1400u", Subdriver::Apc);
+    assert_eq!(e.string_indexes(), vec![4]);
+    e.set_string(4, "PbAc".into());
+    e.forget_report(0x0c);
+    e.init();
+    assert_eq!(
+        e.state.vars.get("battery.type").map(String::as_str),
+        Some("PbAc")
+    );
+    assert!(
+        !e.state.vars.contains_key("battery.charge"),
+        "{:?}",
+        e.state.vars
+    );
+}
