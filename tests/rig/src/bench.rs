@@ -253,12 +253,7 @@ impl Bench {
 
     /// `GET VAR <ups> <var>`: `Ok(value)` or `Err(upsd's reply)`.
     pub fn get(&self, var: &str) -> Result<String, String> {
-        let reply = self.stack.conn().request(&format!("GET VAR {UPS} {var}"));
-        let line = reply.first().cloned().unwrap_or_default();
-        match nut_core::token::split_line(&line).ok().as_deref() {
-            Some([kw, _, _, value]) if kw == "VAR" => Ok(value.clone()),
-            _ => Err(line),
-        }
+        crate::usb::get_var(&self.stack, var)
     }
 
     /// Waits until `ups.status` reads `status`; panics with the last reply on timeout.
@@ -705,11 +700,7 @@ pub fn compare(
 /// Runs `f` on both benches at once (each waits for its own driver's polls), e.g. the
 /// same `instcmd` on Debian's and our driver.
 pub fn both<T: Send>(left: &Bench, right: &Bench, f: impl Fn(&Bench) -> T + Sync) -> (T, T) {
-    std::thread::scope(|s| {
-        let l = s.spawn(|| f(left));
-        let r = f(right);
-        (l.join().expect("nut-rig: the left side panicked"), r)
-    })
+    crate::usb::both_of(left, right, f)
 }
 
 /// The A/B test of two running benches: each one's state after `polls` status queries

@@ -11,6 +11,8 @@
 //! * [`bench`](mod@bench): a driver on its own simulator under upsd ([`Bench`]), the state upsd
 //!   then serves ([`Snapshot`]: LIST VAR / CMD / RW with types, enums and ranges) and the
 //!   A/B comparison of two benches with documented exemptions ([`compare`]).
+//! * [`usb`]: shared pieces of the USB A/B benches (stand-in vs replay: transfer log,
+//!   events file, settled snapshots).
 //!
 //! ```no_run
 //! use nut_harness::Impl;
@@ -29,6 +31,7 @@ pub mod bench;
 pub mod fixture;
 mod pty;
 pub mod sim;
+pub mod usb;
 
 pub use bench::{
     Bench, BenchBuilder, Diff, Difference, Exemptions, Outcome, RwInfo, Snapshot, ab, both,
@@ -73,6 +76,14 @@ pub fn build_fakeusb(dir: &std::path::Path) -> PathBuf {
 pub fn usb_spec_path(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../fixtures/usb")
+        .join(name)
+}
+
+/// `tests/fixtures/hid/<name>` in this workspace (recorded HID UPS specs, provenance in its
+/// PROVENANCE.md).
+pub fn hid_spec_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../fixtures/hid")
         .join(name)
 }
 

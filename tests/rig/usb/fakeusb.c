@@ -51,6 +51,7 @@
  */
 #define _GNU_SOURCE
 #include <ctype.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -199,6 +200,18 @@ int LIBUSB_CALL libusb_set_interface_alt_setting(libusb_device_handle *dev_handl
 int LIBUSB_CALL libusb_set_configuration(libusb_device_handle *dev_handle, int configuration);
 int LIBUSB_CALL libusb_clear_halt(libusb_device_handle *dev_handle, unsigned char endpoint);
 int LIBUSB_CALL libusb_reset_device(libusb_device_handle *dev_handle);
+/* errno as libusb's Linux backend leaves it after a transfer: its event handling reaps URBs with
+ * a non-blocking ioctl until that fails with EAGAIN. NUT's libhid turns a failed GET_REPORT into
+ * -errno and usbhid-ups takes some of those values for a lost device (-3 = LIBUSB_ERROR_ACCESS =
+ * -ESRCH); without this a STALL after the driver's privilege drop (which can leave ESRCH behind)
+ * made Debian's usbhid-ups give up ("Can't initialize data from HID UPS") where it continues on a
+ * real device. */
+static int transfer_done(int ret)
+{
+	errno = EAGAIN;
+	return ret;
+}
+
 int LIBUSB_CALL libusb_get_string_descriptor_ascii(libusb_device_handle *dev_handle, uint8_t desc_index,
 	unsigned char *data, int length);
 int LIBUSB_CALL libusb_control_transfer(libusb_device_handle *dev_handle, uint8_t request_type,
@@ -1012,7 +1025,7 @@ int LIBUSB_CALL libusb_get_string_descriptor_ascii(libusb_device_handle *h, uint
 	trace("ascii %d %u %d\n", h ? h->id : 0, idx, len);
 	ret = string_ascii(h, idx, data, len);
 	trace("= %d\n", ret);
-	return ret;
+	return transfer_done(ret);
 }
 
 static int control_transfer(libusb_device_handle *h, uint8_t rtype, uint8_t req, uint16_t value,
@@ -1119,7 +1132,7 @@ int LIBUSB_CALL libusb_control_transfer(libusb_device_handle *h, uint8_t rtype, 
 	trace(" (timeout %u)\n", timeout);
 	ret = control_transfer(h, rtype, req, value, index, data, len);
 	trace("= %d\n", ret);
-	return ret;
+	return transfer_done(ret);
 }
 
 static int interrupt_transfer(libusb_device_handle *h, unsigned char ep, unsigned char *data, int len,
@@ -1194,5 +1207,5 @@ int LIBUSB_CALL libusb_interrupt_transfer(libusb_device_handle *h, unsigned char
 	if (actual)
 		*actual = got;
 	trace("= %d %d\n", ret, got);
-	return ret;
+	return transfer_done(ret);
 }

@@ -16,13 +16,11 @@
 //!
 //! Needs `cc` and `cargo build -p qx-driver -p nut-upsd --bins`.
 
-use std::fs::{self, OpenOptions};
-use std::io::Write;
-use std::os::unix::fs::PermissionsExt;
 use std::path::Path;
 
 use nut_harness::{Impl, Stack, StackBuilder, poll_until};
 use nut_rig::bench::{POLL_TIMEOUT, UPS};
+use nut_rig::usb::{UsbFiles, both_of, get_var, open_dir, settled, snapshot_of};
 use nut_rig::{
     Exemptions, Snapshot, build_fakeusb, compare, instcmd_client, run_client, setvar_client,
     usb_spec_path,
@@ -73,27 +71,11 @@ const OL: &str = "00001001";
 const OB: &str = "10001001";
 const OB_LB: &str = "11001001";
 
-/// A world-readable temp dir: the drivers run as `nut`.
-fn open_dir(prefix: &str) -> tempfile::TempDir {
-    let dir = tempfile::Builder::new()
-        .prefix(prefix)
-        .tempdir()
-        .expect("tempdir");
-    fs::set_permissions(dir.path(), fs::Permissions::from_mode(0o755)).expect("chmod");
-    dir
-}
-
-/// A file the driver (user `nut`) may append to.
-fn shared_file(path: &Path) {
-    fs::write(path, "").expect("create");
-    fs::set_permissions(path, fs::Permissions::from_mode(0o666)).expect("chmod");
-}
-
 /// A USB driver under upsd, both of one implementation.
 struct UsbBench {
     // The stack (driver) goes before the directory with its log and events file.
     stack: Stack,
-    dir: tempfile::TempDir,
+    files: UsbFiles,
     which: Impl,
     driver: String,
     bridge: &'static str,
@@ -124,11 +106,8 @@ struct Outcome {
 
 impl UsbBench {
     fn start(which: Impl, driver: &str, device: &Device, so: &Path) -> UsbBench {
-        let dir = open_dir("qx-usb-ab-");
+        let files = UsbFiles::new("qx-usb-ab-");
         let spec = usb_spec_path(device.spec);
-        let (log, events) = (dir.path().join("usb.log"), dir.path().join("usb.events"));
-        shared_file(&log);
-        shared_file(&events);
         let port = match which {
             Impl::Debian => "auto".to_owned(),
             Impl::Ours => format!("replay:{}", spec.display()),
@@ -138,20 +117,20 @@ impl UsbBench {
         } else {
             ""
         };
-        let mut builder = StackBuilder::new()
-            .upsd(which)
-            .device(UPS, which, driver, &port)
-            .ups_section(UPS, &format!("pollinterval = 1\n{section}"))
-            .env("FAKEUSB_SPEC", &spec.to_string_lossy())
-            .env("FAKEUSB_LOG", &log.to_string_lossy())
-            .env("FAKEUSB_EVENTS", &events.to_string_lossy());
+        let mut builder = files.env(
+            StackBuilder::new()
+                .upsd(which)
+                .device(UPS, which, driver, &port)
+                .ups_section(UPS, &format!("pollinterval = 1\n{section}")),
+            &spec,
+        );
         if which == Impl::Debian {
             // (upsd and the clients get it too; they make no libusb call.)
             builder = builder.env("LD_PRELOAD", &so.to_string_lossy());
         }
         UsbBench {
             stack: builder.start(),
-            dir,
+            files,
             which,
             driver: driver.to_owned(),
             bridge: device.bridge,
@@ -165,20 +144,16 @@ impl UsbBench {
     }
 
     fn log_text(&self) -> String {
-        fs::read_to_string(self.dir.path().join("usb.log")).unwrap_or_default()
+        self.files.log_text()
     }
 
     fn log_lines(&self) -> Vec<String> {
-        self.log_text().lines().map(str::to_owned).collect()
+        self.files.log_lines()
     }
 
     /// Appends a spec line to the events file (applied before the next transfer).
     fn event(&self, line: &str) {
-        let mut f = OpenOptions::new()
-            .append(true)
-            .open(self.dir.path().join("usb.events"))
-            .expect("events file");
-        writeln!(f, "{line}").expect("write event");
+        self.files.append_events(&[line.to_owned()]);
     }
 
     fn is_status_poll(&self, line: &str) -> bool {
@@ -215,32 +190,20 @@ impl UsbBench {
     }
 
     fn get(&self, var: &str) -> Result<String, String> {
-        let reply = self.stack.conn().request(&format!("GET VAR {UPS} {var}"));
-        let line = reply.first().cloned().unwrap_or_default();
-        match nut_core::token::split_line(&line).ok().as_deref() {
-            Some([kw, _, _, value]) if kw == "VAR" => Ok(value.clone()),
-            _ => Err(line),
-        }
+        get_var(&self.stack, var)
     }
 
     fn snapshot(&self) -> Snapshot {
-        Snapshot::read(&mut self.stack.conn(), UPS)
-            .unwrap_or_else(|e| panic!("{}: snapshot: {e}", self.label()))
+        snapshot_of(&self.stack, &self.label())
     }
 
     /// The snapshot once it stays the same over a status poll.
     fn settled_snapshot(&self) -> Snapshot {
-        let mut previous = self.snapshot();
-        let settled = poll_until(POLL_TIMEOUT, || {
-            self.wait_polls(self.status_polls() + 1);
-            let current = self.snapshot();
-            if current == previous {
-                return Some(current);
-            }
-            previous = current;
-            None
-        });
-        settled.unwrap_or_else(|| panic!("{}: never settled", self.label()))
+        settled(
+            &self.label(),
+            || self.wait_polls(self.status_polls() + 1),
+            || self.snapshot(),
+        )
     }
 
     /// The requests (with their OUT transfers) logged in `lines` that are neither status
@@ -328,11 +291,7 @@ fn string_index(line: &str) -> Option<u8> {
 
 /// Runs `f` on both benches at once.
 fn both<T: Send>(l: &UsbBench, r: &UsbBench, f: impl Fn(&UsbBench) -> T + Sync) -> (T, T) {
-    std::thread::scope(|s| {
-        let left = s.spawn(|| f(l));
-        let right = f(r);
-        (left.join().expect("the Debian side panicked"), right)
-    })
+    both_of(l, r, f)
 }
 
 /// Debian's and our bench on `device`, both past their start-up and frozen on the OL reply.

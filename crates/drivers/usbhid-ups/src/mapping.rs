@@ -750,14 +750,12 @@ impl Function {
 }
 
 fn date_reverse(s: &str, apc: bool) -> f64 {
-    let mut parts = s
-        .splitn(3, '/')
-        .map(|p| p.trim().parse::<i64>().unwrap_or(0));
-    let (y, m, d) = (
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-        parts.next().unwrap_or(0),
-    );
+    // NUT reads the date with sscanf("%04ld/%02ld/%02ld") and leaves the fields it could not
+    // read uninitialised; its range check then (in practice) rejects the date and writes 0
+    // ("not set"). A date without all three fields is written as 0 here, deterministically.
+    let Some((y, m, d)) = scan_date(s) else {
+        return 0.0;
+    };
     if apc {
         if y >= 2070 || m > 12 || d > 31 {
             return 0.0;
@@ -775,6 +773,30 @@ fn date_reverse(s: &str, apc: bool) -> f64 {
         }
         (((y - 1980) << 9) + (m << 5) + d) as f64
     }
+}
+
+/// `sscanf(s, "%4ld/%2ld/%2ld")` when it reads all three fields.
+fn scan_date(s: &str) -> Option<(i64, i64, i64)> {
+    /// One `%<width>ld`: white space, then at most `width` characters of sign and digits.
+    fn field(s: &str, width: usize) -> Option<(i64, &str)> {
+        let s = s.trim_start_matches([' ', '\t', '\n', '\r', '\x0b', '\x0c']);
+        let b = s.as_bytes();
+        let sign = usize::from(matches!(b.first(), Some(b'+' | b'-')));
+        let digits = b[sign..]
+            .iter()
+            .take(width - sign)
+            .take_while(|c| c.is_ascii_digit())
+            .count();
+        if digits == 0 {
+            return None;
+        }
+        let end = sign + digits;
+        Some((s[..end].parse().ok()?, &s[end..]))
+    }
+    let (y, rest) = field(s, 4)?;
+    let (m, rest) = field(rest.strip_prefix('/')?, 2)?;
+    let (d, _) = field(rest.strip_prefix('/')?, 2)?;
+    Some((y, m, d))
 }
 
 /// Lookup tables every subdriver uses (the status-bit tables are in [`crate::status`]).
@@ -797,4 +819,40 @@ pub mod tables {
     pub static BEEPER: &[(i64, &str)] = &[(1, "disabled"), (2, "enabled"), (3, "muted")];
     pub static YES_NO: &[(i64, &str)] = &[(0, "no"), (1, "yes")];
     pub static ON_OFF: &[(i64, &str)] = &[(0, "off"), (1, "on")];
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Dates written back as NUT 2.8.0 writes them; an incomplete date is written as 0 ("not
+    /// set"), which is what 2.8.0's uninitialised fields lead to (Debian sends `20 00 00` for
+    /// `battery.mfr.date=15` on the APC XS 1400U).
+    #[test]
+    fn dates_are_written_back_as_nut_does() {
+        let date = Conversion::Fun(Function::Date);
+        let apc = Conversion::Fun(Function::ApcDate);
+        assert_eq!(
+            nut_to_hid(Some(&date), "2015/07/02"),
+            Some(f64::from((35 << 9) + (7 << 5) + 2))
+        );
+        assert_eq!(
+            nut_to_hid(Some(&apc), "2009/05/16"),
+            Some(f64::from(0x05_16_09_u32))
+        );
+        for bad in [
+            "15",
+            "2015/07",
+            "2015-07-02",
+            "",
+            "x/1/2",
+            "2015/13/01",
+            "2108/01/01",
+        ] {
+            assert_eq!(nut_to_hid(Some(&date), bad), Some(0.0), "{bad:?}");
+        }
+        assert_eq!(nut_to_hid(Some(&apc), "2070/01/01"), Some(0.0));
+        // %4ld reads at most four characters: the fifth digit ends the year, not a '/'.
+        assert_eq!(nut_to_hid(Some(&date), "20151/07/02"), Some(0.0));
+    }
 }
