@@ -133,7 +133,7 @@ pub struct ShellConfig {
     pub statepath: PathBuf,
     /// TLS, when CERTFILE is set.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// How often to ping systemd's watchdog (`WatchdogSec=`), if it watches.
+    /// systemd's watchdog interval (`WatchdogSec=`), if it watches.
     pub watchdog: Option<Duration>,
 }
 
@@ -150,19 +150,9 @@ pub trait Control {
     fn reload(&mut self, server: &mut Server);
     /// Called once everything listens and the drivers are being connected.
     fn ready(&mut self);
-    /// Called every [`ShellConfig::watchdog`] period from the main loop, so that a stuck
-    /// loop stops the pings.
+    /// Called from the main loop whenever a ping is due (half of [`ShellConfig::watchdog`]),
+    /// so that a stuck loop stops the pings.
     fn watchdog(&mut self);
-}
-
-/// The next watchdog tick, or never.
-async fn watchdog_tick(interval: &mut Option<tokio::time::Interval>) {
-    match interval {
-        Some(interval) => {
-            interval.tick().await;
-        }
-        None => std::future::pending().await,
-    }
 }
 
 /// Run the server until a terminating signal. Must be called inside a `LocalSet`.
@@ -183,7 +173,8 @@ pub async fn run(
 }
 
 async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::Result<Exit> {
-    use tokio::signal::unix::{SignalKind, signal};
+    use nix::sys::signal::Signal;
+    use nut_daemon::notify::{Watchdog, watchdog_due};
     let shared = Rc::new(Shared {
         server: RefCell::new(config.server),
         statepath: config.statepath,
@@ -193,21 +184,16 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         rearm: Notify::new(),
     });
     let mut alarm = Alarm::new()?;
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut quit = signal(SignalKind::quit())?;
+    let mut signals = nut_daemon::signals::Signals::new(&nut_daemon::signals::DAEMON)?;
     for listener in config.listeners {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::task::spawn_local(client::accept_loop(shared.clone(), listener));
     }
     shared.pump();
     control.ready();
-    let mut watchdog = config.watchdog.map(|period| {
-        let mut interval = tokio::time::interval(period);
-        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        interval
-    });
+    let mut watchdog = config
+        .watchdog
+        .map(|interval| Watchdog::new(interval, std::time::Instant::now()));
     loop {
         let next = shared.server.borrow().poll_timeout();
         alarm.set(next)?;
@@ -219,14 +205,14 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
                 shared.pump();
             }
             () = shared.rearm.notified() => {}
-            _ = watchdog_tick(&mut watchdog) => control.watchdog(),
-            _ = hup.recv() => {
-                tracing::info!("SIGHUP: reloading configuration");
-                shared.reload(|s| control.reload(s));
-            }
-            _ = term.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
-            _ = int.recv() => return Ok(Exit::Signal(libc::SIGINT)),
-            _ = quit.recv() => return Ok(Exit::Signal(libc::SIGQUIT)),
+            () = watchdog_due(&mut watchdog) => control.watchdog(),
+            signal = signals.recv() => match signal {
+                Signal::SIGHUP => {
+                    tracing::info!("SIGHUP: reloading configuration");
+                    shared.reload(|s| control.reload(s));
+                }
+                stop => return Ok(Exit::Signal(stop as i32)),
+            },
         }
     }
 }
