@@ -399,6 +399,21 @@ mod tests {
     }
 
     #[test]
+    fn tracing_events_follow_the_debug_level() {
+        // The only test of this binary that changes the process-wide level.
+        let shown = |level| level_rank(level) <= tracing_max_rank();
+        set_debug_level(0);
+        assert!(shown(tracing::Level::INFO) && !shown(tracing::Level::DEBUG));
+        assert_eq!(Bridge.max_level_hint(), Some(LevelFilter::INFO));
+        set_debug_level(1);
+        assert!(shown(tracing::Level::DEBUG) && !shown(tracing::Level::TRACE));
+        set_debug_level(5);
+        assert!(shown(tracing::Level::TRACE));
+        assert_eq!(Bridge.max_level_hint(), Some(LevelFilter::TRACE));
+        set_debug_level(0);
+    }
+
+    #[test]
     fn message_text_puts_the_message_first() {
         // Exercise the visitor through real events captured by a test subscriber.
         use std::sync::{Arc, Mutex};
