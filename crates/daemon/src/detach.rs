@@ -7,15 +7,17 @@
 //! keeps its stderr until it is ready, so start-up errors still reach the terminal; only then
 //! are stdin/stdout/stderr pointed at `/dev/null`.
 //!
-//! Must be called before any thread or async runtime exists: `fork` copies only the calling
-//! thread.
+//! Must be called before any thread or async runtime exists: [`crate::fork`] refuses to fork
+//! otherwise.
 
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::os::fd::OwnedFd;
 
 use nix::fcntl::OFlag;
-use nix::unistd::{ForkResult, chdir, dup2_stderr, dup2_stdin, dup2_stdout, fork, pipe2, setsid};
+use nix::unistd::{chdir, dup2_stderr, dup2_stdin, dup2_stdout, pipe2, setsid};
+
+use crate::fork::{Forked, fork};
 
 /// The child's handle to report the outcome of its start-up to the waiting parent. In the
 /// foreground ([`Readiness::foreground`]) both calls do nothing, so daemons use one code path.
@@ -58,10 +60,8 @@ pub fn detach() -> io::Result<Readiness> {
     // the pipe and keep the parent waiting.
     let (read_end, write_end): (OwnedFd, OwnedFd) =
         pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
-    // SAFETY: no other threads exist yet (documented precondition); the child continues as a
-    // normal single-threaded process.
-    match unsafe { fork() }.map_err(io::Error::from)? {
-        ForkResult::Parent { .. } => {
+    match fork()? {
+        Forked::Parent(_) => {
             drop(write_end);
             let mut status = [1u8];
             let mut reader = File::from(read_end);
@@ -71,7 +71,7 @@ pub fn detach() -> io::Result<Readiness> {
             };
             std::process::exit(i32::from(code));
         }
-        ForkResult::Child => {
+        Forked::Child => {
             drop(read_end);
             setsid().map_err(io::Error::from)?;
             chdir("/").map_err(io::Error::from)?;

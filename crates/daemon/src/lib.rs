@@ -20,12 +20,18 @@
 //!   `/dev/null`; the parent exits only once the daemon says it is ready (or exits with the
 //!   daemon's start-up failure code), so there is no start-up race. Call it before any async
 //!   runtime or thread exists.
+//! * [`exec`] — the environment of the programs a daemon runs, built as a value (no
+//!   `set_var` before a spawn).
+//! * [`fork`] — the one audited `fork`: refused while the process has more than one thread.
 //! * [`notify`] — systemd `sd_notify` (`READY=1`, `RELOADING=1`, `STOPPING=1`, `MAINPID=`,
-//!   watchdog, with [`notify::Watchdog`] for loops without an async runtime), a no-op when
+//!   and the one watchdog timer, [`notify::Watchdog`] / [`notify::watchdog_due`]), a no-op when
 //!   `NOTIFY_SOCKET` is unset.
-//! * [`log`] — NUT-style logging: plain lines on stderr in the foreground (with NUT's
-//!   relative timestamps and `[D<n>]` tags when debugging), syslog when detached;
-//!   [`log::strerror`] for C-style error texts.
+//! * [`log`] — the one logger of every daemon, upsdrvctl and every driver: plain lines on
+//!   stderr in the foreground (with NUT's relative timestamps and `[D<n>]` tags when
+//!   debugging), syslog when detached; NUT's levels (`notice!`, `debug!(level, …)`) and
+//!   `tracing` events go through the same lines; [`log::strerror`] for C-style error texts.
+//! * [`signals`] — the set of signals each daemon handles, caught in tokio loops or blocked
+//!   and read synchronously.
 //! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it, with the
 //!   group lookup done in a short-lived child so no NSS module stays loaded in a daemon.
 //! * [`control`] — the `-c <command>` argument shared by the daemons.
@@ -36,13 +42,16 @@
 pub mod alarm;
 pub mod control;
 pub mod detach;
+pub mod exec;
 pub mod exit;
 pub mod family;
+pub mod fork;
 pub mod getopt;
 pub mod localtime;
 pub mod log;
 pub mod notify;
 pub mod paths;
 pub mod pidfile;
+pub mod signals;
 pub mod socket;
 pub mod user;

@@ -67,8 +67,11 @@ pub fn watchdog_ping_period(interval: Duration) -> Duration {
     (interval / 2).max(Duration::from_millis(100))
 }
 
-/// `WATCHDOG=1` on time for a daemon whose main loop waits with a timeout (no async runtime):
-/// the loop waits no longer than [`Watchdog::deadline`] and calls [`Watchdog::ping_if_due`].
+/// When `WATCHDOG=1` is due, for every daemon: a loop that waits with a timeout (upsmon's
+/// parent, a driver's `timerfd`) waits no longer than [`Watchdog::deadline`] and calls
+/// [`Watchdog::ping_if_due`]; a tokio `select!` loop has a [`watchdog_due`] branch. Either
+/// way the pings come from the daemon's main loop, so a loop that hangs stops them and
+/// systemd's `WatchdogSec=` restarts the daemon.
 #[derive(Clone, Copy, Debug)]
 pub struct Watchdog {
     period: Duration,
@@ -105,14 +108,26 @@ impl Watchdog {
         due
     }
 
-    /// Whether a ping is due at `now`; if so, the next one is a period later.
-    fn advance(&mut self, now: Instant) -> bool {
+    /// Whether a ping is due at `now`; if so, the next one is a period later. For a loop
+    /// that decides itself whether to ping (upsmon pings only while it keeps its deadlines).
+    pub fn advance(&mut self, now: Instant) -> bool {
         if now < self.next {
             return false;
         }
         self.next = now + self.period;
         true
     }
+}
+
+/// Resolves when `dog`'s next ping is due, and moves its deadline a period on; never when
+/// there is no watchdog. The caller pings ([`watchdog`]) or decides not to. Cancel-safe: the
+/// deadline lives in `dog`, so a `select!` loop may drop the future at every turn.
+pub async fn watchdog_due(dog: &mut Option<Watchdog>) {
+    let Some(dog) = dog else {
+        return std::future::pending().await;
+    };
+    tokio::time::sleep_until(dog.deadline().into()).await;
+    dog.advance(Instant::now());
 }
 
 fn monotonic_usec() -> i128 {
@@ -175,5 +190,28 @@ mod tests {
         // The next ping counts from the one just sent.
         assert_eq!(dog.deadline(), late + Duration::from_secs(1));
         assert!(!dog.advance(late));
+    }
+
+    #[test]
+    fn watchdog_due_waits_for_the_deadline_and_moves_it_on() {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_time()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let start = Instant::now();
+            let mut dog = Some(Watchdog::new(Duration::from_millis(200), start));
+            watchdog_due(&mut dog).await;
+            let now = Instant::now();
+            assert!(now >= start + Duration::from_millis(100));
+            let next = dog.as_ref().unwrap().deadline();
+            // A period after the ping that was just due.
+            assert!(next > now && next >= start + Duration::from_millis(200));
+            // No watchdog: never due.
+            let mut none = None;
+            let never =
+                tokio::time::timeout(Duration::from_millis(50), watchdog_due(&mut none)).await;
+            assert!(never.is_err());
+        });
     }
 }

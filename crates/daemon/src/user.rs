@@ -70,24 +70,14 @@ pub fn become_user(user: &User) -> Result<(), UserError> {
 /// (libnss_systemd with libm and libcap on Debian, sssd, ldap…) into the process for good:
 /// ~700 KB resident in a daemon that otherwise needs ~3.5 MB, plus whatever sockets or threads
 /// a module keeps. So the walk happens in a short-lived child that sends the list back over a
-/// pipe. Fork is only safe while the process has one thread; otherwise (and if the child
+/// pipe. [`crate::fork`] forks only while the process has one thread; otherwise (and if the child
 /// cannot be had) the walk happens here.
 fn supplementary_groups(user: &User) -> Result<Vec<nix::unistd::Gid>, Errno> {
     let name = CString::new(user.name.as_str()).map_err(|_| Errno::EINVAL)?;
-    if single_threaded()
-        && let Some(groups) = groups_from_child(&name, user.gid)
-    {
+    if let Some(groups) = groups_from_child(&name, user.gid) {
         return groups;
     }
     nix::unistd::getgrouplist(&name, user.gid)
-}
-
-fn single_threaded() -> bool {
-    std::fs::read_to_string("/proc/self/status").is_ok_and(|status| {
-        status
-            .lines()
-            .any(|line| line.split_whitespace().eq(["Threads:", "1"]))
-    })
 }
 
 /// The child's answer: `None` when no child could be had (the caller asks in-process).
@@ -95,15 +85,15 @@ fn groups_from_child(
     name: &CString,
     gid: nix::unistd::Gid,
 ) -> Option<Result<Vec<nix::unistd::Gid>, Errno>> {
+    use crate::fork::{Forked, fork};
     use nix::sys::wait::{WaitStatus, waitpid};
-    use nix::unistd::{ForkResult, fork};
     use std::io::{Read, Write};
 
     let (read_end, write_end) = nix::unistd::pipe2(nix::fcntl::OFlag::O_CLOEXEC).ok()?;
-    // SAFETY: the process has one thread (checked by the caller), so the child may do
-    // anything the parent could; it only looks the groups up, writes them and exits.
-    match unsafe { fork() }.ok()? {
-        ForkResult::Child => {
+    // The child only looks the groups up, writes them and exits. A process with threads is
+    // not forked (the caller then asks in-process).
+    match fork().ok()? {
+        Forked::Child => {
             drop(read_end);
             let mut pipe = std::fs::File::from(write_end);
             // One message: an errno (0 = success) then the group ids, all as u32.
@@ -120,7 +110,7 @@ fn groups_from_child(
             // flushing its buffers a second time.
             unsafe { libc::_exit(code) }
         }
-        ForkResult::Parent { child } => {
+        Forked::Parent(child) => {
             drop(write_end);
             let mut message = Vec::new();
             let read = std::fs::File::from(read_end).read_to_end(&mut message);
@@ -152,15 +142,17 @@ mod tests {
     }
 
     #[test]
-    fn groups_from_a_child_match_the_in_process_lookup() {
+    fn a_threaded_process_looks_the_groups_up_itself() {
+        // The test runner has threads: no child is forked (crate::fork refuses), and the
+        // lookup happens in-process with the same answer. The child's path runs in every
+        // daemon that switches user (single-threaded at that point).
         let root = lookup("root").unwrap();
         let name = CString::new("root").unwrap();
+        assert!(groups_from_child(&name, root.gid).is_none());
         let in_process = nix::unistd::getgrouplist(&name, root.gid).unwrap();
-        let from_child = groups_from_child(&name, root.gid)
-            .expect("a child could be forked")
-            .unwrap();
-        assert_eq!(from_child, in_process);
-        assert!(from_child.contains(&root.gid), "{from_child:?}");
+        let groups = supplementary_groups(&root).unwrap();
+        assert_eq!(groups, in_process);
+        assert!(groups.contains(&root.gid), "{groups:?}");
     }
 
     #[test]

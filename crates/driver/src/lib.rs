@@ -50,6 +50,8 @@ pub use config::DriverConfig;
 pub use driver::{Driver, DriverInfo, NoTransport, Outcome, Transport, VarDecl, VarKind};
 pub use error::DriverError;
 pub use nut_core::sock::{CmdStatus, VarFlags};
+// The logging macros (`notice!`, `debug!(level, …)`, …): nut-daemon's one logger.
+pub use nut_daemon::{debug, error, info, notice, warning};
 pub use runner::Device;
 pub use startup::{NUT_VERSION, main};
 pub use state::State;

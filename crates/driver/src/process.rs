@@ -67,8 +67,8 @@ pub fn exec_companion(program: &str) -> crate::DriverError {
     let cannot = |why: &str| {
         crate::DriverError::new(format!("Fatal error: can't run {}: {why}", path.display()))
     };
-    // execv(2) directly: std's Command would add its whole spawning machinery to every
-    // driver for this one call.
+    // execve(2) directly: std's Command would add its whole spawning machinery to every
+    // driver for this one call. The environment is built here, not changed in place.
     let Ok(c_path) = CString::new(path.as_os_str().as_bytes()) else {
         return cannot("NUL in path");
     };
@@ -78,12 +78,9 @@ pub fn exec_companion(program: &str) -> crate::DriverError {
     else {
         return cannot("NUL in an argument");
     };
+    let env = nut_daemon::exec::envp(&nut_daemon::exec::environment(&[(COMPANION_ENV, "1")]));
     crate::debug!(1, "Continuing in {}", path.display());
-    // SAFETY: drivers call this from their factory, before any thread exists.
-    unsafe { std::env::set_var(COMPANION_ENV, "1") };
-    let Err(errno) = unistd::execv(&c_path, &argv);
-    // SAFETY: as above, still single-threaded.
-    unsafe { std::env::remove_var(COMPANION_ENV) };
+    let Err(errno) = unistd::execve(&c_path, &argv, &env);
     cannot(errno.desc())
 }
 

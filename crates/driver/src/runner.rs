@@ -9,10 +9,11 @@ use std::pin::Pin;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
+use nix::sys::signal::Signal;
 use nut_core::sock::{CmdStatus, VarFlags};
 use nut_daemon::alarm::Alarm;
-use nut_daemon::notify;
-use tokio::signal::unix::{SignalKind, signal};
+use nut_daemon::notify::{self, Watchdog};
+use nut_daemon::signals::{self, Signals};
 use tokio::sync::oneshot;
 
 use crate::cli::{Cli, Target};
@@ -289,19 +290,9 @@ impl<D: Driver> Runner<D> {
     }
 
     pub async fn main_loop(&mut self, server: &mut Server, watchdog: Option<Duration>) -> i32 {
-        let (mut term, mut int, mut quit, mut hup, mut usr1, mut usr2) = match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::quit()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::user_defined1()),
-            signal(SignalKind::user_defined2()),
-        ) {
-            (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f)) => (a, b, c, d, e, f),
-            _ => {
-                crate::error!("Fatal error: can't install signal handlers");
-                return 1;
-            }
+        let Ok(mut signals) = Signals::new(&signals::DRIVER) else {
+            crate::error!("Fatal error: can't install signal handlers");
+            return 1;
         };
         // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
         // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
@@ -313,12 +304,11 @@ impl<D: Driver> Runner<D> {
                 return 1;
             }
         };
-        let ping_period = watchdog.map(notify::watchdog_ping_period);
-        let mut next_ping = ping_period.map(|_| Instant::now()); // the first ping at once
+        let mut watchdog = watchdog.map(|interval| Watchdog::new(interval, Instant::now()));
         let mut next_poll = Instant::now() + self.dev.poll_interval;
         loop {
             let deadline = self.dev.deadline(next_poll);
-            let wake = next_ping.map_or(deadline, |ping| ping.min(deadline));
+            let wake = watchdog.map_or(deadline, |dog| dog.deadline().min(deadline));
             if let Err(e) = alarm.set(Some(wake)) {
                 crate::error!("Fatal error: can't set the poll timer: {e}");
                 return 1;
@@ -330,11 +320,8 @@ impl<D: Driver> Runner<D> {
                         return 1;
                     }
                     let now = Instant::now();
-                    if let (Some(ping), Some(period)) = (next_ping, ping_period)
-                        && now >= ping
-                    {
-                        notify::watchdog();
-                        next_ping = Some(now + period);
+                    if let Some(dog) = &mut watchdog {
+                        dog.ping_if_due(now);
                     }
                     if now >= deadline {
                         if self.dev.health.is_lost() {
@@ -364,12 +351,18 @@ impl<D: Driver> Runner<D> {
                 (id, status) = NextResult(&mut self.pending) => {
                     self.dispatcher.call_done(id, status, &mut self.dev.state);
                 }
-                _ = term.recv() => { crate::notice!("Signal 15: exiting"); return 0; }
-                _ = int.recv() => { crate::notice!("Signal 2: exiting"); return 0; }
-                _ = quit.recv() => { crate::notice!("Signal 3: exiting"); return 0; }
-                _ = hup.recv() => { self.reload(false); }
-                _ = usr1.recv() => { self.reload(true); }
-                _ = usr2.recv() => { self.reload(false); }
+                signal = signals.recv() => match signal {
+                    Signal::SIGUSR1 => {
+                        self.reload(true);
+                    }
+                    Signal::SIGHUP | Signal::SIGUSR2 => {
+                        self.reload(false);
+                    }
+                    stop => {
+                        crate::notice!("Signal {}: exiting", stop as i32);
+                        return 0;
+                    }
+                },
             }
             self.dispatcher.flush(&mut self.dev.state);
             self.carry_out(server).await;

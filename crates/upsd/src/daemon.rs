@@ -236,7 +236,7 @@ fn serve(
     }
 
     // systemd names the process it started in WATCHDOG_PID: read it before any fork.
-    let watchdog = notify::watchdog_interval().map(notify::watchdog_ping_period);
+    let watchdog = notify::watchdog_interval();
     if options.is_foreground() {
         if options.writes_pid_file() {
             console.info("Running as foreground process, but saving a PID file anyway");

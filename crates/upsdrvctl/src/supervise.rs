@@ -6,7 +6,6 @@ use std::process::{ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::watch;
 
 use crate::plan::Target;
@@ -67,20 +66,19 @@ async fn supervise(targets: Vec<Target>, statepath: PathBuf) -> ExitCode {
     if tasks.is_empty() {
         return ExitCode::from(1);
     }
-    let (Ok(mut term), Ok(mut int), Ok(mut hup)) = (
-        signal(SignalKind::terminate()),
-        signal(SignalKind::interrupt()),
-        signal(SignalKind::hangup()),
-    ) else {
+    let Ok(mut signals) =
+        nut_daemon::signals::Signals::new(&[Signal::SIGTERM, Signal::SIGINT, Signal::SIGHUP])
+    else {
         eprintln!("Fatal error: can't install signal handlers");
         return ExitCode::from(1);
     };
     let mut reloads = 0;
     loop {
         tokio::select! {
-            _ = term.recv() => break,
-            _ = int.recv() => break,
-            _ = hup.recv() => {
+            signal = signals.recv() => {
+                if signal != Signal::SIGHUP {
+                    break;
+                }
                 reloads += 1;
                 let _ = tx.send(Order::Reload(reloads));
             }

@@ -154,17 +154,12 @@ async fn serve(
     state: AppState,
     source: TargetSource,
 ) -> std::io::Result<()> {
-    use tokio::signal::unix::{SignalKind, signal};
+    use nix::sys::signal::Signal;
     let listener = tokio::net::TcpListener::from_std(listener)?;
     // Installed before READY=1, so that a reload right after start-up cannot kill us.
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut watchdog = notify::watchdog_interval().map(|interval| {
-        let mut ticks = tokio::time::interval(notify::watchdog_ping_period(interval));
-        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        ticks
-    });
+    let mut signals =
+        nut_daemon::signals::Signals::new(&[Signal::SIGHUP, Signal::SIGTERM, Signal::SIGINT])?;
+    let mut watchdog = notify::Watchdog::from_env();
     let mut limits = source.options.limits;
     if let Some(nofile) = listen::descriptor_limit() {
         let fitted = listen::fit_to_descriptors(limits.max_connections, nofile);
@@ -182,10 +177,12 @@ async fn serve(
     let shutdown = async move {
         let name = loop {
             tokio::select! {
-                _ = watchdog_tick(&mut watchdog) => notify::watchdog(),
-                _ = hup.recv() => source.reload(&list),
-                _ = term.recv() => break "SIGTERM",
-                _ = int.recv() => break "SIGINT",
+                () = notify::watchdog_due(&mut watchdog) => notify::watchdog(),
+                signal = signals.recv() => match signal {
+                    Signal::SIGHUP => source.reload(&list),
+                    Signal::SIGTERM => break "SIGTERM",
+                    _ => break "SIGINT",
+                },
             }
         };
         notify::stopping();
@@ -193,14 +190,4 @@ async fn serve(
     };
     listen::serve(listener, router(state), limits, shutdown).await;
     Ok(())
-}
-
-/// The next `WATCHDOG=1` time, or never when systemd asked for no watchdog.
-async fn watchdog_tick(watchdog: &mut Option<tokio::time::Interval>) {
-    match watchdog {
-        Some(ticks) => {
-            ticks.tick().await;
-        }
-        None => std::future::pending().await,
-    }
 }

@@ -9,10 +9,11 @@ use std::os::unix::fs::{MetadataExt, OpenOptionsExt};
 use std::path::PathBuf;
 use std::time::Duration;
 
-use nix::sys::signal::{SigSet, SigmaskHow, Signal, sigprocmask};
+use nix::sys::signal::Signal;
 use nut_daemon::log;
 use nut_daemon::paths;
 use nut_daemon::pidfile::{PidFile, PidFileError};
+use nut_daemon::signals;
 use nut_daemon::user::User;
 
 /// strftime(3) of `epoch` in local time, as C formats it (NUL bytes make it empty; so does a
@@ -171,32 +172,17 @@ pub enum SignalAction {
     Exit(i32),
 }
 
-const SIGNALS: [Signal; 5] = [
-    Signal::SIGHUP,
-    Signal::SIGUSR1,
-    Signal::SIGINT,
-    Signal::SIGQUIT,
-    Signal::SIGTERM,
-];
-
-fn signal_set() -> SigSet {
-    let mut set = SigSet::empty();
-    for signal in SIGNALS {
-        set.add(signal);
-    }
-    set
-}
-
 /// Block upslog's signals so they are only ever received by [`wait_signal`] (no handlers,
 /// no race between checking a flag and going to sleep).
 pub fn block_signals() -> Result<(), String> {
-    sigprocmask(SigmaskHow::SIG_BLOCK, Some(&signal_set()), None)
+    signals::block(&signals::UPSLOG)
+        .map(drop)
         .map_err(|e| format!("Can't block signals: {e}"))
 }
 
 /// Wait up to `timeout` for one of upslog's signals.
 pub fn wait_signal(timeout: Duration) -> Option<SignalAction> {
-    let set = signal_set();
+    let set = signals::set(&signals::UPSLOG);
     let spec = libc::timespec {
         tv_sec: timeout.as_secs().min(i64::MAX as u64) as libc::time_t,
         tv_nsec: libc::c_long::from(timeout.subsec_nanos() as i32),

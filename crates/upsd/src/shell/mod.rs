@@ -214,7 +214,7 @@ pub struct ShellConfig {
     pub statepath: PathBuf,
     /// TLS, when CERTFILE is set.
     pub tls: Option<Arc<rustls::ServerConfig>>,
-    /// How often to ping systemd's watchdog (`WatchdogSec=`), if it watches.
+    /// systemd's watchdog interval (`WatchdogSec=`), if it watches.
     pub watchdog: Option<Duration>,
 }
 
@@ -231,8 +231,8 @@ pub trait Control {
     fn reload(&mut self, server: &mut Server);
     /// Called once everything listens and the drivers are being connected.
     fn ready(&mut self);
-    /// Called every [`ShellConfig::watchdog`] period from the main loop, so that a stuck
-    /// loop stops the pings.
+    /// Called from the main loop whenever a ping is due (half of [`ShellConfig::watchdog`]),
+    /// so that a stuck loop stops the pings.
     fn watchdog(&mut self);
 }
 
@@ -254,7 +254,8 @@ pub async fn run(
 }
 
 async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::Result<Exit> {
-    use tokio::signal::unix::{SignalKind, signal};
+    use nix::sys::signal::Signal;
+    use nut_daemon::notify::Watchdog;
     let shared = Rc::new(Shared {
         server: RefCell::new(config.server),
         statepath: config.statepath,
@@ -265,23 +266,23 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         pauses: RefCell::new(Pauses::default()),
     });
     let mut alarm = Alarm::new()?;
-    let mut hup = signal(SignalKind::hangup())?;
-    let mut term = signal(SignalKind::terminate())?;
-    let mut int = signal(SignalKind::interrupt())?;
-    let mut quit = signal(SignalKind::quit())?;
+    let mut signals = nut_daemon::signals::Signals::new(&nut_daemon::signals::DAEMON)?;
     for listener in config.listeners {
         let listener = tokio::net::TcpListener::from_std(listener)?;
         tokio::task::spawn_local(client::accept_loop(shared.clone(), listener));
     }
     shared.pump();
     control.ready();
-    // The first ping at once, then one per period.
-    let mut next_ping = config.watchdog.map(|_| Instant::now());
+    // The watchdog rides on the loop's one timerfd (no tokio timer: upsd's runtime has no
+    // time driver).
+    let mut watchdog = config
+        .watchdog
+        .map(|interval| Watchdog::new(interval, Instant::now()));
     loop {
         let next = [
             shared.server.borrow().poll_timeout(),
             shared.pauses.borrow().first(),
-            next_ping,
+            watchdog.as_ref().map(Watchdog::deadline),
         ]
         .into_iter()
         .flatten()
@@ -293,24 +294,21 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
             rang = alarm.ring() => {
                 rang?;
                 let now = Instant::now();
-                if let (Some(ping), Some(period)) = (next_ping, config.watchdog)
-                    && now >= ping
-                {
+                if watchdog.as_mut().is_some_and(|w| w.advance(now)) {
                     control.watchdog();
-                    next_ping = Some(now + period);
                 }
                 shared.pauses.borrow_mut().wake_due(now);
                 shared.server.borrow_mut().handle_timeout(now);
                 shared.pump();
             }
             () = shared.rearm.notified() => {}
-            _ = hup.recv() => {
-                tracing::info!("SIGHUP: reloading configuration");
-                shared.reload(|s| control.reload(s));
-            }
-            _ = term.recv() => return Ok(Exit::Signal(libc::SIGTERM)),
-            _ = int.recv() => return Ok(Exit::Signal(libc::SIGINT)),
-            _ = quit.recv() => return Ok(Exit::Signal(libc::SIGQUIT)),
+            signal = signals.recv() => match signal {
+                Signal::SIGHUP => {
+                    tracing::info!("SIGHUP: reloading configuration");
+                    shared.reload(|s| control.reload(s));
+                }
+                stop => return Ok(Exit::Signal(stop as i32)),
+            },
         }
     }
 }

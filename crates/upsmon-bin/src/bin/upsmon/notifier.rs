@@ -139,7 +139,8 @@ async fn run_exec_queue(mut jobs: mpsc::UnboundedReceiver<ExecJob>) {
         let spawned = Command::new("/bin/sh")
             .arg("-c")
             .arg(&job.command)
-            .envs(job.env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env_clear()
+            .envs(nut_daemon::exec::environment(&job.env))
             .stdin(Stdio::null())
             .spawn();
         let mut child = match spawned {
@@ -249,5 +250,41 @@ mod tests {
                 tokio::time::sleep(Duration::from_millis(20)).await;
             }
         });
+    }
+
+    #[test]
+    fn notifycmd_gets_the_daemon_environment_plus_the_event() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("env");
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let (jobs, queue) = mpsc::unbounded_channel();
+            let dump = out.display();
+            jobs.send(ExecJob {
+                command: format!("/usr/bin/env -0 > '{dump}.part' && mv '{dump}.part' '{dump}'"),
+                env: vec![("NOTIFYTYPE", "ONBATT".into()), ("UPSNAME", "ups@h".into())],
+            })
+            .unwrap();
+            drop(jobs);
+            run_exec_queue(queue).await;
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+            while !out.exists() {
+                assert!(
+                    tokio::time::Instant::now() < deadline,
+                    "NOTIFYCMD never ran"
+                );
+                tokio::time::sleep(Duration::from_millis(20)).await;
+            }
+        });
+        let dumped = nut_daemon::exec::env_dump(&std::fs::read(&out).unwrap());
+        for var in ["NOTIFYTYPE=ONBATT", "UPSNAME=ups@h"] {
+            assert!(dumped.iter().any(|v| v == var), "{var} missing: {dumped:?}");
+        }
+        let expected =
+            nut_daemon::exec::expected_dump(&[("NOTIFYTYPE", "ONBATT"), ("UPSNAME", "ups@h")]);
+        assert_eq!(dumped, expected);
     }
 }

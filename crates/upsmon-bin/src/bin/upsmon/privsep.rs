@@ -27,11 +27,12 @@ use std::process::Command;
 
 use nix::fcntl::OFlag;
 use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
-use nix::sys::signal::{SigSet, Signal, kill};
-use nix::sys::signalfd::{SfdFlags, SignalFd};
+use nix::sys::signal::{Signal, kill};
+use nix::sys::signalfd::SignalFd;
 use nix::sys::wait::{WaitStatus, waitpid};
-use nix::unistd::{ForkResult, Pid, fork, pipe2};
+use nix::unistd::{Pid, pipe2};
 use nut_daemon::detach::Readiness;
+use nut_daemon::fork::{Forked, fork};
 
 use super::powerflag;
 
@@ -108,17 +109,15 @@ pub enum Split {
     Child(ChildSide),
 }
 
-/// Fork. Must be called while the process has a single thread.
+/// Fork. Refused (an error) unless the process has a single thread.
 pub fn split() -> io::Result<Split> {
     // Close-on-exec: NOTIFYCMD and SHUTDOWNCMD must not inherit the pipes (a notifier that
     // stays around, like upssched's timer daemon, would otherwise keep them open and hide
     // the child's exit from the parent).
     let (up_read, up_write) = pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
     let (down_read, down_write) = pipe2(OFlag::O_CLOEXEC).map_err(io::Error::from)?;
-    // SAFETY: documented precondition: no other thread exists, so the child is a faithful
-    // single-threaded copy.
-    match unsafe { fork() }.map_err(io::Error::from)? {
-        ForkResult::Parent { child } => {
+    match fork()? {
+        Forked::Parent(child) => {
             drop(up_write);
             drop(down_read);
             Ok(Split::Parent(ParentSide {
@@ -127,7 +126,7 @@ pub fn split() -> io::Result<Split> {
                 to_child: File::from(down_write),
             }))
         }
-        ForkResult::Child => {
+        Forked::Child => {
             drop(up_read);
             drop(down_write);
             Ok(Split::Child(ChildSide {
@@ -292,19 +291,7 @@ impl ParentSide {
 /// Block the signals the parent relays and read them from a signalfd instead, so that they
 /// arrive between two blocking calls, never inside one.
 fn relay_signals() -> nix::Result<SignalFd> {
-    let mut set = SigSet::empty();
-    for s in [
-        Signal::SIGHUP,
-        Signal::SIGUSR1,
-        Signal::SIGUSR2,
-        Signal::SIGTERM,
-        Signal::SIGINT,
-        Signal::SIGQUIT,
-    ] {
-        set.add(s);
-    }
-    set.thread_block()?;
-    SignalFd::with_flags(&set, SfdFlags::SFD_NONBLOCK | SfdFlags::SFD_CLOEXEC)
+    nut_daemon::signals::signalfd(&nut_daemon::signals::DRIVER)
 }
 
 /// Write POWERDOWNFLAG (if configured) and run SHUTDOWNCMD (if configured) through the shell,
@@ -320,11 +307,40 @@ pub fn run_shutdown(shutdowncmd: Option<&str>, powerdownflag: Option<&Path>) {
         return;
     };
     tracing::info!("Calling shutdown command: {cmd}");
-    match Command::new("/bin/sh").arg("-c").arg(cmd).status() {
+    // The daemon's environment, as NUT's system(3) gives it (nothing of a notification's).
+    let env = nut_daemon::exec::environment::<&str, &str>(&[]);
+    match Command::new("/bin/sh")
+        .arg("-c")
+        .arg(cmd)
+        .env_clear()
+        .envs(env)
+        .status()
+    {
         Ok(status) if status.success() => {
             tracing::info!("Shutdown command finished: {cmd}");
         }
         Ok(status) => tracing::error!("Shutdown command {cmd} failed: {status}"),
         Err(e) => tracing::error!("Unable to call shutdown command {cmd}: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shutdowncmd_gets_the_daemon_environment_and_nothing_else() {
+        let tmp = tempfile::tempdir().unwrap();
+        let out = tmp.path().join("env");
+        let flag = tmp.path().join("killpower");
+        let cmd = format!("/usr/bin/env -0 > '{}'", out.display());
+        run_shutdown(Some(&cmd), Some(&flag));
+        assert!(flag.exists(), "POWERDOWNFLAG written first");
+        let dumped = nut_daemon::exec::env_dump(&std::fs::read(&out).unwrap());
+        assert!(
+            !dumped.iter().any(|v| v.starts_with("NOTIFYTYPE=")),
+            "{dumped:?}"
+        );
+        assert_eq!(dumped, nut_daemon::exec::expected_dump(&[]));
     }
 }

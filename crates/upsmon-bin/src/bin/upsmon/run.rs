@@ -11,10 +11,12 @@ use std::os::fd::OwnedFd;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use nix::sys::signal::Signal;
 use nut_daemon::detach::Readiness;
+use nut_daemon::notify::{Watchdog, watchdog_due};
+use nut_daemon::signals;
 use nut_upsmon::{Action, Monitor, MonitorId, PollResult, Time};
 use tokio::io::AsyncReadExt;
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
@@ -465,11 +467,9 @@ async fn run(start: Start) -> u8 {
         interval,
         reported: false,
     });
-    let mut watchdog = start.watchdog.map(|every| {
-        let mut tick = tokio::time::interval(nut_daemon::notify::watchdog_ping_period(every));
-        tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-        tick
-    });
+    let mut watchdog = start
+        .watchdog
+        .map(|interval| Watchdog::new(interval, std::time::Instant::now()));
 
     shell.supervisor.tell(ToParent::Ready);
     if start.detached_child {
@@ -498,7 +498,7 @@ async fn run(start: Start) -> u8 {
             () = &mut parent_gone, if !parent_is_gone => {
                 parent_is_gone = true;
             }
-            () = tick(&mut watchdog) => {
+            () = watchdog_due(&mut watchdog) => {
                 let now = shell.now();
                 if gate.as_mut().is_some_and(|g| g.should_ping(&shell.monitor, now)) {
                     shell.supervisor.tell(ToParent::Watchdog);
@@ -552,15 +552,6 @@ async fn sleep_until(deadline: Option<Instant>) {
     }
 }
 
-async fn tick(watchdog: &mut Option<tokio::time::Interval>) {
-    match watchdog {
-        Some(t) => {
-            t.tick().await;
-        }
-        None => std::future::pending().await,
-    }
-}
-
 /// Resolves when the parent's end of the lifeline closes (never without a parent).
 async fn parent_death(lifeline: Option<OwnedFd>) {
     let Some(fd) = lifeline else {
@@ -591,37 +582,21 @@ enum Sig {
     Fsd,
 }
 
-struct Signals {
-    term: tokio::signal::unix::Signal,
-    int: tokio::signal::unix::Signal,
-    quit: tokio::signal::unix::Signal,
-    hup: tokio::signal::unix::Signal,
-    usr1: tokio::signal::unix::Signal,
-    usr2: tokio::signal::unix::Signal,
-}
+/// upsmon's signals ([`signals::DRIVER`]: USR1 requests FSD, USR2 is ignored as in NUT).
+struct Signals(signals::Signals);
 
 impl Signals {
     fn new() -> std::io::Result<Self> {
-        Ok(Self {
-            term: signal(SignalKind::terminate())?,
-            int: signal(SignalKind::interrupt())?,
-            quit: signal(SignalKind::quit())?,
-            hup: signal(SignalKind::hangup())?,
-            usr1: signal(SignalKind::user_defined1())?,
-            usr2: signal(SignalKind::user_defined2())?,
-        })
+        signals::Signals::new(&signals::DRIVER).map(Self)
     }
 
     async fn next(&mut self) -> Sig {
         loop {
-            tokio::select! {
-                _ = self.term.recv() => return Sig::Stop(libc::SIGTERM),
-                _ = self.int.recv() => return Sig::Stop(libc::SIGINT),
-                _ = self.quit.recv() => return Sig::Stop(libc::SIGQUIT),
-                _ = self.hup.recv() => return Sig::Reload,
-                _ = self.usr1.recv() => return Sig::Fsd,
-                // Ignored, as in NUT.
-                _ = self.usr2.recv() => {}
+            match self.0.recv().await {
+                Signal::SIGHUP => return Sig::Reload,
+                Signal::SIGUSR1 => return Sig::Fsd,
+                Signal::SIGUSR2 => {}
+                stop => return Sig::Stop(stop as i32),
             }
         }
     }

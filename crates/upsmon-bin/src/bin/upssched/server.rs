@@ -7,12 +7,12 @@ use std::os::unix::fs::MetadataExt;
 use std::os::unix::net::UnixListener;
 
 use nix::fcntl::{Flock, OFlag};
-use nix::unistd::{ForkResult, chdir, fork, pipe2, setsid};
+use nix::unistd::{chdir, pipe2, setsid};
 use nut_core::token::{Limits, Tokenizer};
+use nut_daemon::fork::{Forked, fork};
 use nut_upsmon::Time;
 use nut_upsmon::upssched::{DaemonAction, TimerDaemon};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::signal::unix::{SignalKind, signal};
 use tokio::sync::{mpsc, oneshot};
 use tokio::time::Instant;
 
@@ -23,10 +23,9 @@ use super::exec;
 /// socket exists.
 pub fn spawn(d: &DaemonConf, lock: Flock<File>) -> Result<(), String> {
     let (ready_read, ready_write) = pipe2(OFlag::O_CLOEXEC).map_err(|e| format!("pipe: {e}"))?;
-    // SAFETY: the invocation is single-threaded (no runtime exists in it), so the child is a
-    // faithful copy.
-    match unsafe { fork() }.map_err(|e| format!("fork: {e}"))? {
-        ForkResult::Parent { .. } => {
+    // The invocation has no runtime (nut_daemon::fork checks it is single-threaded).
+    match fork().map_err(|e| e.to_string())? {
+        Forked::Parent(_) => {
             drop(ready_write);
             let mut byte = [0u8];
             let ok = matches!(File::from(ready_read).read(&mut byte), Ok(1) if byte[0] == b'R');
@@ -40,7 +39,7 @@ pub fn spawn(d: &DaemonConf, lock: Flock<File>) -> Result<(), String> {
                 ))
             }
         }
-        ForkResult::Child => {
+        Forked::Child => {
             drop(ready_read);
             let code = daemon(d, lock, File::from(ready_write));
             std::process::exit(code);
@@ -113,10 +112,10 @@ async fn serve(listener: UnixListener, cmdscript: Vec<String>) -> i32 {
     let Ok(listener) = tokio::net::UnixListener::from_std(listener) else {
         return 1;
     };
-    let Ok(mut term) = signal(SignalKind::terminate()) else {
-        return 1;
-    };
-    let Ok(mut int) = signal(SignalKind::interrupt()) else {
+    let Ok(mut signals) = nut_daemon::signals::Signals::new(&[
+        nix::sys::signal::Signal::SIGTERM,
+        nix::sys::signal::Signal::SIGINT,
+    ]) else {
         return 1;
     };
     let epoch = Instant::now();
@@ -150,8 +149,7 @@ async fn serve(listener: UnixListener, cmdscript: Vec<String>) -> i32 {
             }
             () = sleep_until(deadline) => timers.handle_timeout(now()),
             // Stopped (e.g. with upsmon's service): pending timers are dropped, as in NUT.
-            _ = term.recv() => return 0,
-            _ = int.recv() => return 0,
+            _ = signals.recv() => return 0,
         }
     }
 }
