@@ -4,8 +4,8 @@
 //! `ExecReload=`'s `-c reload` from root. This is what the bounding sets in
 //! packaging/systemd must never take away (docs/systemd.md, "Sandboxing").
 //!
-//! One test in its own binary: it points the harness at wrapper scripts through
-//! `NUT_RS_BIN_DIR`, a process-wide setting.
+//! One test in its own binary (its own `[[test]]` in Cargo.toml, outside tests/tests.rs): it
+//! points the harness at wrapper scripts through `NUT_RS_BIN_DIR`, a process-wide setting.
 
 use std::os::unix::fs::PermissionsExt;
 use std::path::Path;

@@ -4,7 +4,7 @@
 
 use std::process::Command;
 
-mod units;
+use crate::units;
 
 use units::{setting, unit_dir, unit_text};
 

@@ -433,8 +433,12 @@ fn lists() {
     assert_eq!(out, "BEGIN LIST VAR DUMMY\nEND LIST VAR DUMMY\n");
 }
 
+/// The credential checks the request parser makes itself (USERNAME-REQUIRED,
+/// PASSWORD-REQUIRED), and the codecs of the authentication errors upsd sends. Whether upsd
+/// sends them (wrong password, already set, …) is decided by its session: nut-upsd's
+/// `session_tests::authentication_order`.
 #[test]
-fn authentication() {
+fn credential_checks_and_authentication_error_codecs() {
     exchange(ANON, "USERNAME admin", "OK\n", ok());
     rejected(ANON, "LOGIN dummy", "ERR USERNAME-REQUIRED\n");
     rejected(
@@ -683,8 +687,11 @@ fn enum_range_and_tracking_results() {
     );
 }
 
+/// The codecs of the replies upsd gives about stale data and missing drivers, as the
+/// transcripts show them (this test supplies the error code). Which reply upsd gives, and
+/// when, is decided by its session: nut-upsd's `session_tests::stale_data_answers`.
 #[test]
-fn staleness() {
+fn stale_and_driver_not_connected_codecs() {
     exchange(
         ANON,
         "GET VAR fake ups.status",

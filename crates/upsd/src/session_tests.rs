@@ -266,6 +266,10 @@ fn authentication_order() {
         f.req(&mut s, "INSTCMD dummy load.off"),
         "ERR ACCESS-DENIED\n"
     );
+    // With the wrong password every privileged request is refused.
+    for line in ["LOGIN dummy", "FSD dummy", "PRIMARY dummy"] {
+        assert_eq!(f.req(&mut s, line), "ERR ACCESS-DENIED\n", "{line}");
+    }
 }
 
 #[test]
@@ -411,9 +415,15 @@ fn stale_data_answers() {
         "GET VAR dummy ups.status",
         "LIST VAR dummy",
         "GET NUMLOGINS dummy",
+        "GET TYPE dummy ups.status",
     ] {
         assert_eq!(f.req(&mut s, line), "ERR DATA-STALE\n", "{line}");
     }
+    // What upsd.conf says about the UPS does not depend on the driver's data.
+    assert_eq!(
+        f.req(&mut s, "GET UPSDESC dummy"),
+        "UPSDESC dummy \"Test \\\"quoted\\\" UPS\"\n"
+    );
     assert_eq!(
         f.req(&mut s, "LIST CLIENT dummy"),
         "BEGIN LIST CLIENT dummy\nEND LIST CLIENT dummy\n"
@@ -422,6 +432,12 @@ fn stale_data_answers() {
     assert_eq!(
         f.req(&mut s, "GET VAR dummy ups.status"),
         "VAR dummy ups.status \"OL CHRG\"\n"
+    );
+    // A driver that went away is not stale data: the reply says so.
+    f.server.driver_disconnected(key, f.now);
+    assert_eq!(
+        f.req(&mut s, "GET VAR dummy ups.status"),
+        "ERR DRIVER-NOT-CONNECTED\n"
     );
 }
 

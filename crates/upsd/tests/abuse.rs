@@ -32,6 +32,7 @@ fn upsd_output_with(stack: &Stack, needle: &str) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn a_flood_of_repeated_usernames_is_logged_only_a_few_times() {
     let stack = stack();
     let mut conn = stack.conn();
@@ -61,6 +62,7 @@ fn a_flood_of_repeated_usernames_is_logged_only_a_few_times() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn refused_requests_are_logged_with_the_peer_address() {
     let stack = stack();
     let mut conn = stack.conn();
@@ -155,6 +157,7 @@ fn commands_for_a_driver_that_does_not_read_are_refused_not_queued_forever() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn idle_unauthenticated_clients_cannot_lock_upsmon_out() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)

@@ -5,13 +5,12 @@
 //! Both upsds run side by side on the same drivers (the harness's stack runs ours; the test
 //! starts Debian's on a second port with the same ups.conf), a batch of UPSes at a time.
 
-use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};
 use std::path::PathBuf;
 use std::process::Command;
 use std::time::Duration;
 
-use nut_harness::{Impl, STARTUP_TIMEOUT, Stack, StackBuilder, bin, free_port, poll_until};
+use nut_harness::{Conn, Impl, STARTUP_TIMEOUT, Stack, StackBuilder, bin, free_port, poll_until};
 
 const BATCH: usize = 151;
 const THREADS: usize = 8;
@@ -27,56 +26,11 @@ fn ddl_files() -> Vec<PathBuf> {
     files
 }
 
-/// A line-oriented client that reads whole replies (one line, or BEGIN…END LIST).
-struct Client {
-    writer: TcpStream,
-    reader: BufReader<TcpStream>,
-}
-
-impl Client {
-    fn connect(addr: SocketAddr) -> Client {
-        let s = TcpStream::connect(addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
-        s.set_nodelay(true).unwrap();
-        Client {
-            writer: s.try_clone().unwrap(),
-            reader: BufReader::new(s),
-        }
-    }
-
-    fn request(&mut self, line: &str) -> String {
-        self.pipeline(&[line.to_owned()]).remove(0)
-    }
-
-    /// Send every line at once, then read one reply per line.
-    fn pipeline(&mut self, lines: &[String]) -> Vec<String> {
-        let mut bytes = String::new();
-        for l in lines {
-            bytes.push_str(l);
-            bytes.push('\n');
-        }
-        self.writer.write_all(bytes.as_bytes()).unwrap();
-        lines.iter().map(|l| self.read_reply(l)).collect()
-    }
-
-    fn read_reply(&mut self, line: &str) -> String {
-        let mut reply = String::new();
-        loop {
-            let mut l = String::new();
-            let n = self
-                .reader
-                .read_line(&mut l)
-                .unwrap_or_else(|e| panic!("{line}: {e}"));
-            if n == 0 {
-                panic!("{line}: connection closed");
-            }
-            let first = reply.is_empty();
-            reply.push_str(&l);
-            if !(first && l.starts_with("BEGIN LIST")) && (first || l.starts_with("END LIST")) {
-                return reply;
-            }
-        }
-    }
+/// A protocol connection for many pipelined requests (a batch can take a while).
+fn connect(addr: SocketAddr) -> Conn {
+    let mut conn = Conn::connect(addr);
+    conn.set_timeout(Duration::from_secs(30));
+    conn
 }
 
 /// Start Debian's upsd on the stack's drivers, on another port, in a subdirectory.
@@ -100,11 +54,13 @@ fn start_debian_upsd(stack: &mut Stack) -> SocketAddr {
 
 fn wait_ready(addr: SocketAddr, names: &[String]) {
     let mut client = poll_until(STARTUP_TIMEOUT, || TcpStream::connect(addr).ok())
-        .map(|_| Client::connect(addr))
+        .map(|_| connect(addr))
         .expect("Debian's upsd never listened");
     for name in names {
         let ok = poll_until(STARTUP_TIMEOUT, || {
-            let r = client.request(&format!("GET VAR {name} ups.status"));
+            let r = client
+                .pipeline(&[format!("GET VAR {name} ups.status")])
+                .remove(0);
             let waiting = r.ends_with("\"WAIT\"\n") || r.starts_with("ERR DRIVER-NOT-CONNECTED");
             (!waiting).then_some(())
         });
@@ -113,7 +69,7 @@ fn wait_ready(addr: SocketAddr, names: &[String]) {
 }
 
 /// Everything a client can learn about one UPS, requests pipelined to keep it quick.
-fn describe(client: &mut Client, name: &str) -> String {
+fn describe(client: &mut Conn, name: &str) -> String {
     let lists = client.pipeline(&[
         format!("LIST VAR {name}"),
         format!("LIST RW {name}"),
@@ -142,8 +98,8 @@ fn compare(ours: SocketAddr, debian: SocketAddr, names: &[(String, PathBuf)]) ->
             .chunks(chunk)
             .map(|part| {
                 scope.spawn(move || {
-                    let mut a = Client::connect(debian);
-                    let mut b = Client::connect(ours);
+                    let mut a = connect(debian);
+                    let mut b = connect(ours);
                     let mut failures = Vec::new();
                     for (name, file) in part {
                         let theirs = describe(&mut a, name);
@@ -167,6 +123,7 @@ fn compare(ours: SocketAddr, debian: SocketAddr, names: &[(String, PathBuf)]) ->
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn ddl_dumps_are_served_like_debian() {
     let files = ddl_files();
     assert!(

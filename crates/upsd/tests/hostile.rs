@@ -39,6 +39,7 @@ fn rss_kib(pid: u32) -> Option<u64> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn huge_lines_are_refused_and_the_connection_keeps_working() {
     let stack = stack();
     let mut conn = stack.conn();
@@ -62,6 +63,7 @@ fn huge_lines_are_refused_and_the_connection_keeps_working() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nul_and_non_ascii_bytes_are_dropped_like_upsd_does() {
     let stack = stack();
     let mut conn = stack.conn();
@@ -83,6 +85,7 @@ fn nul_and_non_ascii_bytes_are_dropped_like_upsd_does() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn privileged_commands_need_the_right_credentials() {
     let stack = stack();
     let mut anon = stack.conn();
@@ -131,6 +134,7 @@ fn privileged_commands_need_the_right_credentials() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn stalled_half_lines_do_not_block_others() {
     let stack = stack();
     let mut stalled: Vec<TcpStream> = (0..200)
@@ -160,6 +164,7 @@ fn stalled_half_lines_do_not_block_others() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn five_thousand_connections_at_once() {
     use nix::sys::resource::{Resource, getrlimit, setrlimit};
     const N: usize = 5000;
@@ -198,6 +203,7 @@ fn five_thousand_connections_at_once() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn pipelined_lists_are_all_answered_in_order() {
     let stack = stack();
     let mut conn = stack.conn();

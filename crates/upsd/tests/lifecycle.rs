@@ -20,6 +20,7 @@ fn wait_reply(conn: &mut Conn, request: &str, want: &str, within: Duration) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn stale_driver_then_fresh_again_then_dead_then_back() {
     let mut stack = StackBuilder::new()
         .upsd(Impl::Ours)
@@ -69,6 +70,7 @@ fn stale_driver_then_fresh_again_then_dead_then_back() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn ipv6_and_wildcard_listeners() {
     let v6 = free_port();
     let any = free_port();
@@ -102,6 +104,7 @@ fn ipv6_and_wildcard_listeners() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn maxconn_limits_simultaneous_authenticated_clients() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)
@@ -158,6 +161,7 @@ fn allow_no_device_starts_without_upses() {
 /// applies it, with the limit shortened to 2 s through the test override: a silent client
 /// is dropped, a client that keeps talking is not.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn idle_clients_are_dropped_by_the_daemon() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)

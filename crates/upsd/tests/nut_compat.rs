@@ -21,6 +21,7 @@ fn text(bytes: &[u8]) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn help_and_version_are_byte_identical() {
     for args in [&["-h"][..], &["-V"], &["-h", "-x"], &["-4", "-h"]] {
         let theirs = run(Impl::Debian, args);
@@ -90,6 +91,7 @@ fn upsd_output_with_listen(which: Impl, extra: &str) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn listen_lines_are_bound_last_first_and_logged_by_name() {
     let p = free_port();
     let extra = format!("LISTEN localhost {p}\nLISTEN 127.0.0.1 {p}\nLISTEN ::1 {p}");
@@ -178,6 +180,7 @@ fn staleness_lines(which: Impl) -> Vec<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn staleness_is_logged_only_for_connected_drivers_as_2_8_0() {
     let theirs = staleness_lines(Impl::Debian);
     let ours = staleness_lines(Impl::Ours);

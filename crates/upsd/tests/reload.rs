@@ -1,10 +1,10 @@
 //! Reload (SIGHUP and `upsd -c reload`), `upsd -c stop`, the PID file and sd_notify.
 
 use std::os::unix::fs::PermissionsExt;
-use std::os::unix::net::UnixDatagram;
 use std::process::Command;
 use std::time::Duration;
 
+use nut_harness::notify::NotifySocket;
 use nut_harness::{Conn, Impl, STARTUP_TIMEOUT, Stack, StackBuilder, bin, poll_until, wait_until};
 
 const DEV_A: &str = "ups.status: OL\nbattery.charge: 100\n";
@@ -31,6 +31,7 @@ fn wait_reply(conn: &mut Conn, request: &str, want: &[&str]) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn sighup_adds_a_ups_without_dropping_clients() {
     let mut stack = StackBuilder::new()
         .upsd(Impl::Ours)
@@ -95,18 +96,16 @@ fn sighup_adds_a_ups_without_dropping_clients() {
     assert!(log.contains("SIGHUP: reloading configuration"), "{log}");
 }
 
+/// How long sd_notify messages may take to arrive.
+const NOTIFY_TIMEOUT: Duration = Duration::from_secs(20);
+
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn reload_command_changes_passwords_and_stop_removes_the_pid_file() {
     let notify_dir = tempfile::tempdir().unwrap();
-    let notify_path = notify_dir.path().join("notify.sock");
-    let notify = UnixDatagram::bind(&notify_path).unwrap();
     // upsd drops privileges to `nut` when started as root; it must still reach the socket.
-    for (path, mode) in [(notify_dir.path(), 0o777), (notify_path.as_path(), 0o666)] {
-        std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode)).unwrap();
-    }
-    notify
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
+    std::fs::set_permissions(notify_dir.path(), std::fs::Permissions::from_mode(0o777)).unwrap();
+    let notify = NotifySocket::bind(notify_dir.path());
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)
         .driver(Impl::Debian)
@@ -114,11 +113,10 @@ fn reload_command_changes_passwords_and_stop_removes_the_pid_file() {
         .upsd_users(USERS)
         // -F from the harness plus this one: -FF, foreground with a PID file.
         .upsd_args(&["-F"])
-        .env("NOTIFY_SOCKET", notify_path.to_str().unwrap())
+        .env("NOTIFY_SOCKET", notify.path().to_str().unwrap())
         .start();
-    let mut buf = [0u8; 256];
-    let n = notify.recv(&mut buf).expect("READY=1 from upsd");
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
+    let log = |stack: &Stack| stack.upsd_daemon().unwrap().output_so_far();
+    let (ready, _) = notify.expect_line(0, "READY=1", NOTIFY_TIMEOUT, || log(&stack));
 
     let pid_file = stack.dir().join("upsd.pid");
     let pid = stack.upsd_daemon().unwrap().pid();
@@ -152,10 +150,9 @@ fn reload_command_changes_passwords_and_stop_removes_the_pid_file() {
     stack.write_file("upsd.users", USERS_CHANGED);
     let out = upsd_ctl(&stack, &["-c", "reload"]);
     assert!(out.status.success(), "{out:?}");
-    let n = notify.recv(&mut buf).expect("RELOADING=1");
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("RELOADING=1"));
-    let n = notify.recv(&mut buf).expect("READY=1 after reload");
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("READY=1"));
+    let (reloading, _) =
+        notify.expect_line(ready + 1, "RELOADING=1", NOTIFY_TIMEOUT, || log(&stack));
+    let (ready, _) = notify.expect_line(reloading + 1, "READY=1", NOTIFY_TIMEOUT, || log(&stack));
     // Credentials are checked at each command: the old password no longer works, the new
     // one does, and the connected client was not dropped.
     assert_eq!(
@@ -172,11 +169,11 @@ fn reload_command_changes_passwords_and_stop_removes_the_pid_file() {
     let status = stack.upsd_daemon().unwrap().wait_exit(STARTUP_TIMEOUT);
     assert!(status.success(), "{status:?}");
     assert!(!pid_file.exists(), "the PID file must be removed at exit");
-    let n = notify.recv(&mut buf).expect("STOPPING=1");
-    assert!(String::from_utf8_lossy(&buf[..n]).contains("STOPPING=1"));
+    notify.expect_line(ready + 1, "STOPPING=1", NOTIFY_TIMEOUT, || log(&stack));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn unbindable_listen_address_is_a_warning_when_another_works() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)
@@ -198,6 +195,7 @@ fn unbindable_listen_address_is_a_warning_when_another_works() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn a_broken_file_on_reload_keeps_the_running_configuration() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)
@@ -217,6 +215,7 @@ fn a_broken_file_on_reload_keeps_the_running_configuration() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn backgrounded_upsd_writes_its_pid_file_and_stops_on_command() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)
@@ -266,6 +265,7 @@ fn backgrounded_upsd_writes_its_pid_file_and_stops_on_command() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn forcessl_turned_on_by_a_reload_applies_at_once_and_warns_without_tls() {
     let stack = StackBuilder::new()
         .upsd(Impl::Ours)

@@ -121,6 +121,7 @@ fn request(tls: &mut Tls, line: &str) -> std::io::Result<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn starttls_then_requests_over_tls() {
     let pki = pki();
     let stack = stack_with(&pki, "");
@@ -187,6 +188,7 @@ fn a_handshake_that_never_starts_is_dropped() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn client_certificates_are_required_when_configured() {
     let pki = pki();
     let stack = stack_with(&pki, "CERTREQUEST REQUIRE\nCERTPATH ca.pem");
@@ -268,6 +270,7 @@ fn unusable_certfile_stops_startup_with_one_clear_message() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn forcessl_keeps_credentials_and_privileged_commands_off_plain_connections() {
     let pki = pki();
     let stack = stack_with(&pki, "FORCESSL 1");
@@ -329,6 +332,7 @@ fn forcessl_without_certfile_is_a_config_error() {
 /// Debian's upsmon (OpenSSL) as the real-world TLS client: with its own FORCESSL it logs in
 /// over TLS to a upsd that requires it.
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn forcessl_debian_upsmon_logs_in_over_tls_and_plain_upscmd_is_refused() {
     let pki = pki();
     let mut stack = stack_with(&pki, "FORCESSL 1");

@@ -10,6 +10,7 @@ use std::time::{Duration, Instant};
 use nut_harness::{Impl, StackBuilder};
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn a_planted_pid_file_symlink_is_refused_and_its_target_untouched() {
     assert!(
         nix::unistd::geteuid().is_root(),

@@ -7,10 +7,11 @@ use std::time::Instant;
 
 use nut_harness::wait_until;
 
-mod support;
+use nut_harness::notify::NotifySocket;
+
+use crate::support;
 use support::{
-    FakeUpsd, HungServer, Mon, NOTIFY_SCRIPT, PRIMARY, STEP, notifications, notify_socket,
-    set_status, stack, wait_logins,
+    FakeUpsd, HungServer, Mon, NOTIFY_SCRIPT, PRIMARY, STEP, set_status, stack, wait_logins,
 };
 
 /// A MONITOR line for a server on `port` that carries no power (it cannot cause a shutdown).
@@ -19,6 +20,7 @@ fn extra_line(name: &str, port: u16, role: &str) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn reload_that_removes_an_entry_mid_poll_keeps_monitoring() {
     // Item 1: the admin removes the MONITOR line of a host whose poll is still outstanding
     // (here: a server that never answers, with a 20 s timeout) and reloads.
@@ -43,6 +45,7 @@ fn reload_that_removes_an_entry_mid_poll_keeps_monitoring() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn a_server_that_never_answers_does_not_hold_the_shutdown() {
     // Item 10: a power-value-0 entry whose upsd accepts but never answers (600 s timeout)
     // must not keep a primary at OB LB from shutting down.
@@ -61,6 +64,7 @@ fn a_server_that_never_answers_does_not_hold_the_shutdown() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn stop_request_during_hostsync_does_not_abandon_the_shutdown() {
     // Item 3: FSD is latched and the secondaries are going down; `upsmon -c stop` now must
     // not leave the primary running without SHUTDOWNCMD and POWERDOWNFLAG.
@@ -96,6 +100,7 @@ fn stop_request_during_hostsync_does_not_abandon_the_shutdown() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn a_slow_notifier_does_not_delay_the_shutdown_notifications() {
     // Item 4: a NOTIFYCMD that takes long on LOWBATT; FSD and SHUTDOWN notifiers still start
     // at once, within FINALDELAY, before SHUTDOWNCMD.
@@ -118,6 +123,7 @@ fn a_slow_notifier_does_not_delay_the_shutdown_notifications() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn shutdown_sequence_does_not_reconnect_to_a_lost_server() {
     // Item 6: FSD and the HOSTSYNC NUMLOGINS queries use the existing connection or give up
     // at once; reconnecting to a black-holed upsd would cost a connect timeout per step.
@@ -149,6 +155,7 @@ fn shutdown_sequence_does_not_reconnect_to_a_lost_server() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn watchdog_pings_only_while_the_monitor_polls() {
     // Item 2: acting as systemd (NOTIFY_SOCKET + WATCHDOG_USEC). Every WATCHDOG=1 must come
     // with monitoring actually going on: here, with a status poll of the UPS in the watchdog
@@ -169,11 +176,10 @@ fn watchdog_pings_only_while_the_monitor_polls() {
             extra_line("hung", hung.port(), "secondary")
         ),
     );
-    let socket = stack.dir().join("watchdog.sock");
-    let sock = notify_socket(&socket);
+    let socket = NotifySocket::bind(stack.dir());
     let interval = std::time::Duration::from_secs(4);
     let mut cmd = mon.command(&["-F", "-W", "20"]);
-    cmd.env("NOTIFY_SOCKET", &socket)
+    cmd.env("NOTIFY_SOCKET", socket.path())
         .env("WATCHDOG_USEC", interval.as_micros().to_string());
     let daemon = stack.spawn_as("upsmon watchdog", cmd);
     wait_until("the fake upsd polled", STEP, || {
@@ -184,16 +190,17 @@ fn watchdog_pings_only_while_the_monitor_polls() {
     daemon.wait_output("Reloading configuration", STEP);
     let reloaded = Instant::now();
     // Watch the pings for a while (six of them, 2 s apart).
-    let mut pings: Vec<Instant> = Vec::new();
+    let pings = || -> Vec<Instant> {
+        let all = socket.all().into_iter();
+        all.filter(|n| n.has_line("WATCHDOG=1"))
+            .map(|n| n.received)
+            .collect()
+    };
     wait_until("six WATCHDOG=1 after the reload", STEP, || {
-        for (_, message) in notifications(&sock) {
-            if message.lines().any(|l| l == "WATCHDOG=1") {
-                pings.push(Instant::now());
-            }
-        }
-        let after: Vec<Instant> = pings.iter().copied().filter(|p| *p > reloaded).collect();
-        (after.len() >= 6).then_some(())
+        let after = pings().into_iter().filter(|p| *p > reloaded).count();
+        (after >= 6).then_some(())
     });
+    let pings = pings();
     let polls = fake.status_polls();
     for ping in pings.iter().filter(|p| **p > reloaded + interval) {
         assert!(
@@ -213,6 +220,7 @@ fn watchdog_pings_only_while_the_monitor_polls() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn powerdownflag_planted_as_a_symlink_is_not_written_through() {
     // Item 11 (upsmon's part): after start-up someone replaces POWERDOWNFLAG with a symlink
     // to another file; the root parent must not overwrite that file at shutdown, and the

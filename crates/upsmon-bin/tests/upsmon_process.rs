@@ -10,11 +10,10 @@ use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use nut_harness::{Impl, bin, poll_until, wait_until};
 
-mod support;
-use support::{
-    Mon, PRIMARY, STEP, notifications, notify_socket, set_status, stack, upsmon, wait_logins,
-    wait_notification,
-};
+use nut_harness::notify::NotifySocket;
+
+use crate::support;
+use support::{Mon, PRIMARY, STEP, set_status, stack, upsmon, wait_logins};
 
 /// Children of `pid` (from /proc).
 fn children(pid: u32) -> Vec<u32> {
@@ -71,6 +70,7 @@ fn alive(pid: i32) -> bool {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn split_processes_pid_file_and_privileges() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "split", PRIMARY);
@@ -99,6 +99,7 @@ fn split_processes_pid_file_and_privileges() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn control_commands_go_through_the_parent() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "control", PRIMARY);
@@ -132,31 +133,26 @@ fn control_commands_go_through_the_parent() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn sd_notify_comes_from_the_main_process() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "notify", PRIMARY);
-    let socket = stack.dir().join("notify.sock");
-    let sock = notify_socket(&socket);
+    let socket = NotifySocket::bind(stack.dir());
     let mut cmd = mon.command(&["-F"]);
-    cmd.env("NOTIFY_SOCKET", &socket);
+    cmd.env("NOTIFY_SOCKET", socket.path());
     let daemon = stack.spawn_as("upsmon notify", cmd);
-    let main = i32::try_from(daemon.pid()).unwrap();
-    let mut seen = Vec::new();
-    assert_eq!(wait_notification(&sock, &mut seen, "READY=1"), main);
-    seen.clear();
+    let main = Some(i32::try_from(daemon.pid()).unwrap());
+    let log = || daemon.output_so_far();
+    let (ready, first) = socket.expect_line(0, "READY=1", STEP, log);
+    assert_eq!(first.pid, main, "{}", socket.transcript());
     assert_eq!(mon.run(&["-c", "reload"]).status.code(), Some(0));
-    assert_eq!(wait_notification(&sock, &mut seen, "RELOADING=1"), main);
-    let ready_again = wait_until("READY=1 after the reload", STEP, || {
-        seen.extend(notifications(&sock));
-        let reloading = seen.iter().position(|(_, m)| m.contains("RELOADING=1"))?;
-        seen[reloading..]
-            .iter()
-            .find(|(_, m)| m.lines().any(|l| l == "READY=1"))
-            .map(|(pid, _)| *pid)
-    });
-    assert_eq!(ready_again, main);
+    let (reloading, reload) = socket.expect_line(ready + 1, "RELOADING=1", STEP, log);
+    assert_eq!(reload.pid, main, "{}", socket.transcript());
+    let (ready, again) = socket.expect_line(reloading + 1, "READY=1", STEP, log);
+    assert_eq!(again.pid, main, "{}", socket.transcript());
     assert_eq!(mon.run(&["-c", "stop"]).status.code(), Some(0));
-    assert_eq!(wait_notification(&sock, &mut seen, "STOPPING=1"), main);
+    let (_, stopping) = socket.expect_line(ready + 1, "STOPPING=1", STEP, log);
+    assert_eq!(stopping.pid, main, "{}", socket.transcript());
     daemon.wait_exit(STEP);
 }
 
@@ -172,6 +168,7 @@ impl Drop for Detached {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn background_mode_returns_once_ready() {
     let stack = stack();
     let mon = Mon::new(&stack, "bg", PRIMARY);
@@ -192,6 +189,7 @@ fn background_mode_returns_once_ready() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn single_process_mode_runs_shutdowncmd_itself() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "single", PRIMARY);
@@ -222,6 +220,7 @@ fn single_process_mode_runs_shutdowncmd_itself() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn parent_death_is_reported_as_noparent() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "orphan", PRIMARY);
@@ -247,6 +246,7 @@ fn parent_death_is_reported_as_noparent() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn child_death_ends_the_parent() {
     let mut stack = stack();
     let mon = Mon::new(&stack, "bereaved", PRIMARY);
@@ -287,6 +287,7 @@ fn stdout(o: &Output) -> String {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-client); scripts/test runs it"]
 fn startup_checks_and_killpower_like_nut() {
     let tmp = tempfile::tempdir().unwrap();
     let conf = tmp.path();
@@ -332,6 +333,7 @@ fn startup_checks_and_killpower_like_nut() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-client); scripts/test runs it"]
 fn killpower_answers_even_when_upsmon_conf_has_errors() {
     // The late-shutdown hook runs `upsmon -K && upsdrvctl shutdown`: a bad edit of upsmon.conf
     // must not make it skip the UPS power-off (docs/issues.md: issue 12 item 7). NUT checks the flag whatever

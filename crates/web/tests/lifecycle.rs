@@ -5,63 +5,24 @@
 //! `WATCHDOG_USEC` set it pings `WATCHDOG=1`.
 
 use std::net::{TcpListener, TcpStream};
-use std::os::unix::net::UnixDatagram;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Command;
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use nut_harness::{Daemon, Signal, free_port, poll_until, wait_until};
-
-mod support;
+use nut_harness::notify::NotifySocket;
+use nut_harness::{Daemon, Signal, free_port, wait_until};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
-/// systemd's side of `sd_notify`: every datagram received, in order.
-struct NotifySocket {
-    path: PathBuf,
-    messages: Arc<Mutex<Vec<String>>>,
-}
-
-impl NotifySocket {
-    fn bind(dir: &Path) -> Self {
-        let path = dir.join("notify.sock");
-        let socket = UnixDatagram::bind(&path).expect("bind the notify socket");
-        let messages = Arc::new(Mutex::new(Vec::new()));
-        let sink = messages.clone();
-        std::thread::spawn(move || {
-            let mut buf = vec![0u8; 4096];
-            while let Ok(n) = socket.recv(&mut buf) {
-                let text = String::from_utf8_lossy(&buf[..n]).into_owned();
-                sink.lock().unwrap().push(text);
-            }
-        });
-        Self { path, messages }
-    }
-
-    fn count(&self) -> usize {
-        self.messages.lock().unwrap().len()
-    }
-
-    /// Index of the first message at or after `from` holding the line `line`.
-    fn wait(&self, from: usize, line: &str, daemon: &Daemon) -> usize {
-        poll_until(TIMEOUT, || {
-            let messages = self.messages.lock().unwrap();
-            (from..messages.len()).find(|&i| messages[i].lines().any(|l| l == line))
-        })
-        .unwrap_or_else(|| {
-            panic!(
-                "no {line} after message {from} within {TIMEOUT:?}\nmessages: {:#?}\noutput:\n{}",
-                self.messages.lock().unwrap(),
-                daemon.output_so_far()
-            )
-        })
-    }
+/// The index of the first message at or after `from` holding the line `line`.
+fn wait(socket: &NotifySocket, from: usize, line: &str, daemon: &Daemon) -> usize {
+    let output = || format!("output:\n{}", daemon.output_so_far());
+    socket.expect_line(from, line, TIMEOUT, output).0
 }
 
 /// GET `path` on nut-web: (status, body).
 fn try_get(port: u16, path: &str) -> std::io::Result<(u16, String)> {
-    support::try_get(port, path).map(|reply| (reply.status, reply.body))
+    nut_harness::http::try_get(port, path).map(|reply| (reply.status, reply.body))
 }
 
 /// The `ups` names the JSON API lists.
@@ -94,14 +55,14 @@ fn start_with_env(
         .env_remove("WATCHDOG_USEC")
         .env_remove("WATCHDOG_PID")
         .envs(env.iter().copied())
-        .env("NOTIFY_SOCKET", &socket.path)
+        .env("NOTIFY_SOCKET", socket.path())
         .env_remove("NUT_WEB_USERNAME")
         .env_remove("NUT_WEB_PASSWORD")
         .arg("-l")
         .arg(format!("127.0.0.1:{port}"))
         .args(args);
     let web = Daemon::spawn("nut-web", cmd);
-    socket.wait(0, "READY=1", &web);
+    wait(socket, 0, "READY=1", &web);
     (web, port)
 }
 
@@ -124,8 +85,8 @@ fn sighup_swaps_the_list_and_a_broken_file_keeps_the_old_one() {
     .unwrap();
     let from = socket.count();
     web.signal(Signal::SIGHUP);
-    let reloading = socket.wait(from, "RELOADING=1", &web);
-    socket.wait(reloading + 1, "READY=1", &web);
+    let reloading = wait(&socket, from, "RELOADING=1", &web);
+    wait(&socket, reloading + 1, "READY=1", &web);
     assert_eq!(listed(port), ["beta", "gamma"]);
     let (status, _) = try_get(port, "/metrics?ups=alpha").unwrap();
     assert_eq!(status, 404, "the removed UPS is gone for new requests");
@@ -134,8 +95,8 @@ fn sighup_swaps_the_list_and_a_broken_file_keeps_the_old_one() {
     std::fs::write(&hosts, "MONITOR delta@127.0.0.1:1 \"D\"\nMONITOR\n").unwrap();
     let from = socket.count();
     web.signal(Signal::SIGHUP);
-    let reloading = socket.wait(from, "RELOADING=1", &web);
-    socket.wait(reloading + 1, "READY=1", &web);
+    let reloading = wait(&socket, from, "RELOADING=1", &web);
+    wait(&socket, reloading + 1, "READY=1", &web);
     let needle = format!("{}:2:", hosts.display());
     let line = wait_until("the reload error in the log", TIMEOUT, || {
         web.output_so_far()
@@ -157,13 +118,13 @@ fn sighup_swaps_the_list_and_a_broken_file_keeps_the_old_one() {
     std::fs::remove_file(&hosts).unwrap();
     let from = socket.count();
     web.signal(Signal::SIGHUP);
-    let reloading = socket.wait(from, "RELOADING=1", &web);
-    socket.wait(reloading + 1, "READY=1", &web);
+    let reloading = wait(&socket, from, "RELOADING=1", &web);
+    wait(&socket, reloading + 1, "READY=1", &web);
     assert_eq!(listed(port), ["beta", "gamma"]);
 
     let from = socket.count();
     web.signal(Signal::SIGTERM);
-    socket.wait(from, "STOPPING=1", &web);
+    wait(&socket, from, "STOPPING=1", &web);
     let status = web.wait_exit(TIMEOUT);
     assert_eq!(status.code(), Some(0), "{}", web.output_so_far());
 }
@@ -176,14 +137,14 @@ fn sighup_reloads_a_monitor_only_list_too() {
     let (web, port) = start(dir.path(), &socket, &["-m", "solo@127.0.0.1:1"]);
     let from = socket.count();
     web.signal(Signal::SIGHUP);
-    let reloading = socket.wait(from, "RELOADING=1", &web);
-    socket.wait(reloading + 1, "READY=1", &web);
+    let reloading = wait(&socket, from, "RELOADING=1", &web);
+    wait(&socket, reloading + 1, "READY=1", &web);
     assert_eq!(listed(port), ["solo"]);
     // SIGINT must say STOPPING=1 too. Waited for on the socket (its reader is a thread of
     // its own, so checking the collected messages right after the exit was a race).
     let from = socket.count();
     web.signal(Signal::SIGINT);
-    socket.wait(from, "STOPPING=1", &web);
+    wait(&socket, from, "STOPPING=1", &web);
     let status = web.wait_exit(TIMEOUT);
     assert_eq!(status.code(), Some(0), "{}", web.output_so_far());
 }
@@ -204,7 +165,7 @@ fn sigterm_lets_the_request_in_flight_finish_then_exits_0() {
     let (_held, _) = silent.accept().unwrap();
     let from = socket.count();
     web.signal(Signal::SIGTERM);
-    socket.wait(from, "STOPPING=1", &web);
+    wait(&socket, from, "STOPPING=1", &web);
 
     let (status, body) = request.join().unwrap().expect("the request in flight");
     assert_eq!(status, 200, "{body}");
@@ -228,8 +189,8 @@ fn pings_the_watchdog_systemd_asked_for() {
         &["-m", "solo@127.0.0.1:1"],
         &[("WATCHDOG_USEC", "1000000")],
     );
-    let first = socket.wait(0, "WATCHDOG=1", &web);
-    socket.wait(first + 1, "WATCHDOG=1", &web);
+    let first = wait(&socket, 0, "WATCHDOG=1", &web);
+    wait(&socket, first + 1, "WATCHDOG=1", &web);
     web.signal(Signal::SIGTERM);
     assert_eq!(
         web.wait_exit(TIMEOUT).code(),

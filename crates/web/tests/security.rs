@@ -18,8 +18,6 @@ use nut_harness::{Daemon, Impl, StackBuilder, free_port, wait_until};
 use nut_web::config::Target;
 use nut_web::poll::{Descriptions, Poller};
 
-mod support;
-
 const TIMEOUT: Duration = Duration::from_secs(30);
 
 /// A fake upsd for UPS `ups`: no TLS, a two-variable `LIST VAR` after `delay`.
@@ -63,7 +61,7 @@ fn start_web(upsd: u16, args: &[&str], setup: impl FnOnce(&mut Command)) -> (Dae
     let web = Daemon::spawn("nut-web", cmd);
     wait_until("nut-web to answer /healthz", TIMEOUT, || {
         assert!(web.is_running(), "nut-web exited:\n{}", web.output_so_far());
-        let r = support::try_get(port, "/healthz").ok()?;
+        let r = nut_harness::http::try_get(port, "/healthz").ok()?;
         (r.status == 200).then_some(())
     });
     (web, port)
@@ -110,9 +108,9 @@ fn half_sent_requests_cannot_take_it_off_the_air() {
     });
     let mut slow: Vec<TcpStream> = (0..80).map(|_| half_sent(port)).collect();
     // Every one of them still open on our side, nut-web answers a probe and a scrape.
-    let healthz = support::try_get(port, "/healthz").expect("GET /healthz");
+    let healthz = nut_harness::http::try_get(port, "/healthz").expect("GET /healthz");
     assert_eq!((healthz.status, healthz.body.as_str()), (200, "ok\n"));
-    let metrics = support::try_get(port, "/metrics").expect("GET /metrics");
+    let metrics = nut_harness::http::try_get(port, "/metrics").expect("GET /metrics");
     assert_eq!(metrics.status, 200);
     assert!(
         metrics.body.contains("network_ups_tools_up{"),
@@ -188,13 +186,14 @@ fn concurrent_scrapes_share_one_round() {
 }
 
 fn upses(port: u16) -> serde_json::Value {
-    let reply = support::try_get(port, "/api/v1/upses").expect("GET /api/v1/upses");
+    let reply = nut_harness::http::try_get(port, "/api/v1/upses").expect("GET /api/v1/upses");
     assert_eq!(reply.status, 200, "{}", reply.body);
     let json: serde_json::Value = serde_json::from_str(&reply.body).expect("JSON");
     json["upses"][0].clone()
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn credentials_only_go_to_a_verified_server() {
     let pki = Pki::new();
     let ca = pki.path("ca.pem").display().to_string();

@@ -9,8 +9,7 @@ use std::time::Duration;
 
 use nut_harness::{Daemon, Impl, Stack, StackBuilder, bin, free_port, poll_until, wait_until};
 
-mod support;
-use support::{Reply, try_get};
+use nut_harness::http::{get, try_get};
 
 const TIMEOUT: Duration = Duration::from_secs(20);
 
@@ -49,10 +48,6 @@ fn stack(which: Impl) -> Stack {
         .dummy("second", "second.dev", SECOND_DEV)
         .ups_section("nodrv", "driver = dummy-ups\nport = nodrv.dev")
         .start()
-}
-
-fn get(port: u16, path: &str) -> Reply {
-    try_get(port, path).unwrap_or_else(|e| panic!("GET {path}: {e}"))
 }
 
 /// Starts nut-web with `args` and the stack's environment; waits until /healthz answers.
@@ -362,11 +357,13 @@ fn check_against(which: Impl) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn serves_our_upsd() {
     check_against(Impl::Ours);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server, nut-client); scripts/test runs it"]
 fn serves_debian_upsd() {
     check_against(Impl::Debian);
 }
@@ -412,6 +409,7 @@ fn stale_ups_on_our_upsd() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn stale_ups_on_debian_upsd() {
     stale_ups_is_reported(Impl::Debian);
 }

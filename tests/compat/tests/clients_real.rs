@@ -5,8 +5,7 @@
 //! Every expectation here was observed with Debian's upsd; the `ours` variant of each
 //! test must see exactly the same. How each client is driven: docs/nut-behaviour.md §C3.2.
 
-#[macro_use]
-mod real_support;
+use crate::real_support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;

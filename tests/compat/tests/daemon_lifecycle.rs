@@ -10,15 +10,15 @@
 //! runs it that way. Each daemon also runs once with /run/nut made by systemd's
 //! `RuntimeDirectory=` (as the units ask), to tell the two cases apart.
 
-mod systemd_support;
+use crate::systemd_support;
 
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::CommandExt;
 use std::process::Command;
 
 use nix::unistd::{Uid, User};
+use nut_harness::notify::NotifySocket;
 use nut_harness::{Daemon, Impl, bin, wait_until};
-use systemd_support::notify::NotifySocket;
 use systemd_support::service::{
     Root, Service, TIMEOUT, group_alive, nut_group, run_once, trouble_lines, try_run_once,
 };

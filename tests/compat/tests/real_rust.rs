@@ -10,8 +10,7 @@
 //!   recognised by `line == "END " + request`, a 2 s deadline per response, values split
 //!   on `"`, numbers recognised by `^-?[0-9.]+$`.
 
-#[macro_use]
-mod real_support;
+use crate::real_support;
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{SocketAddr, TcpStream};

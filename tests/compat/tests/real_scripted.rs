@@ -7,8 +7,7 @@
 //! The scripts report what the client library returned, one JSON object per step; the
 //! expectations (observed with Debian's upsd) live here, next to the fixture.
 
-#[macro_use]
-mod real_support;
+use crate::real_support;
 
 use std::process::Command;
 use std::time::Duration;

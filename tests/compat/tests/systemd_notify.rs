@@ -8,9 +8,9 @@
 //! These tests fail (loudly) for a daemon that is not built yet or not finished; see the
 //! report in docs/systemd.md for the state of each daemon.
 
-mod systemd_support;
+use crate::systemd_support;
 
-use systemd_support::notify::{Notification, NotifySocket};
+use nut_harness::notify::{Notification, NotifySocket};
 use systemd_support::service::TIMEOUT;
 use systemd_support::{Kind, Scenario, UPS};
 

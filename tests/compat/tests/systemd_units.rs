@@ -4,7 +4,7 @@
 //! handled the same way everywhere, tmpfiles creates /run/nut as 0770 root:nut, nut.conf's
 //! MODE gates each service, and the generator names instances exactly as systemd escapes them.
 
-mod systemd_support;
+use crate::systemd_support;
 
 use std::os::unix::fs::MetadataExt;
 use std::path::{Path, PathBuf};

@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader, ErrorKind, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::SocketAddr;
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::Path;
@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use nut_compat_tests::notation;
 use nut_core::sock::ServerMsg;
-use nut_harness::{Impl, Stack, StackBuilder, poll_until};
+use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
 
 const CORPUS: &str = include_str!("../corpus/upsd_requests.txt");
 const SYNC_REQUEST: &[u8] = b"GET VAR ab-sync server.version\n";
@@ -156,50 +156,60 @@ fn start_stack(which: Impl) -> (Stack, FakeDriver) {
     (stack, fake)
 }
 
+/// A connection that compares replies by content: each request is followed by a sync
+/// request whose reply marks the end of the one before.
 struct Client {
-    writer: TcpStream,
-    reader: BufReader<TcpStream>,
+    conn: Conn,
     last_id: Option<String>,
+}
+
+/// Whether a read ended because the peer closed the connection.
+fn closed(result: &std::io::Result<Option<Vec<u8>>>) -> bool {
+    match result {
+        Ok(None) => true,
+        Err(e) => e.kind() == ErrorKind::ConnectionReset,
+        Ok(Some(_)) => false,
+    }
 }
 
 impl Client {
     fn connect(addr: SocketAddr) -> Client {
-        let stream = TcpStream::connect(addr).expect("connect to upsd");
-        stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
-        stream.set_nodelay(true).unwrap();
+        let mut conn = Conn::connect(addr);
+        conn.set_timeout(READ_TIMEOUT);
         Client {
-            writer: stream.try_clone().unwrap(),
-            reader: BufReader::new(stream),
+            conn,
             last_id: None,
         }
     }
 
     /// Send `bytes` and collect what arrives within [`SILENCE`] (expected: nothing).
     fn silent(&mut self, bytes: &[u8]) -> String {
-        let _ = self.writer.write_all(bytes);
-        let stream = self.reader.get_ref();
-        stream.set_read_timeout(Some(SILENCE)).unwrap();
-        let mut got = Vec::new();
-        let result = self.reader.read_until(b'\n', &mut got);
-        self.reader
-            .get_ref()
-            .set_read_timeout(Some(READ_TIMEOUT))
-            .unwrap();
+        let _ = self.conn.try_send_raw(bytes);
+        self.conn.set_timeout(SILENCE);
+        let result = self.conn.try_read_raw_line();
+        self.conn.set_timeout(READ_TIMEOUT);
         match result {
-            Ok(0) => "<EOF>".to_owned(),
-            _ => String::from_utf8_lossy(&got).into_owned(),
+            Ok(None) => "<EOF>".to_owned(),
+            Ok(Some(line)) => String::from_utf8_lossy(&line).into_owned(),
+            Err(_) => String::new(),
         }
     }
 
     /// Send `bytes` (a LOGOUT) and read everything up to EOF: no sync request, since whether
     /// upsd still answers one depends on whether it arrives in the same read.
     fn until_eof(&mut self, bytes: &[u8], what: &str) -> String {
-        let _ = self.writer.write_all(bytes);
+        let _ = self.conn.try_send_raw(bytes);
         let mut reply = Vec::new();
-        match std::io::Read::read_to_end(&mut self.reader, &mut reply) {
-            Ok(_) => {}
-            Err(e) if e.kind() == ErrorKind::ConnectionReset => {}
-            Err(e) => panic!("{what}: no EOF after LOGOUT ({e})"),
+        loop {
+            let result = self.conn.try_read_raw_line();
+            if closed(&result) {
+                break;
+            }
+            match result {
+                Ok(Some(line)) => reply.extend_from_slice(&line),
+                Err(e) => panic!("{what}: no EOF after LOGOUT ({e})"),
+                Ok(None) => unreachable!("handled by closed()"),
+            }
         }
         format!("{}<EOF>", String::from_utf8_lossy(&reply))
     }
@@ -208,28 +218,25 @@ impl Client {
     /// the reply to `bytes`.
     fn exchange(&mut self, bytes: &[u8], what: &str) -> String {
         // Writes may fail after LOGOUT closed the connection; EOF tells the rest.
-        let _ = self.writer.write_all(bytes);
-        let _ = self.writer.write_all(SYNC_REQUEST);
+        let _ = self.conn.try_send_raw(bytes);
+        let _ = self.conn.try_send_raw(SYNC_REQUEST);
         let mut reply = String::new();
         loop {
-            let mut line = Vec::new();
-            match self.reader.read_until(b'\n', &mut line) {
-                Ok(0) => {
-                    reply.push_str("<EOF>");
-                    break;
-                }
-                Ok(_) => {
+            let result = self.conn.try_read_raw_line();
+            if closed(&result) {
+                reply.push_str("<EOF>");
+                break;
+            }
+            match result {
+                Ok(Some(line)) => {
                     let line = String::from_utf8_lossy(&line).into_owned();
                     if line == SYNC_REPLY {
                         break;
                     }
                     reply.push_str(&line);
                 }
-                Err(e) if e.kind() == ErrorKind::ConnectionReset => {
-                    reply.push_str("<EOF>");
-                    break;
-                }
                 Err(e) => panic!("{what}: no reply ({e}); so far {reply:?}"),
+                Ok(None) => unreachable!("handled by closed()"),
             }
         }
         if let Some(id) = reply

@@ -10,9 +10,7 @@
 //! * upsmon.pid names the process the service manager started and is removed at exit
 //!   (§12 item 10).
 
-#[path = "upsmon_scenarios/support.rs"]
 mod support;
-#[path = "upsmon_scenarios/upssched.rs"]
 mod upssched;
 
 use std::time::Instant;

@@ -54,13 +54,16 @@ impl Conn {
         self.send_raw(&bytes);
     }
 
-    /// Sends exactly `bytes`.
+    /// Sends exactly `bytes`; panics if the write fails.
     pub fn send_raw(&mut self, bytes: &[u8]) {
         let peer = self.peer;
-        self.reader
-            .get_mut()
-            .write_all(bytes)
+        self.try_send_raw(bytes)
             .unwrap_or_else(|e| panic!("nut-harness: write to {peer} failed: {e}"));
+    }
+
+    /// Sends exactly `bytes` (e.g. to a server that may already have closed the connection).
+    pub fn try_send_raw(&mut self, bytes: &[u8]) -> io::Result<()> {
+        self.reader.get_mut().write_all(bytes)
     }
 
     /// Reads one line including its `"\n"` (the last bytes before EOF may lack it).
@@ -103,6 +106,32 @@ impl Conn {
     pub fn request_raw(&mut self, bytes: &[u8]) -> Vec<u8> {
         self.send_raw(bytes);
         self.read_reply().concat()
+    }
+
+    /// Sends every line in one write, then reads one reply per line, each as its exact text
+    /// (one line, or a whole list, every line with its `"\n"`). Panics if the server closes
+    /// the connection before answering them all.
+    pub fn pipeline(&mut self, lines: &[impl AsRef<str>]) -> Vec<String> {
+        let mut bytes = String::new();
+        for line in lines {
+            bytes.push_str(line.as_ref());
+            bytes.push('\n');
+        }
+        self.send_raw(bytes.as_bytes());
+        lines
+            .iter()
+            .map(|line| {
+                let reply = self.read_reply();
+                if reply.is_empty() {
+                    panic!(
+                        "nut-harness: {} closed the connection before answering {:?}",
+                        self.peer,
+                        line.as_ref()
+                    );
+                }
+                String::from_utf8_lossy(&reply.concat()).into_owned()
+            })
+            .collect()
     }
 
     /// Reads one reply: a line, or a whole list. Each element keeps its `"\n"`.

@@ -26,11 +26,14 @@
 //! Layout: `process` (child processes and log capture), `config` (writing the config
 //! files), `conn` (the raw protocol client), `stack` (the builder and the running stack),
 //! [`fake_upsd`] (a scriptable misbehaving server for client tests), [`pki`] (throw-away
-//! certificates for TLS tests).
+//! certificates for TLS tests), [`notify`] (systemd's side of `sd_notify`), [`http`] (a GET
+//! client for nut-web).
 
 mod config;
 mod conn;
 pub mod fake_upsd;
+pub mod http;
+pub mod notify;
 pub mod pki;
 mod process;
 mod stack;

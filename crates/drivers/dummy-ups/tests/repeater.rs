@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-mod common;
+use crate::common;
 
 use nut_harness::{Conn, Impl, Stack, StackBuilder, wait_until};
 
@@ -191,6 +191,7 @@ fn repeater_requires_tls_when_told_to() {
 /// serving its socket (regression: it used to wait inside its main loop, so upsd's PINGs
 /// and every other client went unanswered until the remote answered or timed out).
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn a_slow_forwarded_command_does_not_stall_the_repeater() {
     use std::io::{BufRead as _, BufReader, Write as _};
     use std::os::unix::net::UnixStream;

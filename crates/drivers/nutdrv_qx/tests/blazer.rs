@@ -3,7 +3,7 @@
 //! upsd with `ondelay = 2`, `offdelay = 45`; run 2026-12-06). device.* (copied from ups.* by
 //! the framework) and driver.* variables are left out.
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::{

@@ -2,7 +2,7 @@
 //! shutdown.return/stayoff through load.*.delay and ups.start.auto, as nutdrv_qx.c does for
 //! protocols that only have delayed commands), SET checks, faults, option validation.
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::engine::{Qx, sb};

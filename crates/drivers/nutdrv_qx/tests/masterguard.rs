@@ -6,7 +6,7 @@
 //! the comments), on a synthetic A700-19 (`tests/fixtures/serial/synthetic/nutdrv_qx/masterguard_a700-19_synthetic.txt`,
 //! replies written from the documented formats: no real recording exists).
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::engine::Level;

@@ -4,7 +4,7 @@
 //! Framework variables (device.type, driver.name, driver.parameter.port/pollinterval/
 //! synchronous, driver.version*) are left out: the framework publishes them.
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::{CmdStatus, Outcome, PollResult, ProtocolId, SetStatus};

@@ -3,7 +3,7 @@
 //! `shared/tools/hwrig/serialsim.py --fixed` (run 2026-12-06; framework variables removed).
 //! The bytes each one sent are compared too where they tell the protocol's logic apart.
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::ProtocolId;

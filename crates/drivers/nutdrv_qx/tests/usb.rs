@@ -4,7 +4,7 @@
 //! tests/fixtures/serial/megatec-upsmart_mec0003_0001-0000.txt (GET_DESCRIPTOR string requests
 //! `80 06 <index> 03 09 04 00 66`: index 3 = Q1, 0x0d = F, 0x0c = I, 0x07 -> "UPS No Ack").
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::usb::{

@@ -8,7 +8,7 @@
 //! the bytes of instant commands and SETs sent to it through its driver socket. Where we differ
 //! on purpose (docs/compatibility.md) the test says so.
 
-mod support;
+use crate::support;
 use support::*;
 
 use nutdrv_qx::engine::Level;

@@ -60,11 +60,13 @@ fn power_events(driver: &str) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_power_events_give_the_same_status_sequence() {
     power_events("nutdrv_qx");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_ser_power_events_give_the_same_status_sequence() {
     power_events("blazer_ser");
 }
@@ -119,11 +121,13 @@ fn commands_send_the_same_bytes(driver: &str) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_commands_and_set_var_send_the_same_bytes() {
     commands_send_the_same_bytes("nutdrv_qx");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_ser_commands_send_the_same_bytes() {
     commands_send_the_same_bytes("blazer_ser");
 }
@@ -159,31 +163,37 @@ fn stale_and_recover(driver: &str, fault: Fault) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_silence_goes_stale_and_recovers() {
     stale_and_recover("nutdrv_qx", Fault::Silent);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_garbage_goes_stale_and_recovers() {
     stale_and_recover("nutdrv_qx", Fault::Garbage);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_short_replies_go_stale_and_recover() {
     stale_and_recover("nutdrv_qx", Fault::Short(20));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_truncated_replies_go_stale_and_recover() {
     stale_and_recover("nutdrv_qx", Fault::Truncated(20));
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_ser_silence_goes_stale_and_recovers() {
     stale_and_recover("blazer_ser", Fault::Silent);
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_ser_garbage_goes_stale_and_recovers() {
     stale_and_recover("blazer_ser", Fault::Garbage);
 }

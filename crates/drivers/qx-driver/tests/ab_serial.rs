@@ -95,6 +95,7 @@ fn ab_case(driver: &str, case: &Case) {
 macro_rules! ab_tests {
     ($($name:ident: $driver:literal, $idx:literal;)*) => {$(
         #[test]
+        #[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
         fn $name() {
             ab_case($driver, &CASES[$idx]);
         }

@@ -78,6 +78,7 @@ fn ab(driver: &str, extra: &[&str], expect_tail: &[&str]) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_kill_power() {
     ab(
         "nutdrv_qx",
@@ -94,6 +95,7 @@ fn nutdrv_qx_kill_power() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_kill_power_stayoff() {
     ab(
         "nutdrv_qx",
@@ -110,6 +112,7 @@ fn nutdrv_qx_kill_power_stayoff() {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_ser_kill_power() {
     ab(
         "blazer_ser",

@@ -421,6 +421,7 @@ fn commands_send_the_same_bytes(driver: &str, device: &Device) {
 macro_rules! usb_ab {
     ($($name:ident: $kind:ident, $driver:literal, $device:ident;)*) => {$(
         #[test]
+        #[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
         fn $name() {
             $kind($driver, &$device);
         }

@@ -83,31 +83,37 @@ fn ab(driver: &str, spec_name: &str) {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_cypress_ippon() {
     ab("nutdrv_qx", "megatec_ippon_cypress.spec");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_cypress_voltronic_qs_h() {
     ab("nutdrv_qx", "voltronic-qs-h_cypress.spec");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn nutdrv_qx_hunnox_upsmart() {
     ab("nutdrv_qx", "megatec-upsmart_mec0003_hunnox.spec");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_usb_cypress_ippon() {
     ab("blazer_usb", "megatec_ippon_cypress.spec");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_usb_krauler_powersa() {
     ab("blazer_usb", "megatec_powersa-rt3000_krauler.spec");
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_usb_cypress_voltronic_qs_h() {
     ab("blazer_usb", "voltronic-qs-h_cypress.spec");
 }
@@ -116,6 +122,7 @@ fn blazer_usb_cypress_voltronic_qs_h() {
 /// often as Debian's (init, then three updates: NUT's main loop updates once before its loop
 /// and dumps on the second pass of it).
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn blazer_usb_hunnox_upsmart() {
     ab("blazer_usb", "megatec-upsmart_mec0003_hunnox.spec");
 }

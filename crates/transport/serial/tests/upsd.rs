@@ -129,6 +129,7 @@ fn driver_state(socket: &Path) -> Option<String> {
 }
 
 #[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn staleness_recovery_and_replugging_seen_through_debians_upsd() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::set_permissions(

@@ -3,7 +3,7 @@
 //! (Debian's nutdrv_qx and blazer_usb publish the recorded values), and both readers of a spec
 //! give the same transfer log line for line.
 
-mod support;
+use crate::support;
 
 use std::fs;
 use std::io::Write;

@@ -9,7 +9,7 @@
 //! Needs qemu-system-x86, busybox-static, cpio, kmod and, on the first run, apt access to fetch
 //! Debian's kernel package (cached in ~/.cache/hwrig-vm). 45–90 s on 2 shared cores with TCG.
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;

@@ -1,12 +1,9 @@
 //! What the upsmon process tests share: a Debian upsd + dummy-ups stack, one of our upsmons
-//! with its config, events and SHUTDOWNCMD log ([`Mon`]), an sd_notify listener, and a fake
-//! upsd the test controls ([`FakeUpsd`]).
-
-#![allow(dead_code)] // each test file uses its own part
+//! with its config, events and SHUTDOWNCMD log ([`Mon`]), and a fake upsd the test controls
+//! ([`FakeUpsd`]). (The sd_notify listener is `nut_harness::notify`.)
 
 use std::io::{BufRead, BufReader, Write};
 use std::net::{Shutdown, TcpListener, TcpStream};
-use std::os::unix::net::UnixDatagram;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::{Arc, Mutex};
@@ -189,56 +186,6 @@ pub fn wait_logins(stack: &Stack, n: u32) {
     wait_until(&format!("{n} login(s) on dummy"), STEP, || {
         (num_logins(stack) >= n).then_some(())
     });
-}
-
-/// What systemd would receive: each datagram with its sender's PID.
-pub fn notifications(sock: &UnixDatagram) -> Vec<(i32, String)> {
-    use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg};
-    use std::io::IoSliceMut;
-    use std::os::fd::AsRawFd;
-    let mut out = Vec::new();
-    loop {
-        let mut buf = [0u8; 1024];
-        let mut iov = [IoSliceMut::new(&mut buf)];
-        let mut cmsg = nix::cmsg_space!(nix::sys::socket::UnixCredentials);
-        let msg = match recvmsg::<()>(
-            sock.as_raw_fd(),
-            &mut iov,
-            Some(&mut cmsg),
-            MsgFlags::MSG_DONTWAIT,
-        ) {
-            Ok(m) => m,
-            Err(_) => break,
-        };
-        let mut pid = 0;
-        if let Ok(cmsgs) = msg.cmsgs() {
-            for c in cmsgs {
-                if let ControlMessageOwned::ScmCredentials(cred) = c {
-                    pid = cred.pid();
-                }
-            }
-        }
-        let n = msg.bytes;
-        out.push((pid, String::from_utf8_lossy(&buf[..n]).into_owned()));
-    }
-    out
-}
-
-pub fn wait_notification(sock: &UnixDatagram, seen: &mut Vec<(i32, String)>, what: &str) -> i32 {
-    wait_until(&format!("sd_notify {what}"), STEP, || {
-        seen.extend(notifications(sock));
-        seen.iter()
-            .find(|(_, m)| m.lines().any(|l| l == what))
-            .map(|(pid, _)| *pid)
-    })
-}
-
-/// An sd_notify socket as systemd offers it (SO_PASSCRED on).
-pub fn notify_socket(path: &std::path::Path) -> UnixDatagram {
-    let sock = UnixDatagram::bind(path).expect("bind notify socket");
-    nix::sys::socket::setsockopt(&sock, nix::sys::socket::sockopt::PassCred, &true)
-        .expect("SO_PASSCRED");
-    sock
 }
 
 /// A loopback "upsd" that accepts connections and never answers (a wedged host, a half-open

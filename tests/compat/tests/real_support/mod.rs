@@ -4,8 +4,6 @@
 //! pointer to `.ci/peers.sh`), running a client with a deadline, and reading the JSON-lines
 //! reports the scripted peers print.
 
-#![allow(dead_code)] // each test binary uses a different subset
-
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::os::unix::fs::PermissionsExt;
@@ -122,7 +120,7 @@ pub const SHORT_MAXAGE: &str = "MAXAGE 6";
 /// Generates `mod $name { #[test] fn debian(); #[test] fn ours(); }` calling
 /// `$name(Impl::…)`, so every client test runs against both upsd implementations
 /// (`cargo test … upsc::debian`). Until our upsd is built the `ours` tests fail, by design.
-/// Test files declare `#[macro_use] mod real_support;`.
+/// tests.rs declares `#[macro_use] mod real_support;` ahead of the test modules.
 macro_rules! both_impls {
     ($($name:ident),* $(,)?) => {
         $(

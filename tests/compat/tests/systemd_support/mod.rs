@@ -2,9 +2,6 @@
 //! (packaging/systemd), reading every flag, environment and directory setting from the unit
 //! files themselves. See docs/systemd.md.
 
-#![allow(dead_code)] // each test binary uses a different part
-
-pub mod notify;
 pub mod service;
 pub mod unit;
 
@@ -14,7 +11,7 @@ use std::process::Command;
 
 use nut_harness::{Impl, Stack, StackBuilder, bin, free_port};
 
-use notify::NotifySocket;
+use nut_harness::notify::NotifySocket;
 use service::{Root, Service, run_once};
 use unit::Unit;
 
@@ -77,8 +74,9 @@ pub struct Scenario {
     pub root: Root,
     /// upsd's port in this root's upsd.conf (nut-server).
     pub port: u16,
-    /// Debian's upsd + dummy-ups serving `UPS`, for the clients (upsmon, upslog).
-    pub peer: Option<Stack>,
+    /// Debian's upsd + dummy-ups serving `UPS`, for the clients (upsmon, upslog); held so
+    /// that it runs as long as the scenario.
+    pub _peer: Option<Stack>,
     /// The driver unit's drop-in directory made by the generator.
     pub generated: Option<PathBuf>,
 }
@@ -142,7 +140,7 @@ impl Scenario {
             kind,
             root,
             port,
-            peer,
+            _peer: peer,
             generated: None,
         };
         if kind == Kind::Driver {

@@ -8,8 +8,6 @@
 //! Status is driven with `SET VAR <ups> ups.status` on dummy-ups as the admin user; every
 //! wait polls a condition with a deadline.
 
-#![allow(dead_code)] // each scenario uses a different subset
-
 use std::path::PathBuf;
 use std::process::{Command, ExitStatus, Output};
 use std::time::{Duration, Instant};
@@ -304,11 +302,6 @@ impl Upsmon {
     /// `upsmon -K`'s exit code.
     pub fn killpower_check(&self) -> Option<i32> {
         self.run(&["-K"]).status.code()
-    }
-
-    /// Whether the monitor printed `needle` (stdout or stderr).
-    pub fn printed(&self, needle: &str) -> bool {
-        self.daemon.output_so_far().contains(needle)
     }
 
     /// Wait until the monitor printed `needle`.

@@ -1,6 +1,5 @@
 //! A scripted Megatec device for tests: replies from a recording (first reply per command,
 //! like `serialsim.py --fixed`), unknown commands echoed, every request logged.
-#![allow(dead_code)]
 
 use std::collections::HashMap;
 use std::path::PathBuf;

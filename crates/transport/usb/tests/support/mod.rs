@@ -1,7 +1,6 @@
 //! Test support: build the C stand-in (tests/rig/usb/fakeusb.c) with cc, run Debian's NUT 2.8.0
 //! drivers under it, and make the same libusb calls (its FAKEUSB_TRACE) on our replay through
 //! the `UsbTransport` trait, so the two transfer logs can be compared line by line.
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::fs;

@@ -1,6 +1,7 @@
-//! A `NOTIFY_SOCKET` like systemd's: a datagram socket with `SO_PASSCRED`, so that each
-//! message comes with the PID that sent it and the test can apply `NotifyAccess=main` the way
-//! systemd does (messages from any other process are ignored by systemd — and flagged here).
+//! systemd's side of `sd_notify`: a `NOTIFY_SOCKET` datagram socket with `SO_PASSCRED`, so
+//! that each message comes with the PID that sent it and a test can apply `NotifyAccess=main`
+//! the way systemd does (systemd ignores messages from any other process; tests flag them).
+//! A thread receives every datagram; tests wait for one with a deadline.
 
 use std::os::fd::AsRawFd;
 use std::os::unix::fs::PermissionsExt;
@@ -8,7 +9,7 @@ use std::os::unix::net::UnixDatagram;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::sys::socket::{ControlMessageOwned, MsgFlags, recvmsg, setsockopt, sockopt};
 
@@ -19,6 +20,8 @@ pub struct Notification {
     pub pid: Option<i32>,
     /// The raw text (`READY=1\nSTATUS=…\n`).
     pub text: String,
+    /// When the receiving thread got it.
+    pub received: Instant,
 }
 
 impl Notification {
@@ -27,6 +30,11 @@ impl Notification {
         self.text
             .lines()
             .any(|l| l.split_once('=') == Some((key, value)))
+    }
+
+    /// Whether one line of the message is exactly `line` (e.g. `READY=1`).
+    pub fn has_line(&self, line: &str) -> bool {
+        self.text.lines().any(|l| l == line)
     }
 
     /// The value of `key`, if present.
@@ -93,13 +101,34 @@ impl NotifySocket {
         timeout: Duration,
         pred: impl Fn(&Notification) -> bool,
     ) -> Option<(usize, Notification)> {
-        nut_harness::poll_until(timeout, || {
+        crate::poll_until(timeout, || {
             self.all()
                 .into_iter()
                 .enumerate()
                 .skip(from)
                 .find(|(_, n)| pred(n))
         })
+    }
+
+    /// The first message at index >= `from` with the line `line` (e.g. `READY=1`), with its
+    /// index; waits up to `timeout`, then fails the test showing every message received and
+    /// what `context` returns then (e.g. the daemon's output).
+    pub fn expect_line(
+        &self,
+        from: usize,
+        line: &str,
+        timeout: Duration,
+        context: impl FnOnce() -> String,
+    ) -> (usize, Notification) {
+        self.wait(from, timeout, |n| n.has_line(line))
+            .unwrap_or_else(|| {
+                panic!(
+                    "nut-harness: no sd_notify {line} (from message {from}) within {timeout:?}\n\
+                     received:\n{}{}",
+                    self.transcript(),
+                    context()
+                )
+            })
     }
 
     /// Every message so far, one per line, for failure messages.
@@ -144,6 +173,10 @@ fn receive(socket: UnixDatagram, sink: Arc<Mutex<Vec<Notification>>>, stop: Arc<
         let text = String::from_utf8_lossy(&buf[..len]).into_owned();
         sink.lock()
             .unwrap_or_else(|e| e.into_inner())
-            .push(Notification { pid, text });
+            .push(Notification {
+                pid,
+                text,
+                received: Instant::now(),
+            });
     }
 }

@@ -1,0 +1,7 @@
+//! The integration tests of this crate, in one test binary (`autotests = false` in
+//! Cargo.toml): one module per former test file, so test names read `file::test`.
+
+mod against_upsd;
+mod connect_timeout;
+mod hostile_server;
+mod tls;
