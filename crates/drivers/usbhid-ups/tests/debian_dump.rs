@@ -7,7 +7,7 @@ use usbhid_ups::report::{format_g, logical_value, physical_value};
 use usbhid_ups::usage::path_to_string;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
-mod common;
+use crate::common;
 use common::{fixtures, hex_bytes, read_spec};
 
 fn subdriver_of(name: &str) -> Subdriver {

@@ -1,7 +1,7 @@
 //! The shutdown (`-k`) of each ported subdriver sends the same SET_REPORT bytes as Debian's
 //! NUT 2.8.0 usbhid-ups through the libusb stand-in (tests/fixtures/hid/debian-2.8.0/*.shutdown).
 
-mod common;
+use crate::common;
 use common::{engine, engine_for, fixtures, read_spec_file};
 use usbhid_ups::Subdriver;
 use usbhid_ups::engine::Action;

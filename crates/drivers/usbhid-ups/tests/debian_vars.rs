@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use usbhid_ups::Subdriver;
 use usbhid_ups::engine::Engine;
 
-mod common;
+use crate::common;
 use common::{Spec, engine, engine_for, fixtures, read_spec_file};
 
 /// What our core publishes after initialisation and the first full poll.

@@ -2,7 +2,7 @@
 //! `Using subdriver:` line recorded in debian-2.8.0/*.paths, with the options it needed), and
 //! NUT 2.8.0's special cases.
 
-mod common;
+use crate::common;
 use common::{fixtures, read_spec};
 use usbhid_ups::Subdriver;
 use usbhid_ups::subdriver::select::{DeviceIds, SelectOptions, select};

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 
 use usbhid_ups::Subdriver;
 
-mod common;
+use crate::common;
 use common::{engine, fixtures};
 
 /// What our core publishes after initialisation and the updates, as Debian's `-d 1` dump

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use usbhid_ups::Subdriver;
 use usbhid_ups::engine::{Action, Engine};
 
-mod common;
+use crate::common;
 
 fn dir() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/vendor-specs")

@@ -11,7 +11,7 @@ use usbhid_ups::mapping::{
 use usbhid_ups::subdriver::{belkin, powercom, tripplite};
 use usbhid_ups::usage::string_to_path;
 
-mod common;
+use crate::common;
 
 const SUBDRIVERS: [Subdriver; 3] = [Subdriver::Belkin, Subdriver::TrippLite, Subdriver::Powercom];
 

@@ -1,5 +1,4 @@
 //! Reading the fixtures' device specs (the rig's format; only what these tests need).
-#![allow(dead_code)]
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
