@@ -4,7 +4,7 @@
 //! driver writes, driver tasks to start or stop, clients to kick, log lines.
 //!
 //! Time: the main loop sleeps on one [`Alarm`] set to the earliest of the server's
-//! [`Server::poll_timeout`], the tasks' pauses ([`Shared::pause_until`]: driver reconnects,
+//! [`Server::poll_timeout`], the tasks' pauses (`Shared::pause_until`: driver reconnects,
 //! accept errors, TLS handshakes) and the systemd watchdog, and calls
 //! [`Server::handle_timeout`] when it rings. With nothing due (no driver connected, no
 //! client, no tracking id) it never wakes; a change that creates an earlier deadline
