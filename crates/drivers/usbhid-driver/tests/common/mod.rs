@@ -8,9 +8,22 @@ pub fn fixtures() -> PathBuf {
     nut_harness::workspace_root().join("tests/fixtures/hid")
 }
 
-/// The device spec of a fixture.
+/// The device spec of a fixture: a recording (`<name>.spec`), or a synthetic device for a
+/// subdriver without one (`synthetic/synthetic_<subdriver>.spec`, its Debian results under
+/// `debian-2.8.0/synthetic_*`).
 pub fn spec(name: &str) -> PathBuf {
-    fixtures().join(format!("{name}.spec"))
+    let file = format!("{name}.spec");
+    if name.starts_with("synthetic_") {
+        fixtures().join("synthetic").join(file)
+    } else {
+        fixtures().join(file)
+    }
+}
+
+/// The hand-written Eaton/MGE devices of the core's tests (`<name>.spec`, with Debian's
+/// `upsc` output after a full poll in `<name>.vars`).
+pub fn mge_synthetic() -> PathBuf {
+    nut_harness::workspace_root().join("crates/drivers/usbhid-ups/tests/mge_synthetic")
 }
 
 /// The `-x` options (port aside) of the command line in a recording's first header line
