@@ -35,6 +35,7 @@ use nut_usb::UsbOptions;
 use usbhid_ups::engine::{Action, CommandError, Engine, EngineOptions, WalkMode};
 use usbhid_ups::report::{format_g, physical_value};
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
+use usbhid_ups::subdriver::{ever, powercom};
 use usbhid_ups::usage::path_to_string;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
@@ -285,39 +286,38 @@ impl UsbHid {
             .ok_or_else(|| DriverError::Fatal("usbhid-ups: no engine before initialisation".into()))
     }
 
-    /// Builds the engine for the open device (NUT's `callback`: parse, fix, identity).
-    fn start(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
+    /// Builds the engine for the open device (NUT's `callback`: parse, fix, quirks, identity).
+    async fn start(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
         let opened = io
             .opened()
-            .ok_or_else(|| DriverError::Fatal("usbhid-ups: device not open".into()))?;
+            .ok_or_else(|| DriverError::Fatal("usbhid-ups: device not open".into()))?
+            .clone();
         let sub = opened.subdriver;
         let id = &opened.identity;
+        let (vid, pid) = (id.vendor_id, id.product_id);
         let mut desc = ReportDescriptor::parse(&opened.report_descriptor)
             .map_err(|e| DriverError::Fatal(format!("Failed to parse report descriptor: {e}")))?;
         // NUT logs this at LOG_CRIT: it is printed on every start.
         nut_driver::notice!("Using subdriver: {}", sub.version());
-        if !sub.is_ported() {
-            nut_driver::warning!(
-                "subdriver {}: its mapping table is not available yet; only the identity is published",
-                sub.version()
-            );
-        }
-        if sub.fix_report_desc(id.vendor_id, id.product_id, &mut desc) {
+        if sub.fix_report_desc(vid, pid, &mut desc) {
             nut_driver::debug!(2, "Report Descriptor Fixed");
         }
-        let mut engine = Engine::new(desc, sub.table(), sub.usages(), self.opts.engine.clone());
-        sub.prepare(id.vendor_id, id.product_id, &mut engine);
-        for (var, value) in sub.identity(
-            id.vendor_id,
-            id.product_id,
-            id.vendor.as_deref(),
-            id.product.as_deref(),
-            id.serial.as_deref(),
-        ) {
-            state.set_info(&var, &value);
+        // PowerCOM 0d9f:0001: NUT forces interruptonly with 8-byte interrupt reads.
+        if let Some(size) = powercom::forced_interrupt_size(vid, pid) {
+            self.opts.engine.interrupt_only = true;
+            self.opts.interrupt_size = Some(size);
         }
-        state.set_info("driver.version.data", sub.version());
-        state.set_info("driver.parameter.pollfreq", &self.opts.pollfreq.to_string());
+        // Legrand Keor PDU/SP: NUT turns the interrupt pipe off.
+        if sub.poll_only(vid, pid) {
+            if !self.opts.pollonly {
+                nut_driver::info!(
+                    "interrupt pipe disabled (add 'pollonly' flag to 'ups.conf' to get rid of this message)"
+                );
+            }
+            self.opts.pollonly = true;
+        }
+        let mut engine = Engine::new(desc, sub.table(), sub.usages(), self.opts.engine.clone());
+        sub.prepare(vid, pid, &mut engine);
         if let Some(path) = &self.opts.record {
             let rec = Recording::new(
                 id,
@@ -329,6 +329,38 @@ impl UsbHid {
         }
         self.engine = Some(engine);
         self.subdriver = Some(sub);
+        // What the subdriver formats the identity from (mge: iModel and the nominal power;
+        // Delta: its model-name string), read before the first walk as NUT does.
+        let paths = sub.identity_paths();
+        let engine = self.engine()?;
+        let mut ids: Vec<u8> = paths.iter().filter_map(|p| engine.report_of(p)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.get_reports(io, ids).await?;
+        for path in paths {
+            let index = self.engine()?.item_value(path);
+            if let Some(index) = index.and_then(|v| u8::try_from(v as i64).ok())
+                && index != 0
+            {
+                self.supply_string(io, index).await?;
+            }
+        }
+        let engine = self.engine()?;
+        let identity = sub.identity_with(
+            engine,
+            vid,
+            pid,
+            id.vendor.as_deref(),
+            id.product.as_deref(),
+            id.serial.as_deref(),
+        );
+        // Published before the first walk: table rows for these names only fill gaps.
+        for (var, value) in &identity {
+            engine.preset(var, value);
+            state.set_info(var, value);
+        }
+        state.set_info("driver.version.data", sub.version());
+        state.set_info("driver.parameter.pollfreq", &self.opts.pollfreq.to_string());
         Ok(())
     }
 
@@ -394,11 +426,43 @@ impl UsbHid {
 
     /// GETs what a walk of `mode` reads and the strings its rows convert, and files them.
     async fn fetch(&mut self, io: &HidLink, mode: WalkMode) -> Result<(), DriverError> {
-        // interruptonly: NUT never GETs a report; its report buffers start zero-filled and
-        // only the interrupt pipe fills them.
+        let sub = self.subdriver;
+        let engine = self.engine()?;
+        let mut wanted = engine.reports_needed(mode);
+        // Ever's conversions read reports of their own (work mode, messages, alarms, MAC, and
+        // the IP-address and packet reports they cycle through), which NUT GETs when it
+        // converts; the engine decodes whatever was filed for them.
+        if sub == Some(Subdriver::Ever) {
+            let own = [
+                ever::WORKMODE_REPORT,
+                ever::MESSAGES_REPORT,
+                ever::ALARMS_REPORT,
+                ever::MAC_REPORT,
+            ];
+            let declared = own
+                .into_iter()
+                .chain(ever::IP_REPORTS)
+                .chain(ever::PACKET_REPORTS)
+                .filter(|&id| engine.buffer_len(id) > 1);
+            wanted.extend(declared);
+            wanted.sort_unstable();
+            wanted.dedup();
+        }
+        self.get_reports(io, wanted).await?;
+        let indexes = self.engine()?.string_indexes();
+        for index in indexes {
+            self.supply_string(io, index).await?;
+        }
+        Ok(())
+    }
+
+    /// GETs these reports (Feature) and files them in the engine: a report the device did
+    /// not give is forgotten (NUT skips the rows it feeds). With `interruptonly` nothing is
+    /// read: NUT's report buffers start zero-filled and only the interrupt pipe fills them.
+    async fn get_reports(&mut self, io: &HidLink, ids: Vec<u8>) -> Result<(), DriverError> {
         if self.opts.engine.interrupt_only {
             let engine = self.engine()?;
-            for id in engine.reports_needed(mode) {
+            for id in ids {
                 engine.file_report(&[id]);
             }
             return Ok(());
@@ -413,8 +477,7 @@ impl UsbHid {
         if let Some(id) = skip {
             engine.forget_report(id);
         }
-        let wanted: Vec<(u8, u16)> = engine
-            .reports_needed(mode)
+        let wanted: Vec<(u8, u16)> = ids
             .into_iter()
             .filter(|id| Some(*id) != skip)
             .map(|id| {
@@ -426,42 +489,45 @@ impl UsbHid {
             .collect();
         let got = io.get_reports(wanted).await?;
         let engine = self.engine()?;
-        let mut new = false;
         for (id, bytes) in &got {
             match bytes {
-                Some(b) => {
-                    engine.file_report(b);
-                }
+                Some(b) => engine.file_report(b),
                 None => engine.forget_report(*id),
             }
         }
         if let Some(rec) = &mut self.recorder {
+            let mut new = false;
             for b in got.iter().filter_map(|(_, b)| b.as_ref()) {
                 new |= rec.recording.feature(b);
             }
-        }
-        let indexes = self.engine()?.string_indexes();
-        for index in indexes {
-            if !self.strings.contains_key(&index) {
-                let s = io.string(index).await?;
-                if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
-                    new |= rec.recording.string(index, t);
-                }
-                self.strings.insert(index, s);
-            }
-            if let Some(Some(s)) = self.strings.get(&index).cloned() {
-                self.engine()?.set_string(index, s);
-            }
-        }
-        if let Some(rec) = &mut self.recorder {
             rec.touch(new);
+        }
+        Ok(())
+    }
+
+    /// Reads USB string `index` once per walk cycle (NUT reads it when it converts) and
+    /// supplies it to the engine.
+    async fn supply_string(&mut self, io: &HidLink, index: u8) -> Result<(), DriverError> {
+        if !self.strings.contains_key(&index) {
+            let s = io.string(index).await?;
+            if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
+                let new = rec.recording.string(index, t);
+                rec.touch(new);
+            }
+            self.strings.insert(index, s);
+        }
+        if let Some(Some(s)) = self.strings.get(&index).cloned() {
+            self.engine()?.set_string(index, s);
         }
         Ok(())
     }
 
     /// The initial walk (start-up, and after a reconnect).
     async fn init_walk(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
-        self.strings.clear();
+        // After a reconnect the strings are read again (start-up read the identity's already).
+        if self.generation != 0 {
+            self.strings.clear();
+        }
         if let (Some(rec), true) = (&mut self.recorder, self.generation == 0)
             && rec.recording.langid.is_none()
         {
@@ -617,7 +683,7 @@ impl nut_driver::Driver for UsbHid {
     const COMM_MESSAGES: CommMessages = CommMessages::BLAZER;
 
     async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
-        self.start(io, state)?;
+        self.start(io, state).await?;
         self.dump_tree(io).await?;
         self.init_walk(io, state).await?;
         // NUT starts counting pollfreq at the end of upsdrv_initinfo: the first update is a

@@ -20,7 +20,7 @@ use nut_usb::{
 use usbhid_ups::Subdriver;
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
 
-/// The interrupt IN endpoint NUT 2.8.0 reads (hard-wired there too).
+/// The interrupt IN endpoint NUT 2.8.0 reads unless the subdriver says otherwise.
 pub const INTERRUPT_ENDPOINT: u8 = 0x81;
 /// NUT's interrupt buffer (`SMALLBUF`), the read size unless `interruptsize` is given.
 pub const INTERRUPT_BUFFER: usize = 512;
@@ -51,7 +51,10 @@ pub struct HidLink {
     finder: Option<DeviceFinder>,
     dev: SharedDevice,
     select: SelectOptions,
+    /// The HID interface (the subdriver's; 0 until a device is open).
     interface: u8,
+    /// The interrupt IN endpoint (the subdriver's, else 0x81).
+    interrupt_endpoint: u8,
     opened: Option<Opened>,
     /// Counts successful opens: the driver re-initialises its walk after a reconnect.
     generation: u64,
@@ -93,6 +96,7 @@ impl HidLink {
             dev: Arc::new(Mutex::new(None)),
             select,
             interface,
+            interrupt_endpoint: INTERRUPT_ENDPOINT,
             opened: None,
             generation: 0,
             pending: Arc::new(Mutex::new(VecDeque::new())),
@@ -196,21 +200,20 @@ impl HidLink {
     /// whether something arrived. A stalled pipe is cleared, as NUT does.
     pub async fn read_interrupt(&self, len: usize, timeout: Duration) -> Result<bool, DriverError> {
         let pending = Arc::clone(&self.pending);
-        self.with_dev(
-            move |d| match d.interrupt_in(INTERRUPT_ENDPOINT, len, timeout) {
-                Ok(bytes) if !bytes.is_empty() => {
-                    lock(&pending).push_back(bytes);
-                    Ok(true)
-                }
-                Ok(_) | Err(UsbError::Timeout) => Ok(false),
-                Err(e) if lost(&e) => Err(disconnected("interrupt pipe", &e)),
-                Err(UsbError::Stall) => {
-                    let _ = d.clear_halt(INTERRUPT_ENDPOINT);
-                    Err(DriverError::Protocol("interrupt pipe: Pipe error".into()))
-                }
-                Err(e) => Err(DriverError::Protocol(format!("interrupt pipe: {e}"))),
-            },
-        )
+        let endpoint = self.interrupt_endpoint;
+        self.with_dev(move |d| match d.interrupt_in(endpoint, len, timeout) {
+            Ok(bytes) if !bytes.is_empty() => {
+                lock(&pending).push_back(bytes);
+                Ok(true)
+            }
+            Ok(_) | Err(UsbError::Timeout) => Ok(false),
+            Err(e) if lost(&e) => Err(disconnected("interrupt pipe", &e)),
+            Err(UsbError::Stall) => {
+                let _ = d.clear_halt(endpoint);
+                Err(DriverError::Protocol("interrupt pipe: Pipe error".into()))
+            }
+            Err(e) => Err(DriverError::Protocol(format!("interrupt pipe: {e}"))),
+        })
         .await
     }
 
@@ -341,11 +344,10 @@ impl Transport for HidLink {
             .take()
             .ok_or_else(|| DriverError::Fatal("USB device finder lost".into()))?;
         let select = self.select.clone();
-        let iface = self.interface;
         let (finder, res) = tokio::task::spawn_blocking(move || {
             let mut chosen = None;
             let mut notes = Vec::new();
-            let res = finder.open(&mut |id| {
+            let res = finder.open_claiming(&mut |id| {
                 let ids = DeviceIds {
                     vendor_id: id.vendor_id,
                     product_id: id.product_id,
@@ -361,10 +363,13 @@ impl Transport for HidLink {
                     }
                     Err(_) => chosen = None,
                 }
-                chosen.is_some()
+                // The subdriver says which interface holds the HID device (NUT's
+                // hid_rep_index: Arduino 2, Powervar 1).
+                chosen.map(Subdriver::hid_interface)
             });
             let res = res.map(|mut d| {
                 let id = d.identity().clone();
+                let iface = chosen.map_or(0, Subdriver::hid_interface);
                 let desc = read_report_descriptor(d.as_mut(), iface, &id);
                 let dev_desc = read_device_descriptor(d.as_mut());
                 (d, desc, dev_desc)
@@ -410,6 +415,10 @@ impl Transport for HidLink {
         );
         *lock(&self.dev) = Some(dev);
         lock(&self.pending).clear();
+        self.interface = sub.hid_interface();
+        self.interrupt_endpoint = sub
+            .interrupt_endpoints()
+            .map_or(INTERRUPT_ENDPOINT, |(ep_in, _)| 0x80 | ep_in);
         self.opened = Some(Opened {
             identity,
             subdriver: sub,

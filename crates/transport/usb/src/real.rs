@@ -269,7 +269,7 @@ pub(crate) fn open_matching(
     options: &UsbOptions,
     regex: &RegexMatcher,
     exact: Option<&ExactMatcher>,
-    accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
+    accept: &mut dyn FnMut(&DeviceIdentity) -> Option<u8>,
 ) -> Result<Box<dyn UsbTransport>, OpenError> {
     let devices = nusb::list_devices()
         .wait()
@@ -313,18 +313,21 @@ pub(crate) fn open_matching(
             device: info.device_address(),
             port: info.port_chain().last().copied(),
         };
-        if let Err(why) = accepted(&identity, regex, exact, accept) {
-            skipped.push(why);
-            continue;
-        }
+        let number = match accepted(&identity, regex, exact, accept) {
+            Ok(number) => number,
+            Err(why) => {
+                skipped.push(why);
+                continue;
+            }
+        };
         let claim_error = |error| OpenError::Claim {
             vendor_id: identity.vendor_id,
             product_id: identity.product_id,
-            interface: options.interface,
+            interface: number,
             error,
         };
         let interface = device
-            .detach_and_claim_interface(options.interface)
+            .detach_and_claim_interface(number)
             .wait()
             .map_err(|e| claim_error(nusb_error(e)))?;
         if let Some(alt) = options.alt_setting {
@@ -400,7 +403,7 @@ mod tests {
         let mut c = crate::MatchCriteria::default();
         c.set("vendorid", "zzzz");
         let regex = RegexMatcher::new(&c).unwrap();
-        let r = open_matching(&UsbOptions::default(), &regex, None, &mut |_| true);
+        let r = open_matching(&UsbOptions::default(), &regex, None, &mut |_| Some(0));
         assert!(matches!(
             r,
             Err(OpenError::Enumerate(_)) | Err(OpenError::NotFound { .. })
