@@ -10,7 +10,8 @@
 //!   metadata;
 //! * every `pollinterval`: interrupt reports received meanwhile first, then a full walk every
 //!   `pollfreq` seconds (or after a SET or command), a quick one (status rows) otherwise;
-//! * between polls: the interrupt pipe is read, and a report that arrives triggers at once
+//! * between polls: the driver sleeps on the interrupt pipe (event-driven: no wake-ups while
+//!   the UPS is quiet), and a report that arrives triggers at once
 //!   what NUT 2.8.0 does with it at its next poll (apply it, then walk), so `ups.status`
 //!   changes without waiting for the poll;
 //! * instant commands, SET and the power-off: the engine's [`Action`]s become SET_REPORT
@@ -46,14 +47,10 @@ use crate::record::{Recorder, Recording};
 pub const VERSION: &str = "0.47";
 /// NUT's default `pollfreq` (seconds between full walks).
 pub const DEFAULT_POLLFREQ: u64 = 30;
-/// The longest one read of the interrupt pipe waits. A read ends when the next poll is due
-/// (so the poll finds the device free), or after this long, so an instant command or SET
-/// waits at most this long for the device (NUT's own read blocks its loop for 750 ms).
-pub const INTERRUPT_WAIT: Duration = Duration::from_secs(1);
-/// The shortest read of the interrupt pipe (around a poll that is due).
-const INTERRUPT_WAIT_MIN: Duration = Duration::from_millis(50);
-/// The read a poll makes when the pipe was not read since the previous one (NUT reads it
-/// for up to 750 ms in every poll).
+/// How long a failing interrupt pipe rests before it is read again (so it cannot spin).
+pub const INTERRUPT_RETRY: Duration = Duration::from_secs(1);
+/// The read a poll makes when the pipe was not waited on since the previous one (`-d`: NUT
+/// reads it for up to 750 ms in every poll).
 const INTERRUPT_POLL_READ: Duration = Duration::from_millis(250);
 
 /// The options of usbhid-ups(8) 2.8.0, in its order, then ours.
@@ -145,8 +142,6 @@ pub struct HidOptions {
     pub interrupt_size: Option<usize>,
     pub alt_setting: Option<u8>,
     pub record: Option<PathBuf>,
-    /// `pollinterval`, for timing the interrupt reads against the polls.
-    pub poll_interval: Duration,
 }
 
 impl HidOptions {
@@ -211,7 +206,6 @@ impl HidOptions {
             interrupt_size,
             alt_setting,
             record: cfg.value("record").map(PathBuf::from),
-            poll_interval: cfg.poll_interval,
         })
     }
 
@@ -236,8 +230,6 @@ pub struct UsbHid {
     /// The link generation the engine last walked (a new one: walk as at start-up).
     generation: u64,
     last_full: Option<Instant>,
-    /// When the framework is expected to poll next (the last poll + `pollinterval`).
-    next_poll: Option<Instant>,
     /// Whether the interrupt pipe was read since the last poll (between polls, by
     /// `wait_event`); if not (`-d`, a busy loop), the poll reads it once, as NUT's does.
     pipe_read: bool,
@@ -265,7 +257,6 @@ impl UsbHid {
             subdriver: None,
             generation: 0,
             last_full: None,
-            next_poll: None,
             pipe_read: false,
             data_changed: false,
             strings: HashMap::new(),
@@ -690,7 +681,6 @@ impl nut_driver::Driver for UsbHid {
         // quick one.
         let now = Instant::now();
         self.last_full = Some(now);
-        self.next_poll = Some(now + self.opts.poll_interval);
         Ok(())
     }
 
@@ -700,27 +690,23 @@ impl nut_driver::Driver for UsbHid {
         now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        self.next_poll = Some(now + self.opts.poll_interval);
         if self.generation != io.generation() {
             self.init_walk(io, state).await?;
         }
         if !self.opts.pollonly && !self.pipe_read && !io.has_interrupts() {
             let len = self.opts.interrupt_size.unwrap_or(INTERRUPT_BUFFER);
-            io.read_interrupt(len, INTERRUPT_POLL_READ)
-                .await
-                .or_else(|e| {
-                    if e.needs_reconnect() {
-                        Err(e)
-                    } else {
-                        nut_driver::debug!(2, "{e}");
-                        Ok(false)
-                    }
-                })?;
+            match tokio::time::timeout(INTERRUPT_POLL_READ, io.next_interrupt(len)).await {
+                Ok(Err(e)) if e.needs_reconnect() => return Err(e),
+                Ok(Err(e)) => nut_driver::debug!(2, "{e}"),
+                Ok(Ok(())) | Err(_) => {}
+            }
         }
         self.pipe_read = false;
         self.walk(io, now, state).await
     }
 
+    /// Sleeps until the device sends an interrupt report (nut-usb's event-driven pipe: no
+    /// wake-ups while the UPS is quiet); the framework drops this wait when a poll is due.
     async fn wait_event(&mut self, io: &mut HidLink) -> Result<(), DriverError> {
         if self.opts.pollonly || self.engine.is_none() {
             return std::future::pending().await;
@@ -730,18 +716,14 @@ impl nut_driver::Driver for UsbHid {
             if io.has_interrupts() {
                 return Ok(());
             }
-            let wait = self.next_poll.map_or(INTERRUPT_WAIT, |at| {
-                at.saturating_duration_since(Instant::now())
-                    .clamp(INTERRUPT_WAIT_MIN, INTERRUPT_WAIT)
-            });
             self.pipe_read = true;
-            match io.read_interrupt(len, wait).await {
-                Ok(_) => {}
+            match io.next_interrupt(len).await {
+                Ok(()) => {}
                 Err(e) if e.needs_reconnect() => return Err(e),
                 Err(e) => {
-                    // A pipe that fails at once would spin: wait as long as a read would.
+                    // A pipe that fails at once would spin: rest before reading it again.
                     nut_driver::debug!(2, "{e}");
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(INTERRUPT_RETRY).await;
                 }
             }
         }

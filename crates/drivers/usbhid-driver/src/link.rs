@@ -2,20 +2,20 @@
 //! NUT's matching options and claimed by a subdriver, with the transfers usbhid-ups makes
 //! (GET_REPORT / SET_REPORT of Feature reports, string descriptors, the interrupt pipe).
 //!
-//! nut-usb blocks (each call for at most its timeout), so every transfer runs on a blocking
-//! thread and the driver's loop keeps serving its socket meanwhile. The device sits behind a
-//! mutex shared with those threads: an interrupt read that outlives the future that started it
-//! (the framework drops [`Driver::wait_event`](nut_driver::Driver::wait_event) when a poll is
-//! due) still files what it received in the shared queue, so no report is lost.
+//! nut-usb blocks (each call for at most its timeout), so every control transfer runs on a
+//! blocking thread and the driver's loop keeps serving its socket meanwhile; the device sits
+//! behind a mutex shared with those threads. The interrupt pipe is nut-usb's event-driven
+//! [`InterruptPipe`], awaited beside the control transfers: an idle driver sleeps until the
+//! device sends or a poll is due, and a wait the framework drops when a poll is due (it drops
+//! [`Driver::wait_event`](nut_driver::Driver::wait_event)) loses no report.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use nut_driver::{DriverError, Transport};
 use nut_usb::{
-    ControlSetup, DeviceFinder, DeviceIdentity, USB_TIMEOUT, UsbError, UsbOptions, UsbTransport,
-    request_type, requests,
+    ControlSetup, DeviceFinder, DeviceIdentity, InterruptPipe, USB_TIMEOUT, UsbError, UsbOptions,
+    UsbTransport, request_type, requests,
 };
 use usbhid_ups::Subdriver;
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
@@ -60,6 +60,10 @@ pub struct HidLink {
     generation: u64,
     /// Interrupt reports received and not yet handled.
     pending: Arc<Mutex<VecDeque<Vec<u8>>>>,
+    /// The interrupt pipe of the open device, once it was first waited on.
+    pipe: Option<Box<dyn InterruptPipe>>,
+    /// A replayed device (`port = "replay:…"`): its transfers never block.
+    replay: bool,
 }
 
 impl std::fmt::Debug for HidLink {
@@ -91,7 +95,9 @@ impl HidLink {
     pub fn new(usb: UsbOptions, select: SelectOptions) -> Result<Self, DriverError> {
         let interface = usb.interface;
         let finder = DeviceFinder::new(usb).map_err(|e| DriverError::Config(e.to_string()))?;
+        let replay = finder.is_replay();
         Ok(Self {
+            replay,
             finder: Some(finder),
             dev: Arc::new(Mutex::new(None)),
             select,
@@ -100,6 +106,7 @@ impl HidLink {
             opened: None,
             generation: 0,
             pending: Arc::new(Mutex::new(VecDeque::new())),
+            pipe: None,
         })
     }
 
@@ -118,18 +125,22 @@ impl HidLink {
         self.interface
     }
 
-    /// Runs `f` on the device on a blocking thread.
+    /// Runs `f` on the device: on a blocking thread for a real device (a control transfer
+    /// can take up to its 5 s timeout), in place for a replay, which answers at once (as the
+    /// libusb stand-in does inside Debian's driver: no thread hand-over, no extra wake-ups).
     async fn with_dev<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn UsbTransport) -> Result<T, DriverError> + Send + 'static,
     ) -> Result<T, DriverError> {
         let dev = Arc::clone(&self.dev);
-        tokio::task::spawn_blocking(move || match lock(&dev).as_mut() {
+        let run = move || match lock(&dev).as_mut() {
             Some(d) => f(d.as_mut()),
             None => Err(DriverError::Disconnected("USB device not open".into())),
-        })
-        .await
-        .map_err(join_error)?
+        };
+        if self.replay {
+            return run();
+        }
+        tokio::task::spawn_blocking(run).await.map_err(join_error)?
     }
 
     /// GET_REPORT (Feature) of each `(report id, length)`, in order: `None` for a report the
@@ -195,26 +206,42 @@ impl HidLink {
         .await
     }
 
-    /// One read of the interrupt pipe (at most `len` bytes, waiting at most `timeout`); what
-    /// arrives is queued for [`HidLink::take_interrupts`] even if the caller is gone. Returns
-    /// whether something arrived. A stalled pipe is cleared, as NUT does.
-    pub async fn read_interrupt(&self, len: usize, timeout: Duration) -> Result<bool, DriverError> {
-        let pending = Arc::clone(&self.pending);
-        let endpoint = self.interrupt_endpoint;
-        self.with_dev(move |d| match d.interrupt_in(endpoint, len, timeout) {
-            Ok(bytes) if !bytes.is_empty() => {
-                lock(&pending).push_back(bytes);
-                Ok(true)
+    /// Waits for the next report on the interrupt pipe (at most `len` bytes) and queues it for
+    /// [`HidLink::take_interrupts`]. Sleeps until the device sends: nothing polls meanwhile
+    /// (nut-usb's [`InterruptPipe`]). Cancel-safe: dropped before a report arrived, the
+    /// report goes to the next call. A stalled pipe has been cleared, as NUT does.
+    pub async fn next_interrupt(&mut self, len: usize) -> Result<(), DriverError> {
+        if self.pipe.is_none() {
+            let endpoint = self.interrupt_endpoint;
+            let pipe = self
+                .with_dev(move |d| {
+                    d.interrupt_pipe(endpoint, len).map_err(|e| {
+                        if lost(&e) {
+                            disconnected("interrupt pipe", &e)
+                        } else {
+                            DriverError::Protocol(format!("interrupt pipe: {e}"))
+                        }
+                    })
+                })
+                .await?;
+            self.pipe = Some(pipe);
+        }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(());
+        };
+        match pipe.next().await {
+            Ok(bytes) => {
+                if !bytes.is_empty() {
+                    lock(&self.pending).push_back(bytes);
+                }
+                Ok(())
             }
-            Ok(_) | Err(UsbError::Timeout) => Ok(false),
-            Err(e) if lost(&e) => Err(disconnected("interrupt pipe", &e)),
-            Err(UsbError::Stall) => {
-                let _ = d.clear_halt(endpoint);
-                Err(DriverError::Protocol("interrupt pipe: Pipe error".into()))
+            Err(e) if lost(&e) => {
+                self.pipe = None;
+                Err(disconnected("interrupt pipe", &e))
             }
             Err(e) => Err(DriverError::Protocol(format!("interrupt pipe: {e}"))),
-        })
-        .await
+        }
     }
 
     /// Whether interrupt reports are waiting.
@@ -430,6 +457,7 @@ impl Transport for HidLink {
     }
 
     fn close(&mut self) {
+        self.pipe = None;
         *lock(&self.dev) = None;
     }
 }
