@@ -364,8 +364,12 @@ impl UsbHid {
         let Some(opened) = io.opened() else {
             return Ok(());
         };
-        // NUT leaves out reports 254 and 255 of Eaton/MGE and Dell devices.
-        let skip_high = matches!(opened.identity.vendor_id, 0x0463 | 0x047c);
+        // NUT leaves out reports 254 and 255 of Eaton/MGE and Dell devices, and report 0x54 of
+        // the Tripp Lite SU3000LCD2UHV (its firmware answers it wrongly).
+        let (vid, pid) = (opened.identity.vendor_id, opened.identity.product_id);
+        let eaton = matches!(vid, 0x0463 | 0x047c);
+        let tripplite_1330 = vid == 0x09ae && pid == 0x1330;
+        let skipped = |id: u8| (eaton && id >= 254) || (tripplite_1330 && id == 0x54);
         let usages = self.subdriver.map_or(&[][..], Subdriver::usages);
         let engine = self.engine()?;
         let desc = engine.descriptor();
@@ -373,7 +377,7 @@ impl UsbHid {
             .fields
             .iter()
             .map(|f| f.report_id)
-            .filter(|id| !(skip_high && *id >= 254))
+            .filter(|&id| !skipped(id))
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -388,11 +392,7 @@ impl UsbHid {
             .filter_map(|(id, b)| Some((id, b?)))
             .collect();
         let desc = self.engine()?.descriptor();
-        for f in desc
-            .fields
-            .iter()
-            .filter(|f| !(skip_high && f.report_id >= 254))
-        {
+        for f in desc.fields.iter().filter(|f| !skipped(f.report_id)) {
             let head = format!(
                 "Path: {}, Type: {}, ReportID: 0x{:02x}, Offset: {}, Size: {}",
                 path_to_string(&f.path, usages),

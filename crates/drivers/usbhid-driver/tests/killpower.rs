@@ -2,12 +2,8 @@
 //! same spec (tests/fixtures/hid/debian-2.8.0/*.shutdown, recorded through the libusb
 //! stand-in's transfer log) and exits as it did. Needs `cargo build -p usbhid-driver --bins`.
 
-use std::process::{Command, Stdio};
-
 mod common;
-use common::{fixtures, header_x_options, spec};
-
-use nut_harness::Impl;
+use common::{fixtures, header_x_options, run_driver, spec};
 
 /// Debian's recording: the `set_report` lines and the exit code.
 fn debian(name: &str) -> (Vec<String>, i32) {
@@ -31,18 +27,13 @@ fn ours(name: &str) -> (Vec<String>, i32) {
     let options = header_x_options(&std::fs::read_to_string(&recorded).expect("shutdown fixture"));
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("transfers.log");
-    let spec = spec(name);
-    let out = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
-        .args(["-s", "t", "-x"])
-        .arg(format!("port=replay:{}", spec.display()))
-        .args(options.iter().flat_map(|o| ["-x", o.as_str()]))
-        .args(["-u", "root", "-k"])
-        .env("NUT_STATEPATH", dir.path())
-        .env("NUT_ALTPIDPATH", dir.path())
-        .env("FAKEUSB_LOG", &log)
-        .stdin(Stdio::null())
-        .output()
-        .expect("our usbhid-ups");
+    let mut args: Vec<&str> = options.iter().flat_map(|o| ["-x", o.as_str()]).collect();
+    args.push("-k");
+    let out = run_driver(
+        &format!("replay:{}", spec(name).display()),
+        &args,
+        &[("FAKEUSB_LOG", &log)],
+    );
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let lines = text
         .lines()

@@ -8,11 +8,10 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 mod common;
-use common::{fixtures, header_x_options, mge_synthetic, spec};
+use common::{fixtures, header_x_options, mge_synthetic, run_driver, spec};
 
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
 
@@ -468,24 +467,9 @@ fn unplug_and_replug_under_a_new_number_heals_without_restart() {
 
 /// Runs our usbhid-ups once: `-s t -x port=<port> <args> -u root -d 1`, at most 60 s.
 fn run_once(port: &str, args: &[&str]) -> std::process::Output {
-    let dir = tempfile::tempdir().expect("tempdir");
-    let mut child = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
-        .args(["-s", "t", "-x"])
-        .arg(format!("port={port}"))
-        .args(args)
-        .args(["-u", "root", "-d", "1"])
-        .env("NUT_STATEPATH", dir.path())
-        .env("NUT_ALTPIDPATH", dir.path())
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("our usbhid-ups");
-    if poll_until(Duration::from_secs(60), || child.try_wait().ok().flatten()).is_none() {
-        let _ = child.kill();
-        panic!("usbhid-ups on {port} {args:?}: not done within 60 s");
-    }
-    child.wait_with_output().expect("output")
+    let mut all = args.to_vec();
+    all.extend(["-d", "1"]);
+    run_driver(port, &all, &[])
 }
 
 /// The variables a run dumps, driver.* aside.
@@ -670,18 +654,13 @@ fn legrand_runs_without_the_interrupt_pipe() {
         std::fs::write(&log, "").expect("log");
         // A report waiting on the pipe: whoever reads it logs an `interrupt` line.
         std::fs::write(&events, "intr 16 0d 00 00 00\n").expect("events");
-        let out = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
-            .args(["-s", "t", "-x"])
-            .arg(format!("port=replay:{}", spec(name).display()))
-            .args(&args)
-            .args(["-u", "root", "-d", "1"])
-            .env("NUT_STATEPATH", dir.path())
-            .env("NUT_ALTPIDPATH", dir.path())
-            .env("FAKEUSB_LOG", &log)
-            .env("FAKEUSB_EVENTS", &events)
-            .stdin(Stdio::null())
-            .output()
-            .expect("our usbhid-ups");
+        let mut all = args.clone();
+        all.extend(["-d", "1"]);
+        let out = run_driver(
+            &format!("replay:{}", spec(name).display()),
+            &all,
+            &[("FAKEUSB_LOG", &log), ("FAKEUSB_EVENTS", &events)],
+        );
         let err = String::from_utf8_lossy(&out.stderr);
         assert!(out.status.success(), "{name} {args:?}: {err}");
         assert_eq!(err.contains(message), said, "{name} {args:?}: {err}");
@@ -691,6 +670,60 @@ fn legrand_runs_without_the_interrupt_pipe() {
             transfers.lines().any(|l| l.starts_with("interrupt ")),
             read,
             "{name} {args:?}: interrupt pipe read: {read}?\n{transfers}"
+        );
+    }
+}
+
+/// NUT 2.8.0 never reads report 0x54 of the Tripp Lite SU3000LCD2UHV (09ae:1330; firmware
+/// bug): not in the walks, not in the `-D` object dump. A two-report device under that id and
+/// under another Tripp Lite id (the control): Debian's usbhid-ups printed exactly these dump
+/// lines for these specs through the libusb stand-in, and GET the report only for 3016.
+#[test]
+fn tripplite_su3000_report_0x54_is_never_read() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    for (pid, want) in [
+        (
+            "1330",
+            &["Path: UPS.Current, Type: Feature, ReportID: 0x55, Offset: 0, Size: 16, Value: 5"][..],
+        ),
+        (
+            "3016",
+            &[
+                "Path: UPS.Voltage, Type: Feature, ReportID: 0x54, Offset: 0, Size: 16, Value: 230",
+                "Path: UPS.Current, Type: Feature, ReportID: 0x55, Offset: 0, Size: 16, Value: 5",
+            ][..],
+        ),
+    ] {
+        let spec = dir.path().join(format!("tl{pid}.spec"));
+        std::fs::write(
+            &spec,
+            format!(
+                "vid 09ae\npid {pid}\nimanufacturer 1\niproduct 2\niserial 3\n\
+                 string 1 Tripp Lite\nstring 2 SU3000LCD2UHV\nstring 3 SYNTH1330\n\
+                 desc 05 84 09 04 a1 01 85 54 09 30 75 10 95 01 15 00 26 ff 7f b1 02\n\
+                 desc 85 55 09 31 75 10 95 01 b1 02 c0\n\
+                 feature 54 54 e6 00\nfeature 55 55 05 00\n"
+            ),
+        )
+        .expect("spec");
+        let log = dir.path().join(format!("log{pid}"));
+        let out = run_driver(
+            &format!("replay:{}", spec.display()),
+            &["-D", "-d", "1"],
+            &[("FAKEUSB_LOG", &log)],
+        );
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success(), "{pid}: {err}");
+        let dumped: Vec<&str> = err
+            .lines()
+            .filter_map(|l| l.find("Path: ").map(|i| &l[i..]))
+            .collect();
+        assert_eq!(dumped, want, "{pid}");
+        let transfers = std::fs::read_to_string(&log).unwrap_or_default();
+        assert_eq!(
+            transfers.lines().any(|l| l.starts_with("get_report 3 84:")),
+            pid == "3016",
+            "{pid}:\n{transfers}"
         );
     }
 }
