@@ -727,3 +727,43 @@ fn tripplite_su3000_report_0x54_is_never_read() {
         );
     }
 }
+
+/// PowerCOM 0d9f:0001: NUT 2.8.0 reads it through the interrupt pipe only (interruptonly),
+/// 8 bytes at a time (interruptsize=8), without being told: no GET_REPORT, and a longer
+/// interrupt report is cut to 8 bytes.
+#[test]
+fn powercom_0001_is_read_through_the_interrupt_pipe_only() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let spec = dir.path().join("powercom.spec");
+    std::fs::write(
+        &spec,
+        "vid 0d9f\npid 0001\nimanufacturer 1\niproduct 2\n\
+         string 1 POWERCOM Co.,LTD\nstring 2 HID UPS Battery\n\
+         desc 05 84 09 04 a1 01 85 01 09 30 75 10 95 01 15 00 26 ff 7f 81 02\n\
+         desc 09 30 b1 02 c0\n\
+         feature 01 01 e6 00\n",
+    )
+    .expect("spec");
+    let log = dir.path().join("log");
+    let events = dir.path().join("events");
+    std::fs::write(&events, "intr 01 e6 00 01 02 03 04 05 06 07\n").expect("events");
+    let out = run_driver(
+        &format!("replay:{}", spec.display()),
+        &["-d", "1"],
+        &[("FAKEUSB_LOG", &log), ("FAKEUSB_EVENTS", &events)],
+    );
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{err}");
+    assert!(err.contains("Using subdriver: PowerCOM HID"), "{err}");
+    let transfers = std::fs::read_to_string(&log).unwrap_or_default();
+    assert!(
+        !transfers.lines().any(|l| l.starts_with("get_report")),
+        "a report was read:\n{transfers}"
+    );
+    assert!(
+        transfers
+            .lines()
+            .any(|l| l == "interrupt 129 8: 01 e6 00 01 02 03 04 05"),
+        "no 8-byte interrupt read:\n{transfers}"
+    );
+}
