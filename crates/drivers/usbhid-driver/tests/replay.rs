@@ -739,9 +739,9 @@ fn powercom_0001_is_read_through_the_interrupt_pipe_only() {
         &spec,
         "vid 0d9f\npid 0001\nimanufacturer 1\niproduct 2\n\
          string 1 POWERCOM Co.,LTD\nstring 2 HID UPS Battery\n\
-         desc 05 84 09 04 a1 01 85 01 09 30 75 10 95 01 15 00 26 ff 7f 81 02\n\
-         desc 09 30 b1 02 c0\n\
-         feature 01 01 e6 00\n",
+         desc 05 84 09 04 a1 01 09 1a a1 00 85 01 09 30 75 10 95 01 15 00 26 ff 7f 81 02\n\
+         desc 09 30 b1 02 c0 c0\n\
+         feature 01 01 e7 00\n",
     )
     .expect("spec");
     let log = dir.path().join("log");
@@ -765,5 +765,11 @@ fn powercom_0001_is_read_through_the_interrupt_pipe_only() {
             .lines()
             .any(|l| l == "interrupt 129 8: 01 e6 00 01 02 03 04 05"),
         "no 8-byte interrupt read:\n{transfers}"
+    );
+    // UPS.Input.Voltage from the interrupt report (230 V), not from the Feature report (231).
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        stdout.lines().any(|l| l == "input.voltage: 230.0"),
+        "{stdout}"
     );
 }
