@@ -10,7 +10,8 @@
 //!   metadata;
 //! * every `pollinterval`: interrupt reports received meanwhile first, then a full walk every
 //!   `pollfreq` seconds (or after a SET or command), a quick one (status rows) otherwise;
-//! * between polls: the interrupt pipe is read, and a report that arrives triggers at once
+//! * between polls: the driver sleeps on the interrupt pipe (event-driven: no wake-ups while
+//!   the UPS is quiet), and a report that arrives triggers at once
 //!   what NUT 2.8.0 does with it at its next poll (apply it, then walk), so `ups.status`
 //!   changes without waiting for the poll;
 //! * instant commands, SET and the power-off: the engine's [`Action`]s become SET_REPORT
@@ -35,6 +36,7 @@ use nut_usb::UsbOptions;
 use usbhid_ups::engine::{Action, CommandError, Engine, EngineOptions, WalkMode};
 use usbhid_ups::report::{format_g, physical_value};
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
+use usbhid_ups::subdriver::{ever, powercom};
 use usbhid_ups::usage::path_to_string;
 use usbhid_ups::{ReportDescriptor, Subdriver};
 
@@ -45,14 +47,10 @@ use crate::record::{Recorder, Recording};
 pub const VERSION: &str = "0.47";
 /// NUT's default `pollfreq` (seconds between full walks).
 pub const DEFAULT_POLLFREQ: u64 = 30;
-/// The longest one read of the interrupt pipe waits. A read ends when the next poll is due
-/// (so the poll finds the device free), or after this long, so an instant command or SET
-/// waits at most this long for the device (NUT's own read blocks its loop for 750 ms).
-pub const INTERRUPT_WAIT: Duration = Duration::from_secs(1);
-/// The shortest read of the interrupt pipe (around a poll that is due).
-const INTERRUPT_WAIT_MIN: Duration = Duration::from_millis(50);
-/// The read a poll makes when the pipe was not read since the previous one (NUT reads it
-/// for up to 750 ms in every poll).
+/// How long a failing interrupt pipe rests before it is read again (so it cannot spin).
+pub const INTERRUPT_RETRY: Duration = Duration::from_secs(1);
+/// The read a poll makes when the pipe was not waited on since the previous one (`-d`: NUT
+/// reads it for up to 750 ms in every poll).
 const INTERRUPT_POLL_READ: Duration = Duration::from_millis(250);
 
 /// The options of usbhid-ups(8) 2.8.0, in its order, then ours.
@@ -144,8 +142,6 @@ pub struct HidOptions {
     pub interrupt_size: Option<usize>,
     pub alt_setting: Option<u8>,
     pub record: Option<PathBuf>,
-    /// `pollinterval`, for timing the interrupt reads against the polls.
-    pub poll_interval: Duration,
 }
 
 impl HidOptions {
@@ -210,7 +206,6 @@ impl HidOptions {
             interrupt_size,
             alt_setting,
             record: cfg.value("record").map(PathBuf::from),
-            poll_interval: cfg.poll_interval,
         })
     }
 
@@ -235,8 +230,6 @@ pub struct UsbHid {
     /// The link generation the engine last walked (a new one: walk as at start-up).
     generation: u64,
     last_full: Option<Instant>,
-    /// When the framework is expected to poll next (the last poll + `pollinterval`).
-    next_poll: Option<Instant>,
     /// Whether the interrupt pipe was read since the last poll (between polls, by
     /// `wait_event`); if not (`-d`, a busy loop), the poll reads it once, as NUT's does.
     pipe_read: bool,
@@ -264,7 +257,6 @@ impl UsbHid {
             subdriver: None,
             generation: 0,
             last_full: None,
-            next_poll: None,
             pipe_read: false,
             data_changed: false,
             strings: HashMap::new(),
@@ -285,39 +277,42 @@ impl UsbHid {
             .ok_or_else(|| DriverError::Fatal("usbhid-ups: no engine before initialisation".into()))
     }
 
-    /// Builds the engine for the open device (NUT's `callback`: parse, fix, identity).
-    fn start(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
+    /// Builds the engine for the open device (NUT's `callback`: parse, fix, quirks, identity).
+    async fn start(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
         let opened = io
             .opened()
-            .ok_or_else(|| DriverError::Fatal("usbhid-ups: device not open".into()))?;
+            .ok_or_else(|| DriverError::Fatal("usbhid-ups: device not open".into()))?
+            .clone();
         let sub = opened.subdriver;
         let id = &opened.identity;
+        let (vid, pid) = (id.vendor_id, id.product_id);
         let mut desc = ReportDescriptor::parse(&opened.report_descriptor)
             .map_err(|e| DriverError::Fatal(format!("Failed to parse report descriptor: {e}")))?;
         // NUT logs this at LOG_CRIT: it is printed on every start.
         nut_driver::notice!("Using subdriver: {}", sub.version());
-        if !sub.is_ported() {
-            nut_driver::warning!(
-                "subdriver {}: its mapping table is not available yet; only the identity is published",
-                sub.version()
-            );
-        }
-        if sub.fix_report_desc(id.vendor_id, id.product_id, &mut desc) {
+        if sub.fix_report_desc(vid, pid, &mut desc) {
             nut_driver::debug!(2, "Report Descriptor Fixed");
         }
-        let mut engine = Engine::new(desc, sub.table(), sub.usages(), self.opts.engine.clone());
-        sub.prepare(id.vendor_id, id.product_id, &mut engine);
-        for (var, value) in sub.identity(
-            id.vendor_id,
-            id.product_id,
-            id.vendor.as_deref(),
-            id.product.as_deref(),
-            id.serial.as_deref(),
-        ) {
-            state.set_info(&var, &value);
+        // PowerCOM 0d9f:0001: NUT forces interruptonly with 8-byte interrupt reads.
+        if let Some(size) = powercom::forced_interrupt_size(vid, pid) {
+            self.opts.engine.interrupt_only = true;
+            self.opts.interrupt_size = Some(size);
         }
-        state.set_info("driver.version.data", sub.version());
-        state.set_info("driver.parameter.pollfreq", &self.opts.pollfreq.to_string());
+        // Legrand Keor PDU/SP: NUT turns the interrupt pipe off.
+        if sub.poll_only(vid, pid) {
+            if !self.opts.pollonly {
+                nut_driver::info!(
+                    "interrupt pipe disabled (add 'pollonly' flag to 'ups.conf' to get rid of this message)"
+                );
+            }
+            self.opts.pollonly = true;
+        }
+        let mut engine = Engine::new(desc, sub.table(), sub.usages(), self.opts.engine.clone());
+        // Device clocks (mge's ups.date/ups.time) in the host's time zone, as NUT's
+        // localtime_r/mktime; set before `prepare` and the identity, which may convert dates.
+        engine.device_state_mut().local_time =
+            usbhid_ups::localtime::LocalTime::from_fn(nut_daemon::localtime::utc_offset_at);
+        sub.prepare(vid, pid, &mut engine);
         if let Some(path) = &self.opts.record {
             let rec = Recording::new(
                 id,
@@ -329,6 +324,38 @@ impl UsbHid {
         }
         self.engine = Some(engine);
         self.subdriver = Some(sub);
+        // What the subdriver formats the identity from (mge: iModel and the nominal power;
+        // Delta: its model-name string), read before the first walk as NUT does.
+        let paths = sub.identity_paths();
+        let engine = self.engine()?;
+        let mut ids: Vec<u8> = paths.iter().filter_map(|p| engine.report_of(p)).collect();
+        ids.sort_unstable();
+        ids.dedup();
+        self.get_reports(io, ids).await?;
+        for path in paths {
+            let index = self.engine()?.item_value(path);
+            if let Some(index) = index.and_then(|v| u8::try_from(v as i64).ok())
+                && index != 0
+            {
+                self.supply_string(io, index).await?;
+            }
+        }
+        let engine = self.engine()?;
+        let identity = sub.identity_with(
+            engine,
+            vid,
+            pid,
+            id.vendor.as_deref(),
+            id.product.as_deref(),
+            id.serial.as_deref(),
+        );
+        // Published before the first walk: table rows for these names only fill gaps.
+        for (var, value) in &identity {
+            engine.preset(var, value);
+            state.set_info(var, value);
+        }
+        state.set_info("driver.version.data", sub.version());
+        state.set_info("driver.parameter.pollfreq", &self.opts.pollfreq.to_string());
         Ok(())
     }
 
@@ -341,8 +368,12 @@ impl UsbHid {
         let Some(opened) = io.opened() else {
             return Ok(());
         };
-        // NUT leaves out reports 254 and 255 of Eaton/MGE and Dell devices.
-        let skip_high = matches!(opened.identity.vendor_id, 0x0463 | 0x047c);
+        // NUT leaves out reports 254 and 255 of Eaton/MGE and Dell devices, and report 0x54 of
+        // the Tripp Lite SU3000LCD2UHV (its firmware answers it wrongly).
+        let (vid, pid) = (opened.identity.vendor_id, opened.identity.product_id);
+        let eaton = matches!(vid, 0x0463 | 0x047c);
+        let tripplite_1330 = vid == 0x09ae && pid == 0x1330;
+        let skipped = |id: u8| (eaton && id >= 254) || (tripplite_1330 && id == 0x54);
         let usages = self.subdriver.map_or(&[][..], Subdriver::usages);
         let engine = self.engine()?;
         let desc = engine.descriptor();
@@ -350,7 +381,7 @@ impl UsbHid {
             .fields
             .iter()
             .map(|f| f.report_id)
-            .filter(|id| !(skip_high && *id >= 254))
+            .filter(|&id| !skipped(id))
             .collect();
         ids.sort_unstable();
         ids.dedup();
@@ -365,11 +396,7 @@ impl UsbHid {
             .filter_map(|(id, b)| Some((id, b?)))
             .collect();
         let desc = self.engine()?.descriptor();
-        for f in desc
-            .fields
-            .iter()
-            .filter(|f| !(skip_high && f.report_id >= 254))
-        {
+        for f in desc.fields.iter().filter(|f| !skipped(f.report_id)) {
             let head = format!(
                 "Path: {}, Type: {}, ReportID: 0x{:02x}, Offset: {}, Size: {}",
                 path_to_string(&f.path, usages),
@@ -394,11 +421,43 @@ impl UsbHid {
 
     /// GETs what a walk of `mode` reads and the strings its rows convert, and files them.
     async fn fetch(&mut self, io: &HidLink, mode: WalkMode) -> Result<(), DriverError> {
-        // interruptonly: NUT never GETs a report; its report buffers start zero-filled and
-        // only the interrupt pipe fills them.
+        let sub = self.subdriver;
+        let engine = self.engine()?;
+        let mut wanted = engine.reports_needed(mode);
+        // Ever's conversions read reports of their own (work mode, messages, alarms, MAC, and
+        // the IP-address and packet reports they cycle through), which NUT GETs when it
+        // converts; the engine decodes whatever was filed for them.
+        if sub == Some(Subdriver::Ever) {
+            let own = [
+                ever::WORKMODE_REPORT,
+                ever::MESSAGES_REPORT,
+                ever::ALARMS_REPORT,
+                ever::MAC_REPORT,
+            ];
+            let declared = own
+                .into_iter()
+                .chain(ever::IP_REPORTS)
+                .chain(ever::PACKET_REPORTS)
+                .filter(|&id| engine.buffer_len(id) > 1);
+            wanted.extend(declared);
+            wanted.sort_unstable();
+            wanted.dedup();
+        }
+        self.get_reports(io, wanted).await?;
+        let indexes = self.engine()?.string_indexes();
+        for index in indexes {
+            self.supply_string(io, index).await?;
+        }
+        Ok(())
+    }
+
+    /// GETs these reports (Feature) and files them in the engine: a report the device did
+    /// not give is forgotten (NUT skips the rows it feeds). With `interruptonly` nothing is
+    /// read: NUT's report buffers start zero-filled and only the interrupt pipe fills them.
+    async fn get_reports(&mut self, io: &HidLink, ids: Vec<u8>) -> Result<(), DriverError> {
         if self.opts.engine.interrupt_only {
             let engine = self.engine()?;
-            for id in engine.reports_needed(mode) {
+            for id in ids {
                 engine.file_report(&[id]);
             }
             return Ok(());
@@ -413,8 +472,7 @@ impl UsbHid {
         if let Some(id) = skip {
             engine.forget_report(id);
         }
-        let wanted: Vec<(u8, u16)> = engine
-            .reports_needed(mode)
+        let wanted: Vec<(u8, u16)> = ids
             .into_iter()
             .filter(|id| Some(*id) != skip)
             .map(|id| {
@@ -426,42 +484,45 @@ impl UsbHid {
             .collect();
         let got = io.get_reports(wanted).await?;
         let engine = self.engine()?;
-        let mut new = false;
         for (id, bytes) in &got {
             match bytes {
-                Some(b) => {
-                    engine.file_report(b);
-                }
+                Some(b) => engine.file_report(b),
                 None => engine.forget_report(*id),
             }
         }
         if let Some(rec) = &mut self.recorder {
+            let mut new = false;
             for b in got.iter().filter_map(|(_, b)| b.as_ref()) {
                 new |= rec.recording.feature(b);
             }
-        }
-        let indexes = self.engine()?.string_indexes();
-        for index in indexes {
-            if !self.strings.contains_key(&index) {
-                let s = io.string(index).await?;
-                if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
-                    new |= rec.recording.string(index, t);
-                }
-                self.strings.insert(index, s);
-            }
-            if let Some(Some(s)) = self.strings.get(&index).cloned() {
-                self.engine()?.set_string(index, s);
-            }
-        }
-        if let Some(rec) = &mut self.recorder {
             rec.touch(new);
+        }
+        Ok(())
+    }
+
+    /// Reads USB string `index` once per walk cycle (NUT reads it when it converts) and
+    /// supplies it to the engine.
+    async fn supply_string(&mut self, io: &HidLink, index: u8) -> Result<(), DriverError> {
+        if !self.strings.contains_key(&index) {
+            let s = io.string(index).await?;
+            if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
+                let new = rec.recording.string(index, t);
+                rec.touch(new);
+            }
+            self.strings.insert(index, s);
+        }
+        if let Some(Some(s)) = self.strings.get(&index).cloned() {
+            self.engine()?.set_string(index, s);
         }
         Ok(())
     }
 
     /// The initial walk (start-up, and after a reconnect).
     async fn init_walk(&mut self, io: &HidLink, state: &mut State) -> Result<(), DriverError> {
-        self.strings.clear();
+        // After a reconnect the strings are read again (start-up read the identity's already).
+        if self.generation != 0 {
+            self.strings.clear();
+        }
         if let (Some(rec), true) = (&mut self.recorder, self.generation == 0)
             && rec.recording.langid.is_none()
         {
@@ -617,14 +678,13 @@ impl nut_driver::Driver for UsbHid {
     const COMM_MESSAGES: CommMessages = CommMessages::BLAZER;
 
     async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
-        self.start(io, state)?;
+        self.start(io, state).await?;
         self.dump_tree(io).await?;
         self.init_walk(io, state).await?;
         // NUT starts counting pollfreq at the end of upsdrv_initinfo: the first update is a
         // quick one.
         let now = Instant::now();
         self.last_full = Some(now);
-        self.next_poll = Some(now + self.opts.poll_interval);
         Ok(())
     }
 
@@ -634,27 +694,23 @@ impl nut_driver::Driver for UsbHid {
         now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        self.next_poll = Some(now + self.opts.poll_interval);
         if self.generation != io.generation() {
             self.init_walk(io, state).await?;
         }
         if !self.opts.pollonly && !self.pipe_read && !io.has_interrupts() {
             let len = self.opts.interrupt_size.unwrap_or(INTERRUPT_BUFFER);
-            io.read_interrupt(len, INTERRUPT_POLL_READ)
-                .await
-                .or_else(|e| {
-                    if e.needs_reconnect() {
-                        Err(e)
-                    } else {
-                        nut_driver::debug!(2, "{e}");
-                        Ok(false)
-                    }
-                })?;
+            match tokio::time::timeout(INTERRUPT_POLL_READ, io.next_interrupt(len)).await {
+                Ok(Err(e)) if e.needs_reconnect() => return Err(e),
+                Ok(Err(e)) => nut_driver::debug!(2, "{e}"),
+                Ok(Ok(())) | Err(_) => {}
+            }
         }
         self.pipe_read = false;
         self.walk(io, now, state).await
     }
 
+    /// Sleeps until the device sends an interrupt report (nut-usb's event-driven pipe: no
+    /// wake-ups while the UPS is quiet); the framework drops this wait when a poll is due.
     async fn wait_event(&mut self, io: &mut HidLink) -> Result<(), DriverError> {
         if self.opts.pollonly || self.engine.is_none() {
             return std::future::pending().await;
@@ -664,18 +720,14 @@ impl nut_driver::Driver for UsbHid {
             if io.has_interrupts() {
                 return Ok(());
             }
-            let wait = self.next_poll.map_or(INTERRUPT_WAIT, |at| {
-                at.saturating_duration_since(Instant::now())
-                    .clamp(INTERRUPT_WAIT_MIN, INTERRUPT_WAIT)
-            });
             self.pipe_read = true;
-            match io.read_interrupt(len, wait).await {
-                Ok(_) => {}
+            match io.next_interrupt(len).await {
+                Ok(()) => {}
                 Err(e) if e.needs_reconnect() => return Err(e),
                 Err(e) => {
-                    // A pipe that fails at once would spin: wait as long as a read would.
+                    // A pipe that fails at once would spin: rest before reading it again.
                     nut_driver::debug!(2, "{e}");
-                    tokio::time::sleep(wait).await;
+                    tokio::time::sleep(INTERRUPT_RETRY).await;
                 }
             }
         }

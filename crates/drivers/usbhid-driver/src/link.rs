@@ -2,25 +2,25 @@
 //! NUT's matching options and claimed by a subdriver, with the transfers usbhid-ups makes
 //! (GET_REPORT / SET_REPORT of Feature reports, string descriptors, the interrupt pipe).
 //!
-//! nut-usb blocks (each call for at most its timeout), so every transfer runs on a blocking
-//! thread and the driver's loop keeps serving its socket meanwhile. The device sits behind a
-//! mutex shared with those threads: an interrupt read that outlives the future that started it
-//! (the framework drops [`Driver::wait_event`](nut_driver::Driver::wait_event) when a poll is
-//! due) still files what it received in the shared queue, so no report is lost.
+//! nut-usb blocks (each call for at most its timeout), so every control transfer runs on a
+//! blocking thread and the driver's loop keeps serving its socket meanwhile; the device sits
+//! behind a mutex shared with those threads. The interrupt pipe is nut-usb's event-driven
+//! [`InterruptPipe`], awaited beside the control transfers: an idle driver sleeps until the
+//! device sends or a poll is due, and a wait the framework drops when a poll is due (it drops
+//! [`Driver::wait_event`](nut_driver::Driver::wait_event)) loses no report.
 
 use std::collections::VecDeque;
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Duration;
 
 use nut_driver::{DriverError, Transport};
 use nut_usb::{
-    ControlSetup, DeviceFinder, DeviceIdentity, USB_TIMEOUT, UsbError, UsbOptions, UsbTransport,
-    request_type, requests,
+    ControlSetup, DeviceFinder, DeviceIdentity, InterruptPipe, USB_TIMEOUT, UsbError, UsbOptions,
+    UsbTransport, request_type, requests,
 };
 use usbhid_ups::Subdriver;
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
 
-/// The interrupt IN endpoint NUT 2.8.0 reads (hard-wired there too).
+/// The interrupt IN endpoint NUT 2.8.0 reads unless the subdriver says otherwise.
 pub const INTERRUPT_ENDPOINT: u8 = 0x81;
 /// NUT's interrupt buffer (`SMALLBUF`), the read size unless `interruptsize` is given.
 pub const INTERRUPT_BUFFER: usize = 512;
@@ -51,12 +51,19 @@ pub struct HidLink {
     finder: Option<DeviceFinder>,
     dev: SharedDevice,
     select: SelectOptions,
+    /// The HID interface (the subdriver's; 0 until a device is open).
     interface: u8,
+    /// The interrupt IN endpoint (the subdriver's, else 0x81).
+    interrupt_endpoint: u8,
     opened: Option<Opened>,
     /// Counts successful opens: the driver re-initialises its walk after a reconnect.
     generation: u64,
     /// Interrupt reports received and not yet handled.
     pending: Arc<Mutex<VecDeque<Vec<u8>>>>,
+    /// The interrupt pipe of the open device, once it was first waited on.
+    pipe: Option<Box<dyn InterruptPipe>>,
+    /// A replayed device (`port = "replay:…"`): its transfers never block.
+    replay: bool,
 }
 
 impl std::fmt::Debug for HidLink {
@@ -88,14 +95,18 @@ impl HidLink {
     pub fn new(usb: UsbOptions, select: SelectOptions) -> Result<Self, DriverError> {
         let interface = usb.interface;
         let finder = DeviceFinder::new(usb).map_err(|e| DriverError::Config(e.to_string()))?;
+        let replay = finder.is_replay();
         Ok(Self {
+            replay,
             finder: Some(finder),
             dev: Arc::new(Mutex::new(None)),
             select,
             interface,
+            interrupt_endpoint: INTERRUPT_ENDPOINT,
             opened: None,
             generation: 0,
             pending: Arc::new(Mutex::new(VecDeque::new())),
+            pipe: None,
         })
     }
 
@@ -114,18 +125,22 @@ impl HidLink {
         self.interface
     }
 
-    /// Runs `f` on the device on a blocking thread.
+    /// Runs `f` on the device: on a blocking thread for a real device (a control transfer
+    /// can take up to its 5 s timeout), in place for a replay, which answers at once (as the
+    /// libusb stand-in does inside Debian's driver: no thread hand-over, no extra wake-ups).
     async fn with_dev<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn UsbTransport) -> Result<T, DriverError> + Send + 'static,
     ) -> Result<T, DriverError> {
         let dev = Arc::clone(&self.dev);
-        tokio::task::spawn_blocking(move || match lock(&dev).as_mut() {
+        let run = move || match lock(&dev).as_mut() {
             Some(d) => f(d.as_mut()),
             None => Err(DriverError::Disconnected("USB device not open".into())),
-        })
-        .await
-        .map_err(join_error)?
+        };
+        if self.replay {
+            return run();
+        }
+        tokio::task::spawn_blocking(run).await.map_err(join_error)?
     }
 
     /// GET_REPORT (Feature) of each `(report id, length)`, in order: `None` for a report the
@@ -191,27 +206,42 @@ impl HidLink {
         .await
     }
 
-    /// One read of the interrupt pipe (at most `len` bytes, waiting at most `timeout`); what
-    /// arrives is queued for [`HidLink::take_interrupts`] even if the caller is gone. Returns
-    /// whether something arrived. A stalled pipe is cleared, as NUT does.
-    pub async fn read_interrupt(&self, len: usize, timeout: Duration) -> Result<bool, DriverError> {
-        let pending = Arc::clone(&self.pending);
-        self.with_dev(
-            move |d| match d.interrupt_in(INTERRUPT_ENDPOINT, len, timeout) {
-                Ok(bytes) if !bytes.is_empty() => {
-                    lock(&pending).push_back(bytes);
-                    Ok(true)
+    /// Waits for the next report on the interrupt pipe (at most `len` bytes) and queues it for
+    /// [`HidLink::take_interrupts`]. Sleeps until the device sends: nothing polls meanwhile
+    /// (nut-usb's [`InterruptPipe`]). Cancel-safe: dropped before a report arrived, the
+    /// report goes to the next call. A stalled pipe has been cleared, as NUT does.
+    pub async fn next_interrupt(&mut self, len: usize) -> Result<(), DriverError> {
+        if self.pipe.is_none() {
+            let endpoint = self.interrupt_endpoint;
+            let pipe = self
+                .with_dev(move |d| {
+                    d.interrupt_pipe(endpoint, len).map_err(|e| {
+                        if lost(&e) {
+                            disconnected("interrupt pipe", &e)
+                        } else {
+                            DriverError::Protocol(format!("interrupt pipe: {e}"))
+                        }
+                    })
+                })
+                .await?;
+            self.pipe = Some(pipe);
+        }
+        let Some(pipe) = self.pipe.as_mut() else {
+            return Ok(());
+        };
+        match pipe.next().await {
+            Ok(bytes) => {
+                if !bytes.is_empty() {
+                    lock(&self.pending).push_back(bytes);
                 }
-                Ok(_) | Err(UsbError::Timeout) => Ok(false),
-                Err(e) if lost(&e) => Err(disconnected("interrupt pipe", &e)),
-                Err(UsbError::Stall) => {
-                    let _ = d.clear_halt(INTERRUPT_ENDPOINT);
-                    Err(DriverError::Protocol("interrupt pipe: Pipe error".into()))
-                }
-                Err(e) => Err(DriverError::Protocol(format!("interrupt pipe: {e}"))),
-            },
-        )
-        .await
+                Ok(())
+            }
+            Err(e) if lost(&e) => {
+                self.pipe = None;
+                Err(disconnected("interrupt pipe", &e))
+            }
+            Err(e) => Err(DriverError::Protocol(format!("interrupt pipe: {e}"))),
+        }
     }
 
     /// Whether interrupt reports are waiting.
@@ -341,11 +371,10 @@ impl Transport for HidLink {
             .take()
             .ok_or_else(|| DriverError::Fatal("USB device finder lost".into()))?;
         let select = self.select.clone();
-        let iface = self.interface;
         let (finder, res) = tokio::task::spawn_blocking(move || {
             let mut chosen = None;
             let mut notes = Vec::new();
-            let res = finder.open(&mut |id| {
+            let res = finder.open_claiming(&mut |id| {
                 let ids = DeviceIds {
                     vendor_id: id.vendor_id,
                     product_id: id.product_id,
@@ -361,10 +390,13 @@ impl Transport for HidLink {
                     }
                     Err(_) => chosen = None,
                 }
-                chosen.is_some()
+                // The subdriver says which interface holds the HID device (NUT's
+                // hid_rep_index: Arduino 2, Powervar 1).
+                chosen.map(Subdriver::hid_interface)
             });
             let res = res.map(|mut d| {
                 let id = d.identity().clone();
+                let iface = chosen.map_or(0, Subdriver::hid_interface);
                 let desc = read_report_descriptor(d.as_mut(), iface, &id);
                 let dev_desc = read_device_descriptor(d.as_mut());
                 (d, desc, dev_desc)
@@ -410,6 +442,10 @@ impl Transport for HidLink {
         );
         *lock(&self.dev) = Some(dev);
         lock(&self.pending).clear();
+        self.interface = sub.hid_interface();
+        self.interrupt_endpoint = sub
+            .interrupt_endpoints()
+            .map_or(INTERRUPT_ENDPOINT, |(ep_in, _)| 0x80 | ep_in);
         self.opened = Some(Opened {
             identity,
             subdriver: sub,
@@ -421,6 +457,7 @@ impl Transport for HidLink {
     }
 
     fn close(&mut self) {
+        self.pipe = None;
         *lock(&self.dev) = None;
     }
 }

@@ -2,27 +2,8 @@
 //! same spec (tests/fixtures/hid/debian-2.8.0/*.shutdown, recorded through the libusb
 //! stand-in's transfer log) and exits as it did. Needs `cargo build -p usbhid-driver --bins`.
 
-use std::process::{Command, Stdio};
-
 mod common;
-use common::{fixtures, header_x_options};
-
-use nut_harness::Impl;
-
-/// The subdriver Debian's driver used for a fixture (`# Using subdriver: …` in its .paths).
-fn debian_subdriver(name: &str) -> Option<usbhid_ups::Subdriver> {
-    let path = fixtures().join(format!("debian-2.8.0/{name}.paths"));
-    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    let version = text
-        .lines()
-        .find_map(|l| l.strip_prefix("# Using subdriver: "))?
-        .trim()
-        .to_string();
-    usbhid_ups::subdriver::select::ORDER
-        .iter()
-        .copied()
-        .find(|s| s.version() == version)
-}
+use common::{fixtures, header_x_options, run_driver, spec};
 
 /// Debian's recording: the `set_report` lines and the exit code.
 fn debian(name: &str) -> (Vec<String>, i32) {
@@ -46,18 +27,13 @@ fn ours(name: &str) -> (Vec<String>, i32) {
     let options = header_x_options(&std::fs::read_to_string(&recorded).expect("shutdown fixture"));
     let dir = tempfile::tempdir().expect("tempdir");
     let log = dir.path().join("transfers.log");
-    let spec = fixtures().join(format!("{name}.spec"));
-    let out = Command::new(nut_harness::bin(Impl::Ours, "usbhid-ups"))
-        .args(["-s", "t", "-x"])
-        .arg(format!("port=replay:{}", spec.display()))
-        .args(options.iter().flat_map(|o| ["-x", o.as_str()]))
-        .args(["-u", "root", "-k"])
-        .env("NUT_STATEPATH", dir.path())
-        .env("NUT_ALTPIDPATH", dir.path())
-        .env("FAKEUSB_LOG", &log)
-        .stdin(Stdio::null())
-        .output()
-        .expect("our usbhid-ups");
+    let mut args: Vec<&str> = options.iter().flat_map(|o| ["-x", o.as_str()]).collect();
+    args.push("-k");
+    let out = run_driver(
+        &format!("replay:{}", spec(name).display()),
+        &args,
+        &[("FAKEUSB_LOG", &log)],
+    );
     let text = std::fs::read_to_string(&log).unwrap_or_default();
     let lines = text
         .lines()
@@ -88,8 +64,8 @@ fn same_modulo_report_id(debian: &str, ours: &str) -> bool {
     }
 }
 
-/// Every fixture with a recorded Debian power-off whose subdriver table is ported (or that no
-/// subdriver claims): the same SET_REPORTs and exit code.
+/// Every fixture with a recorded Debian power-off (the recordings and the synthetic devices of
+/// the small subdrivers): the same SET_REPORTs and exit code.
 #[test]
 fn killpower_sends_the_reports_debian_sent() {
     let dir = fixtures().join("debian-2.8.0");
@@ -106,9 +82,6 @@ fn killpower_sends_the_reports_debian_sent() {
     let mut problems = Vec::new();
     let mut compared = Vec::new();
     for name in &names {
-        if debian_subdriver(name).is_some_and(|s| !s.is_ported()) {
-            continue;
-        }
         compared.push(name.as_str());
         let (d, drc) = debian(name);
         let (o, orc) = ours(name);
@@ -121,6 +94,6 @@ fn killpower_sends_the_reports_debian_sent() {
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
-    // apc ×3, cps, phoenixtec/liebert, salicru and explore are ported today.
-    assert!(compared.len() >= 7, "compared: {compared:?}");
+    // 12 recordings and 12 synthetic devices (every subdriver).
+    assert!(compared.len() >= 24, "compared: {compared:?}");
 }

@@ -118,6 +118,17 @@ impl DeviceFinder {
         &mut self,
         accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
     ) -> Result<Box<dyn UsbTransport>, OpenError> {
+        let interface = self.options.interface;
+        self.open_claiming(&mut |id| accept(id).then_some(interface))
+    }
+
+    /// [`DeviceFinder::open`] for drivers whose table also says which interface a device is
+    /// used through (NUT's `hid_rep_index`, set by usbhid-ups' subdriver match): `accept`
+    /// returns the interface to claim, or `None` to pass the device by.
+    pub fn open_claiming(
+        &mut self,
+        accept: &mut dyn FnMut(&DeviceIdentity) -> Option<u8>,
+    ) -> Result<Box<dyn UsbTransport>, OpenError> {
         let t = match &self.backend {
             Backend::Replay(r) => open_replay(r, &self.regex, self.exact.as_ref(), accept)?,
             Backend::Real => {
@@ -149,21 +160,22 @@ pub(crate) fn read_identity_string(
     None
 }
 
-/// Whether a listed device is the one to open; else why not (for [`OpenError::NotFound`]).
+/// Whether a listed device is the one to open, with the interface to claim; else why not (for
+/// [`OpenError::NotFound`]).
 pub(crate) fn accepted(
     id: &DeviceIdentity,
     regex: &RegexMatcher,
     exact: Option<&ExactMatcher>,
-    accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
-) -> Result<(), String> {
+    accept: &mut dyn FnMut(&DeviceIdentity) -> Option<u8>,
+) -> Result<u8, String> {
     let why = if exact.is_some_and(|e| !e.matches(id)) {
         "not the UPS opened before".to_string()
     } else if let Some(option) = regex.mismatch(id) {
         format!("{option} does not match")
-    } else if !accept(id) {
-        "not supported by the driver".to_string()
+    } else if let Some(interface) = accept(id) {
+        return Ok(interface);
     } else {
-        return Ok(());
+        "not supported by the driver".to_string()
     };
     Err(format!(
         "{:04x}:{:04x} (vendor {:?}, product {:?}, serial {:?}, bus {}, device {}): {why}",
@@ -181,7 +193,7 @@ fn open_replay(
     replay: &Replay,
     regex: &RegexMatcher,
     exact: Option<&ExactMatcher>,
-    accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
+    accept: &mut dyn FnMut(&DeviceIdentity) -> Option<u8>,
 ) -> Result<Box<dyn UsbTransport>, OpenError> {
     let not_found = |listed, open_errors, skipped| OpenError::NotFound {
         listed,

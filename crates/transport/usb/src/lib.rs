@@ -43,6 +43,8 @@ pub mod spec;
 mod bridge;
 mod finder;
 
+use std::future::Future;
+use std::pin::Pin;
 use std::time::Duration;
 
 pub use finder::{DeviceFinder, OpenError, UsbOptions};
@@ -183,8 +185,31 @@ impl DeviceIdentity {
     }
 }
 
+/// What [`InterruptPipe::next`] returns: a future that is `Send`.
+pub type PipeFuture<'a> = Pin<Box<dyn Future<Output = Result<Vec<u8>, UsbError>> + Send + 'a>>;
+
+/// An interrupt IN endpoint read as events: a transfer stays submitted to the device (a real
+/// one: queued in the kernel; a replay: watching its events file), so whoever awaits the next
+/// report sleeps until the device sends one, without waking up to poll. The transport's
+/// control transfers go on meanwhile. Dropping the pipe cancels what is submitted.
+pub trait InterruptPipe: Send {
+    /// The next report the device sent (at most the pipe's length). Cancel-safe: a future
+    /// dropped before it completes loses nothing, the report goes to the next call. A stalled
+    /// endpoint is cleared and reported as [`UsbError::Stall`].
+    fn next(&mut self) -> PipeFuture<'_>;
+}
+
 /// A claimed USB device. Every call blocks for at most its timeout.
 pub trait UsbTransport: Send {
+    /// The interrupt IN `endpoint` (address with bit 7 set) as an [`InterruptPipe`] of reports
+    /// of at most `length` bytes. Use either the pipe or [`UsbTransport::interrupt_in`] for an
+    /// endpoint, not both.
+    fn interrupt_pipe(
+        &mut self,
+        endpoint: u8,
+        length: usize,
+    ) -> Result<Box<dyn InterruptPipe>, UsbError>;
+
     /// The identity read when the device was opened.
     fn identity(&self) -> &DeviceIdentity;
 

@@ -17,7 +17,8 @@ use nusb::{Endpoint, MaybeFuture};
 use crate::finder::{OpenError, UsbOptions, accepted, read_identity_string};
 use crate::matcher::{ExactMatcher, RegexMatcher};
 use crate::{
-    ControlSetup, DeviceIdentity, USB_TIMEOUT, UsbError, UsbTransport, string_descriptor_to_ascii,
+    ControlSetup, DeviceIdentity, InterruptPipe, PipeFuture, USB_TIMEOUT, UsbError, UsbTransport,
+    string_descriptor_to_ascii,
 };
 
 /// [`UsbTransport`] over a claimed interface of a real device.
@@ -99,9 +100,63 @@ impl NusbTransport {
     }
 }
 
+/// The interrupt pipe of a real device: one transfer is always submitted, so the kernel
+/// completes it when the device sends and nothing polls meanwhile.
+struct NusbPipe {
+    ep: Endpoint<Interrupt, In>,
+    length: usize,
+}
+
+impl NusbPipe {
+    fn keep_submitted(&mut self) {
+        if self.ep.pending() == 0 {
+            let len = whole_packets(self.length, self.ep.max_packet_size());
+            self.ep.submit(Buffer::new(len));
+        }
+    }
+}
+
+impl InterruptPipe for NusbPipe {
+    fn next(&mut self) -> PipeFuture<'_> {
+        Box::pin(async move {
+            self.keep_submitted();
+            let done = self.ep.next_complete().await;
+            let status = done.status;
+            let data = done.buffer.into_vec();
+            match status {
+                Ok(()) => {
+                    self.keep_submitted();
+                    if data.len() > self.length {
+                        return Err(UsbError::Overflow);
+                    }
+                    Ok(data)
+                }
+                Err(TransferError::Stall) => {
+                    // NUT clears the halt and reads again at its next poll.
+                    self.ep.clear_halt().await.map_err(nusb_error)?;
+                    Err(UsbError::Stall)
+                }
+                Err(e) => Err(transfer_error(e)),
+            }
+        })
+    }
+}
+
 impl UsbTransport for NusbTransport {
     fn identity(&self) -> &DeviceIdentity {
         &self.identity
+    }
+
+    fn interrupt_pipe(
+        &mut self,
+        endpoint: u8,
+        length: usize,
+    ) -> Result<Box<dyn InterruptPipe>, UsbError> {
+        let ep = match self.ep_in.remove(&endpoint) {
+            Some(ep) => ep,
+            None => self.interface.endpoint(endpoint).map_err(nusb_error)?,
+        };
+        Ok(Box::new(NusbPipe { ep, length }))
     }
 
     fn control_in(
@@ -269,7 +324,7 @@ pub(crate) fn open_matching(
     options: &UsbOptions,
     regex: &RegexMatcher,
     exact: Option<&ExactMatcher>,
-    accept: &mut dyn FnMut(&DeviceIdentity) -> bool,
+    accept: &mut dyn FnMut(&DeviceIdentity) -> Option<u8>,
 ) -> Result<Box<dyn UsbTransport>, OpenError> {
     let devices = nusb::list_devices()
         .wait()
@@ -313,18 +368,21 @@ pub(crate) fn open_matching(
             device: info.device_address(),
             port: info.port_chain().last().copied(),
         };
-        if let Err(why) = accepted(&identity, regex, exact, accept) {
-            skipped.push(why);
-            continue;
-        }
+        let number = match accepted(&identity, regex, exact, accept) {
+            Ok(number) => number,
+            Err(why) => {
+                skipped.push(why);
+                continue;
+            }
+        };
         let claim_error = |error| OpenError::Claim {
             vendor_id: identity.vendor_id,
             product_id: identity.product_id,
-            interface: options.interface,
+            interface: number,
             error,
         };
         let interface = device
-            .detach_and_claim_interface(options.interface)
+            .detach_and_claim_interface(number)
             .wait()
             .map_err(|e| claim_error(nusb_error(e)))?;
         if let Some(alt) = options.alt_setting {
@@ -400,7 +458,7 @@ mod tests {
         let mut c = crate::MatchCriteria::default();
         c.set("vendorid", "zzzz");
         let regex = RegexMatcher::new(&c).unwrap();
-        let r = open_matching(&UsbOptions::default(), &regex, None, &mut |_| true);
+        let r = open_matching(&UsbOptions::default(), &regex, None, &mut |_| Some(0));
         assert!(matches!(
             r,
             Err(OpenError::Enumerate(_)) | Err(OpenError::NotFound { .. })

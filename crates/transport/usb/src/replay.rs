@@ -7,7 +7,8 @@
 //! * SET_REPORT is stored, so a read-back sees it; SET_IDLE is accepted; any other control
 //!   request STALLs.
 //! * Interrupt IN delivers what a Q1 bridge has queued, then the `intr` queue, else times out
-//!   (waiting at most 100 ms, so a driver's loop keeps its pace).
+//!   (waiting at most 100 ms, so a driver's loop keeps its pace). An [`InterruptPipe`] instead
+//!   waits until the events file changes (inotify) and wakes only then.
 //! * Before every transfer and every enumeration the events file is read for new complete lines,
 //!   which are applied like spec lines (`intr`, `feature`, `q1`, `unplug`, `replug` ...).
 //! * `unplug`: open transports fail with [`UsbError::NoDevice`] and enumeration finds nothing;
@@ -25,7 +26,9 @@ use std::time::Duration;
 
 use crate::bridge::{Bridge, escape, hex_line};
 use crate::spec::{self, Directive, UnknownReport};
-use crate::{ControlSetup, DeviceIdentity, UsbError, UsbTransport, requests};
+use crate::{
+    ControlSetup, DeviceIdentity, InterruptPipe, PipeFuture, UsbError, UsbTransport, requests,
+};
 
 const REPORT_MAX: usize = 1024;
 const DESC_MAX: usize = 65536;
@@ -545,6 +548,50 @@ struct Inner {
     log: Option<File>,
     events: Option<PathBuf>,
     events_offset: u64,
+    /// Bumped when event lines were applied (interrupt pipes waiting on it look again).
+    signal: Arc<Signal>,
+}
+
+/// A change counter with the wakers of the futures waiting for it to move (a replayed
+/// interrupt pipe waits here, so it wakes only when the device state changed).
+#[derive(Default)]
+struct Signal {
+    state: Mutex<(u64, Vec<std::task::Waker>)>,
+}
+
+impl Signal {
+    fn lock(&self) -> MutexGuard<'_, (u64, Vec<std::task::Waker>)> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    fn count(&self) -> u64 {
+        self.lock().0
+    }
+
+    fn bump(&self) {
+        let wakers = {
+            let mut g = self.lock();
+            g.0 = g.0.wrapping_add(1);
+            std::mem::take(&mut g.1)
+        };
+        for w in wakers {
+            w.wake();
+        }
+    }
+
+    /// Completes once the counter is no longer `seen`.
+    fn changed(&self, seen: u64) -> impl Future<Output = ()> + '_ {
+        std::future::poll_fn(move |cx| {
+            let mut g = self.lock();
+            if g.0 != seen {
+                return std::task::Poll::Ready(());
+            }
+            if !g.1.iter().any(|w| w.will_wake(cx.waker())) {
+                g.1.push(cx.waker().clone());
+            }
+            std::task::Poll::Pending
+        })
+    }
 }
 
 impl Inner {
@@ -570,6 +617,9 @@ impl Inner {
             return;
         }
         let mut start = 0;
+        if buf.contains(&b'\n') {
+            self.signal.bump();
+        }
         while let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') {
             let raw = &buf[start..=start + nl];
             start += nl + 1;
@@ -590,6 +640,9 @@ impl Inner {
 #[derive(Clone)]
 pub struct Replay {
     inner: Arc<Mutex<Inner>>,
+    signal: Arc<Signal>,
+    /// Set once the events file is watched (by the first interrupt pipe).
+    watching: Arc<std::sync::OnceLock<()>>,
 }
 
 impl Replay {
@@ -628,16 +681,37 @@ impl Replay {
         };
         let mut device = ReplayDevice::new(directives);
         device.log_loaded(name);
+        let signal = Arc::new(Signal::default());
         let mut inner = Inner {
             device,
             log,
             events: options.events.clone(),
             events_offset: 0,
+            signal: Arc::clone(&signal),
         };
         inner.flush_log();
         Ok(Replay {
             inner: Arc::new(Mutex::new(inner)),
+            signal,
+            watching: Arc::default(),
         })
+    }
+
+    /// Watches the events file (once per replay) on a thread of its own that sleeps until the
+    /// file changes (inotify), then applies the new lines, which wakes the interrupt pipes.
+    fn watch_events(&self) {
+        let Some(path) = self.lock().events.clone() else {
+            return;
+        };
+        self.watching.get_or_init(|| {
+            let inner = Arc::downgrade(&self.inner);
+            let spawned = std::thread::Builder::new()
+                .name("replay-events".into())
+                .spawn(move || watch_events(&path, &inner));
+            if let Err(e) = spawned {
+                eprintln!("replay: cannot watch the events file: {e}");
+            }
+        });
     }
 
     fn lock(&self) -> MutexGuard<'_, Inner> {
@@ -673,6 +747,80 @@ impl Replay {
     }
 }
 
+/// The events-file watcher: blocks on inotify (no wake-ups while nothing is written), or where
+/// inotify is unavailable looks every [`QUIET_WAIT`]; the lines it applies bump the replay's
+/// signal. Returns once the replay is gone.
+fn watch_events(path: &Path, inner: &std::sync::Weak<Mutex<Inner>>) {
+    use rustix::fs::inotify;
+    let apply = || -> bool {
+        let Some(inner) = inner.upgrade() else {
+            return false;
+        };
+        let mut g = inner.lock().unwrap_or_else(|p| p.into_inner());
+        g.poll_events();
+        g.flush_log();
+        true
+    };
+    let watched = inotify::init(inotify::CreateFlags::CLOEXEC).and_then(|fd| {
+        // The file itself, or its directory until it exists.
+        let flags = inotify::WatchFlags::MODIFY
+            | inotify::WatchFlags::CLOSE_WRITE
+            | inotify::WatchFlags::CREATE
+            | inotify::WatchFlags::MOVED_TO;
+        let target = if path.exists() {
+            path
+        } else {
+            path.parent().unwrap_or(Path::new("."))
+        };
+        inotify::add_watch(&fd, target, flags)?;
+        Ok(fd)
+    });
+    match watched {
+        Ok(fd) => {
+            let mut buf = [0u8; 4096];
+            while let Ok(_) | Err(rustix::io::Errno::INTR) = rustix::io::read(&fd, &mut buf) {
+                if !apply() {
+                    return;
+                }
+            }
+        }
+        Err(e) => eprintln!(
+            "replay: cannot watch {} ({e}); looking every {QUIET_WAIT:?}",
+            path.display()
+        ),
+    }
+    loop {
+        std::thread::sleep(QUIET_WAIT);
+        if !apply() {
+            return;
+        }
+    }
+}
+
+/// A replayed interrupt pipe: takes the queued reports, and when there are none waits for the
+/// events file to change.
+struct ReplayPipe {
+    replay: Replay,
+    generation: u64,
+    endpoint: u8,
+    length: usize,
+}
+
+impl InterruptPipe for ReplayPipe {
+    fn next(&mut self) -> PipeFuture<'_> {
+        Box::pin(async move {
+            let (g, endpoint, length) = (self.generation, self.endpoint, self.length);
+            loop {
+                let seen = self.replay.signal.count();
+                match self.replay.with(|d| d.interrupt_in(g, endpoint, length))? {
+                    Interrupt::Data(d) => return Ok(d),
+                    Interrupt::Quiet => self.replay.signal.changed(seen).await,
+                }
+            }
+        })
+    }
+}
+
 /// An open handle on a replayed device; becomes a [`ReplayTransport`] once its identity is known.
 pub struct ReplayHandle {
     replay: Replay,
@@ -702,6 +850,24 @@ pub struct ReplayTransport {
 impl UsbTransport for ReplayTransport {
     fn identity(&self) -> &DeviceIdentity {
         &self.identity
+    }
+
+    fn interrupt_pipe(
+        &mut self,
+        endpoint: u8,
+        length: usize,
+    ) -> Result<Box<dyn InterruptPipe>, UsbError> {
+        let generation = self.handle.generation;
+        self.handle
+            .replay
+            .with(|d| d.gone(generation, "interrupt"))?;
+        self.handle.replay.watch_events();
+        Ok(Box::new(ReplayPipe {
+            replay: self.handle.replay.clone(),
+            generation,
+            endpoint,
+            length,
+        }))
     }
 
     fn control_in(

@@ -741,3 +741,62 @@ fn langid_list_and_langid_fix_reads() {
         b"(230.0 x"
     );
 }
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap()
+}
+
+/// The event-driven interrupt pipe: queued reports at once; with nothing queued it waits (a
+/// wait given up loses nothing) until a line appended to the events file brings a report;
+/// an unplug ends the wait with NoDevice.
+#[test]
+fn interrupt_pipe_waits_for_the_events_file() {
+    let rig = Rig::new(&format!("{HID}intr 16 0c 00\n"));
+    let (_finder, mut t) = rig.open();
+    let mut pipe = t.interrupt_pipe(0x81, 8).unwrap();
+    let rt = runtime();
+    rt.block_on(async {
+        assert_eq!(pipe.next().await, Ok(vec![0x16, 0x0c, 0x00]));
+        // Nothing queued: still waiting after a while (the wait is dropped, losing nothing).
+        let quiet = tokio::time::timeout(Duration::from_millis(300), pipe.next()).await;
+        assert!(quiet.is_err(), "a report out of nowhere: {quiet:?}");
+        rig.event("intr 16 08 00 01 02 03 04 05 06 07\n");
+        let got = tokio::time::timeout(Duration::from_secs(10), pipe.next()).await;
+        // Truncated to the pipe's length, as an interrupt IN of 8 bytes.
+        assert_eq!(got, Ok(Ok(vec![0x16, 0x08, 0, 1, 2, 3, 4, 5])));
+        rig.event("unplug\n");
+        let gone = tokio::time::timeout(Duration::from_secs(10), pipe.next()).await;
+        assert_eq!(gone, Ok(Err(UsbError::NoDevice)));
+    });
+    let log = rig.log_lines().join("\n");
+    assert!(
+        log.contains("interrupt 129 3: 16 0c 00") && log.contains("interrupt -> NO_DEVICE"),
+        "{log}"
+    );
+    // A pipe of a device that is gone cannot be made.
+    assert!(matches!(t.interrupt_pipe(0x81, 8), Err(UsbError::NoDevice)));
+}
+
+/// A report that arrives while nobody waits is kept for the next wait, and control transfers
+/// go on while a pipe exists.
+#[test]
+fn interrupt_pipe_keeps_what_arrived_meanwhile() {
+    let rig = Rig::new(HID);
+    let (_finder, mut t) = rig.open();
+    let mut pipe = t.interrupt_pipe(0x81, 64).unwrap();
+    rig.event("intr 21 01\nintr 21 00\n");
+    assert_eq!(
+        t.control_in(get_report(3, 0x0c), 8, T).unwrap(),
+        [0x0c, 0x64]
+    );
+    let rt = runtime();
+    rt.block_on(async {
+        for want in [vec![0x21, 0x01], vec![0x21, 0x00]] {
+            let got = tokio::time::timeout(Duration::from_secs(10), pipe.next()).await;
+            assert_eq!(got, Ok(Ok(want)));
+        }
+    });
+}
