@@ -289,19 +289,9 @@ impl<D: Driver> Runner<D> {
     }
 
     pub async fn main_loop(&mut self, server: &mut Server, watchdog: Option<Duration>) -> i32 {
-        let (mut term, mut int, mut quit, mut hup, mut usr1, mut usr2) = match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-            signal(SignalKind::quit()),
-            signal(SignalKind::hangup()),
-            signal(SignalKind::user_defined1()),
-            signal(SignalKind::user_defined2()),
-        ) {
-            (Ok(a), Ok(b), Ok(c), Ok(d), Ok(e), Ok(f)) => (a, b, c, d, e, f),
-            _ => {
-                crate::error!("Fatal error: can't install signal handlers");
-                return 1;
-            }
+        let Ok(mut signals) = signals() else {
+            crate::error!("Fatal error: can't install signal handlers");
+            return 1;
         };
         // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
         // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
@@ -364,12 +354,13 @@ impl<D: Driver> Runner<D> {
                 (id, status) = NextResult(&mut self.pending) => {
                     self.dispatcher.call_done(id, status, &mut self.dev.state);
                 }
-                _ = term.recv() => { crate::notice!("Signal 15: exiting"); return 0; }
-                _ = int.recv() => { crate::notice!("Signal 2: exiting"); return 0; }
-                _ = quit.recv() => { crate::notice!("Signal 3: exiting"); return 0; }
-                _ = hup.recv() => { self.reload(false); }
-                _ = usr1.recv() => { self.reload(true); }
-                _ = usr2.recv() => { self.reload(false); }
+                Some(sig) = signals.recv() => match sig {
+                    Sig::Term => { crate::notice!("Signal 15: exiting"); return 0; }
+                    Sig::Int => { crate::notice!("Signal 2: exiting"); return 0; }
+                    Sig::Quit => { crate::notice!("Signal 3: exiting"); return 0; }
+                    Sig::Hup | Sig::Usr2 => { self.reload(false); }
+                    Sig::Usr1 => { self.reload(true); }
+                },
             }
             self.dispatcher.flush(&mut self.dev.state);
             self.carry_out(server).await;
@@ -491,6 +482,48 @@ impl<D: Driver> Runner<D> {
         }
         CmdStatus::Invalid
     }
+}
+
+/// The signals the driver loop acts on.
+#[derive(Clone, Copy, Debug)]
+enum Sig {
+    Term,
+    Int,
+    Quit,
+    Hup,
+    Usr1,
+    Usr2,
+}
+
+/// Install the handlers; the signals arrive on the returned channel from a task of their
+/// own, which only runs when one is delivered. (In the loop's `select!` every branch is
+/// polled at every wake-up of the loop: six signal streams there cost more per poll than
+/// the device's answer does.)
+fn signals() -> std::io::Result<tokio::sync::mpsc::UnboundedReceiver<Sig>> {
+    let mut term = signal(SignalKind::terminate())?;
+    let mut int = signal(SignalKind::interrupt())?;
+    let mut quit = signal(SignalKind::quit())?;
+    let mut hup = signal(SignalKind::hangup())?;
+    let mut usr1 = signal(SignalKind::user_defined1())?;
+    let mut usr2 = signal(SignalKind::user_defined2())?;
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    tokio::spawn(async move {
+        loop {
+            let sig = tokio::select! {
+                Some(()) = term.recv() => Sig::Term,
+                Some(()) = int.recv() => Sig::Int,
+                Some(()) = quit.recv() => Sig::Quit,
+                Some(()) = hup.recv() => Sig::Hup,
+                Some(()) = usr1.recv() => Sig::Usr1,
+                Some(()) = usr2.recv() => Sig::Usr2,
+                else => return,
+            };
+            if tx.send(sig).is_err() {
+                return;
+            }
+        }
+    });
+    Ok(rx)
 }
 
 /// Resolves with the first finished result among the pending ones (never, when none is
