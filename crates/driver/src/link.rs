@@ -211,31 +211,49 @@ impl Framer {
     /// Feed received bytes; returns how many were used (the rest belongs to no reply and
     /// is discarded by the caller, as NUT discards what follows the end character).
     pub fn push(&mut self, bytes: &[u8]) -> usize {
-        for (i, &b) in bytes.iter().enumerate() {
-            if self.done {
-                return i;
+        let used = match self.reply {
+            _ if self.done => 0,
+            Reply::Terminated { end, ignore, max } => self.push_terminated(bytes, end, ignore, max),
+            Reply::Length(n) => {
+                // At least one byte, as a reply of length 0 is complete before any arrives.
+                let take = n.saturating_sub(self.buf.len()).max(1).min(bytes.len());
+                self.buf.extend_from_slice(&bytes[..take]);
+                self.done = self.buf.len() >= n;
+                take
             }
-            match self.reply {
-                Reply::Terminated { end, ignore, max } => {
-                    if b == end {
-                        self.done = true;
-                    } else if !ignore.contains(&b) {
-                        self.buf.push(b);
-                        if self.buf.len() >= max {
-                            self.done = true;
-                        }
-                    }
-                }
-                Reply::Length(n) => {
-                    self.buf.push(b);
-                    if self.buf.len() >= n {
-                        self.done = true;
-                    }
-                }
-            }
-        }
+        };
         if self.reply == Reply::Length(0) {
             self.done = true;
+        }
+        if self.done { used } else { bytes.len() }
+    }
+
+    /// Copy runs of bytes up to the end byte, an ignored byte or `max`; returns how many
+    /// bytes were used.
+    fn push_terminated(&mut self, bytes: &[u8], end: u8, ignore: &[u8], max: usize) -> usize {
+        let mut at = 0;
+        while at < bytes.len() {
+            let rest = &bytes[at..];
+            let stop = rest
+                .iter()
+                .position(|b| *b == end || ignore.contains(b))
+                .unwrap_or(rest.len());
+            // A reply of `max` bytes ends there (one byte always goes in, as with `max` 0).
+            let room = max.saturating_sub(self.buf.len()).max(1);
+            if room <= stop {
+                self.buf.extend_from_slice(&rest[..room]);
+                self.done = true;
+                return at + room;
+            }
+            self.buf.extend_from_slice(&rest[..stop]);
+            if stop == rest.len() {
+                break;
+            }
+            at += stop + 1;
+            if rest[stop] == end {
+                self.done = true;
+                return at;
+            }
         }
         bytes.len()
     }
@@ -325,5 +343,81 @@ mod tests {
         assert_eq!(f.push(b"\x03\x04"), 1);
         assert_eq!(f.into_bytes(), [1, 2, 3]);
         assert!(Framer::new(Reply::Length(0)).is_done());
+    }
+
+    /// The framer byte by byte, as the definition of what [`Framer::push`] does in runs.
+    fn push_bytewise(f: &mut Framer, bytes: &[u8]) -> usize {
+        for (i, &b) in bytes.iter().enumerate() {
+            if f.done {
+                return i;
+            }
+            match f.reply {
+                Reply::Terminated { end, ignore, max } => {
+                    if b == end {
+                        f.done = true;
+                    } else if !ignore.contains(&b) {
+                        f.buf.push(b);
+                        f.done = f.buf.len() >= max;
+                    }
+                }
+                Reply::Length(n) => {
+                    f.buf.push(b);
+                    f.done = f.buf.len() >= n;
+                }
+            }
+        }
+        if f.reply == Reply::Length(0) {
+            f.done = true;
+        }
+        bytes.len()
+    }
+
+    #[test]
+    fn runs_frame_like_single_bytes() {
+        // Small alphabet so that end and ignored bytes are frequent; chunks of every size.
+        let mut seed = 0x2545_f491_4f6c_dd1du64;
+        let mut next = move || {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            seed
+        };
+        let shapes = [
+            Reply::line(b'\r', 0),
+            Reply::line(b'\r', 1),
+            Reply::line(b'\r', 5),
+            Reply::line(b'\r', 64),
+            Reply::Terminated {
+                end: b'\r',
+                ignore: b"\n",
+                max: 6,
+            },
+            Reply::Terminated {
+                end: b'\r',
+                ignore: b"\n\r",
+                max: 64,
+            },
+            Reply::Length(0),
+            Reply::Length(1),
+            Reply::Length(7),
+        ];
+        for shape in shapes {
+            for _ in 0..300 {
+                let (mut ours, mut model) = (Framer::new(shape), Framer::new(shape));
+                for _ in 0..(next() % 5) {
+                    let len = (next() % 12) as usize;
+                    let chunk: Vec<u8> =
+                        (0..len).map(|_| b"ab\r\n"[(next() % 4) as usize]).collect();
+                    let used = ours.push(&chunk);
+                    assert_eq!(
+                        used,
+                        push_bytewise(&mut model, &chunk),
+                        "{shape:?} {chunk:?}"
+                    );
+                    assert_eq!(ours.is_done(), model.is_done(), "{shape:?} {chunk:?}");
+                    assert_eq!(ours.bytes(), model.bytes(), "{shape:?} {chunk:?}");
+                }
+            }
+        }
     }
 }

@@ -290,10 +290,13 @@ impl<D: Driver> Runner<D> {
     }
 
     pub async fn main_loop(&mut self, server: &mut Server, watchdog: Option<Duration>) -> i32 {
-        let Ok(mut signals) = Signals::new(&signals::DRIVER) else {
+        let Ok(signals) = Signals::new(&signals::DRIVER) else {
             crate::error!("Fatal error: can't install signal handlers");
             return 1;
         };
+        // One channel polled per wake-up instead of six signal streams (the loop wakes at
+        // every poll of the UPS).
+        let mut signals = signals.forward();
         // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
         // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
         // early and again for a far one (nut_daemon::alarm).
@@ -351,7 +354,7 @@ impl<D: Driver> Runner<D> {
                 (id, status) = NextResult(&mut self.pending) => {
                     self.dispatcher.call_done(id, status, &mut self.dev.state);
                 }
-                signal = signals.recv() => match signal {
+                Some(signal) = signals.recv() => match signal {
                     Signal::SIGUSR1 => {
                         self.reload(true);
                     }

@@ -9,7 +9,15 @@ use nut_core::sock::{Var, VarFlags};
 #[derive(Debug, Default)]
 pub struct State {
     tree: StateTree,
-    status: Vec<String>,
+    /// The `ups.status` tokens since `status_init`, separated by one space; the buffers are
+    /// reused from poll to poll.
+    status: String,
+    /// Whether a token (even an empty one) was set since `status_init`.
+    status_any: bool,
+    /// Where in `status` the first non-empty token starts.
+    status_from: Option<usize>,
+    /// The value `status_commit` publishes.
+    status_value: String,
     alarms: Vec<String>,
     alarm_active: bool,
     ignorelb: bool,
@@ -115,6 +123,8 @@ impl State {
     /// `status_init`: start a new `ups.status`.
     pub fn status_init(&mut self) {
         self.status.clear();
+        self.status_any = false;
+        self.status_from = None;
     }
 
     /// `status_set`: append a token (as given: NUT 2.8.0 neither normalises nor
@@ -123,26 +133,40 @@ impl State {
         if self.ignorelb && token.eq_ignore_ascii_case("LB") {
             return;
         }
-        self.status.push(token.to_owned());
+        self.push_status(token);
+    }
+
+    fn push_status(&mut self, token: &str) {
+        if self.status_any {
+            self.status.push(' ');
+        }
+        self.status_any = true;
+        if self.status_from.is_none() && !token.is_empty() {
+            self.status_from = Some(self.status.len());
+        }
+        self.status.push_str(token);
     }
 
     /// `status_commit`: publish `ups.status` (with `ALARM` first while alarms are active,
     /// and `LB` derived from the battery thresholds with `ignorelb`).
     pub fn status_commit(&mut self) {
         if self.ignorelb && self.battery_low() == Some(true) {
-            self.status.push("LB".into());
+            self.push_status("LB");
         }
-        let mut value = String::new();
+        // The tokens joined by spaces, where a separator only follows something: with
+        // `ALARM` in front every token gets one, without it the leading empty ones none.
+        let value = &mut self.status_value;
+        value.clear();
         if self.alarm_active {
             value.push_str("ALARM");
-        }
-        for t in &self.status {
-            if !value.is_empty() {
+            if self.status_any {
                 value.push(' ');
+                value.push_str(&self.status);
             }
-            value.push_str(t);
+        } else if let Some(from) = self.status_from {
+            value.push_str(&self.status[from..]);
         }
-        self.tree.set_info("ups.status", &value);
+        self.tree.set_info("ups.status", value);
     }
 
     /// With `ignorelb`: whether the battery is low by charge or runtime; `None` when neither
@@ -215,6 +239,31 @@ mod tests {
         s.status_set("LB");
         s.status_commit();
         assert_eq!(s.get("ups.status"), Some(""));
+    }
+
+    #[test]
+    fn status_separators_around_empty_tokens() {
+        let mut s = State::new();
+        let mut publish = |alarm: bool, tokens: &[&str]| {
+            s.alarm_init();
+            if alarm {
+                s.alarm_set("x");
+            }
+            s.alarm_commit();
+            s.status_init();
+            for t in tokens {
+                s.status_set(t);
+            }
+            s.status_commit();
+            s.get("ups.status").unwrap().to_owned()
+        };
+        assert_eq!(publish(false, &["", "", "OL", "", "LB"]), "OL  LB");
+        assert_eq!(publish(false, &["", ""]), "");
+        assert_eq!(publish(false, &[]), "");
+        assert_eq!(publish(false, &["OB", "LB"]), "OB LB");
+        assert_eq!(publish(true, &["", "OL"]), "ALARM  OL");
+        assert_eq!(publish(true, &[]), "ALARM");
+        assert_eq!(publish(true, &["OL", "CHRG"]), "ALARM OL CHRG");
     }
 
     #[test]

@@ -469,3 +469,44 @@ fn kill_power_runs_sdcommands_in_order_and_exits_like_nut() {
     );
     assert!(running.wait_exit(WAIT).success());
 }
+
+/// The framework's loop acts on its signals (they reach it from a task of their own):
+/// SIGHUP and SIGUSR2 re-read ups.conf, SIGUSR1 too (nothing changed, so the driver stays),
+/// and SIGTERM ends the driver with status 0.
+#[test]
+fn signals_reload_the_configuration_and_stop_the_driver() {
+    let s = StackBuilder::new()
+        .upsd(Impl::Ours)
+        .driver(Impl::Ours)
+        .dummy("sig", "sig.dev", "ups.status: OL\n")
+        .start();
+    let driver = s.driver_daemon("sig").expect("the driver runs");
+    let reloads = || {
+        driver
+            .output_so_far()
+            .matches("Reloading configuration")
+            .count()
+    };
+    for (n, sig) in [
+        nut_harness::Signal::SIGHUP,
+        nut_harness::Signal::SIGUSR1,
+        nut_harness::Signal::SIGUSR2,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        driver.signal(sig);
+        wait_until(&format!("reload {} after {sig}", n + 1), WAIT, || {
+            (reloads() > n).then_some(())
+        });
+    }
+    assert!(driver.is_running(), "{}", driver.output_so_far());
+    driver.signal(nut_harness::Signal::SIGTERM);
+    let status = driver.wait_exit(WAIT);
+    assert_eq!(status.code(), Some(0), "{}", driver.output_so_far());
+    assert!(
+        driver.output_so_far().contains("Signal 15: exiting"),
+        "{}",
+        driver.output_so_far()
+    );
+}

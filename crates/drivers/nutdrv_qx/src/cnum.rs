@@ -102,15 +102,17 @@ pub fn trim_set<'a>(s: &'a str, set: &str) -> &'a str {
 
 /// Bytes as NUT would treat a C string: up to (not including) the first NUL.
 pub fn c_str(b: &[u8]) -> &[u8] {
-    match b.iter().position(|&c| c == 0) {
-        Some(p) => &b[..p],
-        None => b,
+    // CStr's search looks at a word at a time (the engine calls this per item and poll).
+    match std::ffi::CStr::from_bytes_until_nul(b) {
+        Ok(s) => s.to_bytes(),
+        Err(_) => b,
     }
 }
 
-/// Case-insensitive ASCII comparison (`strcasecmp(a, b) == 0`).
+/// Case-insensitive ASCII comparison (`strcasecmp(a, b) == 0`). The same table string (the
+/// common case: items sharing one command) compares without a byte loop.
 pub fn eq_ic(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
+    a.len() == b.len() && (a.as_ptr() == b.as_ptr() || a.eq_ignore_ascii_case(b))
 }
 
 #[cfg(test)]
@@ -132,5 +134,24 @@ mod tests {
         assert_eq!(format_num("%02d", 4.0), "04");
         assert_eq!(format_str("PM-%s", "V"), "PM-V");
         assert_eq!(trim_set("#  V3.8   ", "# "), "V3.8");
+    }
+
+    #[test]
+    fn c_strings_and_case_blind_equality() {
+        assert_eq!(c_str(b"(230.0\r"), b"(230.0\r");
+        assert_eq!(c_str(b"(23\x000.0\r"), b"(23");
+        assert_eq!(c_str(b"\x00abc"), b"");
+        assert_eq!(c_str(b""), b"");
+        let long = [b'x'; 100];
+        assert_eq!(c_str(&long), &long[..]);
+        let mut nul_late = [b'y'; 100];
+        nul_late[77] = 0;
+        assert_eq!(c_str(&nul_late).len(), 77);
+        assert!(eq_ic("Q1\r", "q1\r"));
+        let same = "ups.status";
+        assert!(eq_ic(same, same));
+        assert!(!eq_ic("ups.status", "ups.statu"));
+        assert!(!eq_ic("ups.status", "ups.statux"));
+        assert!(eq_ic("", ""));
     }
 }

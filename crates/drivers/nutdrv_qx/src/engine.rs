@@ -217,11 +217,50 @@ pub enum WalkMode {
     Full,
 }
 
+/// What an item's variable name means to the engine, worked out once per table (the walk
+/// needs it for every item of every poll).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum VarKind {
+    /// `ups.status…`: the value is a status bit.
+    Status,
+    /// `ups.alarm…`: the value is an alarm text.
+    Alarm,
+    /// `battery.charge` (read by the battery estimation).
+    Charge,
+    /// `battery.runtime` (read by the battery estimation).
+    Runtime,
+    /// Anything else.
+    Other,
+}
+
+impl VarKind {
+    fn of(var: &str) -> Self {
+        let starts = |p: &str| {
+            var.as_bytes()
+                .get(..p.len())
+                .is_some_and(|h| h.eq_ignore_ascii_case(p.as_bytes()))
+        };
+        if starts("ups.status") {
+            VarKind::Status
+        } else if starts("ups.alarm") {
+            VarKind::Alarm
+        } else if eq_ic(var, "battery.charge") {
+            VarKind::Charge
+        } else if eq_ic(var, "battery.runtime") {
+            VarKind::Runtime
+        } else {
+            VarKind::Other
+        }
+    }
+}
+
 /// The engine for one device speaking one protocol.
 #[derive(Debug)]
 pub struct Qx {
     pub(crate) proto: &'static Protocol,
     pub(crate) flags: Vec<u32>,
+    /// [`VarKind`] of each table item.
+    kinds: Vec<VarKind>,
     pub(crate) ds: Dstate,
     pub(crate) status: u32,
     pub(crate) pending_alarms: Vec<String>,
@@ -235,6 +274,9 @@ pub struct Qx {
     lastpoll: f64,
     retry: u32,
     pub(crate) answer: Vec<u8>,
+    /// The answer of the item a walk processed last (up to its NUL), for the next items that
+    /// send the same command: kept here so that its buffer is reused from poll to poll.
+    walk_prev: Vec<u8>,
     log: Vec<(Level, String)>,
     task: Option<Task>,
     status_tokens: Vec<&'static str>,
@@ -248,6 +290,7 @@ impl Qx {
         Qx {
             proto,
             flags: proto.table.iter().map(|i| i.flags).collect(),
+            kinds: proto.table.iter().map(|i| VarKind::of(i.var)).collect(),
             ds: Dstate::default(),
             status: 0,
             pending_alarms: Vec::new(),
@@ -259,6 +302,7 @@ impl Qx {
             lastpoll: 0.0,
             retry: 0,
             answer: Vec::new(),
+            walk_prev: Vec::new(),
             log: Vec::new(),
             task: None,
             status_tokens: Vec::new(),
@@ -375,7 +419,9 @@ impl Qx {
 
     fn compose_status(&mut self) {
         let s = self.status;
-        let mut t: Vec<&'static str> = self.raw_status.clone();
+        let t = &mut self.status_tokens;
+        t.clear();
+        t.extend_from_slice(&self.raw_status);
         t.push(if s & sb::OL != 0 { "OL" } else { "OB" });
         for (bit, name) in [
             (sb::DISCHRG, "DISCHRG"),
@@ -394,7 +440,6 @@ impl Qx {
                 t.push(name);
             }
         }
-        self.status_tokens = t;
     }
 
     fn compose_alarms(&mut self) {
@@ -451,7 +496,7 @@ impl Qx {
         };
         let data = &data[..data.len().min(MAX_ANSWER)];
         let mut len = reported.min(data.len());
-        self.answer = data.to_vec();
+        self.answer.extend_from_slice(data);
         if let Some(f) = it.pre_answer {
             let raw = std::mem::take(&mut self.answer);
             match f(self, idx, &raw[..len]) {
@@ -476,9 +521,9 @@ impl Qx {
     /// `qx_process_answer`: validate `self.answer` for item `idx` and extract its value.
     pub(crate) fn process_answer(&mut self, idx: usize, len: usize) -> Result<String, Refused> {
         let it = self.item(idx);
-        let s = cnum::c_str(&self.answer).to_vec();
+        let c_len = cnum::c_str(&self.answer).len();
         if let Some(rej) = self.proto.rejected
-            && s.eq_ignore_ascii_case(rej.as_bytes())
+            && self.answer[..c_len].eq_ignore_ascii_case(rej.as_bytes())
         {
             self.logm(
                 Level::Debug(2),
@@ -509,6 +554,7 @@ impl Qx {
         if it.to != 0 && it.to < it.from {
             return Err(Refused);
         }
+        let s = &self.answer[..c_len];
         let value: &[u8] = if s.is_empty() || it.from >= s.len() {
             &[]
         } else if it.to != 0 {
@@ -541,17 +587,20 @@ impl Qx {
                     return -1;
                 }
             };
-            if it.var.len() >= 10 && eq_ic(&it.var[..10], "ups.status") {
-                if !v.is_empty() {
-                    self.update_status(&v);
+            match self.kinds[idx] {
+                VarKind::Status => {
+                    if !v.is_empty() {
+                        self.update_status(&v);
+                    }
+                    return 0;
                 }
-                return 0;
-            }
-            if it.var.len() >= 9 && eq_ic(&it.var[..9], "ups.alarm") {
-                if !v.is_empty() {
-                    self.alarm_set(&v);
+                VarKind::Alarm => {
+                    if !v.is_empty() {
+                        self.alarm_set(&v);
+                    }
+                    return 0;
                 }
-                return 0;
+                _ => {}
             }
             v
         } else {
@@ -584,10 +633,10 @@ impl Qx {
             return -1;
         }
         self.ds.set(it.var, &value);
-        if eq_ic(it.var, "battery.charge") {
-            self.batt.chrg_act = cnum::strtol(&value) as f64;
-        } else if eq_ic(it.var, "battery.runtime") {
-            self.batt.runt_act = cnum::strtol(&value) as f64;
+        match self.kinds[idx] {
+            VarKind::Charge => self.batt.chrg_act = cnum::strtol(&value) as f64,
+            VarKind::Runtime => self.batt.runt_act = cnum::strtol(&value) as f64,
+            _ => {}
         }
         1
     }
@@ -933,7 +982,8 @@ struct WalkTask {
     i: usize,
     pending: Option<usize>,
     sub: Option<Box<CmdTask>>,
-    prev: Option<(&'static str, Vec<u8>)>,
+    /// The command of the item processed last; its answer is in `Qx::walk_prev`.
+    prev: Option<&'static str>,
     started: bool,
 }
 
@@ -952,7 +1002,10 @@ impl WalkTask {
     /// Record the processed item and apply its value; `false` = the walk fails.
     fn after(&mut self, qx: &mut Qx, idx: usize, res: Result<String, Refused>) -> bool {
         let it = qx.item(idx);
-        self.prev = Some((it.command.unwrap_or(""), cnum::c_str(&qx.answer).to_vec()));
+        self.prev = Some(it.command.unwrap_or(""));
+        let answer = cnum::c_str(&qx.answer);
+        qx.walk_prev.clear();
+        qx.walk_prev.extend_from_slice(answer);
         let quick = qx.flags[idx] & qxf::QUICK_POLL != 0;
         let value = match res {
             Ok(v) => v,
@@ -1017,8 +1070,7 @@ impl WalkTask {
                         }
                         continue;
                     }
-                    let dup_ok = it.var.len() >= 9 && eq_ic(&it.var[..9], "ups.alarm")
-                        || it.var.len() >= 10 && eq_ic(&it.var[..10], "ups.status");
+                    let dup_ok = matches!(qx.kinds[idx], VarKind::Status | VarKind::Alarm);
                     if !dup_ok && qx.ds.get(it.var).is_some() {
                         continue;
                     }
@@ -1057,15 +1109,13 @@ impl WalkTask {
                 }
                 continue;
             }
-            let cached = match &self.prev {
-                Some((cmd, ans)) if !cmd.is_empty() && !ans.is_empty() => {
-                    eq_ic(cmd, it.command.unwrap_or("")).then(|| ans.clone())
-                }
-                _ => None,
-            };
-            if let Some(ans) = cached {
-                let len = ans.len();
-                qx.answer = ans;
+            let cached = matches!(self.prev, Some(cmd) if !cmd.is_empty()
+                && !qx.walk_prev.is_empty()
+                && eq_ic(cmd, it.command.unwrap_or("")));
+            if cached {
+                let len = qx.walk_prev.len();
+                qx.answer.clear();
+                qx.answer.extend_from_slice(&qx.walk_prev);
                 let res = qx.process_answer(idx, len);
                 if !self.after(qx, idx, res) {
                     return WalkStep::Done(false);
