@@ -460,6 +460,15 @@ async fn run(start: Start) -> u8 {
         polls_outstanding: BTreeMap::new(),
         notifier,
     };
+    // The monitor's deadlines on one timerfd: tokio's timer wheel wakes the loop up to twice
+    // early before a deadline seconds away (two extra wake-ups per poll of an idle upsmon).
+    let mut alarm = match nut_daemon::alarm::Alarm::new() {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("Can't set up the loop's timer: {e}");
+            return 1;
+        }
+    };
     let parent_gone = parent_death(start.lifeline);
     tokio::pin!(parent_gone);
     let mut parent_is_gone = false;
@@ -489,12 +498,22 @@ async fn run(start: Start) -> u8 {
             shell.supervisor.tell(ToParent::Stopping);
             break;
         }
-        let deadline = shell.deadline().map(|t| epoch + t.as_duration());
+        let deadline = shell.deadline().map(|t| epoch.into_std() + t.as_duration());
+        if let Err(e) = alarm.set(deadline) {
+            tracing::error!("Can't set the loop's timer: {e}");
+            return 1;
+        }
         tokio::select! {
             Some((seq, id, request, result)) = results.recv() => {
                 shell.deliver(seq, id, request, result);
             }
-            () = sleep_until(deadline) => shell.timeout(),
+            rang = alarm.ring() => match rang {
+                Ok(()) => shell.timeout(),
+                Err(e) => {
+                    tracing::error!("The loop's timer failed: {e}");
+                    return 1;
+                }
+            },
             () = &mut parent_gone, if !parent_is_gone => {
                 parent_is_gone = true;
             }
@@ -544,13 +563,6 @@ const FLUSH_LIMIT: Duration = Duration::from_secs(5);
 
 /// How long an exiting upsmon waits for its sessions to log out.
 const CLOSE_LIMIT: Duration = Duration::from_secs(5);
-
-async fn sleep_until(deadline: Option<Instant>) {
-    match deadline {
-        Some(d) => tokio::time::sleep_until(d).await,
-        None => std::future::pending().await,
-    }
-}
 
 /// Resolves when the parent's end of the lifeline closes (never without a parent).
 async fn parent_death(lifeline: Option<OwnedFd>) {
