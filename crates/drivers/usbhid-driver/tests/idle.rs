@@ -5,7 +5,7 @@
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 
-mod common;
+use crate::common;
 use common::spec;
 
 use nut_harness::{Impl, poll_until};

@@ -2,7 +2,7 @@
 //! same spec (tests/fixtures/hid/debian-2.8.0/*.shutdown, recorded through the libusb
 //! stand-in's transfer log) and exits as it did. Needs `cargo build -p usbhid-driver --bins`.
 
-mod common;
+use crate::common;
 use common::{fixtures, header_x_options, run_driver, spec};
 
 /// Debian's recording: the `set_report` lines and the exit code.

@@ -10,7 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-mod common;
+use crate::common;
 use common::{fixtures, header_x_options, mge_synthetic, run_driver, spec};
 
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};

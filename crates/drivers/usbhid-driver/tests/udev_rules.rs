@@ -2,7 +2,7 @@
 //! nut-server puts its rules) are the ones generated from the subdriver tables, and they give
 //! the `nut` group every VID:PID any subdriver claims.
 //!
-//! After a table change: `UPDATE_UDEV_RULES=1 cargo test -p usbhid-driver --test udev_rules`
+//! After a table change: `UPDATE_UDEV_RULES=1 cargo test -p usbhid-driver udev_rules`
 //! rewrites the file.
 
 use std::collections::BTreeSet;
@@ -45,7 +45,7 @@ fn shipped_rules_are_the_generated_ones() {
     assert!(
         text == generated,
         "{path:?} is not what the subdriver tables generate; regenerate it with \
-         UPDATE_UDEV_RULES=1 cargo test -p usbhid-driver --test udev_rules"
+         UPDATE_UDEV_RULES=1 cargo test -p usbhid-driver udev_rules"
     );
 }
 

@@ -1,5 +1,4 @@
 //! What the tests share: the fixtures and the command lines Debian's recordings were made with.
-#![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};

@@ -1,0 +1,11 @@
+//! The integration tests of this crate, in one test binary (`autotests = false` in
+//! Cargo.toml): one module per former test file, so test names read `file::test`.
+
+mod common;
+
+mod ab_debian;
+mod idle;
+mod killpower;
+mod replay;
+mod udev_rules;
+mod vm;
