@@ -29,6 +29,7 @@
 
 pub mod bench;
 pub mod fixture;
+pub mod hid;
 mod pty;
 pub mod sim;
 pub mod usb;

@@ -12,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use crate::common;
 use common::{fixtures, header_x_options, mge_synthetic, run_driver, spec};
+use nut_rig::hid::{vars_file, without_openups_battery_alarm};
 
 use nut_harness::{Conn, Impl, Stack, StackBuilder, poll_until};
 
@@ -47,19 +48,6 @@ fn list_var(conn: &mut Conn) -> BTreeMap<String, String> {
         .filter_map(|l| {
             let (k, v) = l.split_once(' ')?;
             Some((k.to_string(), v.trim_matches('"').replace("\\\"", "\"")))
-        })
-        .collect()
-}
-
-/// A `key: value` variables file (Debian's `-d 1` dump or `upsc` output), driver.* and
-/// comment lines aside.
-fn vars_file(path: &Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path:?}: {e}"));
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("driver."))
-        .map(|l| {
-            let (k, v) = l.split_once(": ").unwrap_or((l.trim_end_matches(':'), ""));
-            (k.to_string(), v.to_string())
         })
         .collect()
 }
@@ -106,19 +94,8 @@ fn with_deliberate_fixes(
     mut vars: BTreeMap<String, String>,
     ours: &BTreeMap<String, String>,
 ) -> BTreeMap<String, String> {
-    if sub.starts_with("openUPS")
-        && let Some(alarm) = vars.get("ups.alarm")
-    {
-        let fixed = alarm.replace("No battery installed!", "");
-        let fixed = fixed.split_whitespace().collect::<Vec<_>>().join(" ");
-        if fixed.is_empty() {
-            vars.remove("ups.alarm");
-            if let Some(status) = vars.get_mut("ups.status") {
-                *status = status.trim_start_matches("ALARM ").to_string();
-            }
-        } else {
-            vars.insert("ups.alarm".into(), fixed);
-        }
+    if sub.starts_with("openUPS") {
+        vars = without_openups_battery_alarm(vars);
     }
     if sub.starts_with("MGE") && vars.get("ups.realpower").map(String::as_str) == Some("0") {
         // Our estimate: load × nominal power × the published factor (checked in the core's

@@ -9,6 +9,7 @@ use usbhid_ups::engine::Engine;
 
 use crate::common;
 use common::{Spec, engine, engine_for, fixtures, read_spec_file};
+use nut_rig::hid::vars_file;
 
 /// What our core publishes after initialisation and the first full poll.
 fn our_vars(name: &str, sub: Subdriver) -> BTreeMap<String, String> {
@@ -50,19 +51,7 @@ fn vars_of(spec: Spec, mut engine: Engine, sub: Subdriver) -> BTreeMap<String, S
 }
 
 fn debian_vars(name: &str) -> BTreeMap<String, String> {
-    debian_vars_file(&fixtures().join(format!("debian-2.8.0/{name}.vars")))
-}
-
-/// `name: value` lines (upsc / `-d 1` output), comments and driver.* aside.
-fn debian_vars_file(path: &std::path::Path) -> BTreeMap<String, String> {
-    let text = std::fs::read_to_string(path).unwrap();
-    text.lines()
-        .filter(|l| !l.starts_with('#') && !l.starts_with("driver."))
-        .map(|l| {
-            let (k, v) = l.split_once(": ").unwrap_or((l.trim_end_matches(':'), ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect()
+    vars_file(&fixtures().join(format!("debian-2.8.0/{name}.vars")))
 }
 
 fn check(names: &[&str], sub: Subdriver) {
@@ -240,7 +229,7 @@ fn mge_synthetic_devices_as_debian() {
         let spec = || read_spec_file(&dir.join(format!("{name}.spec")));
         let (spec1, engine1) = engine_for(spec(), Subdriver::Mge);
         let mut ours = vars_of(spec1, engine1, Subdriver::Mge);
-        let mut debian = debian_vars_file(&dir.join(format!("{name}.vars")));
+        let mut debian = vars_file(&dir.join(format!("{name}.vars")));
         if debian.get("ups.realpower").map(String::as_str) == Some("0") {
             // 50 % of 650 VA at the published factor 0.90.
             assert_eq!(

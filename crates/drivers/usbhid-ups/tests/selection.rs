@@ -21,7 +21,12 @@ fn every_fixture_selects_debians_subdriver() {
             .lines()
             .find_map(|l| l.strip_prefix("# Using subdriver: "))
             .unwrap();
-        let spec = read_spec(&name);
+        // Recordings of the synthetic devices sit next to the real ones; their specs do not.
+        let spec = if name.starts_with("synthetic_") {
+            read_spec(&format!("synthetic/{name}"))
+        } else {
+            read_spec(&name)
+        };
         let s = |i: u8| spec.strings.get(&i).map(String::as_str);
         let dev = DeviceIds {
             vendor_id: spec.vid,
@@ -47,7 +52,12 @@ fn every_fixture_selects_debians_subdriver() {
             };
             let sel = select(&dev, &plain).unwrap();
             assert_eq!(sel.subdriver, None, "{name}");
-            assert_eq!(sel.possibly, ["Liebert"], "{name}");
+            // ...but names it as a possible match (e.g. "Liebert" for Phoenixtec/Liebert).
+            assert!(
+                sel.possibly.len() == 1 && expected.contains(sel.possibly[0]),
+                "{name}: {:?} for {expected}",
+                sel.possibly
+            );
         }
     }
 }

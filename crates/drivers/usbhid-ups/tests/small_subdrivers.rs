@@ -11,6 +11,7 @@ use usbhid_ups::Subdriver;
 
 use crate::common;
 use common::{engine, fixtures};
+use nut_rig::hid::{vars_file, without_openups_battery_alarm};
 
 /// What our core publishes after initialisation and the updates, as Debian's `-d 1` dump
 /// shows it: the identity variables set first (as NUT sets them before its first walk,
@@ -74,41 +75,16 @@ fn check(name: &str, sub: Subdriver) {
     check_mode(name, sub, true);
 }
 
-/// Debian's output with the deliberate fixes of docs/compatibility.md applied: 2.8.0's openUPS
-/// table reads BatteryPresent = 1 as "nobattery" (inverted; fixed upstream later, #3246).
-fn with_deliberate_fixes(
-    sub: Subdriver,
-    mut vars: BTreeMap<String, String>,
-) -> BTreeMap<String, String> {
-    if sub != Subdriver::Openups {
-        return vars;
-    }
-    if let Some(alarm) = vars.get("ups.alarm") {
-        let fixed = alarm.replace("No battery installed!", "");
-        let fixed = fixed.split_whitespace().collect::<Vec<_>>().join(" ");
-        if fixed.is_empty() {
-            vars.remove("ups.alarm");
-            if let Some(status) = vars.get_mut("ups.status") {
-                *status = status.trim_start_matches("ALARM ").to_string();
-            }
-        } else {
-            vars.insert("ups.alarm".into(), fixed);
-        }
-    }
-    vars
-}
-
 fn check_mode(name: &str, sub: Subdriver, full: bool) {
     let (ours, our_cmds) = our_vars(name, sub, full);
-    let theirs: BTreeMap<String, String> = debian(name, if full { "full.vars" } else { "vars" })
-        .iter()
-        .filter(|l| !l.starts_with("driver."))
-        .map(|l| {
-            let (k, v) = l.split_once(": ").unwrap_or((l.trim_end_matches(':'), ""));
-            (k.to_string(), v.to_string())
-        })
-        .collect();
-    let theirs = with_deliberate_fixes(sub, theirs);
+    let ext = if full { "full.vars" } else { "vars" };
+    let theirs = vars_file(&fixtures().join(format!("debian-2.8.0/{name}.{ext}")));
+    // The deliberate fix of docs/compatibility.md applied to Debian's side.
+    let theirs = if sub == Subdriver::Openups {
+        without_openups_battery_alarm(theirs)
+    } else {
+        theirs
+    };
     assert!(theirs.len() > 10, "{name}: Debian's dump is too short");
     let mut diffs = Vec::new();
     for (k, v) in &theirs {
