@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use nut_core::cnum::atoi;
+use nut_core::cnum::{atoi, strtod};
 
 use crate::localtime::LocalTime;
 use crate::status::Status;
@@ -524,7 +524,7 @@ impl DeviceState {
                     && let Some(nominal) = inputs
                         .vars
                         .get("battery.voltage.nominal")
-                        .map(|v| parse_c_double(v))
+                        .map(|v| strtod(v))
                         .filter(|n| *n != 0.0)
                 {
                     self.cps_battery_scale = CpsBatteryScale::Decided(if value / nominal > 1.4 {
@@ -655,7 +655,7 @@ pub fn nut_to_hid_with(
     state: &DeviceState,
 ) -> Option<f64> {
     match conversion {
-        None | Some(Conversion::Format(_)) => Some(parse_c_double(value)),
+        None | Some(Conversion::Format(_)) => Some(strtod(value)),
         Some(Conversion::Lookup(table)) => table
             .iter()
             .find(|(_, n)| *n == value)
@@ -675,10 +675,6 @@ pub fn nut_to_hid_with(
         Some(Conversion::Fun(_)) => None,
     }
 }
-
-/// C's `strtod` (the longest numeric prefix, 0 when there is none), under the name the
-/// tables use.
-pub use nut_core::cnum::strtod as parse_c_double;
 
 /// `%.1f` as NUT's conversion buffers of `size` bytes keep it (at most size-1 characters).
 fn c_buf(text: String, size: usize) -> String {

@@ -23,8 +23,9 @@ use std::collections::BTreeMap;
 use crate::engine::Engine;
 use crate::localtime::{LocalTime, civil_from_days, days_from_civil};
 pub use crate::mapping::Outcome;
-use crate::mapping::{Conversion, Function, HidInfo as H, Inputs, Target, parse_c_double, tables};
+use crate::mapping::{Conversion, Function, HidInfo as H, Inputs, Target, tables};
 use crate::status::{Bit, tables as st};
+use nut_core::cnum::strtod;
 
 /// Dell's vendor id: its iProduct is already the full model name.
 pub const DELL_VENDORID: u16 = 0x047c;
@@ -340,7 +341,7 @@ pub fn convert(
             // estimate 0 W); we read it as the decimal it is (docs/compatibility.md).
             let factor = vars
                 .get("output.powerfactor")
-                .map(|v| parse_c_double(v))
+                .map(|v| strtod(v))
                 .unwrap_or(0.80);
             let real = (load as f64 * 0.01 * nominal as f64 * factor).round();
             set(format!("{real:.0}"))
