@@ -23,7 +23,7 @@
 pub mod link;
 pub mod record;
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
@@ -235,7 +235,10 @@ pub struct UsbHid {
     pipe_read: bool,
     data_changed: bool,
     strings: HashMap<u8, Option<String>>,
-    published: BTreeSet<String>,
+    /// The variables as last handed to the framework's state ([`UsbHid::publish_vars`]).
+    published: BTreeMap<String, String>,
+    /// How many commands were last handed on (the engine only ever adds commands).
+    commands_published: usize,
     meta_done: BTreeSet<String>,
     recorder: Option<Recorder>,
 }
@@ -260,7 +263,8 @@ impl UsbHid {
             pipe_read: false,
             data_changed: false,
             strings: HashMap::new(),
-            published: BTreeSet::new(),
+            published: BTreeMap::new(),
+            commands_published: 0,
             meta_done: BTreeSet::new(),
             recorder: None,
         }
@@ -531,7 +535,7 @@ impl UsbHid {
         self.fetch(io, WalkMode::Init).await?;
         self.engine()?.init();
         self.generation = io.generation();
-        self.publish_vars(state);
+        self.publish_vars(state, true);
         if let Some(rec) = &mut self.recorder {
             rec.save();
         }
@@ -539,16 +543,40 @@ impl UsbHid {
     }
 
     /// Mirrors the engine's variables, metadata and commands into the framework's state.
-    fn publish_vars(&mut self, state: &mut State) {
+    ///
+    /// A poll changes a few values at most, so only those are handed on: `published` is what
+    /// the state was last given, walked in step with the engine's variables (both sorted
+    /// maps). When the set of names changed (and with `all`: after a (re)initialisation, a
+    /// command or a SET) everything is handed on, metadata and commands too, as before.
+    fn publish_vars(&mut self, state: &mut State, all: bool) {
         let Some(engine) = &self.engine else { return };
         let es = &engine.state;
+        let same_names = !all
+            && es.vars.len() == self.published.len()
+            && es
+                .vars
+                .iter()
+                .zip(self.published.iter_mut())
+                .all(|((k, v), (pk, pv))| {
+                    if k != pk {
+                        return false;
+                    }
+                    if v != pv {
+                        state.set_info(k, v);
+                        pv.clone_from(v);
+                    }
+                    true
+                });
+        if same_names && es.commands.len() == self.commands_published {
+            return;
+        }
         for (k, v) in &es.vars {
             state.set_info(k, v);
         }
-        for gone in self.published.iter().filter(|k| !es.vars.contains_key(*k)) {
+        for gone in self.published.keys().filter(|k| !es.vars.contains_key(*k)) {
             state.del_info(gone);
         }
-        self.published = es.vars.keys().cloned().collect();
+        self.published.clone_from(&es.vars);
         for (k, m) in &es.meta {
             if !es.vars.contains_key(k) || self.meta_done.contains(k) {
                 continue;
@@ -572,6 +600,7 @@ impl UsbHid {
         for c in &es.commands {
             state.add_cmd(c);
         }
+        self.commands_published = es.commands.len();
     }
 
     /// `ups.status`, and on full walks `ups.alarm`.
@@ -648,7 +677,7 @@ impl UsbHid {
             self.last_full = Some(now);
             self.data_changed = false;
         }
-        self.publish_vars(state);
+        self.publish_vars(state, false);
         self.publish_status(state, full);
         if let Some(rec) = &mut self.recorder {
             rec.save();
@@ -784,7 +813,7 @@ impl nut_driver::Driver for UsbHid {
                 CmdStatus::Failed
             }
         };
-        self.publish_vars(state);
+        self.publish_vars(state, true);
         status.into()
     }
 
@@ -823,7 +852,7 @@ impl nut_driver::Driver for UsbHid {
                 CmdStatus::Failed
             }
         };
-        self.publish_vars(state);
+        self.publish_vars(state, true);
         status.into()
     }
 

@@ -113,6 +113,35 @@ pub enum CommandError {
     Constant(String),
 }
 
+/// The filed reports (NUT's report buffers), indexed by report id: a poll looks them up for
+/// every row it reads.
+#[derive(Debug, Default)]
+struct Reports(Vec<Option<Vec<u8>>>);
+
+impl Reports {
+    fn get(&self, id: u8) -> Option<&Vec<u8>> {
+        self.0.get(usize::from(id))?.as_ref()
+    }
+
+    fn slot(&mut self, id: u8) -> &mut Option<Vec<u8>> {
+        let i = usize::from(id);
+        if self.0.len() <= i {
+            self.0.resize_with(i + 1, || None);
+        }
+        &mut self.0[i]
+    }
+
+    fn remove(&mut self, id: u8) {
+        if let Some(slot) = self.0.get_mut(usize::from(id)) {
+            *slot = None;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.0.clear();
+    }
+}
+
 /// The engine for one device.
 pub struct Engine {
     desc: ReportDescriptor,
@@ -122,7 +151,7 @@ pub struct Engine {
     /// Field index bound to each table row (NUT's `hiddata`).
     bound: Vec<Option<usize>>,
     initialised: bool,
-    reports: HashMap<u8, Vec<u8>>,
+    reports: Reports,
     strings: HashMap<u8, String>,
     status: Status,
     alarms: Vec<String>,
@@ -146,7 +175,7 @@ impl Engine {
             usages,
             options,
             initialised: false,
-            reports: HashMap::new(),
+            reports: Reports::default(),
             strings: HashMap::new(),
             status: Status::default(),
             alarms: Vec::new(),
@@ -236,20 +265,17 @@ impl Engine {
     /// kept as far as the buffer goes, as NUT does.
     pub fn file_report(&mut self, bytes: &[u8]) {
         let Some(&id) = bytes.first() else { return };
-        let mut buf = vec![0u8; self.desc.buffer_len(id)];
-        if let Some(old) = self.reports.get(&id) {
-            let n = old.len().min(buf.len());
-            buf[..n].copy_from_slice(&old[..n]);
-        }
+        // The buffer of the previous answer is reused (zeros where there was none).
+        let buf = self.reports.slot(id).get_or_insert_with(Vec::new);
+        buf.resize(self.desc.buffer_len(id), 0);
         let n = bytes.len().min(buf.len());
         buf[..n].copy_from_slice(&bytes[..n]);
-        self.reports.insert(id, buf);
     }
 
     /// Forgets one filed report (a GET_REPORT of it failed: NUT then skips the rows it feeds
     /// instead of using older data).
     pub fn forget_report(&mut self, report_id: u8) {
-        self.reports.remove(&report_id);
+        self.reports.remove(report_id);
     }
 
     /// The USB string indexes that the `StringId` rows of the next walk convert (NUT reads
@@ -313,7 +339,7 @@ impl Engine {
     /// The report ids a walk of this mode reads, ascending.
     pub fn reports_needed(&self, mode: WalkMode) -> Vec<u8> {
         let kind = self.kind();
-        let mut ids = BTreeSet::new();
+        let mut ids = [false; 256];
         for (i, row) in self.table.iter().enumerate() {
             if !self.wanted(row, mode) || row.flags.absent {
                 continue;
@@ -331,16 +357,16 @@ impl Engine {
                 _ => None,
             };
             if let Some(f) = field {
-                ids.insert(self.desc.fields[f].report_id);
+                ids[usize::from(self.desc.fields[f].report_id)] = true;
             }
         }
-        ids.into_iter().collect()
+        (0..=u8::MAX).filter(|&id| ids[usize::from(id)]).collect()
     }
 
     fn value_of(&self, field: usize) -> Option<f64> {
         let f = &self.desc.fields[field];
         self.reports
-            .get(&f.report_id)
+            .get(f.report_id)
             .map(|buf| physical_value(buf, f))
     }
 
@@ -368,7 +394,17 @@ impl Engine {
                 false
             }
             Target::Var(name) => {
-                self.state.vars.insert(name.to_string(), text);
+                // Most polls give a variable the value it has: no new key, no copy.
+                match self.state.vars.get_mut(name) {
+                    Some(old) => {
+                        if *old != text {
+                            *old = text;
+                        }
+                    }
+                    None => {
+                        self.state.vars.insert(name.to_string(), text);
+                    }
+                }
                 true
             }
             Target::Command(_) => false,
@@ -382,7 +418,7 @@ impl Engine {
             strings: &|i: u8| strings.get(&i).cloned(),
             // A report not read is zeros, as NUT's buffer is; one the descriptor lacks is
             // empty.
-            report: &|id: u8| match reports.get(&id) {
+            report: &|id: u8| match reports.get(id) {
                 Some(buf) => buf.clone(),
                 None => {
                     let len = desc.buffer_len(id);
@@ -627,7 +663,7 @@ impl Engine {
         }
         let logical = crate::report::logical_for_set(&f, value);
         let len = self.desc.buffer_len(f.report_id);
-        let buf = self.reports.entry(f.report_id).or_insert_with(|| {
+        let buf = self.reports.slot(f.report_id).get_or_insert_with(|| {
             let mut b = vec![0u8; len];
             b[0] = f.report_id;
             b

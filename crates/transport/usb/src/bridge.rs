@@ -43,9 +43,13 @@ pub(crate) fn escape(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn hex_line(what: &str, a: u32, b: u32, data: &[u8]) -> String {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
     let mut s = format!("{what} {a} {b}:");
+    s.reserve(3 * data.len() + 1);
     for x in data {
-        s.push_str(&format!(" {x:02x}"));
+        s.push(' ');
+        s.push(char::from(HEX[usize::from(x >> 4)]));
+        s.push(char::from(HEX[usize::from(x & 0xf)]));
     }
     s.push('\n');
     s
