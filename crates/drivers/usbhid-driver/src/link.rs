@@ -14,8 +14,8 @@ use std::sync::{Arc, Mutex, MutexGuard};
 
 use nut_driver::{DriverError, Transport};
 use nut_usb::{
-    ControlSetup, DeviceFinder, DeviceIdentity, InterruptPipe, USB_TIMEOUT, UsbError, UsbOptions,
-    UsbTransport, request_type, requests,
+    ControlSetup, DeviceFinder, DeviceIdentity, InterruptPipe, OpenError, USB_TIMEOUT, UsbError,
+    UsbOptions, UsbTransport, request_type, requests,
 };
 use usbhid_ups::Subdriver;
 use usbhid_ups::subdriver::select::{self, DeviceIds, SelectOptions};
@@ -363,48 +363,80 @@ fn read_device_descriptor(d: &mut dyn UsbTransport) -> Option<Vec<u8>> {
         .filter(|b| b.len() >= 18)
 }
 
+/// What [`HidLink::open`] found: the device with its report descriptor (or why it could not
+/// be read) and device descriptor, and the subdriver that claimed it.
+type Found = (
+    (
+        Box<dyn UsbTransport>,
+        Result<Vec<u8>, String>,
+        Option<Vec<u8>>,
+    ),
+    Option<Subdriver>,
+);
+
+/// The blocking part of [`HidLink::open`]: finds the UPS by the matching options, lets the
+/// subdriver selection claim it and reads its descriptors. Returns the finder (kept for the
+/// next reconnection) and the devices of unsupported vendors seen on the way.
+#[allow(clippy::type_complexity)]
+fn find_and_read(
+    mut finder: DeviceFinder,
+    select: &SelectOptions,
+) -> (
+    DeviceFinder,
+    Result<Found, OpenError>,
+    Vec<(&'static str, u16, u16)>,
+) {
+    let mut chosen = None;
+    let mut notes = Vec::new();
+    let res = finder.open_claiming(&mut |id| {
+        let ids = DeviceIds {
+            vendor_id: id.vendor_id,
+            product_id: id.product_id,
+            vendor: id.vendor.as_deref(),
+            product: id.product.as_deref(),
+        };
+        match select::select(&ids, select) {
+            Ok(s) => {
+                for vendor in &s.possibly {
+                    notes.push((*vendor, id.vendor_id, id.product_id));
+                }
+                chosen = s.subdriver;
+            }
+            Err(_) => chosen = None,
+        }
+        // The subdriver says which interface holds the HID device (NUT's
+        // hid_rep_index: Arduino 2, Powervar 1).
+        chosen.map(Subdriver::hid_interface)
+    });
+    let res = res.map(|mut d| {
+        let id = d.identity().clone();
+        let iface = chosen.map_or(0, Subdriver::hid_interface);
+        let desc = read_report_descriptor(d.as_mut(), iface, &id);
+        let dev_desc = read_device_descriptor(d.as_mut());
+        (d, desc, dev_desc)
+    });
+    (finder, res.map(|r| (r, chosen)), notes)
+}
+
 impl Transport for HidLink {
     async fn open(&mut self) -> Result<(), DriverError> {
         self.close();
-        let mut finder = self
+        let finder = self
             .finder
             .take()
             .ok_or_else(|| DriverError::Fatal("USB device finder lost".into()))?;
         let select = self.select.clone();
-        let (finder, res) = tokio::task::spawn_blocking(move || {
-            let mut chosen = None;
-            let mut notes = Vec::new();
-            let res = finder.open_claiming(&mut |id| {
-                let ids = DeviceIds {
-                    vendor_id: id.vendor_id,
-                    product_id: id.product_id,
-                    vendor: id.vendor.as_deref(),
-                    product: id.product.as_deref(),
-                };
-                match select::select(&ids, &select) {
-                    Ok(s) => {
-                        for vendor in &s.possibly {
-                            notes.push((*vendor, id.vendor_id, id.product_id));
-                        }
-                        chosen = s.subdriver;
-                    }
-                    Err(_) => chosen = None,
-                }
-                // The subdriver says which interface holds the HID device (NUT's
-                // hid_rep_index: Arduino 2, Powervar 1).
-                chosen.map(Subdriver::hid_interface)
-            });
-            let res = res.map(|mut d| {
-                let id = d.identity().clone();
-                let iface = chosen.map_or(0, Subdriver::hid_interface);
-                let desc = read_report_descriptor(d.as_mut(), iface, &id);
-                let dev_desc = read_device_descriptor(d.as_mut());
-                (d, desc, dev_desc)
-            });
-            (finder, res.map(|r| (r, chosen)), notes)
-        })
-        .await
-        .map_err(join_error)
+        // A real device is looked for on a blocking thread (enumeration and control transfers
+        // can take seconds); a replay answers at once, so it is opened in place (no thread
+        // started, and no malloc arena of its own left behind once it ends).
+        let found = if self.replay {
+            Ok(find_and_read(finder, &select))
+        } else {
+            tokio::task::spawn_blocking(move || find_and_read(finder, &select))
+                .await
+                .map_err(join_error)
+        };
+        let (finder, res) = found
         .map(|(f, r, notes)| {
             for (vendor, vid, pid) in notes {
                 nut_driver::info!(
