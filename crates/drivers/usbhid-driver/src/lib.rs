@@ -327,6 +327,7 @@ impl UsbHid {
             self.recorder = Some(Recorder::new(path, rec));
         }
         self.engine = Some(engine);
+        self.strings.clear();
         self.subdriver = Some(sub);
         // What the subdriver formats the identity from (mge: iModel and the nominal power;
         // Delta: its model-name string), read before the first walk as NUT does.
@@ -507,17 +508,19 @@ impl UsbHid {
     /// Reads USB string `index` once per walk cycle (NUT reads it when it converts) and
     /// supplies it to the engine.
     async fn supply_string(&mut self, io: &HidLink, index: u8) -> Result<(), DriverError> {
-        if !self.strings.contains_key(&index) {
-            let s = io.string(index).await?;
-            if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
-                let new = rec.recording.string(index, t);
-                rec.touch(new);
-            }
-            self.strings.insert(index, s);
+        if self.strings.contains_key(&index) {
+            // The engine has it since it was read (start-up gives a new engine an empty cache).
+            return Ok(());
         }
-        if let Some(Some(s)) = self.strings.get(&index).cloned() {
-            self.engine()?.set_string(index, s);
+        let s = io.string(index).await?;
+        if let (Some(rec), Some(t)) = (&mut self.recorder, &s) {
+            let new = rec.recording.string(index, t);
+            rec.touch(new);
         }
+        if let Some(s) = &s {
+            self.engine()?.set_string(index, s.clone());
+        }
+        self.strings.insert(index, s);
         Ok(())
     }
 

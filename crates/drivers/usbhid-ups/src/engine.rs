@@ -339,7 +339,7 @@ impl Engine {
     /// The report ids a walk of this mode reads, ascending.
     pub fn reports_needed(&self, mode: WalkMode) -> Vec<u8> {
         let kind = self.kind();
-        let mut ids = [false; 256];
+        let mut ids = Vec::new();
         for (i, row) in self.table.iter().enumerate() {
             if !self.wanted(row, mode) || row.flags.absent {
                 continue;
@@ -357,10 +357,15 @@ impl Engine {
                 _ => None,
             };
             if let Some(f) = field {
-                ids[usize::from(self.desc.fields[f].report_id)] = true;
+                let id = self.desc.fields[f].report_id;
+                // A walk reads a handful of reports: a scan beats a set.
+                if !ids.contains(&id) {
+                    ids.push(id);
+                }
             }
         }
-        (0..=u8::MAX).filter(|&id| ids[usize::from(id)]).collect()
+        ids.sort_unstable();
+        ids
     }
 
     fn value_of(&self, field: usize) -> Option<f64> {

@@ -43,9 +43,10 @@ pub(crate) fn escape(bytes: &[u8]) -> String {
 }
 
 pub(crate) fn hex_line(what: &str, a: u32, b: u32, data: &[u8]) -> String {
+    use std::fmt::Write as _;
     const HEX: &[u8; 16] = b"0123456789abcdef";
-    let mut s = format!("{what} {a} {b}:");
-    s.reserve(3 * data.len() + 1);
+    let mut s = String::with_capacity(what.len() + 24 + 3 * data.len());
+    let _ = write!(s, "{what} {a} {b}:");
     for x in data {
         s.push(' ');
         s.push(char::from(HEX[usize::from(x >> 4)]));

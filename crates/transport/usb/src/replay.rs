@@ -596,7 +596,8 @@ impl Signal {
 
 impl Inner {
     fn flush_log(&mut self) {
-        let lines = self.device.take_log();
+        // Drained, not taken: the line list keeps its room for the next transfer.
+        let lines = self.device.log.drain(..);
         if let Some(f) = &mut self.log {
             for l in lines {
                 // The log is a test aid; a full disk must not stop the driver.
