@@ -150,6 +150,9 @@ pub struct Engine {
     options: EngineOptions,
     /// Field index bound to each table row (NUT's `hiddata`).
     bound: Vec<Option<usize>>,
+    /// The report ids of a quick walk: they follow from the table and `bound` alone, so they
+    /// are worked out once per binding ([`Engine::init`]) instead of at every poll.
+    quick_reports: std::cell::OnceCell<Vec<u8>>,
     initialised: bool,
     reports: Reports,
     strings: HashMap<u8, String>,
@@ -170,6 +173,7 @@ impl Engine {
     ) -> Engine {
         Engine {
             bound: vec![None; table.len()],
+            quick_reports: std::cell::OnceCell::new(),
             desc,
             table,
             usages,
@@ -338,6 +342,16 @@ impl Engine {
 
     /// The report ids a walk of this mode reads, ascending.
     pub fn reports_needed(&self, mode: WalkMode) -> Vec<u8> {
+        if mode == WalkMode::Quick {
+            return self
+                .quick_reports
+                .get_or_init(|| self.find_reports(mode))
+                .clone();
+        }
+        self.find_reports(mode)
+    }
+
+    fn find_reports(&self, mode: WalkMode) -> Vec<u8> {
         let kind = self.kind();
         let mut ids = Vec::new();
         for (i, row) in self.table.iter().enumerate() {
@@ -439,6 +453,7 @@ impl Engine {
     /// The first walk: binds rows to fields and publishes everything readable, then applies
     /// the `lowbatt`/`ondelay`/`offdelay` options and adds the composite commands.
     pub fn init(&mut self) {
+        self.quick_reports = std::cell::OnceCell::new();
         let kind = self.kind();
         for (i, row) in self.table.iter().enumerate() {
             if self.bound[i].is_none() {
