@@ -23,10 +23,11 @@
 //!   `TZ=Asia/Kolkata`, SET VAR of both included; Debian's `ups.time` must differ between the
 //!   zones (the check sees the zone at all).
 //!
-//! Every check of a spec runs on one Debian stack and one of ours, started together, in the
-//! order lists, power events, commands; every spec (and zone) runs at once, each in a thread
-//! of its own, and the test reports every failed check of every spec (`HID_AB_ONLY=<text>`
-//! runs the specs whose name contains it). The waits are all on conditions: the drivers poll
+//! The lists and power events of a spec run on one Debian stack and one of ours, started
+//! together; its commands at the same time on a pair of their own (from the drivers' start,
+//! see `check_spec`); every spec (and zone) runs at once, in threads of its own, and the test
+//! reports every failed check of every spec (`HID_AB_ONLY=<text>` runs the specs whose name
+//! contains it). The waits are all on conditions: the drivers poll
 //! once a second, so the test takes about as long as its slowest spec's commands.
 //!
 //! A poll is seen in the transfer log as the GET_REPORT of the spec's status report (NUT's
@@ -682,42 +683,60 @@ fn run_check(
     }
 }
 
-/// Every check of `device` on one pair of stacks: the lists (before anything changed the
-/// device), the power events (where the recording has status reports), the commands.
+/// Every check of `device`: the lists (before anything changed the device) then the power
+/// events (where the recording has status reports) on one pair of stacks; the commands, at
+/// the same time, on a pair of their own started with it, so that they run from the
+/// drivers' start-up as they always have (Debian's driver's state changes with its first
+/// full update, 30 s in: once, tripplite's `shutdown.return` then sent one report fewer than
+/// ours).
 fn check_spec(device: &Device, so: &Path, tz: Option<&'static str>) -> SpecResult {
-    let mut failures = Vec::new();
-    let mut debian_time = None;
-    let mut pair = None;
-    let start = catch_unwind(AssertUnwindSafe(|| pair = Some(start_pair(device, so, tz))));
-    let Some((debian, ours)) = pair.filter(|_| start.is_ok()) else {
-        failures.push(format!(
-            "{} (TZ {tz:?}): the stacks did not start",
-            device.spec
-        ));
-        return SpecResult {
+    let start = || {
+        let mut pair = None;
+        let started = catch_unwind(AssertUnwindSafe(|| pair = Some(start_pair(device, so, tz))));
+        pair.filter(|_| started.is_ok())
+    };
+    let did_not_start = || format!("{} (TZ {tz:?}): the stacks did not start", device.spec);
+    let commands = device.poll_report.is_some();
+    std::thread::scope(|s| {
+        let command_side = commands.then(|| {
+            s.spawn(move || {
+                let mut failures = Vec::new();
+                match start() {
+                    Some((debian, ours)) => {
+                        run_check(&mut failures, "commands", (&debian, &ours), || {
+                            commands_send_the_same_reports(&debian, &ours)
+                        })
+                    }
+                    None => failures.push(did_not_start()),
+                }
+                failures
+            })
+        });
+        let mut failures = Vec::new();
+        let mut debian_time = None;
+        match start() {
+            Some((debian, ours)) => {
+                let benches = (&debian, &ours);
+                run_check(&mut failures, "lists", benches, || {
+                    lists_identical(&debian, &ours);
+                    debian_time = debian.get("ups.time").ok();
+                });
+                if let Some(power) = &device.power {
+                    run_check(&mut failures, "power events", benches, || {
+                        power_events(&debian, &ours, power)
+                    });
+                }
+            }
+            None => failures.push(did_not_start()),
+        }
+        if let Some(side) = command_side {
+            failures.extend(side.join().expect("the commands' thread panicked"));
+        }
+        SpecResult {
             failures,
             debian_time,
-        };
-    };
-    let benches = (&debian, &ours);
-    run_check(&mut failures, "lists", benches, || {
-        lists_identical(&debian, &ours);
-        debian_time = debian.get("ups.time").ok();
-    });
-    if let Some(power) = &device.power {
-        run_check(&mut failures, "power events", benches, || {
-            power_events(&debian, &ours, power)
-        });
-    }
-    if device.poll_report.is_some() {
-        run_check(&mut failures, "commands", benches, || {
-            commands_send_the_same_reports(&debian, &ours)
-        });
-    }
-    SpecResult {
-        failures,
-        debian_time,
-    }
+        }
+    })
 }
 
 /// Every (device, zone) at once, each on its own pair of stacks in a thread of its own; the
