@@ -686,9 +686,10 @@ fn run_check(
 /// Every check of `device`: the lists (before anything changed the device) then the power
 /// events (where the recording has status reports) on one pair of stacks; the commands, at
 /// the same time, on a pair of their own started with it, so that they run from the
-/// drivers' start-up as they always have (Debian's driver's state changes with its first
-/// full update, 30 s in: once, tripplite's `shutdown.return` then sent one report fewer than
-/// ours).
+/// drivers' start-up as they always have. (Run after the lists on the same pair, once, for
+/// tripplite's `shutdown.return` / `shutdown.stayoff` Debian's driver sent only the
+/// load.on.delay report where ours also sent load.off.delay's; cause not known yet, perhaps
+/// Debian's state after its first full update, 30 s in.)
 fn check_spec(device: &Device, so: &Path, tz: Option<&'static str>) -> SpecResult {
     let start = || {
         let mut pair = None;
