@@ -165,8 +165,8 @@ web_version=$(/usr/sbin/nut-web -V) || die "nut-web -V exited with $?"
 case "$web_version" in "nut-web "*) ;; *) die "nut-web -V said: $web_version" ;; esac
 [ -L /etc/systemd/system/sleep.target.wants/nut-sleep.service ] \
     || die "nut-sleep.service is not wanted by sleep.target"
-# usbhid-ups under NUT's path, and the udev rules generated from its tables under the name of
-# Debian nut-server's (so USB UPSes are the nut group's).
+# usbhid-ups under NUT's path, and the udev rules generated from the USB drivers' tables under
+# the name of Debian nut-server's (so USB UPSes are the nut group's): a HID and a Q1 device.
 stat_is /usr/lib/nut-rs/bin/usbhid-ups 755 root:root
 [ "$(readlink /usr/lib/nut/usbhid-ups)" = ../nut-rs/bin/usbhid-ups ] || die "/usr/lib/nut/usbhid-ups link"
 hid_help=$(/lib/nut/usbhid-ups -h 2>&1) || true
@@ -174,6 +174,8 @@ case "$hid_help" in *"Generic HID driver"*) ;; *) die "usbhid-ups -h said: $hid_
 stat_is /usr/lib/udev/rules.d/62-nut-usbups.rules 644 root:root
 grep -qx 'ATTR{idVendor}=="051d", ATTR{idProduct}=="0002", MODE="664", GROUP="nut"' \
     /usr/lib/udev/rules.d/62-nut-usbups.rules || die "udev rules: no APC Back-UPS entry"
+grep -qx 'ATTR{idVendor}=="0665", ATTR{idProduct}=="5161", MODE="664", GROUP="nut"' \
+    /usr/lib/udev/rules.d/62-nut-usbups.rules || die "udev rules: no Voltronic (nutdrv_qx) entry"
 stat_is /usr/lib/systemd/system/nut-sleep.service 644 root:root
 HOOK=/usr/lib/systemd/system-shutdown/nutshutdown
 stat_is "$HOOK" 755 root:root

@@ -6,7 +6,8 @@
 //!   `/usr/lib/systemd/system-generators/nut-driver-generator`) that gives every ups.conf
 //!   section its own `nut-driver@<section>.service`, wanted by `nut-driver.target`;
 //! * [`mode`] — the units' `ExecCondition=`: nut.conf's `MODE` decides what runs;
-//! * [`escape`] — systemd's instance-name escaping, so any section name works.
+//! * [`escape`] — systemd's instance-name escaping, so any section name works;
+//! * [`udev`] — the udev rules, generated from the USB drivers' device tables.
 //!
 //! The rest of the crate is data, packaged by `cargo deb -p nut-rs-deb` (see
 //! `scripts/build-deb` and docs/systemd.md): `systemd/` (units), `tmpfiles.d/`, `conf/`
@@ -16,6 +17,7 @@
 pub mod escape;
 pub mod generator;
 pub mod mode;
+pub mod udev;
 
 /// Where the package installs every program; `/usr/sbin` and `/usr/bin` hold symlinks.
 pub const BIN_DIR: &str = "/usr/lib/nut-rs/bin";

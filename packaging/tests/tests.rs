@@ -8,3 +8,4 @@ mod units;
 mod nutshutdown;
 mod samples;
 mod systemd_security;
+mod udev;

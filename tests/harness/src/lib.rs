@@ -248,12 +248,25 @@ mod ran {
     }
 }
 
-/// A loopback TCP port that was free a moment ago (bound to port 0, then released).
+/// A loopback TCP port that was free a moment ago (bound to port 0, then released), and
+/// never handed out before in this process: the kernel may give a released port to the next
+/// bind(0), so two stacks started at once could otherwise get the same port, and one's
+/// clients would reach the other's upsd.
 pub fn free_port() -> u16 {
-    TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("nut-harness: cannot bind a loopback port")
+    static GIVEN: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut given = GIVEN
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    loop {
+        let port = TcpListener::bind((Ipv4Addr::LOCALHOST, 0))
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .expect("nut-harness: cannot bind a loopback port");
+        if !given.contains(&port) {
+            given.push(port);
+            return port;
+        }
+    }
 }
 
 /// Polls `f` until it returns `Some`, for at most `timeout`; panics naming `what`.

@@ -17,13 +17,27 @@
 //!   same client output and send the same SET_REPORT transfers (the `set_report` lines of
 //!   both logs), and the variable reads back the same afterwards.
 //!
+//! * local time: the synthetic Eaton devices whose `UPS.PowerSummary.Time` the mge subdriver
+//!   shows as the local `ups.date` / `ups.time` (the recordings have no such report) are
+//!   compared as above with the stacks in `TZ=UTC`, `TZ=America/New_York` and
+//!   `TZ=Asia/Kolkata`, SET VAR of both included; Debian's `ups.time` must differ between the
+//!   zones (the check sees the zone at all).
+//!
+//! The lists and power events of a spec run on one Debian stack and one of ours, started
+//! together; its commands at the same time on a pair of their own (from the drivers' start,
+//! see `check_spec`); every spec (and zone) runs at once, in threads of its own, and the test
+//! reports every failed check of every spec (`HID_AB_ONLY=<text>` runs the specs whose name
+//! contains it). The waits are all on conditions: the drivers poll
+//! once a second, so the test takes about as long as its slowest spec's commands.
+//!
 //! A poll is seen in the transfer log as the GET_REPORT of the spec's status report (NUT's
 //! quick update re-reads it every poll; with a stalling device the STALL is logged).
 //!
 //! Needs `cc` and our `usbhid-ups` and `upsd` built (`cargo build -p usbhid-driver -p
 //! nut-upsd --bins`).
 
-use std::path::Path;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::path::{Path, PathBuf};
 
 use nut_harness::{Impl, Stack, StackBuilder, poll_until};
 use nut_rig::bench::{POLL_TIMEOUT, UPS};
@@ -40,7 +54,7 @@ struct PowerReports {
     ob_lb: &'static [&'static str],
 }
 
-/// A recorded HID UPS.
+/// A recorded HID UPS (or a synthetic one: `mge_synthetic/<name>`).
 struct Device {
     spec: &'static str,
     /// Extra ups.conf lines (both sides).
@@ -163,6 +177,53 @@ device!(
     None,
     None
 );
+// Synthetic Eaton devices with UPS.PowerSummary.Time (ups.date / ups.time, RW), report 3,
+// which the mge subdriver reads in full updates only: a full update every poll.
+device!(
+    EVOLUTION_650_ABM,
+    "mge_synthetic/evolution-650_abm.spec",
+    "pollfreq = 1\n",
+    Some(0x01),
+    None
+);
+device!(
+    ELLIPSE_PRO_650_ABM,
+    "mge_synthetic/ellipse-pro-650_abm.spec",
+    "pollfreq = 1\n",
+    Some(0x01),
+    None
+);
+
+/// The recorded devices, each compared in the host's time zone.
+const RECORDED: &[&Device] = &[
+    &APC_RS_1000G,
+    &APC_XS_1400U,
+    &APC_SMART_X_750,
+    &CYBERPOWER_CP1500,
+    &EATON_3S_700,
+    &EATON_5E,
+    &LIEBERT_GXT4,
+    &POWERWALKER_VI_1200,
+    &SALICRU_SLC_3KVA,
+    &SANTAK_TG_850,
+    &TRIPPLITE_3016,
+    &UNKNOWN_5131,
+];
+
+/// The devices whose values depend on the local time, and the zones they are compared in
+/// (Kolkata: +05:30 all year; New York: -05:00, -04:00 in summer).
+const LOCAL_TIME: &[&Device] = &[&EVOLUTION_650_ABM, &ELLIPSE_PRO_650_ABM];
+const ZONES: &[&str] = &["UTC", "America/New_York", "Asia/Kolkata"];
+
+/// The spec file of `device`.
+fn spec_path(spec: &str) -> PathBuf {
+    match spec.strip_prefix("mge_synthetic/") {
+        Some(name) => nut_harness::workspace_root()
+            .join("crates/drivers/usbhid-ups/tests/mge_synthetic")
+            .join(name),
+        None => hid_spec_path(spec),
+    }
+}
 
 /// usbhid-ups under upsd, both of one implementation, on one spec.
 struct HidBench {
@@ -171,19 +232,14 @@ struct HidBench {
     files: UsbFiles,
     which: Impl,
     spec: &'static str,
+    tz: Option<&'static str>,
     poll_report: Option<u8>,
 }
 
 impl Drop for HidBench {
     fn drop(&mut self) {
         if std::thread::panicking() {
-            let log = self.files.log_text();
-            let tail: Vec<&str> = log.lines().rev().take(60).collect();
-            eprintln!(
-                "----- last transfers of {} -----\n{}\n----- end -----",
-                self.label(),
-                tail.into_iter().rev().collect::<Vec<_>>().join("\n")
-            );
+            self.print_last_transfers();
         }
     }
 }
@@ -196,9 +252,9 @@ struct Outcome {
 }
 
 impl HidBench {
-    fn start(which: Impl, device: &Device, so: &Path) -> HidBench {
+    fn start(which: Impl, device: &Device, so: &Path, tz: Option<&'static str>) -> HidBench {
         let files = UsbFiles::new("hid-ab-");
-        let spec = hid_spec_path(device.spec);
+        let spec = spec_path(device.spec);
         let port = match which {
             Impl::Debian => "auto".to_owned(),
             Impl::Ours => format!("replay:{}", spec.display()),
@@ -214,17 +270,32 @@ impl HidBench {
             // (upsd and the clients get it too; they make no libusb call.)
             builder = builder.env("LD_PRELOAD", &so.to_string_lossy());
         }
+        if let Some(tz) = tz {
+            builder = builder.env("TZ", tz);
+        }
         HidBench {
             stack: builder.start(),
             files,
             which,
             spec: device.spec,
+            tz,
             poll_report: device.poll_report,
         }
     }
 
     fn label(&self) -> String {
-        format!("usbhid-ups ({}) on {}", self.which, self.spec)
+        let tz = self.tz.map(|tz| format!(" (TZ={tz})")).unwrap_or_default();
+        format!("usbhid-ups ({}) on {}{tz}", self.which, self.spec)
+    }
+
+    fn print_last_transfers(&self) {
+        let log = self.files.log_text();
+        let tail: Vec<&str> = log.lines().rev().take(60).collect();
+        eprintln!(
+            "----- last transfers of {} -----\n{}\n----- end -----",
+            self.label(),
+            tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+        );
     }
 
     fn log_lines(&self) -> Vec<String> {
@@ -317,20 +388,13 @@ fn both<T: Send>(l: &HidBench, r: &HidBench, f: impl Fn(&HidBench) -> T + Sync) 
     both_of(l, r, f)
 }
 
-/// Debian's and our bench on `device`, started.
-fn start_pair(device: &Device) -> (tempfile::TempDir, HidBench, HidBench) {
-    let so_dir = open_dir("hid-ab-so-");
-    let so = build_fakeusb(so_dir.path());
-    let debian = HidBench::start(Impl::Debian, device, &so);
-    let ours = HidBench::start(Impl::Ours, device, &so);
-    (so_dir, debian, ours)
-}
-
-/// Debian's and our bench on `device`, both past their start-up.
-fn pair(device: &Device) -> (tempfile::TempDir, HidBench, HidBench) {
-    let (so_dir, debian, ours) = start_pair(device);
-    both(&debian, &ours, |b| b.wait_polls(2));
-    (so_dir, debian, ours)
+/// Debian's and our bench on `device`, started at once.
+fn start_pair(device: &Device, so: &Path, tz: Option<&'static str>) -> (HidBench, HidBench) {
+    std::thread::scope(|s| {
+        let debian = s.spawn(|| HidBench::start(Impl::Debian, device, so, tz));
+        let ours = HidBench::start(Impl::Ours, device, so, tz);
+        (debian.join().expect("Debian's stack did not start"), ours)
+    })
 }
 
 fn exemptions() -> Exemptions {
@@ -340,11 +404,10 @@ fn exemptions() -> Exemptions {
     )
 }
 
-fn lists_identical(device: &Device) {
-    let (_so, debian, ours) = start_pair(device);
+fn lists_identical(debian: &HidBench, ours: &HidBench) {
     // A driver that does not poll as Debian's does is compared on what it published at
     // all, and fails after the comparison.
-    let ((d, d_polls), (o, o_polls)) = both(&debian, &ours, |b| match b.try_wait_polls(2) {
+    let ((d, d_polls), (o, o_polls)) = both(debian, ours, |b| match b.try_wait_polls(2) {
         Ok(()) => (b.settled_snapshot(), Ok(())),
         Err(e) => (b.snapshot(), Err(e)),
     });
@@ -362,7 +425,7 @@ fn lists_identical(device: &Device) {
     );
     if let Err(diff) = compare(&d, &o, &exemptions(), &debian.label(), &ours.label()) {
         let polls = o_polls.err().unwrap_or_default();
-        panic!("{}:\n{diff}{polls}", device.spec);
+        panic!("{}:\n{diff}{polls}", debian.label());
     }
     o_polls.unwrap_or_else(|e| panic!("{e}"));
 }
@@ -416,18 +479,23 @@ fn power_sequence(bench: &HidBench, power: &PowerReports) -> Vec<String> {
     seen
 }
 
-fn power_events(device: &Device) {
-    let power = device.power.as_ref().expect("a device with status reports");
-    let (_so, debian, ours) = pair(device);
-    let (d, o) = both(&debian, &ours, |b| power_sequence(b, power));
-    eprintln!("{}: Debian {d:?}, ours {o:?}", device.spec);
+fn power_events(debian: &HidBench, ours: &HidBench, power: &PowerReports) {
+    let (d, o) = both(debian, ours, |b| power_sequence(b, power));
+    eprintln!("{}: Debian {d:?}, ours {o:?}", debian.spec);
     assert!(flags(&d[0]).contains(&"OL"), "{}: {d:?}", debian.label());
-    assert_eq!(d, o, "{}: Debian | ours", device.spec);
+    assert_eq!(d, o, "{}: Debian | ours", debian.label());
 }
 
-/// The values SET VAR is tried with: the ENUM values, the RANGE bounds, else a few numbers
-/// (in and out of the usual limits).
-fn trial_values(info: &nut_rig::RwInfo) -> Vec<String> {
+/// The values SET VAR is tried with: the ENUM values, the RANGE bounds, dates and times
+/// around daylight-saving changes for mge's local `ups.date` / `ups.time` (and one that does
+/// not parse), else a few numbers (in and out of the usual limits).
+fn trial_values(var: &str, info: &nut_rig::RwInfo) -> Vec<String> {
+    let strings = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect();
+    match var {
+        "ups.date" => return strings(&["2021/03/14", "2021/11/07", "1999/12/31"]),
+        "ups.time" => return strings(&["01:30:00", "23:59:59", "bogus"]),
+        _ => {}
+    }
     if !info.enums.is_empty() {
         return info.enums.clone();
     }
@@ -478,12 +546,58 @@ fn unknown_value_refused(debian: &Outcome, ours: &Outcome) -> bool {
             .is_some_and(|(_, data)| data.split(' ').skip(1).all(|b| b == "ff")))
 }
 
+/// NUT 2.8.0 writes mge's `ups.date` / `ups.time` through `mktime()` with `tm_isdst`
+/// uninitialised, so in a zone with daylight-saving time it may write the time an hour off;
+/// ours decides DST by the zone (docs/compatibility.md). Accepted only as exactly that: one
+/// report each, the same but for one 32-bit little-endian field an hour (3600) apart. Then
+/// Debian's device is set to what ours holds (a `feature` events line), so that what follows
+/// compares from the same device state. Returns whether it was that.
+fn accept_isdst_hour(debian: &mut Outcome, ours: &Outcome, bench: &HidBench) -> bool {
+    let ([d], [o]) = (&debian.sent[..], &ours.sent[..]) else {
+        return false;
+    };
+    let (Some((dh, dd)), Some((oh, od))) = (d.split_once(": "), o.split_once(": ")) else {
+        return false;
+    };
+    let bytes = |hex: &str| -> Option<Vec<u8>> {
+        hex.split(' ')
+            .map(|b| u8::from_str_radix(b, 16).ok())
+            .collect()
+    };
+    let (Some(db), Some(ob)) = (bytes(dd), bytes(od)) else {
+        return false;
+    };
+    if dh != oh || db.len() != ob.len() || debian.client != ours.client {
+        return false;
+    }
+    let le = |b: &[u8], at: usize| {
+        i64::from(u32::from_le_bytes([b[at], b[at + 1], b[at + 2], b[at + 3]]))
+    };
+    let hour_apart = (1..db.len().saturating_sub(3)).any(|at| {
+        (le(&db, at) - le(&ob, at)).abs() == 3600
+            && db[..at] == ob[..at]
+            && db[at + 4..] == ob[at + 4..]
+    });
+    if !hour_apart {
+        return false;
+    }
+    eprintln!(
+        "{}: Debian's write an hour off accepted (docs/compatibility.md): Debian {d}, ours {o}",
+        bench.label()
+    );
+    bench
+        .files
+        .append_events(&[format!("feature {:02x} {od}", ob[0])]);
+    debian.sent = ours.sent.clone();
+    true
+}
+
 /// Every device command (the `*.delay` ones also with a value) and SET VAR of every
 /// writable variable send the same SET_REPORTs; every difference is collected and listed.
-fn commands_send_the_same_reports(device: &Device) {
-    let (_so, debian, ours) = pair(device);
-    let (ds, os) = both(&debian, &ours, HidBench::settled_snapshot);
-    assert_eq!(ds.cmds, os.cmds, "{}: LIST CMD", device.spec);
+fn commands_send_the_same_reports(debian: &HidBench, ours: &HidBench) {
+    let (ds, os) = both(debian, ours, HidBench::settled_snapshot);
+    let spec = debian.label();
+    assert_eq!(ds.cmds, os.cmds, "{spec}: LIST CMD");
     let mut diffs = Vec::new();
     let mut readback = Vec::new();
     let mut sent_any = false;
@@ -500,7 +614,7 @@ fn commands_send_the_same_reports(device: &Device) {
             runs.push(Some("30"));
         }
         for extra in runs {
-            let (d, o) = both(&debian, &ours, |b| b.instcmd(cmd, extra));
+            let (d, o) = both(debian, ours, |b| b.instcmd(cmd, extra));
             check(format!("{cmd} {extra:?}"), d, o);
         }
     }
@@ -508,15 +622,19 @@ fn commands_send_the_same_reports(device: &Device) {
     assert_eq!(
         rw,
         os.rw.keys().cloned().collect::<Vec<_>>(),
-        "{}: LIST RW",
-        device.spec
+        "{spec}: LIST RW"
     );
     for (var, info) in &ds.rw {
-        for value in trial_values(info) {
-            let (d, o) = both(&debian, &ours, |b| b.setvar(var, &value));
+        for value in trial_values(var, info) {
+            let (mut d, o) = both(debian, ours, |b| b.setvar(var, &value));
             if unknown_value_refused(&d, &o) {
                 // (Debian's device now holds -1; its value no longer compares.)
                 continue;
+            }
+            if accept_isdst_hour(&mut d, &o, debian) {
+                // (Both devices now hold ours' value; Debian's driver reads it back at its
+                // next full update.)
+                debian.wait_polls(debian.polls() + 2);
             }
             check(format!("SET {var} {value}"), d, o);
             let (d, o) = (debian.get(var), ours.get(var));
@@ -528,53 +646,180 @@ fn commands_send_the_same_reports(device: &Device) {
     diffs.append(&mut readback);
     assert!(
         diffs.is_empty(),
-        "{}: {} difference(s):\n{}",
-        device.spec,
+        "{spec}: {} difference(s):\n{}",
         diffs.len(),
         diffs.join("\n")
     );
     // The comparison saw the device's side (a device with commands or writable variables
     // got at least one SET_REPORT from Debian's driver).
     if !ds.device_commands().is_empty() || !ds.rw.is_empty() {
-        assert!(sent_any, "{}: no SET_REPORT logged at all", device.spec);
+        assert!(sent_any, "{spec}: no SET_REPORT logged at all");
     }
 }
 
-macro_rules! hid_ab {
-    ($($name:ident: $kind:ident, $device:ident;)*) => {$(
-        #[test]
-        #[ignore = "A/B: needs Debian's NUT 2.8.0 (usbhid-ups, upsd); scripts/test runs it"]
-        fn $name() {
-            $kind(&$device);
-        }
-    )*};
+/// What one spec (in one zone) gave: the failed checks, and Debian's `ups.time` as the lists
+/// check saw it.
+struct SpecResult {
+    failures: Vec<String>,
+    debian_time: Option<String>,
 }
 
-hid_ab! {
-    apc_back_ups_rs_1000g_lists: lists_identical, APC_RS_1000G;
-    apc_back_ups_xs_1400u_lists: lists_identical, APC_XS_1400U;
-    apc_smart_ups_x_750_lists: lists_identical, APC_SMART_X_750;
-    cyberpower_cp1500pfclcd_lists: lists_identical, CYBERPOWER_CP1500;
-    eaton_3s_700_lists: lists_identical, EATON_3S_700;
-    eaton_5e_lists: lists_identical, EATON_5E;
-    liebert_gxt4_lists: lists_identical, LIEBERT_GXT4;
-    powerwalker_vi_1200_shl_lists: lists_identical, POWERWALKER_VI_1200;
-    salicru_slc_twin_pro2_3kva_lists: lists_identical, SALICRU_SLC_3KVA;
-    santak_tg_box_850_lists: lists_identical, SANTAK_TG_850;
-    tripplite_09ae_3016_lists: lists_identical, TRIPPLITE_3016;
-    unknown_5131_2007_lists: lists_identical, UNKNOWN_5131;
-    apc_back_ups_xs_1400u_power_events: power_events, APC_XS_1400U;
-    cyberpower_cp1500pfclcd_power_events: power_events, CYBERPOWER_CP1500;
-    eaton_3s_700_power_events: power_events, EATON_3S_700;
-    apc_back_ups_rs_1000g_commands: commands_send_the_same_reports, APC_RS_1000G;
-    apc_back_ups_xs_1400u_commands: commands_send_the_same_reports, APC_XS_1400U;
-    apc_smart_ups_x_750_commands: commands_send_the_same_reports, APC_SMART_X_750;
-    cyberpower_cp1500pfclcd_commands: commands_send_the_same_reports, CYBERPOWER_CP1500;
-    eaton_3s_700_commands: commands_send_the_same_reports, EATON_3S_700;
-    eaton_5e_commands: commands_send_the_same_reports, EATON_5E;
-    liebert_gxt4_commands: commands_send_the_same_reports, LIEBERT_GXT4;
-    powerwalker_vi_1200_shl_commands: commands_send_the_same_reports, POWERWALKER_VI_1200;
-    salicru_slc_twin_pro2_3kva_commands: commands_send_the_same_reports, SALICRU_SLC_3KVA;
-    santak_tg_box_850_commands: commands_send_the_same_reports, SANTAK_TG_850;
-    tripplite_09ae_3016_commands: commands_send_the_same_reports, TRIPPLITE_3016;
+/// Runs `check`; a panic becomes a failure line (the transfers of both drivers are printed).
+fn run_check(
+    failures: &mut Vec<String>,
+    name: &str,
+    benches: (&HidBench, &HidBench),
+    check: impl FnOnce(),
+) {
+    if let Err(panic) = catch_unwind(AssertUnwindSafe(check)) {
+        let message = panic
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .or_else(|| panic.downcast_ref::<&str>().copied())
+            .unwrap_or("(panicked)");
+        benches.0.print_last_transfers();
+        benches.1.print_last_transfers();
+        failures.push(format!("{} {name}: {message}", benches.0.label()));
+    }
+}
+
+/// Every check of `device`: the lists (before anything changed the device) then the power
+/// events (where the recording has status reports) on one pair of stacks; the commands, at
+/// the same time, on a pair of their own started with it, so that they run from the
+/// drivers' start-up as they always have. (Run after the lists on the same pair, once, for
+/// tripplite's `shutdown.return` / `shutdown.stayoff` Debian's driver sent only the
+/// load.on.delay report where ours also sent load.off.delay's; cause not known yet, perhaps
+/// Debian's state after its first full update, 30 s in.)
+fn check_spec(device: &Device, so: &Path, tz: Option<&'static str>) -> SpecResult {
+    let start = || {
+        let mut pair = None;
+        let started = catch_unwind(AssertUnwindSafe(|| pair = Some(start_pair(device, so, tz))));
+        pair.filter(|_| started.is_ok())
+    };
+    let did_not_start = || format!("{} (TZ {tz:?}): the stacks did not start", device.spec);
+    let commands = device.poll_report.is_some();
+    std::thread::scope(|s| {
+        let command_side = commands.then(|| {
+            s.spawn(move || {
+                let mut failures = Vec::new();
+                match start() {
+                    Some((debian, ours)) => {
+                        run_check(&mut failures, "commands", (&debian, &ours), || {
+                            commands_send_the_same_reports(&debian, &ours)
+                        })
+                    }
+                    None => failures.push(did_not_start()),
+                }
+                failures
+            })
+        });
+        let mut failures = Vec::new();
+        let mut debian_time = None;
+        match start() {
+            Some((debian, ours)) => {
+                let benches = (&debian, &ours);
+                run_check(&mut failures, "lists", benches, || {
+                    lists_identical(&debian, &ours);
+                    debian_time = debian.get("ups.time").ok();
+                });
+                if let Some(power) = &device.power {
+                    run_check(&mut failures, "power events", benches, || {
+                        power_events(&debian, &ours, power)
+                    });
+                }
+            }
+            None => failures.push(did_not_start()),
+        }
+        if let Some(side) = command_side {
+            failures.extend(side.join().expect("the commands' thread panicked"));
+        }
+        SpecResult {
+            failures,
+            debian_time,
+        }
+    })
+}
+
+/// Every (device, zone) at once, each on its own pair of stacks in a thread of its own; the
+/// results in the order given. `HID_AB_ONLY` keeps the specs whose name contains it.
+fn check_all(cases: &[(&'static Device, Option<&'static str>)]) -> Vec<SpecResult> {
+    let only = std::env::var("HID_AB_ONLY").unwrap_or_default();
+    let so_dir = open_dir("hid-ab-so-");
+    let so = build_fakeusb(so_dir.path());
+    let so = so.as_path();
+    std::thread::scope(|s| {
+        let threads: Vec<_> = cases
+            .iter()
+            .filter(|(device, _)| device.spec.contains(only.as_str()))
+            .map(|&(device, tz)| {
+                std::thread::Builder::new()
+                    .name(format!("{} {}", device.spec, tz.unwrap_or("host zone")))
+                    .spawn_scoped(s, move || check_spec(device, so, tz))
+                    .expect("spawn a spec's thread")
+            })
+            .collect();
+        threads
+            .into_iter()
+            .map(|t| {
+                t.join()
+                    .expect("a spec's thread panicked outside its checks")
+            })
+            .collect()
+    })
+}
+
+fn assert_no_failures(results: &[SpecResult]) {
+    let failures: Vec<&String> = results.iter().flat_map(|r| &r.failures).collect();
+    assert!(
+        failures.is_empty(),
+        "{} failed check(s):\n{}",
+        failures.len(),
+        failures
+            .iter()
+            .map(|f| f.as_str())
+            .collect::<Vec<_>>()
+            .join("\n\n")
+    );
+}
+
+/// Every recorded HID UPS: lists, power events, commands (module documentation).
+#[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (usbhid-ups, upsd); scripts/test runs it"]
+fn recorded_devices_debian_vs_ours() {
+    let cases: Vec<_> = RECORDED.iter().map(|&d| (d, None)).collect();
+    let results = check_all(&cases);
+    assert!(!results.is_empty(), "HID_AB_ONLY matched no spec");
+    assert_no_failures(&results);
+}
+
+/// The mge devices with a clock, in three zones: lists and commands (SET ups.date /
+/// ups.time) as Debian's, and the zone shows in what Debian's driver serves.
+#[test]
+#[ignore = "A/B: needs Debian's NUT 2.8.0 (usbhid-ups, upsd) and tzdata; scripts/test runs it"]
+fn mge_local_time_debian_vs_ours() {
+    for zone in ZONES {
+        let file = Path::new("/usr/share/zoneinfo").join(zone);
+        assert!(file.exists(), "{}: tzdata is not installed", file.display());
+    }
+    let cases: Vec<_> = LOCAL_TIME
+        .iter()
+        .flat_map(|&d| ZONES.iter().map(move |&tz| (d, Some(tz))))
+        .collect();
+    let results = check_all(&cases);
+    assert!(!results.is_empty(), "HID_AB_ONLY matched no spec");
+    assert_no_failures(&results);
+    if results.len() != cases.len() {
+        return; // (HID_AB_ONLY left some out.)
+    }
+    // The zone reached Debian's driver: each device's ups.time differs between the zones.
+    for (device, results) in LOCAL_TIME.iter().zip(results.chunks(ZONES.len())) {
+        let times: Vec<_> = results.iter().map(|r| r.debian_time.clone()).collect();
+        let distinct: std::collections::BTreeSet<_> = times.iter().flatten().collect();
+        assert_eq!(
+            distinct.len(),
+            ZONES.len(),
+            "{}: Debian's ups.time per zone {ZONES:?}: {times:?}",
+            device.spec
+        );
+    }
 }

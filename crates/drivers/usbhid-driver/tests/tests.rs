@@ -7,5 +7,4 @@ mod ab_debian;
 mod idle;
 mod killpower;
 mod replay;
-mod udev_rules;
 mod vm;

@@ -299,8 +299,9 @@ pub fn select(dev: &DeviceIds<'_>, opts: &SelectOptions) -> Result<Selection, Un
     })
 }
 
-/// Every VID:PID a subdriver supports, once each, ascending (the devices udev should hand to
-/// the `nut` group for usbhid-ups).
+/// Every VID:PID a subdriver supports, once each, ascending, with the first subdriver in
+/// [`ORDER`] that claims it (the devices udev hands to the `nut` group for usbhid-ups:
+/// packaging/src/udev.rs).
 pub fn all_devices() -> Vec<(u16, u16, Subdriver)> {
     let mut out: Vec<(u16, u16, Subdriver)> = Vec::new();
     for sub in ORDER {
@@ -311,26 +312,5 @@ pub fn all_devices() -> Vec<(u16, u16, Subdriver)> {
         }
     }
     out.sort_by_key(|(v, p, _)| (*v, *p));
-    out
-}
-
-/// udev rules giving the `nut` group access to every device usbhid-ups supports, in the form
-/// of Debian's 62-nut-usbups.rules (generated from the tables above, so they cannot drift).
-pub fn udev_rules() -> String {
-    let mut out = String::from(
-        "# Generated from usbhid-ups' subdriver tables.\n\n\
-         ACTION==\"remove\", GOTO=\"nut-usbhid-ups_rules_end\"\n\
-         SUBSYSTEM==\"usb_device\", GOTO=\"nut-usbhid-ups_rules_real\"\n\
-         SUBSYSTEM==\"usb\", GOTO=\"nut-usbhid-ups_rules_real\"\n\
-         GOTO=\"nut-usbhid-ups_rules_end\"\n\n\
-         LABEL=\"nut-usbhid-ups_rules_real\"\n",
-    );
-    for (v, p, sub) in all_devices() {
-        out.push_str(&format!(
-            "#  {}  - usbhid-ups\nATTR{{idVendor}}==\"{v:04x}\", ATTR{{idProduct}}==\"{p:04x}\", MODE=\"664\", GROUP=\"nut\"\n",
-            sub.version()
-        ));
-    }
-    out.push_str("\nLABEL=\"nut-usbhid-ups_rules_end\"\n");
     out
 }
