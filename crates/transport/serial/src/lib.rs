@@ -22,6 +22,7 @@ use std::fs::File;
 use std::io::{self, Read as _, Write as _};
 use std::os::fd::AsRawFd as _;
 use std::os::unix::fs::OpenOptionsExt as _;
+use std::rc::Rc;
 use std::time::Duration;
 
 use nix::sys::termios::{
@@ -83,8 +84,13 @@ pub struct ModemLines {
 pub struct SerialPort {
     cfg: SerialConfig,
     fd: Option<AsyncFd<File>>,
-    /// The deadline of a read or write, made when first needed and kept across reopens.
-    alarm: Option<Alarm>,
+    /// The deadline of a read or write: the driver loop's timer once it is lent
+    /// ([`Transport::lend_alarm`]), until then one of the port's own, made when first
+    /// needed. Kept across reopens.
+    alarm: Option<Rc<Alarm>>,
+    /// Whether `alarm` is the loop's, which re-arms it after every exchange: then a
+    /// deadline left set costs nothing and is not disarmed.
+    lent: bool,
 }
 
 /// The termios speed for `bps`, if the kernel has one.
@@ -125,6 +131,7 @@ impl SerialPort {
             cfg,
             fd: None,
             alarm: None,
+            lent: false,
         }
     }
 
@@ -224,7 +231,7 @@ impl SerialPort {
     }
 
     async fn write_until(&mut self, bytes: &[u8], end: Instant) -> Result<(), DriverError> {
-        let Self { cfg, fd, alarm } = self;
+        let Self { cfg, fd, alarm, .. } = self;
         let path = &cfg.path;
         let fd = fd
             .as_ref()
@@ -279,9 +286,10 @@ impl SerialPort {
     /// part of a reply is a [`DriverError::Protocol`] error (a short reply); a port that
     /// went away is an I/O error that makes the framework reopen it.
     ///
-    /// The timeouts are the port's timerfd ([`Alarm`]), armed only when a wait is needed
-    /// and disarmed before returning: a tokio timer would wake the runtime once more per
-    /// read (its registration signals the runtime's eventfd).
+    /// The timeouts are a timerfd ([`Alarm`]: the driver loop's once lent, else the port's
+    /// own, disarmed before returning), armed only when a wait is needed: a tokio timer
+    /// would wake the runtime once more per read (its registration signals the runtime's
+    /// eventfd).
     pub async fn read_reply(&mut self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
         let result = self.read_until(reply, t).await;
         self.disarm()?;
@@ -289,7 +297,7 @@ impl SerialPort {
     }
 
     async fn read_until(&mut self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
-        let Self { cfg, fd, alarm } = self;
+        let Self { cfg, fd, alarm, .. } = self;
         let path = &cfg.path;
         let fd = fd
             .as_ref()
@@ -337,11 +345,12 @@ impl SerialPort {
         Ok(framer.into_bytes())
     }
 
-    /// Disarm the port's alarm after an exchange, so that an unused deadline never wakes
-    /// the driver.
+    /// Disarm the port's own alarm after an exchange, so that an unused deadline never
+    /// wakes the driver. The loop's alarm is left as it is: the loop sets its next deadline
+    /// right after.
     fn disarm(&mut self) -> Result<(), DriverError> {
-        match self.alarm.as_mut() {
-            Some(alarm) if alarm.deadline().is_some() => alarm
+        match self.alarm.as_ref() {
+            Some(alarm) if !self.lent && alarm.deadline().is_some() => alarm
                 .set(None)
                 .map_err(|e| DriverError::io(format!("timer of {}", self.cfg.path), e)),
             _ => Ok(()),
@@ -428,10 +437,10 @@ impl SerialPort {
 
 /// Arm `alarm` for `at` and wait for it. Only polled when the descriptor is not ready, so
 /// an exchange whose reply is already there never touches the timer.
-async fn ring_at(alarm: &mut Option<Alarm>, at: Instant) -> io::Result<()> {
+async fn ring_at(alarm: &mut Option<Rc<Alarm>>, at: Instant) -> io::Result<()> {
     let alarm = match alarm {
         Some(alarm) => alarm,
-        None => alarm.insert(Alarm::new()?),
+        None => alarm.insert(Rc::new(Alarm::new()?)),
     };
     alarm.set(Some(at))?;
     alarm.ring().await
@@ -475,5 +484,10 @@ impl Transport for SerialPort {
     fn close(&mut self) {
         // Closing the descriptor releases the lock.
         self.fd = None;
+    }
+
+    fn lend_alarm(&mut self, alarm: Rc<Alarm>) {
+        self.alarm = Some(alarm);
+        self.lent = true;
     }
 }
