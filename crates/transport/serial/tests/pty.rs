@@ -4,12 +4,13 @@
 use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::os::fd::{AsRawFd as _, OwnedFd};
+use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::pty::openpty;
 use nix::sys::termios::{self, BaudRate, ControlFlags, LocalFlags};
-use nut_driver::{DriverError, Transport as _};
+use nut_driver::{Alarm, DriverError, Transport as _};
 use nut_serial::{Reply, SerialConfig, SerialPort, Timeouts};
 
 const Q1_REPLY: &[u8] = b"(230.0 230.0 230.0 012 50.0 13.6 25.0 00001001\r";
@@ -170,6 +171,38 @@ fn silence_is_a_timeout_and_a_short_reply_a_protocol_error() {
             matches!(err, DriverError::Protocol(ref m) if m.contains("(230.0 22")),
             "{err:?}"
         );
+    });
+    dev.join().unwrap();
+}
+
+/// The driver loop lends its timer to the port: the read deadline goes on it and is left
+/// set after the reply (the loop sets its next deadline right after), and a silent device
+/// still times out on it.
+#[test]
+fn a_lent_alarm_carries_the_read_deadline_and_is_left_set() {
+    let p = pty();
+    let rt = runtime();
+    let dev = device(&p.master, vec![Some(Q1_REPLY), None]);
+    rt.block_on(async {
+        let mut port = SerialPort::new(config(&p.path));
+        port.open().await.expect("opens");
+        let alarm = Rc::new(Alarm::new().expect("timerfd"));
+        port.lend_alarm(Rc::clone(&alarm));
+        let line = Reply::line(b'\r', 128);
+        let sent = Instant::now();
+        let r = port.query(b"Q1\r", line, T).await.expect("reply");
+        assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
+        let at = alarm
+            .deadline()
+            .expect("the read deadline is left on the loop's alarm");
+        assert!(at >= sent + T.gap && at <= Instant::now() + T.gap, "{at:?}");
+        let quick = Timeouts {
+            gap: Duration::from_millis(200),
+            total: Duration::from_secs(3),
+        };
+        let err = port.query(b"Q1\r", line, quick).await.expect_err("silence");
+        assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
+        assert_eq!(alarm.deadline(), None, "the deadline rang");
     });
     dev.join().unwrap();
 }
