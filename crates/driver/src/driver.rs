@@ -2,11 +2,9 @@
 //! protocol logic over its state) and a [`Transport`] (the device link), which the
 //! framework opens, reopens after a loss and closes. See docs/drivers.md.
 
-use std::rc::Rc;
 use std::time::Instant;
 
 use nut_core::sock::CmdStatus;
-use nut_daemon::alarm::Alarm;
 use tokio::sync::oneshot;
 
 use crate::{DriverError, State};
@@ -98,18 +96,6 @@ pub trait Transport {
 
     /// Release the device; [`open`](Self::open) may be called again afterwards.
     fn close(&mut self);
-
-    /// The daemon loop lends its timer for the deadlines of the transport's own waits (a
-    /// read of a reply): one timer per driver, and one `timerfd_settime` per deadline
-    /// instead of an arm and a disarm. The transport may set it only while the loop has
-    /// called it (a poll, a command: the loop is not waiting on the alarm then; never from
-    /// a [`Driver::wait_event`] future, which runs beside the loop's wait) and need
-    /// not disarm it afterwards, since the loop sets its own next deadline after every such
-    /// call. Called once, before the first poll; without it (`-k`, tests) a transport
-    /// keeps a timer of its own. The default ignores it.
-    fn lend_alarm(&mut self, alarm: Rc<Alarm>) {
-        let _ = alarm;
-    }
 }
 
 /// The transport of a driver without a device: simulations, and relays that manage their

@@ -51,7 +51,6 @@ pub use driver::{Driver, DriverInfo, NoTransport, Outcome, Transport, VarDecl, V
 pub use error::DriverError;
 pub use nut_core::sock::{CmdStatus, VarFlags};
 // The logging macros (`notice!`, `debug!(level, …)`, …): nut-daemon's one logger.
-pub use nut_daemon::alarm::Alarm;
 pub use nut_daemon::{debug, error, info, notice, warning};
 pub use runner::Device;
 pub use startup::{NUT_VERSION, main};

@@ -6,7 +6,6 @@
 use std::future::Future;
 use std::path::PathBuf;
 use std::pin::Pin;
-use std::rc::Rc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -301,16 +300,13 @@ impl<D: Driver> Runner<D> {
         // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
         // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
         // early and again for a far one (nut_daemon::alarm).
-        // It is lent to the transport for its read deadlines (`Transport::lend_alarm`): what
-        // a poll leaves set is replaced at the top of the next turn.
         let alarm = match Alarm::new() {
-            Ok(a) => Rc::new(a),
+            Ok(a) => a,
             Err(e) => {
                 crate::error!("Fatal error: can't create the poll timer: {e}");
                 return 1;
             }
         };
-        self.dev.io.lend_alarm(Rc::clone(&alarm));
         let mut watchdog = watchdog.map(|interval| Watchdog::new(interval, Instant::now()));
         let mut next_poll = Instant::now() + self.dev.poll_interval;
         loop {

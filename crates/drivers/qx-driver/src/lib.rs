@@ -279,13 +279,6 @@ impl Transport for AnyLink {
             AnyLink::Usb(u) => u.close(),
         }
     }
-
-    fn lend_alarm(&mut self, alarm: std::rc::Rc<nut_driver::Alarm>) {
-        match self {
-            AnyLink::Serial(s) => s.lend_alarm(alarm),
-            AnyLink::Usb(u) => u.lend_alarm(alarm),
-        }
-    }
 }
 
 impl QxLink for AnyLink {

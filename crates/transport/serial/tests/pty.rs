@@ -4,13 +4,12 @@
 use std::fs::File;
 use std::io::{Read as _, Write as _};
 use std::os::fd::{AsRawFd as _, OwnedFd};
-use std::rc::Rc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use nix::pty::openpty;
 use nix::sys::termios::{self, BaudRate, ControlFlags, LocalFlags};
-use nut_driver::{Alarm, DriverError, Transport as _};
+use nut_driver::{DriverError, Transport as _};
 use nut_serial::{Reply, SerialConfig, SerialPort, Timeouts};
 
 const Q1_REPLY: &[u8] = b"(230.0 230.0 230.0 012 50.0 13.6 25.0 00001001\r";
@@ -113,9 +112,9 @@ fn query_round_trip_over_raw_8n1_at_the_configured_speed() {
             ignore: b"\n",
             max: 128,
         };
-        let r = port.query(b"Q1\r", line, T).await.expect("reply");
+        let r = port.query(b"Q1\r", line, T).expect("reply");
         assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
-        let r = port.query(b"I\r", line, T).await.expect("reply");
+        let r = port.query(b"I\r", line, T).expect("reply");
         assert_eq!(r, b"#UPS-MAKER  MODEL 1KVA 1.0");
     });
     assert_eq!(dev.join().unwrap(), vec![b"Q1".to_vec(), b"I".to_vec()]);
@@ -163,46 +162,14 @@ fn silence_is_a_timeout_and_a_short_reply_a_protocol_error() {
             gap: Duration::from_secs(1),
             total: Duration::from_secs(3),
         };
-        let err = port.query(b"Q1\r", line, quick).await.expect_err("silence");
+        let err = port.query(b"Q1\r", line, quick).expect_err("silence");
         assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
         assert!(err.is_comm_failure() && !err.needs_reconnect());
-        let err = port.query(b"Q1\r", line, quick).await.expect_err("short");
+        let err = port.query(b"Q1\r", line, quick).expect_err("short");
         assert!(
             matches!(err, DriverError::Protocol(ref m) if m.contains("(230.0 22")),
             "{err:?}"
         );
-    });
-    dev.join().unwrap();
-}
-
-/// The driver loop lends its timer to the port: the read deadline goes on it and is left
-/// set after the reply (the loop sets its next deadline right after), and a silent device
-/// still times out on it.
-#[test]
-fn a_lent_alarm_carries_the_read_deadline_and_is_left_set() {
-    let p = pty();
-    let rt = runtime();
-    let dev = device(&p.master, vec![Some(Q1_REPLY), None]);
-    rt.block_on(async {
-        let mut port = SerialPort::new(config(&p.path));
-        port.open().await.expect("opens");
-        let alarm = Rc::new(Alarm::new().expect("timerfd"));
-        port.lend_alarm(Rc::clone(&alarm));
-        let line = Reply::line(b'\r', 128);
-        let sent = Instant::now();
-        let r = port.query(b"Q1\r", line, T).await.expect("reply");
-        assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
-        let at = alarm
-            .deadline()
-            .expect("the read deadline is left on the loop's alarm");
-        assert!(at >= sent + T.gap && at <= Instant::now() + T.gap, "{at:?}");
-        let quick = Timeouts {
-            gap: Duration::from_millis(200),
-            total: Duration::from_secs(3),
-        };
-        let err = port.query(b"Q1\r", line, quick).await.expect_err("silence");
-        assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
-        assert_eq!(alarm.deadline(), None, "the deadline rang");
     });
     dev.join().unwrap();
 }
@@ -224,7 +191,6 @@ fn stale_input_is_flushed_before_a_request() {
         let dev = device(&p.master, vec![Some(Q1_REPLY)]);
         let r = port
             .query(b"Q1\r", Reply::line(b'\r', 128), T)
-            .await
             .expect("reply");
         assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
         dev.join().unwrap();
@@ -294,7 +260,6 @@ fn a_vanished_device_is_an_error_that_asks_for_a_reopen() {
         drop(p.master);
         let err = port
             .query(b"Q1\r", Reply::line(b'\r', 64), T)
-            .await
             .expect_err("hang-up");
         assert!(err.needs_reconnect(), "{err:?}");
     });
@@ -353,7 +318,6 @@ fn a_full_output_queue_waits_for_room_within_the_timeout() {
         port.open().await.expect("opens");
         let err = port
             .write_all(&big, Duration::from_millis(300))
-            .await
             .expect_err("nobody reads: the queue fills up");
         assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
         // The device reads again (what the failed write left included) up to the CR.
@@ -373,7 +337,6 @@ fn a_full_output_queue_waits_for_room_within_the_timeout() {
         let mut request = big.clone();
         request.push(b'\r');
         port.write_all(&request, Duration::from_secs(30))
-            .await
             .expect("room again once the device reads");
         let got = reader.join().unwrap();
         assert!(got > request.len(), "the device got {got} bytes");
