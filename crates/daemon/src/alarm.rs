@@ -7,10 +7,6 @@
 //! A daemon keeps one per loop, re-arms it with the next deadline its sans-IO core
 //! reports, and waits on it next to its other events.
 //!
-//! The loop may lend its alarm (`Rc<Alarm>`: every method takes `&self`) to what it calls
-//! and awaits, such as a driver's serial port bounding a read: one timer per loop, and the
-//! deadline the callee leaves set costs nothing since the loop sets its own next.
-//!
 //! A rung alarm is not read: its expiry count is reset by the next `set` (the descriptor
 //! then stops being readable), and a deadline that has passed by the monotonic clock it
 //! counts in is what tells a ring from a stale readiness. Per deadline that is one
@@ -165,26 +161,6 @@ mod tests {
             let polled = tokio::time::timeout(Duration::ZERO, alarm.ring()).await;
             assert!(polled.is_err(), "rang for a deadline an hour away");
             assert!(alarm.deadline().is_some());
-        });
-    }
-
-    #[test]
-    fn a_borrower_sets_it_and_the_owner_takes_it_back() {
-        runtime().block_on(async {
-            let alarm = std::rc::Rc::new(Alarm::new().unwrap());
-            let lent = std::rc::Rc::clone(&alarm);
-            let far = Instant::now() + Duration::from_secs(3600);
-            alarm.set(Some(far)).unwrap();
-            // The borrower's own deadline replaces the owner's and rings.
-            lent.set(Some(Instant::now() + Duration::from_millis(5)))
-                .unwrap();
-            lent.ring().await.unwrap();
-            assert_eq!(alarm.deadline(), None);
-            // Setting the owner's deadline again really re-arms the timer.
-            alarm.set(Some(far)).unwrap();
-            assert_eq!(lent.deadline(), Some(far));
-            let polled = tokio::time::timeout(Duration::ZERO, alarm.ring()).await;
-            assert!(polled.is_err(), "rang an hour early");
         });
     }
 }
