@@ -6,7 +6,13 @@
 //! registered with the runtime: one wake-up per deadline, none while it is disarmed.
 //! A daemon keeps one per loop, re-arms it with the next deadline its sans-IO core
 //! reports, and waits on it next to its other events.
+//!
+//! A rung alarm is not read: its expiry count is reset by the next `set` (the descriptor
+//! then stops being readable), and a deadline that has passed by the monotonic clock it
+//! counts in is what tells a ring from a stale readiness. Per deadline that is one
+//! `timerfd_settime` and the wait, no `read`.
 
+use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -30,7 +36,7 @@ impl AsRawFd for Timer {
 #[derive(Debug)]
 pub struct Alarm {
     fd: AsyncFd<Timer>,
-    armed: Option<Instant>,
+    armed: Cell<Option<Instant>>,
 }
 
 impl Alarm {
@@ -44,18 +50,21 @@ impl Alarm {
         // descriptor stays open and the same while registered.
         let fd = unsafe { AsyncFd::register_with_interest(Timer(timer), Interest::READABLE) }
             .map_err(io::Error::from)?;
-        Ok(Alarm { fd, armed: None })
+        Ok(Alarm {
+            fd,
+            armed: Cell::new(None),
+        })
     }
 
     /// When the alarm goes off next (`None`: never).
     pub fn deadline(&self) -> Option<Instant> {
-        self.armed
+        self.armed.get()
     }
 
     /// Go off at `at` (at once when it has passed), or never (`None`). Replaces the previous
-    /// setting.
-    pub fn set(&mut self, at: Option<Instant>) -> io::Result<()> {
-        if self.armed == at {
+    /// setting (even one made by a borrower of the alarm).
+    pub fn set(&self, at: Option<Instant>) -> io::Result<()> {
+        if self.armed.get() == at {
             return Ok(());
         }
         match at {
@@ -71,26 +80,28 @@ impl Alarm {
             }
             None => self.fd.get_ref().0.unset()?,
         }
-        self.armed = at;
+        self.armed.set(at);
         Ok(())
     }
 
     /// Wait until the alarm goes off; it is then disarmed. Waits forever while disarmed.
     /// Cancel-safe: dropping the future loses nothing.
-    pub async fn ring(&mut self) -> io::Result<()> {
+    ///
+    /// The timer is not read: the kernel counts `CLOCK_MONOTONIC` from the `set` that armed
+    /// it, so it can only have expired once [`Instant::now`] (the same clock) has reached
+    /// the deadline; a readiness seen before that is left from an earlier setting. The
+    /// expiry stays counted until the next `set` resets it, and the runtime's
+    /// edge-triggered registration reports only the next expiry.
+    pub async fn ring(&self) -> io::Result<()> {
         loop {
             let mut guard = self.fd.readable().await?;
-            let mut expirations = [0u8; 8];
-            match nix::unistd::read(&guard.get_inner().0, &mut expirations) {
-                Ok(_) => {
-                    // Nothing more to read until it is set and expires again (a new edge).
-                    guard.clear_ready();
-                    self.armed = None;
-                    return Ok(());
-                }
-                Err(nix::errno::Errno::EAGAIN) => guard.clear_ready(),
-                Err(nix::errno::Errno::EINTR) => {}
-                Err(e) => return Err(e.into()),
+            // Either way nothing new is pending until the timer expires again.
+            guard.clear_ready();
+            if let Some(at) = self.armed.get()
+                && Instant::now() >= at
+            {
+                self.armed.set(None);
+                return Ok(());
             }
         }
     }
@@ -110,7 +121,7 @@ mod tests {
     #[test]
     fn rings_once_at_the_deadline_and_not_before() {
         runtime().block_on(async {
-            let mut alarm = Alarm::new().unwrap();
+            let alarm = Alarm::new().unwrap();
             let start = Instant::now();
             let at = start + Duration::from_millis(30);
             alarm.set(Some(at)).unwrap();
@@ -124,7 +135,7 @@ mod tests {
     #[test]
     fn a_past_deadline_rings_at_once_and_a_disarmed_alarm_never() {
         runtime().block_on(async {
-            let mut alarm = Alarm::new().unwrap();
+            let alarm = Alarm::new().unwrap();
             alarm.set(Some(Instant::now())).unwrap();
             alarm.ring().await.unwrap();
             alarm
@@ -134,6 +145,22 @@ mod tests {
             // Nothing is pending: the read side must not be ready.
             let polled = tokio::time::timeout(Duration::ZERO, alarm.ring()).await;
             assert!(polled.is_err(), "a disarmed alarm rang");
+        });
+    }
+
+    #[test]
+    fn an_expiry_left_from_an_earlier_setting_does_not_ring() {
+        runtime().block_on(async {
+            let alarm = Alarm::new().unwrap();
+            alarm.set(Some(Instant::now())).unwrap();
+            // The runtime has seen the expiry: the descriptor is ready, nobody rang.
+            drop(alarm.fd.readable().await.unwrap());
+            alarm
+                .set(Some(Instant::now() + Duration::from_secs(3600)))
+                .unwrap();
+            let polled = tokio::time::timeout(Duration::ZERO, alarm.ring()).await;
+            assert!(polled.is_err(), "rang for a deadline an hour away");
+            assert!(alarm.deadline().is_some());
         });
     }
 }

@@ -7,12 +7,18 @@
 //! flushed) — and implements [`nut_driver::Transport`], so the framework opens it before
 //! `init_info` and reopens it after a lost device.
 //!
-//! Exchanges are async with timeouts, so a silent device costs a bounded wait and never a
-//! hung driver: [`SerialPort::query`] flushes stale input, writes a request and reads the
-//! reply framed by a [`Reply`] (an end byte with ignored bytes and a maximum length, or a
-//! fixed length), each read bounded by a per-read gap and the whole by a total timeout.
-//! The framing itself is pure ([`Framer`]); [`Exchange`] (the framework's request/reply
-//! seam) is implemented by `query`.
+//! An exchange is a bounded synchronous operation on the calling (driver loop) thread, as
+//! in NUT's drivers, which block in `select` during a command: [`SerialPort::query`]
+//! flushes stale input, writes a request and reads the reply framed by a [`Reply`] (an end
+//! byte with ignored bytes and a maximum length, or a fixed length), each read bounded by a
+//! per-read gap and the whole by a total timeout, so a silent device costs a bounded wait
+//! and never a hung driver. The port stays non-blocking and the waits are `poll(2)` with
+//! the time left as its timeout: no timer and no reactor registration, so a steady
+//! exchange is `TCFLSH`, `write`, `poll`, `read`. The driver loop does not serve its
+//! socket during a poll anyway (connections only buffer), so nothing is lost by not
+//! yielding. The framing itself is pure ([`Framer`]); [`Exchange`] (the framework's
+//! request/reply seam, async for the links that need it) is implemented by `query`, as a
+//! future that completes when first polled.
 //!
 //! Modem lines: DTR and RTS can be set or cleared; on a device without modem lines (a
 //! pseudo-terminal, some USB adapters) the kernel answers ENOTTY or EINVAL, which is
@@ -30,10 +36,6 @@ use nix::sys::termios::{
 };
 use nut_driver::{DriverConfig, DriverError, Transport};
 use std::time::Instant;
-
-use nut_daemon::alarm::Alarm;
-use tokio::io::Interest;
-use tokio::io::unix::AsyncFd;
 
 pub use nut_driver::link::{Exchange, Framer, Reply, Timeouts};
 
@@ -82,9 +84,8 @@ pub struct ModemLines {
 #[derive(Debug)]
 pub struct SerialPort {
     cfg: SerialConfig,
-    fd: Option<AsyncFd<File>>,
-    /// The deadline of a read or write, made when first needed and kept across reopens.
-    alarm: Option<Alarm>,
+    /// The open port (non-blocking).
+    fd: Option<File>,
 }
 
 /// The termios speed for `bps`, if the kernel has one.
@@ -121,11 +122,7 @@ fn errno_of(e: &io::Error) -> i32 {
 impl SerialPort {
     /// A port to be opened with `cfg`.
     pub fn new(cfg: SerialConfig) -> Self {
-        Self {
-            cfg,
-            fd: None,
-            alarm: None,
-        }
+        Self { cfg, fd: None }
     }
 
     /// The configuration.
@@ -138,7 +135,7 @@ impl SerialPort {
         self.fd.is_some()
     }
 
-    /// Open, lock and configure the port now (needs a tokio runtime with I/O enabled).
+    /// Open, lock and configure the port now.
     pub fn open_now(&mut self) -> Result<(), DriverError> {
         self.fd = None;
         let path = &self.cfg.path;
@@ -174,12 +171,7 @@ impl SerialPort {
         let _ = termios::tcflush(&file, FlushArg::TCIFLUSH);
         termios::tcsetattr(&file, SetArg::TCSANOW, &tio)
             .map_err(|e| DriverError::io(format!("tcsetattr({path})"), e.into()))?;
-        // Readable only: see [`SerialPort::write_all`].
-        // SAFETY: the AsyncFd owns the file, so the descriptor stays open and the same
-        // while registered.
-        let fd = unsafe { AsyncFd::register_with_interest(file, Interest::READABLE) }
-            .map_err(|e| DriverError::io(format!("poll {path}"), io::Error::from(e)))?;
-        self.fd = Some(fd);
+        self.fd = Some(file);
         if let Some(on) = self.cfg.dtr {
             self.set_dtr(on)?;
         }
@@ -190,7 +182,7 @@ impl SerialPort {
         Ok(())
     }
 
-    fn file(&self) -> Result<&AsyncFd<File>, DriverError> {
+    fn file(&self) -> Result<&File, DriverError> {
         self.fd
             .as_ref()
             .ok_or_else(|| DriverError::Disconnected(format!("{} is not open", self.cfg.path)))
@@ -199,74 +191,37 @@ impl SerialPort {
     /// Discard what the device sent and nobody read (`ser_flush_in`).
     pub fn flush_input(&self) -> Result<(), DriverError> {
         let fd = self.file()?;
-        termios::tcflush(fd.get_ref(), FlushArg::TCIFLUSH)
+        termios::tcflush(fd, FlushArg::TCIFLUSH)
             .map_err(|e| DriverError::io(format!("tcflush({})", self.cfg.path), e.into()))
     }
 
     /// Discard both directions (`ser_flush_io`).
     pub fn flush_io(&self) -> Result<(), DriverError> {
         let fd = self.file()?;
-        termios::tcflush(fd.get_ref(), FlushArg::TCIOFLUSH)
+        termios::tcflush(fd, FlushArg::TCIOFLUSH)
             .map_err(|e| DriverError::io(format!("tcflush({})", self.cfg.path), e.into()))
     }
 
-    /// Write all of `bytes` within `timeout`.
-    ///
-    /// A plain non-blocking `write`: the port is registered for readability only (an
-    /// interest in writability would wake the loop once per request, when the device has
-    /// drained it), so only a full output queue (`EAGAIN`) waits for room, on a duplicate
-    /// descriptor registered for writability for just that wait.
-    pub async fn write_all(&mut self, bytes: &[u8], timeout: Duration) -> Result<(), DriverError> {
+    /// Write all of `bytes` within `timeout`: a plain non-blocking `write`; only a full
+    /// output queue (`EAGAIN`) waits for room, in `poll(2)` until the timeout.
+    pub fn write_all(&self, bytes: &[u8], timeout: Duration) -> Result<(), DriverError> {
         let end = Instant::now() + timeout;
-        let result = self.write_until(bytes, end).await;
-        self.disarm()?;
-        result
-    }
-
-    async fn write_until(&mut self, bytes: &[u8], end: Instant) -> Result<(), DriverError> {
-        let Self { cfg, fd, alarm } = self;
-        let path = &cfg.path;
-        let fd = fd
-            .as_ref()
-            .ok_or_else(|| DriverError::Disconnected(format!("{path} is not open")))?;
+        let path = &self.cfg.path;
+        let mut fd = self.file()?;
         let mut sent = 0;
-        let mut room: Option<AsyncFd<File>> = None;
         while sent < bytes.len() {
-            match fd.get_ref().write(&bytes[sent..]) {
+            match fd.write(&bytes[sent..]) {
                 Ok(0) => {
                     return Err(DriverError::Disconnected(format!("{path}: write failed")));
                 }
                 Ok(n) => sent += n,
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if room.is_none() {
-                        let dup = fd
-                            .get_ref()
-                            .try_clone()
-                            .map_err(|e| DriverError::io(format!("write to {path}"), e))?;
-                        // SAFETY: the AsyncFd owns the duplicate, so it stays open and the
-                        // same while registered.
-                        let registered =
-                            unsafe { AsyncFd::register_with_interest(dup, Interest::WRITABLE) };
-                        room = Some(registered.map_err(|e| {
-                            DriverError::io(format!("write to {path}"), io::Error::from(e))
-                        })?);
-                    }
-                    let Some(room) = room.as_ref() else {
-                        continue;
-                    };
-                    tokio::select! {
-                        biased;
-                        ready = room.writable() => {
-                            let mut guard = ready
-                                .map_err(|e| DriverError::io(format!("write to {path}"), e))?;
-                            // The next write says whether there is room now.
-                            guard.clear_ready();
-                        }
-                        rang = ring_at(alarm, end) => {
-                            rang.map_err(|e| DriverError::io(format!("write to {path}"), e))?;
-                            return Err(DriverError::Timeout(format!("write to {path}")));
-                        }
+                    // The next write says whether there is room now.
+                    if !wait_until(fd, libc::POLLOUT, end)
+                        .map_err(|e| DriverError::io(format!("write to {path}"), e))?
+                    {
+                        return Err(DriverError::Timeout(format!("write to {path}")));
                     }
                 }
                 Err(e) => return Err(DriverError::io(format!("write to {path}"), e)),
@@ -279,85 +234,52 @@ impl SerialPort {
     /// part of a reply is a [`DriverError::Protocol`] error (a short reply); a port that
     /// went away is an I/O error that makes the framework reopen it.
     ///
-    /// The timeouts are the port's timerfd ([`Alarm`]), armed only when a wait is needed
-    /// and disarmed before returning: a tokio timer would wake the runtime once more per
-    /// read (its registration signals the runtime's eventfd).
-    pub async fn read_reply(&mut self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
-        let result = self.read_until(reply, t).await;
-        self.disarm()?;
-        result
-    }
-
-    async fn read_until(&mut self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
-        let Self { cfg, fd, alarm } = self;
-        let path = &cfg.path;
-        let fd = fd
-            .as_ref()
-            .ok_or_else(|| DriverError::Disconnected(format!("{path} is not open")))?;
+    /// Each wait is one `poll(2)` whose timeout is the time left (the gap, within the
+    /// total): no timer to arm or disarm.
+    pub fn read_reply(&self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
+        let path = &self.cfg.path;
+        let mut fd = self.file()?;
         let mut framer = Framer::new(reply);
         let end = Instant::now() + t.total;
         let mut chunk = [0u8; 64];
         while !framer.is_done() {
             let deadline = end.min(Instant::now() + t.gap);
-            let mut guard = tokio::select! {
-                biased;
-                ready = fd.readable() => {
-                    ready.map_err(|e| DriverError::io(format!("read from {path}"), e))?
-                }
-                rang = ring_at(alarm, deadline) => {
-                    rang.map_err(|e| DriverError::io(format!("read from {path}"), e))?;
-                    return Err(if framer.bytes().is_empty() {
-                        DriverError::Timeout(format!("read from {path}"))
-                    } else {
-                        DriverError::Protocol(format!(
-                            "short reply from {path}: {:?}",
-                            String::from_utf8_lossy(framer.bytes())
-                        ))
-                    });
-                }
-            };
-            match guard.get_inner().read(&mut chunk) {
+            if !wait_until(fd, libc::POLLIN, deadline)
+                .map_err(|e| DriverError::io(format!("read from {path}"), e))?
+            {
+                return Err(if framer.bytes().is_empty() {
+                    DriverError::Timeout(format!("read from {path}"))
+                } else {
+                    DriverError::Protocol(format!(
+                        "short reply from {path}: {:?}",
+                        String::from_utf8_lossy(framer.bytes())
+                    ))
+                });
+            }
+            match fd.read(&mut chunk) {
                 Ok(0) => {
                     return Err(DriverError::Disconnected(format!("{path}: hang-up")));
                 }
+                // Whatever follows the end of the reply is dropped, as NUT does.
                 Ok(n) => {
-                    if n < chunk.len() {
-                        // Drained: the next byte is a new event. Without this, the next
-                        // exchange would start with a read that returns EAGAIN.
-                        guard.clear_ready();
-                    }
-                    // Whatever follows the end of the reply is dropped, as NUT does.
                     framer.push(&chunk[..n]);
                 }
-                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => guard.clear_ready(),
+                Err(e)
+                    if matches!(
+                        e.kind(),
+                        io::ErrorKind::Interrupted | io::ErrorKind::WouldBlock
+                    ) => {}
                 Err(e) => return Err(DriverError::io(format!("read from {path}"), e)),
             }
         }
         Ok(framer.into_bytes())
     }
 
-    /// Disarm the port's alarm after an exchange, so that an unused deadline never wakes
-    /// the driver.
-    fn disarm(&mut self) -> Result<(), DriverError> {
-        match self.alarm.as_mut() {
-            Some(alarm) if alarm.deadline().is_some() => alarm
-                .set(None)
-                .map_err(|e| DriverError::io(format!("timer of {}", self.cfg.path), e)),
-            _ => Ok(()),
-        }
-    }
-
     /// One exchange: drop stale input, send `request`, read the reply.
-    pub async fn query(
-        &mut self,
-        request: &[u8],
-        reply: Reply,
-        t: Timeouts,
-    ) -> Result<Vec<u8>, DriverError> {
+    pub fn query(&self, request: &[u8], reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
         self.flush_input()?;
-        self.write_all(request, t.total).await?;
-        self.read_reply(reply, t).await
+        self.write_all(request, t.total)?;
+        self.read_reply(reply, t)
     }
 
     fn modem_ioctl(&self, request: libc::c_ulong, bits: &mut libc::c_int) -> io::Result<()> {
@@ -365,7 +287,7 @@ impl SerialPort {
             .file()
             .map_err(|_| io::Error::from_raw_os_error(libc::EBADF))?;
         // SAFETY: TIOCMBIS/TIOCMBIC/TIOCMGET take a pointer to an int, which `bits` is.
-        let r = unsafe { libc::ioctl(fd.get_ref().as_raw_fd(), request, bits as *mut libc::c_int) };
+        let r = unsafe { libc::ioctl(fd.as_raw_fd(), request, bits as *mut libc::c_int) };
         if r == 0 {
             Ok(())
         } else {
@@ -426,15 +348,30 @@ impl SerialPort {
     }
 }
 
-/// Arm `alarm` for `at` and wait for it. Only polled when the descriptor is not ready, so
-/// an exchange whose reply is already there never touches the timer.
-async fn ring_at(alarm: &mut Option<Alarm>, at: Instant) -> io::Result<()> {
-    let alarm = match alarm {
-        Some(alarm) => alarm,
-        None => alarm.insert(Alarm::new()?),
-    };
-    alarm.set(Some(at))?;
-    alarm.ring().await
+/// Wait in `poll(2)` until `fd` has one of `events` (or an error or hang-up, which the
+/// next read or write reports) or `deadline` passes: false on the deadline. The timeout is
+/// rounded up to whole milliseconds, so a wait never ends before its deadline.
+fn wait_until(fd: &File, events: libc::c_short, deadline: Instant) -> io::Result<bool> {
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let ms = i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX);
+        let mut pfd = libc::pollfd {
+            fd: fd.as_raw_fd(),
+            events,
+            revents: 0,
+        };
+        // SAFETY: one pollfd, which lives through the call.
+        match unsafe { libc::poll(&mut pfd, 1, ms) } {
+            0 => return Ok(false),
+            n if n > 0 => return Ok(true),
+            _ => {
+                let e = io::Error::last_os_error();
+                if e.kind() != io::ErrorKind::Interrupted {
+                    return Err(e);
+                }
+            }
+        }
+    }
 }
 
 /// NUT's `ser_open_error`: what failed and what to try.
@@ -463,7 +400,7 @@ impl Exchange for SerialPort {
         reply: Reply,
         timeouts: Timeouts,
     ) -> Result<Vec<u8>, DriverError> {
-        self.query(request, reply, timeouts).await
+        self.query(request, reply, timeouts)
     }
 }
 

@@ -34,13 +34,11 @@ impl Driver for MiniQ1 {
         _now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        let r = io
-            .query(
-                b"Q1\r",
-                Reply::line(b'\r', 128),
-                Timeouts::within(self.wait),
-            )
-            .await?;
+        let r = io.query(
+            b"Q1\r",
+            Reply::line(b'\r', 128),
+            Timeouts::within(self.wait),
+        )?;
         let text = String::from_utf8_lossy(&r);
         let bits = text
             .strip_prefix('(')

@@ -112,9 +112,9 @@ fn query_round_trip_over_raw_8n1_at_the_configured_speed() {
             ignore: b"\n",
             max: 128,
         };
-        let r = port.query(b"Q1\r", line, T).await.expect("reply");
+        let r = port.query(b"Q1\r", line, T).expect("reply");
         assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
-        let r = port.query(b"I\r", line, T).await.expect("reply");
+        let r = port.query(b"I\r", line, T).expect("reply");
         assert_eq!(r, b"#UPS-MAKER  MODEL 1KVA 1.0");
     });
     assert_eq!(dev.join().unwrap(), vec![b"Q1".to_vec(), b"I".to_vec()]);
@@ -162,10 +162,10 @@ fn silence_is_a_timeout_and_a_short_reply_a_protocol_error() {
             gap: Duration::from_secs(1),
             total: Duration::from_secs(3),
         };
-        let err = port.query(b"Q1\r", line, quick).await.expect_err("silence");
+        let err = port.query(b"Q1\r", line, quick).expect_err("silence");
         assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
         assert!(err.is_comm_failure() && !err.needs_reconnect());
-        let err = port.query(b"Q1\r", line, quick).await.expect_err("short");
+        let err = port.query(b"Q1\r", line, quick).expect_err("short");
         assert!(
             matches!(err, DriverError::Protocol(ref m) if m.contains("(230.0 22")),
             "{err:?}"
@@ -191,7 +191,6 @@ fn stale_input_is_flushed_before_a_request() {
         let dev = device(&p.master, vec![Some(Q1_REPLY)]);
         let r = port
             .query(b"Q1\r", Reply::line(b'\r', 128), T)
-            .await
             .expect("reply");
         assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
         dev.join().unwrap();
@@ -261,7 +260,6 @@ fn a_vanished_device_is_an_error_that_asks_for_a_reopen() {
         drop(p.master);
         let err = port
             .query(b"Q1\r", Reply::line(b'\r', 64), T)
-            .await
             .expect_err("hang-up");
         assert!(err.needs_reconnect(), "{err:?}");
     });
@@ -320,7 +318,6 @@ fn a_full_output_queue_waits_for_room_within_the_timeout() {
         port.open().await.expect("opens");
         let err = port
             .write_all(&big, Duration::from_millis(300))
-            .await
             .expect_err("nobody reads: the queue fills up");
         assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
         // The device reads again (what the failed write left included) up to the CR.
@@ -340,7 +337,6 @@ fn a_full_output_queue_waits_for_room_within_the_timeout() {
         let mut request = big.clone();
         request.push(b'\r');
         port.write_all(&request, Duration::from_secs(30))
-            .await
             .expect("room again once the device reads");
         let got = reader.join().unwrap();
         assert!(got > request.len(), "the device got {got} bytes");

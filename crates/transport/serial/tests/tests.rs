@@ -3,4 +3,5 @@
 
 mod framework;
 mod pty;
+mod silence;
 mod upsd;

@@ -9,10 +9,10 @@ use std::io::{BufRead as _, BufReader, Read as _, Write as _};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nix::pty::openpty;
-use nut_harness::{Conn, Daemon, Impl, StackBuilder};
+use nut_harness::{Conn, Daemon, Impl, Stack, StackBuilder};
 
 const WAIT: Duration = Duration::from_secs(40);
 const OL: &[u8] = b"(230.0 230.0 230.0 012 50.0 13.6 25.0 00001001\r";
@@ -20,17 +20,29 @@ const OB: &[u8] = b"(000.0 000.0 230.0 012 50.0 12.1 25.0 10001001\r";
 
 /// What the simulated device does with the next `Q1`.
 #[derive(Clone, Copy)]
-enum Act {
+pub(crate) enum Act {
     Answer(&'static [u8]),
     Silence,
     /// Close its end (the device is gone).
     Unplug,
 }
 
-type Mode = Arc<Mutex<Act>>;
+pub(crate) type Mode = Arc<Mutex<Act>>;
+
+/// When the device received each `Q1`.
+pub(crate) type Requests = Arc<Mutex<Vec<Instant>>>;
 
 /// A Q1 device on the master side of a new pty, reachable as `link`.
 fn plug_in(link: &Path, mode: &Mode) -> std::os::fd::OwnedFd {
+    plug_in_logged(link, mode, &Requests::default())
+}
+
+/// [`plug_in`], noting in `requests` when each `Q1` arrives.
+pub(crate) fn plug_in_logged(
+    link: &Path,
+    mode: &Mode,
+    requests: &Requests,
+) -> std::os::fd::OwnedFd {
     let p = openpty(None, None).expect("openpty");
     // Not inherited by the driver and upsd: the device end must really close when the
     // simulator lets go of it.
@@ -53,6 +65,7 @@ fn plug_in(link: &Path, mode: &Mode) -> std::os::fd::OwnedFd {
     std::os::unix::fs::symlink(&tty, link).unwrap();
     let mut master = File::from(p.master);
     let mode = Arc::clone(mode);
+    let requests = Arc::clone(requests);
     std::thread::spawn(move || {
         let mut b = [0u8; 1];
         loop {
@@ -69,6 +82,7 @@ fn plug_in(link: &Path, mode: &Mode) -> std::os::fd::OwnedFd {
             if req != b"Q1" {
                 continue;
             }
+            requests.lock().unwrap().push(Instant::now());
             match *mode.lock().unwrap() {
                 Act::Answer(bytes) => {
                     if master.write_all(bytes).is_err() {
@@ -97,6 +111,26 @@ fn example_driver() -> PathBuf {
         path.display()
     );
     path
+}
+
+/// A directory for the port's link that the driver (user `nut`) can read.
+pub(crate) fn port_dir() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::set_permissions(
+        dir.path(),
+        std::os::unix::fs::PermissionsExt::from_mode(0o755),
+    )
+    .unwrap();
+    dir
+}
+
+/// The `miniq1` example driver for the stack's `[ups]`, in the foreground.
+pub(crate) fn start_miniq1(s: &Stack) -> Daemon {
+    let mut cmd = std::process::Command::new(example_driver());
+    cmd.args(["-a", "ups", "-F"])
+        .envs(s.env_vars())
+        .current_dir(s.dir());
+    Daemon::spawn("miniq1", cmd)
 }
 
 /// Wait for `f`, or fail with what the driver said.
@@ -131,12 +165,7 @@ fn driver_state(socket: &Path) -> Option<String> {
 #[test]
 #[ignore = "A/B: needs Debian's NUT 2.8.0 (nut-server); scripts/test runs it"]
 fn staleness_recovery_and_replugging_seen_through_debians_upsd() {
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::set_permissions(
-        dir.path(),
-        std::os::unix::fs::PermissionsExt::from_mode(0o755),
-    )
-    .unwrap();
+    let dir = port_dir();
     let link = dir.path().join("ttyUPS");
     let mode: Mode = Arc::new(Mutex::new(Act::Answer(OL)));
     let slave = plug_in(&link, &mode);
@@ -150,11 +179,7 @@ fn staleness_recovery_and_replugging_seen_through_debians_upsd() {
             ),
         )
         .start();
-    let mut cmd = std::process::Command::new(example_driver());
-    cmd.args(["-a", "ups", "-F"])
-        .envs(s.env_vars())
-        .current_dir(s.dir());
-    let driver = Daemon::spawn("miniq1", cmd);
+    let driver = start_miniq1(&s);
     let socket = s.dir().join("miniq1-ups");
     let mut conn = s.conn();
     wait(&driver, "upsd to serve the UPS", || {
