@@ -107,7 +107,7 @@ fn example_driver() -> PathBuf {
     let path = dir.join("examples").join("miniq1");
     assert!(
         path.exists(),
-        "{} missing: cargo test -p nut-serial builds it",
+        "{} missing (or stale): cargo build -p nut-serial --examples builds it (scripts/test does)",
         path.display()
     );
     path
