@@ -14,8 +14,9 @@
 //!   the same ups.status sequence on both.
 //! * `*_commands`: every instant command (the `*.delay` ones also with a value) and SET VAR
 //!   of every writable variable (its ENUM values, RANGE bounds and a few numbers) give the
-//!   same client output and send the same SET_REPORT transfers (the `set_report` lines of
-//!   both logs), and the variable reads back the same afterwards.
+//!   same answer (tracked, as `upscmd -w` / `upsrw -w` ask: the driver's result) and send
+//!   the same SET_REPORT transfers (the `set_report` lines of both logs), and the variable
+//!   reads back the same afterwards.
 //!
 //! * local time: the synthetic Eaton devices whose `UPS.PowerSummary.Time` the mge subdriver
 //!   shows as the local `ups.date` / `ups.time` (the recordings have no such report) are
@@ -23,12 +24,12 @@
 //!   `TZ=Asia/Kolkata`, SET VAR of both included; Debian's `ups.time` must differ between the
 //!   zones (the check sees the zone at all).
 //!
-//! The lists and power events of a spec run on one Debian stack and one of ours, started
-//! together; its commands at the same time on a pair of their own (from the drivers' start,
-//! see `check_spec`); every spec (and zone) runs at once, in threads of its own, and the test
-//! reports every failed check of every spec (`HID_AB_ONLY=<text>` runs the specs whose name
-//! contains it). The waits are all on conditions: the drivers poll
-//! once a second, so the test takes about as long as its slowest spec's commands.
+//! The checks of a spec run in that order on one Debian stack and one of ours, started
+//! together; every spec (and zone) runs at once, in threads of its own, and the test reports
+//! every failed check of every spec (`HID_AB_ONLY=<text>` runs the specs whose name contains
+//! it). The waits are all on conditions (a command or SET is done when the tracked client
+//! returns); the drivers poll once a second, so the test takes about as long as its slowest
+//! spec's checks.
 //!
 //! A poll is seen in the transfer log as the GET_REPORT of the spec's status report (NUT's
 //! quick update re-reads it every poll; with a stalling device the STALL is logged).
@@ -42,10 +43,7 @@ use std::path::{Path, PathBuf};
 use nut_harness::{Impl, Stack, StackBuilder, poll_until};
 use nut_rig::bench::{POLL_TIMEOUT, UPS};
 use nut_rig::usb::{UsbFiles, both_of, get_var, open_dir, settled, snapshot_of};
-use nut_rig::{
-    Exemptions, Snapshot, build_fakeusb, compare, hid_spec_path, instcmd_client, run_client,
-    setvar_client,
-};
+use nut_rig::{Exemptions, Snapshot, build_fakeusb, compare, hid_spec_path, instcmd_client};
 
 /// The reports (hex, report ID first) that carry a device's status, for each power state.
 struct PowerReports {
@@ -64,15 +62,24 @@ struct Device {
     poll_report: Option<u8>,
     /// Status reports for the power-event test, where the recording has them.
     power: Option<PowerReports>,
+    /// A report Debian's driver reads at start-up and then only in its full updates (every
+    /// pollfreq, 30 s). Where given, the commands wait until Debian's driver has read it a
+    /// second time: they then run on the state it has after its first full update, as a
+    /// user's `shutdown.return` long after start-up does (see `check_spec`).
+    full_update_report: Option<u8>,
 }
 
 macro_rules! device {
     ($name:ident, $spec:literal, $section:literal, $poll:expr, $power:expr) => {
+        device!($name, $spec, $section, $poll, $power, None);
+    };
+    ($name:ident, $spec:literal, $section:literal, $poll:expr, $power:expr, $full:expr) => {
         const $name: Device = Device {
             spec: $spec,
             section: $section,
             poll_report: $poll,
             power: $power,
+            full_update_report: $full,
         };
     };
 }
@@ -162,12 +169,14 @@ device!(
     Some(0x01),
     None
 );
+// Tripplite: report 0x31 (UPS.PowerSummary.Input.Voltage) is read in full updates only.
 device!(
     TRIPPLITE_3016,
     "tripplite_09ae-3016.spec",
     "",
     Some(0x32),
-    None
+    None,
+    Some(0x31)
 );
 // An unknown vendor: only explore mode takes it (PROVENANCE.md).
 device!(
@@ -244,7 +253,8 @@ impl Drop for HidBench {
     }
 }
 
-/// What a `upscmd` / `upsrw` produced: the client's output and the SET_REPORTs it caused.
+/// What an instant command or SET produced: upsd's answer to the tracked request and the
+/// SET_REPORTs it caused.
 #[derive(Debug, PartialEq, Eq)]
 struct Outcome {
     client: String,
@@ -302,16 +312,32 @@ impl HidBench {
         self.files.log_lines()
     }
 
-    /// Polls so far: GETs of the status report (answered or stalled).
-    fn polls(&self) -> usize {
-        let Some(id) = self.poll_report else {
-            return 0;
-        };
+    /// GETs of feature report `id` so far (answered or stalled).
+    fn gets(&self, id: u8) -> usize {
         let mark = format!(" 3 {id}:");
         self.log_lines()
             .iter()
             .filter(|l| l.starts_with("get_report") && l.contains(&mark))
             .count()
+    }
+
+    /// Polls so far: GETs of the status report.
+    fn polls(&self) -> usize {
+        self.poll_report.map_or(0, |id| self.gets(id))
+    }
+
+    /// Waits until the driver has read report `id` `n` times in all.
+    fn wait_gets(&self, id: u8, n: usize) {
+        let mut seen = 0;
+        let ok = poll_until(POLL_TIMEOUT, || {
+            seen = self.gets(id);
+            (seen >= n).then_some(())
+        });
+        assert!(
+            ok.is_some(),
+            "{}: only {seen} GETs of report {id:#04x} in {POLL_TIMEOUT:?} (wanted {n})",
+            self.label()
+        );
     }
 
     /// Waits until the driver has polled `n` times in all (nothing to wait for when the
@@ -356,12 +382,61 @@ impl HidBench {
         )
     }
 
-    /// Runs a Debian client through this bench's upsd as the administrator, lets the driver
-    /// poll twice and returns the client's output with the SET_REPORTs it caused.
-    fn client(&self, program: &str, args: &[String]) -> Outcome {
+    /// Sends `request` (`INSTCMD …` or `SET VAR …`) to this bench's upsd as the
+    /// administrator with TRACKING on (what `upscmd -w` / `upsrw -w` do) and returns upsd's
+    /// last answer: the result the driver reported (`SUCCESS`, `ERR …`), or upsd's refusal
+    /// when it did not pass the request on. When the result is there, the driver is done
+    /// with the request: every transfer of it is logged, NUT's 125 ms pause inside
+    /// `shutdown.return` included.
+    ///
+    /// (Untracked, upsd answers `OK` as soon as it has passed the request on, and no count
+    /// of transfers tells when the driver is done: a stalling status report is read again
+    /// for every item of it, so "two GETs of the status report more" could be met inside
+    /// the update the driver was in when the command came, and the log be read between
+    /// tripplite's load.on.delay and load.off.delay reports.)
+    fn tracked(&self, request: &str) -> String {
+        // The administrator's name and password, as the rig gives them to Debian's clients.
+        let (_, args) = instcmd_client(&self.stack, "", None);
+        let arg = |flag: &str| {
+            let value = args.iter().skip_while(|a| *a != flag).nth(1);
+            value
+                .cloned()
+                .unwrap_or_else(|| panic!("no {flag} in {args:?}"))
+        };
+        let mut conn = self.stack.conn();
+        for (line, what) in [
+            (format!("USERNAME {}", arg("-u")), "USERNAME"),
+            (format!("PASSWORD {}", arg("-p")), "PASSWORD"),
+            ("SET TRACKING ON".to_owned(), "SET TRACKING ON"),
+        ] {
+            let reply = conn.request(&line);
+            assert_eq!(reply, ["OK"], "{}: {what}", self.label());
+        }
+        let reply = conn.request(request).join("\n");
+        let Some(id) = reply.strip_prefix("OK TRACKING ") else {
+            return reply;
+        };
+        let mut result = String::new();
+        let done = poll_until(POLL_TIMEOUT, || {
+            result = conn.request(&format!("GET TRACKING {id}")).join("\n");
+            (result != "PENDING").then_some(())
+        });
+        assert!(
+            done.is_some(),
+            "{}: {request}: still {result:?} after {POLL_TIMEOUT:?}",
+            self.label()
+        );
+        result
+    }
+
+    /// Sends `request` tracked and returns upsd's answer with the SET_REPORTs it caused. With
+    /// `readback` the driver then polls twice, so that what it reads back is published.
+    fn client(&self, request: &str, readback: bool) -> Outcome {
         let mark = self.log_lines().len();
-        let client = run_client(&self.stack, program, args);
-        self.wait_polls(self.polls() + 2);
+        let client = self.tracked(request);
+        if readback {
+            self.wait_polls(self.polls() + 2);
+        }
         let lines = self.log_lines();
         Outcome {
             client,
@@ -373,14 +448,15 @@ impl HidBench {
         }
     }
 
+    /// `INSTCMD` as `upscmd` sends it (the parameter unquoted).
     fn instcmd(&self, command: &str, extra: Option<&str>) -> Outcome {
-        let (program, args) = instcmd_client(&self.stack, command, extra);
-        self.client(program, &args)
+        let extra = extra.map(|e| format!(" {e}")).unwrap_or_default();
+        self.client(&format!("INSTCMD {UPS} {command}{extra}"), false)
     }
 
     fn setvar(&self, var: &str, value: &str) -> Outcome {
-        let (program, args) = setvar_client(&self.stack, var, value);
-        self.client(program, &args)
+        let value = nut_core::token::quote(value);
+        self.client(&format!("SET VAR {UPS} {var} {value}"), true)
     }
 }
 
@@ -536,11 +612,13 @@ fn accept_unread_report_id(debian: &mut Outcome, ours: &Outcome) {
 
 /// NUT 2.8.0 sets a variable whose value is not in the variable's lookup table by writing
 /// -1 into the field (all bits set); ours refuses the value and sends nothing
-/// (docs/compatibility.md). Accepted only as exactly that: ours sent nothing, Debian one
-/// report whose data after the ID are all `ff`.
+/// (docs/compatibility.md). Accepted only as exactly that: ours sent nothing and the
+/// tracked answer says the value was refused, Debian's says it succeeded and the driver sent
+/// one report whose data after the ID are all `ff`.
 fn unknown_value_refused(debian: &Outcome, ours: &Outcome) -> bool {
     ours.sent.is_empty()
-        && debian.client == ours.client
+        && ours.client == "ERR INVALID-ARGUMENT"
+        && debian.client == "SUCCESS"
         && matches!(&debian.sent[..], [one] if one
             .split_once(": ")
             .is_some_and(|(_, data)| data.split(' ').skip(1).all(|b| b == "ff")))
@@ -664,14 +742,18 @@ struct SpecResult {
     debian_time: Option<String>,
 }
 
-/// Runs `check`; a panic becomes a failure line (the transfers of both drivers are printed).
+/// Runs `check` and says how long it took; a panic becomes a failure line (the transfers of
+/// both drivers are printed).
 fn run_check(
     failures: &mut Vec<String>,
     name: &str,
     benches: (&HidBench, &HidBench),
     check: impl FnOnce(),
 ) {
-    if let Err(panic) = catch_unwind(AssertUnwindSafe(check)) {
+    let started = std::time::Instant::now();
+    let result = catch_unwind(AssertUnwindSafe(check));
+    eprintln!("{} {name}: {:.1?}", benches.0.label(), started.elapsed());
+    if let Err(panic) = result {
         let message = panic
             .downcast_ref::<String>()
             .map(String::as_str)
@@ -683,61 +765,52 @@ fn run_check(
     }
 }
 
-/// Every check of `device`: the lists (before anything changed the device) then the power
-/// events (where the recording has status reports) on one pair of stacks; the commands, at
-/// the same time, on a pair of their own started with it, so that they run from the
-/// drivers' start-up as they always have. (Run after the lists on the same pair, once, for
-/// tripplite's `shutdown.return` / `shutdown.stayoff` Debian's driver sent only the
-/// load.on.delay report where ours also sent load.off.delay's; cause not known yet, perhaps
-/// Debian's state after its first full update, 30 s in.)
+/// Every check of `device` on one pair of stacks: the lists (before anything changed the
+/// device), the power events (where the recording has status reports), then the commands
+/// (where the driver polls; for the devices with a `full_update_report`, after Debian's
+/// first full update).
+///
+/// (Once, with the commands run after the lists this way, tripplite's `shutdown.return` /
+/// `shutdown.stayoff` seemed to send only the load.on.delay report on Debian's side. That
+/// was the test reading the log too early, see `HidBench::tracked`: Debian's driver sends
+/// both reports, 125 ms apart, before and after its first full update alike.)
 fn check_spec(device: &Device, so: &Path, tz: Option<&'static str>) -> SpecResult {
-    let start = || {
-        let mut pair = None;
-        let started = catch_unwind(AssertUnwindSafe(|| pair = Some(start_pair(device, so, tz))));
-        pair.filter(|_| started.is_ok())
-    };
-    let did_not_start = || format!("{} (TZ {tz:?}): the stacks did not start", device.spec);
-    let commands = device.poll_report.is_some();
-    std::thread::scope(|s| {
-        let command_side = commands.then(|| {
-            s.spawn(move || {
-                let mut failures = Vec::new();
-                match start() {
-                    Some((debian, ours)) => {
-                        run_check(&mut failures, "commands", (&debian, &ours), || {
-                            commands_send_the_same_reports(&debian, &ours)
-                        })
-                    }
-                    None => failures.push(did_not_start()),
-                }
-                failures
-            })
-        });
-        let mut failures = Vec::new();
-        let mut debian_time = None;
-        match start() {
-            Some((debian, ours)) => {
-                let benches = (&debian, &ours);
-                run_check(&mut failures, "lists", benches, || {
-                    lists_identical(&debian, &ours);
-                    debian_time = debian.get("ups.time").ok();
+    let mut failures = Vec::new();
+    let mut debian_time = None;
+    let mut pair = None;
+    let started = catch_unwind(AssertUnwindSafe(|| pair = Some(start_pair(device, so, tz))));
+    match pair.filter(|_| started.is_ok()) {
+        Some((debian, ours)) => {
+            let benches = (&debian, &ours);
+            run_check(&mut failures, "lists", benches, || {
+                lists_identical(&debian, &ours);
+                debian_time = debian.get("ups.time").ok();
+            });
+            if let Some(power) = &device.power {
+                run_check(&mut failures, "power events", benches, || {
+                    power_events(&debian, &ours, power)
                 });
-                if let Some(power) = &device.power {
-                    run_check(&mut failures, "power events", benches, || {
-                        power_events(&debian, &ours, power)
-                    });
-                }
             }
-            None => failures.push(did_not_start()),
+            if device.poll_report.is_some() {
+                run_check(&mut failures, "commands", benches, || {
+                    if let Some(id) = device.full_update_report {
+                        // (Nothing was SET or commanded yet: the second read is the first
+                        // full update's.)
+                        debian.wait_gets(id, 2);
+                    }
+                    commands_send_the_same_reports(&debian, &ours)
+                });
+            }
         }
-        if let Some(side) = command_side {
-            failures.extend(side.join().expect("the commands' thread panicked"));
-        }
-        SpecResult {
-            failures,
-            debian_time,
-        }
-    })
+        None => failures.push(format!(
+            "{} (TZ {tz:?}): the stacks did not start",
+            device.spec
+        )),
+    }
+    SpecResult {
+        failures,
+        debian_time,
+    }
 }
 
 /// Every (device, zone) at once, each on its own pair of stacks in a thread of its own; the
