@@ -17,14 +17,14 @@ use crate::mapping::{Conversion, Function, HidFlags, HidInfo, Target, VarFlags};
 /// A string of a pool: `len` bytes at `off` ([`Str::NONE`]: no string).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct Str {
-    off: u32,
-    len: u32,
+    off: u16,
+    len: u16,
 }
 
 impl Str {
     const NONE: Str = Str {
         off: 0,
-        len: u32::MAX,
+        len: u16::MAX,
     };
 }
 
@@ -42,44 +42,53 @@ enum Fun {
     NonZero(Str, Str),
 }
 
-/// [`Conversion`] with its strings in the pool; a lookup is `len` pairs from `start`.
-#[derive(Debug, Clone, Copy)]
-enum Conv {
-    None,
-    Format(Str),
-    Lookup { start: u32, len: u32 },
-    Fun(Fun),
+impl Fun {
+    const EMPTY: Fun = Fun::Plain(Function::Date);
 }
 
-/// [`Target`] with its strings in the pool.
-#[derive(Debug, Clone, Copy)]
-enum Tgt {
-    Var(Str),
-    Status,
-    Alarm,
-    Command(Str),
-}
+/// What [`Row::target`] is ([`Target`]'s variants; a variable's or command's name is
+/// [`Row::name`]).
+const TARGET_VAR: u8 = 0;
+const TARGET_STATUS: u8 = 1;
+const TARGET_ALARM: u8 = 2;
+const TARGET_COMMAND: u8 = 3;
 
-/// One [`HidInfo`] row without pointers.
+/// What [`Row::conversion`] is; [`Row::arg`] is its argument.
+const CONV_NONE: u8 = 0;
+/// `arg`: the format string.
+const CONV_FORMAT: u8 = 1;
+/// `arg`: `len` pairs from `off`.
+const CONV_LOOKUP: u8 = 2;
+/// `arg.off`: the index of the function.
+const CONV_FUN: u8 = 3;
+
+/// [`VarFlags::string`] of `None`.
+const NO_STRING: u16 = u16::MAX;
+
+/// One [`HidInfo`] row without pointers, in 26 bytes.
 #[derive(Debug, Clone, Copy)]
 pub struct Row {
-    target: Tgt,
-    var_flags: VarFlags,
+    name: Str,
     path: Str,
     default: Str,
+    arg: Str,
+    string: u16,
+    target: u8,
+    conversion: u8,
+    rw: bool,
     flags: HidFlags,
-    conversion: Conv,
 }
 
 impl Row {
     const EMPTY: Row = Row {
-        target: Tgt::Status,
-        var_flags: VarFlags {
-            rw: false,
-            string: None,
-        },
+        name: Str::NONE,
         path: Str::NONE,
         default: Str::NONE,
+        arg: Str::NONE,
+        string: NO_STRING,
+        target: TARGET_STATUS,
+        conversion: CONV_NONE,
+        rw: false,
         flags: HidFlags {
             static_: false,
             semi_static: false,
@@ -87,7 +96,6 @@ impl Row {
             quick_poll: false,
             enumerated: false,
         },
-        conversion: Conv::None,
     };
 }
 
@@ -105,31 +113,48 @@ impl Pair {
     };
 }
 
-/// A subdriver's table without pointers: `B` bytes of strings, `R` rows, `L` lookup pairs
-/// (the sizes come from [`sizes`]).
+/// How much of each part a table's pool uses.
+#[derive(Debug, Clone, Copy)]
+pub struct Sizes {
+    pub rows: usize,
+    pub bytes: usize,
+    pub pairs: usize,
+    pub funs: usize,
+}
+
+/// A subdriver's table without pointers: `R` rows, `B` bytes of strings, `L` lookup pairs,
+/// `F` functions (the sizes come from [`sizes`]).
 #[derive(Debug)]
-pub struct Pool<const R: usize, const B: usize, const L: usize> {
-    bytes: [u8; B],
+pub struct Pool<const R: usize, const B: usize, const L: usize, const F: usize> {
     rows: [Row; R],
+    bytes: [u8; B],
     pairs: [Pair; L],
+    funs: [Fun; F],
 }
 
-/// The (rows, string bytes, lookup pairs) a table's [`Pool`] holds.
-pub const fn sizes(table: &[HidInfo]) -> (usize, usize, usize) {
-    fill(table, &mut [], &mut [], &mut [])
+/// The sizes of a table's [`Pool`].
+pub const fn sizes(table: &[HidInfo]) -> Sizes {
+    fill(table, &mut [], &mut [], &mut [], &mut [])
 }
 
-impl<const R: usize, const B: usize, const L: usize> Pool<R, B, L> {
+impl<const R: usize, const B: usize, const L: usize, const F: usize> Pool<R, B, L, F> {
     /// The pool of `table` (evaluated at compile time; the sizes must be [`sizes`]`(table)`).
     pub const fn build(table: &[HidInfo]) -> Self {
         let mut pool = Pool {
-            bytes: [0; B],
             rows: [Row::EMPTY; R],
+            bytes: [0; B],
             pairs: [Pair::EMPTY; L],
+            funs: [Fun::EMPTY; F],
         };
-        let (rows, bytes, pairs) = fill(table, &mut pool.bytes, &mut pool.rows, &mut pool.pairs);
+        let used = fill(
+            table,
+            &mut pool.rows,
+            &mut pool.bytes,
+            &mut pool.pairs,
+            &mut pool.funs,
+        );
         assert!(
-            rows == R && bytes == B && pairs == L,
+            used.rows == R && used.bytes == B && used.pairs == L && used.funs == F,
             "pool sizes differ from the table's"
         );
         pool
@@ -138,26 +163,33 @@ impl<const R: usize, const B: usize, const L: usize> Pool<R, B, L> {
     /// The pool without its sizes.
     pub fn view(&'static self) -> View {
         View {
-            bytes: &self.bytes,
             rows: &self.rows,
+            bytes: &self.bytes,
             pairs: &self.pairs,
+            funs: &self.funs,
         }
     }
 }
 
-/// Writes `table` into the pool's parts and returns how much it used (rows, bytes, pairs).
-/// With empty parts nothing is written: that counts the sizes.
+/// Writes `table` into the pool's parts and returns how much it used. With empty parts
+/// nothing is written: that counts the sizes.
 const fn fill(
     table: &[HidInfo],
-    bytes: &mut [u8],
     rows: &mut [Row],
+    bytes: &mut [u8],
     pairs: &mut [Pair],
-) -> (usize, usize, usize) {
+    funs: &mut [Fun],
+) -> Sizes {
     let mut w = Writer {
         bytes,
-        used: 0,
         pairs,
-        pairs_used: 0,
+        funs,
+        used: Sizes {
+            rows: table.len(),
+            bytes: 0,
+            pairs: 0,
+            funs: 0,
+        },
     };
     let mut i = 0;
     while i < table.len() {
@@ -167,21 +199,28 @@ const fn fill(
         }
         i += 1;
     }
-    (table.len(), w.used, w.pairs_used)
+    w.used
 }
 
-/// Appends strings and pairs to a pool's parts (or only counts them when the parts are empty).
+/// `n` as a `u16` (a pool is small; a larger one fails the build).
+const fn small(n: usize) -> u16 {
+    assert!(n < u16::MAX as usize, "pool part too large");
+    n as u16
+}
+
+/// Appends strings, pairs and functions to a pool's parts (or only counts them when the parts
+/// are empty).
 struct Writer<'a> {
     bytes: &'a mut [u8],
-    used: usize,
     pairs: &'a mut [Pair],
-    pairs_used: usize,
+    funs: &'a mut [Fun],
+    used: Sizes,
 }
 
 impl Writer<'_> {
     const fn str(&mut self, s: &str) -> Str {
         let b = s.as_bytes();
-        let off = self.used;
+        let off = self.used.bytes;
         if self.bytes.len() >= off + b.len() {
             let mut j = 0;
             while j < b.len() {
@@ -189,11 +228,11 @@ impl Writer<'_> {
                 j += 1;
             }
         }
-        self.used += b.len();
-        assert!(self.used < u32::MAX as usize, "pool too large");
+        self.used.bytes += b.len();
+        small(self.used.bytes);
         Str {
-            off: off as u32,
-            len: b.len() as u32,
+            off: small(off),
+            len: small(b.len()),
         }
     }
 
@@ -204,8 +243,8 @@ impl Writer<'_> {
         }
     }
 
-    const fn lookup(&mut self, table: &[(i64, &str)]) -> Conv {
-        let start = self.pairs_used;
+    const fn lookup(&mut self, table: &[(i64, &str)]) -> Str {
+        let start = self.used.pairs;
         let mut j = 0;
         while j < table.len() {
             let pair = Pair {
@@ -217,15 +256,15 @@ impl Writer<'_> {
             }
             j += 1;
         }
-        self.pairs_used += table.len();
-        Conv::Lookup {
-            start: start as u32,
-            len: table.len() as u32,
+        self.used.pairs += table.len();
+        Str {
+            off: small(start),
+            len: small(table.len()),
         }
     }
 
-    const fn fun(&mut self, f: Function) -> Fun {
-        match f {
+    const fn fun(&mut self, f: Function) -> Str {
+        let fun = match f {
             Function::StatusBits {
                 mask,
                 equal,
@@ -239,31 +278,46 @@ impl Writer<'_> {
             },
             Function::NonZero(set, clear) => Fun::NonZero(self.str(set), self.str(clear)),
             other => Fun::Plain(other),
+        };
+        let index = self.used.funs;
+        if index < self.funs.len() {
+            self.funs[index] = fun;
+        }
+        self.used.funs += 1;
+        Str {
+            off: small(index),
+            len: 1,
         }
     }
 
     const fn row(&mut self, h: &HidInfo) -> Row {
-        let target = match h.target {
-            Target::Var(name) => Tgt::Var(self.str(name)),
-            Target::Status => Tgt::Status,
-            Target::Alarm => Tgt::Alarm,
-            Target::Command(name) => Tgt::Command(self.str(name)),
+        let (target, name) = match h.target {
+            Target::Var(name) => (TARGET_VAR, self.str(name)),
+            Target::Status => (TARGET_STATUS, Str::NONE),
+            Target::Alarm => (TARGET_ALARM, Str::NONE),
+            Target::Command(name) => (TARGET_COMMAND, self.str(name)),
         };
         let path = self.str(h.path);
         let default = self.opt_str(h.default);
-        let conversion = match h.conversion {
-            None => Conv::None,
-            Some(Conversion::Format(f)) => Conv::Format(self.str(f)),
-            Some(Conversion::Lookup(t)) => self.lookup(t),
-            Some(Conversion::Fun(f)) => Conv::Fun(self.fun(f)),
+        let (conversion, arg) = match h.conversion {
+            None => (CONV_NONE, Str::NONE),
+            Some(Conversion::Format(f)) => (CONV_FORMAT, self.str(f)),
+            Some(Conversion::Lookup(t)) => (CONV_LOOKUP, self.lookup(t)),
+            Some(Conversion::Fun(f)) => (CONV_FUN, self.fun(f)),
         };
         Row {
-            target,
-            var_flags: h.var_flags,
+            name,
             path,
             default,
-            flags: h.flags,
+            arg,
+            string: match h.var_flags.string {
+                Some(len) => small(len),
+                None => NO_STRING,
+            },
+            target,
             conversion,
+            rw: h.var_flags.rw,
+            flags: h.flags,
         }
     }
 }
@@ -271,9 +325,10 @@ impl Writer<'_> {
 /// A [`Pool`] seen through slices (its sizes erased).
 #[derive(Debug, Clone, Copy)]
 pub struct View {
-    bytes: &'static [u8],
     rows: &'static [Row],
+    bytes: &'static [u8],
     pairs: &'static [Pair],
+    funs: &'static [Fun],
 }
 
 impl View {
@@ -301,7 +356,7 @@ impl View {
     /// the same pairs share one leaked slice.
     pub fn materialise(&self) -> Vec<HidInfo> {
         let mut lookups: Vec<&'static [(i64, &'static str)]> = Vec::new();
-        let mut lookup = |start: u32, len: u32| -> &'static [(i64, &'static str)] {
+        let mut lookup = |start: u16, len: u16| -> &'static [(i64, &'static str)] {
             let pairs: Vec<(i64, &'static str)> = self.pairs[start as usize..][..len as usize]
                 .iter()
                 .map(|p| (p.value, self.str(p.name)))
@@ -317,37 +372,44 @@ impl View {
             .iter()
             .map(|r| HidInfo {
                 target: match r.target {
-                    Tgt::Var(s) => Target::Var(self.str(s)),
-                    Tgt::Status => Target::Status,
-                    Tgt::Alarm => Target::Alarm,
-                    Tgt::Command(s) => Target::Command(self.str(s)),
+                    TARGET_VAR => Target::Var(self.str(r.name)),
+                    TARGET_COMMAND => Target::Command(self.str(r.name)),
+                    TARGET_ALARM => Target::Alarm,
+                    _ => Target::Status,
                 },
-                var_flags: r.var_flags,
+                var_flags: VarFlags {
+                    rw: r.rw,
+                    string: (r.string != NO_STRING).then_some(usize::from(r.string)),
+                },
                 path: self.str(r.path),
                 default: self.opt_str(r.default),
                 flags: r.flags,
                 conversion: match r.conversion {
-                    Conv::None => None,
-                    Conv::Format(s) => Some(Conversion::Format(self.str(s))),
-                    Conv::Lookup { start, len } => Some(Conversion::Lookup(lookup(start, len))),
-                    Conv::Fun(Fun::Plain(f)) => Some(Conversion::Fun(f)),
-                    Conv::Fun(Fun::StatusBits {
-                        mask,
-                        equal,
-                        then,
-                        otherwise,
-                    }) => Some(Conversion::Fun(Function::StatusBits {
-                        mask,
-                        equal,
-                        then: self.str(then),
-                        otherwise: self.str(otherwise),
-                    })),
-                    Conv::Fun(Fun::NonZero(set, clear)) => Some(Conversion::Fun(
-                        Function::NonZero(self.str(set), self.str(clear)),
-                    )),
+                    CONV_FORMAT => Some(Conversion::Format(self.str(r.arg))),
+                    CONV_LOOKUP => Some(Conversion::Lookup(lookup(r.arg.off, r.arg.len))),
+                    CONV_FUN => Some(Conversion::Fun(self.fun(self.funs[usize::from(r.arg.off)]))),
+                    _ => None,
                 },
             })
             .collect()
+    }
+
+    fn fun(&self, f: Fun) -> Function {
+        match f {
+            Fun::Plain(f) => f,
+            Fun::StatusBits {
+                mask,
+                equal,
+                then,
+                otherwise,
+            } => Function::StatusBits {
+                mask,
+                equal,
+                then: self.str(then),
+                otherwise: self.str(otherwise),
+            },
+            Fun::NonZero(set, clear) => Function::NonZero(self.str(set), self.str(clear)),
+        }
     }
 }
 
@@ -356,9 +418,13 @@ impl View {
 #[macro_export]
 macro_rules! pooled_table {
     ($table:ident) => {
-        const POOL_SIZES: (usize, usize, usize) = $crate::pool::sizes($table);
+        const POOL_SIZES: $crate::pool::Sizes = $crate::pool::sizes($table);
         /// The table's rows without pointers (see [`crate::pool`]).
-        pub static POOL: $crate::pool::Pool<{ POOL_SIZES.0 }, { POOL_SIZES.1 }, { POOL_SIZES.2 }> =
-            $crate::pool::Pool::build($table);
+        pub static POOL: $crate::pool::Pool<
+            { POOL_SIZES.rows },
+            { POOL_SIZES.bytes },
+            { POOL_SIZES.pairs },
+            { POOL_SIZES.funs },
+        > = $crate::pool::Pool::build($table);
     };
 }
