@@ -89,13 +89,7 @@ impl Row {
         target: TARGET_STATUS,
         conversion: CONV_NONE,
         rw: false,
-        flags: HidFlags {
-            static_: false,
-            semi_static: false,
-            absent: false,
-            quick_poll: false,
-            enumerated: false,
-        },
+        flags: HidFlags::NONE,
     };
 }
 
