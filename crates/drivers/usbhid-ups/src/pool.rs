@@ -128,7 +128,15 @@ pub struct Pool<const R: usize, const B: usize, const L: usize, const F: usize> 
 
 /// The sizes of a table's [`Pool`].
 pub const fn sizes(table: &[HidInfo]) -> Sizes {
-    fill(table, &mut [], &mut [], &mut [], &mut [])
+    // The strings are stored while counting too: equal strings are stored once
+    // (`Writer::str`), which compares them.
+    fill(
+        table,
+        &mut [],
+        &mut [0; u16::MAX as usize],
+        &mut [],
+        &mut [],
+    )
 }
 
 impl<const R: usize, const B: usize, const L: usize, const F: usize> Pool<R, B, L, F> {
@@ -165,8 +173,8 @@ impl<const R: usize, const B: usize, const L: usize, const F: usize> Pool<R, B, 
     }
 }
 
-/// Writes `table` into the pool's parts and returns how much it used. With empty parts
-/// nothing is written: that counts the sizes.
+/// Writes `table` into the pool's parts and returns how much it used. Parts too small (empty)
+/// are not written: that counts the sizes.
 const fn fill(
     table: &[HidInfo],
     rows: &mut [Row],
@@ -178,6 +186,7 @@ const fn fill(
         bytes,
         pairs,
         funs,
+        seen: [Str::NONE; SEEN],
         used: Sizes {
             rows: table.len(),
             bytes: 0,
@@ -208,12 +217,43 @@ struct Writer<'a> {
     bytes: &'a mut [u8],
     pairs: &'a mut [Pair],
     funs: &'a mut [Fun],
+    /// The strings stored so far, by hash (open addressing).
+    seen: [Str; SEEN],
     used: Sizes,
 }
 
+/// Slots of [`Writer::seen`] (a table has fewer distinct strings; a fuller one fails the
+/// build).
+const SEEN: usize = 4096;
+
 impl Writer<'_> {
+    /// The string's place in the pool: where an equal string already is, else appended.
     const fn str(&mut self, s: &str) -> Str {
         let b = s.as_bytes();
+        // FNV-1a.
+        let mut hash: u32 = 0x811c_9dc5;
+        let mut j = 0;
+        while j < b.len() {
+            hash = (hash ^ b[j] as u32).wrapping_mul(0x0100_0193);
+            j += 1;
+        }
+        let mut slot = hash as usize % SEEN;
+        let mut probes = 0;
+        while self.seen[slot].len != Str::NONE.len {
+            let known = self.seen[slot];
+            if known.len as usize == b.len() {
+                let mut j = 0;
+                while j < b.len() && self.bytes[known.off as usize + j] == b[j] {
+                    j += 1;
+                }
+                if j == b.len() {
+                    return known;
+                }
+            }
+            slot = (slot + 1) % SEEN;
+            probes += 1;
+            assert!(probes < SEEN, "too many strings for a pool");
+        }
         let off = self.used.bytes;
         if self.bytes.len() >= off + b.len() {
             let mut j = 0;
@@ -224,10 +264,12 @@ impl Writer<'_> {
         }
         self.used.bytes += b.len();
         small(self.used.bytes);
-        Str {
+        let stored = Str {
             off: small(off),
             len: small(b.len()),
-        }
+        };
+        self.seen[slot] = stored;
+        stored
     }
 
     const fn opt_str(&mut self, s: Option<&str>) -> Str {
