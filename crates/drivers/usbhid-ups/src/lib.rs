@@ -7,6 +7,7 @@
 //! * [`usage`]: usage names and NUT's HID path strings.
 //! * [`mapping`]: the mapping model (NUT variable/command ⇄ HID path rows, conversions) and
 //!   the per-device conversion state ([`mapping::DeviceState`]).
+//! * [`pool`]: the subdrivers' tables stored without pointers (read-only, paged in on use).
 //! * [`localtime`]: local time from the UTC offsets the shell supplies (no time-zone database).
 //! * [`status`]: status bits → `ups.status`, `ups.alarm`, `input.transfer.reason`.
 //! * [`engine`]: the generic driver logic (walks, polls, interrupt reports) as a sans-IO engine.
@@ -19,6 +20,7 @@ pub mod engine;
 pub mod fuzzing;
 pub mod localtime;
 pub mod mapping;
+pub mod pool;
 pub mod report;
 pub mod status;
 pub mod subdriver;

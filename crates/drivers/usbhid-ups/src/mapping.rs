@@ -45,6 +45,17 @@ pub struct HidFlags {
     pub enumerated: bool,
 }
 
+impl HidFlags {
+    /// Read at every full walk (none of the flags).
+    pub const NONE: HidFlags = HidFlags {
+        static_: false,
+        semi_static: false,
+        absent: false,
+        quick_poll: false,
+        enumerated: false,
+    };
+}
+
 /// How a HID value becomes a NUT value.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Conversion {
@@ -182,13 +193,7 @@ impl HidInfo {
             },
             path,
             default: None,
-            flags: HidFlags {
-                static_: false,
-                semi_static: false,
-                absent: false,
-                quick_poll: false,
-                enumerated: false,
-            },
+            flags: HidFlags::NONE,
             conversion: Some(Conversion::Format(format)),
         }
     }

@@ -26,8 +26,8 @@ const APC_DATE: Conversion = Conversion::Fun(Function::ApcDate);
 const KELVIN: Conversion = Conversion::Fun(Function::KelvinCelsius);
 const STRING: Conversion = Conversion::Fun(Function::StringId);
 
-/// Rows in NUT's order: the first row whose path exists wins a variable.
-pub static TABLE: &[H] = &[
+/// Rows in NUT's order: the first row whose path exists wins a variable (stored as [`POOL`]).
+pub const TABLE: &[H] = &[
     // Battery
     H::var(
         "battery.charge",
@@ -344,6 +344,7 @@ pub static TABLE: &[H] = &[
     ),
     H::command("beeper.mute", "UPS.PowerSummary.AudibleAlarmControl", "3"),
 ];
+crate::pooled_table!(TABLE);
 
 /// `ups.mfr`: the USB manufacturer string, else "APC".
 pub fn format_mfr(vendor: Option<&str>) -> Option<String> {

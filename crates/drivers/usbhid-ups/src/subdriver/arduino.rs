@@ -10,7 +10,7 @@ use crate::mapping::HidInfo as H;
 pub const USB_ENDPOINTS: (u8, u8, u8) = (4, 5, 2);
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::absent(
         "ups.delay.start",
         "UPS.PowerSummary.DelayBeforeStartup",
@@ -56,3 +56,4 @@ pub static TABLE: &[H] = &[
         "10",
     ),
 ];
+crate::pooled_table!(TABLE);

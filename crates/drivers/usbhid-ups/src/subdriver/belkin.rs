@@ -57,7 +57,7 @@ const SHUTDOWN: &str = "UPS.BELKINControls.BELKINDelayBeforeShutdown";
 const REBOOT: &str = "UPS.BELKINControls.BELKINDelayBeforeReboot";
 
 /// Rows in NUT's order: the first row whose path exists wins a variable.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     // Belkin vendor paths
     H::var(
         "battery.charge",
@@ -274,6 +274,7 @@ pub static TABLE: &[H] = &[
     H::command("shutdown.stop", SHUTDOWN, "-1"),
     H::command("shutdown.reboot", REBOOT, "10"),
 ];
+crate::pooled_table!(TABLE);
 
 /// `ups.mfr`: the USB vendor string without leading blanks; "Belkin" when there is none or
 /// nothing is left.

@@ -16,7 +16,7 @@ pub const PRODUCTS: &[u16] = &[0x0005, 0x0501, 0x0601];
 
 const STRING: Conversion = Conversion::Fun(Function::StringId);
 
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var_conv("battery.type", "UPS.PowerSummary.iDeviceChemistry", STRING),
     H::var_conv(
         "battery.mfr.date",
@@ -139,3 +139,4 @@ pub static TABLE: &[H] = &[
     ),
     H::command("beeper.mute", "UPS.PowerSummary.AudibleAlarmControl", "3"),
 ];
+crate::pooled_table!(TABLE);

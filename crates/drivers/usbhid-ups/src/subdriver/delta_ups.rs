@@ -91,7 +91,7 @@ pub fn ups_type(value: f64) -> Option<&'static str> {
 }
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var_conv(
         "input.sensitivity",
         "UPS.DeltaCustom.[1].DeltaConfigSensitivity",
@@ -390,3 +390,4 @@ pub static TABLE: &[H] = &[
         "10",
     ),
 ];
+crate::pooled_table!(TABLE);

@@ -280,7 +280,7 @@ pub fn decode(fun: Function, report: &[u8]) -> Option<String> {
 }
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var(
         "experimental.battery.batteryid",
         "UPS.BatterySystem.Battery.BatteryID",
@@ -769,3 +769,4 @@ pub static TABLE: &[H] = &[
         "20",
     ),
 ];
+crate::pooled_table!(TABLE);

@@ -8,7 +8,7 @@ use crate::status::tables as st;
 const STRING: Conversion = Conversion::Fun(Function::StringId);
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::status("UPS.PowerSummary.PresentStatus.ACPresent", st::ONLINE).quick(),
     H::status(
         "UPS.PowerSummary.PresentStatus.BelowRemainingCapacityLimit",
@@ -122,3 +122,4 @@ pub static TABLE: &[H] = &[
         "-1",
     ),
 ];
+crate::pooled_table!(TABLE);

@@ -16,7 +16,7 @@ const fn fun(f: Function) -> Conversion {
 pub const POLL_ONLY: bool = true;
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var("input.voltage", "UPS.Input.Voltage", "%.0f"),
     H::var_conv(
         "input.voltage",
@@ -163,3 +163,4 @@ pub static TABLE: &[H] = &[
         "3",
     ),
 ];
+crate::pooled_table!(TABLE);

@@ -5,7 +5,7 @@
 use crate::mapping::{Conversion, Function, HidInfo as H};
 use crate::status::tables as st;
 
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var("battery.voltage", "UPS.PowerSummary.Voltage", "%.2f"),
     H::var(
         "battery.voltage.nominal",
@@ -99,3 +99,4 @@ pub static TABLE: &[H] = &[
         st::SHUTDOWNIMM,
     ),
 ];
+crate::pooled_table!(TABLE);

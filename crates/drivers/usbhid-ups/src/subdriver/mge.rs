@@ -703,7 +703,7 @@ static SHORT_CIRCUIT: &[(i64, &str)] = &[(1, "Output short circuit!")];
 static ONBATT: &[(i64, &str)] = &[(1, "!online"), (0, "online")];
 
 /// Rows in NUT's order: the first row whose path exists wins a variable.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     // Device: the country is read (static) only to restrict settings.
     string_len(
         H::var_conv(
@@ -1708,6 +1708,7 @@ pub static TABLE: &[H] = &[
         "0",
     ),
 ];
+crate::pooled_table!(TABLE);
 
 #[cfg(test)]
 mod tests {

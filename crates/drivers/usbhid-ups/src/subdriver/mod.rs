@@ -4,6 +4,8 @@ use crate::descriptor::{ReportDescriptor, Usage};
 use crate::mapping::HidInfo;
 use crate::usage::UsageTable;
 
+use std::sync::OnceLock;
+
 pub mod apc;
 pub mod arduino;
 pub mod belkin;
@@ -109,33 +111,44 @@ impl Subdriver {
         }
     }
 
-    /// The subdriver's mapping table (empty for subdrivers not yet ported).
-    pub fn table(self) -> &'static [HidInfo] {
-        match self {
-            Subdriver::Apc => apc::TABLE,
-            Subdriver::Belkin => belkin::TABLE,
-            Subdriver::Powercom => powercom::TABLE,
-            Subdriver::TrippLite => tripplite::TABLE,
-            Subdriver::Cps => cps::TABLE,
-            Subdriver::Liebert => liebert::TABLE,
-            Subdriver::Mge => mge::TABLE,
-            Subdriver::Salicru => salicru::TABLE,
-            Subdriver::Arduino => arduino::TABLE,
-            Subdriver::DeltaUps => delta_ups::TABLE,
-            Subdriver::Ever => ever::TABLE,
-            Subdriver::Idowell => idowell::TABLE,
-            Subdriver::Legrand => legrand::TABLE,
-            Subdriver::Openups => openups::TABLE,
-            Subdriver::Powervar => powervar::TABLE,
-            _ => &[],
-        }
+    /// The subdriver's rows without pointers ([`crate::pool`]); `None` for explore, whose
+    /// table is empty (as in NUT).
+    fn pool(self) -> Option<crate::pool::View> {
+        Some(match self {
+            Subdriver::Apc => apc::POOL.view(),
+            Subdriver::Arduino => arduino::POOL.view(),
+            Subdriver::Belkin => belkin::POOL.view(),
+            Subdriver::Cps => cps::POOL.view(),
+            Subdriver::DeltaUps => delta_ups::POOL.view(),
+            Subdriver::Ever => ever::POOL.view(),
+            Subdriver::Explore => return None,
+            Subdriver::Idowell => idowell::POOL.view(),
+            Subdriver::Legrand => legrand::POOL.view(),
+            Subdriver::Liebert => liebert::POOL.view(),
+            Subdriver::Mge => mge::POOL.view(),
+            Subdriver::Openups => openups::POOL.view(),
+            Subdriver::Powercom => powercom::POOL.view(),
+            Subdriver::Powervar => powervar::POOL.view(),
+            Subdriver::Salicru => salicru::POOL.view(),
+            Subdriver::TrippLite => tripplite::POOL.view(),
+        })
     }
 
-    /// True when this subdriver's mapping table is ported (its table is non-empty), and for
-    /// explore (whose table is empty in NUT too). The others publish only the identity
-    /// variables for now.
+    /// The subdriver's mapping table, built from its pool on first use (once per process:
+    /// only the subdriver in use is ever read).
+    pub fn table(self) -> &'static [HidInfo] {
+        const COUNT: usize = Subdriver::TrippLite as usize + 1;
+        static TABLES: [OnceLock<&'static [HidInfo]>; COUNT] = [const { OnceLock::new() }; COUNT];
+        let Some(pool) = self.pool() else {
+            return &[];
+        };
+        TABLES[self as usize].get_or_init(|| pool.materialise().leak())
+    }
+
+    /// True when this subdriver's mapping table is ported (it has rows), and for explore
+    /// (whose table is empty in NUT too).
     pub fn is_ported(self) -> bool {
-        self == Subdriver::Explore || !self.table().is_empty()
+        self == Subdriver::Explore || self.pool().is_some_and(|p| !p.is_empty())
     }
 
     /// The identity variables usbhid-ups publishes from the USB device descriptor and
@@ -385,4 +398,67 @@ fn fix_cps(desc: &mut ReportDescriptor) -> bool {
         return true;
     }
     false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Each subdriver's table as written in its source (a `const`).
+    fn source(sub: Subdriver) -> &'static [HidInfo] {
+        match sub {
+            Subdriver::Apc => apc::TABLE,
+            Subdriver::Arduino => arduino::TABLE,
+            Subdriver::Belkin => belkin::TABLE,
+            Subdriver::Cps => cps::TABLE,
+            Subdriver::DeltaUps => delta_ups::TABLE,
+            Subdriver::Ever => ever::TABLE,
+            Subdriver::Explore => &[],
+            Subdriver::Idowell => idowell::TABLE,
+            Subdriver::Legrand => legrand::TABLE,
+            Subdriver::Liebert => liebert::TABLE,
+            Subdriver::Mge => mge::TABLE,
+            Subdriver::Openups => openups::TABLE,
+            Subdriver::Powercom => powercom::TABLE,
+            Subdriver::Powervar => powervar::TABLE,
+            Subdriver::Salicru => salicru::TABLE,
+            Subdriver::TrippLite => tripplite::TABLE,
+        }
+    }
+
+    const ALL: [Subdriver; 16] = [
+        Subdriver::Apc,
+        Subdriver::Arduino,
+        Subdriver::Belkin,
+        Subdriver::Cps,
+        Subdriver::DeltaUps,
+        Subdriver::Ever,
+        Subdriver::Explore,
+        Subdriver::Idowell,
+        Subdriver::Legrand,
+        Subdriver::Liebert,
+        Subdriver::Mge,
+        Subdriver::Openups,
+        Subdriver::Powercom,
+        Subdriver::Powervar,
+        Subdriver::Salicru,
+        Subdriver::TrippLite,
+    ];
+
+    /// The rows rebuilt from a pool are the rows written in the source, row for row (strings,
+    /// flags, lookups and functions compared by value), and the table is built once.
+    #[test]
+    fn pooled_tables_equal_their_source() {
+        for sub in ALL {
+            let table = sub.table();
+            assert_eq!(table, source(sub), "{sub:?}");
+            assert!(std::ptr::eq(table, sub.table()), "{sub:?} built twice");
+            assert_eq!(
+                sub.is_ported(),
+                sub == Subdriver::Explore || !table.is_empty()
+            );
+        }
+        // Something to compare: every subdriver but explore has rows.
+        assert_eq!(ALL.iter().filter(|s| !source(**s).is_empty()).count(), 15);
+    }
 }

@@ -73,7 +73,7 @@ pub fn temperature(value: f64) -> String {
 }
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var_conv("ups.serial", "UPS.PowerSummary.iSerialNumber", STRING),
     H::var_conv("battery.type", "UPS.PowerSummary.iDeviceChemistry", STRING).static_(),
     H::var_conv(
@@ -197,3 +197,4 @@ pub static TABLE: &[H] = &[
     )
     .quick(),
 ];
+crate::pooled_table!(TABLE);

@@ -68,7 +68,7 @@ const PCM_SHUTDOWN: &str = "UPS.PowerSummary.PCMDelayBeforeShutdown";
 const ALARM: &str = "UPS.PowerSummary.AudibleAlarmControl";
 
 /// Rows in NUT's order: the first row whose path exists wins a variable.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     // Status, under PowerSummary
     H::status("UPS.PowerSummary.PresentStatus.ACPresent", st::ONLINE),
     H::status(
@@ -266,6 +266,7 @@ pub static TABLE: &[H] = &[
         "0",
     ),
 ];
+crate::pooled_table!(TABLE);
 
 /// NUT reads PowerCOM 0d9f:0001 through the interrupt pipe only, in 8-byte reports
 /// (`interruptonly`, `interruptsize=8`): the interrupt size, or `None` for other devices.

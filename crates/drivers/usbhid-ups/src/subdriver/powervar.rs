@@ -15,7 +15,7 @@ pub const REPORT_DESC_INDEX: u8 = 1;
 pub static USAGES: crate::usage::UsageTable = &[(0xff00_0001, "POWERVAR1")];
 
 /// The table, in NUT 2.8.0's row order.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var_conv("battery.type", "UPS.PowerSummary.iDeviceChemistry", STRING),
     H::var(
         "battery.charge",
@@ -70,3 +70,4 @@ pub static TABLE: &[H] = &[
         st::DEPLETED,
     ),
 ];
+crate::pooled_table!(TABLE);

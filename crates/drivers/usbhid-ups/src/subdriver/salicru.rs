@@ -7,7 +7,7 @@ use crate::status::tables as st;
 
 const TEST: Conversion = Conversion::Lookup(tables::TEST_READ);
 
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     H::var_conv(
         "battery.type",
         "UPS.PowerSummary.iDeviceChemistry",
@@ -179,3 +179,4 @@ pub static TABLE: &[H] = &[
     ),
     H::command("test.battery.stop", "UPS.BatterySystem.Battery.Test", "3"),
 ];
+crate::pooled_table!(TABLE);

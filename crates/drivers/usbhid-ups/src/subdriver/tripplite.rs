@@ -30,7 +30,7 @@ const TEST: &str = "UPS.BatterySystem.Test";
 const ALARM: &str = "UPS.PowerSummary.AudibleAlarmControl";
 
 /// Rows in NUT's order: the first row whose path exists wins a variable.
-pub static TABLE: &[H] = &[
+pub const TABLE: &[H] = &[
     // Device
     H::var_conv("device.part", "UPS.TLCustom.[1].iUPSPartNumber", STRING).static_(),
     // Battery
@@ -277,6 +277,7 @@ pub static TABLE: &[H] = &[
     H::command("beeper.enable", ALARM, "2"),
     H::command("beeper.mute", ALARM, "3"),
 ];
+crate::pooled_table!(TABLE);
 
 /// The scales of a supported device (NUT sets them when its VID:PID is matched; devices
 /// claimed only through the `productid` option keep 1.0): (battery voltage, input/output
