@@ -316,7 +316,24 @@ impl<D: Driver> Runner<D> {
                 crate::error!("Fatal error: can't set the poll timer: {e}");
                 return 1;
             }
+            // Polled in this order (`biased`: no random start, which costs a random number
+            // at every wake-up): a stop or reload first, then a due poll, the results of
+            // calls, then the socket (its clients cannot hold polls back) and the device's
+            // own events.
             tokio::select! {
+                biased;
+                Some(signal) = signals.recv() => match signal {
+                    Signal::SIGUSR1 => {
+                        self.reload(true);
+                    }
+                    Signal::SIGHUP | Signal::SIGUSR2 => {
+                        self.reload(false);
+                    }
+                    stop => {
+                        crate::notice!("Signal {}: exiting", stop as i32);
+                        return 0;
+                    }
+                },
                 rang = alarm.ring() => {
                     if let Err(e) = rang {
                         crate::error!("Fatal error: poll timer: {e}");
@@ -337,8 +354,8 @@ impl<D: Driver> Runner<D> {
                         }
                     }
                 }
-                received = self.dev.driver.wait_event(&mut self.dev.io), if !self.dev.health.is_lost() => {
-                    self.dev.event(received, Instant::now()).await;
+                (id, status) = NextResult(&mut self.pending), if !self.pending.is_empty() => {
+                    self.dispatcher.call_done(id, status, &mut self.dev.state);
                 }
                 ev = server.next_event() => match ev {
                     Event::Connected(id) => crate::debug!(2, "socket client {id} connected"),
@@ -351,21 +368,9 @@ impl<D: Driver> Runner<D> {
                     }
                     Event::Request(id, Err(bad)) => self.dispatcher.bad_request(id, &bad),
                 },
-                (id, status) = NextResult(&mut self.pending) => {
-                    self.dispatcher.call_done(id, status, &mut self.dev.state);
+                received = self.dev.driver.wait_event(&mut self.dev.io), if !self.dev.health.is_lost() => {
+                    self.dev.event(received, Instant::now()).await;
                 }
-                Some(signal) = signals.recv() => match signal {
-                    Signal::SIGUSR1 => {
-                        self.reload(true);
-                    }
-                    Signal::SIGHUP | Signal::SIGUSR2 => {
-                        self.reload(false);
-                    }
-                    stop => {
-                        crate::notice!("Signal {}: exiting", stop as i32);
-                        return 0;
-                    }
-                },
             }
             self.dispatcher.flush(&mut self.dev.state);
             self.carry_out(server).await;

@@ -117,19 +117,10 @@ impl Server {
     pub async fn next_event(&mut self) -> Event {
         loop {
             let resume = self.accept_resume;
+            // `biased`: no random start (a random number at every wake-up); the connected
+            // clients first, then new ones.
             tokio::select! {
-                accepted = self.listener.accept(), if resume.is_none() => {
-                    match accepted {
-                        Ok((stream, _)) => {
-                            if self.accept_backoff.take().is_some() {
-                                crate::debug!(1, "accept on {} works again", self.path.display());
-                            }
-                            return Event::Connected(self.register(stream));
-                        }
-                        Err(e) => self.accept_failed(&e),
-                    }
-                }
-                _ = sleep_until(resume) => self.accept_resume = None,
+                biased;
                 Some(ev) = self.events_rx.recv() => {
                     if let Event::Closed(id) = ev {
                         // Only report clients we still know (not ones we dropped).
@@ -145,6 +136,18 @@ impl Server {
                     }
                     return ev;
                 }
+                accepted = self.listener.accept(), if resume.is_none() => {
+                    match accepted {
+                        Ok((stream, _)) => {
+                            if self.accept_backoff.take().is_some() {
+                                crate::debug!(1, "accept on {} works again", self.path.display());
+                            }
+                            return Event::Connected(self.register(stream));
+                        }
+                        Err(e) => self.accept_failed(&e),
+                    }
+                }
+                _ = sleep_until(resume) => self.accept_resume = None,
             }
         }
     }
