@@ -142,8 +142,8 @@ type Round = watch::Receiver<Option<Arc<Vec<Snapshot>>>>;
 /// The rounds under way.
 type Rounds = Arc<Mutex<HashMap<RoundKey, Round>>>;
 
-/// Removes a round from [`Rounds`] when its task ends, however it ends (a panic included),
-/// so that a failed round is never joined again.
+/// Removes a round from [`Rounds`] when its task ends, however it ends (cancelled, or a
+/// panic where panics unwind: the tests), so that a failed round is never joined again.
 struct RoundDone {
     rounds: Rounds,
     key: RoundKey,
@@ -267,7 +267,8 @@ impl Poller {
         }
         let mut done: HashMap<String, Snapshot> = HashMap::new();
         while let Some(result) = tasks.join_next().await {
-            // A panicking task loses only its server's rows, which then show as errors below.
+            // A cancelled task loses only its server's rows, which then show as errors below
+            // (a panic ends the release build's process: Cargo.toml, panic = "abort").
             for s in result.unwrap_or_default() {
                 done.insert(s.target.id(), s);
             }
