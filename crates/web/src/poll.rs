@@ -267,8 +267,9 @@ impl Poller {
         }
         let mut done: HashMap<String, Snapshot> = HashMap::new();
         while let Some(result) = tasks.join_next().await {
-            // A cancelled task loses only its server's rows, which then show as errors below
-            // (a panic ends the release build's process: Cargo.toml, panic = "abort").
+            // A task that ends without a result (cancelled, or panicked where panics unwind:
+            // the tests; the release build aborts, Cargo.toml) loses only its server's rows,
+            // which then show as errors below.
             for s in result.unwrap_or_default() {
                 done.insert(s.target.id(), s);
             }
