@@ -26,10 +26,11 @@
 
 use std::fs::File;
 use std::io::{self, Read as _, Write as _};
-use std::os::fd::AsRawFd as _;
+use std::os::fd::{AsFd as _, AsRawFd as _};
 use std::os::unix::fs::OpenOptionsExt as _;
 use std::time::Duration;
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nix::sys::termios::{
     self, BaudRate, ControlFlags, FlushArg, InputFlags, LocalFlags, OutputFlags, SetArg,
     SpecialCharacterIndices,
@@ -218,7 +219,7 @@ impl SerialPort {
                 Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                 Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
                     // The next write says whether there is room now.
-                    if !wait_until(fd, libc::POLLOUT, end)
+                    if !wait_until(fd, PollFlags::POLLOUT, end)
                         .map_err(|e| DriverError::io(format!("write to {path}"), e))?
                     {
                         return Err(DriverError::Timeout(format!("write to {path}")));
@@ -244,7 +245,7 @@ impl SerialPort {
         let mut chunk = [0u8; 64];
         while !framer.is_done() {
             let deadline = end.min(Instant::now() + t.gap);
-            if !wait_until(fd, libc::POLLIN, deadline)
+            if !wait_until(fd, PollFlags::POLLIN, deadline)
                 .map_err(|e| DriverError::io(format!("read from {path}"), e))?
             {
                 return Err(if framer.bytes().is_empty() {
@@ -351,25 +352,19 @@ impl SerialPort {
 /// Wait in `poll(2)` until `fd` has one of `events` (or an error or hang-up, which the
 /// next read or write reports) or `deadline` passes: false on the deadline. The timeout is
 /// rounded up to whole milliseconds, so a wait never ends before its deadline.
-fn wait_until(fd: &File, events: libc::c_short, deadline: Instant) -> io::Result<bool> {
+fn wait_until(fd: &File, events: PollFlags, deadline: Instant) -> io::Result<bool> {
     loop {
         let left = deadline.saturating_duration_since(Instant::now());
         let ms = i32::try_from(left.as_nanos().div_ceil(1_000_000)).unwrap_or(i32::MAX);
-        let mut pfd = libc::pollfd {
-            fd: fd.as_raw_fd(),
-            events,
-            revents: 0,
-        };
-        // SAFETY: one pollfd, which lives through the call.
-        match unsafe { libc::poll(&mut pfd, 1, ms) } {
-            0 => return Ok(false),
-            n if n > 0 => return Ok(true),
-            _ => {
-                let e = io::Error::last_os_error();
-                if e.kind() != io::ErrorKind::Interrupted {
-                    return Err(e);
-                }
-            }
+        let mut fds = [PollFd::new(fd.as_fd(), events)];
+        match poll(
+            &mut fds,
+            PollTimeout::try_from(ms).unwrap_or(PollTimeout::MAX),
+        ) {
+            Ok(0) => return Ok(false),
+            Ok(_) => return Ok(true),
+            Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
