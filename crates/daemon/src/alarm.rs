@@ -12,7 +12,6 @@
 //! counts in is what tells a ring from a stale readiness. Per deadline that is one
 //! `timerfd_settime` and the wait, no `read`.
 
-use std::cell::Cell;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, RawFd};
 use std::time::{Duration, Instant};
@@ -36,7 +35,7 @@ impl AsRawFd for Timer {
 #[derive(Debug)]
 pub struct Alarm {
     fd: AsyncFd<Timer>,
-    armed: Cell<Option<Instant>>,
+    armed: Option<Instant>,
 }
 
 impl Alarm {
@@ -50,21 +49,18 @@ impl Alarm {
         // descriptor stays open and the same while registered.
         let fd = unsafe { AsyncFd::register_with_interest(Timer(timer), Interest::READABLE) }
             .map_err(io::Error::from)?;
-        Ok(Alarm {
-            fd,
-            armed: Cell::new(None),
-        })
+        Ok(Alarm { fd, armed: None })
     }
 
     /// When the alarm goes off next (`None`: never).
     pub fn deadline(&self) -> Option<Instant> {
-        self.armed.get()
+        self.armed
     }
 
     /// Go off at `at` (at once when it has passed), or never (`None`). Replaces the previous
-    /// setting (even one made by a borrower of the alarm).
-    pub fn set(&self, at: Option<Instant>) -> io::Result<()> {
-        if self.armed.get() == at {
+    /// setting.
+    pub fn set(&mut self, at: Option<Instant>) -> io::Result<()> {
+        if self.armed == at {
             return Ok(());
         }
         match at {
@@ -80,7 +76,7 @@ impl Alarm {
             }
             None => self.fd.get_ref().0.unset()?,
         }
-        self.armed.set(at);
+        self.armed = at;
         Ok(())
     }
 
@@ -92,15 +88,15 @@ impl Alarm {
     /// the deadline; a readiness seen before that is left from an earlier setting. The
     /// expiry stays counted until the next `set` resets it, and the runtime's
     /// edge-triggered registration reports only the next expiry.
-    pub async fn ring(&self) -> io::Result<()> {
+    pub async fn ring(&mut self) -> io::Result<()> {
         loop {
             let mut guard = self.fd.readable().await?;
             // Either way nothing new is pending until the timer expires again.
             guard.clear_ready();
-            if let Some(at) = self.armed.get()
+            if let Some(at) = self.armed
                 && Instant::now() >= at
             {
-                self.armed.set(None);
+                self.armed = None;
                 return Ok(());
             }
         }
@@ -121,7 +117,7 @@ mod tests {
     #[test]
     fn rings_once_at_the_deadline_and_not_before() {
         runtime().block_on(async {
-            let alarm = Alarm::new().unwrap();
+            let mut alarm = Alarm::new().unwrap();
             let start = Instant::now();
             let at = start + Duration::from_millis(30);
             alarm.set(Some(at)).unwrap();
@@ -135,7 +131,7 @@ mod tests {
     #[test]
     fn a_past_deadline_rings_at_once_and_a_disarmed_alarm_never() {
         runtime().block_on(async {
-            let alarm = Alarm::new().unwrap();
+            let mut alarm = Alarm::new().unwrap();
             alarm.set(Some(Instant::now())).unwrap();
             alarm.ring().await.unwrap();
             alarm
@@ -151,7 +147,7 @@ mod tests {
     #[test]
     fn an_expiry_left_from_an_earlier_setting_does_not_ring() {
         runtime().block_on(async {
-            let alarm = Alarm::new().unwrap();
+            let mut alarm = Alarm::new().unwrap();
             alarm.set(Some(Instant::now())).unwrap();
             // The runtime has seen the expiry: the descriptor is ready, nobody rang.
             drop(alarm.fd.readable().await.unwrap());

@@ -300,7 +300,7 @@ impl<D: Driver> Runner<D> {
         // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
         // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
         // early and again for a far one (nut_daemon::alarm).
-        let alarm = match Alarm::new() {
+        let mut alarm = match Alarm::new() {
             Ok(a) => a,
             Err(e) => {
                 crate::error!("Fatal error: can't create the poll timer: {e}");

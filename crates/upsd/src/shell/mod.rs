@@ -265,7 +265,7 @@ async fn main_loop(config: ShellConfig, control: &mut dyn Control) -> std::io::R
         rearm: Notify::new(),
         pauses: RefCell::new(Pauses::default()),
     });
-    let alarm = Alarm::new()?;
+    let mut alarm = Alarm::new()?;
     let mut signals = nut_daemon::signals::Signals::new(&nut_daemon::signals::DAEMON)?;
     for listener in config.listeners {
         let listener = tokio::net::TcpListener::from_std(listener)?;

@@ -462,7 +462,7 @@ async fn run(start: Start) -> u8 {
     };
     // The monitor's deadlines on one timerfd: tokio's timer wheel wakes the loop up to twice
     // early before a deadline seconds away (two extra wake-ups per poll of an idle upsmon).
-    let alarm = match nut_daemon::alarm::Alarm::new() {
+    let mut alarm = match nut_daemon::alarm::Alarm::new() {
         Ok(a) => a,
         Err(e) => {
             tracing::error!("Can't set up the loop's timer: {e}");
