@@ -10,10 +10,11 @@ use std::collections::HashMap;
 use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use nut_core::sock::{ParseError, ServerMsg};
 use nut_core::token::{Limits, TokenError, Tokenizer};
+use nut_daemon::alarm::Alarm;
 use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
 use tokio::net::{UnixListener, UnixStream};
 use tokio::sync::mpsc;
@@ -57,20 +58,28 @@ struct Conn {
     writer: JoinHandle<()>,
 }
 
+/// What the server's tasks hand to [`Server::next_event`], through one channel.
+enum Inbound {
+    /// The accepting task took a new connection.
+    Accepted(UnixStream),
+    /// A client's reader task saw a request or the end of the connection.
+    Client(Event),
+}
+
 /// The listening socket and its clients.
+///
+/// Accepting runs in a task of its own, like each client's reading: the driver's loop then
+/// waits on one channel for everything the socket brings, and a wake-up for a poll of the
+/// UPS does not look at the listener.
 pub struct Server {
-    listener: UnixListener,
     path: PathBuf,
     conns: HashMap<ConnId, Conn>,
     next_id: ConnId,
-    events_tx: mpsc::UnboundedSender<Event>,
-    events_rx: mpsc::UnboundedReceiver<Event>,
+    inbound_tx: mpsc::UnboundedSender<Inbound>,
+    inbound_rx: mpsc::UnboundedReceiver<Inbound>,
+    acceptor: JoinHandle<()>,
     /// `synchronous = yes`: wait for a slow client instead of dropping it.
     blocking: bool,
-    /// While accepting keeps failing: the current pause.
-    accept_backoff: Option<Duration>,
-    /// Accepting is paused until then.
-    accept_resume: Option<tokio::time::Instant>,
 }
 
 impl Server {
@@ -80,17 +89,23 @@ impl Server {
         let listener = nut_daemon::socket::bind_unix_listener(path, 0o660, group)?;
         listener.set_nonblocking(true)?;
         let listener = UnixListener::from_std(listener)?;
-        let (events_tx, events_rx) = mpsc::unbounded_channel();
-        Ok(Self {
+        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
+        // Armed only while accepting is paused: no cost to the loop otherwise.
+        let pause_timer = Alarm::new()?;
+        let acceptor = tokio::spawn(accept_loop(
             listener,
+            pause_timer,
+            path.to_path_buf(),
+            inbound_tx.clone(),
+        ));
+        Ok(Self {
             path: path.to_path_buf(),
             conns: HashMap::new(),
             next_id: 1,
-            events_tx,
-            events_rx,
+            inbound_tx,
+            inbound_rx,
+            acceptor,
             blocking: false,
-            accept_backoff: None,
-            accept_resume: None,
         })
     }
 
@@ -111,66 +126,25 @@ impl Server {
         self.blocking = on;
     }
 
-    /// Wait for the next event (accepting new clients along the way). When `accept`
-    /// fails (EMFILE, ENFILE, ENOBUFS…) it is paused with a doubling back-off while the
-    /// connected clients keep being served.
+    /// Wait for the next event: a new client, a request, a client gone.
     pub async fn next_event(&mut self) -> Event {
         loop {
-            let resume = self.accept_resume;
-            // `biased`: no random start (a random number at every wake-up); the connected
-            // clients first, then new ones.
-            tokio::select! {
-                biased;
-                Some(ev) = self.events_rx.recv() => {
-                    if let Event::Closed(id) = ev {
-                        // Only report clients we still know (not ones we dropped).
-                        if self.forget(id) {
-                            return ev;
-                        }
-                        continue;
-                    }
-                    if let Event::Request(id, _) = &ev
-                        && !self.conns.contains_key(id)
-                    {
-                        continue;
-                    }
-                    return ev;
-                }
-                accepted = self.listener.accept(), if resume.is_none() => {
-                    match accepted {
-                        Ok((stream, _)) => {
-                            if self.accept_backoff.take().is_some() {
-                                crate::debug!(1, "accept on {} works again", self.path.display());
-                            }
-                            return Event::Connected(self.register(stream));
-                        }
-                        Err(e) => self.accept_failed(&e),
+            let Some(inbound) = self.inbound_rx.recv().await else {
+                // The server holds a sender itself: the channel never closes.
+                return std::future::pending().await;
+            };
+            match inbound {
+                Inbound::Accepted(stream) => return Event::Connected(self.register(stream)),
+                Inbound::Client(Event::Closed(id)) => {
+                    // Only report clients we still know (not ones we dropped).
+                    if self.forget(id) {
+                        return Event::Closed(id);
                     }
                 }
-                _ = sleep_until(resume) => self.accept_resume = None,
+                Inbound::Client(Event::Request(id, _)) if !self.conns.contains_key(&id) => {}
+                Inbound::Client(ev) => return ev,
             }
         }
-    }
-
-    fn accept_failed(&mut self, e: &io::Error) {
-        let pause = match self.accept_backoff {
-            Some(p) => (p * 2).min(ACCEPT_BACKOFF_MAX),
-            None => {
-                crate::notice!(
-                    "accept on {}: {} (pausing new connections)",
-                    self.path.display(),
-                    crate::process::strerror(e)
-                );
-                ACCEPT_BACKOFF_MIN
-            }
-        };
-        crate::debug!(
-            2,
-            "accept on {}: {e}; next try in {pause:?}",
-            self.path.display()
-        );
-        self.accept_backoff = Some(pause);
-        self.accept_resume = Some(tokio::time::Instant::now() + pause);
     }
 
     fn register(&mut self, stream: UnixStream) -> ConnId {
@@ -186,7 +160,7 @@ impl Server {
             }
             let _ = wr.shutdown().await;
         });
-        let events = self.events_tx.clone();
+        let events = self.inbound_tx.clone();
         let reader = tokio::spawn(async move {
             let mut tokenizer = Tokenizer::new(Limits::default());
             let mut buf = vec![0u8; 4096];
@@ -201,12 +175,15 @@ impl Server {
                         Ok(words) if words.is_empty() => continue,
                         Ok(words) => ServerMsg::parse(&words).map_err(|e| BadLine::Parse(e, words)),
                     };
-                    if events.send(Event::Request(id, request)).is_err() {
+                    if events
+                        .send(Inbound::Client(Event::Request(id, request)))
+                        .is_err()
+                    {
                         return;
                     }
                 }
             }
-            let _ = events.send(Event::Closed(id));
+            let _ = events.send(Inbound::Client(Event::Closed(id)));
         });
         self.conns.insert(
             id,
@@ -283,11 +260,51 @@ impl Server {
     }
 }
 
-/// Sleep until `at`; never, without one.
-async fn sleep_until(at: Option<tokio::time::Instant>) {
-    match at {
-        Some(at) => tokio::time::sleep_until(at).await,
-        None => std::future::pending().await,
+/// Accept connections on `listener` for as long as the server lives. When `accept` fails
+/// (EMFILE, ENFILE, ENOBUFS…) it pauses with a doubling back-off while the connected
+/// clients keep being served: a failing accept must not spin a core.
+async fn accept_loop(
+    listener: UnixListener,
+    mut pause_timer: Alarm,
+    path: PathBuf,
+    to: mpsc::UnboundedSender<Inbound>,
+) {
+    let mut backoff: Option<Duration> = None;
+    loop {
+        match listener.accept().await {
+            Ok((stream, _)) => {
+                if backoff.take().is_some() {
+                    crate::debug!(1, "accept on {} works again", path.display());
+                }
+                if to.send(Inbound::Accepted(stream)).is_err() {
+                    return;
+                }
+            }
+            Err(e) => {
+                let pause = match backoff {
+                    Some(p) => (p * 2).min(ACCEPT_BACKOFF_MAX),
+                    None => {
+                        crate::notice!(
+                            "accept on {}: {} (pausing new connections)",
+                            path.display(),
+                            crate::process::strerror(&e)
+                        );
+                        ACCEPT_BACKOFF_MIN
+                    }
+                };
+                crate::debug!(
+                    2,
+                    "accept on {}: {e}; next try in {pause:?}",
+                    path.display()
+                );
+                backoff = Some(pause);
+                // A timer that cannot be set (it never fails but for a bad descriptor)
+                // leaves the pause to the next try.
+                if pause_timer.set(Some(Instant::now() + pause)).is_ok() {
+                    let _ = pause_timer.ring().await;
+                }
+            }
+        }
     }
 }
 
@@ -303,17 +320,28 @@ impl Server {
                 conn.writer
             })
             .collect();
-        let _ = tokio::time::timeout(within, async {
+        let all_written = async {
             for w in writers {
                 let _ = w.await;
             }
-        })
-        .await;
+        };
+        // Without a timer (out of descriptors) nobody is waited for.
+        let Ok(mut limit) = Alarm::new() else {
+            return;
+        };
+        if limit.set(Some(Instant::now() + within)).is_err() {
+            return;
+        }
+        tokio::select! {
+            () = all_written => {}
+            _ = limit.ring() => {}
+        }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
+        self.acceptor.abort();
         for (_, conn) in self.conns.drain() {
             conn.reader.abort();
         }
@@ -349,6 +377,30 @@ mod tests {
             server.broadcast(line()).await;
         }
         assert_eq!(server.client_count(), 0);
+    }
+
+    #[tokio::test(flavor = "current_thread")]
+    async fn close_waits_for_a_slow_reader_only_so_long() {
+        let dir = tempfile::tempdir().unwrap();
+        let (mut server, _client) = server_with_a_client_that_does_not_read(dir.path()).await;
+        server.set_blocking(true);
+        // Fill the socket buffers and part of the queue: the writer cannot finish.
+        let filled = tokio::time::timeout(Duration::from_millis(300), async {
+            loop {
+                server.broadcast(line()).await;
+            }
+        })
+        .await;
+        assert!(filled.is_err(), "the client read everything");
+        let closed = tokio::time::timeout(
+            Duration::from_secs(20),
+            server.close(Duration::from_millis(100)),
+        )
+        .await;
+        assert!(
+            closed.is_ok(),
+            "close waited past its limit for a client that does not read"
+        );
     }
 
     #[tokio::test(flavor = "current_thread")]
@@ -388,12 +440,9 @@ mod tests {
             sent += 1;
         }
         // Let the writer task finish the queue while the reader drains it.
-        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        let deadline = Instant::now() + Duration::from_secs(30);
         while !reader.is_finished() {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the reader never got everything"
-            );
+            assert!(Instant::now() < deadline, "the reader never got everything");
             tokio::task::yield_now().await;
         }
         assert_eq!(reader.join().unwrap(), total);

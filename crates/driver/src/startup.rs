@@ -9,6 +9,7 @@ use std::time::Instant;
 use nix::sys::signal::Signal as NixSignal;
 use nut_core::conf::UpsConf;
 use nut_core::conf::ups_conf::Synchronous;
+use nut_daemon::alarm::Alarm;
 use nut_daemon::detach::{self, Readiness};
 use nut_daemon::exit::Exit;
 use nut_daemon::notify;
@@ -89,10 +90,10 @@ where
     let dev = Device::new(driver, io, &cfg);
 
     if cli.kill_power {
-        return with_runtime(kill_power(info, &cfg, dev));
+        return with_runtime::<D, _>(kill_power(info, &cfg, dev));
     }
     if let Some(count) = cli.dump_after {
-        return with_runtime(dump_and_exit(info, &cfg, dev, count));
+        return with_runtime::<D, _>(dump_and_exit(info, &cfg, dev, count));
     }
 
     let socket_group = match drop_privileges(&cfg, &statepath, &pidfile) {
@@ -105,7 +106,7 @@ where
     };
     let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
     let runner = Runner::new(info, cfg, cli, dev, socket);
-    let code = with_runtime(serve(runner, socket_group, ready, watchdog));
+    let code = with_runtime::<D, _>(serve(runner, socket_group, ready, watchdog));
     drop(lock);
     code
 }
@@ -342,9 +343,15 @@ async fn serve<D: Driver>(
     exit_code(code)
 }
 
-fn with_runtime<F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
-    match tokio::runtime::Builder::new_current_thread()
-        .enable_all()
+/// Run `fut` on the driver's runtime: one thread, IO (and with it tokio's signal handling),
+/// tokio's timers only for a driver that uses them ([`Driver::TOKIO_TIMERS`]).
+fn with_runtime<D: Driver, F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
+    let mut builder = tokio::runtime::Builder::new_current_thread();
+    builder.enable_io();
+    if D::TOKIO_TIMERS {
+        builder.enable_time();
+    }
+    match builder
         // A driver watches a handful of descriptors (its device, the socket, a few
         // clients): tokio's default of 1024 events per poll would be a 16 KiB buffer.
         .max_io_events_per_tick(64)
@@ -461,13 +468,24 @@ async fn dump_and_exit<D: Driver>(
         return ExitCode::from(1);
     }
     copy_device_info(&mut dev.state);
+    let mut alarm = match Alarm::new() {
+        Ok(a) => a,
+        Err(e) => return fail(format!("Fatal error: can't create the poll timer: {e}")),
+    };
     for _ in 0..=count {
         if let Some(code) = dev.exit {
             return exit_code(code);
         }
         // Back to back, as NUT; only a due reconnection back-off is waited for.
         let next = dev.deadline(Instant::now());
-        tokio::time::sleep_until(next.into()).await;
+        if next > Instant::now() {
+            if let Err(e) = alarm.set(Some(next)) {
+                return fail(format!("Fatal error: can't set the poll timer: {e}"));
+            }
+            if let Err(e) = alarm.ring().await {
+                return fail(format!("Fatal error: poll timer: {e}"));
+            }
+        }
         if dev.health.is_lost() {
             dev.reopen(Instant::now()).await;
         } else {
