@@ -274,6 +274,12 @@ pub struct Qx {
     lastpoll: f64,
     retry: u32,
     pub(crate) answer: Vec<u8>,
+    /// Length of `answer` as NUT sees it (up to its first NUL), worked out once per reply:
+    /// every item cut out of the same reply needs it, and the scan showed in each poll's cost.
+    answer_c_len: usize,
+    /// The value [`Qx::process_answer`] cut out last, a buffer reused from item to item and
+    /// poll to poll (a fresh `String` per item was most of a poll's allocations).
+    value: String,
     /// The answer of the item a walk processed last (up to its NUL), for the next items that
     /// send the same command: kept here so that its buffer is reused from poll to poll.
     walk_prev: Vec<u8>,
@@ -302,6 +308,8 @@ impl Qx {
             lastpoll: 0.0,
             retry: 0,
             answer: Vec::new(),
+            answer_c_len: 0,
+            value: String::new(),
             walk_prev: Vec::new(),
             log: Vec::new(),
             task: None,
@@ -479,10 +487,17 @@ impl Qx {
         }
     }
 
-    /// Store the reply for item `idx` and cut out its value (`qx_process` after the exchange).
-    pub(crate) fn take_reply(&mut self, idx: usize, reply: Reply<'_>) -> Result<String, Refused> {
+    /// Store the reply for item `idx` and cut out its value into `value` (`qx_process` after
+    /// the exchange).
+    pub(crate) fn take_reply(
+        &mut self,
+        idx: usize,
+        reply: Reply<'_>,
+        value: &mut String,
+    ) -> Result<(), Refused> {
         let it = self.item(idx);
         self.answer.clear();
+        self.answer_c_len = 0;
         let (data, reported) = match reply {
             Reply::Data(d) => (d, d.len()),
             Reply::Raw { buf, len } => (buf, len.min(buf.len())),
@@ -515,13 +530,16 @@ impl Qx {
                 }
             }
         }
-        self.process_answer(idx, len)
+        self.answer_c_len = cnum::c_str(&self.answer).len();
+        self.process_answer(idx, len, value)
     }
 
-    /// `qx_process_answer`: validate `self.answer` for item `idx` and extract its value.
-    pub(crate) fn process_answer(&mut self, idx: usize, len: usize) -> Result<String, Refused> {
+    /// `qx_process_answer`: validate `self.answer` (its C length in `answer_c_len`) for item
+    /// `idx` and put its value into `out`, which the caller reuses from item to item.
+    fn process_answer(&mut self, idx: usize, len: usize, out: &mut String) -> Result<(), Refused> {
+        out.clear();
         let it = self.item(idx);
-        let c_len = cnum::c_str(&self.answer).len();
+        let c_len = self.answer_c_len;
         if let Some(rej) = self.proto.rejected
             && self.answer[..c_len].eq_ignore_ascii_case(rej.as_bytes())
         {
@@ -567,7 +585,9 @@ impl Qx {
                 &s[it.from..]
             }
         };
-        Ok(String::from_utf8_lossy(value).into_owned())
+        // Borrows (no allocation) unless the device sent bytes that are not UTF-8.
+        out.push_str(&String::from_utf8_lossy(value));
+        Ok(())
     }
 
     /// `ups_infoval_set`: -1 error, 0 status/alarm, 1 value set.
@@ -894,7 +914,8 @@ impl ClaimTask {
         loop {
             if let Some(idx) = self.pending.take() {
                 let r = reply.take().unwrap_or(Reply::Data(&[]));
-                let res = qx.take_reply(idx, r);
+                let mut v = String::new();
+                let res = qx.take_reply(idx, r, &mut v).map(|()| v);
                 let nak_ok = matches!(steps[self.step], ClaimStep::QueryOrNak(..));
                 let pre_only = matches!(steps[self.step], ClaimStep::Preprocess(..));
                 match res {
@@ -1000,12 +1021,12 @@ impl WalkTask {
     }
 
     /// Record the processed item and apply its value; `false` = the walk fails.
-    fn after(&mut self, qx: &mut Qx, idx: usize, res: Result<String, Refused>) -> bool {
+    fn after(&mut self, qx: &mut Qx, idx: usize, res: Result<&str, Refused>) -> bool {
         let it = qx.item(idx);
         self.prev = Some(it.command.unwrap_or(""));
-        let answer = cnum::c_str(&qx.answer);
         qx.walk_prev.clear();
-        qx.walk_prev.extend_from_slice(answer);
+        qx.walk_prev
+            .extend_from_slice(&qx.answer[..qx.answer_c_len]);
         let quick = qx.flags[idx] & qxf::QUICK_POLL != 0;
         let value = match res {
             Ok(v) => v,
@@ -1019,7 +1040,7 @@ impl WalkTask {
                 return true;
             }
         };
-        let rc = qx.infoval_set(idx, &value);
+        let rc = qx.infoval_set(idx, value);
         if rc == -1 {
             return !quick;
         }
@@ -1048,8 +1069,12 @@ impl WalkTask {
         }
         if let Some(idx) = self.pending.take() {
             let r = reply.take().unwrap_or(Reply::Data(&[]));
-            let res = qx.take_reply(idx, r);
-            if !self.after(qx, idx, res) {
+            // The value goes into Qx's reused buffer, handed back after the item.
+            let mut value = std::mem::take(&mut qx.value);
+            let res = qx.take_reply(idx, r, &mut value);
+            let ok = self.after(qx, idx, res.map(|()| value.as_str()));
+            qx.value = value;
+            if !ok {
                 return WalkStep::Done(false);
             }
         }
@@ -1116,8 +1141,13 @@ impl WalkTask {
                 let len = qx.walk_prev.len();
                 qx.answer.clear();
                 qx.answer.extend_from_slice(&qx.walk_prev);
-                let res = qx.process_answer(idx, len);
-                if !self.after(qx, idx, res) {
+                // walk_prev was cut at the answer's first NUL.
+                qx.answer_c_len = len;
+                let mut value = std::mem::take(&mut qx.value);
+                let res = qx.process_answer(idx, len, &mut value);
+                let ok = self.after(qx, idx, res.map(|()| value.as_str()));
+                qx.value = value;
+                if !ok {
                     return WalkStep::Done(false);
                 }
                 continue;
@@ -1129,6 +1159,7 @@ impl WalkTask {
                 }
                 None => {
                     qx.answer.clear();
+                    qx.answer_c_len = 0;
                     if !self.after(qx, idx, Err(Refused)) {
                         return WalkStep::Done(false);
                     }
@@ -1343,7 +1374,8 @@ enum Start {
 /// The reply to an instant command or SET: accepted, or no reply at all, means success.
 fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>, is_set: bool) -> bool {
     let who = if is_set { "setvar" } else { "instcmd" };
-    let res = qx.take_reply(idx, reply);
+    let mut v = String::new();
+    let res = qx.take_reply(idx, reply, &mut v).map(|()| v);
     let ok = match res {
         Err(Refused) => false,
         Ok(v) if v.is_empty() => true,
