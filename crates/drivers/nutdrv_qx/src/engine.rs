@@ -280,6 +280,8 @@ pub struct Qx {
     /// The value [`Qx::process_answer`] cut out last, a buffer reused from item to item and
     /// poll to poll (a fresh `String` per item was most of a poll's allocations).
     value: String,
+    /// Where [`Qx::infoval_set`] formats numbers (`%.1f` …), reused for the same reason.
+    num: String,
     /// The answer of the item a walk processed last (up to its NUL), for the next items that
     /// send the same command: kept here so that its buffer is reused from poll to poll.
     walk_prev: Vec<u8>,
@@ -310,6 +312,7 @@ impl Qx {
             answer: Vec::new(),
             answer_c_len: 0,
             value: String::new(),
+            num: String::new(),
             walk_prev: Vec::new(),
             log: Vec::new(),
             task: None,
@@ -592,8 +595,17 @@ impl Qx {
 
     /// `ups_infoval_set`: -1 error, 0 status/alarm, 1 value set.
     pub(crate) fn infoval_set(&mut self, idx: usize, raw: &str) -> i32 {
+        // Numbers are formatted into a buffer kept from poll to poll, not a fresh String.
+        let mut num = std::mem::take(&mut self.num);
+        let rc = self.infoval_set_with(idx, raw, &mut num);
+        self.num = num;
+        rc
+    }
+
+    fn infoval_set_with(&mut self, idx: usize, raw: &str, num: &mut String) -> i32 {
         let it = self.item(idx);
-        let value = if let Some(pre) = it.pre {
+        let from_pre: String;
+        let value: &str = if let Some(pre) = it.pre {
             let v = match pre(self, idx, raw) {
                 Ok(v) => v,
                 Err(Refused) => {
@@ -622,22 +634,25 @@ impl Qx {
                 }
                 _ => {}
             }
-            v
+            from_pre = v;
+            &from_pre
         } else {
-            let mut v = raw.to_string();
+            let mut v = raw;
             if self.flags[idx] & qxf::TRIM != 0 {
-                v = cnum::trim_set(&v, "# ").to_string();
+                v = cnum::trim_set(v, "# ");
             }
             let dfl = it.dfl.unwrap_or("%s");
             if !eq_ic(dfl, "%s") {
-                if !cnum::only_chars(&v, "0123456789 .") {
+                if !cnum::only_chars(v, "0123456789 .") {
                     self.logm(
                         Level::Debug(2),
                         format!("ups_infoval_set: non numerical value [{}: {}]", it.var, v),
                     );
                     return -1;
                 }
-                v = cnum::format_num(dfl, cnum::strtod(&v));
+                num.clear();
+                cnum::format_num_into(num, dfl, cnum::strtod(v));
+                v = num;
             }
             v
         };
@@ -652,10 +667,10 @@ impl Qx {
             );
             return -1;
         }
-        self.ds.set(it.var, &value);
+        self.ds.set(it.var, value);
         match self.kinds[idx] {
-            VarKind::Charge => self.batt.chrg_act = cnum::strtol(&value) as f64,
-            VarKind::Runtime => self.batt.runt_act = cnum::strtol(&value) as f64,
+            VarKind::Charge => self.batt.chrg_act = cnum::strtol(value) as f64,
+            VarKind::Runtime => self.batt.runt_act = cnum::strtol(value) as f64,
             _ => {}
         }
         1
