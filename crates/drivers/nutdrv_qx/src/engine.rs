@@ -7,6 +7,7 @@
 //! reply (`Reply::Data(&[])`, as NUT's serial read returns 0 bytes), an I/O failure as
 //! `Reply::Error`. Nothing here blocks, sleeps, reads a clock or panics on device input.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::battery::Battery;
@@ -593,6 +594,21 @@ impl Qx {
         Ok(())
     }
 
+    /// Run item `idx`'s value function on `value`, if it has one (`pre`, or `pre_fixed`
+    /// whose fixed texts come back borrowed).
+    pub(crate) fn preprocess(
+        &mut self,
+        idx: usize,
+        value: &str,
+    ) -> Option<Result<Cow<'static, str>, Refused>> {
+        let it = self.item(idx);
+        match (it.pre_fixed, it.pre) {
+            (Some(f), _) => Some(f(self, idx, value).map(Cow::Borrowed)),
+            (None, Some(f)) => Some(f(self, idx, value).map(Cow::Owned)),
+            (None, None) => None,
+        }
+    }
+
     /// `ups_infoval_set`: -1 error, 0 status/alarm, 1 value set.
     pub(crate) fn infoval_set(&mut self, idx: usize, raw: &str) -> i32 {
         // Numbers are formatted into a buffer kept from poll to poll, not a fresh String.
@@ -604,9 +620,9 @@ impl Qx {
 
     fn infoval_set_with(&mut self, idx: usize, raw: &str, num: &mut String) -> i32 {
         let it = self.item(idx);
-        let from_pre: String;
-        let value: &str = if let Some(pre) = it.pre {
-            let v = match pre(self, idx, raw) {
+        let from_pre: Cow<'static, str>;
+        let value: &str = if let Some(res) = self.preprocess(idx, raw) {
+            let v = match res {
                 Ok(v) => v,
                 Err(Refused) => {
                     self.logm(
@@ -936,14 +952,14 @@ impl ClaimTask {
                 match res {
                     Ok(v) if pre_only => {
                         let it = qx.item(idx);
-                        let Some(pre) = it.pre else {
+                        let Some(res) = qx.preprocess(idx, &v) else {
                             qx.logm(
                                 Level::Debug(2),
                                 format!("claim: no preprocess function for {}", it.var),
                             );
                             return self.fail(qx);
                         };
-                        if pre(qx, idx, &v).is_err() {
+                        if res.is_err() {
                             qx.logm(
                                 Level::Debug(2),
                                 format!("claim: failed to preprocess {}", it.var),
@@ -1474,14 +1490,12 @@ fn start_cmd(qx: &mut Qx, name: &str, extra: Option<String>) -> Start {
     let mut value = extra
         .or_else(|| it.dfl.map(str::to_string))
         .unwrap_or_default();
-    match it.pre {
-        Some(pre) => match pre(qx, idx, &value) {
-            Ok(v) => value = v,
-            Err(Refused) => {
-                qx.logm(Level::Error, "instcmd: FAILED");
-                return Start::Done(JobResult::Cmd(CmdStatus::Failed));
-            }
-        },
+    match qx.preprocess(idx, &value) {
+        Some(Ok(v)) => value = v.into_owned(),
+        Some(Err(Refused)) => {
+            qx.logm(Level::Error, "instcmd: FAILED");
+            return Start::Done(JobResult::Cmd(CmdStatus::Failed));
+        }
         None => value.clear(),
     }
     let over = (!value.is_empty()).then_some(value);
@@ -1605,9 +1619,9 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
             None => return unknown,
         }
     }
-    if let Some(pre) = it.pre {
-        match pre(qx, idx, &value) {
-            Ok(v) => value = v,
+    if let Some(res) = qx.preprocess(idx, &value) {
+        match res {
+            Ok(v) => value = v.into_owned(),
             Err(Refused) => {
                 qx.logm(Level::Error, "setvar: FAILED");
                 return unknown;
@@ -1619,7 +1633,7 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
         qx.logm(Level::Info, "setvar: SUCCEED");
         return Start::Done(JobResult::Set(SetStatus::Handled));
     }
-    if it.pre.is_none() {
+    if it.pre.is_none() && it.pre_fixed.is_none() {
         value.clear();
     }
     let over = (!value.is_empty()).then_some(value);
