@@ -589,8 +589,12 @@ impl Qx {
                 &s[it.from..]
             }
         };
-        // Borrows (no allocation) unless the device sent bytes that are not UTF-8.
-        out.push_str(&String::from_utf8_lossy(value));
+        // from_utf8 first: the lossy conversion's chunk walk cost more than the whole
+        // check for the usual short ASCII fields.
+        match std::str::from_utf8(value) {
+            Ok(v) => out.push_str(v),
+            Err(_) => out.push_str(&String::from_utf8_lossy(value)),
+        }
         Ok(())
     }
 
