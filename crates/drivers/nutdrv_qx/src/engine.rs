@@ -146,20 +146,31 @@ pub mod sb {
     /// Shutdown imminent.
     pub const FSD: u32 = 1 << 11;
 
-    pub(crate) const NAMES: &[(&str, u32)] = &[
-        ("OL", OL),
-        ("LB", LB),
-        ("RB", RB),
-        ("CHRG", CHRG),
-        ("DISCHRG", DISCHRG),
-        ("BYPASS", BYPASS),
-        ("CAL", CAL),
-        ("OFF", OFF),
-        ("OVER", OVER),
-        ("TRIM", TRIM),
-        ("BOOST", BOOST),
-        ("FSD", FSD),
-    ];
+    /// The bit of a status name, compared case-blind (NUT's `strcasecmp`).
+    pub(crate) fn of(name: &str) -> Option<u32> {
+        // Upper-cased on the stack and matched, rather than compared with each name in turn:
+        // the status functions hand a name in for every status bit of every poll.
+        let mut buf = [0u8; 7];
+        let up = buf.get_mut(..name.len())?;
+        for (u, c) in up.iter_mut().zip(name.bytes()) {
+            *u = c.to_ascii_uppercase();
+        }
+        Some(match &*up {
+            b"OL" => OL,
+            b"LB" => LB,
+            b"RB" => RB,
+            b"CHRG" => CHRG,
+            b"DISCHRG" => DISCHRG,
+            b"BYPASS" => BYPASS,
+            b"CAL" => CAL,
+            b"OFF" => OFF,
+            b"OVER" => OVER,
+            b"TRIM" => TRIM,
+            b"BOOST" => BOOST,
+            b"FSD" => FSD,
+            _ => return None,
+        })
+    }
 }
 
 /// Private per-protocol run-time state.
@@ -410,8 +421,8 @@ impl Qx {
             Some(n) => (true, n),
             None => (false, value),
         };
-        match sb::NAMES.iter().find(|(n, _)| eq_ic(n, name)) {
-            Some((_, mask)) => {
+        match sb::of(name) {
+            Some(mask) => {
                 if clear {
                     self.status &= !mask;
                 } else {
@@ -1744,5 +1755,23 @@ impl ShutdownTask {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sb;
+
+    #[test]
+    fn status_names_are_case_blind_and_exact_in_length() {
+        assert_eq!(sb::of("OL"), Some(sb::OL));
+        assert_eq!(sb::of("ol"), Some(sb::OL));
+        assert_eq!(sb::of("DisChrg"), Some(sb::DISCHRG));
+        assert_eq!(sb::of("fsd"), Some(sb::FSD));
+        assert_eq!(sb::of("OB"), None);
+        assert_eq!(sb::of("DISCHRGX"), None);
+        assert_eq!(sb::of("CA"), None);
+        assert_eq!(sb::of(""), None);
+        assert_eq!(sb::of("\u{e9}l"), None);
     }
 }
