@@ -1125,6 +1125,19 @@ impl WalkTask {
             }
         }
         while self.i < qx.proto.table.len() {
+            if self.mode == WalkMode::Quick {
+                // A quick poll reads only the few QUICK_POLL items of a table of dozens: find
+                // the next one with a tight scan of the flags (the checks below skip the same
+                // items, at several times the cost per item, in every poll).
+                let wanted = |f: &u32| f & (qxf::QUICK_POLL | qxf::SKIP) == qxf::QUICK_POLL;
+                match qx.flags[self.i..].iter().position(wanted) {
+                    Some(skip) => self.i += skip,
+                    None => {
+                        self.i = qx.flags.len();
+                        break;
+                    }
+                }
+            }
             let idx = self.i;
             self.i += 1;
             let it = qx.item(idx);
