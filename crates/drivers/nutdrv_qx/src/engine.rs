@@ -626,17 +626,8 @@ impl Qx {
 
     /// `ups_infoval_set`: -1 error, 0 status/alarm, 1 value set.
     pub(crate) fn infoval_set(&mut self, idx: usize, raw: &str) -> i32 {
-        // Numbers are formatted into a buffer kept from poll to poll, not a fresh String.
-        let mut num = std::mem::take(&mut self.num);
-        let rc = self.infoval_set_with(idx, raw, &mut num);
-        self.num = num;
-        rc
-    }
-
-    fn infoval_set_with(&mut self, idx: usize, raw: &str, num: &mut String) -> i32 {
         let it = self.item(idx);
-        let from_pre: Cow<'static, str>;
-        let value: &str = if let Some(res) = self.preprocess(idx, raw) {
+        if let Some(res) = self.preprocess(idx, raw) {
             let v = match res {
                 Ok(v) => v,
                 Err(Refused) => {
@@ -655,38 +646,45 @@ impl Qx {
                     if !v.is_empty() {
                         self.update_status(&v);
                     }
-                    return 0;
+                    0
                 }
                 VarKind::Alarm => {
                     if !v.is_empty() {
                         self.alarm_set(&v);
                     }
-                    return 0;
+                    0
                 }
-                _ => {}
+                _ => self.infoval_publish(idx, &v),
             }
-            from_pre = v;
-            &from_pre
         } else {
             let mut v = raw;
             if self.flags[idx] & qxf::TRIM != 0 {
                 v = cnum::trim_set(v, "# ");
             }
             let dfl = it.dfl.unwrap_or("%s");
-            if !eq_ic(dfl, "%s") {
-                if !cnum::only_chars(v, "0123456789 .") {
-                    self.logm(
-                        Level::Debug(2),
-                        format!("ups_infoval_set: non numerical value [{}: {}]", it.var, v),
-                    );
-                    return -1;
-                }
-                num.clear();
-                cnum::format_num_into(num, dfl, cnum::strtod(v));
-                v = num;
+            if eq_ic(dfl, "%s") {
+                return self.infoval_publish(idx, v);
             }
-            v
-        };
+            if !cnum::only_chars(v, "0123456789 .") {
+                self.logm(
+                    Level::Debug(2),
+                    format!("ups_infoval_set: non numerical value [{}: {}]", it.var, v),
+                );
+                return -1;
+            }
+            // Formatted into a buffer kept from poll to poll, not a fresh String.
+            let mut num = std::mem::take(&mut self.num);
+            num.clear();
+            cnum::format_num_into(&mut num, dfl, cnum::strtod(v));
+            let rc = self.infoval_publish(idx, &num);
+            self.num = num;
+            rc
+        }
+    }
+
+    /// The end of `ups_infoval_set` for a converted value: log it (NONUT) or set it.
+    fn infoval_publish(&mut self, idx: usize, value: &str) -> i32 {
+        let it = self.item(idx);
         if self.flags[idx] & qxf::NONUT != 0 {
             self.logm(Level::Info, format!("{}: {}", it.var, value));
             return 1;
