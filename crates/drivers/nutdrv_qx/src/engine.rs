@@ -446,7 +446,8 @@ impl Qx {
         t.clear();
         t.extend_from_slice(&self.raw_status);
         t.push(if s & sb::OL != 0 { "OL" } else { "OB" });
-        for (bit, name) in [
+        // A constant, so that each poll reads it rather than building it on the stack.
+        const ORDER: [(u32, &str); 11] = [
             (sb::DISCHRG, "DISCHRG"),
             (sb::CHRG, "CHRG"),
             (sb::LB, "LB"),
@@ -458,7 +459,8 @@ impl Qx {
             (sb::OFF, "OFF"),
             (sb::CAL, "CAL"),
             (sb::FSD, "FSD"),
-        ] {
+        ];
+        for &(bit, name) in &ORDER {
             if s & bit != 0 {
                 t.push(name);
             }
