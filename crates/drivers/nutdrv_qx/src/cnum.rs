@@ -13,31 +13,43 @@ pub fn only_chars(s: &str, set: &str) -> bool {
 
 pub use nut_core::cnum::{strtod, strtol};
 
+use std::fmt::Write;
+
 /// Format `x` with a `printf` conversion of the forms NUT's tables use: `%.Nf`, `%f`, `%d`,
 /// `%ld`, `%0Nd`, optionally surrounded by literal text (e.g. `PM-%s` is handled by
 /// [`format_str`]). Unknown formats fall back to `%.1f`-free plain output.
 pub fn format_num(fmt: &str, x: f64) -> String {
+    let mut out = String::new();
+    format_num_into(&mut out, fmt, x);
+    out
+}
+
+/// [`format_num`] appended to `out`: the engine formats every measurement of every full poll
+/// into one buffer it keeps, instead of allocating strings for them.
+pub fn format_num_into(out: &mut String, fmt: &str, x: f64) {
     let (pre, spec, post) = split_spec(fmt);
-    let body = match spec {
+    out.push_str(pre);
+    // Writing into a String cannot fail.
+    let _ = match spec {
         Spec::Float { prec, width, zero } => {
             if zero {
-                format!("{:0width$.prec$}", x)
+                write!(out, "{:0width$.prec$}", x)
             } else {
-                format!("{:width$.prec$}", x)
+                write!(out, "{:width$.prec$}", x)
             }
         }
         Spec::Int { width, zero } => {
             // C would need an integer argument here; tables that use %d pass an integer.
             let v = if x.is_finite() { x.trunc() as i64 } else { 0 };
             if zero {
-                format!("{:0width$}", v, width = width)
+                write!(out, "{:0width$}", v, width = width)
             } else {
-                format!("{:width$}", v, width = width)
+                write!(out, "{:width$}", v, width = width)
             }
         }
-        Spec::Str | Spec::None => format!("{x}"),
+        Spec::Str | Spec::None => write!(out, "{x}"),
     };
-    format!("{pre}{body}{post}")
+    out.push_str(post);
 }
 
 /// Format a string through a `%s` format (e.g. `"%s"`, `"PM-%s"`).

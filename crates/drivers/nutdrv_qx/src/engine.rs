@@ -7,6 +7,7 @@
 //! reply (`Reply::Data(&[])`, as NUT's serial read returns 0 bytes), an I/O failure as
 //! `Reply::Error`. Nothing here blocks, sleeps, reads a clock or panics on device input.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 
 use crate::battery::Battery;
@@ -145,20 +146,31 @@ pub mod sb {
     /// Shutdown imminent.
     pub const FSD: u32 = 1 << 11;
 
-    pub(crate) const NAMES: &[(&str, u32)] = &[
-        ("OL", OL),
-        ("LB", LB),
-        ("RB", RB),
-        ("CHRG", CHRG),
-        ("DISCHRG", DISCHRG),
-        ("BYPASS", BYPASS),
-        ("CAL", CAL),
-        ("OFF", OFF),
-        ("OVER", OVER),
-        ("TRIM", TRIM),
-        ("BOOST", BOOST),
-        ("FSD", FSD),
-    ];
+    /// The bit of a status name, compared case-blind (NUT's `strcasecmp`).
+    pub(crate) fn of(name: &str) -> Option<u32> {
+        // Upper-cased on the stack and matched, rather than compared with each name in turn:
+        // the status functions hand a name in for every status bit of every poll.
+        let mut buf = [0u8; 7];
+        let up = buf.get_mut(..name.len())?;
+        for (u, c) in up.iter_mut().zip(name.bytes()) {
+            *u = c.to_ascii_uppercase();
+        }
+        Some(match &*up {
+            b"OL" => OL,
+            b"LB" => LB,
+            b"RB" => RB,
+            b"CHRG" => CHRG,
+            b"DISCHRG" => DISCHRG,
+            b"BYPASS" => BYPASS,
+            b"CAL" => CAL,
+            b"OFF" => OFF,
+            b"OVER" => OVER,
+            b"TRIM" => TRIM,
+            b"BOOST" => BOOST,
+            b"FSD" => FSD,
+            _ => return None,
+        })
+    }
 }
 
 /// Private per-protocol run-time state.
@@ -274,6 +286,14 @@ pub struct Qx {
     lastpoll: f64,
     retry: u32,
     pub(crate) answer: Vec<u8>,
+    /// Length of `answer` as NUT sees it (up to its first NUL), worked out once per reply:
+    /// every item cut out of the same reply needs it, and the scan showed in each poll's cost.
+    answer_c_len: usize,
+    /// The value [`Qx::process_answer`] cut out last, a buffer reused from item to item and
+    /// poll to poll (a fresh `String` per item was most of a poll's allocations).
+    value: String,
+    /// Where [`Qx::infoval_set`] formats numbers (`%.1f` …), reused for the same reason.
+    num: String,
     /// The answer of the item a walk processed last (up to its NUL), for the next items that
     /// send the same command: kept here so that its buffer is reused from poll to poll.
     walk_prev: Vec<u8>,
@@ -302,6 +322,9 @@ impl Qx {
             lastpoll: 0.0,
             retry: 0,
             answer: Vec::new(),
+            answer_c_len: 0,
+            value: String::new(),
+            num: String::new(),
             walk_prev: Vec::new(),
             log: Vec::new(),
             task: None,
@@ -398,8 +421,8 @@ impl Qx {
             Some(n) => (true, n),
             None => (false, value),
         };
-        match sb::NAMES.iter().find(|(n, _)| eq_ic(n, name)) {
-            Some((_, mask)) => {
+        match sb::of(name) {
+            Some(mask) => {
                 if clear {
                     self.status &= !mask;
                 } else {
@@ -423,7 +446,8 @@ impl Qx {
         t.clear();
         t.extend_from_slice(&self.raw_status);
         t.push(if s & sb::OL != 0 { "OL" } else { "OB" });
-        for (bit, name) in [
+        // A constant, so that each poll reads it rather than building it on the stack.
+        const ORDER: [(u32, &str); 11] = [
             (sb::DISCHRG, "DISCHRG"),
             (sb::CHRG, "CHRG"),
             (sb::LB, "LB"),
@@ -435,7 +459,8 @@ impl Qx {
             (sb::OFF, "OFF"),
             (sb::CAL, "CAL"),
             (sb::FSD, "FSD"),
-        ] {
+        ];
+        for &(bit, name) in &ORDER {
             if s & bit != 0 {
                 t.push(name);
             }
@@ -479,10 +504,17 @@ impl Qx {
         }
     }
 
-    /// Store the reply for item `idx` and cut out its value (`qx_process` after the exchange).
-    pub(crate) fn take_reply(&mut self, idx: usize, reply: Reply<'_>) -> Result<String, Refused> {
+    /// Store the reply for item `idx` and cut out its value into `value` (`qx_process` after
+    /// the exchange).
+    pub(crate) fn take_reply(
+        &mut self,
+        idx: usize,
+        reply: Reply<'_>,
+        value: &mut String,
+    ) -> Result<(), Refused> {
         let it = self.item(idx);
         self.answer.clear();
+        self.answer_c_len = 0;
         let (data, reported) = match reply {
             Reply::Data(d) => (d, d.len()),
             Reply::Raw { buf, len } => (buf, len.min(buf.len())),
@@ -515,13 +547,16 @@ impl Qx {
                 }
             }
         }
-        self.process_answer(idx, len)
+        self.answer_c_len = cnum::c_str(&self.answer).len();
+        self.process_answer(idx, len, value)
     }
 
-    /// `qx_process_answer`: validate `self.answer` for item `idx` and extract its value.
-    pub(crate) fn process_answer(&mut self, idx: usize, len: usize) -> Result<String, Refused> {
+    /// `qx_process_answer`: validate `self.answer` (its C length in `answer_c_len`) for item
+    /// `idx` and put its value into `out`, which the caller reuses from item to item.
+    fn process_answer(&mut self, idx: usize, len: usize, out: &mut String) -> Result<(), Refused> {
+        out.clear();
         let it = self.item(idx);
-        let c_len = cnum::c_str(&self.answer).len();
+        let c_len = self.answer_c_len;
         if let Some(rej) = self.proto.rejected
             && self.answer[..c_len].eq_ignore_ascii_case(rej.as_bytes())
         {
@@ -567,14 +602,35 @@ impl Qx {
                 &s[it.from..]
             }
         };
-        Ok(String::from_utf8_lossy(value).into_owned())
+        // from_utf8 first: the lossy conversion's chunk walk cost more than the whole
+        // check for the usual short ASCII fields.
+        match std::str::from_utf8(value) {
+            Ok(v) => out.push_str(v),
+            Err(_) => out.push_str(&String::from_utf8_lossy(value)),
+        }
+        Ok(())
+    }
+
+    /// Run item `idx`'s value function on `value`, if it has one (`pre`, or `pre_fixed`
+    /// whose fixed texts come back borrowed).
+    pub(crate) fn preprocess(
+        &mut self,
+        idx: usize,
+        value: &str,
+    ) -> Option<Result<Cow<'static, str>, Refused>> {
+        let it = self.item(idx);
+        match (it.pre_fixed, it.pre) {
+            (Some(f), _) => Some(f(self, idx, value).map(Cow::Borrowed)),
+            (None, Some(f)) => Some(f(self, idx, value).map(Cow::Owned)),
+            (None, None) => None,
+        }
     }
 
     /// `ups_infoval_set`: -1 error, 0 status/alarm, 1 value set.
     pub(crate) fn infoval_set(&mut self, idx: usize, raw: &str) -> i32 {
         let it = self.item(idx);
-        let value = if let Some(pre) = it.pre {
-            let v = match pre(self, idx, raw) {
+        if let Some(res) = self.preprocess(idx, raw) {
+            let v = match res {
                 Ok(v) => v,
                 Err(Refused) => {
                     self.logm(
@@ -592,35 +648,45 @@ impl Qx {
                     if !v.is_empty() {
                         self.update_status(&v);
                     }
-                    return 0;
+                    0
                 }
                 VarKind::Alarm => {
                     if !v.is_empty() {
                         self.alarm_set(&v);
                     }
-                    return 0;
+                    0
                 }
-                _ => {}
+                _ => self.infoval_publish(idx, &v),
             }
-            v
         } else {
-            let mut v = raw.to_string();
+            let mut v = raw;
             if self.flags[idx] & qxf::TRIM != 0 {
-                v = cnum::trim_set(&v, "# ").to_string();
+                v = cnum::trim_set(v, "# ");
             }
             let dfl = it.dfl.unwrap_or("%s");
-            if !eq_ic(dfl, "%s") {
-                if !cnum::only_chars(&v, "0123456789 .") {
-                    self.logm(
-                        Level::Debug(2),
-                        format!("ups_infoval_set: non numerical value [{}: {}]", it.var, v),
-                    );
-                    return -1;
-                }
-                v = cnum::format_num(dfl, cnum::strtod(&v));
+            if eq_ic(dfl, "%s") {
+                return self.infoval_publish(idx, v);
             }
-            v
-        };
+            if !cnum::only_chars(v, "0123456789 .") {
+                self.logm(
+                    Level::Debug(2),
+                    format!("ups_infoval_set: non numerical value [{}: {}]", it.var, v),
+                );
+                return -1;
+            }
+            // Formatted into a buffer kept from poll to poll, not a fresh String.
+            let mut num = std::mem::take(&mut self.num);
+            num.clear();
+            cnum::format_num_into(&mut num, dfl, cnum::strtod(v));
+            let rc = self.infoval_publish(idx, &num);
+            self.num = num;
+            rc
+        }
+    }
+
+    /// The end of `ups_infoval_set` for a converted value: log it (NONUT) or set it.
+    fn infoval_publish(&mut self, idx: usize, value: &str) -> i32 {
+        let it = self.item(idx);
         if self.flags[idx] & qxf::NONUT != 0 {
             self.logm(Level::Info, format!("{}: {}", it.var, value));
             return 1;
@@ -632,10 +698,10 @@ impl Qx {
             );
             return -1;
         }
-        self.ds.set(it.var, &value);
+        self.ds.set(it.var, value);
         match self.kinds[idx] {
-            VarKind::Charge => self.batt.chrg_act = cnum::strtol(&value) as f64,
-            VarKind::Runtime => self.batt.runt_act = cnum::strtol(&value) as f64,
+            VarKind::Charge => self.batt.chrg_act = cnum::strtol(value) as f64,
+            VarKind::Runtime => self.batt.runt_act = cnum::strtol(value) as f64,
             _ => {}
         }
         1
@@ -894,20 +960,21 @@ impl ClaimTask {
         loop {
             if let Some(idx) = self.pending.take() {
                 let r = reply.take().unwrap_or(Reply::Data(&[]));
-                let res = qx.take_reply(idx, r);
+                let mut v = String::new();
+                let res = qx.take_reply(idx, r, &mut v).map(|()| v);
                 let nak_ok = matches!(steps[self.step], ClaimStep::QueryOrNak(..));
                 let pre_only = matches!(steps[self.step], ClaimStep::Preprocess(..));
                 match res {
                     Ok(v) if pre_only => {
                         let it = qx.item(idx);
-                        let Some(pre) = it.pre else {
+                        let Some(res) = qx.preprocess(idx, &v) else {
                             qx.logm(
                                 Level::Debug(2),
                                 format!("claim: no preprocess function for {}", it.var),
                             );
                             return self.fail(qx);
                         };
-                        if pre(qx, idx, &v).is_err() {
+                        if res.is_err() {
                             qx.logm(
                                 Level::Debug(2),
                                 format!("claim: failed to preprocess {}", it.var),
@@ -1000,12 +1067,12 @@ impl WalkTask {
     }
 
     /// Record the processed item and apply its value; `false` = the walk fails.
-    fn after(&mut self, qx: &mut Qx, idx: usize, res: Result<String, Refused>) -> bool {
+    fn after(&mut self, qx: &mut Qx, idx: usize, res: Result<&str, Refused>) -> bool {
         let it = qx.item(idx);
         self.prev = Some(it.command.unwrap_or(""));
-        let answer = cnum::c_str(&qx.answer);
         qx.walk_prev.clear();
-        qx.walk_prev.extend_from_slice(answer);
+        qx.walk_prev
+            .extend_from_slice(&qx.answer[..qx.answer_c_len]);
         let quick = qx.flags[idx] & qxf::QUICK_POLL != 0;
         let value = match res {
             Ok(v) => v,
@@ -1019,7 +1086,7 @@ impl WalkTask {
                 return true;
             }
         };
-        let rc = qx.infoval_set(idx, &value);
+        let rc = qx.infoval_set(idx, value);
         if rc == -1 {
             return !quick;
         }
@@ -1048,12 +1115,29 @@ impl WalkTask {
         }
         if let Some(idx) = self.pending.take() {
             let r = reply.take().unwrap_or(Reply::Data(&[]));
-            let res = qx.take_reply(idx, r);
-            if !self.after(qx, idx, res) {
+            // The value goes into Qx's reused buffer, handed back after the item.
+            let mut value = std::mem::take(&mut qx.value);
+            let res = qx.take_reply(idx, r, &mut value);
+            let ok = self.after(qx, idx, res.map(|()| value.as_str()));
+            qx.value = value;
+            if !ok {
                 return WalkStep::Done(false);
             }
         }
         while self.i < qx.proto.table.len() {
+            if self.mode == WalkMode::Quick {
+                // A quick poll reads only the few QUICK_POLL items of a table of dozens: find
+                // the next one with a tight scan of the flags (the checks below skip the same
+                // items, at several times the cost per item, in every poll).
+                let wanted = |f: &u32| f & (qxf::QUICK_POLL | qxf::SKIP) == qxf::QUICK_POLL;
+                match qx.flags[self.i..].iter().position(wanted) {
+                    Some(skip) => self.i += skip,
+                    None => {
+                        self.i = qx.flags.len();
+                        break;
+                    }
+                }
+            }
             let idx = self.i;
             self.i += 1;
             let it = qx.item(idx);
@@ -1116,8 +1200,13 @@ impl WalkTask {
                 let len = qx.walk_prev.len();
                 qx.answer.clear();
                 qx.answer.extend_from_slice(&qx.walk_prev);
-                let res = qx.process_answer(idx, len);
-                if !self.after(qx, idx, res) {
+                // walk_prev was cut at the answer's first NUL.
+                qx.answer_c_len = len;
+                let mut value = std::mem::take(&mut qx.value);
+                let res = qx.process_answer(idx, len, &mut value);
+                let ok = self.after(qx, idx, res.map(|()| value.as_str()));
+                qx.value = value;
+                if !ok {
                     return WalkStep::Done(false);
                 }
                 continue;
@@ -1129,6 +1218,7 @@ impl WalkTask {
                 }
                 None => {
                     qx.answer.clear();
+                    qx.answer_c_len = 0;
                     if !self.after(qx, idx, Err(Refused)) {
                         return WalkStep::Done(false);
                     }
@@ -1343,7 +1433,8 @@ enum Start {
 /// The reply to an instant command or SET: accepted, or no reply at all, means success.
 fn finish_exchange(qx: &mut Qx, idx: usize, reply: Reply<'_>, is_set: bool) -> bool {
     let who = if is_set { "setvar" } else { "instcmd" };
-    let res = qx.take_reply(idx, reply);
+    let mut v = String::new();
+    let res = qx.take_reply(idx, reply, &mut v).map(|()| v);
     let ok = match res {
         Err(Refused) => false,
         Ok(v) if v.is_empty() => true,
@@ -1427,14 +1518,12 @@ fn start_cmd(qx: &mut Qx, name: &str, extra: Option<String>) -> Start {
     let mut value = extra
         .or_else(|| it.dfl.map(str::to_string))
         .unwrap_or_default();
-    match it.pre {
-        Some(pre) => match pre(qx, idx, &value) {
-            Ok(v) => value = v,
-            Err(Refused) => {
-                qx.logm(Level::Error, "instcmd: FAILED");
-                return Start::Done(JobResult::Cmd(CmdStatus::Failed));
-            }
-        },
+    match qx.preprocess(idx, &value) {
+        Some(Ok(v)) => value = v.into_owned(),
+        Some(Err(Refused)) => {
+            qx.logm(Level::Error, "instcmd: FAILED");
+            return Start::Done(JobResult::Cmd(CmdStatus::Failed));
+        }
         None => value.clear(),
     }
     let over = (!value.is_empty()).then_some(value);
@@ -1558,9 +1647,9 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
             None => return unknown,
         }
     }
-    if let Some(pre) = it.pre {
-        match pre(qx, idx, &value) {
-            Ok(v) => value = v,
+    if let Some(res) = qx.preprocess(idx, &value) {
+        match res {
+            Ok(v) => value = v.into_owned(),
             Err(Refused) => {
                 qx.logm(Level::Error, "setvar: FAILED");
                 return unknown;
@@ -1572,7 +1661,7 @@ fn start_set(qx: &mut Qx, name: &str, val: Option<String>) -> Start {
         qx.logm(Level::Info, "setvar: SUCCEED");
         return Start::Done(JobResult::Set(SetStatus::Handled));
     }
-    if it.pre.is_none() {
+    if it.pre.is_none() && it.pre_fixed.is_none() {
         value.clear();
     }
     let over = (!value.is_empty()).then_some(value);
@@ -1679,5 +1768,23 @@ impl ShutdownTask {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sb;
+
+    #[test]
+    fn status_names_are_case_blind_and_exact_in_length() {
+        assert_eq!(sb::of("OL"), Some(sb::OL));
+        assert_eq!(sb::of("ol"), Some(sb::OL));
+        assert_eq!(sb::of("DisChrg"), Some(sb::DISCHRG));
+        assert_eq!(sb::of("fsd"), Some(sb::FSD));
+        assert_eq!(sb::of("OB"), None);
+        assert_eq!(sb::of("DISCHRGX"), None);
+        assert_eq!(sb::of("CA"), None);
+        assert_eq!(sb::of(""), None);
+        assert_eq!(sb::of("\u{e9}l"), None);
     }
 }

@@ -45,6 +45,9 @@ pub struct Refused;
 /// Turns an extracted value into the NUT value, or (instant commands / SET) a user value into
 /// the command to send / the value to store. `Err(Refused)` = refuse (logged by the caller).
 pub type ValueFn = fn(&mut Qx, usize, &str) -> Result<String, Refused>;
+/// A [`ValueFn`] whose value is always one of a few fixed texts (a Q1 status token, an alarm
+/// text): returning it borrowed spares an allocation for every status bit of every poll.
+pub type FixedValueFn = fn(&mut Qx, usize, &str) -> Result<&'static str, Refused>;
 /// Rewrites the raw answer before fields are cut out of it (e.g. CRC check, decoding).
 pub type AnswerFn = fn(&mut Qx, usize, &[u8]) -> Result<Vec<u8>, Refused>;
 /// Rewrites the command just before it is sent (e.g. to add a CRC).
@@ -102,6 +105,9 @@ pub struct Item {
     pub pre_answer: Option<AnswerFn>,
     /// Value conversion.
     pub pre: Option<ValueFn>,
+    /// Value conversion to a fixed text, for rows that have no `pre` (see
+    /// [`FixedValueFn`]; the engine treats it as `pre`).
+    pub pre_fixed: Option<FixedValueFn>,
 }
 
 impl Item {
@@ -120,6 +126,7 @@ impl Item {
         pre_command: None,
         pre_answer: None,
         pre: None,
+        pre_fixed: None,
     };
 
     /// A query row: `var` from `command`'s answer (min length, leading byte, from..=to,
@@ -147,6 +154,14 @@ impl Item {
             flags,
             pre,
             ..Item::BLANK
+        }
+    }
+
+    /// This row with `f` as its value function (see [`FixedValueFn`]).
+    pub const fn fixed(self, f: FixedValueFn) -> Item {
+        Item {
+            pre_fixed: Some(f),
+            ..self
         }
     }
 

@@ -36,6 +36,9 @@ pub const MAX_ANSWER: usize = nutdrv_qx::engine::MAX_ANSWER;
 pub enum Answer {
     /// Bytes read, up to and including the CR; empty when nothing came in time.
     Data(Vec<u8>),
+    /// A line read up to its CR, without it: the core is given it with the CR put back
+    /// (pushing the CR onto the link's exact-size buffer reallocated it in every poll).
+    Line(Vec<u8>),
     /// A buffer and the length the transport reported (USB subdrivers).
     Raw {
         /// The buffer.
@@ -46,9 +49,17 @@ pub enum Answer {
 }
 
 impl Answer {
-    fn reply(&self) -> Reply<'_> {
+    /// The answer as the core takes it; `scratch` is where a [`Answer::Line`] gets its CR back
+    /// (a buffer the caller keeps from poll to poll).
+    fn reply<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Reply<'a> {
         match self {
             Answer::Data(d) => Reply::Data(d),
+            Answer::Line(line) => {
+                scratch.clear();
+                scratch.extend_from_slice(line);
+                scratch.push(b'\r');
+                Reply::Data(scratch)
+            }
             Answer::Raw { buf, len } => Reply::Raw { buf, len: *len },
         }
     }
@@ -76,10 +87,7 @@ impl<L: Exchange> QxLink for L {
             .exchange(request, framing, Timeouts::within(SERIAL_TIMEOUT))
             .await
         {
-            Ok(mut line) => {
-                line.push(b'\r');
-                Ok(Answer::Data(line))
-            }
+            Ok(line) => Ok(Answer::Line(line)),
             Err(e) if e.needs_reconnect() => Err(e),
             Err(e) => {
                 nut_driver::debug!(3, "read: {e}");
@@ -200,6 +208,8 @@ impl Program for BlazerUsb {
 pub struct QxDriver<P, L> {
     engine: Engine,
     epoch: Instant,
+    /// Where a line answer gets its CR back for the core (see [`Answer::reply`]).
+    reply_buf: Vec<u8>,
     _p: PhantomData<(P, L)>,
 }
 
@@ -339,6 +349,7 @@ impl<P: Program, L: QxLink> QxDriver<P, L> {
         Ok(Self {
             engine,
             epoch: Instant::now(),
+            reply_buf: Vec::new(),
             _p: PhantomData,
         })
     }
@@ -372,7 +383,7 @@ impl<P: Program, L: QxLink> QxDriver<P, L> {
                             return Err(e);
                         }
                     };
-                    step = self.engine.feed(answer.reply());
+                    step = self.engine.feed(answer.reply(&mut self.reply_buf));
                 }
             }
         }
@@ -391,7 +402,7 @@ impl<P: Program, L: QxLink> QxDriver<P, L> {
                     let Engine::Detecting(det) = &mut self.engine else {
                         unreachable!("detection runs on the detector")
                     };
-                    step = det.feed(answer.reply());
+                    step = det.feed(answer.reply(&mut self.reply_buf));
                 }
                 DetectStep::Found(qx) => {
                     self.engine = Engine::Qx(qx);

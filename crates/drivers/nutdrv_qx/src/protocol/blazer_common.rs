@@ -53,26 +53,26 @@ macro_rules! qx_table {
     };
     (@acc [$($out:expr,)*] @bits_a($cmd:expr) $(, $($rest:tt)*)?) => {
         $crate::qx_table!(@acc [$($out,)*
-            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 38, 38, None, $crate::item::qxf::QUICK_POLL, Some($crate::protocol::blazer_common::status_bits)),
-            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 39, 39, None, $crate::item::qxf::QUICK_POLL, Some($crate::protocol::blazer_common::status_bits)),
+            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 38, 38, None, $crate::item::qxf::QUICK_POLL, None).fixed($crate::protocol::blazer_common::status_bit),
+            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 39, 39, None, $crate::item::qxf::QUICK_POLL, None).fixed($crate::protocol::blazer_common::status_bit),
         ] $($($rest)*)?)
     };
     (@acc [$($out:expr,)*] @bit40($cmd:expr) $(, $($rest:tt)*)?) => {
         $crate::qx_table!(@acc [$($out,)*
-            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 40, 40, None, $crate::item::qxf::QUICK_POLL, Some($crate::protocol::blazer_common::status_bits)),
+            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 40, 40, None, $crate::item::qxf::QUICK_POLL, None).fixed($crate::protocol::blazer_common::status_bit),
         ] $($($rest)*)?)
     };
     (@acc [$($out:expr,)*] @bits_b($cmd:expr) $(, $($rest:tt)*)?) => {
         $crate::qx_table!(@acc [$($out,)*
-            $crate::item::Item::query("ups.alarm", $cmd, 47, Some(b'('), 41, 41, None, 0, Some($crate::protocol::blazer_common::status_bits)),
-            $crate::item::Item::query("ups.type", $cmd, 47, Some(b'('), 42, 42, Some("%s"), $crate::item::qxf::STATIC, Some($crate::protocol::blazer_common::status_bits)),
-            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 43, 43, None, $crate::item::qxf::QUICK_POLL, Some($crate::protocol::blazer_common::status_bits)),
-            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 44, 44, None, $crate::item::qxf::QUICK_POLL, Some($crate::protocol::blazer_common::status_bits)),
+            $crate::item::Item::query("ups.alarm", $cmd, 47, Some(b'('), 41, 41, None, 0, None).fixed($crate::protocol::blazer_common::status_bit),
+            $crate::item::Item::query("ups.type", $cmd, 47, Some(b'('), 42, 42, Some("%s"), $crate::item::qxf::STATIC, None).fixed($crate::protocol::blazer_common::status_bit),
+            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 43, 43, None, $crate::item::qxf::QUICK_POLL, None).fixed($crate::protocol::blazer_common::status_bit),
+            $crate::item::Item::query("ups.status", $cmd, 47, Some(b'('), 44, 44, None, $crate::item::qxf::QUICK_POLL, None).fixed($crate::protocol::blazer_common::status_bit),
         ] $($($rest)*)?)
     };
     (@acc [$($out:expr,)*] @beeper($cmd:expr) $(, $($rest:tt)*)?) => {
         $crate::qx_table!(@acc [$($out,)*
-            $crate::item::Item::query("ups.beeper.status", $cmd, 47, Some(b'('), 45, 45, Some("%s"), 0, Some($crate::protocol::blazer_common::status_bits)),
+            $crate::item::Item::query("ups.beeper.status", $cmd, 47, Some(b'('), 45, 45, Some("%s"), 0, None).fixed($crate::protocol::blazer_common::status_bit),
         ] $($($rest)*)?)
     };
     (@acc [$($out:expr,)*] @f $(, $($rest:tt)*)?) => {
@@ -134,6 +134,12 @@ macro_rules! qx_table {
 
 /// Decode one Q1 status bit (the item's `from` says which).
 pub fn status_bits(qx: &mut Qx, idx: usize, value: &str) -> Result<String, Refused> {
+    status_bit(qx, idx, value).map(str::to_string)
+}
+
+/// [`status_bits`] as a fixed text: the Q1 tables' rows use this one, since the engine decodes
+/// every status bit in every poll and the text needs no allocation.
+pub fn status_bit(qx: &mut Qx, idx: usize, value: &str) -> Result<&'static str, Refused> {
     let it = qx.item(idx);
     let b = value.as_bytes();
     if b.is_empty() || !b"01".contains(&b[0]) || (b.len() > 1 && b"01".contains(&b[1])) {
@@ -226,7 +232,7 @@ pub fn status_bits(qx: &mut Qx, idx: usize, value: &str) -> Result<String, Refus
         }
         _ => return Err(Refused),
     };
-    Ok(v.to_string())
+    Ok(v)
 }
 
 /// Round a SET of `ups.delay.start` / `ups.delay.shutdown` down to what the device can do
