@@ -352,22 +352,23 @@ impl<D: Driver> Runner<D> {
                         if now >= next_poll {
                             next_poll = now + self.dev.poll_interval;
                         }
+                        // NUT serves its socket between two updates even when they follow
+                        // each other at once (a silent device whose read timeout outlasts
+                        // the poll interval), where this loop would take the due poll
+                        // first again: let the clients' tasks run, then take what they
+                        // brought. Only then: it costs a turn of the runtime.
+                        if self.dev.deadline(next_poll) <= Instant::now() {
+                            tokio::task::yield_now().await;
+                            while let Some(ev) = server.try_next_event() {
+                                self.socket_event(ev);
+                            }
+                        }
                     }
                 }
                 (id, status) = NextResult(&mut self.pending), if !self.pending.is_empty() => {
                     self.dispatcher.call_done(id, status, &mut self.dev.state);
                 }
-                ev = server.next_event() => match ev {
-                    Event::Connected(id) => crate::debug!(2, "socket client {id} connected"),
-                    Event::Closed(id) => {
-                        crate::debug!(2, "socket client {id} disconnected");
-                        self.dispatcher.closed(id);
-                    }
-                    Event::Request(id, Ok(msg)) => {
-                        self.dispatcher.request(id, msg, &mut self.dev.state);
-                    }
-                    Event::Request(id, Err(bad)) => self.dispatcher.bad_request(id, &bad),
-                },
+                ev = server.next_event() => self.socket_event(ev),
                 received = self.dev.driver.wait_event(&mut self.dev.io), if !self.dev.health.is_lost() => {
                     self.dev.event(received, Instant::now()).await;
                 }
@@ -377,6 +378,21 @@ impl<D: Driver> Runner<D> {
             if let Some(code) = self.exit.or(self.dev.exit) {
                 return code;
             }
+        }
+    }
+
+    /// Hand what happened on the socket to the dispatcher.
+    fn socket_event(&mut self, ev: Event) {
+        match ev {
+            Event::Connected(id) => crate::debug!(2, "socket client {id} connected"),
+            Event::Closed(id) => {
+                crate::debug!(2, "socket client {id} disconnected");
+                self.dispatcher.closed(id);
+            }
+            Event::Request(id, Ok(msg)) => {
+                self.dispatcher.request(id, msg, &mut self.dev.state);
+            }
+            Event::Request(id, Err(bad)) => self.dispatcher.bad_request(id, &bad),
         }
     }
 

@@ -133,17 +133,30 @@ impl Server {
                 // The server holds a sender itself: the channel never closes.
                 return std::future::pending().await;
             };
-            match inbound {
-                Inbound::Accepted(stream) => return Event::Connected(self.register(stream)),
-                Inbound::Client(Event::Closed(id)) => {
-                    // Only report clients we still know (not ones we dropped).
-                    if self.forget(id) {
-                        return Event::Closed(id);
-                    }
-                }
-                Inbound::Client(Event::Request(id, _)) if !self.conns.contains_key(&id) => {}
-                Inbound::Client(ev) => return ev,
+            if let Some(ev) = self.event_of(inbound) {
+                return ev;
             }
+        }
+    }
+
+    /// The next event that has already arrived, without waiting.
+    pub fn try_next_event(&mut self) -> Option<Event> {
+        while let Ok(inbound) = self.inbound_rx.try_recv() {
+            if let Some(ev) = self.event_of(inbound) {
+                return Some(ev);
+            }
+        }
+        None
+    }
+
+    /// What the tasks handed over means to the loop (nothing, for a client already dropped).
+    fn event_of(&mut self, inbound: Inbound) -> Option<Event> {
+        match inbound {
+            Inbound::Accepted(stream) => Some(Event::Connected(self.register(stream))),
+            // Only report clients we still know (not ones we dropped).
+            Inbound::Client(Event::Closed(id)) => self.forget(id).then_some(Event::Closed(id)),
+            Inbound::Client(Event::Request(id, _)) if !self.conns.contains_key(&id) => None,
+            Inbound::Client(ev) => Some(ev),
         }
     }
 
