@@ -358,6 +358,9 @@ impl<D: Driver> Runner<D> {
                         // first again: let the clients' tasks run, then take what they
                         // brought. Only then: it costs a turn of the runtime.
                         if self.dev.deadline(next_poll) <= Instant::now() {
+                            // The poll's changes go out before any answer, as after a poll
+                            // in the usual order.
+                            self.dispatcher.flush(&mut self.dev.state);
                             tokio::task::yield_now().await;
                             while let Some(ev) = server.try_next_event() {
                                 self.socket_event(ev);
