@@ -30,6 +30,8 @@
 //!   stderr in the foreground (with NUT's relative timestamps and `[D<n>]` tags when
 //!   debugging), syslog when detached; NUT's levels (`notice!`, `debug!(level, …)`) and
 //!   `tracing` events go through the same lines; [`log::strerror`] for C-style error texts.
+//! * [`epoll`] — a level-triggered epoll set, for a loop that waits on its own descriptors
+//!   without a runtime (a driver's loop).
 //! * [`signals`] — the set of signals each daemon handles, caught in tokio loops or blocked
 //!   and read synchronously.
 //! * [`user`] — the unprivileged account (`-u`, `RUN_AS_USER`) and switching to it, with the
@@ -42,6 +44,7 @@
 pub mod alarm;
 pub mod control;
 pub mod detach;
+pub mod epoll;
 pub mod exec;
 pub mod exit;
 pub mod family;

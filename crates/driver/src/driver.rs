@@ -147,14 +147,14 @@ pub trait Driver {
     /// How this driver family words its "communications lost" messages.
     const COMM_MESSAGES: crate::health::CommMessages = crate::health::CommMessages::BLAZER;
 
-    /// Whether the driver awaits tokio's timers (`tokio::time::sleep`, `timeout`, …). Only
-    /// then does its runtime get tokio's timer wheel, which otherwise costs every wake-up
-    /// of the loop a look at it (about 30 lines of code a poll runs through, from cold
-    /// caches after a poll interval of idling). The framework's own deadlines are timerfds
-    /// ([`nut_daemon::alarm`]) and need none. A driver that awaits a tokio timer without
-    /// saying so panics at that await ("timers are disabled"), which its first process test
-    /// shows.
-    const TOKIO_TIMERS: bool = false;
+    /// Whether the driver needs tokio's runtime driven: it awaits tokio's IO (a network
+    /// session) or timers (`tokio::time::sleep`, `timeout`, …), or spawns tasks. Its loop
+    /// then runs on tokio's current-thread runtime. Otherwise (the default) the framework
+    /// runs it on its own executor, which costs a poll of the UPS about a third less CPU
+    /// ([`crate::executor`]); `tokio::task::spawn_blocking` works there too. A driver that
+    /// awaits tokio without saying so panics at that await ("no reactor running" or
+    /// "timers are disabled"), which its first process test shows.
+    const TOKIO: bool = false;
 
     /// Publish the initial data (`upsdrv_initinfo`); the transport is open. An error stops
     /// the driver.

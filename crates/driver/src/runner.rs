@@ -1,25 +1,25 @@
 //! The driver's event loop, a thin shell over the pure parts: it polls the driver when due,
 //! feeds socket events to the [`Dispatcher`] and carries out its outputs, runs the calls it
 //! asks for, applies the [`Health`] decisions after every poll, reopens a lost transport
-//! when due, and handles signals, reloads and the systemd watchdog.
+//! when due, and handles signals, reloads and the systemd watchdog. It waits in a
+//! [`Reactor`] of its own, not in tokio's loop (why: [`crate::executor`]).
 
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::path::PathBuf;
-use std::pin::Pin;
+use std::pin::{Pin, pin};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use nix::sys::signal::Signal;
 use nut_core::sock::{CmdStatus, VarFlags};
-use nut_daemon::alarm::Alarm;
 use nut_daemon::notify::{self, Watchdog};
-use nut_daemon::signals::{self, Signals};
 use tokio::sync::oneshot;
 
 use crate::cli::{Cli, Target};
 use crate::config::{self, DriverConfig};
 use crate::dispatch::{Call, CallId, Dispatcher, Output, Settings};
 use crate::health::{Effect, Health};
+use crate::reactor::Reactor;
 use crate::reload::ReloadDiff;
 use crate::server::{Event, Server};
 use crate::{Driver, DriverInfo, Outcome, State, Transport, log, shutdown};
@@ -289,40 +289,32 @@ impl<D: Driver> Runner<D> {
         format!("serving UPS [{}]", self.cfg.ups_name)
     }
 
-    pub async fn main_loop(&mut self, server: &mut Server, watchdog: Option<Duration>) -> i32 {
-        let Ok(signals) = Signals::new(&signals::DRIVER) else {
-            crate::error!("Fatal error: can't install signal handlers");
-            return 1;
-        };
-        // One channel polled per wake-up instead of six signal streams (the loop wakes at
-        // every poll of the UPS).
-        let mut signals = signals.forward();
-        // One timerfd for every deadline of the loop (the next poll or reopen, the systemd
-        // watchdog): one wake-up per deadline, where tokio's timer wheel would wake up
-        // early and again for a far one (nut_daemon::alarm).
-        let mut alarm = match Alarm::new() {
-            Ok(a) => a,
-            Err(e) => {
-                crate::error!("Fatal error: can't create the poll timer: {e}");
-                return 1;
-            }
-        };
+    /// Serve until a signal, a fatal error or a framework command stops the driver; the
+    /// exit status. One turn: wait ([`Reactor`]), then a stop or reload first, a due poll,
+    /// what the driver's futures brought, then the socket; broadcast and answer; write.
+    pub async fn main_loop(
+        &mut self,
+        reactor: &mut Reactor,
+        server: &mut Server,
+        watchdog: Option<Duration>,
+    ) -> i32 {
         let mut watchdog = watchdog.map(|interval| Watchdog::new(interval, Instant::now()));
         let mut next_poll = Instant::now() + self.dev.poll_interval;
         loop {
             let deadline = self.dev.deadline(next_poll);
-            let wake = watchdog.map_or(deadline, |dog| dog.deadline().min(deadline));
-            if let Err(e) = alarm.set(Some(wake)) {
-                crate::error!("Fatal error: can't set the poll timer: {e}");
-                return 1;
+            let mut wake = watchdog.map_or(deadline, |dog| dog.deadline().min(deadline));
+            if let Some(at) = server.resume_at() {
+                wake = wake.min(at);
             }
-            // Polled in this order (`biased`: no random start, which costs a random number
-            // at every wake-up): a stop or reload first, then a due poll, the results of
-            // calls, then the socket (its clients cannot hold polls back) and the device's
-            // own events.
-            tokio::select! {
-                biased;
-                Some(signal) = signals.recv() => match signal {
+            let woke = match self.wait(reactor, wake).await {
+                Ok(w) => w,
+                Err(e) => {
+                    crate::error!("Fatal error: waiting for events: {e}");
+                    return 1;
+                }
+            };
+            for signal in reactor.signals() {
+                match signal {
                     Signal::SIGUSR1 => {
                         self.reload(true);
                     }
@@ -333,55 +325,73 @@ impl<D: Driver> Runner<D> {
                         crate::notice!("Signal {}: exiting", stop as i32);
                         return 0;
                     }
-                },
-                rang = alarm.ring() => {
-                    if let Err(e) = rang {
-                        crate::error!("Fatal error: poll timer: {e}");
-                        return 1;
-                    }
-                    let now = Instant::now();
-                    if let Some(dog) = &mut watchdog {
-                        dog.ping_if_due(now);
-                    }
-                    if now >= deadline {
-                        if self.dev.health.is_lost() {
-                            self.dev.reopen(now).await;
-                        } else {
-                            self.dev.poll(now).await;
-                        }
-                        if now >= next_poll {
-                            next_poll = now + self.dev.poll_interval;
-                        }
-                        // NUT serves its socket between two updates even when they follow
-                        // each other at once (a silent device whose read timeout outlasts
-                        // the poll interval), where this loop would take the due poll
-                        // first again: let the clients' tasks run, then take what they
-                        // brought. Only then: it costs a turn of the runtime.
-                        if self.dev.deadline(next_poll) <= Instant::now() {
-                            // The poll's changes go out before any answer, as after a poll
-                            // in the usual order.
-                            self.dispatcher.flush(&mut self.dev.state);
-                            tokio::task::yield_now().await;
-                            while let Some(ev) = server.try_next_event() {
-                                self.socket_event(ev);
-                            }
-                        }
-                    }
                 }
-                (id, status) = NextResult(&mut self.pending), if !self.pending.is_empty() => {
+            }
+            let now = Instant::now();
+            if let Some(dog) = &mut watchdog {
+                dog.ping_if_due(now);
+            }
+            if now >= deadline {
+                if self.dev.health.is_lost() {
+                    self.dev.reopen(now).await;
+                } else {
+                    self.dev.poll(now).await;
+                }
+                if now >= next_poll {
+                    next_poll = now + self.dev.poll_interval;
+                }
+                // The poll's changes go out before the answers to what clients sent
+                // meanwhile, as after NUT's `upsdrv_updateinfo`. With polls back to back (a
+                // silent device whose read timeout outlasts the poll interval) the socket
+                // is still served at every turn: the next wait only looks.
+                self.dispatcher.flush(&mut self.dev.state);
+            }
+            match woke {
+                Woke::Io => {}
+                Woke::DeviceEvent(received) => self.dev.event(received, Instant::now()).await,
+                Woke::CallDone(id, status) => {
                     self.dispatcher.call_done(id, status, &mut self.dev.state);
                 }
-                ev = server.next_event() => self.socket_event(ev),
-                received = self.dev.driver.wait_event(&mut self.dev.io), if !self.dev.health.is_lost() => {
-                    self.dev.event(received, Instant::now()).await;
+            }
+            server.resume_if_due(now);
+            for &ready in reactor.ready() {
+                if Server::owns(ready.key) {
+                    server.ready(ready);
                 }
+            }
+            while let Some(ev) = server.next_event() {
+                self.socket_event(ev);
             }
             self.dispatcher.flush(&mut self.dev.state);
             self.carry_out(server).await;
+            server.flush();
             if let Some(code) = self.exit.or(self.dev.exit) {
                 return code;
             }
         }
+    }
+
+    /// Wait for the next thing to do: what the device sent on its own, a command's result
+    /// that came later, or something in the reactor's set (the socket, a signal) or the
+    /// deadline. The driver's futures are polled first: their waker ends the reactor's wait.
+    async fn wait(&mut self, reactor: &mut Reactor, deadline: Instant) -> std::io::Result<Woke> {
+        let lost = self.dev.health.is_lost();
+        let Device { driver, io, .. } = &mut self.dev;
+        let pending = &mut self.pending;
+        // Made afresh at every wait and dropped after: `wait_event` is cancel-safe.
+        let mut event = pin!(driver.wait_event(io));
+        poll_fn(|cx| {
+            if !lost && let Poll::Ready(received) = event.as_mut().poll(cx) {
+                reactor.clear();
+                return Poll::Ready(Ok(Woke::DeviceEvent(received)));
+            }
+            if let Poll::Ready((id, status)) = poll_results(pending, cx) {
+                reactor.clear();
+                return Poll::Ready(Ok(Woke::CallDone(id, status)));
+            }
+            reactor.poll_wait(cx, deadline).map_ok(|()| Woke::Io)
+        })
+        .await
     }
 
     /// Hand what happened on the socket to the dispatcher.
@@ -409,8 +419,8 @@ impl<D: Driver> Runner<D> {
             }
             for o in outputs {
                 match o {
-                    Output::Send(id, text) => server.send(id, text).await,
-                    Output::Broadcast(text) => server.broadcast(text).await,
+                    Output::Send(id, text) => server.send(id, text),
+                    Output::Broadcast(text) => server.broadcast(text),
                     Output::SetBroadcast(id, on) => server.set_broadcast(id, on),
                     Output::Close(id) => server.close_after_flush(id),
                     Output::SetDebug(level) => log::set_debug_level(level),
@@ -513,23 +523,29 @@ impl<D: Driver> Runner<D> {
     }
 }
 
-/// Resolves with the first finished result among the pending ones (never, when none is
-/// pending). A dropped sender counts as a failure.
-struct NextResult<'a>(&'a mut Vec<(CallId, oneshot::Receiver<CmdStatus>)>);
+/// What ended a wait of the loop.
+enum Woke {
+    /// The reactor's set (or the deadline): see [`Reactor::ready`].
+    Io,
+    /// [`Driver::wait_event`] returned.
+    DeviceEvent(Result<(), crate::DriverError>),
+    /// A command answered [`Outcome::Later`] has its result (a dropped sender counts as a
+    /// failure).
+    CallDone(CallId, CmdStatus),
+}
 
-impl Future for NextResult<'_> {
-    type Output = (CallId, CmdStatus);
-
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        let pending = &mut *self.0;
-        for i in 0..pending.len() {
-            if let Poll::Ready(r) = Pin::new(&mut pending[i].1).poll(cx) {
-                let (id, _) = pending.swap_remove(i);
-                return Poll::Ready((id, r.unwrap_or(CmdStatus::Failed)));
-            }
+/// The first finished result among the pending ones, taken out of the list.
+fn poll_results(
+    pending: &mut Vec<(CallId, oneshot::Receiver<CmdStatus>)>,
+    cx: &mut Context<'_>,
+) -> Poll<(CallId, CmdStatus)> {
+    for i in 0..pending.len() {
+        if let Poll::Ready(r) = Pin::new(&mut pending[i].1).poll(cx) {
+            let (id, _) = pending.swap_remove(i);
+            return Poll::Ready((id, r.unwrap_or(CmdStatus::Failed)));
         }
-        Poll::Pending
     }
+    Poll::Pending
 }
 
 #[cfg(test)]

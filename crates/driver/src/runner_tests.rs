@@ -7,6 +7,7 @@ use std::time::{Duration, Instant};
 use nut_core::sock::DriverMsg;
 
 use super::*;
+use crate::executor::Executor;
 use crate::{DriverError, DriverInfo, Transport};
 
 /// A transport whose opens succeed or fail as scripted (then succeed).
@@ -241,14 +242,15 @@ fn device_events_update_the_state_and_their_errors_count_like_failed_polls() {
 }
 
 /// A driver that notes when it is polled and stops the driver (a fatal error) at poll
-/// `stop_at`.
-struct Clocked {
+/// `stop_at`. With `TOKIO` its polls await a tokio timer, so its loop runs on tokio.
+struct Clocked<const TOKIO: bool> {
     polls: Vec<Instant>,
     stop_at: usize,
 }
 
-impl Driver for Clocked {
+impl<const TOKIO: bool> Driver for Clocked<TOKIO> {
     type Transport = Link;
+    const TOKIO: bool = TOKIO;
     async fn init_info(&mut self, _: &mut Link, _: &mut State) -> Result<(), DriverError> {
         Ok(())
     }
@@ -259,6 +261,9 @@ impl Driver for Clocked {
         state: &mut State,
     ) -> Result<(), DriverError> {
         self.polls.push(now);
+        if TOKIO {
+            tokio::time::sleep(Duration::from_millis(1)).await;
+        }
         if self.polls.len() >= self.stop_at {
             return Err(DriverError::Fatal("enough polls".into()));
         }
@@ -269,6 +274,15 @@ impl Driver for Clocked {
 
 #[test]
 fn the_loop_polls_on_its_timer_never_early_and_serves_the_socket_in_between() {
+    the_loop_polls_and_serves::<false>();
+}
+
+#[test]
+fn on_tokio_the_loop_polls_on_its_timer_never_early_and_serves_the_socket_in_between() {
+    the_loop_polls_and_serves::<true>();
+}
+
+fn the_loop_polls_and_serves<const TOKIO: bool>() {
     let dir = tempfile::tempdir().expect("tempdir");
     let socket = dir.path().join("test-u");
     let cli = crate::cli::parse(
@@ -279,43 +293,47 @@ fn the_loop_polls_on_its_timer_never_early_and_serves_the_socket_in_between() {
     let cfg = config::build(&INFO, &cli, None).expect("config");
     let interval = Duration::from_millis(100);
     let stop_at = 4;
-    let clocked = Clocked {
+    let clocked = Clocked::<TOKIO> {
         polls: Vec::new(),
         stop_at,
     };
     let mut dev = Device::new(clocked, Link::default(), &cfg);
     dev.poll_interval = interval;
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
-    let (code, polls, reply) = rt.block_on(async {
+    // The executor this driver gets in a process.
+    let executor = Executor::for_driver::<Clocked<TOKIO>>().expect("executor");
+    assert_eq!(
+        executor.wake_fd().is_none(),
+        TOKIO,
+        "the executor the driver asked for"
+    );
+    let (code, polls, reply) = executor.block_on(async {
         dev.init().await.expect("init");
-        let mut server = Server::bind(&socket, None).expect("bind");
+        let mut reactor = Reactor::new(&executor).expect("reactor");
+        let mut server = Server::bind(&socket, None, reactor.epoll()).expect("bind");
         let mut runner = Runner::new(&INFO, cfg, cli, dev, socket.clone());
         let start = Instant::now();
-        let client = async {
-            use tokio::io::{AsyncBufReadExt as _, AsyncWriteExt as _};
-            let stream = tokio::net::UnixStream::connect(&socket)
-                .await
-                .expect("connect");
-            let (rd, mut wr) = stream.into_split();
-            wr.write_all(b"PING\n").await.expect("send");
-            // Updates are broadcast to every client: skip them to the reply.
-            let mut lines = tokio::io::BufReader::new(rd).lines();
-            loop {
-                match lines.next_line().await.expect("reply") {
-                    Some(line) if line.starts_with("SETINFO ") || line == "DATAOK" => {}
-                    other => break other,
+        let client = std::thread::spawn({
+            let socket = socket.clone();
+            move || {
+                use std::io::{BufRead as _, Write as _};
+                let mut stream = std::os::unix::net::UnixStream::connect(&socket).expect("connect");
+                stream
+                    .set_read_timeout(Some(Duration::from_secs(30)))
+                    .expect("timeout");
+                stream.write_all(b"PING\n").expect("send");
+                // Updates are broadcast to every client: skip them to the reply.
+                let mut lines = std::io::BufReader::new(stream).lines();
+                loop {
+                    match lines.next().transpose().expect("reply") {
+                        Some(line) if line.starts_with("SETINFO ") || line == "DATAOK" => {}
+                        other => break other,
+                    }
                 }
             }
-        };
-        let looped = tokio::time::timeout(Duration::from_secs(30), async {
-            tokio::join!(runner.main_loop(&mut server, None), client)
         });
-        let (code, reply) = looped
-            .await
-            .expect("the loop never stopped: its timer did not ring");
+        let code = runner.main_loop(&mut reactor, &mut server, None).await;
+        drop(server);
+        let reply = client.join().expect("client");
         let polls: Vec<Duration> = runner
             .dev
             .driver()

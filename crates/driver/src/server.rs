@@ -1,32 +1,44 @@
-//! The driver's Unix socket server: any number of clients, each with a reader task that
-//! tokenizes and parses its lines and a writer task fed through a bounded queue.
+//! The driver's Unix socket server: any number of clients on non-blocking sockets in the
+//! loop's epoll set ([`crate::reactor`]), each with its tokenizer and a bounded queue of
+//! what is still to be written to it.
+//!
+//! The loop hands the server what its epoll set reported ([`Server::ready`]), takes the
+//! events that produced ([`Server::next_event`]), queues answers and broadcasts, and
+//! writes them out once per turn ([`Server::flush`]): one `writev` a client.
 //!
 //! Nothing here can be broken by a client: a client that vanishes (even in the middle of a
 //! broadcast) is simply forgotten — there is no shared descriptor set to corrupt, unlike
-//! NUT 2.8.0's crash (docs/nut-behaviour.md §3.5) — and a client that stops reading is dropped once
-//! its queue is full, so it can neither block the driver nor grow its memory.
+//! NUT 2.8.0's crash (docs/nut-behaviour.md §3.5) — and a client that stops reading is
+//! dropped once its queue is full, so it can neither block the driver nor grow its memory.
 
-use std::collections::HashMap;
-use std::io;
+use std::collections::{HashMap, VecDeque};
+use std::io::{self, IoSlice, Read as _, Write as _};
+use std::os::fd::{AsFd, AsRawFd};
+use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
 use nut_core::sock::{ParseError, ServerMsg};
 use nut_core::token::{Limits, TokenError, Tokenizer};
-use nut_daemon::alarm::Alarm;
-use tokio::io::{AsyncReadExt as _, AsyncWriteExt as _};
-use tokio::net::{UnixListener, UnixStream};
-use tokio::sync::mpsc;
-use tokio::task::JoinHandle;
+use nut_daemon::epoll::{Epoll, Interest, Ready};
 
 /// Messages queued for one client before it counts as not reading and is dropped.
 const QUEUE_DEPTH: usize = 1024;
+
+/// Queued messages handed to one `writev`.
+const WRITE_BATCH: usize = 64;
 
 /// First pause of `accept` after it failed (out of descriptors, …), doubled while it keeps
 /// failing, up to [`ACCEPT_BACKOFF_MAX`]: a failing accept must not spin a core.
 const ACCEPT_BACKOFF_MIN: Duration = Duration::from_millis(50);
 const ACCEPT_BACKOFF_MAX: Duration = Duration::from_secs(2);
+
+/// The epoll keys of the server: the listener, then one per client (its id added). The
+/// loop's own descriptors use keys below.
+pub const FIRST_KEY: u64 = 16;
+const LISTENER_KEY: u64 = FIRST_KEY;
 
 /// A client connection id.
 pub type ConnId = u64;
@@ -47,65 +59,95 @@ pub enum Event {
     Connected(ConnId),
     /// A client sent a line.
     Request(ConnId, Result<ServerMsg, BadLine>),
-    /// A client went away.
+    /// A client went away, or was dropped for not reading.
     Closed(ConnId),
 }
 
 struct Conn {
-    tx: mpsc::Sender<Arc<str>>,
+    stream: UnixStream,
+    tokenizer: Tokenizer,
+    /// What is still to be written, the first message from `written` bytes on.
+    queue: VecDeque<Arc<str>>,
+    written: usize,
     broadcast: bool,
-    reader: JoinHandle<()>,
-    writer: JoinHandle<()>,
+    /// LOGOUT: nothing more is read; closed once the queue is written.
+    closing: bool,
+    /// Registered for room to write (the socket buffer was full).
+    waiting_for_room: bool,
 }
 
-/// What the server's tasks hand to [`Server::next_event`], through one channel.
-enum Inbound {
-    /// The accepting task took a new connection.
-    Accepted(UnixStream),
-    /// A client's reader task saw a request or the end of the connection.
-    Client(Event),
+impl Conn {
+    /// Write as much of the queue as the socket takes; `Ok(true)` once all is written.
+    fn write_queued(&mut self) -> io::Result<bool> {
+        while !self.queue.is_empty() {
+            let mut slices = [IoSlice::new(&[]); WRITE_BATCH];
+            let mut n = 0;
+            for (i, text) in self.queue.iter().take(WRITE_BATCH).enumerate() {
+                let from = if i == 0 { self.written } else { 0 };
+                slices[i] = IoSlice::new(&text.as_bytes()[from..]);
+                n += 1;
+            }
+            match (&self.stream).write_vectored(&slices[..n]) {
+                Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+                Ok(mut done) => {
+                    while let Some(front) = self.queue.front() {
+                        let left = front.len() - self.written;
+                        if done < left {
+                            self.written += done;
+                            break;
+                        }
+                        done -= left;
+                        self.written = 0;
+                        self.queue.pop_front();
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return Ok(false),
+                Err(e) => return Err(e),
+            }
+        }
+        Ok(true)
+    }
 }
 
 /// The listening socket and its clients.
-///
-/// Accepting runs in a task of its own, like each client's reading: the driver's loop then
-/// waits on one channel for everything the socket brings, and a wake-up for a poll of the
-/// UPS does not look at the listener.
 pub struct Server {
     path: PathBuf,
+    listener: UnixListener,
+    epoll: Epoll,
     conns: HashMap<ConnId, Conn>,
     next_id: ConnId,
-    inbound_tx: mpsc::UnboundedSender<Inbound>,
-    inbound_rx: mpsc::UnboundedReceiver<Inbound>,
-    acceptor: JoinHandle<()>,
+    events: VecDeque<Event>,
+    /// Some client's queue has something [`flush`](Self::flush) has not tried to write.
+    unflushed: bool,
     /// `synchronous = yes`: wait for a slow client instead of dropping it.
     blocking: bool,
+    /// While `accept` keeps failing: the current pause, and when accepting resumes.
+    backoff: Option<Duration>,
+    paused_until: Option<Instant>,
+    buf: Box<[u8]>,
 }
 
 impl Server {
     /// Bind `path` (a stale socket file is removed first), mode 0660, optionally handing the
-    /// socket to `group`; never through a planted symlink ([`nut_daemon::socket`]).
-    pub fn bind(path: &Path, group: Option<nix::unistd::Gid>) -> io::Result<Self> {
+    /// socket to `group`; never through a planted symlink ([`nut_daemon::socket`]). The
+    /// listener and the clients are watched in `epoll`, under keys from [`FIRST_KEY`] on.
+    pub fn bind(path: &Path, group: Option<nix::unistd::Gid>, epoll: &Epoll) -> io::Result<Self> {
         let listener = nut_daemon::socket::bind_unix_listener(path, 0o660, group)?;
         listener.set_nonblocking(true)?;
-        let listener = UnixListener::from_std(listener)?;
-        let (inbound_tx, inbound_rx) = mpsc::unbounded_channel();
-        // Armed only while accepting is paused: no cost to the loop otherwise.
-        let pause_timer = Alarm::new()?;
-        let acceptor = tokio::spawn(accept_loop(
-            listener,
-            pause_timer,
-            path.to_path_buf(),
-            inbound_tx.clone(),
-        ));
+        epoll.add(listener.as_raw_fd(), LISTENER_KEY, Interest::Read)?;
         Ok(Self {
             path: path.to_path_buf(),
+            listener,
+            epoll: epoll.clone(),
             conns: HashMap::new(),
             next_id: 1,
-            inbound_tx,
-            inbound_rx,
-            acceptor,
+            events: VecDeque::new(),
+            unflushed: false,
             blocking: false,
+            backoff: None,
+            paused_until: None,
+            buf: vec![0; 4096].into_boxed_slice(),
         })
     }
 
@@ -126,125 +168,182 @@ impl Server {
         self.blocking = on;
     }
 
-    /// Wait for the next event: a new client, a request, a client gone.
-    pub async fn next_event(&mut self) -> Event {
+    /// Whether an epoll key is one of the server's.
+    pub fn owns(key: u64) -> bool {
+        key >= FIRST_KEY
+    }
+
+    /// Handle what the loop's epoll set reported for one of the server's keys: accept new
+    /// clients, read requests (one read a turn: the set is level-triggered), write what
+    /// waited for room.
+    pub fn ready(&mut self, ready: Ready) {
+        if ready.key == LISTENER_KEY {
+            self.accept_all();
+            return;
+        }
+        let id = ready.key - FIRST_KEY;
+        if ready.writable() {
+            self.write_to(id);
+        }
+        if ready.readable() {
+            self.read_from(id);
+        }
+    }
+
+    /// The next event, in the order they happened.
+    pub fn next_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    fn accept_all(&mut self) {
         loop {
-            let Some(inbound) = self.inbound_rx.recv().await else {
-                // The server holds a sender itself: the channel never closes.
-                return std::future::pending().await;
-            };
-            if let Some(ev) = self.event_of(inbound) {
-                return ev;
-            }
-        }
-    }
-
-    /// The next event that has already arrived, without waiting.
-    pub fn try_next_event(&mut self) -> Option<Event> {
-        while let Ok(inbound) = self.inbound_rx.try_recv() {
-            if let Some(ev) = self.event_of(inbound) {
-                return Some(ev);
-            }
-        }
-        None
-    }
-
-    /// What the tasks handed over means to the loop (nothing, for a client already dropped).
-    fn event_of(&mut self, inbound: Inbound) -> Option<Event> {
-        match inbound {
-            Inbound::Accepted(stream) => Some(Event::Connected(self.register(stream))),
-            // Only report clients we still know (not ones we dropped).
-            Inbound::Client(Event::Closed(id)) => self.forget(id).then_some(Event::Closed(id)),
-            Inbound::Client(Event::Request(id, _)) if !self.conns.contains_key(&id) => None,
-            Inbound::Client(ev) => Some(ev),
-        }
-    }
-
-    fn register(&mut self, stream: UnixStream) -> ConnId {
-        let id = self.next_id;
-        self.next_id += 1;
-        let (mut rd, mut wr) = stream.into_split();
-        let (tx, mut rx) = mpsc::channel::<Arc<str>>(QUEUE_DEPTH);
-        let writer = tokio::spawn(async move {
-            while let Some(text) = rx.recv().await {
-                if wr.write_all(text.as_bytes()).await.is_err() {
+            match self.listener.accept() {
+                Ok((stream, _)) => {
+                    if self.backoff.take().is_some() {
+                        crate::debug!(1, "accept on {} works again", self.path.display());
+                    }
+                    match self.register(stream) {
+                        Ok(id) => self.events.push_back(Event::Connected(id)),
+                        Err(e) => crate::debug!(1, "socket client not taken: {e}"),
+                    }
+                }
+                Err(e) if e.kind() == io::ErrorKind::WouldBlock => return,
+                Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                Err(e) => {
+                    self.pause_accepting(&e);
                     return;
                 }
             }
-            let _ = wr.shutdown().await;
-        });
-        let events = self.inbound_tx.clone();
-        let reader = tokio::spawn(async move {
-            let mut tokenizer = Tokenizer::new(Limits::default());
-            let mut buf = vec![0u8; 4096];
-            loop {
-                let n = match rd.read(&mut buf).await {
-                    Ok(0) | Err(_) => break,
-                    Ok(n) => n,
-                };
-                for line in tokenizer.push_slice(&buf[..n]) {
-                    let request = match line.into_result() {
-                        Err(e) => Err(BadLine::Token(e)),
-                        Ok(words) if words.is_empty() => continue,
-                        Ok(words) => ServerMsg::parse(&words).map_err(|e| BadLine::Parse(e, words)),
-                    };
-                    if events
-                        .send(Inbound::Client(Event::Request(id, request)))
-                        .is_err()
-                    {
-                        return;
-                    }
-                }
+        }
+    }
+
+    /// `accept` failed (EMFILE, ENFILE, ENOBUFS…): stop watching the listener for a
+    /// doubling pause while the connected clients keep being served; a listener that stays
+    /// readable would otherwise spin a core.
+    fn pause_accepting(&mut self, e: &io::Error) {
+        let pause = match self.backoff {
+            Some(p) => (p * 2).min(ACCEPT_BACKOFF_MAX),
+            None => {
+                crate::notice!(
+                    "accept on {}: {} (pausing new connections)",
+                    self.path.display(),
+                    crate::process::strerror(e)
+                );
+                ACCEPT_BACKOFF_MIN
             }
-            let _ = events.send(Inbound::Client(Event::Closed(id)));
-        });
+        };
+        crate::debug!(
+            2,
+            "accept on {}: {e}; next try in {pause:?}",
+            self.path.display()
+        );
+        self.backoff = Some(pause);
+        if self.epoll.delete(self.listener.as_raw_fd()).is_ok() {
+            self.paused_until = Some(Instant::now() + pause);
+        }
+    }
+
+    /// When accepting resumes after a failure (the loop wakes up then).
+    pub fn resume_at(&self) -> Option<Instant> {
+        self.paused_until
+    }
+
+    /// Watch the listener again once its pause is over.
+    pub fn resume_if_due(&mut self, now: Instant) {
+        if self.paused_until.is_some_and(|at| now >= at) {
+            match self
+                .epoll
+                .add(self.listener.as_raw_fd(), LISTENER_KEY, Interest::Read)
+            {
+                Ok(()) => self.paused_until = None,
+                Err(e) => self.pause_accepting(&e),
+            }
+        }
+    }
+
+    fn register(&mut self, stream: UnixStream) -> io::Result<ConnId> {
+        stream.set_nonblocking(true)?;
+        let id = self.next_id;
+        self.epoll
+            .add(stream.as_raw_fd(), FIRST_KEY + id, Interest::Read)?;
+        self.next_id += 1;
         self.conns.insert(
             id,
             Conn {
-                tx,
+                stream,
+                tokenizer: Tokenizer::new(Limits::default()),
+                queue: VecDeque::new(),
+                written: 0,
                 broadcast: true,
-                reader,
-                writer,
+                closing: false,
+                waiting_for_room: false,
             },
         );
-        id
+        Ok(id)
     }
 
-    fn forget(&mut self, id: ConnId) -> bool {
-        match self.conns.remove(&id) {
-            Some(conn) => {
-                conn.reader.abort();
-                true
+    fn read_from(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let n = match (&conn.stream).read(&mut self.buf) {
+            Ok(0) => return self.drop_conn(id),
+            Ok(n) => n,
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::Interrupted
+                ) =>
+            {
+                return;
             }
-            None => false,
+            Err(_) => return self.drop_conn(id),
+        };
+        // After LOGOUT what a client still sends is read (it must not keep the descriptor
+        // readable) and ignored.
+        if conn.closing {
+            return;
+        }
+        for line in conn.tokenizer.push_slice(&self.buf[..n]) {
+            let request = match line.into_result() {
+                Err(e) => Err(BadLine::Token(e)),
+                Ok(words) if words.is_empty() => continue,
+                Ok(words) => ServerMsg::parse(&words).map_err(|e| BadLine::Parse(e, words)),
+            };
+            self.events.push_back(Event::Request(id, request));
+        }
+    }
+
+    /// Forget a client (its descriptor closes, which takes it out of the epoll set) and
+    /// report it gone.
+    fn drop_conn(&mut self, id: ConnId) {
+        if self.conns.remove(&id).is_some() {
+            self.events.push_back(Event::Closed(id));
         }
     }
 
     /// Queue `text` for one client. A client whose queue is full (not reading) is dropped,
     /// unless the server is [blocking](Self::set_blocking): then this waits for room.
-    pub async fn send(&mut self, id: ConnId, text: Arc<str>) {
-        let Some(conn) = self.conns.get(&id) else {
+    pub fn send(&mut self, id: ConnId, text: Arc<str>) {
+        let Some(conn) = self.conns.get_mut(&id) else {
             return;
         };
-        let dropped = match conn.tx.try_send(text) {
-            Ok(()) => false,
-            Err(mpsc::error::TrySendError::Full(text)) if self.blocking => {
-                let tx = conn.tx.clone();
-                tx.send(text).await.is_err()
-            }
-            Err(mpsc::error::TrySendError::Full(_)) => {
+        if conn.queue.len() >= QUEUE_DEPTH {
+            if !self.blocking {
                 crate::notice!("Dropping socket client {id}: it stopped reading");
-                true
+                return self.drop_conn(id);
             }
-            Err(mpsc::error::TrySendError::Closed(_)) => true,
-        };
-        if dropped {
-            self.forget(id);
+            if let Err(e) = wait_for_room(conn) {
+                crate::debug!(1, "socket client {id}: {e}");
+                return self.drop_conn(id);
+            }
         }
+        conn.queue.push_back(text);
+        self.unflushed = true;
     }
 
     /// Queue `text` for every client that has broadcasts enabled.
-    pub async fn broadcast(&mut self, text: Arc<str>) {
+    pub fn broadcast(&mut self, text: Arc<str>) {
         if self.conns.is_empty() {
             return;
         }
@@ -255,7 +354,7 @@ impl Server {
             .map(|(id, _)| *id)
             .collect();
         for id in ids {
-            self.send(id, text.clone()).await;
+            self.send(id, text.clone());
         }
     }
 
@@ -268,197 +367,104 @@ impl Server {
 
     /// Stop reading from a client and close it once its queue is written (LOGOUT).
     pub fn close_after_flush(&mut self, id: ConnId) {
-        // Dropping the sender lets the writer finish the queue, then shut the socket down.
-        self.forget(id);
-    }
-}
-
-/// Accept connections on `listener` for as long as the server lives. When `accept` fails
-/// (EMFILE, ENFILE, ENOBUFS…) it pauses with a doubling back-off while the connected
-/// clients keep being served: a failing accept must not spin a core.
-async fn accept_loop(
-    listener: UnixListener,
-    mut pause_timer: Alarm,
-    path: PathBuf,
-    to: mpsc::UnboundedSender<Inbound>,
-) {
-    let mut backoff: Option<Duration> = None;
-    loop {
-        match listener.accept().await {
-            Ok((stream, _)) => {
-                if backoff.take().is_some() {
-                    crate::debug!(1, "accept on {} works again", path.display());
-                }
-                if to.send(Inbound::Accepted(stream)).is_err() {
-                    return;
-                }
-            }
-            Err(e) => {
-                let pause = match backoff {
-                    Some(p) => (p * 2).min(ACCEPT_BACKOFF_MAX),
-                    None => {
-                        crate::notice!(
-                            "accept on {}: {} (pausing new connections)",
-                            path.display(),
-                            crate::process::strerror(&e)
-                        );
-                        ACCEPT_BACKOFF_MIN
-                    }
-                };
-                crate::debug!(
-                    2,
-                    "accept on {}: {e}; next try in {pause:?}",
-                    path.display()
-                );
-                backoff = Some(pause);
-                // A timer that cannot be set (it never fails but for a bad descriptor)
-                // leaves the pause to the next try.
-                if pause_timer.set(Some(Instant::now() + pause)).is_ok() {
-                    let _ = pause_timer.ring().await;
-                }
-            }
+        if let Some(c) = self.conns.get_mut(&id) {
+            c.closing = true;
+            self.unflushed = true;
         }
     }
-}
 
-impl Server {
+    /// Write what is queued, to each client as far as it reads; the rest waits for the
+    /// epoll set to report room.
+    pub fn flush(&mut self) {
+        if !std::mem::take(&mut self.unflushed) {
+            return;
+        }
+        let ids: Vec<ConnId> = self
+            .conns
+            .iter()
+            .filter(|(_, c)| (!c.queue.is_empty() || c.closing) && !c.waiting_for_room)
+            .map(|(id, _)| *id)
+            .collect();
+        for id in ids {
+            self.write_to(id);
+        }
+    }
+
+    fn write_to(&mut self, id: ConnId) {
+        let Some(conn) = self.conns.get_mut(&id) else {
+            return;
+        };
+        let all = match conn.write_queued() {
+            Ok(all) => all,
+            Err(_) => return self.drop_conn(id),
+        };
+        if all && conn.closing {
+            // Gone on our side: not reported (the dispatcher closed it).
+            self.conns.remove(&id);
+            return;
+        }
+        if all != conn.waiting_for_room {
+            return;
+        }
+        let interest = if all {
+            Interest::Read
+        } else {
+            Interest::ReadWrite
+        };
+        match self
+            .epoll
+            .modify(conn.stream.as_raw_fd(), FIRST_KEY + id, interest)
+        {
+            Ok(()) => conn.waiting_for_room = !all,
+            Err(_) => self.drop_conn(id),
+        }
+    }
+
     /// Stop: close every client once what is queued for it is written (the answer to
     /// `driver.exit` or `driver.killpower`), waiting at most `within` for slow readers.
-    pub async fn close(mut self, within: Duration) {
-        let writers: Vec<JoinHandle<()>> = self
-            .conns
-            .drain()
-            .map(|(_, conn)| {
-                conn.reader.abort();
-                conn.writer
-            })
-            .collect();
-        let all_written = async {
-            for w in writers {
-                let _ = w.await;
+    pub fn close(mut self, within: Duration) {
+        let deadline = Instant::now() + within;
+        let mut conns: Vec<Conn> = self.conns.drain().map(|(_, c)| c).collect();
+        loop {
+            conns.retain_mut(|c| matches!(c.write_queued(), Ok(false)));
+            let left = deadline.saturating_duration_since(Instant::now());
+            if conns.is_empty() || left.is_zero() {
+                return;
             }
-        };
-        // Without a timer (out of descriptors) nobody is waited for.
-        let Ok(mut limit) = Alarm::new() else {
-            return;
-        };
-        if limit.set(Some(Instant::now() + within)).is_err() {
-            return;
+            let mut fds: Vec<PollFd<'_>> = conns
+                .iter()
+                .map(|c| PollFd::new(c.stream.as_fd(), PollFlags::POLLOUT))
+                .collect();
+            let ms = u16::try_from(left.as_millis().max(1)).unwrap_or(u16::MAX);
+            if poll(&mut fds, PollTimeout::from(ms)).is_err() {
+                return;
+            }
         }
-        tokio::select! {
-            () = all_written => {}
-            _ = limit.ring() => {}
+    }
+}
+
+/// `synchronous = yes` and a full queue: write, waiting in `poll(2)` for the client to
+/// read, until the queue has room again.
+fn wait_for_room(conn: &mut Conn) -> io::Result<()> {
+    loop {
+        conn.write_queued()?;
+        if conn.queue.len() < QUEUE_DEPTH {
+            return Ok(());
+        }
+        let mut fds = [PollFd::new(conn.stream.as_fd(), PollFlags::POLLOUT)];
+        match poll(&mut fds, PollTimeout::NONE) {
+            Ok(_) | Err(nix::errno::Errno::EINTR) => {}
+            Err(e) => return Err(e.into()),
         }
     }
 }
 
 impl Drop for Server {
     fn drop(&mut self) {
-        self.acceptor.abort();
-        for (_, conn) in self.conns.drain() {
-            conn.reader.abort();
-        }
         let _ = std::fs::remove_file(&self.path);
     }
 }
 
 #[cfg(test)]
-mod tests {
-    use std::io::Read as _;
-
-    use super::*;
-
-    async fn server_with_a_client_that_does_not_read(
-        dir: &Path,
-    ) -> (Server, std::os::unix::net::UnixStream) {
-        let path = dir.join("sock");
-        let mut server = Server::bind(&path, None).expect("bind");
-        let client = std::os::unix::net::UnixStream::connect(&path).expect("connect");
-        assert!(matches!(server.next_event().await, Event::Connected(_)));
-        (server, client)
-    }
-
-    fn line() -> Arc<str> {
-        Arc::from(format!("SETINFO ups.id \"{}\"\n", "x".repeat(200)))
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn a_client_that_stops_reading_is_dropped_when_not_synchronous() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut server, _client) = server_with_a_client_that_does_not_read(dir.path()).await;
-        for _ in 0..=QUEUE_DEPTH {
-            server.broadcast(line()).await;
-        }
-        assert_eq!(server.client_count(), 0);
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn close_waits_for_a_slow_reader_only_so_long() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut server, _client) = server_with_a_client_that_does_not_read(dir.path()).await;
-        server.set_blocking(true);
-        // Fill the socket buffers and part of the queue: the writer cannot finish.
-        let filled = tokio::time::timeout(Duration::from_millis(300), async {
-            loop {
-                server.broadcast(line()).await;
-            }
-        })
-        .await;
-        assert!(filled.is_err(), "the client read everything");
-        let closed = tokio::time::timeout(
-            Duration::from_secs(20),
-            server.close(Duration::from_millis(100)),
-        )
-        .await;
-        assert!(
-            closed.is_ok(),
-            "close waited past its limit for a client that does not read"
-        );
-    }
-
-    #[tokio::test(flavor = "current_thread")]
-    async fn synchronous_yes_waits_for_a_slow_client_instead_of_dropping_it() {
-        let dir = tempfile::tempdir().unwrap();
-        let (mut server, mut client) = server_with_a_client_that_does_not_read(dir.path()).await;
-        server.set_blocking(true);
-        // More than the queue and the socket buffers hold: broadcasting must wait.
-        let total = QUEUE_DEPTH * 8;
-        let mut sent = 0;
-        let blocked = tokio::time::timeout(Duration::from_millis(500), async {
-            while sent < total {
-                server.broadcast(line()).await;
-                sent += 1;
-            }
-        })
-        .await
-        .is_err();
-        assert!(
-            blocked,
-            "all {total} lines fitted without the client reading"
-        );
-        assert_eq!(server.client_count(), 1, "the slow client was dropped");
-        // The client reads: everything arrives, nothing was lost.
-        let reader = std::thread::spawn(move || {
-            let mut buf = vec![0u8; 1 << 16];
-            let mut lines = 0;
-            while lines < total {
-                let n = client.read(&mut buf).expect("read");
-                assert!(n > 0, "closed after {lines} lines");
-                lines += buf[..n].iter().filter(|&&b| b == b'\n').count();
-            }
-            lines
-        });
-        while sent < total {
-            server.broadcast(line()).await;
-            sent += 1;
-        }
-        // Let the writer task finish the queue while the reader drains it.
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while !reader.is_finished() {
-            assert!(Instant::now() < deadline, "the reader never got everything");
-            tokio::task::yield_now().await;
-        }
-        assert_eq!(reader.join().unwrap(), total);
-        assert_eq!(server.client_count(), 1);
-    }
-}
+#[path = "server_tests.rs"]
+mod tests;

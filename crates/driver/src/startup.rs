@@ -9,7 +9,6 @@ use std::time::Instant;
 use nix::sys::signal::Signal as NixSignal;
 use nut_core::conf::UpsConf;
 use nut_core::conf::ups_conf::Synchronous;
-use nut_daemon::alarm::Alarm;
 use nut_daemon::detach::{self, Readiness};
 use nut_daemon::exit::Exit;
 use nut_daemon::notify;
@@ -17,6 +16,8 @@ use nut_daemon::pidfile::{self, PidFile, PidFileError};
 
 use crate::cli::{self, Action, Cli, Signal, Target};
 use crate::config::{self, DriverConfig};
+use crate::executor::Executor;
+use crate::reactor::Reactor;
 use crate::runner::{Device, Runner, copy_device_info, ignorelb_unusable, publish_framework_vars};
 use crate::server::Server;
 use crate::{Driver, DriverError, DriverInfo, log, process, shutdown};
@@ -89,11 +90,15 @@ where
     }
     let dev = Device::new(driver, io, &cfg);
 
+    let executor = match executor::<D>() {
+        Ok(e) => e,
+        Err(code) => return code,
+    };
     if cli.kill_power {
-        return with_runtime::<D, _>(kill_power(info, &cfg, dev));
+        return executor.block_on(kill_power(info, &cfg, dev));
     }
     if let Some(count) = cli.dump_after {
-        return with_runtime::<D, _>(dump_and_exit(info, &cfg, dev, count));
+        return executor.block_on(dump_and_exit(info, &cfg, dev, count));
     }
 
     let socket_group = match drop_privileges(&cfg, &statepath, &pidfile) {
@@ -106,7 +111,7 @@ where
     };
     let socket = process::socket_path(&statepath, info.name, &cfg.ups_name);
     let runner = Runner::new(info, cfg, cli, dev, socket);
-    let code = with_runtime::<D, _>(serve(runner, socket_group, ready, watchdog));
+    let code = executor.block_on(serve(runner, &executor, socket_group, ready, watchdog));
     drop(lock);
     code
 }
@@ -286,6 +291,7 @@ fn detach_and_lock(
 /// Initialise, open the socket, say we are ready, run the loop.
 async fn serve<D: Driver>(
     mut r: Runner<D>,
+    executor: &Executor,
     socket_group: Option<nix::unistd::Gid>,
     mut ready: Readiness,
     watchdog: Option<std::time::Duration>,
@@ -315,7 +321,16 @@ async fn serve<D: Driver>(
     }
     // Nobody is connected yet: what was queued is part of the first DUMPALL.
     r.dev.state.tree_mut().take_changes();
-    let mut server = match Server::bind(&r.socket, socket_group) {
+    let mut reactor = match Reactor::new(executor) {
+        Ok(r) => r,
+        Err(e) => {
+            return fail_as(
+                Exit::OsError,
+                format!("Fatal error: can't set up the event loop: {e}"),
+            );
+        }
+    };
+    let mut server = match Server::bind(&r.socket, socket_group, reactor.epoll()) {
         Ok(s) => s,
         Err(e) => {
             return fail_as(
@@ -336,33 +351,21 @@ async fn serve<D: Driver>(
         log::use_syslog();
     }
     notify::ready(&r.status());
-    let code = r.main_loop(&mut server, watchdog).await;
+    let code = r.main_loop(&mut reactor, &mut server, watchdog).await;
     notify::stopping();
-    server.close(std::time::Duration::from_secs(1)).await;
+    server.close(std::time::Duration::from_secs(1));
     r.dev.cleanup();
     exit_code(code)
 }
 
-/// Run `fut` on the driver's runtime: one thread, IO (and with it tokio's signal handling),
-/// tokio's timers only for a driver that uses them ([`Driver::TOKIO_TIMERS`]).
-fn with_runtime<D: Driver, F: Future<Output = ExitCode>>(fut: F) -> ExitCode {
-    let mut builder = tokio::runtime::Builder::new_current_thread();
-    builder.enable_io();
-    if D::TOKIO_TIMERS {
-        builder.enable_time();
-    }
-    match builder
-        // A driver watches a handful of descriptors (its device, the socket, a few
-        // clients): tokio's default of 1024 events per poll would be a 16 KiB buffer.
-        .max_io_events_per_tick(64)
-        .build()
-    {
-        Ok(rt) => rt.block_on(fut),
-        Err(e) => fail_as(
+/// The executor of `D`'s futures ([`crate::executor`]).
+fn executor<D: Driver>() -> Result<Executor, ExitCode> {
+    Executor::for_driver::<D>().map_err(|e| {
+        fail_as(
             Exit::OsError,
             format!("Fatal error: can't start the runtime: {e}"),
-        ),
-    }
+        )
+    })
 }
 
 /// `-c <command>`: signal the driver recorded in the PID file, or `-P <pid>`.
@@ -468,23 +471,16 @@ async fn dump_and_exit<D: Driver>(
         return ExitCode::from(1);
     }
     copy_device_info(&mut dev.state);
-    let mut alarm = match Alarm::new() {
-        Ok(a) => a,
-        Err(e) => return fail(format!("Fatal error: can't create the poll timer: {e}")),
-    };
     for _ in 0..=count {
         if let Some(code) = dev.exit {
             return exit_code(code);
         }
-        // Back to back, as NUT; only a due reconnection back-off is waited for.
-        let next = dev.deadline(Instant::now());
-        if next > Instant::now() {
-            if let Err(e) = alarm.set(Some(next)) {
-                return fail(format!("Fatal error: can't set the poll timer: {e}"));
-            }
-            if let Err(e) = alarm.ring().await {
-                return fail(format!("Fatal error: poll timer: {e}"));
-            }
+        // Back to back, as NUT; only a due reconnection back-off is waited for (with
+        // nothing else to serve: no socket in this mode).
+        let now = Instant::now();
+        let next = dev.deadline(now);
+        if next > now {
+            std::thread::sleep(next - now);
         }
         if dev.health.is_lost() {
             dev.reopen(Instant::now()).await;

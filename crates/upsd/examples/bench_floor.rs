@@ -13,8 +13,10 @@
 
 use std::io::{self, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::os::fd::{AsRawFd, RawFd};
+use std::os::fd::AsRawFd;
 use std::time::{Duration, Instant};
+
+use nut_daemon::epoll::{Epoll, Interest};
 
 const REPLY: &[u8] = b"VAR dummy ups.status \"OL CHRG\"\n";
 const LISTENER: u64 = u64::MAX;
@@ -29,25 +31,22 @@ fn main() -> io::Result<()> {
     let listener = TcpListener::bind(("127.0.0.1", port))?;
     listener.set_nonblocking(true)?;
     let epoll = Epoll::new()?;
-    epoll.add(listener.as_raw_fd(), LISTENER)?;
+    epoll.add(listener.as_raw_fd(), LISTENER, Interest::Read)?;
 
     let mut clients: Vec<Option<TcpStream>> = Vec::new();
     let mut buf = vec![0u8; 16 * 1024];
     let mut out = Vec::with_capacity(16 * 1024);
-    let mut events = vec![libc::epoll_event { events: 0, u64: 0 }; 256];
+    let mut events = Vec::with_capacity(256);
     let mut last_work = Instant::now();
     loop {
-        let timeout = if !spin.is_zero() && last_work.elapsed() < spin {
-            0
-        } else {
-            -1
-        };
-        let ready = epoll.wait(&mut events, timeout)?;
-        if ready == 0 {
+        // Spinning: only look, without sleeping.
+        let deadline = (!spin.is_zero() && last_work.elapsed() < spin).then(Instant::now);
+        epoll.wait(&mut events, deadline)?;
+        if events.is_empty() {
             continue;
         }
-        for event in &events[..ready] {
-            let key = event.u64;
+        for event in &events {
+            let key = event.key;
             if key == LISTENER {
                 while let Ok((stream, _)) = listener.accept() {
                     stream.set_nonblocking(true)?;
@@ -56,7 +55,7 @@ fn main() -> io::Result<()> {
                         clients.push(None);
                         clients.len() - 1
                     });
-                    epoll.add(stream.as_raw_fd(), slot as u64)?;
+                    epoll.add(stream.as_raw_fd(), slot as u64, Interest::Read)?;
                     clients[slot] = Some(stream);
                 }
                 continue;
@@ -79,47 +78,5 @@ fn main() -> io::Result<()> {
             }
         }
         last_work = Instant::now();
-    }
-}
-
-/// The few epoll calls the floor needs (level-triggered, like upsd's `poll`).
-struct Epoll(RawFd);
-
-impl Epoll {
-    fn new() -> io::Result<Self> {
-        // SAFETY: plain syscall; the result is checked.
-        let fd = unsafe { libc::epoll_create1(libc::EPOLL_CLOEXEC) };
-        if fd < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(Self(fd))
-    }
-
-    fn add(&self, fd: RawFd, key: u64) -> io::Result<()> {
-        let mut event = libc::epoll_event {
-            events: libc::EPOLLIN as u32,
-            u64: key,
-        };
-        // SAFETY: `event` outlives the call; both descriptors are open.
-        if unsafe { libc::epoll_ctl(self.0, libc::EPOLL_CTL_ADD, fd, &mut event) } < 0 {
-            return Err(io::Error::last_os_error());
-        }
-        Ok(())
-    }
-
-    fn wait(&self, events: &mut [libc::epoll_event], timeout_ms: i32) -> io::Result<usize> {
-        // SAFETY: the kernel writes at most `events.len()` entries into the slice.
-        let n = unsafe {
-            libc::epoll_wait(self.0, events.as_mut_ptr(), events.len() as i32, timeout_ms)
-        };
-        if n < 0 {
-            let e = io::Error::last_os_error();
-            return if e.kind() == io::ErrorKind::Interrupted {
-                Ok(0)
-            } else {
-                Err(e)
-            };
-        }
-        Ok(n as usize)
     }
 }

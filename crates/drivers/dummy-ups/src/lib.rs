@@ -140,9 +140,9 @@ fn data_path(port: &str) -> PathBuf {
 /// (the simulation-only `dummy-ups`, which hands repeater runs to `dummy-ups-repeater`).
 #[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
 pub trait RepeaterMode: Sized {
-    /// Whether this mode awaits tokio's timers (the network client's time-outs):
-    /// [`Driver::TOKIO_TIMERS`] of the program.
-    const TOKIO_TIMERS: bool;
+    /// Whether this mode needs tokio's runtime (the network client, its time-outs, the
+    /// forwarding task): [`Driver::TOKIO`] of the program.
+    const TOKIO: bool;
     /// Set up repeater mode for this configuration.
     fn open(cfg: &DriverConfig) -> Result<Self, DriverError>;
     /// Connect and copy the remote UPS.
@@ -156,7 +156,7 @@ pub trait RepeaterMode: Sized {
 }
 
 impl RepeaterMode for Repeater {
-    const TOKIO_TIMERS: bool = true;
+    const TOKIO: bool = true;
     fn open(cfg: &DriverConfig) -> Result<Self, DriverError> {
         Repeater::new(cfg)
     }
@@ -182,8 +182,8 @@ pub const REPEATER_PROGRAM: &str = "dummy-ups-repeater";
 pub enum RepeaterElsewhere {}
 
 impl RepeaterMode for RepeaterElsewhere {
-    // The simulation's only deadline is the framework's poll.
-    const TOKIO_TIMERS: bool = false;
+    // The simulation reads its file and waits only for the framework's poll.
+    const TOKIO: bool = false;
     fn open(_cfg: &DriverConfig) -> Result<Self, DriverError> {
         Err(nut_driver::process::exec_companion(REPEATER_PROGRAM))
     }
@@ -231,7 +231,7 @@ impl<R: RepeaterMode> DummyUps<R> {
 
 impl<R: RepeaterMode> Driver for DummyUps<R> {
     type Transport = NoTransport;
-    const TOKIO_TIMERS: bool = R::TOKIO_TIMERS;
+    const TOKIO: bool = R::TOKIO;
 
     async fn init_info(
         &mut self,

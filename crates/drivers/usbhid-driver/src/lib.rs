@@ -709,7 +709,7 @@ impl nut_driver::Driver for UsbHid {
     type Transport = HidLink;
     const COMM_MESSAGES: CommMessages = CommMessages::BLAZER;
     // The interrupt pipe's read window and retry pause, the subdrivers' waits.
-    const TOKIO_TIMERS: bool = true;
+    const TOKIO: bool = true;
 
     async fn init_info(&mut self, io: &mut HidLink, state: &mut State) -> Result<(), DriverError> {
         self.start(io, state).await?;
