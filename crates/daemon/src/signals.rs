@@ -1,4 +1,4 @@
-//! The signals each daemon handles, in one place, and the two ways of receiving them.
+//! The signals each daemon handles, in one place, and the ways of receiving them.
 //!
 //! * In a tokio loop: [`Signals`] — one stream for a set, `recv()` tells which signal came.
 //! * In a loop of its own that must not change how signals act before it runs (a driver's:

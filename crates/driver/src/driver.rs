@@ -150,8 +150,8 @@ pub trait Driver {
     /// Whether the driver needs tokio's runtime driven: it awaits tokio's IO (a network
     /// session) or timers (`tokio::time::sleep`, `timeout`, …), or spawns tasks. Its loop
     /// then runs on tokio's current-thread runtime. Otherwise (the default) the framework
-    /// runs it on its own executor, which costs a poll of the UPS about a third less CPU
-    /// ([`crate::executor`]); `tokio::task::spawn_blocking` works there too. A driver that
+    /// runs it on its own executor, which costs a poll of the UPS less CPU (`executor.rs`,
+    /// docs/drivers.md); `tokio::task::spawn_blocking` works there too. A driver that
     /// awaits tokio without saying so panics at that await ("no reactor running" or
     /// "timers are disabled"), which its first process test shows.
     const TOKIO: bool = false;

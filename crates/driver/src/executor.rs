@@ -4,7 +4,7 @@
 //! their own descriptors (USB interrupt reports through nusb, a network session, tokio
 //! timers) can, but most complete without ever waiting: a serial driver's exchange is
 //! bounded `poll(2)` calls inside the call. Running those on tokio's loop cost a poll of a
-//! UPS about a third more CPU than NUT's `select` loop (docs/benchmarks-drivers.md): its
+//! UPS about a fifth of what NUT's whole poll costs (docs/benchmarks-drivers.md): its
 //! wake-up, park and readiness machinery is code a poll runs through from cold caches after
 //! a poll interval of idling. So the framework's loop ([`crate::reactor`]) is its own, and
 //! which executor runs it depends on the driver ([`Driver::TOKIO`]):

@@ -1,6 +1,6 @@
 //! The driver's Unix socket server: any number of clients on non-blocking sockets in the
-//! loop's epoll set ([`crate::reactor`]), each with its tokenizer and a bounded queue of
-//! what is still to be written to it.
+//! loop's epoll set (the private `reactor` module), each with its tokenizer and a bounded
+//! queue of what is still to be written to it.
 //!
 //! The loop hands the server what its epoll set reported ([`Server::ready`]), takes the
 //! events that produced ([`Server::next_event`]), queues answers and broadcasts, and
