@@ -5,7 +5,6 @@
 //! reported again by the next wait, so a loop may read only part of what is there.
 
 use std::io;
-use std::mem::MaybeUninit;
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd, RawFd};
 use std::sync::Arc;
 use std::time::Instant;
@@ -29,23 +28,39 @@ impl Interest {
 }
 
 /// One readiness report: the key the descriptor was registered with, and what it is ready
-/// for.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Ready {
-    /// The key given to [`Epoll::add`].
-    pub key: u64,
-    bits: u32,
+/// for. The kernel's own record, so a wait fills the caller's buffer directly.
+#[derive(Clone, Copy)]
+#[repr(transparent)]
+pub struct Ready(libc::epoll_event);
+
+impl std::fmt::Debug for Ready {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ready")
+            .field("key", &self.key())
+            .field("bits", &self.bits())
+            .finish()
+    }
 }
 
 impl Ready {
+    /// The key given to [`Epoll::add`].
+    pub fn key(self) -> u64 {
+        self.0.u64
+    }
+
+    fn bits(self) -> u32 {
+        self.0.events
+    }
+
     /// Readable, or hung up / in error (a read then tells which).
     pub fn readable(self) -> bool {
-        self.bits & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) as u32 != 0
+        self.bits() & (libc::EPOLLIN | libc::EPOLLHUP | libc::EPOLLERR | libc::EPOLLRDHUP) as u32
+            != 0
     }
 
     /// Writable, or in error (a write then tells which).
     pub fn writable(self) -> bool {
-        self.bits & (libc::EPOLLOUT | libc::EPOLLERR) as u32 != 0
+        self.bits() & (libc::EPOLLOUT | libc::EPOLLERR) as u32 != 0
     }
 }
 
@@ -109,7 +124,7 @@ impl Epoll {
 
     /// Wait until a descriptor is ready or `deadline` passes (`None`: no deadline; a
     /// deadline already passed: only look), and put what is ready into `out` (cleared
-    /// first, at most its capacity up to 256, at least one). Never returns before the deadline
+    /// first, at most its capacity, at least one). Never returns before the deadline
     /// without something ready: the timeout is rounded up to the millisecond. A signal
     /// interrupting the wait counts as nothing ready.
     pub fn wait(&self, out: &mut Vec<Ready>, deadline: Option<Instant>) -> io::Result<()> {
@@ -123,16 +138,18 @@ impl Epoll {
                 i32::try_from(ms).unwrap_or(i32::MAX)
             }
         };
-        const MAX: usize = 256;
-        // Not initialised: the kernel fills the first `n`, and only those are read.
-        let mut events = [const { MaybeUninit::<libc::epoll_event>::uninit() }; MAX];
-        let max = out.capacity().clamp(1, MAX);
-        // SAFETY: the kernel writes at most `max` entries into `events`.
+        if out.capacity() == 0 {
+            out.reserve(1);
+        }
+        let room = out.spare_capacity_mut();
+        let max = room.len();
+        // SAFETY: the kernel writes at most `max` entries, the spare capacity, each an
+        // `epoll_event`, which `Ready` wraps transparently.
         let n = unsafe {
             libc::epoll_wait(
                 self.fd.as_raw_fd(),
-                events.as_mut_ptr().cast(),
-                max as libc::c_int,
+                room.as_mut_ptr().cast(),
+                libc::c_int::try_from(max).unwrap_or(libc::c_int::MAX),
                 timeout,
             )
         };
@@ -144,14 +161,8 @@ impl Epoll {
                 Err(e)
             };
         }
-        out.extend(events[..n as usize].iter().map(|e| {
-            // SAFETY: the first `n` entries were written by the kernel.
-            let e = unsafe { e.assume_init() };
-            Ready {
-                key: e.u64,
-                bits: e.events,
-            }
-        }));
+        // SAFETY: the first `n` entries were written by the kernel.
+        unsafe { out.set_len(n as usize) };
         Ok(())
     }
 }
@@ -185,14 +196,14 @@ mod tests {
         a.write_all(b"x").unwrap();
         epoll.wait(&mut out, None).unwrap();
         assert_eq!(out.len(), 1);
-        assert_eq!(out[0].key, 7);
+        assert_eq!(out[0].key(), 7);
         assert!(out[0].readable() && !out[0].writable());
         // Level-triggered: still unread, so reported again.
         epoll.wait(&mut out, Some(Instant::now())).unwrap();
         assert_eq!(out.len(), 1);
         epoll.modify(b.as_raw_fd(), 8, Interest::ReadWrite).unwrap();
         epoll.wait(&mut out, Some(Instant::now())).unwrap();
-        assert!(out[0].key == 8 && out[0].writable());
+        assert!(out[0].key() == 8 && out[0].writable());
         epoll.delete(b.as_raw_fd()).unwrap();
         epoll.wait(&mut out, Some(Instant::now())).unwrap();
         assert!(out.is_empty());

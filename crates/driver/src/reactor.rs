@@ -107,7 +107,7 @@ impl Reactor {
 
     /// The signals caught, when the last wait reported some.
     pub fn signals(&self) -> Vec<Signal> {
-        if self.ready.iter().any(|r| r.key == SIGNALS_KEY) {
+        if self.ready.iter().any(|r| r.key() == SIGNALS_KEY) {
             self.signals.take()
         } else {
             Vec::new()
@@ -121,7 +121,7 @@ impl Reactor {
         match &mut self.waits {
             Waits::Plain(wake) => {
                 self.epoll.wait(&mut self.ready, Some(deadline))?;
-                if self.ready.iter().any(|r| r.key == WAKE_KEY) {
+                if self.ready.iter().any(|r| r.key() == WAKE_KEY) {
                     wake.reset();
                 }
                 Poll::Ready(Ok(()))
@@ -146,7 +146,7 @@ impl Reactor {
                         guard.clear_ready();
                         continue;
                     }
-                    if self.ready.iter().any(|r| r.key == TIMER_KEY) {
+                    if self.ready.iter().any(|r| r.key() == TIMER_KEY) {
                         // Rung: read it so it stops being ready; the next wait sets it again.
                         let _ = timer.wait();
                         *armed = None;

@@ -355,7 +355,7 @@ impl<D: Driver> Runner<D> {
             }
             server.resume_if_due(now);
             for &ready in reactor.ready() {
-                if Server::owns(ready.key) {
+                if Server::owns(ready.key()) {
                     server.ready(ready);
                 }
             }

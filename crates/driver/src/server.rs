@@ -177,11 +177,11 @@ impl Server {
     /// clients, read requests (one read a turn: the set is level-triggered), write what
     /// waited for room.
     pub fn ready(&mut self, ready: Ready) {
-        if ready.key == LISTENER_KEY {
+        if ready.key() == LISTENER_KEY {
             self.accept_all();
             return;
         }
-        let id = ready.key - FIRST_KEY;
+        let id = ready.key() - FIRST_KEY;
         if ready.writable() {
             self.write_to(id);
         }

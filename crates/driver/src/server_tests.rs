@@ -23,7 +23,7 @@ fn turn(server: &mut Server, epoll: &Epoll) {
         .expect("wait");
     assert!(!ready.is_empty(), "nothing happened on the socket");
     for r in ready {
-        assert!(Server::owns(r.key));
+        assert!(Server::owns(r.key()));
         server.ready(r);
     }
     server.flush();

@@ -45,8 +45,8 @@ fn main() -> io::Result<()> {
         if events.is_empty() {
             continue;
         }
-        for event in &events {
-            let key = event.key;
+        for &event in &events {
+            let key = event.key();
             if key == LISTENER {
                 while let Ok((stream, _)) = listener.accept() {
                     stream.set_nonblocking(true)?;

@@ -75,7 +75,9 @@ impl VarTable {
         match self.map.get_mut(&key(name)) {
             Some(var) if var.value == value => false,
             Some(var) => {
-                var.value = value.to_owned();
+                // In place: a value that changes at every poll (a voltage) reuses its buffer.
+                var.value.clear();
+                var.value.push_str(value);
                 true
             }
             None => {
