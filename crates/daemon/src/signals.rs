@@ -121,21 +121,6 @@ impl Signals {
         })
         .await
     }
-
-    /// The same signals delivered through one channel by a task of their own: a loop that
-    /// wakes often (a driver polling its UPS) then polls one receiver per wake-up instead of
-    /// every signal stream. Needs a tokio runtime that can spawn.
-    pub fn forward(mut self) -> tokio::sync::mpsc::UnboundedReceiver<Signal> {
-        let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-        tokio::spawn(async move {
-            loop {
-                if tx.send(self.recv().await).is_err() {
-                    return;
-                }
-            }
-        });
-        rx
-    }
 }
 
 /// How many [`Caught`] may live at once: one in a daemon, a few in a test process.
