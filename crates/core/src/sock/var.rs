@@ -67,12 +67,17 @@ impl VarTable {
     }
 
     pub(crate) fn get_mut(&mut self, name: &str) -> Option<&mut Var> {
-        self.map.get_mut(&key(name))
+        // As `get`: a driver sets its variables at every poll, by lower-case names.
+        if name.bytes().any(|b| b.is_ascii_uppercase()) {
+            self.map.get_mut(&key(name))
+        } else {
+            self.map.get_mut(name)
+        }
     }
 
     /// Insert or update; returns true when something changed.
     pub(crate) fn set_value(&mut self, name: &str, value: &str) -> bool {
-        match self.map.get_mut(&key(name)) {
+        match self.get_mut(name) {
             Some(var) if var.value == value => false,
             Some(var) => {
                 // In place: a value that changes at every poll (a voltage) reuses its buffer.
