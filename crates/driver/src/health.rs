@@ -156,8 +156,7 @@ impl Health {
     }
 
     /// A poll (`update_info`) succeeded.
-    pub fn poll_ok(&mut self) -> Vec<Effect> {
-        let mut out = Vec::new();
+    pub fn poll_ok(&mut self, out: &mut Vec<Effect>) {
         let logged = if self.messages.ser_comm_fail {
             std::mem::take(&mut self.comm_failures) > 0
         } else {
@@ -185,14 +184,12 @@ impl Health {
         }
         out.push(Effect::State("quiet"));
         out.push(Effect::DataOk);
-        out
     }
 
     /// The device answered that its data is not current ([`DriverError::DataStale`]).
-    pub fn source_stale(&mut self, why: &str) -> Vec<Effect> {
-        let mut out = vec![Effect::Debug(1, why.to_owned())];
-        self.mark_stale(&mut out);
-        out
+    pub fn source_stale(&mut self, why: &str, out: &mut Vec<Effect>) {
+        out.push(Effect::Debug(1, why.to_owned()));
+        self.mark_stale(out);
     }
 
     /// A poll failed with `err` at `now`, with `poll_interval` as the driver's poll period.
@@ -201,15 +198,15 @@ impl Health {
         now: Instant,
         poll_interval: Duration,
         err: &DriverError,
-    ) -> Vec<Effect> {
-        let mut out = Vec::new();
+        out: &mut Vec<Effect>,
+    ) {
         let why = format!("{}: {err}", self.messages.lost);
         if self.messages.ser_comm_fail {
-            self.ser_comm_fail(why, &mut out);
+            self.ser_comm_fail(why, out);
             if self.retry <= MAXTRIES {
                 self.retry += 1;
             } else {
-                self.mark_stale(&mut out);
+                self.mark_stale(out);
             }
         } else if self.retry < MAXTRIES
             || (self.retry == MAXTRIES && !self.messages.warn_at_last_try)
@@ -220,14 +217,13 @@ impl Health {
             out.push(Effect::Log(Level::Warning, why));
             self.retry += 1;
         } else {
-            self.mark_stale(&mut out);
+            self.mark_stale(out);
         }
         if err.needs_reconnect() && !self.is_lost() {
             out.push(Effect::Close);
-            self.mark_stale(&mut out);
-            self.start_reconnecting(now, poll_interval, &mut out);
+            self.mark_stale(out);
+            self.start_reconnecting(now, poll_interval, out);
         }
-        out
     }
 
     /// NUT's `ser_comm_fail()` throttling.
@@ -254,20 +250,20 @@ impl Health {
         now: Instant,
         poll_interval: Duration,
         err: &DriverError,
-    ) -> Vec<Effect> {
-        let mut out = vec![Effect::Debug(
+        out: &mut Vec<Effect>,
+    ) {
+        out.push(Effect::Debug(
             1,
             format!("Can't reopen the device [{}]: {err}", self.ups),
-        )];
-        self.mark_stale(&mut out);
-        self.start_reconnecting(now, poll_interval, &mut out);
-        out
+        ));
+        self.mark_stale(out);
+        self.start_reconnecting(now, poll_interval, out);
     }
 
     /// The lost device was reopened: the next poll re-reads its data.
-    pub fn reopened(&mut self) -> Vec<Effect> {
+    pub fn reopened(&mut self, out: &mut Vec<Effect>) {
         self.next_reopen = None;
-        vec![
+        out.extend([
             Effect::Debug(
                 1,
                 format!(
@@ -277,7 +273,7 @@ impl Health {
                 ),
             ),
             Effect::State("reconnect.updateinfo"),
-        ]
+        ]);
     }
 
     fn mark_stale(&self, out: &mut Vec<Effect>) {
@@ -361,6 +357,13 @@ mod tests {
         DriverError::Disconnected("device unplugged".into())
     }
 
+    /// The effects one decision pushes.
+    fn run(decide: impl FnOnce(&mut Vec<Effect>)) -> Vec<Effect> {
+        let mut out = Vec::new();
+        decide(&mut out);
+        out
+    }
+
     fn logs(effects: &[Effect]) -> Vec<(Level, &str)> {
         effects
             .iter()
@@ -376,7 +379,7 @@ mod tests {
         let mut h = Health::new("ups", ReconnectPolicy::default());
         let now = Instant::now();
         for n in 1..=MAXTRIES {
-            let e = h.poll_failed(now, POLL, &timeout());
+            let e = run(|o| h.poll_failed(now, POLL, &timeout(), o));
             assert_eq!(
                 e,
                 vec![Effect::Debug(
@@ -386,7 +389,7 @@ mod tests {
                 "failure {n}"
             );
         }
-        let e = h.poll_failed(now, POLL, &timeout());
+        let e = run(|o| h.poll_failed(now, POLL, &timeout(), o));
         assert_eq!(
             e,
             vec![Effect::Log(
@@ -397,11 +400,11 @@ mod tests {
         // From the fifth failure on: stale, nothing logged.
         for _ in 0..50 {
             assert_eq!(
-                h.poll_failed(now, POLL, &timeout()),
+                run(|o| h.poll_failed(now, POLL, &timeout(), o)),
                 vec![Effect::DataStale]
             );
         }
-        let e = h.poll_ok();
+        let e = run(|o| h.poll_ok(o));
         assert_eq!(
             logs(&e),
             vec![(Level::Notice, "Communications with UPS re-established")]
@@ -409,7 +412,7 @@ mod tests {
         assert!(e.contains(&Effect::DataOk));
         // Fresh count after recovery.
         assert!(matches!(
-            h.poll_failed(now, POLL, &timeout())[..],
+            run(|o| h.poll_failed(now, POLL, &timeout(), o))[..],
             [Effect::Debug(1, _)]
         ));
     }
@@ -420,7 +423,7 @@ mod tests {
             Health::with_messages("ups", ReconnectPolicy::default(), CommMessages::NUTDRV_QX);
         let now = Instant::now();
         for _ in 0..=MAXTRIES {
-            let e = h.poll_failed(now, POLL, &timeout());
+            let e = run(|o| h.poll_failed(now, POLL, &timeout(), o));
             assert_eq!(
                 e,
                 vec![Effect::Debug(
@@ -430,11 +433,11 @@ mod tests {
             );
         }
         assert_eq!(
-            h.poll_failed(now, POLL, &timeout()),
+            run(|o| h.poll_failed(now, POLL, &timeout(), o)),
             vec![Effect::DataStale]
         );
         assert_eq!(
-            logs(&h.poll_ok()),
+            logs(&run(|o| h.poll_ok(o))),
             vec![(Level::Notice, "Communications with the UPS re-established")]
         );
     }
@@ -449,7 +452,7 @@ mod tests {
         let now = Instant::now();
         let mut logged = Vec::new();
         for n in 1..=200u32 {
-            for (level, msg) in logs(&h.poll_failed(now, POLL, &timeout())) {
+            for (level, msg) in logs(&run(|o| h.poll_failed(now, POLL, &timeout(), o))) {
                 assert_eq!(level, Level::Warning);
                 logged.push((n, msg.to_owned()));
             }
@@ -469,21 +472,21 @@ mod tests {
         assert_eq!(lost, expected);
         assert_eq!(limiting, vec![10, 100, 200]);
         assert_eq!(
-            logs(&h.poll_ok()),
+            logs(&run(|o| h.poll_ok(o))),
             vec![(Level::Notice, "Communications with UPS re-established")]
         );
         // One failure is enough for ser_comm_good() to say so.
-        h.poll_failed(now, POLL, &timeout());
-        assert_eq!(logs(&h.poll_ok()).len(), 1);
+        run(|o| h.poll_failed(now, POLL, &timeout(), o));
+        assert_eq!(logs(&run(|o| h.poll_ok(o))).len(), 1);
     }
 
     #[test]
     fn short_outage_is_not_logged_as_recovery() {
         let mut h = Health::new("ups", ReconnectPolicy::default());
         let now = Instant::now();
-        h.poll_failed(now, POLL, &timeout());
-        h.poll_failed(now, POLL, &timeout());
-        let e = h.poll_ok();
+        run(|o| h.poll_failed(now, POLL, &timeout(), o));
+        run(|o| h.poll_failed(now, POLL, &timeout(), o));
+        let e = run(|o| h.poll_ok(o));
         assert!(logs(&e).is_empty(), "{e:?}");
         assert!(e.contains(&Effect::DataOk));
     }
@@ -492,7 +495,7 @@ mod tests {
     fn a_lost_device_is_stale_at_once_and_reopened_with_backoff() {
         let mut h = Health::new("myups", ReconnectPolicy::default());
         let t0 = Instant::now();
-        let e = h.poll_failed(t0, POLL, &gone());
+        let e = run(|o| h.poll_failed(t0, POLL, &gone(), o));
         assert!(
             e.contains(&Effect::Close) && e.contains(&Effect::DataStale),
             "{e:?}"
@@ -509,7 +512,7 @@ mod tests {
         let mut waits = Vec::new();
         let mut now = t0 + POLL;
         for _ in 0..6 {
-            let e = h.reopen_failed(now, POLL, &gone());
+            let e = run(|o| h.reopen_failed(now, POLL, &gone(), o));
             assert!(logs(&e).is_empty(), "{e:?}");
             let due = h.reopen_due().expect("still lost");
             waits.push(due - now);
@@ -517,10 +520,10 @@ mod tests {
         }
         let secs: Vec<u64> = waits.iter().map(Duration::as_secs).collect();
         assert_eq!(secs, vec![4, 8, 16, 30, 30, 30]);
-        let e = h.reopened();
+        let e = run(|o| h.reopened(o));
         assert!(e.contains(&Effect::State("reconnect.updateinfo")));
         assert!(!h.is_lost());
-        let e = h.poll_ok();
+        let e = run(|o| h.poll_ok(o));
         assert_eq!(
             logs(&e),
             vec![(
@@ -539,16 +542,16 @@ mod tests {
         };
         let mut h = Health::new("u", policy);
         let now = Instant::now();
-        let e = h.poll_failed(now, POLL, &gone());
+        let e = run(|o| h.poll_failed(now, POLL, &gone(), o));
         assert!(!e.contains(&Effect::Exit));
         assert!(
             logs(&e)[0]
                 .1
                 .ends_with("will try for max 3 attempts, then will exit")
         );
-        let e = h.reopen_failed(now, POLL, &gone());
+        let e = run(|o| h.reopen_failed(now, POLL, &gone(), o));
         assert!(logs(&e).is_empty());
-        let e = h.reopen_failed(now, POLL, &gone());
+        let e = run(|o| h.reopen_failed(now, POLL, &gone(), o));
         assert_eq!(
             logs(&e),
             vec![(
@@ -556,7 +559,7 @@ mod tests {
                 "Driver still reconnecting to the device [u] for 2 attempts"
             )]
         );
-        let e = h.reopen_failed(now, POLL, &gone());
+        let e = run(|o| h.reopen_failed(now, POLL, &gone(), o));
         assert_eq!(e.last(), Some(&Effect::Exit));
 
         let mut h = Health::new(
@@ -566,7 +569,7 @@ mod tests {
                 report_freq: 0,
             },
         );
-        let e = h.poll_failed(now, POLL, &gone());
+        let e = run(|o| h.poll_failed(now, POLL, &gone(), o));
         assert_eq!(e.last(), Some(&Effect::Exit));
         assert!(
             logs(&e)

@@ -85,6 +85,9 @@ pub struct Device<D: Driver> {
     pub(crate) report_state: bool,
     /// Set by an [`Effect::Exit`] or a fatal poll error.
     pub(crate) exit: Option<i32>,
+    /// Where the [`Health`] decisions go, applied and emptied at once (kept from poll to
+    /// poll, so that a good poll allocates nothing).
+    effects: Vec<Effect>,
 }
 
 impl<D: Driver> Device<D> {
@@ -99,6 +102,7 @@ impl<D: Driver> Device<D> {
             poll_interval: cfg.poll_interval,
             report_state: <D::Transport as Transport>::REPORTS_DRIVER_STATE,
             exit: None,
+            effects: Vec::new(),
         }
     }
 
@@ -159,17 +163,20 @@ impl<D: Driver> Device<D> {
             .driver
             .update_info(&mut self.io, now, &mut self.state)
             .await;
-        let effects = match result {
-            Ok(()) => self.health.poll_ok(),
-            Err(e) if e.is_comm_failure() => self.health.poll_failed(now, self.poll_interval, &e),
-            Err(crate::DriverError::DataStale(why)) => self.health.source_stale(&why),
+        let out = &mut self.effects;
+        match result {
+            Ok(()) => self.health.poll_ok(out),
+            Err(e) if e.is_comm_failure() => {
+                self.health.poll_failed(now, self.poll_interval, &e, out);
+            }
+            Err(crate::DriverError::DataStale(why)) => self.health.source_stale(&why, out),
             Err(e) => {
                 crate::error!("{e}");
                 self.exit = Some(1);
                 return;
             }
-        };
-        self.apply(effects);
+        }
+        self.apply_effects();
     }
 
     /// What the driver's [`Driver::wait_event`] returned: handle the event; an error in
@@ -186,8 +193,9 @@ impl<D: Driver> Device<D> {
         match result {
             Ok(()) => {}
             Err(e) if e.is_comm_failure() => {
-                let effects = self.health.poll_failed(now, self.poll_interval, &e);
-                self.apply(effects);
+                self.health
+                    .poll_failed(now, self.poll_interval, &e, &mut self.effects);
+                self.apply_effects();
             }
             Err(e) => {
                 crate::error!("{e}");
@@ -200,19 +208,22 @@ impl<D: Driver> Device<D> {
     pub async fn reopen(&mut self, now: Instant) {
         match self.io.open().await {
             Ok(()) => {
-                let effects = self.health.reopened();
-                self.apply(effects);
+                self.health.reopened(&mut self.effects);
+                self.apply_effects();
                 self.poll(now).await;
             }
             Err(e) => {
-                let effects = self.health.reopen_failed(now, self.poll_interval, &e);
-                self.apply(effects);
+                self.health
+                    .reopen_failed(now, self.poll_interval, &e, &mut self.effects);
+                self.apply_effects();
             }
         }
     }
 
-    fn apply(&mut self, effects: Vec<Effect>) {
-        for e in effects {
+    /// Carry out the decisions in `effects`, in order, and empty it.
+    fn apply_effects(&mut self) {
+        let mut effects = std::mem::take(&mut self.effects);
+        for e in effects.drain(..) {
             match e {
                 Effect::Log(level, msg) => log::log(level, &msg),
                 Effect::Debug(level, msg) => log::debug(level, &msg),
@@ -223,6 +234,8 @@ impl<D: Driver> Device<D> {
                 Effect::Exit => self.exit = Some(1),
             }
         }
+        // The emptied buffer goes back with its capacity.
+        self.effects = effects;
     }
 
     /// When the next poll or reopen attempt is due, given the regular `next_poll`.

@@ -126,6 +126,10 @@ pub struct Server {
     backoff: Option<Duration>,
     paused_until: Option<Instant>,
     buf: Box<[u8]>,
+    /// The clients one [`broadcast`](Self::broadcast) or [`flush`](Self::flush) goes to,
+    /// collected first (sending may drop a client); kept, so that a poll's broadcasts
+    /// allocate no list.
+    targets: Vec<ConnId>,
 }
 
 impl Server {
@@ -148,6 +152,7 @@ impl Server {
             backoff: None,
             paused_until: None,
             buf: vec![0; 4096].into_boxed_slice(),
+            targets: Vec::new(),
         })
     }
 
@@ -347,15 +352,7 @@ impl Server {
         if self.conns.is_empty() {
             return;
         }
-        let ids: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| c.broadcast)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.send(id, text.clone());
-        }
+        self.for_each_client(|c| c.broadcast, |s, id| s.send(id, text.clone()));
     }
 
     /// Enable or disable broadcasts to one client (NOBROADCAST / BROADCAST).
@@ -379,15 +376,31 @@ impl Server {
         if !std::mem::take(&mut self.unflushed) {
             return;
         }
-        let ids: Vec<ConnId> = self
-            .conns
-            .iter()
-            .filter(|(_, c)| (!c.queue.is_empty() || c.closing) && !c.waiting_for_room)
-            .map(|(id, _)| *id)
-            .collect();
-        for id in ids {
-            self.write_to(id);
+        self.for_each_client(
+            |c| (!c.queue.is_empty() || c.closing) && !c.waiting_for_room,
+            Self::write_to,
+        );
+    }
+
+    /// Run `act` for each client `pick` chooses, chosen before the first `act` (which may
+    /// drop clients).
+    fn for_each_client(
+        &mut self,
+        pick: impl Fn(&Conn) -> bool,
+        mut act: impl FnMut(&mut Self, ConnId),
+    ) {
+        let mut ids = std::mem::take(&mut self.targets);
+        ids.clear();
+        ids.extend(
+            self.conns
+                .iter()
+                .filter(|(_, c)| pick(c))
+                .map(|(id, _)| *id),
+        );
+        for &id in &ids {
+            act(self, id);
         }
+        self.targets = ids;
     }
 
     fn write_to(&mut self, id: ConnId) {
