@@ -29,16 +29,18 @@ impl Timeouts {
 /// A link that sends a request and reads the reply.
 #[allow(async_fn_in_trait)] // single-threaded runtime: futures need not be Send
 pub trait Exchange: Transport {
-    /// Send `request` (after dropping stale input) and read one reply framed by `reply`.
-    /// No byte in time is [`DriverError::Timeout`], part of a reply
-    /// [`DriverError::Protocol`], a vanished device an error that
+    /// Send `request` (after dropping stale input) and read one reply framed by `reply`
+    /// into `answer` (emptied first; the caller keeps it from exchange to exchange, so that
+    /// a steady poll allocates nothing). No byte in time is [`DriverError::Timeout`], part
+    /// of a reply [`DriverError::Protocol`], a vanished device an error that
     /// [needs a reconnect](DriverError::needs_reconnect).
     async fn exchange(
         &mut self,
         request: &[u8],
         reply: Reply,
         timeouts: Timeouts,
-    ) -> Result<Vec<u8>, DriverError>;
+        answer: &mut Vec<u8>,
+    ) -> Result<(), DriverError>;
 }
 
 /// What the scripted device does with one request.
@@ -118,7 +120,9 @@ impl Exchange for Script {
         request: &[u8],
         reply: Reply,
         _timeouts: Timeouts,
-    ) -> Result<Vec<u8>, DriverError> {
+        out: &mut Vec<u8>,
+    ) -> Result<(), DriverError> {
+        out.clear();
         if !self.open || self.gone {
             return Err(DriverError::Disconnected("scripted device is gone".into()));
         }
@@ -145,16 +149,18 @@ impl Exchange for Script {
                 ))
             }
             Answer::Bytes(bytes) => {
-                let mut framer = Framer::new(reply);
+                let mut framer = Framer::reusing(reply, std::mem::take(out));
                 framer.push(&bytes);
-                if framer.is_done() {
-                    Ok(framer.into_bytes())
-                } else if framer.bytes().is_empty() {
+                let done = framer.is_done();
+                *out = framer.into_bytes();
+                if done {
+                    Ok(())
+                } else if out.is_empty() {
                     Err(DriverError::Timeout("scripted device".into()))
                 } else {
                     Err(DriverError::Protocol(format!(
                         "short reply: {:?}",
-                        String::from_utf8_lossy(framer.bytes())
+                        String::from_utf8_lossy(out)
                     )))
                 }
             }
@@ -201,9 +207,16 @@ pub struct Framer {
 impl Framer {
     /// A framer for one reply of this shape.
     pub fn new(reply: Reply) -> Self {
+        Self::reusing(reply, Vec::new())
+    }
+
+    /// The same, collecting into `buf` (emptied first), whose capacity a caller keeps from
+    /// reply to reply through [`into_bytes`](Self::into_bytes).
+    pub fn reusing(reply: Reply, mut buf: Vec<u8>) -> Self {
+        buf.clear();
         Self {
             reply,
-            buf: Vec::new(),
+            buf,
             done: false,
         }
     }
@@ -292,26 +305,29 @@ mod tests {
                 .then("Q1\r", Answer::Silence)
                 .then("F\r", Answer::Gone);
             s.open().await.unwrap();
-            assert_eq!(s.exchange(b"Q1\r", line, t).await.unwrap(), b"(230.0 50.0");
+            let mut a = b"left from before".to_vec();
+            s.exchange(b"Q1\r", line, t, &mut a).await.unwrap();
+            assert_eq!(a, b"(230.0 50.0");
             assert!(matches!(
-                s.exchange(b"Q1\r", line, t).await,
+                s.exchange(b"Q1\r", line, t, &mut a).await,
                 Err(DriverError::Protocol(_))
             ));
+            assert_eq!(a, b"(23", "a short reply is what came");
             assert!(matches!(
-                s.exchange(b"Q1\r", line, t).await,
+                s.exchange(b"Q1\r", line, t, &mut a).await,
                 Err(DriverError::Timeout(_))
             ));
-            let gone = s.exchange(b"F\r", line, t).await.unwrap_err();
+            let gone = s.exchange(b"F\r", line, t, &mut a).await.unwrap_err();
             assert!(gone.needs_reconnect());
             assert!(
-                s.exchange(b"F\r", line, t)
+                s.exchange(b"F\r", line, t, &mut a)
                     .await
                     .unwrap_err()
                     .needs_reconnect()
             );
             s.close();
             s.open().await.unwrap();
-            let wrong = s.exchange(b"I\r", line, t).await.unwrap_err();
+            let wrong = s.exchange(b"I\r", line, t, &mut a).await.unwrap_err();
             assert!(wrong.to_string().contains("unscripted request"), "{wrong}");
             assert_eq!(s.sent().len(), 5);
             assert_eq!(s.opens(), 2);

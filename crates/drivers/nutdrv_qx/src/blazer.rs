@@ -19,7 +19,7 @@
 
 use crate::cnum::{self, eq_ic};
 use crate::dstate::Dstate;
-use crate::engine::{CmdStatus, Level, MAXTRIES, Outcome, PollResult, Reply, Step};
+use crate::engine::{CmdStatus, Level, MAXTRIES, Outcome, PollResult, Reply, Request, Step};
 use crate::options::QxOptions;
 use crate::protocol::ProtocolId;
 
@@ -199,7 +199,7 @@ impl Blazer {
                 continue;
             }
             self.phase = Phase::Detect(idx, tries + 1);
-            return Step::Send(status.as_bytes().to_vec());
+            return Step::Send(status.as_bytes().into());
         }
     }
 
@@ -222,7 +222,7 @@ impl Blazer {
             return Step::Done(Outcome::Poll(PollResult::Failed { stale: true }));
         };
         self.phase = Phase::Poll;
-        Step::Send(COMMANDS[p].1.as_bytes().to_vec())
+        Step::Send(COMMANDS[p].1.as_bytes().into())
     }
 
     /// An instant command.
@@ -234,7 +234,7 @@ impl Blazer {
         match self.command_bytes(name, extra) {
             Ok(b) => {
                 self.phase = Phase::Cmd;
-                Step::Send(b)
+                Step::Send(b.into())
             }
             Err(s) => Step::Done(Outcome::InstCmd(s)),
         }
@@ -244,7 +244,7 @@ impl Blazer {
     pub fn shutdown(&mut self) -> Step {
         self.phase = Phase::Shutdown(0, 1);
         match self.command_bytes("shutdown.stop", None) {
-            Ok(b) => Step::Send(b),
+            Ok(b) => Step::Send(b.into()),
             Err(_) => Step::Done(Outcome::Shutdown(Err("Shutdown failed!".into()))),
         }
     }
@@ -333,14 +333,14 @@ impl Blazer {
                 if stage == 0 {
                     if !ok && tries < MAXTRIES {
                         self.phase = Phase::Shutdown(0, tries + 1);
-                        return Step::Send(b"C\r".to_vec());
+                        return Step::Send(b"C\r"[..].into());
                     }
                     if !ok {
                         self.logm(Level::Warning, "No shutdown pending");
                     }
                     self.phase = Phase::Shutdown(1, 1);
                     return match self.command_bytes("shutdown.return", None) {
-                        Ok(b) => Step::Send(b),
+                        Ok(b) => Step::Send(b.into()),
                         Err(_) => Step::Done(Outcome::Shutdown(Err("Shutdown failed!".into()))),
                     };
                 }
@@ -353,7 +353,7 @@ impl Blazer {
                 if tries < MAXTRIES {
                     self.phase = Phase::Shutdown(1, tries + 1);
                     return match self.command_bytes("shutdown.return", None) {
-                        Ok(b) => Step::Send(b),
+                        Ok(b) => Step::Send(b.into()),
                         Err(_) => Step::Done(Outcome::Shutdown(Err("Shutdown failed!".into()))),
                     };
                 }
@@ -378,12 +378,12 @@ impl Blazer {
         }
     }
 
-    fn cmd_rating(&self) -> Vec<u8> {
-        COMMANDS[self.proto.unwrap_or(0)].2.as_bytes().to_vec()
+    fn cmd_rating(&self) -> Request {
+        COMMANDS[self.proto.unwrap_or(0)].2.as_bytes().into()
     }
 
-    fn cmd_vendor(&self) -> Vec<u8> {
-        COMMANDS[self.proto.unwrap_or(0)].3.as_bytes().to_vec()
+    fn cmd_vendor(&self) -> Request {
+        COMMANDS[self.proto.unwrap_or(0)].3.as_bytes().into()
     }
 
     fn after_status_detect(&mut self) -> Step {

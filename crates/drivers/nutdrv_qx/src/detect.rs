@@ -1,7 +1,7 @@
 //! Protocol auto-detection (`subdriver_matcher`): each candidate protocol's claim is tried up
 //! to [`MAXTRIES`] times, in NUT 2.8.0's order, unless `protocol` selects one.
 
-use crate::engine::{MAXTRIES, Outcome, Qx, Reply, Step};
+use crate::engine::{MAXTRIES, Outcome, Qx, Reply, Request, Step};
 use crate::options::QxOptions;
 use crate::protocol::{ProtocolId, candidates};
 
@@ -9,7 +9,7 @@ use crate::protocol::{ProtocolId, candidates};
 #[derive(Debug)]
 pub enum DetectStep {
     /// Send these bytes, then call [`Detector::feed`] with the answer.
-    Send(Vec<u8>),
+    Send(Request),
     /// A protocol claimed the device; continue with [`Qx::init`].
     Found(Box<Qx>),
     /// No protocol claimed the device ("Device not supported!").

@@ -43,10 +43,13 @@ pub enum Reply<'a> {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// Send these bytes to the device, then call [`Qx::feed`] with its answer.
-    Send(Vec<u8>),
+    Send(Request),
     /// The operation finished.
     Done(Outcome),
 }
+
+/// Bytes for the device: a table's command as it is, or one built for this call.
+pub type Request = Cow<'static, [u8]>;
 
 /// Result of an instant command (NUT's `STAT_INSTCMD_*`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -483,15 +486,16 @@ impl Qx {
     // ---------------------------------------------------------------- item processing
 
     /// Prepare the command for item `idx` (`command` overrides the table's).
-    pub(crate) fn build_command(&mut self, idx: usize, command: Option<&str>) -> Option<Vec<u8>> {
+    pub(crate) fn build_command(&mut self, idx: usize, command: Option<&str>) -> Option<Request> {
         let it = self.item(idx);
         let cmd = match command {
-            Some(c) => c.as_bytes().to_vec(),
-            None => it.command.unwrap_or("").as_bytes().to_vec(),
+            Some(c) => Cow::Owned(c.as_bytes().to_vec()),
+            // The table's own command goes out as it is: a steady poll allocates nothing.
+            None => Cow::Borrowed(it.command.unwrap_or("").as_bytes()),
         };
         match it.pre_command {
             Some(f) => match f(self, idx, &cmd) {
-                Ok(c) => Some(c),
+                Ok(c) => Some(Cow::Owned(c)),
                 Err(Refused) => {
                     self.logm(
                         Level::Debug(4),
@@ -1039,7 +1043,7 @@ impl ClaimTask {
 
 #[derive(Debug)]
 enum WalkStep {
-    Send(Vec<u8>),
+    Send(Request),
     Done(bool),
 }
 
@@ -1345,7 +1349,7 @@ impl JobResult {
 
 #[derive(Debug)]
 enum CmdStep {
-    Send(Vec<u8>),
+    Send(Request),
     Done(JobResult),
 }
 
@@ -1426,7 +1430,7 @@ impl CmdTask {
 
 enum Start {
     Done(JobResult),
-    Send(usize, bool, Vec<u8>),
+    Send(usize, bool, Request),
     Expand(Vec<Job>),
 }
 

@@ -31,36 +31,24 @@ pub const SERIAL_TIMEOUT: Duration = Duration::from_secs(1);
 /// The longest answer kept (NUT's buffer).
 pub const MAX_ANSWER: usize = nutdrv_qx::engine::MAX_ANSWER;
 
-/// The device's answer to one command, owned.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// What the device's answer to one command, in the caller's buffer, is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Answer {
-    /// Bytes read, up to and including the CR; empty when nothing came in time.
-    Data(Vec<u8>),
-    /// A line read up to its CR, without it: the core is given it with the CR put back
-    /// (pushing the CR onto the link's exact-size buffer reallocated it in every poll).
-    Line(Vec<u8>),
-    /// A buffer and the length the transport reported (USB subdrivers).
+    /// The bytes read, up to and including the CR; none when nothing came in time.
+    Data,
+    /// The buffer the transport filled, of which it reported this length (USB subdrivers).
     Raw {
-        /// The buffer.
-        buf: Vec<u8>,
         /// The reported length.
         len: usize,
     },
 }
 
 impl Answer {
-    /// The answer as the core takes it; `scratch` is where a [`Answer::Line`] gets its CR back
-    /// (a buffer the caller keeps from poll to poll).
-    fn reply<'a>(&'a self, scratch: &'a mut Vec<u8>) -> Reply<'a> {
+    /// The answer in `buf` as the core takes it.
+    fn reply(self, buf: &[u8]) -> Reply<'_> {
         match self {
-            Answer::Data(d) => Reply::Data(d),
-            Answer::Line(line) => {
-                scratch.clear();
-                scratch.extend_from_slice(line);
-                scratch.push(b'\r');
-                Reply::Data(scratch)
-            }
-            Answer::Raw { buf, len } => Reply::Raw { buf, len: *len },
+            Answer::Data => Reply::Data(buf),
+            Answer::Raw { len } => Reply::Raw { buf, len },
         }
     }
 }
@@ -68,10 +56,16 @@ impl Answer {
 /// The link a Q1-family device is reached over: one command, one answer.
 #[allow(async_fn_in_trait)] // single-threaded runtime
 pub trait QxLink: Transport {
-    /// Send `request` and return the answer. Silence and unusable (short) answers are an
-    /// empty [`Answer::Data`], as NUT's read returns 0 bytes then; only a lost device (an
-    /// error that [needs a reconnect](DriverError::needs_reconnect)) is an `Err`.
-    async fn command(&mut self, request: &[u8]) -> Result<Answer, DriverError>;
+    /// Send `request` and put the answer into `answer` (the caller keeps it from command to
+    /// command, so that a steady poll allocates nothing). Silence and unusable (short)
+    /// answers are an empty [`Answer::Data`], as NUT's read returns 0 bytes then; only a
+    /// lost device (an error that [needs a reconnect](DriverError::needs_reconnect)) is an
+    /// `Err`.
+    async fn command(
+        &mut self,
+        request: &[u8],
+        answer: &mut Vec<u8>,
+    ) -> Result<Answer, DriverError>;
 
     /// Variables the link itself publishes (USB: `ups.vendorid`, `ups.productid`).
     fn device_vars(&self) -> Vec<(&'static str, String)> {
@@ -81,17 +75,26 @@ pub trait QxLink: Transport {
 
 /// Every request/reply link (the serial port, a script) is a Q1 link with CR-ended lines.
 impl<L: Exchange> QxLink for L {
-    async fn command(&mut self, request: &[u8]) -> Result<Answer, DriverError> {
+    async fn command(
+        &mut self,
+        request: &[u8],
+        answer: &mut Vec<u8>,
+    ) -> Result<Answer, DriverError> {
         let framing = Framing::line(b'\r', MAX_ANSWER);
         match self
-            .exchange(request, framing, Timeouts::within(SERIAL_TIMEOUT))
+            .exchange(request, framing, Timeouts::within(SERIAL_TIMEOUT), answer)
             .await
         {
-            Ok(line) => Ok(Answer::Line(line)),
+            Ok(()) => {
+                // The framing dropped the CR; the core expects it.
+                answer.push(b'\r');
+                Ok(Answer::Data)
+            }
             Err(e) if e.needs_reconnect() => Err(e),
             Err(e) => {
                 nut_driver::debug!(3, "read: {e}");
-                Ok(Answer::Data(Vec::new()))
+                answer.clear();
+                Ok(Answer::Data)
             }
         }
     }
@@ -208,8 +211,8 @@ impl Program for BlazerUsb {
 pub struct QxDriver<P, L> {
     engine: Engine,
     epoch: Instant,
-    /// Where a line answer gets its CR back for the core (see [`Answer::reply`]).
-    reply_buf: Vec<u8>,
+    /// The device's answers, one at a time (see [`QxLink::command`]).
+    answer: Vec<u8>,
     _p: PhantomData<(P, L)>,
 }
 
@@ -292,10 +295,14 @@ impl Transport for AnyLink {
 }
 
 impl QxLink for AnyLink {
-    async fn command(&mut self, request: &[u8]) -> Result<Answer, DriverError> {
+    async fn command(
+        &mut self,
+        request: &[u8],
+        answer: &mut Vec<u8>,
+    ) -> Result<Answer, DriverError> {
         match self {
-            AnyLink::Serial(s) => s.command(request).await,
-            AnyLink::Usb(u) => u.command(request).await,
+            AnyLink::Serial(s) => s.command(request, answer).await,
+            AnyLink::Usb(u) => u.command(request, answer).await,
         }
     }
 
@@ -349,7 +356,7 @@ impl<P: Program, L: QxLink> QxDriver<P, L> {
         Ok(Self {
             engine,
             epoch: Instant::now(),
-            reply_buf: Vec::new(),
+            answer: Vec::new(),
             _p: PhantomData,
         })
     }
@@ -376,14 +383,14 @@ impl<P: Program, L: QxLink> QxDriver<P, L> {
                 Step::Done(outcome) => return Ok(outcome),
                 Step::Send(bytes) => {
                     nut_driver::debug!(5, "send: {:?}", String::from_utf8_lossy(&bytes));
-                    let answer = match io.command(&bytes).await {
+                    let answer = match io.command(&bytes, &mut self.answer).await {
                         Ok(a) => a,
                         Err(e) => {
                             self.engine.abort();
                             return Err(e);
                         }
                     };
-                    step = self.engine.feed(answer.reply(&mut self.reply_buf));
+                    step = self.engine.feed(answer.reply(&self.answer));
                 }
             }
         }
@@ -398,11 +405,11 @@ impl<P: Program, L: QxLink> QxDriver<P, L> {
         loop {
             match step {
                 DetectStep::Send(bytes) => {
-                    let answer = io.command(&bytes).await?;
+                    let answer = io.command(&bytes, &mut self.answer).await?;
                     let Engine::Detecting(det) = &mut self.engine else {
                         unreachable!("detection runs on the detector")
                     };
-                    step = det.feed(answer.reply(&mut self.reply_buf));
+                    step = det.feed(answer.reply(&self.answer));
                 }
                 DetectStep::Found(qx) => {
                     self.engine = Engine::Qx(qx);

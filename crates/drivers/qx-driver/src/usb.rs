@@ -233,7 +233,11 @@ impl QxLink for UsbLink {
         self.ids()
     }
 
-    async fn command(&mut self, request: &[u8]) -> Result<Answer, DriverError> {
+    async fn command(
+        &mut self,
+        request: &[u8],
+        answer: &mut Vec<u8>,
+    ) -> Result<Answer, DriverError> {
         let (Some(mut dev), Some(sub)) = (self.dev.take(), self.sub) else {
             return Err(DriverError::Disconnected("USB device not open".into()));
         };
@@ -264,11 +268,14 @@ impl QxLink for UsbLink {
                 outcome.ret
             ))),
             Recovery::ClearHaltOrReset | Recovery::None => match outcome.ret {
-                Ok(len) => Ok(Answer::Raw {
-                    buf: outcome.buf,
-                    len,
-                }),
-                Err(_) => Ok(Answer::Data(Vec::new())),
+                Ok(len) => {
+                    *answer = outcome.buf;
+                    Ok(Answer::Raw { len })
+                }
+                Err(_) => {
+                    answer.clear();
+                    Ok(Answer::Data)
+                }
             },
         }
     }

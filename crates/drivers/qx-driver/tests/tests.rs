@@ -4,6 +4,7 @@
 mod ab_behaviour;
 mod ab_serial;
 mod killpower;
+mod steady_poll;
 mod usb_ab;
 mod usb_reconnect;
 mod usb_replay;

@@ -63,13 +63,14 @@ impl<L: Exchange> Driver for MiniQ1<L> {
         _: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        let reply = io
-            .exchange(
-                b"Q1\r",
-                Reply::line(b'\r', 128),
-                Timeouts::within(Duration::from_secs(1)),
-            )
-            .await?;
+        let mut reply = Vec::new();
+        io.exchange(
+            b"Q1\r",
+            Reply::line(b'\r', 128),
+            Timeouts::within(Duration::from_secs(1)),
+            &mut reply,
+        )
+        .await?;
         let q1 = parse_q1(&reply)?;
         state.set_info("input.voltage", q1.input_voltage);
         state.set_info("battery.voltage", q1.battery_voltage);

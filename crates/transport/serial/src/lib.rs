@@ -231,16 +231,28 @@ impl SerialPort {
         Ok(())
     }
 
-    /// Read one reply framed by `reply`. No byte in time is a [`DriverError::Timeout`];
-    /// part of a reply is a [`DriverError::Protocol`] error (a short reply); a port that
-    /// went away is an I/O error that makes the framework reopen it.
+    /// Read one reply framed by `reply` into `answer` (emptied first; on an error it holds
+    /// what came). No byte in time is a [`DriverError::Timeout`]; part of a reply is a
+    /// [`DriverError::Protocol`] error (a short reply); a port that went away is an I/O
+    /// error that makes the framework reopen it.
     ///
     /// Each wait is one `poll(2)` whose timeout is the time left (the gap, within the
     /// total): no timer to arm or disarm.
-    pub fn read_reply(&self, reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
+    pub fn read_reply(
+        &self,
+        reply: Reply,
+        t: Timeouts,
+        answer: &mut Vec<u8>,
+    ) -> Result<(), DriverError> {
+        let mut framer = Framer::reusing(reply, std::mem::take(answer));
+        let read = self.frame_reply(&mut framer, t);
+        *answer = framer.into_bytes();
+        read
+    }
+
+    fn frame_reply(&self, framer: &mut Framer, t: Timeouts) -> Result<(), DriverError> {
         let path = &self.cfg.path;
         let mut fd = self.file()?;
-        let mut framer = Framer::new(reply);
         let end = Instant::now() + t.total;
         let mut chunk = [0u8; 64];
         while !framer.is_done() {
@@ -273,14 +285,21 @@ impl SerialPort {
                 Err(e) => return Err(DriverError::io(format!("read from {path}"), e)),
             }
         }
-        Ok(framer.into_bytes())
+        Ok(())
     }
 
-    /// One exchange: drop stale input, send `request`, read the reply.
-    pub fn query(&self, request: &[u8], reply: Reply, t: Timeouts) -> Result<Vec<u8>, DriverError> {
+    /// One exchange: drop stale input, send `request`, read the reply into `answer` (as
+    /// [`read_reply`](Self::read_reply)).
+    pub fn query(
+        &self,
+        request: &[u8],
+        reply: Reply,
+        t: Timeouts,
+        answer: &mut Vec<u8>,
+    ) -> Result<(), DriverError> {
         self.flush_input()?;
         self.write_all(request, t.total)?;
-        self.read_reply(reply, t)
+        self.read_reply(reply, t, answer)
     }
 
     fn modem_ioctl(&self, request: libc::c_ulong, bits: &mut libc::c_int) -> io::Result<()> {
@@ -394,8 +413,9 @@ impl Exchange for SerialPort {
         request: &[u8],
         reply: Reply,
         timeouts: Timeouts,
-    ) -> Result<Vec<u8>, DriverError> {
-        self.query(request, reply, timeouts)
+        answer: &mut Vec<u8>,
+    ) -> Result<(), DriverError> {
+        self.query(request, reply, timeouts, answer)
     }
 }
 

@@ -34,10 +34,12 @@ impl Driver for MiniQ1 {
         _now: Instant,
         state: &mut State,
     ) -> Result<(), DriverError> {
-        let r = io.query(
+        let mut r = Vec::new();
+        io.query(
             b"Q1\r",
             Reply::line(b'\r', 128),
             Timeouts::within(self.wait),
+            &mut r,
         )?;
         let text = String::from_utf8_lossy(&r);
         let bits = text

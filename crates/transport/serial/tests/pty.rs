@@ -112,9 +112,10 @@ fn query_round_trip_over_raw_8n1_at_the_configured_speed() {
             ignore: b"\n",
             max: 128,
         };
-        let r = port.query(b"Q1\r", line, T).expect("reply");
+        let mut r = Vec::new();
+        port.query(b"Q1\r", line, T, &mut r).expect("reply");
         assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
-        let r = port.query(b"I\r", line, T).expect("reply");
+        port.query(b"I\r", line, T, &mut r).expect("reply");
         assert_eq!(r, b"#UPS-MAKER  MODEL 1KVA 1.0");
     });
     assert_eq!(dev.join().unwrap(), vec![b"Q1".to_vec(), b"I".to_vec()]);
@@ -162,10 +163,13 @@ fn silence_is_a_timeout_and_a_short_reply_a_protocol_error() {
             gap: Duration::from_secs(1),
             total: Duration::from_secs(3),
         };
-        let err = port.query(b"Q1\r", line, quick).expect_err("silence");
+        let mut r = Vec::new();
+        let err = port
+            .query(b"Q1\r", line, quick, &mut r)
+            .expect_err("silence");
         assert!(matches!(err, DriverError::Timeout(_)), "{err:?}");
         assert!(err.is_comm_failure() && !err.needs_reconnect());
-        let err = port.query(b"Q1\r", line, quick).expect_err("short");
+        let err = port.query(b"Q1\r", line, quick, &mut r).expect_err("short");
         assert!(
             matches!(err, DriverError::Protocol(ref m) if m.contains("(230.0 22")),
             "{err:?}"
@@ -189,8 +193,8 @@ fn stale_input_is_flushed_before_a_request() {
             tokio::task::yield_now().await;
         }
         let dev = device(&p.master, vec![Some(Q1_REPLY)]);
-        let r = port
-            .query(b"Q1\r", Reply::line(b'\r', 128), T)
+        let mut r = Vec::new();
+        port.query(b"Q1\r", Reply::line(b'\r', 128), T, &mut r)
             .expect("reply");
         assert_eq!(r, &Q1_REPLY[..Q1_REPLY.len() - 1]);
         dev.join().unwrap();
@@ -259,7 +263,7 @@ fn a_vanished_device_is_an_error_that_asks_for_a_reopen() {
         // The device end goes away (like a USB-serial adapter unplugged).
         drop(p.master);
         let err = port
-            .query(b"Q1\r", Reply::line(b'\r', 64), T)
+            .query(b"Q1\r", Reply::line(b'\r', 64), T, &mut Vec::new())
             .expect_err("hang-up");
         assert!(err.needs_reconnect(), "{err:?}");
     });
