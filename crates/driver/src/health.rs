@@ -17,6 +17,10 @@
 //!   [`MAX_BACKOFF`]; its data is stale at once (as usbhid-ups does), `driver.state` is
 //!   `reconnect.trying` meanwhile, and `reconnect_max_tries` / `reconnect_report_freq`
 //!   work as in NUT ≥ 2.8.1.
+//!
+//! Each decision appends its [`Effect`]s, in order, to the caller's buffer, which the caller
+//! carries out and empties before the next one (the runner keeps one buffer for the driver's
+//! life, so a good poll allocates nothing).
 
 use std::time::{Duration, Instant};
 
